@@ -1,0 +1,93 @@
+"""The root Typer app, global options and the single error boundary.
+
+Every expected failure is a ``DacliError``; it is rendered here once, as one sentence on stderr with its
+exit code. An unexpected exception prints its type only (its message or a traceback could hold case
+data), unless ``DACLI_DEBUG=1`` is set on a developer's machine.
+
+Start-up is kept lean: command modules import the store, pydantic and rich inside their functions.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from typer.core import TyperGroup
+
+from dacli import __version__
+from dacli.errors import DacliError
+
+
+class ErrorBoundary(TyperGroup):
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except DacliError as exc:
+            typer.echo(f"dacli: {exc.message}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except KeyboardInterrupt:
+            typer.echo("dacli: interrupted.", err=True)
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if os.environ.get("DACLI_DEBUG") == "1":
+                raise
+            typer.echo(
+                f"dacli: stopped on an unexpected {type(exc).__name__}; nothing more was written. "
+                "Please report it (the message is withheld because it may hold case data).",
+                err=True,
+            )
+            raise typer.Exit(70) from None
+
+
+app = typer.Typer(
+    cls=ErrorBoundary,
+    name="dacli",
+    help="Case management for specialist domestic-abuse services.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Rich tracebacks print local variables: they could hold decrypted case data.
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dacli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    store: str = typer.Option("./casefiles", "--store", envvar="DACLI_STORE", help="Path of the case store."),
+    user: str = typer.Option(None, "--user", envvar="DACLI_USER", help="Your username in the store."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    from dacli.commands.common import Context
+
+    ctx.obj = Context(store_path=store, user=user)
+
+
+def _register() -> None:
+    from dacli.commands import admin, case, intake
+
+    admin.register(app)
+    intake.register(app)
+    case.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app(prog_name="dacli")
+    except DacliError as exc:  # raised outside a command (for example in option parsing)
+        print(f"dacli: {exc.message}", file=sys.stderr)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,1 @@
+"""Thin Typer adapters: parse, prompt, call one service, render."""

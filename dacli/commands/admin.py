@@ -1,0 +1,228 @@
+"""init, user, identity, audit, reindex, rekey."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dacli.commands.common import Context, console, new_passphrase, print_json
+
+user_app = typer.Typer(help="Staff: add, list, remove, change passphrase.", no_args_is_help=True)
+identity_app = typer.Typer(help="Your own age identity (break-glass recovery).", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("reindex")(reindex)
+    app.command("rekey")(rekey)
+    app.add_typer(user_app, name="user")
+    app.add_typer(identity_app, name="identity")
+    app.add_typer(audit_app, name="audit")
+
+
+def init(
+    ctx: typer.Context,
+    service_name: str = typer.Option("", "--service-name", help="Your service's name."),
+    work_factor: int = typer.Option(
+        18, "--scrypt-log-n", min=10, max=22, help="scrypt cost for passphrases (log2 N)."
+    ),
+) -> None:
+    """Create a new store; the acting --user becomes its first manager."""
+    from dacli.services.admin import init_store
+
+    c: Context = ctx.obj
+    username = c.username()
+    path = Path(c.store_path)
+    secret = new_passphrase(f"New passphrase for {username}")
+    init_store(path, username, secret, service_name, work_factor)
+    typer.echo(f"Created a store at {path} with {username} as its manager.")
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The new person's username."),
+    role: str = typer.Option(..., "--role", help="caseworker, senior or manager."),
+) -> None:
+    """Add a member of staff (managers only); every case key is re-wrapped for them."""
+    from dacli.services.admin import add_user
+
+    c: Context = ctx.obj
+    session = c.session()
+    member, rings = add_user(session, name, role, new_passphrase(f"New passphrase for {name}"))
+    typer.echo(f"Added {member.username} as {member.role.value}; re-wrapped {rings} key rings.")
+
+
+@user_app.command("list")
+def user_list(
+    ctx: typer.Context,
+    all_: bool = typer.Option(False, "--all", help="Include people who were removed."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List staff (needs no passphrase: the staff list is plain TOML)."""
+    from dacli.services.admin import list_users
+
+    c: Context = ctx.obj
+    users = list_users(c.store(), include_removed=all_)
+    if json_:
+        print_json(
+            [
+                {
+                    "username": u.username,
+                    "role": u.role.value,
+                    "added": u.added.isoformat(),
+                    "removed": u.removed.isoformat() if u.removed else None,
+                    "recipient": u.recipient,
+                }
+                for u in users
+            ]
+        )
+        return
+    from rich.table import Table
+
+    table = Table("username", "role", "added", "removed", box=None)
+    for u in users:
+        table.add_row(
+            u.username,
+            u.role.value,
+            u.added.date().isoformat(),
+            u.removed.date().isoformat() if u.removed else "",
+        )
+    console().print(table)
+
+
+@user_app.command("remove")
+def user_remove(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Username to remove."),
+    reason: str = typer.Option(None, "--reason", help="Why (kept encrypted in the audit trail)."),
+) -> None:
+    """Remove a member of staff (managers only) and rotate every key."""
+    from dacli.services.admin import remove_user
+
+    c: Context = ctx.obj
+    session = c.session()
+    rings = remove_user(session, name, reason)
+    typer.echo(
+        f"Removed {name}. Re-wrapped and rotated {rings} key rings: records written from now on do "
+        f"not open with {name}'s key. Copies of files or keys {name} already took stay readable to "
+        "them; dacli cannot reach those."
+    )
+
+
+@user_app.command("passwd")
+def user_passwd(ctx: typer.Context) -> None:
+    """Change your own passphrase."""
+    from dacli.services.admin import change_passphrase
+
+    c: Context = ctx.obj
+    session = c.session()
+    change_passphrase(session, new_passphrase("New passphrase"))
+    typer.echo("Passphrase changed.")
+
+
+@identity_app.command("export")
+def identity_export(
+    ctx: typer.Context,
+    yes: bool = typer.Option(False, "--yes", help="Yes, print my secret key."),
+) -> None:
+    """Print your age secret key, for break-glass recovery with the `age` tool. Keep it offline."""
+    from dacli.errors import InvalidInput
+    from dacli.services.admin import export_identity
+
+    if not yes:
+        raise InvalidInput("This prints your secret key, which opens every case: add --yes if you mean it.")
+    c: Context = ctx.obj
+    typer.echo(export_identity(c.session()), nl=False)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    ctx: typer.Context,
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    no_unlock: bool = typer.Option(
+        False,
+        "--no-unlock",
+        help="Check the chains only, without the index anchors (no passphrase).",
+    ),
+) -> None:
+    """Check every audit log's hash chain (and, unlocked, that no log lost its tail)."""
+    from dacli.services.admin import verify_audit
+
+    c: Context = ctx.obj
+    store = c.store()
+    session = None if no_unlock else c.session()
+    check = verify_audit(store, session)
+    if json_:
+        print_json(
+            {
+                "ok": check.ok,
+                "logs": [
+                    {"log": r.name, "entries": r.entries, "head": r.head, "problems": r.problems}
+                    for r in check.logs
+                ],
+            }
+        )
+    else:
+        for r in check.logs:
+            state = "ok" if not r.problems else "BROKEN"
+            typer.echo(f"{r.name}: {r.entries} entries, {state}")
+            for p in r.problems:
+                typer.echo(f"  - {p}")
+        typer.echo("Audit trail intact." if check.ok else "Audit trail has been tampered with.")
+    if not check.ok:
+        raise typer.Exit(6)
+
+
+@audit_app.command("show")
+def audit_show(
+    ctx: typer.Context,
+    case: str = typer.Option(None, "--case", help="Only entries about this case."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List audit entries, oldest first."""
+    from dacli.services.admin import audit_entries
+    from dacli.store.store import check_case_ref
+
+    c: Context = ctx.obj
+    if case:
+        check_case_ref(case)
+    entries = audit_entries(c.session(), case)
+    if json_:
+        print_json(entries)
+        return
+    from rich.table import Table
+
+    table = Table("when (UTC)", "user", "action", "case", "record", "reason", box=None)
+    for e in entries:
+        table.add_row(
+            str(e["at"])[:19],
+            e["user"],
+            e["action"],
+            e.get("case") or "",
+            e.get("record") or "",
+            e.get("reason") or "",
+        )
+    console().print(table)
+
+
+def reindex(ctx: typer.Context) -> None:
+    """Rebuild the caseload index from the case records."""
+    from dacli.services.cases import reindex as rebuild
+
+    c: Context = ctx.obj
+    result = rebuild(c.session())
+    typer.echo(f"Indexed {result.cases} cases.")
+    for ref, why in result.skipped:
+        typer.echo(f"Skipped {ref}: {why}", err=True)
+
+
+def rekey(ctx: typer.Context) -> None:
+    """Re-wrap every key ring to the current staff (finishes an interrupted user add or remove)."""
+    from dacli.services.admin import rekey as rewrap
+
+    c: Context = ctx.obj
+    count = rewrap(c.session())
+    typer.echo(f"Re-wrapped {count} key rings to the current staff.")

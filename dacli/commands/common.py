@@ -1,0 +1,83 @@
+"""What every command needs: the store, the acting user, a passphrase, and output helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from dacli.errors import AuthError, InvalidInput
+
+if TYPE_CHECKING:  # imported lazily at run time: start-up stays lean
+    from dacli.store.store import Session, Store
+
+
+@dataclass
+class Context:
+    store_path: str
+    user: str | None
+
+    def store(self) -> Store:
+        from dacli.services.admin import open_store
+
+        return open_store(Path(self.store_path))
+
+    def username(self) -> str:
+        if not self.user:
+            raise AuthError("Say who you are with --user NAME or DACLI_USER.")
+        return self.user
+
+    def session(self) -> Session:
+        from dacli.services.admin import unlock
+
+        store = self.store()
+        username = self.username()
+        store.member(username)  # unknown user: say so before asking for a passphrase
+        return unlock(store, username, passphrase(f"Passphrase for {username}"))
+
+
+def _from_file(var: str) -> str | None:
+    path = os.environ.get(var)
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.readline().rstrip("\r\n")
+    except OSError as exc:
+        raise AuthError(f"Cannot read the passphrase file named by {var} ({exc.strerror}).") from None
+
+
+def passphrase(prompt: str) -> str:
+    """From DACLI_PASSPHRASE, DACLI_PASSPHRASE_FILE, or a hidden prompt."""
+    value = os.environ.get("DACLI_PASSPHRASE") or _from_file("DACLI_PASSPHRASE_FILE")
+    if value:
+        return value
+    return typer.prompt(prompt, hide_input=True)
+
+
+def new_passphrase(prompt: str) -> str:
+    """From DACLI_NEW_PASSPHRASE, or a hidden prompt asked twice."""
+    value = os.environ.get("DACLI_NEW_PASSPHRASE")
+    if value:
+        return value
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def require(value: str | None, what: str) -> str:
+    if not value:
+        raise InvalidInput(f"{what} is required.")
+    return value

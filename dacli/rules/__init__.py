@@ -1,0 +1,1 @@
+"""Pure safeguarding rules over schemas: no I/O, ``today`` is always a parameter."""

@@ -1,0 +1,1 @@
+"""Pydantic models of every document dacli keeps. Each carries a ``schema`` version string."""

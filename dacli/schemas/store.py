@@ -1,0 +1,133 @@
+"""The store's own documents: settings, policy, the staff list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field, field_validator
+
+from dacli.schemas.common import STAFF_ID_RE, USERNAME_RE, Role, Strict
+
+STORE_FORMAT = "dacli-store/1"
+
+
+class SecuritySettings(Strict):
+    passphrase_log_n: int = Field(18, ge=10, le=22)
+    """scrypt work factor (log2 N) for new or changed passphrases. 18 costs about 0.75 s and 256 MiB
+    here; each step up doubles both. Existing identity files keep the factor they were written with."""
+    lock_timeout_seconds: float = Field(10.0, ge=0, le=600)
+    """How long a writer waits for another writer before giving up with a clear message."""
+
+
+class StoreSettings(Strict):
+    """`.dacli/store.toml`: what this store is. Written by `dacli init`."""
+
+    schema_: str = Field(STORE_FORMAT, alias="schema")
+    store_id: str
+    """Random identifier of this store; appears in no other store."""
+    service_name: str = ""
+    """The service's own name, shown in headers."""
+    created: datetime
+    security: SecuritySettings = SecuritySettings()
+
+
+class DashPolicy(Strict):
+    visible_high_risk: int = Field(14, ge=1, le=24)
+    """Yes answers that make visible high risk (SafeLives: 14)."""
+    medium_band_enabled: bool = False
+    """A local 'medium' band; off by default (local guidance only, never lowers a level)."""
+    medium_band_min: int = Field(10, ge=1, le=24)
+    medium_band_max: int = Field(13, ge=1, le=24)
+    potential_escalation_incidents: int = Field(3, ge=1)
+    """Police incidents in the past 12 months that make potential escalation (SafeLives: 3)."""
+    marac_repeat_months: int = Field(12, ge=1)
+    reassess_weeks: int = Field(8, ge=1)
+    """Risk is reviewed at least this often (pack: every 6-8 weeks)."""
+
+
+class ReviewPolicy(Strict):
+    first_review_weeks_min: int = Field(6, ge=1)
+    first_review_weeks_max: int = Field(8, ge=1)
+    interval_weeks: int = Field(8, ge=1)
+    """Interval between case reviews after the first."""
+    no_contact_close_weeks: int = Field(8, ge=1)
+    first_contact_hours: int = Field(48, ge=1)
+    follow_up_months: int = Field(6, ge=1)
+
+
+class RetentionPolicy(Strict):
+    years_from_last_contact: int = Field(6, ge=6)
+    """Keep case files at least this long after the last contact (Limitation Act 1980: at least 6)."""
+    children_until_age: int | None = Field(None, ge=18, le=30)
+    """If set, keep files involving children until the youngest turns this age (a common rule: 25)."""
+    action: str = Field("destroy", pattern="^(destroy|boil-down)$")
+    """What happens after the period: destroy, or boil down to a summary in case the client returns."""
+
+
+class Policy(Strict):
+    """`.dacli/policy.toml`: the service's rules, in plain TOML a manager can read and edit."""
+
+    schema_: str = Field("policy/1", alias="schema")
+    dash: DashPolicy = DashPolicy()
+    review: ReviewPolicy = ReviewPolicy()
+    retention: RetentionPolicy = RetentionPolicy()
+
+
+class StaffMember(Strict):
+    id: str
+    """Opaque staff id; names files (identity, audit log) so that no file name holds a person's name."""
+    username: str
+    role: Role
+    recipient: str
+    """The person's public age recipient (``age1...``)."""
+    added: datetime
+    added_by: str | None = None
+    removed: datetime | None = None
+    removed_by: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not STAFF_ID_RE.match(v):
+            raise ValueError("not a staff id")
+        return v
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, v: str) -> str:
+        if not USERNAME_RE.match(v):
+            raise ValueError(
+                "a username is 2-32 lower-case letters, digits, '.', '_' or '-', starting with a letter"
+            )
+        return v
+
+    @property
+    def active(self) -> bool:
+        return self.removed is None
+
+
+class StaffList(Strict):
+    """`.dacli/staff.toml`: everyone who has ever held a key to this store."""
+
+    schema_: str = Field("staff/1", alias="schema")
+    keys_rotated_after: datetime | None = None
+    """Set when someone is removed: any key ring whose newest key is older is rotated before its next
+    write, so a record written after a removal never opens with the removed person's key."""
+    rewrap_pending: bool = False
+    """True while key rings are being re-wrapped after a staff change; `dacli rekey` finishes the job."""
+    staff: list[StaffMember] = []
+
+    def active(self) -> list[StaffMember]:
+        return [s for s in self.staff if s.active]
+
+    def by_username(self, username: str) -> StaffMember | None:
+        for s in self.staff:
+            if s.username == username and s.active:
+                return s
+        return None
+
+    def by_id(self, staff_id: str) -> StaffMember | None:
+        for s in self.staff:
+            if s.id == staff_id:
+                return s
+        return None

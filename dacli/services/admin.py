@@ -1,0 +1,109 @@
+"""Store creation, staff, keys and the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dacli.errors import InvalidInput
+from dacli.schemas.common import Role
+from dacli.schemas.store import StaffMember
+from dacli.store import audit as auditlog
+from dacli.store.store import Session, Store
+
+
+def init_store(
+    root: Path, username: str, passphrase: str, service_name: str = "", passphrase_log_n: int = 18
+) -> Store:
+    return Store.create(
+        root,
+        username=username,
+        passphrase=passphrase,
+        service_name=service_name,
+        passphrase_log_n=passphrase_log_n,
+    )
+
+
+def open_store(root: Path) -> Store:
+    return Store(root)
+
+
+def unlock(store: Store, username: str, passphrase: str) -> Session:
+    return store.unlock(username, passphrase)
+
+
+def list_users(store: Store, include_removed: bool = False) -> list[StaffMember]:
+    staff = store.staff()
+    return [s for s in staff.staff if include_removed or s.active]
+
+
+def add_user(session: Session, username: str, role: str, passphrase: str) -> tuple[StaffMember, int]:
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise InvalidInput(f"role must be caseworker, senior or manager, not {role!r}.") from None
+    if len(passphrase) < 8:
+        raise InvalidInput("A passphrase needs at least 8 characters.")
+    return session.add_user(username, role_, passphrase)
+
+
+def remove_user(session: Session, username: str, reason: str | None) -> int:
+    return session.remove_user(username, reason)
+
+
+def change_passphrase(session: Session, new_passphrase: str) -> None:
+    if len(new_passphrase) < 8:
+        raise InvalidInput("A passphrase needs at least 8 characters.")
+    session.change_passphrase(new_passphrase)
+
+
+def rekey(session: Session) -> int:
+    return session.rewrap_all()
+
+
+def export_identity(session: Session) -> str:
+    return session.export_identity()
+
+
+@dataclass
+class AuditCheck:
+    logs: list[auditlog.LogReport]
+
+    @property
+    def ok(self) -> bool:
+        return all(not log.problems for log in self.logs)
+
+
+def verify_audit(store: Store, session: Session | None = None) -> AuditCheck:
+    """Check every log's chain; with a session, also against the anchors in the caseload index."""
+    anchors: dict[str, list] = {}
+    if session is not None:
+        index = session.read_index() or {}
+        anchors = index.get("audit_heads", {})
+    folder = store.audit_dir()
+    paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    reports = []
+    for path in paths:
+        anchor = anchors.get(path.name)
+        reports.append(auditlog.verify(path, tuple(anchor) if anchor else None))
+    seen = {p.name for p in paths}
+    for name, (seq, _) in anchors.items():
+        if name not in seen:
+            reports.append(auditlog.LogReport(name, 0, "", [f"is missing, but the index saw {seq} entries"]))
+    return AuditCheck(reports)
+
+
+def audit_entries(session: Session, case: str | None = None) -> list[dict]:
+    """Every entry of every log, oldest first, reasons decrypted."""
+    folder = session.store.audit_dir()
+    entries: list[dict] = []
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        for entry in auditlog.iter_entries(path):
+            if case is None or entry.get("case") == case:
+                entry = dict(entry)
+                entry["reason"] = session.decrypt_reason(entry.get("reason"))
+                entry["log"] = path.name
+                entries.append(entry)
+    entries.sort(key=lambda e: str(e.get("at")))
+    session.audit("audit-read", case=case)
+    return entries

@@ -1,0 +1,180 @@
+"""The audit trail: one append-only, hash-chained log per member of staff and machine.
+
+Each line is JSON: ``seq``, ``at`` (UTC), ``staff`` (staff id), ``user`` (username), ``machine``,
+``action``, ``case``, ``record``, ``reason`` and ``prev``/``hash``. ``hash`` is SHA-256 over ``prev`` and
+the entry's canonical JSON, so changing, inserting, reordering or deleting an entry breaks the chain.
+
+What a chain cannot detect on its own is a cut tail: deleting the last entries leaves a valid, shorter
+chain. dacli mitigates this by anchoring: every write of the caseload index records the head (seq, hash)
+of every log it has seen, and `audit verify` reports a log shorter than its anchor. A manager can also
+keep the heads that `audit verify --json` prints somewhere else.
+
+Logs hold case references, record file names and actions, never client names. The free-text ``reason``
+is stored encrypted to the store key (a person may well type a name into it), so reading reasons needs
+an unlocked session while verifying the chain does not.
+
+One writer per file (a person on one machine), so copies of a store merged with git never conflict on a
+log; a lock still guards against the same person running two commands at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dacli.errors import IntegrityError, StoreError
+
+GENESIS = "0" * 64
+
+
+def _canonical(entry: dict) -> bytes:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def entry_hash(entry: dict) -> str:
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return hashlib.sha256(_canonical(body)).hexdigest()
+
+
+@dataclass
+class LogReport:
+    name: str
+    entries: int
+    head: str
+    problems: list[str]
+
+
+def _read_lines(path: Path) -> tuple[list[bytes], bytes]:
+    """Complete lines and a trailing partial line (a writer killed mid-append)."""
+    data = path.read_bytes()
+    if not data:
+        return [], b""
+    *lines, tail = data.split(b"\n")
+    return lines, tail
+
+
+def append(
+    path: Path,
+    *,
+    staff: str,
+    user: str,
+    machine: str,
+    action: str,
+    case: str | None = None,
+    record: str | None = None,
+    reason_enc: bytes | None = None,
+    detail: dict | None = None,
+) -> dict:
+    """Append one entry. The caller holds the log's lock."""
+    lines: list[bytes] = []
+    tail = b""
+    if path.exists():
+        lines, tail = _read_lines(path)
+    seq, prev = 0, GENESIS
+    if lines:
+        try:
+            last = json.loads(lines[-1])
+            seq, prev = int(last["seq"]), str(last["hash"])
+        except (ValueError, KeyError, TypeError):
+            raise IntegrityError(
+                f"The audit log {path.name} ends in a damaged entry; run `dacli audit verify`."
+            ) from None
+    entry = {
+        "seq": seq + 1,
+        "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "staff": staff,
+        "user": user,
+        "machine": machine,
+        "action": action,
+        "case": case,
+        "record": record,
+        "reason": base64.b64encode(reason_enc).decode() if reason_enc else None,
+        "detail": detail or None,
+        "prev": prev,
+    }
+    entry["hash"] = entry_hash(entry)
+    line = _canonical(entry) + b"\n"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            if tail:
+                # A previous append was cut off mid-line. Close that line so the evidence stays
+                # (verify reports it) and the chain goes on from the last whole entry.
+                os.write(fd, b"\n")
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise StoreError(f"Could not append to the audit log ({exc.strerror}).") from None
+    return entry
+
+
+def head(path: Path) -> tuple[int, str]:
+    """(seq, hash) of the last whole entry, reading only the end of the file."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 16384))
+            chunk = f.read()
+    except FileNotFoundError:
+        return 0, GENESIS
+    for raw in reversed(chunk.split(b"\n")):
+        try:
+            entry = json.loads(raw)
+            return int(entry["seq"]), str(entry["hash"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return 0, GENESIS
+
+
+def iter_entries(path: Path) -> Iterator[dict]:
+    lines, _ = _read_lines(path)
+    for line in lines:
+        try:
+            yield json.loads(line)
+        except ValueError:
+            continue
+
+
+def verify(path: Path, anchor: tuple[int, str] | None = None) -> LogReport:
+    problems: list[str] = []
+    lines, tail = _read_lines(path)
+    prev, seq, head = GENESIS, 0, GENESIS
+    hashes: dict[int, str] = {}
+    for n, raw in enumerate(lines, start=1):
+        try:
+            entry = json.loads(raw)
+            if not isinstance(entry, dict):
+                raise ValueError
+        except ValueError:
+            problems.append(f"line {n} is not a whole entry (torn or edited)")
+            continue
+        if entry.get("prev") != prev:
+            problems.append(f"line {n} (seq {entry.get('seq')}) does not follow the entry before it")
+        if entry.get("hash") != entry_hash(entry):
+            problems.append(f"line {n} (seq {entry.get('seq')}) was changed after it was written")
+        if entry.get("seq") != seq + 1:
+            problems.append(f"line {n}: seq {entry.get('seq')} where {seq + 1} was expected")
+        prev = str(entry.get("hash"))
+        seq = entry.get("seq") if isinstance(entry.get("seq"), int) else seq + 1
+        hashes[seq] = prev
+        head = prev
+    if tail:
+        problems.append("the last line is cut off (a writer died mid-append, or the file was edited)")
+    if anchor is not None:
+        a_seq, a_hash = anchor
+        if seq < a_seq:
+            problems.append(
+                f"has {seq} entries but the caseload index saw {a_seq}: entries were cut from its end"
+            )
+        elif hashes.get(a_seq) != a_hash:
+            problems.append(f"entry {a_seq} is not the one the caseload index saw: it was replaced")
+    return LogReport(path.name, seq, head, problems)

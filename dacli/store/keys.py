@@ -1,0 +1,123 @@
+"""Key rings and identity files.
+
+Both are, in plaintext, standard age identity files: ``#`` comment lines and ``AGE-SECRET-KEY-1...``
+lines. So the `age` binary can use them directly with ``-i``. The comments carry the schema, the scope
+(``store`` or ``case DA-...``) and one line per key generation, newest first; dacli checks the scope on
+load, so a key ring copied from another case folder fails loudly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from dacli.errors import IntegrityError
+from dacli.store.crypto import SECRET_PREFIX, Identity
+
+KEYRING_SCHEMA = "keyring/1"
+IDENTITY_SCHEMA = "identity/1"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class KeyRing:
+    """The secret keys of one scope, newest first. Records are encrypted to ``current``."""
+
+    scope: str
+    keys: list[tuple[datetime, Identity]] = field(default_factory=list)
+
+    @classmethod
+    def new(cls, scope: str) -> KeyRing:
+        return cls(scope, [(_now(), Identity.generate())])
+
+    @property
+    def current(self) -> Identity:
+        return self.keys[0][1]
+
+    @property
+    def current_created(self) -> datetime:
+        return self.keys[0][0]
+
+    @property
+    def identities(self) -> list[Identity]:
+        return [k for _, k in self.keys]
+
+    def rotate(self) -> None:
+        self.keys.insert(0, (_now(), Identity.generate()))
+
+    def dump(self) -> bytes:
+        lines = [
+            "# dacli key ring: an age identity file (use with `age -d -i`)",
+            f"# schema: {KEYRING_SCHEMA}",
+            f"# scope: {self.scope}",
+        ]
+        for n, (created, ident) in enumerate(self.keys):
+            lines.append(f"# generation {len(self.keys) - n} created {created.isoformat()}")
+            lines.append(ident.secret)
+        return ("\n".join(lines) + "\n").encode()
+
+    @classmethod
+    def load(cls, text: bytes, expected_scope: str, what: str) -> KeyRing:
+        meta, secrets = _parse(text, what)
+        if meta.get("schema") != KEYRING_SCHEMA:
+            raise IntegrityError(f"{what} is not a dacli key ring.")
+        if meta.get("scope") != expected_scope:
+            raise IntegrityError(
+                f"{what} belongs to {meta.get('scope', 'nothing')!s}, not {expected_scope}: "
+                "it was copied or moved here."
+            )
+        created = meta.get("generations", [])
+        if not secrets or len(created) != len(secrets):
+            raise IntegrityError(f"{what} is malformed.")
+        return cls(expected_scope, list(zip(created, (Identity(s) for s in secrets), strict=True)))
+
+
+def dump_identity(staff_id: str, identity: Identity) -> bytes:
+    lines = [
+        "# dacli identity: an age identity file (use with `age -d -i`)",
+        f"# schema: {IDENTITY_SCHEMA}",
+        f"# staff: {staff_id}",
+        f"# public key: {identity.public}",
+        identity.secret,
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def load_identity(text: bytes, staff_id: str, what: str) -> Identity:
+    meta, secrets = _parse(text, what)
+    if meta.get("schema") != IDENTITY_SCHEMA or len(secrets) != 1:
+        raise IntegrityError(f"{what} is not a dacli identity.")
+    if meta.get("staff") != staff_id:
+        raise IntegrityError(f"{what} belongs to another member of staff.")
+    return Identity(secrets[0])
+
+
+def _parse(text: bytes, what: str) -> tuple[dict, list[str]]:
+    meta: dict = {}
+    secrets: list[str] = []
+    generations: list[datetime] = []
+    try:
+        decoded = text.decode("ascii")
+    except UnicodeDecodeError:
+        raise IntegrityError(f"{what} is malformed.") from None
+    for line in decoded.splitlines():
+        if line.startswith("# schema: "):
+            meta["schema"] = line[len("# schema: ") :]
+        elif line.startswith("# scope: "):
+            meta["scope"] = line[len("# scope: ") :]
+        elif line.startswith("# staff: "):
+            meta["staff"] = line[len("# staff: ") :]
+        elif line.startswith("# generation "):
+            try:
+                generations.append(datetime.fromisoformat(line.rsplit(" ", 1)[1]))
+            except ValueError:
+                raise IntegrityError(f"{what} is malformed.") from None
+        elif line.startswith(SECRET_PREFIX):
+            secrets.append(line)
+        elif line and not line.startswith("#"):
+            raise IntegrityError(f"{what} is malformed.")
+    meta["generations"] = generations
+    return meta, secrets

@@ -1,0 +1,759 @@
+"""The encrypted case store.
+
+Layout (``STORE`` is ``--store``, ``DACLI_STORE`` or ``./casefiles``)::
+
+    STORE/
+      .gitignore                 keeps locks, temp files and the derived index out of git
+      .gitattributes             *.age binary
+      .dacli/
+        store.toml               store settings (plain TOML)
+        policy.toml              thresholds, review interval, retention (plain TOML a manager edits)
+        staff.toml               staff list: username, role, public age recipient (plain TOML)
+        identities/s-<id>.age    each person's age identity, under their passphrase (scrypt)
+        store-keys.age           store key ring, encrypted to every current member of staff
+        index.json.age           caseload index (derived, encrypted to the store key)
+        audit/s-<id>-<machine>.jsonl   hash-chained audit log, one per person and machine
+      DA-XXXXX-XXXXX/            one folder per client, named by an opaque reference
+        keys.age                 the case key ring, encrypted to every current member of staff
+        case.toml.age            case status and worker (updated in place, under the case lock)
+        intake-1.toml.age ...    records, each encrypted to the case key alone
+
+The crypto layer receives keys and never prompts. Plaintext exists only in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from dacli.errors import (
+    AuthError,
+    DacliError,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StoreError,
+)
+from dacli.schemas.common import CASE_REF_RE, RECORD_NAME_RE, Role
+from dacli.schemas.store import Policy, StaffList, StaffMember, StoreSettings
+from dacli.store import audit as auditlog
+from dacli.store import crypto
+from dacli.store.fsio import (
+    TMP_PREFIX,
+    atomic_write,
+    clean_stale_temps,
+    folder_lock,
+    make_dir,
+)
+from dacli.store.keys import KeyRing, dump_identity, load_identity
+
+META = ".dacli"
+STORE_TOML = "store.toml"
+POLICY_TOML = "policy.toml"
+STAFF_TOML = "staff.toml"
+STORE_KEYS = "store-keys.age"
+CASE_KEYS = "keys.age"
+INDEX = "index.json.age"
+INDEX_SCHEMA = "caseload-index/1"
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+STORE_GITIGNORE = """\
+# dacli: locks, interrupted writes and the derived caseload index stay out of git.
+# After pulling another copy's changes, run `dacli reindex`.
+.lock
+.tmp-*
+.dacli/index.json.age
+.dacli/audit/*.lock
+"""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def new_case_ref() -> str:
+    chars = "".join(secrets.choice(_CROCKFORD) for _ in range(10))
+    return f"DA-{chars[:5]}-{chars[5:]}"
+
+
+def check_case_ref(ref: str) -> str:
+    if not isinstance(ref, str) or not CASE_REF_RE.match(ref):
+        raise InvalidInput(f"{ref!r} is not a case reference (they look like DA-7K3M9-QXP2T).")
+    return ref
+
+
+def _pydantic_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "the document"
+    return f"{where}: {err['msg']}"
+
+
+def _strip_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_strip_none(v) for v in value if v is not None]
+    return value
+
+
+def encode_document(doc: dict) -> bytes:
+    """TOML text, ``schema`` and ``case`` first. Imported lazily: only writers need tomli_w."""
+    import tomli_w
+
+    if "schema" not in doc or "case" not in doc:
+        raise ValueError("a document needs 'schema' and 'case'")
+    ordered = {"schema": doc["schema"], "case": doc["case"]}
+    ordered.update({k: v for k, v in doc.items() if k not in ordered})
+    return tomli_w.dumps(_strip_none(ordered)).encode("utf-8")
+
+
+def decode_document(data: bytes, ref: str, what: str) -> dict:
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        raise IntegrityError(f"{what} decrypts but is not valid TOML.") from None
+    if not isinstance(doc.get("schema"), str):
+        raise IntegrityError(f"{what} has no schema line.")
+    if doc.get("case") != ref:
+        raise IntegrityError(
+            f"{what} belongs to another case, not {ref}: it was copied or moved into this folder."
+        )
+    return doc
+
+
+def _read_plain_toml(path: Path, model: type, what: str) -> Any:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"{what} is missing ({path}).") from None
+    except OSError as exc:
+        raise StoreError(f"Cannot read {what} ({exc.strerror}).") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"{what} ({path.name}) is not valid TOML: {exc}.") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"{what} ({path.name}) has a bad value: {_pydantic_problem(exc)}.") from None
+
+
+def _dump_plain_toml(model: Any) -> bytes:
+    import tomli_w
+
+    return tomli_w.dumps(_strip_none(model.model_dump(mode="python", by_alias=True))).encode()
+
+
+def machine_id() -> str:
+    """A random id for this machine and person, kept in the user's data folder.
+
+    It names the audit log this process appends to, so each log has a single writer.
+    """
+    env = os.environ.get("DACLI_MACHINE_ID")
+    if env:
+        if not all(c.isalnum() for c in env) or len(env) > 32:
+            raise InvalidInput("DACLI_MACHINE_ID must be up to 32 letters and digits.")
+        return env
+    from platformdirs import user_data_path
+
+    path = user_data_path("dacli") / "machine-id"
+    try:
+        value = path.read_text().strip()
+        if value.isalnum() and len(value) == 12:
+            return value
+    except OSError:
+        pass
+    value = secrets.token_hex(6)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(value + "\n")
+    except OSError:
+        pass  # a read-only home: the id lasts for this process only
+    return value
+
+
+class Store:
+    """A store on disk. Opening it reads only plain settings; nothing is decrypted until unlock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.meta = self.root / META
+        if not (self.meta / STORE_TOML).is_file():
+            if self.root.exists() and any(self.root.iterdir()):
+                raise NotFound(f"{self.root} is not a dacli store (no {META}/{STORE_TOML}).")
+            raise NotFound(f"There is no dacli store at {self.root}; create one with `dacli init`.")
+        self.settings: StoreSettings = _read_plain_toml(
+            self.meta / STORE_TOML, StoreSettings, "The store settings"
+        )
+        self._policy: Policy | None = None
+
+    # -- plain files -------------------------------------------------------------------------------
+
+    @property
+    def policy(self) -> Policy:
+        if self._policy is None:
+            self._policy = _read_plain_toml(self.meta / POLICY_TOML, Policy, "The store policy")
+        return self._policy
+
+    def staff(self) -> StaffList:
+        return _read_plain_toml(self.meta / STAFF_TOML, StaffList, "The staff list")
+
+    def lock_timeout(self) -> float:
+        return self.settings.security.lock_timeout_seconds
+
+    @contextmanager
+    def meta_lock(self) -> Iterator[None]:
+        with folder_lock(self.meta, self.lock_timeout(), "the store settings"):
+            yield
+
+    def identity_path(self, staff_id: str) -> Path:
+        return self.meta / "identities" / f"{staff_id}.age"
+
+    def case_dir(self, ref: str) -> Path:
+        return self.root / check_case_ref(ref)
+
+    def case_refs(self) -> list[str]:
+        try:
+            names = os.listdir(self.root)
+        except OSError as exc:
+            raise StoreError(f"Cannot list the store ({exc.strerror}).") from None
+        return sorted(n for n in names if CASE_REF_RE.match(n))
+
+    def audit_dir(self) -> Path:
+        return self.meta / "audit"
+
+    # -- creation and unlock -----------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        root: Path,
+        *,
+        username: str,
+        passphrase: str,
+        service_name: str = "",
+        passphrase_log_n: int = 18,
+    ) -> Store:
+        root = Path(root)
+        if (root / META).exists():
+            raise StoreError(f"{root} already holds a dacli store.")
+        if root.exists() and any(p.name not in (".gitignore", "README.md") for p in root.iterdir()):
+            raise StoreError(f"{root} is not empty; choose an empty folder for a new store.")
+        try:
+            settings = StoreSettings.model_validate(
+                {
+                    "schema": "dacli-store/1",
+                    "store_id": secrets.token_hex(8),
+                    "service_name": service_name,
+                    "created": _now(),
+                    "security": {"passphrase_log_n": passphrase_log_n},
+                }
+            )
+            member = StaffMember(
+                id=f"s-{secrets.token_hex(6)}",
+                username=username,
+                role=Role.manager,
+                recipient="",
+                added=_now(),
+            )
+        except ValidationError as exc:
+            raise InvalidInput(_pydantic_problem(exc)) from None
+        identity = crypto.Identity.generate()
+        member.recipient = identity.public
+        make_dir(root)
+        make_dir(root / META)
+        make_dir(root / META / "identities")
+        make_dir(root / META / "audit")
+        meta = root / META
+        with folder_lock(meta, settings.security.lock_timeout_seconds, "the new store"):
+            atomic_write(
+                meta / "identities" / f"{member.id}.age",
+                crypto.passphrase_encrypt(dump_identity(member.id, identity), passphrase, passphrase_log_n),
+            )
+            ring = KeyRing.new("store")
+            atomic_write(meta / STORE_KEYS, crypto.encrypt(ring.dump(), [identity.public]))
+            atomic_write(meta / STAFF_TOML, _dump_plain_toml(StaffList(staff=[member])))
+            atomic_write(meta / POLICY_TOML, policy_template().encode())
+            # store.toml last: until it exists, the folder is not a store
+            atomic_write(meta / STORE_TOML, _dump_plain_toml(settings))
+        for name, text in ((".gitignore", STORE_GITIGNORE), (".gitattributes", "*.age binary\n")):
+            if not (root / name).exists():
+                atomic_write(root / name, text.encode())
+        store = cls(root)
+        session = store.unlock_with_identity(member, identity)
+        session.audit("store-init", detail={"store_id": settings.store_id})
+        session.write_index({})
+        return store
+
+    def member(self, username: str) -> StaffMember:
+        staff = self.staff()
+        member = staff.by_username(username)
+        if member is None:
+            removed = any(s.username == username for s in staff.staff)
+            if removed:
+                raise AuthError(f"{username} has been removed from this store.")
+            raise AuthError(f"There is no user called {username!r} in this store.")
+        return member
+
+    def unlock(self, username: str, passphrase: str) -> Session:
+        member = self.member(username)
+        path = self.identity_path(member.id)
+        try:
+            sealed = path.read_bytes()
+        except FileNotFoundError:
+            raise IntegrityError(f"The identity file for {username} is missing.") from None
+        plain = crypto.passphrase_decrypt(sealed, passphrase, f"user {username}")
+        identity = load_identity(plain, member.id, f"The identity file for {username}")
+        if identity.public != member.recipient:
+            raise IntegrityError(
+                f"The identity file for {username} does not match the staff list (tampered)."
+            )
+        return Session(self, member, identity)
+
+    def unlock_with_identity(self, member: StaffMember, identity: crypto.Identity) -> Session:
+        return Session(self, member, identity)
+
+
+class Session:
+    """A store unlocked by one member of staff. Holds keys in memory only."""
+
+    def __init__(self, store: Store, member: StaffMember, identity: crypto.Identity) -> None:
+        self.store = store
+        self.member = member
+        self.identity = identity
+        self._machine: str | None = None
+        self._store_ring: KeyRing | None = None
+        self._rings: dict[str, KeyRing] = {}
+
+    # -- roles ---------------------------------------------------------------------------------------
+
+    def require_role(self, *roles: Role) -> None:
+        if self.member.role not in roles:
+            wanted = " or ".join(r.value for r in roles)
+            raise PermissionDenied(
+                f"{self.member.username} is a {self.member.role.value}; this needs a {wanted}."
+            )
+
+    @property
+    def machine(self) -> str:
+        if self._machine is None:
+            self._machine = machine_id()
+        return self._machine
+
+    # -- key rings -----------------------------------------------------------------------------------
+
+    def _load_ring(self, path: Path, scope: str, what: str) -> KeyRing:
+        try:
+            sealed = path.read_bytes()
+        except FileNotFoundError:
+            raise IntegrityError(f"{what} is missing.") from None
+        try:
+            plain = crypto.decrypt(sealed, [self.identity], what)
+        except IntegrityError as exc:
+            if "not encrypted to any key" in str(exc):
+                raise AuthError(
+                    f"{what} is not wrapped for {self.member.username}: a manager must run `dacli rekey`."
+                ) from None
+            raise
+        return KeyRing.load(plain, scope, what)
+
+    def _save_ring(self, path: Path, ring: KeyRing, staff: StaffList) -> None:
+        recipients = [s.recipient for s in staff.active()]
+        atomic_write(path, crypto.encrypt(ring.dump(), recipients))
+
+    def store_ring(self) -> KeyRing:
+        if self._store_ring is None:
+            self._store_ring = self._load_ring(self.store.meta / STORE_KEYS, "store", "The store key ring")
+        return self._store_ring
+
+    def case_ring(self, ref: str) -> KeyRing:
+        ring = self._rings.get(ref)
+        if ring is None:
+            folder = self.store.case_dir(ref)
+            if not folder.is_dir():
+                raise NotFound(f"There is no case {ref} in this store.")
+            ring = self._load_ring(folder / CASE_KEYS, f"case {ref}", f"The key ring of {ref}")
+            self._rings[ref] = ring
+        return ring
+
+    def _ring_for_write(self, ref: str) -> KeyRing:
+        """The case ring, rotated first if someone was removed since its newest key was made."""
+        ring = self.case_ring(ref)
+        staff = self.store.staff()
+        if staff.keys_rotated_after and ring.current_created < staff.keys_rotated_after:
+            ring.rotate()
+            self._save_ring(self.store.case_dir(ref) / CASE_KEYS, ring, staff)
+        return ring
+
+    # -- cases and records -----------------------------------------------------------------------------
+
+    @contextmanager
+    def case_lock(self, ref: str) -> Iterator[None]:
+        with folder_lock(self.store.case_dir(ref), self.store.lock_timeout(), f"case {ref}"):
+            yield
+
+    def new_case(self) -> str:
+        for _ in range(20):
+            ref = new_case_ref()
+            folder = self.store.root / ref
+            try:
+                folder.mkdir(mode=0o700)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise StoreError(f"Cannot create a case folder ({exc.strerror}).") from None
+            ring = KeyRing.new(f"case {ref}")
+            with self.case_lock(ref):
+                self._save_ring(folder / CASE_KEYS, ring, self.store.staff())
+            self._rings[ref] = ring
+            self.audit("case-create", case=ref)
+            return ref
+        raise StoreError("Could not find a free case reference.")  # pragma: no cover
+
+    def record_names(self, ref: str) -> list[str]:
+        folder = self.store.case_dir(ref)
+        if not folder.is_dir():
+            raise NotFound(f"There is no case {ref} in this store.")
+        return sorted(
+            n for n in os.listdir(folder) if n.endswith(".toml.age") and not n.startswith(TMP_PREFIX)
+        )
+
+    def _record_path(self, ref: str, name: str) -> Path:
+        if not RECORD_NAME_RE.match(name):
+            raise InvalidInput(f"{name!r} is not a record name.")
+        return self.store.case_dir(ref) / name
+
+    def read_record(self, ref: str, name: str) -> dict:
+        path = self._record_path(ref, name)
+        try:
+            sealed = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"Case {ref} has no record {name}.") from None
+        what = f"{ref}/{name}"
+        plain = crypto.decrypt(sealed, self.case_ring(ref).identities, what)
+        return decode_document(plain, ref, what)
+
+    def _seal(self, ref: str, doc: dict) -> bytes:
+        if doc.get("case") != ref:
+            raise ValueError("document and case reference differ")
+        return crypto.encrypt(encode_document(doc), [self._ring_for_write(ref).current.public])
+
+    def write_record(
+        self, ref: str, name: str, doc: dict, *, action: str = "record-write", new: bool = True
+    ) -> None:
+        """Write a record under the case lock, then audit it. ``new`` refuses to overwrite."""
+        path = self._record_path(ref, name)
+        with self.case_lock(ref):
+            if new and path.exists():
+                raise StoreError(f"Case {ref} already has a record {name}; nothing was written.")
+            atomic_write(path, self._seal(ref, doc))
+        self.audit(action, case=ref, record=name)
+
+    def update_record(
+        self,
+        ref: str,
+        name: str,
+        change: Callable[[dict | None], dict],
+        *,
+        action: str = "record-update",
+    ) -> dict:
+        """Read-modify-write one record under the case lock, so no concurrent update is lost."""
+        path = self._record_path(ref, name)
+        with self.case_lock(ref):
+            current = self.read_record(ref, name) if path.exists() else None
+            updated = change(current)
+            atomic_write(path, self._seal(ref, updated))
+        self.audit(action, case=ref, record=name)
+        return updated
+
+    # -- caseload index ------------------------------------------------------------------------------
+
+    def read_index(self) -> dict | None:
+        """The decrypted index, or None when it is missing (rebuild with `dacli reindex`)."""
+        path = self.store.meta / INDEX
+        try:
+            sealed = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        plain = crypto.decrypt(sealed, self.store_ring().identities, "The caseload index")
+        try:
+            index = json.loads(plain)
+        except ValueError:
+            raise IntegrityError("The caseload index is damaged; run `dacli reindex`.") from None
+        if not isinstance(index, dict) or index.get("schema") != INDEX_SCHEMA:
+            raise IntegrityError("The caseload index is damaged; run `dacli reindex`.")
+        return index
+
+    def _seal_index(self, index: dict) -> None:
+        staff = self.store.staff()
+        ring = self.store_ring()
+        if staff.keys_rotated_after and ring.current_created < staff.keys_rotated_after:
+            ring.rotate()
+            self._save_ring(self.store.meta / STORE_KEYS, ring, staff)
+        index["schema"] = INDEX_SCHEMA
+        index["updated"] = _now().isoformat()
+        heads = index.setdefault("audit_heads", {})
+        for name, (seq, head) in self._own_heads().items():
+            if seq >= heads.get(name, [0, ""])[0]:
+                heads[name] = [seq, head]
+        data = json.dumps(index, separators=(",", ":"), default=_json_default).encode()
+        atomic_write(self.store.meta / INDEX, crypto.encrypt(data, [ring.current.public]))
+
+    def _own_heads(self) -> dict[str, tuple[int, str]]:
+        path = self._audit_path()
+        if not path.exists():
+            return {}
+        return {path.name: auditlog.head(path)}
+
+    def write_index(self, rows: dict[str, dict]) -> None:
+        """Replace every row (reindex), keeping the audit anchors of the old index if readable."""
+        with self.store.meta_lock():
+            try:
+                old = self.read_index() or {}
+            except DacliError:
+                old = {}
+            self._seal_index({"cases": rows, "audit_heads": old.get("audit_heads", {})})
+
+    def update_index_row(self, ref: str, row: dict | None) -> None:
+        """Set (or with None, drop) one row, under the store lock."""
+        with self.store.meta_lock():
+            index = self.read_index()
+            if index is None:
+                raise NotFound("The caseload index is missing; run `dacli reindex`.")
+            if row is None:
+                index["cases"].pop(ref, None)
+            else:
+                index["cases"][ref] = row
+            self._seal_index(index)
+
+    # -- audit ---------------------------------------------------------------------------------------
+
+    def _audit_path(self) -> Path:
+        return self.store.audit_dir() / f"{self.member.id}-{self.machine}.jsonl"
+
+    def audit(
+        self,
+        action: str,
+        *,
+        case: str | None = None,
+        record: str | None = None,
+        reason: str | None = None,
+        detail: dict | None = None,
+    ) -> dict:
+        reason_enc = None
+        if reason:
+            reason_enc = crypto.encrypt(reason.encode(), [self.store_ring().current.public])
+        path = self._audit_path()
+        make_dir(path.parent)
+        lock = path.with_suffix(".lock")
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(str(lock), timeout=self.store.lock_timeout(), mode=0o600):
+                return auditlog.append(
+                    path,
+                    staff=self.member.id,
+                    user=self.member.username,
+                    machine=self.machine,
+                    action=action,
+                    case=case,
+                    record=record,
+                    reason_enc=reason_enc,
+                    detail=detail,
+                )
+        except Timeout:
+            raise StoreError("The audit log is held by another dacli process; try again.") from None
+
+    def decrypt_reason(self, encoded: str | None) -> str | None:
+        import base64
+
+        if not encoded:
+            return None
+        try:
+            return crypto.decrypt(
+                base64.b64decode(encoded), self.store_ring().identities, "An audit reason"
+            ).decode()
+        except (DacliError, ValueError):
+            return "(unreadable)"
+
+    # -- staff ---------------------------------------------------------------------------------------
+
+    def _save_staff(self, staff: StaffList) -> None:
+        atomic_write(self.store.meta / STAFF_TOML, _dump_plain_toml(staff))
+
+    def add_user(self, username: str, role: Role, passphrase: str) -> tuple[StaffMember, int]:
+        self.require_role(Role.manager)
+        identity = crypto.Identity.generate()
+        with self.store.meta_lock():
+            staff = self.store.staff()
+            if any(s.username == username for s in staff.staff):
+                raise InvalidInput(f"There is already a user called {username!r} (or there was).")
+            try:
+                member = StaffMember(
+                    id=f"s-{secrets.token_hex(6)}",
+                    username=username,
+                    role=role,
+                    recipient=identity.public,
+                    added=_now(),
+                    added_by=self.member.id,
+                )
+            except ValidationError as exc:
+                raise InvalidInput(f"username: {exc.errors()[0]['msg']}") from None
+            make_dir(self.store.meta / "identities")
+            atomic_write(
+                self.store.identity_path(member.id),
+                crypto.passphrase_encrypt(
+                    dump_identity(member.id, identity),
+                    passphrase,
+                    self.store.settings.security.passphrase_log_n,
+                ),
+            )
+            staff.staff.append(member)
+            staff.rewrap_pending = True
+            self._save_staff(staff)
+        self.audit("user-add", detail={"staff": member.id, "role": role.value})
+        count = self.rewrap_all()
+        return member, count
+
+    def remove_user(self, username: str, reason: str | None = None) -> int:
+        self.require_role(Role.manager)
+        with self.store.meta_lock():
+            staff = self.store.staff()
+            member = staff.by_username(username)
+            if member is None:
+                raise NotFound(f"There is no current user called {username!r}.")
+            if member.id == self.member.id:
+                raise InvalidInput("You cannot remove yourself; ask another manager.")
+            managers = [s for s in staff.active() if s.role == Role.manager and s.id != member.id]
+            if not managers:
+                raise InvalidInput("The last manager cannot be removed.")
+            member.removed = _now()
+            member.removed_by = self.member.id
+            staff.keys_rotated_after = member.removed
+            staff.rewrap_pending = True
+            self._save_staff(staff)
+            with suppress(FileNotFoundError):
+                self.store.identity_path(member.id).unlink()
+        self.audit("user-remove", reason=reason, detail={"staff": member.id})
+        return self.rewrap_all()
+
+    def change_passphrase(self, new_passphrase: str) -> None:
+        with self.store.meta_lock():
+            atomic_write(
+                self.store.identity_path(self.member.id),
+                crypto.passphrase_encrypt(
+                    dump_identity(self.member.id, self.identity),
+                    new_passphrase,
+                    self.store.settings.security.passphrase_log_n,
+                ),
+            )
+        self.audit("user-passwd")
+
+    def rewrap_all(self) -> int:
+        """Wrap every key ring to the current staff, rotating where someone was removed.
+
+        Idempotent and resumable: an interrupted run leaves ``rewrap_pending`` set and `dacli rekey`
+        finishes it. Each ring is rewritten atomically under its folder's lock.
+        """
+        self.require_role(Role.manager)
+        staff = self.store.staff()
+        cutoff = staff.keys_rotated_after
+        count = 0
+        targets: list[tuple[Path, str, str, Path]] = [
+            (self.store.meta / STORE_KEYS, "store", "The store key ring", self.store.meta)
+        ]
+        for ref in self.store.case_refs():
+            folder = self.store.root / ref
+            targets.append((folder / CASE_KEYS, f"case {ref}", f"The key ring of {ref}", folder))
+        for path, scope, what, folder in targets:
+            with folder_lock(folder, self.store.lock_timeout(), what):
+                if not path.exists():
+                    continue
+                ring = self._load_ring(path, scope, what)
+                if cutoff and ring.current_created < cutoff:
+                    ring.rotate()
+                self._save_ring(path, ring, staff)
+                count += 1
+            if scope == "store":
+                self._store_ring = ring
+            else:
+                self._rings[scope.split(" ", 1)[1]] = ring
+        with self.store.meta_lock():
+            fresh = self.store.staff()
+            if [s.recipient for s in fresh.active()] == [s.recipient for s in staff.active()]:
+                fresh.rewrap_pending = False
+                self._save_staff(fresh)
+        self.audit("rekey", detail={"key_rings": count})
+        return count
+
+    def export_identity(self) -> str:
+        self.audit("identity-export")
+        return dump_identity(self.member.id, self.identity).decode()
+
+    def clean_temps(self) -> int:
+        """Remove temp files of dead writers everywhere (each folder under its lock)."""
+        removed = 0
+        for folder in [self.store.meta, *(self.store.root / r for r in self.store.case_refs())]:
+            with folder_lock(folder, self.store.lock_timeout(), str(folder.name)):
+                removed += clean_stale_temps(folder)
+        return removed
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def policy_template() -> str:
+    """The policy file `dacli init` writes: every setting, its default and where the default comes from."""
+    return """\
+# dacli store policy. Plain TOML: a manager may edit it; dacli checks every value when it loads.
+# The defaults are the national rules of the SafeLives Case Management Pack (2014); where a rule is
+# local practice it is off or at the national value until you change it.
+schema = "policy/1"
+
+[dash]
+# Yes answers on the SafeLives Dash that make visible high risk (SafeLives: 14).
+visible_high_risk = 14
+# A local 'medium' band: suggests a level, never lowers one. Off by default (local guidance only).
+medium_band_enabled = false
+medium_band_min = 10
+medium_band_max = 13
+# Police incidents in the past 12 months that make 'potential escalation' (SafeLives: 3).
+potential_escalation_incidents = 3
+# A new incident within this many months of the last Marac referral is a Marac repeat.
+marac_repeat_months = 12
+# Risk is reassessed at least this often, in weeks (pack: every 6-8 weeks).
+reassess_weeks = 8
+
+[review]
+# The first case review falls 6-8 weeks after intake, then at this interval (weeks).
+first_review_weeks_min = 6
+first_review_weeks_max = 8
+interval_weeks = 8
+# No client contact for this many weeks: the case is listed as a candidate for closure.
+no_contact_close_weeks = 8
+# A new referral is contacted within this many hours.
+first_contact_hours = 48
+# Follow-up call after closure, only where the client consented (months).
+follow_up_months = 6
+
+[retention]
+# Keep case files at least this many years after the last contact (Limitation Act 1980: 6).
+years_from_last_contact = 6
+# Uncomment to keep files involving children until the youngest child's birthday at this age.
+# children_until_age = 25
+# After the period: "destroy", or "boil-down" to a summary in case the client returns.
+action = "destroy"
+"""
