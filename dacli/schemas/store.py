@@ -110,9 +110,10 @@ class StaffList(Strict):
     """`.dacli/staff.toml`: everyone who has ever held a key to this store."""
 
     schema_: str = Field("staff/1", alias="schema")
-    keys_rotated_after: datetime | None = None
-    """Set when someone is removed: any key ring whose newest key is older is rotated before its next
-    write, so a record written after a removal never opens with the removed person's key."""
+    key_epoch: int = Field(0, ge=0)
+    """Raised by one each time someone is removed. A key ring whose newest key is from an earlier epoch
+    is rotated before its next write (and by the re-wrap that follows the removal), so a record written
+    after a removal never opens with the removed person's key."""
     rewrap_pending: bool = False
     """True while key rings are being re-wrapped after a staff change; `dacli rekey` finishes the job."""
     staff: list[StaffMember] = []

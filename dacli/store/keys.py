@@ -23,30 +23,38 @@ def _now() -> datetime:
 
 
 @dataclass
+class Key:
+    created: datetime
+    epoch: int
+    """The staff list's key epoch when this key was made; a removal raises the epoch."""
+    identity: Identity
+
+
+@dataclass
 class KeyRing:
     """The secret keys of one scope, newest first. Records are encrypted to ``current``."""
 
     scope: str
-    keys: list[tuple[datetime, Identity]] = field(default_factory=list)
+    keys: list[Key] = field(default_factory=list)
 
     @classmethod
-    def new(cls, scope: str) -> KeyRing:
-        return cls(scope, [(_now(), Identity.generate())])
+    def new(cls, scope: str, epoch: int) -> KeyRing:
+        return cls(scope, [Key(_now(), epoch, Identity.generate())])
 
     @property
     def current(self) -> Identity:
-        return self.keys[0][1]
+        return self.keys[0].identity
 
     @property
-    def current_created(self) -> datetime:
-        return self.keys[0][0]
+    def epoch(self) -> int:
+        return self.keys[0].epoch
 
     @property
     def identities(self) -> list[Identity]:
-        return [k for _, k in self.keys]
+        return [k.identity for k in self.keys]
 
-    def rotate(self) -> None:
-        self.keys.insert(0, (_now(), Identity.generate()))
+    def rotate(self, epoch: int) -> None:
+        self.keys.insert(0, Key(_now(), epoch, Identity.generate()))
 
     def dump(self) -> bytes:
         lines = [
@@ -54,9 +62,11 @@ class KeyRing:
             f"# schema: {KEYRING_SCHEMA}",
             f"# scope: {self.scope}",
         ]
-        for n, (created, ident) in enumerate(self.keys):
-            lines.append(f"# generation {len(self.keys) - n} created {created.isoformat()}")
-            lines.append(ident.secret)
+        for n, key in enumerate(self.keys):
+            lines.append(
+                f"# generation {len(self.keys) - n} created {key.created.isoformat()} epoch {key.epoch}"
+            )
+            lines.append(key.identity.secret)
         return ("\n".join(lines) + "\n").encode()
 
     @classmethod
@@ -69,10 +79,11 @@ class KeyRing:
                 f"{what} belongs to {meta.get('scope', 'nothing')!s}, not {expected_scope}: "
                 "it was copied or moved here."
             )
-        created = meta.get("generations", [])
-        if not secrets or len(created) != len(secrets):
+        generations = meta.get("generations", [])
+        if not secrets or len(generations) != len(secrets):
             raise IntegrityError(f"{what} is malformed.")
-        return cls(expected_scope, list(zip(created, (Identity(s) for s in secrets), strict=True)))
+        keys = [Key(c, e, Identity(s)) for (c, e), s in zip(generations, secrets, strict=True)]
+        return cls(expected_scope, keys)
 
 
 def dump_identity(staff_id: str, identity: Identity) -> bytes:
@@ -98,7 +109,7 @@ def load_identity(text: bytes, staff_id: str, what: str) -> Identity:
 def _parse(text: bytes, what: str) -> tuple[dict, list[str]]:
     meta: dict = {}
     secrets: list[str] = []
-    generations: list[datetime] = []
+    generations: list[tuple[datetime, int]] = []
     try:
         decoded = text.decode("ascii")
     except UnicodeDecodeError:
@@ -111,8 +122,11 @@ def _parse(text: bytes, what: str) -> tuple[dict, list[str]]:
         elif line.startswith("# staff: "):
             meta["staff"] = line[len("# staff: ") :]
         elif line.startswith("# generation "):
+            parts = line.split(" ")
             try:
-                generations.append(datetime.fromisoformat(line.rsplit(" ", 1)[1]))
+                if len(parts) != 7 or parts[3] != "created" or parts[5] != "epoch":
+                    raise ValueError
+                generations.append((datetime.fromisoformat(parts[4]), int(parts[6])))
             except ValueError:
                 raise IntegrityError(f"{what} is malformed.") from None
         elif line.startswith(SECRET_PREFIX):

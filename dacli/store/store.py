@@ -280,7 +280,7 @@ class Store:
                 meta / "identities" / f"{member.id}.age",
                 crypto.passphrase_encrypt(dump_identity(member.id, identity), passphrase, passphrase_log_n),
             )
-            ring = KeyRing.new("store")
+            ring = KeyRing.new("store", 0)
             atomic_write(meta / STORE_KEYS, crypto.encrypt(ring.dump(), [identity.public]))
             atomic_write(meta / STAFF_TOML, _dump_plain_toml(StaffList(staff=[member])))
             atomic_write(meta / POLICY_TOML, policy_template().encode())
@@ -387,11 +387,14 @@ class Session:
         return ring
 
     def _ring_for_write(self, ref: str) -> KeyRing:
-        """The case ring, rotated first if someone was removed since its newest key was made."""
+        """The case ring, fresh from disk (the caller holds the case lock), rotated first if someone was
+        removed since its newest key was made. Never the cached copy: another process may have rotated
+        it, and saving a stale ring would drop the newer key."""
+        self._rings.pop(ref, None)
         ring = self.case_ring(ref)
         staff = self.store.staff()
-        if staff.keys_rotated_after and ring.current_created < staff.keys_rotated_after:
-            ring.rotate()
+        if ring.epoch < staff.key_epoch:
+            ring.rotate(staff.key_epoch)
             self._save_ring(self.store.case_dir(ref) / CASE_KEYS, ring, staff)
         return ring
 
@@ -412,9 +415,10 @@ class Session:
                 continue
             except OSError as exc:
                 raise StoreError(f"Cannot create a case folder ({exc.strerror}).") from None
-            ring = KeyRing.new(f"case {ref}")
             with self.case_lock(ref):
-                self._save_ring(folder / CASE_KEYS, ring, self.store.staff())
+                staff = self.store.staff()
+                ring = KeyRing.new(f"case {ref}", staff.key_epoch)
+                self._save_ring(folder / CASE_KEYS, ring, staff)
             self._rings[ref] = ring
             self.audit("case-create", case=ref)
             return ref
@@ -440,7 +444,14 @@ class Session:
         except FileNotFoundError:
             raise NotFound(f"Case {ref} has no record {name}.") from None
         what = f"{ref}/{name}"
-        plain = crypto.decrypt(sealed, self.case_ring(ref).identities, what)
+        try:
+            plain = crypto.decrypt(sealed, self.case_ring(ref).identities, what)
+        except IntegrityError:
+            if ref not in self._rings:
+                raise
+            # Another process may have rotated the key ring since we cached it: reload once.
+            self._rings.pop(ref)
+            plain = crypto.decrypt(sealed, self.case_ring(ref).identities, what)
         return decode_document(plain, ref, what)
 
     def _seal(self, ref: str, doc: dict) -> bytes:
@@ -485,7 +496,11 @@ class Session:
             sealed = path.read_bytes()
         except FileNotFoundError:
             return None
-        plain = crypto.decrypt(sealed, self.store_ring().identities, "The caseload index")
+        try:
+            plain = crypto.decrypt(sealed, self.store_ring().identities, "The caseload index")
+        except IntegrityError:
+            self._store_ring = None  # rotated by another process since we cached it: reload once
+            plain = crypto.decrypt(sealed, self.store_ring().identities, "The caseload index")
         try:
             index = json.loads(plain)
         except ValueError:
@@ -495,10 +510,12 @@ class Session:
         return index
 
     def _seal_index(self, index: dict) -> None:
+        """Encrypt and write the index. The caller holds the store lock; the ring is re-read from disk."""
         staff = self.store.staff()
+        self._store_ring = None
         ring = self.store_ring()
-        if staff.keys_rotated_after and ring.current_created < staff.keys_rotated_after:
-            ring.rotate()
+        if ring.epoch < staff.key_epoch:
+            ring.rotate(staff.key_epoch)
             self._save_ring(self.store.meta / STORE_KEYS, ring, staff)
         index["schema"] = INDEX_SCHEMA
         index["updated"] = _now().isoformat()
@@ -552,6 +569,7 @@ class Session:
     ) -> dict:
         reason_enc = None
         if reason:
+            self._store_ring = None  # the newest store key, never a cached one a leaver held
             reason_enc = crypto.encrypt(reason.encode(), [self.store_ring().current.public])
         path = self._audit_path()
         make_dir(path.parent)
@@ -639,7 +657,7 @@ class Session:
                 raise InvalidInput("The last manager cannot be removed.")
             member.removed = _now()
             member.removed_by = self.member.id
-            staff.keys_rotated_after = member.removed
+            staff.key_epoch += 1
             staff.rewrap_pending = True
             self._save_staff(staff)
             with suppress(FileNotFoundError):
@@ -667,7 +685,6 @@ class Session:
         """
         self.require_role(Role.manager)
         staff = self.store.staff()
-        cutoff = staff.keys_rotated_after
         count = 0
         targets: list[tuple[Path, str, str, Path]] = [
             (self.store.meta / STORE_KEYS, "store", "The store key ring", self.store.meta)
@@ -680,8 +697,8 @@ class Session:
                 if not path.exists():
                     continue
                 ring = self._load_ring(path, scope, what)
-                if cutoff and ring.current_created < cutoff:
-                    ring.rotate()
+                if ring.epoch < staff.key_epoch:
+                    ring.rotate(staff.key_epoch)
                 self._save_ring(path, ring, staff)
                 count += 1
             if scope == "store":

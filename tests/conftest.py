@@ -1,0 +1,135 @@
+"""Shared fixtures. Tests keep the developer's machine out: no real home, no real store, no env leaks.
+
+Every person in these tests is synthetic; names are invented and marked as test data.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+PASSPHRASE = "correct horse battery staple"
+MANAGER = "mgr"
+# Low scrypt cost keeps the suite fast; the production default (18) is measured in benchmarks/.
+TEST_LOG_N = 10
+
+SYNTHETIC_FORM = """\
+[client]
+name = "Quorra Testperson-Alpha"
+dob = 1987-04-12
+
+[referral]
+date = 2026-11-02
+referred_by = "police"
+
+[[children]]
+name = "Yoric Testperson-Beta"
+dob = 2019-08-30
+
+[[perpetrators]]
+name = "Vexley Testperson-Gamma"
+dob = 1985-01-21
+relationship = "ex-partner"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch, tmp_path_factory):
+    for key in list(os.environ):
+        if key.startswith("DACLI_"):
+            monkeypatch.delenv(key)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def store_path(tmp_path) -> Path:
+    from dacli.store.store import Store
+
+    path = tmp_path / "store"
+    Store.create(path, username=MANAGER, passphrase=PASSPHRASE, passphrase_log_n=TEST_LOG_N)
+    return path
+
+
+@pytest.fixture
+def store(store_path):
+    from dacli.store.store import Store
+
+    return Store(store_path)
+
+
+@pytest.fixture
+def session(store):
+    return store.unlock(MANAGER, PASSPHRASE)
+
+
+@pytest.fixture
+def form():
+    import tomllib
+    from datetime import date
+
+    from dacli.services.cases import parse_intake
+
+    return parse_intake(tomllib.loads(SYNTHETIC_FORM), date(2026, 11, 23))
+
+
+@pytest.fixture
+def case_ref(session, form) -> str:
+    from dacli.services.cases import intake
+
+    return intake(session, form)
+
+
+@pytest.fixture
+def env(store_path, tmp_path) -> dict[str, str]:
+    """Environment for CLI runs against the fixture store as the manager."""
+    return {
+        "DACLI_STORE": str(store_path),
+        "DACLI_USER": MANAGER,
+        "DACLI_PASSPHRASE": PASSPHRASE,
+        "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
+    }
+
+
+@pytest.fixture
+def cli(env):
+    """Run dacli in-process with Typer's CliRunner; returns the Result (stdout, stderr, exit_code)."""
+    from typer.testing import CliRunner
+
+    from dacli.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, extra_env: dict | None = None):
+        merged = {**env, **(extra_env or {})}
+        return runner.invoke(app, list(args), env=merged, input=input, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def run_dacli(env):
+    """Run dacli as a real subprocess (python -m dacli)."""
+    import subprocess
+
+    def run(*args: str, input: str | None = None, extra_env: dict | None = None, check=False):
+        merged = {k: v for k, v in os.environ.items() if not k.startswith("DACLI_")}
+        merged.update(env)
+        merged.update(extra_env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "dacli", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=merged,
+            timeout=120,
+            check=check,
+        )
+
+    return run

@@ -1,0 +1,232 @@
+"""The case store: round trips, bad files, moved files, layout and permissions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+
+import pytest
+
+from dacli.errors import AuthError, IntegrityError, InvalidInput, NotFound, StoreError
+from dacli.services.cases import intake, show_case
+from dacli.store.store import Store, check_case_ref
+
+from .conftest import MANAGER, PASSPHRASE, TEST_LOG_N
+
+
+def test_round_trip(session, case_ref):
+    doc = session.read_record(case_ref, "intake-1.toml.age")
+    assert doc["schema"] == "intake/1"
+    assert doc["case"] == case_ref
+    assert doc["client"]["name"] == "Quorra Testperson-Alpha"
+    # and through a fresh unlock, as another process would
+    again = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
+    assert show_case(again, case_ref).summary.client == "Quorra Testperson-Alpha"
+
+
+def test_plaintext_starts_with_schema_then_case(session, case_ref):
+    from dacli.store import crypto
+
+    sealed = (session.store.root / case_ref / "intake-1.toml.age").read_bytes()
+    plain = crypto.decrypt(sealed, session.case_ring(case_ref).identities, "x").decode()
+    first, second = plain.splitlines()[:2]
+    assert first == 'schema = "intake/1"'
+    assert second == f'case = "{case_ref}"'
+
+
+def test_wrong_passphrase(store):
+    with pytest.raises(AuthError, match="Wrong passphrase"):
+        store.unlock(MANAGER, "not the passphrase")
+
+
+def test_unknown_user(store):
+    with pytest.raises(AuthError, match="no user called"):
+        store.unlock("nobody", PASSPHRASE)
+
+
+def test_missing_store(tmp_path):
+    with pytest.raises(NotFound, match="no dacli store"):
+        Store(tmp_path / "nothing-here")
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda b: b"",
+        lambda b: b[: len(b) // 2],
+        lambda b: b[:-1],
+        lambda b: b[:-3] + bytes([b[-3] ^ 0x40]) + b[-2:],
+        lambda b: b[:40] + bytes([b[40] ^ 0x01]) + b[41:],
+    ],
+    ids=["empty", "truncated-half", "truncated-1", "flipped-payload", "flipped-header"],
+)
+def test_damaged_record_is_refused(session, case_ref, mangle):
+    path = session.store.root / case_ref / "intake-1.toml.age"
+    path.write_bytes(mangle(path.read_bytes()))
+    fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
+    with pytest.raises(IntegrityError, match=case_ref):
+        fresh.read_record(case_ref, "intake-1.toml.age")
+
+
+def test_record_copied_into_another_case_is_refused(session, form, case_ref):
+    other = intake(session, form)
+    shutil.copy(
+        session.store.root / case_ref / "intake-1.toml.age",
+        session.store.root / other / "intake-2.toml.age",
+    )
+    fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
+    with pytest.raises(IntegrityError, match="not encrypted to any key"):
+        fresh.read_record(other, "intake-2.toml.age")
+    with pytest.raises(IntegrityError):
+        show_case(fresh, other)
+
+
+def test_record_whose_case_line_differs_is_refused(session, case_ref, form):
+    """Even encrypted to the right key, a document naming another case fails loudly."""
+    from dacli.store import crypto
+    from dacli.store.store import encode_document
+
+    other = intake(session, form)
+    doc = session.read_record(other, "intake-1.toml.age")
+    sealed = crypto.encrypt(encode_document(doc), [session.case_ring(case_ref).current.public])
+    (session.store.root / case_ref / "intake-9.toml.age").write_bytes(sealed)
+    with pytest.raises(IntegrityError, match="belongs to another case"):
+        session.read_record(case_ref, "intake-9.toml.age")
+
+
+def test_key_ring_copied_from_another_case_is_refused(session, form, case_ref):
+    other = intake(session, form)
+    shutil.copy(session.store.root / case_ref / "keys.age", session.store.root / other / "keys.age")
+    fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
+    with pytest.raises(IntegrityError, match="copied or moved"):
+        fresh.read_record(other, "intake-1.toml.age")
+
+
+def test_malformed_toml_inside_a_valid_age_file(session, case_ref):
+    from dacli.store import crypto
+
+    sealed = crypto.encrypt(b"schema = [unclosed", [session.case_ring(case_ref).current.public])
+    (session.store.root / case_ref / "note-1.toml.age").write_bytes(sealed)
+    with pytest.raises(IntegrityError, match="not valid TOML"):
+        session.read_record(case_ref, "note-1.toml.age")
+
+
+@pytest.mark.parametrize("ref", ["../etc", "DA-AAAAA-AAAA", "da-aaaaa-aaaaa", "DA-AAAAA-AAAAI", "/tmp/x", ""])
+def test_references_that_are_not_references(ref):
+    with pytest.raises(InvalidInput):
+        check_case_ref(ref)
+
+
+@pytest.mark.parametrize("name", ["../keys.age", "a/b.toml.age", ".hidden.toml.age", "x.toml"])
+def test_record_names_cannot_walk_out(session, case_ref, name):
+    with pytest.raises(InvalidInput):
+        session.read_record(case_ref, name)
+
+
+def test_new_record_never_overwrites(session, case_ref):
+    doc = {"schema": "test/1", "case": case_ref, "n": 1}
+    session.write_record(case_ref, "test-1.toml.age", doc)
+    with pytest.raises(StoreError, match="already has"):
+        session.write_record(case_ref, "test-1.toml.age", {**doc, "n": 2})
+    assert session.read_record(case_ref, "test-1.toml.age")["n"] == 1
+
+
+def test_layout_modes_and_no_temp_files(session, case_ref):
+    root = session.store.root
+    assert (root / ".dacli" / "store.toml").is_file()
+    assert (root / ".dacli" / "policy.toml").is_file()
+    assert (root / ".dacli" / "staff.toml").is_file()
+    assert (root / ".gitattributes").read_text() == "*.age binary\n"
+    assert sorted(p.name for p in (root / case_ref).iterdir() if p.name != ".lock") == [
+        "case.toml.age",
+        "intake-1.toml.age",
+        "keys.age",
+    ]
+    for path in root.rglob("*"):
+        assert not path.name.startswith(".tmp-"), path
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if path.is_file():
+            assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+    for folder in (root / ".dacli", root / case_ref):
+        assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0
+
+
+def test_stale_temp_files_are_cleaned_on_the_next_write(session, case_ref):
+    stale = session.store.root / case_ref / ".tmp-deadbeef00000000"
+    stale.write_bytes(b"ciphertext from a writer that died")
+    session.write_record(case_ref, "test-1.toml.age", {"schema": "test/1", "case": case_ref})
+    assert not stale.exists()
+
+
+def test_init_refuses_an_existing_store_and_a_non_empty_folder(store_path, tmp_path):
+    with pytest.raises(StoreError, match="already holds"):
+        Store.create(store_path, username="x1", passphrase="p" * 10, passphrase_log_n=TEST_LOG_N)
+    other = tmp_path / "busy"
+    other.mkdir()
+    (other / "something.txt").write_text("x")
+    with pytest.raises(StoreError, match="not empty"):
+        Store.create(other, username="x1", passphrase="p" * 10, passphrase_log_n=TEST_LOG_N)
+
+
+def test_policy_is_plain_toml_a_manager_can_edit(store):
+    policy_file = store.meta / "policy.toml"
+    text = policy_file.read_text()
+    assert "visible_high_risk = 14" in text
+    assert "years_from_last_contact = 6" in text
+    policy_file.write_text(text.replace("interval_weeks = 8", "interval_weeks = 6"))
+    assert Store(store.root).policy.review.interval_weeks == 6
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t: t + "\n[[[broken", "not valid TOML"),
+        (lambda t: t.replace("years_from_last_contact = 6", "years_from_last_contact = 2"), "retention"),
+        (lambda t: t.replace('action = "destroy"', 'action = "shred-now"'), "retention.action"),
+        (lambda t: t + "\nsurprise = 1\n", "surprise"),
+    ],
+)
+def test_bad_policy_is_refused_with_the_key_named(store, edit, message):
+    policy_file = store.meta / "policy.toml"
+    policy_file.write_text(edit(policy_file.read_text()))
+    with pytest.raises(InvalidInput, match=message):
+        _ = Store(store.root).policy
+
+
+def test_read_only_store_gives_a_clear_error(session, case_ref, monkeypatch):
+    """A store on a read-only mount: every write is refused in one sentence, nothing changes."""
+    import errno
+
+    real_open = os.open
+    root = str(session.store.root)
+
+    def read_only(path, flags, *args, **kwargs):
+        if str(path).startswith(root) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_open(path, flags, *args, **kwargs)
+
+    before = sorted(p.name for p in (session.store.root / case_ref).iterdir())
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(StoreError, match="read-only"):
+        session.write_record(case_ref, "test-1.toml.age", {"schema": "t/1", "case": case_ref})
+    monkeypatch.undo()
+    assert sorted(p.name for p in (session.store.root / case_ref).iterdir()) == before
+
+
+def test_write_failure_leaves_old_record_and_no_temp(session, case_ref, monkeypatch):
+    import errno
+
+    from dacli.store import fsio
+
+    before = (session.store.root / case_ref / "case.toml.age").read_bytes()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fsio.os, "fsync", full)
+    with pytest.raises(StoreError, match="disk is full"):
+        session.update_record(case_ref, "case.toml.age", lambda d: {**d, "worker": "someone"})
+    monkeypatch.undo()
+    assert (session.store.root / case_ref / "case.toml.age").read_bytes() == before
+    assert not [p for p in (session.store.root / case_ref).iterdir() if p.name.startswith(".tmp-")]
