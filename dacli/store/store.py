@@ -662,8 +662,10 @@ class Session:
             self._save_staff(staff)
             with suppress(FileNotFoundError):
                 self.store.identity_path(member.id).unlink()
+        count = self.rewrap_all()
+        # Audited after the rotation, so the reason is sealed to a store key the leaver never held.
         self.audit("user-remove", reason=reason, detail={"staff": member.id})
-        return self.rewrap_all()
+        return count
 
     def change_passphrase(self, new_passphrase: str) -> None:
         with self.store.meta_lock():
