@@ -58,7 +58,8 @@ APPENDER = """
 n = 0
 while True:
     n += 1
-    s.write_record(ref, f"note-{who}-{n}.toml.age", {"schema": "t/1", "case": ref, "n": n, "pad": "y" * 200_000})
+    doc = {"schema": "t/1", "case": ref, "n": n, "pad": "y" * 200_000}
+    s.write_record(ref, f"note-{who}-{n}.toml.age", doc)
     if n == 1:
         print("ready", flush=True)
 """
