@@ -44,7 +44,18 @@ def _wait_ready(proc: subprocess.Popen) -> None:
     assert line.strip() == "ready", proc.stderr.read()
 
 
-REWRITER = """
+# fsync is slowed (never skipped), so the window between "temp file written" and "renamed into place"
+# is wide and a random kill lands inside it often, even on a fast disk or a busy machine.
+SLOW_FSYNC = """
+import time
+_real_fsync = os.fsync
+def _slow_fsync(fd):
+    time.sleep(0.01)
+    _real_fsync(fd)
+os.fsync = _slow_fsync
+"""
+
+REWRITER = SLOW_FSYNC + """
 n = 0
 pad = "x" * 300_000  # several 64 KiB age chunks, so a kill often lands mid-write
 while True:
@@ -54,7 +65,7 @@ while True:
         print("ready", flush=True)
 """
 
-APPENDER = """
+APPENDER = SLOW_FSYNC + """
 n = 0
 while True:
     n += 1

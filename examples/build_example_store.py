@@ -1,0 +1,84 @@
+"""Build the bundled example store (examples/store) from invented people.
+
+    python examples/build_example_store.py            # refuses if examples/store exists
+    python examples/build_example_store.py --force    # rebuild it
+
+Users: `demo` (manager) and `sam.cw` (caseworker); both have the demo passphrase below. The audit log
+the build writes is kept (machine id `example`), so `dacli audit verify` passes on a fresh clone.
+Every name is invented and marked 'Testcase'; none belongs to a real person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+DEMO_PASSPHRASE = "demo-passphrase"
+HERE = Path(__file__).resolve().parent
+STORE = HERE / "store"
+
+CASES = [
+    # name, dob, referral date, referred by, worker, pregnant/due, children, perpetrators
+    ("Ailsa Testcase-Morrow", date(1984, 3, 2), date(2026, 11, 21), "police", "sam.cw", None,
+     [("Bryn Testcase-Morrow", date(2015, 5, 1))], [("Corin Testcase-Morrow", "husband")]),
+    ("Delphine Testcase-Oakes", date(1979, 8, 19), date(2026, 11, 18), "self", "sam.cw", None,
+     [], [("Emlyn Testcase-Oakes", "ex-partner")]),
+    ("Farrah Testcase-Quill", date(1996, 1, 30), date(2026, 10, 30), "health visitor", "demo",
+     date(2027, 2, 14), [], [("Gideon Testcase-Roth", "partner")]),
+    ("Hester Testcase-Ives", date(1958, 11, 4), date(2026, 9, 12), "adult social care", "demo", None,
+     [], [("Ivo Testcase-Ives", "son")]),
+    ("Jory Testcase-Keane", date(1990, 7, 7), date(2026, 8, 1), "police", "sam.cw", None,
+     [("Kit Testcase-Keane", date(2012, 2, 2)), ("Lark Testcase-Keane", date(2025, 12, 24))],
+     [("Marek Testcase-Lund", "ex-partner")]),
+    ("Nerys Testcase-Pike", date(2001, 4, 22), date(2026, 11, 3), "housing", "demo", None,
+     [], [("Osric Testcase-Pike", "father"), ("Perrin Testcase-Pike", "brother")]),
+    ("Quilla Testcase-Shaw", date(1987, 10, 10), date(2026, 6, 15), "A&E", "sam.cw", None,
+     [("Rafe Testcase-Shaw", date(2019, 3, 3))], [("Silas Testcase-Thorne", "ex-partner")]),
+    ("Tamsin Testcase-Ure", date(1975, 2, 28), date(2026, 10, 2), "self", "demo", None,
+     [], [("Ulric Testcase-Ure", "husband")]),
+    ("Verity Testcase-Wren", date(1993, 9, 16), date(2026, 11, 10), "school", "sam.cw", None,
+     [("Wynn Testcase-Wren", date(2016, 6, 6)), ("Xan Testcase-Wren", date(2018, 8, 8))],
+     [("Yale Testcase-Wren", "partner")]),
+    ("Zinnia Testcase-Abbot", date(1969, 12, 12), date(2026, 5, 5), "police", "demo", None,
+     [], [("Alder Testcase-Abbot", "ex-husband")]),
+    ("Brisa Testcase-Cole", date(1999, 5, 5), date(2026, 11, 22), "midwife", "sam.cw",
+     date(2027, 4, 1), [], [("Cato Testcase-Dunn", "partner")]),
+    ("Dorit Testcase-Ember", date(1982, 6, 21), date(2026, 7, 19), "police", "demo", None,
+     [("Esme Testcase-Ember", date(2010, 10, 10))], [("Fenwick Testcase-Ember", "ex-partner")]),
+]  # fmt: skip
+
+
+def build(force: bool) -> None:
+    os.environ["DACLI_MACHINE_ID"] = "example"
+    from dacli.services.admin import add_user, init_store
+    from dacli.services.cases import intake, parse_intake
+
+    if STORE.exists():
+        if not force:
+            sys.exit(f"{STORE} exists; pass --force to rebuild it.")
+        shutil.rmtree(STORE)
+    init_store(STORE, "demo", DEMO_PASSPHRASE, "Example Idva service (synthetic data)")
+    store_ = __import__("dacli.store.store", fromlist=["Store"]).Store(STORE)
+    session = store_.unlock("demo", DEMO_PASSPHRASE)
+    add_user(session, "sam.cw", "caseworker", DEMO_PASSPHRASE)
+    today = date(2026, 11, 23)
+    for name, dob, referred, by, worker, due, children, perps in CASES:
+        form = {
+            "client": {"name": name, "dob": dob, "pregnant": due is not None, "due_date": due},
+            "referral": {"date": referred, "referred_by": by},
+            "caseworker": worker,
+            "children": [{"name": n, "dob": d} for n, d in children],
+            "perpetrators": [{"name": n, "relationship": r} for n, r in perps],
+        }
+        form["client"] = {k: v for k, v in form["client"].items() if v is not None}
+        print(intake(session, parse_intake(form, today)))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true")
+    build(parser.parse_args().force)
