@@ -223,3 +223,34 @@ def test_subprocess_init_and_version(run_dacli, tmp_path):
         extra_env={"DACLI_NEW_PASSPHRASE": "long passphrase"},
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
+
+
+def test_a_held_lock_is_exit_code_7(cli, store_path, case_ref):
+    import subprocess
+    import sys
+
+    settings = store_path / ".dacli" / "store.toml"
+    settings.write_text(
+        settings.read_text().replace("lock_timeout_seconds = 10.0", "lock_timeout_seconds = 0.2")
+    )
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom pathlib import Path\nfrom dacli.store.fsio import folder_lock\n"
+            "with folder_lock(Path(sys.argv[1]), 5, 'x'):\n"
+            "    print('ready', flush=True)\n    time.sleep(60)\n",
+            str(store_path / ".dacli"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = cli("intake", "--from", "-", input=SYNTHETIC_FORM)
+        assert result.exit_code == 7, result.stderr
+        _one_sentence(result.stderr)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not [p for p in store_path.iterdir() if p.name.startswith("DA-") and p.name != case_ref]

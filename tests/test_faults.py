@@ -55,7 +55,9 @@ def _slow_fsync(fd):
 os.fsync = _slow_fsync
 """
 
-REWRITER = SLOW_FSYNC + """
+REWRITER = (
+    SLOW_FSYNC
+    + """
 n = 0
 pad = "x" * 300_000  # several 64 KiB age chunks, so a kill often lands mid-write
 while True:
@@ -64,8 +66,11 @@ while True:
     if n == 1:
         print("ready", flush=True)
 """
+)
 
-APPENDER = SLOW_FSYNC + """
+APPENDER = (
+    SLOW_FSYNC
+    + """
 n = 0
 while True:
     n += 1
@@ -74,6 +79,7 @@ while True:
     if n == 1:
         print("ready", flush=True)
 """
+)
 
 
 @pytest.mark.slow

@@ -75,24 +75,24 @@ def intake(session: Session, form: IntakeForm) -> str:
     worker = form.caseworker or session.member.username
     if session.store.staff().by_username(worker) is None:
         raise InvalidInput(f"caseworker: there is no current user called {worker!r}.")
-    ref = session.new_case()
-    now = datetime.now(UTC).replace(microsecond=0)
-    case = CaseRecord(case=ref, worker=worker, opened=now, opened_by=session.member.id)
-    record = IntakeRecord.model_validate(
-        {
-            **form.model_dump(mode="python"),
-            "caseworker": worker,
-            "schema": INTAKE_SCHEMA,
-            "case": ref,
-            "taken_by": session.member.id,
-        }
-    )
-    session.write_record(ref, CASE_RECORD, case.model_dump(mode="python", by_alias=True))
-    session.write_record(
-        ref, "intake-1.toml.age", record.model_dump(mode="python", by_alias=True), action="intake"
-    )
-    row = summarise(ref, case, [record], 2)
-    session.update_index_row(ref, row.model_dump(mode="json"))
+    with session.index_transaction() as index:
+        ref = session.new_case()
+        now = datetime.now(UTC).replace(microsecond=0)
+        case = CaseRecord(case=ref, worker=worker, opened=now, opened_by=session.member.id)
+        record = IntakeRecord.model_validate(
+            {
+                **form.model_dump(mode="python"),
+                "caseworker": worker,
+                "schema": INTAKE_SCHEMA,
+                "case": ref,
+                "taken_by": session.member.id,
+            }
+        )
+        session.write_record(ref, CASE_RECORD, case.model_dump(mode="python", by_alias=True))
+        session.write_record(
+            ref, "intake-1.toml.age", record.model_dump(mode="python", by_alias=True), action="intake"
+        )
+        index["cases"][ref] = summarise(ref, case, [record], 2).model_dump(mode="json")
     return ref
 
 

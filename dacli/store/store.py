@@ -541,17 +541,27 @@ class Session:
                 old = {}
             self._seal_index({"cases": rows, "audit_heads": old.get("audit_heads", {})})
 
-    def update_index_row(self, ref: str, row: dict | None) -> None:
-        """Set (or with None, drop) one row, under the store lock."""
+    @contextmanager
+    def index_transaction(self) -> Iterator[dict]:
+        """Hold the store lock, yield the index for changing, and seal it on a clean exit.
+
+        Take it *before* writing a new case: a busy store then fails before anything is written, and the
+        index never misses a case that was created. Lock order is always store lock, then case lock.
+        """
         with self.store.meta_lock():
             index = self.read_index()
             if index is None:
                 raise NotFound("The caseload index is missing; run `dacli reindex`.")
+            yield index
+            self._seal_index(index)
+
+    def update_index_row(self, ref: str, row: dict | None) -> None:
+        """Set (or with None, drop) one row, under the store lock."""
+        with self.index_transaction() as index:
             if row is None:
                 index["cases"].pop(ref, None)
             else:
                 index["cases"][ref] = row
-            self._seal_index(index)
 
     # -- audit ---------------------------------------------------------------------------------------
 
