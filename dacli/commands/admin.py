@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from dacli.commands.common import Context, console, new_passphrase, print_json
+from dacli.defaults import PASSPHRASE_LOG_N
 
 user_app = typer.Typer(help="Staff: add, list, remove, change passphrase.", no_args_is_help=True)
 identity_app = typer.Typer(help="Your own age identity (break-glass recovery).", no_args_is_help=True)
@@ -26,7 +27,7 @@ def init(
     ctx: typer.Context,
     service_name: str = typer.Option("", "--service-name", help="Your service's name."),
     work_factor: int = typer.Option(
-        18, "--scrypt-log-n", min=10, max=22, help="scrypt cost for passphrases (log2 N)."
+        PASSPHRASE_LOG_N, "--scrypt-log-n", min=10, max=22, help="scrypt cost for passphrases (log2 N)."
     ),
 ) -> None:
     """Create a new store; the acting --user becomes its first manager."""

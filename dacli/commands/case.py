@@ -31,12 +31,15 @@ def case_list(
     if not rows:
         typer.echo("No cases.")
         return
-    from rich.table import Table
+    from dacli.commands.render import table
 
-    table = Table("reference", "client", "worker", "status", "risk", "referred", box=None)
-    for r in rows:
-        table.add_row(r.ref, r.client, r.worker, r.status.value, r.risk or "-", r.referral_date.isoformat())
-    console().print(table)
+    table(
+        ("reference", "client", "worker", "status", "risk", "referred"),
+        [
+            (r.ref, r.client, r.worker, r.status.value, r.risk or "-", r.referral_date.isoformat())
+            for r in rows
+        ],
+    )
     typer.echo(f"{len(rows)} cases.")
 
 

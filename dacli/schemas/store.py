@@ -6,15 +6,16 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
+from dacli.defaults import PASSPHRASE_LOG_N
 from dacli.schemas.common import STAFF_ID_RE, USERNAME_RE, Role, Strict
 
 STORE_FORMAT = "dacli-store/1"
 
 
 class SecuritySettings(Strict):
-    passphrase_log_n: int = Field(18, ge=10, le=22)
-    """scrypt work factor (log2 N) for new or changed passphrases. 18 costs about 0.75 s and 256 MiB
-    here; each step up doubles both. Existing identity files keep the factor they were written with."""
+    passphrase_log_n: int = Field(PASSPHRASE_LOG_N, ge=10, le=22)
+    """scrypt work factor (log2 N) for new or changed passphrases. 17 (the OWASP minimum) costs about
+    0.4 s and 128 MiB here; each step up doubles both. Existing identity files keep their own factor."""
     lock_timeout_seconds: float = Field(10.0, ge=0, le=600)
     """How long a writer waits for another writer before giving up with a clear message."""
 

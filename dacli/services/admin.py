@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dacli.defaults import PASSPHRASE_LOG_N
 from dacli.errors import InvalidInput
 from dacli.schemas.common import Role
 from dacli.schemas.store import StaffMember
@@ -13,7 +14,11 @@ from dacli.store.store import Session, Store
 
 
 def init_store(
-    root: Path, username: str, passphrase: str, service_name: str = "", passphrase_log_n: int = 18
+    root: Path,
+    username: str,
+    passphrase: str,
+    service_name: str = "",
+    passphrase_log_n: int = PASSPHRASE_LOG_N,
 ) -> Store:
     return Store.create(
         root,

@@ -8,7 +8,7 @@ it when dacli is gone. Two kinds:
   file is corrupt, and ``decrypt`` on bytes slows with the square of the header size.
 * Passphrase (scrypt) files hold each person's identity. ``pyrage.passphrase.encrypt`` calibrates its own
   scrypt cost (log2 N = 19 here, about 2 s to unlock), so dacli writes the scrypt stanza itself with the
-  work factor from the store settings (default 18, about 0.75 s and 256 MiB), and reads it back through
+  work factor from the store settings (default 17, see ``dacli.defaults``), and reads it back through
   ``pyrage.passphrase.decrypt``. The writer below follows the age specification; tests check that pyrage and
   the `age` binary both read what it writes.
 

@@ -35,6 +35,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from dacli.defaults import PASSPHRASE_LOG_N
 from dacli.errors import (
     AuthError,
     DacliError,
@@ -242,7 +243,7 @@ class Store:
         username: str,
         passphrase: str,
         service_name: str = "",
-        passphrase_log_n: int = 18,
+        passphrase_log_n: int = PASSPHRASE_LOG_N,
     ) -> Store:
         root = Path(root)
         if (root / META).exists():
