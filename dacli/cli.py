@@ -75,10 +75,11 @@ def root(
 
 
 def _register() -> None:
-    from dacli.commands import admin, case, intake
+    from dacli.commands import admin, case, intake, notes
 
     admin.register(app)
     intake.register(app)
+    notes.register(app)
     case.register(app)
 
 

@@ -83,7 +83,7 @@ def form():
 def case_ref(session, form) -> str:
     from dacli.services.cases import intake
 
-    return intake(session, form)
+    return intake(session, form).case
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def test_removed_user_cannot_unlock_or_read_new_records(session, case_ref, form)
     # New records in an old case and in a new case do not open with anything the leaver held.
     manager = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
     manager.write_record(case_ref, "test-1.toml.age", {"schema": "t/1", "case": case_ref})
-    new_case = intake(manager, form)
+    new_case = intake(manager, form, new_case=True).case
     new_record = (session.store.root / case_ref / "test-1.toml.age").read_bytes()
     with pytest.raises(IntegrityError):
         crypto.decrypt(new_record, [old_identity, *old_ring.identities], "new record")

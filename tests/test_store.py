@@ -70,7 +70,7 @@ def test_damaged_record_is_refused(session, case_ref, mangle):
 
 
 def test_record_copied_into_another_case_is_refused(session, form, case_ref):
-    other = intake(session, form)
+    other = intake(session, form, new_case=True).case
     shutil.copy(
         session.store.root / case_ref / "intake-1.toml.age",
         session.store.root / other / "intake-2.toml.age",
@@ -87,7 +87,7 @@ def test_record_whose_case_line_differs_is_refused(session, case_ref, form):
     from dacli.store import crypto
     from dacli.store.store import encode_document
 
-    other = intake(session, form)
+    other = intake(session, form, new_case=True).case
     doc = session.read_record(other, "intake-1.toml.age")
     sealed = crypto.encrypt(encode_document(doc), [session.case_ring(case_ref).current.public])
     (session.store.root / case_ref / "intake-9.toml.age").write_bytes(sealed)
@@ -96,7 +96,7 @@ def test_record_whose_case_line_differs_is_refused(session, case_ref, form):
 
 
 def test_key_ring_copied_from_another_case_is_refused(session, form, case_ref):
-    other = intake(session, form)
+    other = intake(session, form, new_case=True).case
     shutil.copy(session.store.root / case_ref / "keys.age", session.store.root / other / "keys.age")
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
     with pytest.raises(IntegrityError, match="copied or moved"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dacli.commands.common import Context, console, print_json
+from dacli.commands.common import Context, print_json
 
 case_app = typer.Typer(help="The caseload and single cases.", no_args_is_help=True)
 
@@ -13,30 +13,78 @@ def register(app: typer.Typer) -> None:
     app.add_typer(case_app, name="case")
 
 
+def _when(value) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d")
+
+
 @case_app.command("list")
 def case_list(
     ctx: typer.Context,
     worker: str = typer.Option(None, "--worker", help="Only this caseworker's cases."),
+    mine: bool = typer.Option(False, "--mine", help="Only your own cases."),
     status: str = typer.Option(None, "--status", help="open or closed."),
+    risk: str = typer.Option(None, "--risk", help="standard, medium, high, or none (not assessed)."),
+    flag: str = typer.Option(
+        None, "--flag", help="repeat, conflict, significant-concerns or incomplete-intake."
+    ),
+    overdue: bool = typer.Option(False, "--overdue", help="Only cases with an overdue deadline."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """List cases from the caseload index (no case is decrypted)."""
-    from dacli.services.cases import caseload
+    """List cases from the caseload index (no case is decrypted). Overdue cases sort first."""
+    import datetime as dt
+
+    from dacli.services.cases import caseload, deadlines
 
     c: Context = ctx.obj
-    rows = caseload(c.session(), worker=worker, status=status)
+    session = c.session()
+    rows = caseload(
+        session,
+        worker=session.member.username if mine else worker,
+        status=status,
+        risk=risk,
+        flag=flag,
+        only_overdue=overdue,
+    )
+    now = dt.datetime.now(dt.UTC)
+    hours = session.store.policy.review.first_contact_hours
     if json_:
-        print_json([r.model_dump(mode="json") for r in rows])
+        out = []
+        for r in rows:
+            row = r.model_dump(mode="json")
+            row["deadlines"] = [
+                {"name": d.name, "due": d.due_at.isoformat(), "state": d.state.value}
+                for d in deadlines(r, now, hours)
+            ]
+            out.append(row)
+        print_json(out)
         return
     if not rows:
         typer.echo("No cases.")
         return
     from dacli.commands.render import table
 
+    def next_due(r) -> str:
+        pending = [d for d in deadlines(r, now, hours) if d.state.value != "done"]
+        if not pending:
+            return "-"
+        d = min(pending, key=lambda d: d.due_at)
+        word = "OVERDUE" if d.state.value == "overdue" else "due"
+        return f"{d.name} {word} {d.due_at:%Y-%m-%d %H:%M}"
+
     table(
-        ("reference", "client", "worker", "status", "risk", "referred"),
+        ("reference", "client", "worker", "status", "risk", "referred", "last contact", "next", "flags"),
         [
-            (r.ref, r.client, r.worker, r.status.value, r.risk or "-", r.referral_date.isoformat())
+            (
+                r.ref,
+                r.client,
+                r.worker,
+                r.status.value,
+                r.risk or "-",
+                r.referral_date.isoformat(),
+                _when(r.last_contact),
+                next_due(r),
+                ",".join(r.flags),
+            )
             for r in rows
         ],
     )
@@ -49,31 +97,74 @@ def case_show(
     ref: str = typer.Argument(..., help="Case reference, e.g. DA-7K3M9-QXP2T."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Show one case (this read is audited)."""
-    from dacli.services.cases import show_case
+    """Show one case: summary, safe contact details, flags, timeline and deadlines (the read is audited)."""
+    import datetime as dt
+
+    from dacli.services.cases import deadlines, show_case
 
     c: Context = ctx.obj
-    view = show_case(c.session(), ref)
+    session = c.session()
+    view = show_case(session, ref)
+    now = dt.datetime.now(dt.UTC)
+    due = deadlines(view.summary, now, session.store.policy.review.first_contact_hours)
     if json_:
         print_json(
             {
                 "summary": view.summary.model_dump(mode="json"),
                 "case": view.case.model_dump(mode="json", by_alias=True),
                 "intakes": [i.model_dump(mode="json", by_alias=True) for i in view.intakes],
+                "timeline": [
+                    {"at": e.at.isoformat(), "kind": e.kind, "record": e.record, "summary": e.summary}
+                    for e in view.timeline()
+                ],
+                "deadlines": [
+                    {"name": d.name, "due": d.due_at.isoformat(), "state": d.state.value} for d in due
+                ],
                 "records": view.records,
             }
         )
         return
     s = view.summary
     intake = view.intakes[-1]
-    out = console()
-    out.print(f"[bold]{s.ref}[/bold]  {s.client}  ({s.status.value})")
-    out.print(f"  date of birth: {s.dob or '-'}    worker: {s.worker}    risk: {s.risk or '-'}")
-    out.print(f"  referred {s.referral_date} by {intake.referral.referred_by or '-'}")
-    if intake.client.pregnant:
-        out.print(f"  pregnant, due {intake.client.due_date or '-'}")
+    cl = intake.client
+    lines = [
+        f"{s.ref}  {s.client}{' (' + s.aka + ')' if s.aka else ''}  [{s.status.value}]",
+        f"  date of birth {s.dob or '-'} | worker {s.worker} | risk {s.risk or 'not assessed'}"
+        f" | intakes {s.intakes}",
+        f"  referred {s.referral_date} by {intake.referral.referred_by or '-'}",
+        "  SAFE CONTACT: number {} | time to call {} | code word {}".format(
+            cl.safe_number or "-", cl.safe_time_to_call or "-", cl.code_word or "-"
+        ),
+        "  address {}safe to write: {}".format(
+            "on file, " if cl.address else "",
+            {True: "yes", False: "NO", None: "not asked"}[cl.address_safe_to_write],
+        ),
+    ]
+    if s.flags:
+        lines.append("  FLAGS: " + ", ".join(s.flags))
+    if intake.concerns.flag:
+        lines.append(f"  significant concerns: {intake.concerns.details or '(flagged)'}")
+    for m in intake.matches:
+        lines.append(f"  {m.kind.replace('-', ' ')}: {m.who} -> {m.case}")
+    if cl.pregnant:
+        lines.append(f"  pregnant, due {cl.due_date or '-'}")
     for child in intake.children:
-        out.print(f"  child: {child.name} ({child.dob or 'dob unknown'})")
+        lines.append(f"  child: {child.name} ({'unborn' if child.unborn else child.dob or 'dob unknown'})")
     for perp in intake.perpetrators:
-        out.print(f"  alleged perpetrator: {perp.name} ({perp.relationship or '-'})")
-    out.print("  records: " + ", ".join(view.records))
+        lines.append(f"  alleged perpetrator: {perp.name} ({perp.relationship or '-'})")
+    lines.append("  deadlines:")
+    for d in due:
+        when = (
+            f"done {d.done_at:%Y-%m-%d %H:%M}"
+            if d.done_at
+            else f"{d.state.value} by {d.due_at:%Y-%m-%d %H:%M} UTC"
+        )
+        lines.append(f"    {d.name}: {when}")
+    lines.append("  timeline:")
+    for e in view.timeline():
+        lines.append(f"    {e.at:%Y-%m-%d %H:%M}  {e.kind:<8} {e.summary}")
+    if view.contacts:
+        lines.append(
+            "  case contacts: " + "; ".join(f"{r.agency} ({r.name or '-'})" for _, r in view.contacts)
+        )
+    typer.echo("\n".join(lines))

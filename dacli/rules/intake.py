@@ -26,7 +26,21 @@ def intake_problems(form: IntakeForm, today: date) -> list[str]:
             problems.append(f"children[{n}].dob is before the client's own date of birth.")
         if child.dob and child.dob > today:
             problems.append(f"children[{n}].dob is in the future (record an unborn child as a due date).")
+    for n, child in enumerate(form.children, start=1):
+        if child.unborn and child.dob:
+            problems.append(f"children[{n}].dob is given for an unborn child (give client.due_date).")
+        if child.unborn and not client.pregnant:
+            problems.append(f"children[{n}] is unborn but client.pregnant is not true.")
+        for m, perp in enumerate(form.perpetrators, start=1):
+            if child.perpetrator_is_parent and child.dob and perp.dob and child.dob <= perp.dob:
+                problems.append(f"children[{n}].dob is before perpetrators[{m}].dob, who is named as parent.")
     for n, perp in enumerate(form.perpetrators, start=1):
         if perp.dob and perp.dob > today:
             problems.append(f"perpetrators[{n}].dob is in the future.")
+    checklist = form.checklist
+    for key in ("agreement_consented", "service_explained", "monitoring_consented"):
+        if getattr(checklist, f"{key}_how") is not None and getattr(checklist, key) is not True:
+            problems.append(f"checklist.{key}_how is given but checklist.{key} is not true.")
+    if form.conflict_details and not form.conflict_of_interest:
+        problems.append("conflict_details is given but conflict_of_interest is not true.")
     return problems

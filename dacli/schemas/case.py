@@ -28,19 +28,33 @@ class CaseRecord(Strict):
     """Staff id of whoever opened the case."""
 
 
+class PersonRow(BaseModel):
+    name: str
+    aka: str | None = None
+    dob: date | None = None
+
+
 class CaseSummary(BaseModel):
-    """One row of the caseload index: enough to list and find a case without decrypting it."""
+    """One row of the caseload index: enough to list and find a case, and to spot repeat referrals and
+    conflicts of interest, without decrypting it. Derived from the records by `summarise`."""
 
     ref: str
     client: str
     aka: str | None = None
     dob: date | None = None
+    perpetrators: list[PersonRow] = []
     worker: str
     status: CaseStatus
     risk: str | None = None
     referral_date: date
+    referred_at: datetime
+    """When the latest referral was received (the first-contact clock)."""
     opened: datetime
-    last_contact: date | None = None
+    intakes: int = 1
+    first_contact: datetime | None = None
+    """First successful contact with the client since the latest referral."""
+    last_contact: datetime | None = None
+    """Last successful contact with the client (retention and review clocks)."""
     records: int = 0
-    repeat_of: str | None = None
     flags: list[str] = []
+    """repeat, conflict, significant-concerns, incomplete-intake."""

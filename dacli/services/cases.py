@@ -1,40 +1,53 @@
-"""Opening a case from an intake, the caseload, one case's view, and rebuilding the index."""
+"""Intake, notes, contacts, the caseload, one case's view, and rebuilding the index."""
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from dacli.errors import DacliError, InvalidInput, NotFound
+from dacli.rules.deadlines import Deadline, DeadlineState, first_contact, referral_moment
 from dacli.rules.intake import intake_problems
-from dacli.schemas.case import CaseRecord, CaseStatus, CaseSummary
-from dacli.schemas.intake import INTAKE_SCHEMA, IntakeForm, IntakeRecord
+from dacli.rules.matching import Person, same_person
+from dacli.schemas.case import CaseRecord, CaseStatus, CaseSummary, PersonRow
+from dacli.schemas.intake import INTAKE_SCHEMA, IntakeForm, IntakeRecord, Match
+from dacli.schemas.notes import (
+    CONTACT_SCHEMA,
+    NOTE_SCHEMA,
+    ContactForm,
+    ContactRecord,
+    NoteForm,
+    NoteRecord,
+)
 from dacli.store.store import Session, check_case_ref
 
 CASE_RECORD = "case.toml.age"
 
 
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 def _problem(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "the form"
-    return f"{where}: {err['msg']}"
+    msg = err["msg"]
+    if err["type"] == "enum":
+        msg = f"must be one of {err['ctx']['expected']}"
+    return f"{where}: {msg}"
 
 
-def parse_intake(data: dict[str, Any], today: date) -> IntakeForm:
-    """Validate a form; any problem is refused with a sentence naming the field."""
-    try:
-        form = IntakeForm.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(f"Intake refused, nothing written: {_problem(exc)}.") from None
-    problems = intake_problems(form, today)
-    if problems:
-        raise InvalidInput(f"Intake refused, nothing written: {problems[0]}")
-    return form
+def _stamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S")
+
+
+# --- reading forms ------------------------------------------------------------------------------------
 
 
 def read_form_file(path: Path | None, text: str | None = None) -> dict[str, Any]:
@@ -54,31 +67,149 @@ def read_form_file(path: Path | None, text: str | None = None) -> dict[str, Any]
         raise InvalidInput(f"{name} is not valid TOML: {exc}.") from None
 
 
-def summarise(ref: str, case: CaseRecord, intakes: list[IntakeRecord], records: int) -> CaseSummary:
+def parse_intake(data: dict[str, Any], today: dt.date) -> IntakeForm:
+    """Validate a form; any problem is refused with a sentence naming the field."""
+    try:
+        form = IntakeForm.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"Intake refused, nothing written: {_problem(exc)}.") from None
+    problems = intake_problems(form, today)
+    if problems:
+        raise InvalidInput(f"Intake refused, nothing written: {problems[0]}")
+    return form
+
+
+# --- summaries ------------------------------------------------------------------------------------------
+
+
+def summarise(
+    ref: str,
+    case: CaseRecord,
+    intakes: list[IntakeRecord],
+    notes: list[NoteRecord],
+    records: int,
+) -> CaseSummary:
     """The index row of a case, from its records (the records are the truth)."""
     latest = intakes[-1]
+    referred_at = referral_moment(latest.referral.date, latest.referral.time)
+    contacts = sorted(n.at for n in notes if n.with_client and n.successful)
+    since = [at for at in contacts if at >= referred_at]
+    flags = []
+    if len(intakes) > 1 or any(m.kind == "repeat" for m in latest.matches):
+        flags.append("repeat")
+    if latest.conflict_of_interest or any(m.kind != "repeat" for i in intakes for m in i.matches):
+        flags.append("conflict")
+    if latest.concerns.flag:
+        flags.append("significant-concerns")
+    if not latest.complete:
+        flags.append("incomplete-intake")
     return CaseSummary(
         ref=ref,
         client=latest.client.name,
         aka=latest.client.aka,
         dob=latest.client.dob,
+        perpetrators=[PersonRow(name=p.name, aka=p.aka, dob=p.dob) for i in intakes for p in i.perpetrators],
         worker=case.worker,
         status=case.status,
-        referral_date=intakes[0].referral.date,
+        referral_date=latest.referral.date,
+        referred_at=referred_at,
         opened=case.opened,
+        intakes=len(intakes),
+        first_contact=since[0] if since else None,
+        last_contact=contacts[-1] if contacts else None,
         records=records,
+        flags=flags,
     )
 
 
-def intake(session: Session, form: IntakeForm) -> str:
-    """Open a new case from an intake form; returns its reference."""
+def find_matches(form: IntakeForm, rows: list[CaseSummary], exclude: str | None = None) -> list[Match]:
+    """Repeat referrals and conflicts of interest, against every case in the index (open or closed)."""
+    client = Person((form.client.name, form.client.aka or ""), form.client.dob)
+    perps = [(n, Person((p.name, p.aka or ""), p.dob)) for n, p in enumerate(form.perpetrators, 1)]
+    found: list[Match] = []
+    for row in rows:
+        if row.ref == exclude:
+            continue
+        other_client = Person((row.client, row.aka or ""), row.dob)
+        other_perps = [Person((p.name, p.aka or ""), p.dob) for p in row.perpetrators]
+        if same_person(client, other_client):
+            found.append(Match(kind="repeat", case=row.ref, who="client"))
+        if any(same_person(client, p) for p in other_perps):
+            found.append(Match(kind="client-is-perpetrator", case=row.ref, who="client"))
+        for n, perp in perps:
+            if same_person(perp, other_client):
+                found.append(Match(kind="perpetrator-is-client", case=row.ref, who=f"perpetrators[{n}]"))
+            elif any(same_person(perp, p) for p in other_perps):
+                found.append(Match(kind="serial-perpetrator", case=row.ref, who=f"perpetrators[{n}]"))
+    return found
+
+
+# --- intake ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class IntakeResult:
+    case: str
+    intake: int
+    matches: list[Match]
+
+    @property
+    def repeat(self) -> bool:
+        return self.intake > 1 or any(m.kind == "repeat" for m in self.matches)
+
+    @property
+    def conflicts(self) -> list[Match]:
+        return [m for m in self.matches if m.kind != "repeat"]
+
+
+def _index_rows(index: dict) -> list[CaseSummary]:
+    return [CaseSummary.model_validate(r) for r in index.get("cases", {}).values()]
+
+
+def intake(
+    session: Session, form: IntakeForm, *, repeat_of: str | None = None, new_case: bool = False
+) -> IntakeResult:
+    """Record a referral. A new client gets a new case; a client who matches an earlier case (name or
+    aka plus date of birth) is a repeat referral and gets a new intake in that case's folder (one folder
+    per client; a closed case is reopened). ``new_case`` opens a separate case anyway, still linked;
+    ``repeat_of`` names the case outright. Conflicts of interest are recorded and audited for a manager.
+    """
     worker = form.caseworker or session.member.username
     if session.store.staff().by_username(worker) is None:
         raise InvalidInput(f"caseworker: there is no current user called {worker!r}.")
+    if repeat_of is not None:
+        check_case_ref(repeat_of)
+    # The store lock first: a busy store fails before anything is written, and the index never misses
+    # a case that was created.
     with session.index_transaction() as index:
-        ref = session.new_case()
-        now = datetime.now(UTC).replace(microsecond=0)
-        case = CaseRecord(case=ref, worker=worker, opened=now, opened_by=session.member.id)
+        rows = _index_rows(index)
+        matches = find_matches(form, rows)
+        if repeat_of is not None and repeat_of not in index["cases"]:
+            raise NotFound(f"There is no case {repeat_of} in this store.")
+        target = repeat_of
+        if target is None and not new_case:
+            repeats = [m for m in matches if m.kind == "repeat"]
+            if repeats:
+                by_ref = {r.ref: r for r in rows}
+                target = max(repeats, key=lambda m: by_ref[m.case].referred_at).case
+        now = _utcnow()
+        if target is None:
+            ref = session.new_case()
+            number = 1
+            case = CaseRecord(case=ref, worker=worker, opened=now, opened_by=session.member.id)
+            session.write_record(ref, CASE_RECORD, case.model_dump(mode="python", by_alias=True))
+        else:
+            ref = target
+            number = 1 + sum(1 for n in session.record_names(ref) if n.startswith("intake-"))
+
+            def reopen(doc: dict | None) -> dict:
+                current = CaseRecord.model_validate(doc)
+                return current.model_copy(update={"status": CaseStatus.open, "worker": worker}).model_dump(
+                    mode="python", by_alias=True
+                )
+
+            session.update_record(ref, CASE_RECORD, reopen, action="case-reopen")
+            matches = [m for m in matches if m.case != ref] + [Match(kind="repeat", case=ref, who="client")]
         record = IntakeRecord.model_validate(
             {
                 **form.model_dump(mode="python"),
@@ -86,14 +217,124 @@ def intake(session: Session, form: IntakeForm) -> str:
                 "schema": INTAKE_SCHEMA,
                 "case": ref,
                 "taken_by": session.member.id,
+                "taken_at": now,
+                "matches": [m.model_dump() for m in matches],
             }
         )
-        session.write_record(ref, CASE_RECORD, case.model_dump(mode="python", by_alias=True))
-        session.write_record(
-            ref, "intake-1.toml.age", record.model_dump(mode="python", by_alias=True), action="intake"
-        )
-        index["cases"][ref] = summarise(ref, case, [record], 2).model_dump(mode="json")
-    return ref
+        name = f"intake-{number}.toml.age"
+        session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="intake")
+        for m in matches:
+            if m.kind != "repeat":
+                session.audit("conflict-flag", case=ref, record=name, detail=m.model_dump())
+        index["cases"][ref] = _load(session, ref).summary.model_dump(mode="json")
+    return IntakeResult(ref, number, matches)
+
+
+def finish_intake(session: Session, ref: str, form: IntakeForm) -> None:
+    """Replace the latest intake's form with a completed one (after an urgent-fields-only intake)."""
+    check_case_ref(ref)
+    names = _intake_names(session.record_names(ref))
+    if not names:
+        raise NotFound(f"Case {ref} has no intake record.")
+    latest = names[-1]
+
+    def complete(doc: dict | None) -> dict:
+        old = IntakeRecord.model_validate(doc)
+        merged = {
+            **form.model_dump(mode="python"),
+            "schema": INTAKE_SCHEMA,
+            "case": ref,
+            "caseworker": form.caseworker or old.caseworker,
+            "taken_by": old.taken_by,
+            "taken_at": old.taken_at,
+            "matches": [m.model_dump() for m in old.matches],
+        }
+        return IntakeRecord.model_validate(merged).model_dump(mode="python", by_alias=True)
+
+    with session.index_transaction() as index:
+        session.update_record(ref, latest, complete, action="intake-finish")
+        index["cases"][ref] = _load(session, ref).summary.model_dump(mode="json")
+
+
+def latest_intake(session: Session, ref: str) -> IntakeRecord:
+    check_case_ref(ref)
+    names = _intake_names(session.record_names(ref))
+    if not names:
+        raise NotFound(f"Case {ref} has no intake record.")
+    return IntakeRecord.model_validate(session.read_record(ref, names[-1]))
+
+
+# --- notes and contacts -----------------------------------------------------------------------------------
+
+
+def parse_note(data: dict[str, Any], now: dt.datetime) -> NoteForm:
+    try:
+        note = NoteForm.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"Note refused, nothing written: {_problem(exc)}.") from None
+    at = note.at if note.at.tzinfo else note.at.replace(tzinfo=dt.UTC)
+    if at > now + dt.timedelta(minutes=5):
+        raise InvalidInput("Note refused, nothing written: at is in the future.")
+    return note.model_copy(update={"at": at})
+
+
+def add_note(session: Session, ref: str, note: NoteForm) -> str:
+    """Append a case note. Notes are never edited: a correction names the note it supersedes."""
+    check_case_ref(ref)
+    names = session.record_names(ref)
+    if note.supersedes is not None and note.supersedes not in names:
+        raise InvalidInput(f"supersedes: case {ref} has no note {note.supersedes}.")
+    now = _utcnow()
+    record = NoteRecord.model_validate(
+        {
+            **note.model_dump(mode="python"),
+            "schema": NOTE_SCHEMA,
+            "case": ref,
+            "written_by": session.member.id,
+            "written_at": now,
+        }
+    )
+    name = f"note-{_stamp(note.at)}-{secrets.token_hex(3)}.toml.age"
+    with session.index_transaction() as index:
+        session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="note-add")
+        index["cases"][ref] = _load(session, ref).summary.model_dump(mode="json")
+    return name
+
+
+def parse_contact(data: dict[str, Any]) -> ContactForm:
+    try:
+        return ContactForm.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"Contact refused, nothing written: {_problem(exc)}.") from None
+
+
+def add_contact(session: Session, ref: str, contact: ContactForm) -> str:
+    check_case_ref(ref)
+    session.record_names(ref)  # the case must exist
+    now = _utcnow()
+    record = ContactRecord.model_validate(
+        {
+            **contact.model_dump(mode="python"),
+            "schema": CONTACT_SCHEMA,
+            "case": ref,
+            "added_by": session.member.id,
+            "added_at": now,
+        }
+    )
+    name = f"contact-{_stamp(now)}-{secrets.token_hex(3)}.toml.age"
+    session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="contact-add")
+    return name
+
+
+# --- views ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: dt.datetime
+    kind: str
+    record: str
+    summary: str
 
 
 @dataclass
@@ -101,34 +342,93 @@ class CaseView:
     summary: CaseSummary
     case: CaseRecord
     intakes: list[IntakeRecord]
+    notes: list[tuple[str, NoteRecord]] = field(default_factory=list)
+    contacts: list[tuple[str, ContactRecord]] = field(default_factory=list)
     records: list[str] = field(default_factory=list)
 
+    def superseded(self) -> set[str]:
+        return {n.supersedes for _, n in self.notes if n.supersedes}
 
-def _load(session: Session, ref: str) -> CaseView:
+    def timeline(self) -> list[TimelineEntry]:
+        out: list[TimelineEntry] = []
+        for n, rec in enumerate(self.intakes, start=1):
+            at = referral_moment(rec.referral.date, rec.referral.time)
+            repeat = " (repeat referral)" if n > 1 else ""
+            out.append(
+                TimelineEntry(
+                    at,
+                    "intake",
+                    f"intake-{n}.toml.age",
+                    f"referral from {rec.referral.referred_by or '-'}{repeat}",
+                )
+            )
+        gone = self.superseded()
+        for name, note in self.notes:
+            status = "attempt" if not note.successful else note.contact_type.value
+            codes = ",".join(c.value for c in note.activities)
+            text = f"{status} with {note.contact_with}" + (f" [{codes}]" if codes else "")
+            if name in gone:
+                text += " (superseded)"
+            out.append(TimelineEntry(note.at, "note", name, text))
+        for name, contact in self.contacts:
+            out.append(TimelineEntry(contact.added_at, "contact", name, f"{contact.agency}"))
+        out.sort(key=lambda e: (e.at, e.record))
+        return out
+
+
+def _intake_names(names: list[str]) -> list[str]:
+    return sorted(
+        (n for n in names if n.startswith("intake-")), key=lambda n: int(n.split("-")[1].split(".")[0])
+    )
+
+
+def _validated(model, doc: dict, ref: str, name: str):
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        raise InvalidInput(f"{ref}/{name} does not match its schema: {_problem(exc)}.") from None
+
+
+def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
     names = session.record_names(ref)
     if CASE_RECORD not in names:
         raise NotFound(f"Case {ref} has no case record; it is incomplete.")
-    try:
-        case = CaseRecord.model_validate(session.read_record(ref, CASE_RECORD))
-        intakes = [
-            IntakeRecord.model_validate(session.read_record(ref, n))
-            for n in sorted(
-                (n for n in names if n.startswith("intake-")),
-                key=lambda n: int(n.split("-")[1].split(".")[0]),
-            )
-        ]
-    except ValidationError as exc:
-        raise InvalidInput(f"A record of {ref} does not match its schema: {_problem(exc)}.") from None
+    case = _validated(CaseRecord, session.read_record(ref, CASE_RECORD), ref, CASE_RECORD)
+    intakes = [_validated(IntakeRecord, session.read_record(ref, n), ref, n) for n in _intake_names(names)]
     if not intakes:
         raise NotFound(f"Case {ref} has no intake record.")
-    return CaseView(summarise(ref, case, intakes, len(names)), case, intakes, names)
+    notes = [
+        (n, _validated(NoteRecord, session.read_record(ref, n), ref, n))
+        for n in names
+        if n.startswith("note-")
+    ]
+    found = []
+    if contacts:
+        found = [
+            (n, _validated(ContactRecord, session.read_record(ref, n), ref, n))
+            for n in names
+            if n.startswith("contact-")
+        ]
+    summary = summarise(ref, case, intakes, [n for _, n in notes], len(names))
+    return CaseView(summary, case, intakes, notes, found, names)
 
 
 def show_case(session: Session, ref: str) -> CaseView:
     check_case_ref(ref)
-    view = _load(session, ref)
+    view = _load(session, ref, contacts=True)
     session.audit("case-read", case=ref)
     return view
+
+
+def deadlines(row: CaseSummary, now: dt.datetime, first_contact_hours: int = 48) -> list[Deadline]:
+    """Every deadline of a case that is open. (Reviews, Dash and follow-ups join as they are built.)"""
+    if row.status != CaseStatus.open:
+        return []
+    return [first_contact(row.referred_at, row.first_contact, now, first_contact_hours)]
+
+
+def overdue(row: CaseSummary, now: dt.datetime, first_contact_hours: int = 48) -> list[Deadline]:
+    return [d for d in deadlines(row, now, first_contact_hours) if d.state == DeadlineState.overdue]
 
 
 def caseload(
@@ -136,13 +436,17 @@ def caseload(
     *,
     worker: str | None = None,
     status: str | None = None,
+    risk: str | None = None,
+    flag: str | None = None,
+    only_overdue: bool = False,
+    now: dt.datetime | None = None,
 ) -> list[CaseSummary]:
     """Rows of the caseload index, filtered. Rebuilds the index first if it is missing."""
     index = session.read_index()
     if index is None:
         reindex(session)
         index = session.read_index() or {"cases": {}}
-    rows = [CaseSummary.model_validate(r) for r in index.get("cases", {}).values()]
+    rows = _index_rows(index)
     if worker:
         rows = [r for r in rows if r.worker == worker]
     if status:
@@ -151,7 +455,15 @@ def caseload(
         except ValueError:
             raise InvalidInput(f"status must be open or closed, not {status!r}.") from None
         rows = [r for r in rows if r.status == wanted]
-    rows.sort(key=lambda r: (r.status != CaseStatus.open, r.referral_date, r.ref))
+    if risk:
+        rows = [r for r in rows if (r.risk or "none") == risk]
+    if flag:
+        rows = [r for r in rows if flag in r.flags]
+    now = now or _utcnow()
+    hours = session.store.policy.review.first_contact_hours
+    if only_overdue:
+        rows = [r for r in rows if overdue(r, now, hours)]
+    rows.sort(key=lambda r: (r.status != CaseStatus.open, not overdue(r, now, hours), r.referred_at, r.ref))
     session.audit("caseload-read", detail={"rows": len(rows)})
     return rows
 

@@ -1,0 +1,160 @@
+"""dacli note add/list and dacli contact add/list."""
+
+from __future__ import annotations
+
+import typer
+
+from dacli.commands.common import Context, print_json
+
+note_app = typer.Typer(
+    help="Case notes: append-only; a correction supersedes, never edits.", no_args_is_help=True
+)
+contact_app = typer.Typer(help="Case contacts: practitioners and agencies on a case.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(note_app, name="note")
+    app.add_typer(contact_app, name="contact")
+
+
+def _initials(username: str) -> str:
+    parts = [p for p in username.replace("_", ".").replace("-", ".").split(".") if p]
+    return "".join(p[0] for p in parts).upper()[:5] or "X"
+
+
+@note_app.command("add")
+def note_add(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    at: str = typer.Option(
+        None, "--at", help="When the contact happened (YYYY-MM-DDTHH:MM, UTC); default now."
+    ),
+    initials: str = typer.Option(
+        None, "--initials", help="Case worker initials (default from your username)."
+    ),
+    contact_type: str = typer.Option(
+        None, "--type", help="telephone, email, letter, face-to-face, meeting or text."
+    ),
+    contact_with: str = typer.Option(None, "--with", help="'client' or the agency's name."),
+    facts: str = typer.Option(None, "--text", help="The note: facts, agreed actions, who will do them."),
+    opinion: str = typer.Option(None, "--opinion", help="Professional opinion, kept apart from facts."),
+    codes: list[str] = typer.Option(
+        None, "--code", help="Activity code (repeatable): CH CI CR F G H HW I M P PR."
+    ),
+    attempt: bool = typer.Option(False, "--attempt", help="An attempt that reached no one."),
+    supersedes: str = typer.Option(None, "--supersedes", help="Record name of the note this corrects."),
+    from_: str = typer.Option(None, "--from", help="The note as a TOML file, or - for standard input."),
+) -> None:
+    """Add a case note (prompts for what is not given)."""
+    import datetime as dt
+
+    from dacli.services.cases import add_note, parse_note
+
+    c: Context = ctx.obj
+    session = c.session()
+    if from_:
+        from dacli.commands.intake import _read
+
+        data = _read(from_)
+    else:
+        data = {
+            "at": at or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat(),
+            "initials": initials or _initials(session.member.username),
+            "contact_type": contact_type
+            or typer.prompt("Contact type (telephone/email/letter/face-to-face/meeting/text)"),
+            "contact_with": contact_with or typer.prompt("Contact with ('client' or the agency)"),
+            "successful": not attempt,
+            "facts": facts or typer.prompt("Case note (facts)"),
+            "activities": [x.upper() for x in codes or []],
+        }
+        if opinion:
+            data["opinion"] = opinion
+        if supersedes:
+            data["supersedes"] = supersedes
+    name = add_note(session, ref, parse_note(data, dt.datetime.now(dt.UTC)))
+    typer.echo(name)
+
+
+@note_app.command("list")
+def note_list(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Every note of a case, oldest first, superseded ones marked."""
+    from dacli.services.cases import show_case
+
+    c: Context = ctx.obj
+    view = show_case(c.session(), ref)
+    gone = view.superseded()
+    notes = sorted(view.notes, key=lambda x: (x[1].at, x[0]))
+    if json_:
+        print_json(
+            [
+                {"record": n, "superseded": n in gone, **r.model_dump(mode="json", by_alias=True)}
+                for n, r in notes
+            ]
+        )
+        return
+    for name, note in notes:
+        flag = "  (SUPERSEDED)" if name in gone else ""
+        codes = " ".join(a.value for a in note.activities)
+        outcome = "" if note.successful else " attempt,"
+        head = f"{note.at:%Y-%m-%d %H:%M} {note.initials} {note.contact_type.value},{outcome}"
+        typer.echo(f"{head} with {note.contact_with}{' [' + codes + ']' if codes else ''}{flag}   {name}")
+        typer.echo(f"    fact: {note.facts}")
+        if note.opinion:
+            typer.echo(f"    opinion: {note.opinion}")
+        if note.supersedes:
+            typer.echo(f"    corrects {note.supersedes}")
+
+
+@contact_app.command("add")
+def contact_add(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    agency: str = typer.Option(None, "--agency", help="Agency."),
+    role: str = typer.Option(None, "--role", help="Role/title."),
+    name: str = typer.Option(None, "--name", help="Name."),
+    address: str = typer.Option(None, "--address", help="Address."),
+    telephone: str = typer.Option(None, "--telephone", help="Telephone."),
+    email: str = typer.Option(None, "--email", help="Email address."),
+    comments: str = typer.Option(None, "--comments", help="Comments."),
+) -> None:
+    """Add a case contact (a practitioner or agency involved in this case)."""
+    from dacli.services.cases import add_contact, parse_contact
+
+    c: Context = ctx.obj
+    session = c.session()
+    data = {
+        "agency": agency or typer.prompt("Agency"),
+        "role": role,
+        "name": name,
+        "address": address,
+        "telephone": telephone,
+        "email": email,
+        "comments": comments,
+    }
+    typer.echo(add_contact(session, ref, parse_contact({k: v for k, v in data.items() if v})))
+
+
+@contact_app.command("list")
+def contact_list(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The case contacts of a case."""
+    from dacli.services.cases import show_case
+
+    c: Context = ctx.obj
+    view = show_case(c.session(), ref)
+    if json_:
+        print_json([{"record": n, **r.model_dump(mode="json", by_alias=True)} for n, r in view.contacts])
+        return
+    from dacli.commands.render import table
+
+    table(
+        ("agency", "role", "name", "telephone", "email"),
+        [(r.agency, r.role or "", r.name or "", r.telephone or "", r.email or "") for _, r in view.contacts],
+    )

@@ -1,0 +1,106 @@
+"""Asking for a form field by field, from the schema: labels are the pack's wording (field docstrings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from enum import Enum
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+
+
+def _inner(annotation):
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _inner(args[0]) if len(args) == 1 else annotation
+    return annotation
+
+
+def _label(model: type[BaseModel], name: str) -> str:
+    field = model.model_fields[name]
+    text = " ".join((field.description or name).split())
+    return text if len(text) < 120 else text[:117] + "..."
+
+
+def ask(model: type[BaseModel], name: str, current: Any = None) -> Any:
+    """One field. Blank keeps ``current`` (None when there is none). Re-asks until the value parses."""
+    field = model.model_fields[name]
+    kind = _inner(field.annotation)
+    label = _label(model, name)
+    default = "" if current is None else (current.value if isinstance(current, Enum) else str(current))
+    if kind is bool:
+        hint = "y/n" + (", blank to skip" if not field.is_required() else "")
+        while True:
+            raw = typer.prompt(f"{label} [{hint}]", default=_yn(current), show_default=False).strip().lower()
+            if raw == "":
+                return current if current is not None else field.default
+            if raw in ("y", "yes", "n", "no"):
+                return raw.startswith("y")
+            typer.echo("Please answer y or n.", err=True)
+    while True:
+        suffix = ""
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            suffix = " (" + " / ".join(m.value for m in kind) + ")"
+        elif kind is dt.date:
+            suffix = " (YYYY-MM-DD)"
+        elif kind is dt.time:
+            suffix = " (HH:MM)"
+        raw = typer.prompt(label + suffix, default=default, show_default=bool(default)).strip()
+        if raw == "":
+            if field.is_required():
+                typer.echo("This one is needed.", err=True)
+                continue
+            return None
+        try:
+            if kind is dt.date:
+                return dt.date.fromisoformat(raw)
+            if kind is dt.time:
+                return dt.time.fromisoformat(raw)
+            if isinstance(kind, type) and issubclass(kind, Enum):
+                return kind(raw).value
+        except ValueError:
+            typer.echo(f"{raw!r} is not valid here{suffix}.", err=True)
+            continue
+        return raw
+
+
+def _yn(value: Any) -> str:
+    return "" if value is None else ("y" if value else "n")
+
+
+def ask_fields(model: type[BaseModel], names: list[str], current: dict | None = None) -> dict:
+    current = current or {}
+    out = {}
+    for name in names:
+        value = ask(model, name, current.get(name))
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def ask_all(model: type[BaseModel], current: dict | None = None, skip: set[str] = frozenset()) -> dict:
+    """Every scalar field of ``model`` not in ``skip``."""
+    names = []
+    for name, field in model.model_fields.items():
+        kind = _inner(field.annotation)
+        if name in skip or typing.get_origin(kind) is list:
+            continue
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            continue
+        names.append(name)
+    return ask_fields(model, names, current)
+
+
+def ask_many(model: type[BaseModel], what: str, current: list[dict] | None = None) -> list[dict]:
+    items = list(current or [])
+    for n, item in enumerate(items, start=1):
+        typer.echo(f"-- {what} {n}")
+        items[n - 1] = {**item, **ask_all(model, item)}
+    while typer.confirm(f"Add {'another' if items else 'a'} {what}?", default=False):
+        typer.echo(f"-- {what} {len(items) + 1}")
+        items.append(ask_all(model))
+    return items

@@ -1,0 +1,39 @@
+"""Deadlines on a case. Pure: ``now`` is always a parameter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class DeadlineState(StrEnum):
+    done = "done"
+    due = "due"
+    overdue = "overdue"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    name: str
+    due_at: dt.datetime
+    state: DeadlineState
+    done_at: dt.datetime | None = None
+
+
+def referral_moment(date: dt.date, time: dt.time | None) -> dt.datetime:
+    """When the referral was received, in UTC. Without a time, the start of the day: the deadline then
+    falls early rather than late."""
+    return dt.datetime.combine(date, time or dt.time(0, 0), tzinfo=dt.UTC)
+
+
+def first_contact(
+    referred_at: dt.datetime, contacted_at: dt.datetime | None, now: dt.datetime, hours: int = 48
+) -> Deadline:
+    """A new referral is contacted within 48 hours (SafeLives Case Management Pack, sample intake
+    procedure). Done by the first successful contact with the client; overdue once the 48 hours have
+    passed without one (at exactly 48 hours it is still due)."""
+    due_at = referred_at + dt.timedelta(hours=hours)
+    if contacted_at is not None:
+        return Deadline("first contact", due_at, DeadlineState.done, contacted_at)
+    return Deadline("first contact", due_at, DeadlineState.overdue if now > due_at else DeadlineState.due)

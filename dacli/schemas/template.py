@@ -1,0 +1,87 @@
+"""A commented TOML template of every field of a form, generated from the schema (no I/O)."""
+
+from __future__ import annotations
+
+import types
+import typing
+from enum import Enum
+
+from pydantic import BaseModel
+
+SKIP = {"complete"}
+
+
+def _inner(annotation):
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _inner(args[0]) if len(args) == 1 else annotation
+    return annotation
+
+
+def _example(annotation) -> str:
+    kind = _inner(annotation)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return '"' + kind(list(kind)[0]).value + '"'
+    return {
+        "bool": "false",
+        "date": "2026-01-31",
+        "datetime": "2026-01-31T14:30:00Z",
+        "time": "14:30:00",
+        "int": "0",
+    }.get(getattr(kind, "__name__", ""), '""')
+
+
+def _comment(field, annotation) -> list[str]:
+    lines = [f"# {line.strip()}" for line in (field.description or "").splitlines() if line.strip()]
+    kind = _inner(annotation)
+    extra = field.json_schema_extra or {}
+    tags = []
+    if field.is_required():
+        tags.append("required")
+    if isinstance(extra, dict) and extra.get("urgent"):
+        tags.append("urgent: asked first")
+    if isinstance(extra, dict) and extra.get("safe"):
+        tags.append("SAFE FIELD: never leaves the service without a recorded reason")
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        tags.append("one of: " + ", ".join(m.value for m in kind))
+    if tags:
+        lines.append(f"# ({'; '.join(tags)})")
+    return lines
+
+
+def template(model: type[BaseModel], title: str) -> str:
+    out = [
+        f"# {title}",
+        "# Fill in what you know and uncomment it; leave out what you do not know. Dates are YYYY-MM-DD.",
+        "# Delete a [[...]] block you do not need (an empty one is refused: its name is required).",
+        "",
+    ]
+    tables: list[tuple[str, type[BaseModel], bool]] = []
+    for name, field in model.model_fields.items():
+        if name in SKIP or name == "schema_":
+            continue
+        kind = _inner(field.annotation)
+        if typing.get_origin(kind) is list:
+            (item,) = typing.get_args(kind)
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                tables.append((name, item, True))
+                continue
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            tables.append((name, kind, False))
+            continue
+        out += _comment(field, field.annotation)
+        line = f"{name} = {_example(field.annotation)}"
+        out.append(line if field.is_required() else f"# {line}")
+        out.append("")
+    for name, sub, many in tables:
+        out.append(f"[[{name}]]" if many else f"[{name}]")
+        doc = (sub.__doc__ or "").strip().splitlines()
+        if many and doc:
+            out.append(f"# one [[{name}]] block for each; {doc[0]}")
+        for fname, field in sub.model_fields.items():
+            out += _comment(field, field.annotation)
+            line = f"{fname} = {_example(field.annotation)}"
+            out.append(line if field.is_required() else f"# {line}")
+        out.append("")
+    return "\n".join(out)
