@@ -48,7 +48,7 @@ def _prompt_new() -> dict:
             concerns["details"] = details
     referral = ask_fields(Referral, ["date", "referred_by"], {"date": dt.date.today()})
     form: dict = {"client": client, "concerns": concerns, "referral": referral, "complete": False}
-    if not typer.confirm("Complete the rest of the intake form now?", default=False):
+    if not typer.confirm(err=True, text="Complete the rest of the intake form now?", default=False):
         typer.echo("Saved with the urgent fields; finish later with `dacli intake finish REF`.", err=True)
         return form
     return _prompt_rest(form)

@@ -61,10 +61,11 @@ def note_add(
             "at": at or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat(),
             "initials": initials or _initials(session.member.username),
             "contact_type": contact_type
-            or typer.prompt("Contact type (telephone/email/letter/face-to-face/meeting/text)"),
-            "contact_with": contact_with or typer.prompt("Contact with ('client' or the agency)"),
+            or typer.prompt(err=True, text="Contact type (telephone/email/letter/face-to-face/meeting/text)"),
+            "contact_with": contact_with
+            or typer.prompt(err=True, text="Contact with ('client' or the agency)"),
             "successful": not attempt,
-            "facts": facts or typer.prompt("Case note (facts)"),
+            "facts": facts or typer.prompt(err=True, text="Case note (facts)"),
             "activities": [x.upper() for x in codes or []],
         }
         if opinion:
@@ -127,7 +128,7 @@ def contact_add(
     c: Context = ctx.obj
     session = c.session()
     data = {
-        "agency": agency or typer.prompt("Agency"),
+        "agency": agency or typer.prompt(err=True, text="Agency"),
         "role": role,
         "name": name,
         "address": address,

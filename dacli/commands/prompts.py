@@ -35,7 +35,11 @@ def ask(model: type[BaseModel], name: str, current: Any = None) -> Any:
     if kind is bool:
         hint = "y/n" + (", blank to skip" if not field.is_required() else "")
         while True:
-            raw = typer.prompt(f"{label} [{hint}]", default=_yn(current), show_default=False).strip().lower()
+            raw = (
+                typer.prompt(err=True, text=f"{label} [{hint}]", default=_yn(current), show_default=False)
+                .strip()
+                .lower()
+            )
             if raw == "":
                 return current if current is not None else field.default
             if raw in ("y", "yes", "n", "no"):
@@ -49,7 +53,7 @@ def ask(model: type[BaseModel], name: str, current: Any = None) -> Any:
             suffix = " (YYYY-MM-DD)"
         elif kind is dt.time:
             suffix = " (HH:MM)"
-        raw = typer.prompt(label + suffix, default=default, show_default=bool(default)).strip()
+        raw = typer.prompt(err=True, text=label + suffix, default=default, show_default=bool(default)).strip()
         if raw == "":
             if field.is_required():
                 typer.echo("This one is needed.", err=True)
@@ -100,7 +104,7 @@ def ask_many(model: type[BaseModel], what: str, current: list[dict] | None = Non
     for n, item in enumerate(items, start=1):
         typer.echo(f"-- {what} {n}")
         items[n - 1] = {**item, **ask_all(model, item)}
-    while typer.confirm(f"Add {'another' if items else 'a'} {what}?", default=False):
+    while typer.confirm(err=True, text=f"Add {'another' if items else 'a'} {what}?", default=False):
         typer.echo(f"-- {what} {len(items) + 1}")
         items.append(ask_all(model))
     return items
