@@ -28,6 +28,11 @@ class ErrorBoundary(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except BrokenPipeError:
+            # the reader went away (`dacli case list | head`): stop quietly, as other Unix tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except KeyboardInterrupt:
             typer.echo("dacli: interrupted.", err=True)
             raise typer.Exit(130) from None

@@ -14,7 +14,7 @@ import argparse
 import os
 import shutil
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 DEMO_PASSPHRASE = "demo-passphrase"
@@ -33,7 +33,7 @@ CASES = [
      [], [("Ivo Testcase-Ives", "son")]),
     ("Jory Testcase-Keane", date(1990, 7, 7), date(2026, 8, 1), "police", "sam.cw", None,
      [("Kit Testcase-Keane", date(2012, 2, 2)), ("Lark Testcase-Keane", date(2025, 12, 24))],
-     [("Marek Testcase-Lund", "ex-partner")]),
+     [("Marek Testcase-Lund", "ex-partner", date(1986, 4, 4))]),
     ("Nerys Testcase-Pike", date(2001, 4, 22), date(2026, 11, 3), "housing", "demo", None,
      [], [("Osric Testcase-Pike", "father"), ("Perrin Testcase-Pike", "brother")]),
     ("Quilla Testcase-Shaw", date(1987, 10, 10), date(2026, 6, 15), "A&E", "sam.cw", None,
@@ -55,7 +55,14 @@ CASES = [
 def build(force: bool) -> None:
     os.environ["DACLI_MACHINE_ID"] = "example"
     from dacli.services.admin import add_user, init_store
-    from dacli.services.cases import intake, parse_intake
+    from dacli.services.cases import (
+        add_contact,
+        add_note,
+        intake,
+        parse_contact,
+        parse_intake,
+        parse_note,
+    )
 
     if STORE.exists():
         if not force:
@@ -66,16 +73,82 @@ def build(force: bool) -> None:
     session = store_.unlock("demo", DEMO_PASSPHRASE)
     add_user(session, "sam.cw", "caseworker", DEMO_PASSPHRASE)
     today = date(2026, 11, 23)
+    refs = []
     for name, dob, referred, by, worker, due, children, perps in CASES:
         form = {
             "client": {"name": name, "dob": dob, "pregnant": due is not None, "due_date": due},
             "referral": {"date": referred, "referred_by": by},
             "caseworker": worker,
             "children": [{"name": n, "dob": d} for n, d in children],
-            "perpetrators": [{"name": n, "relationship": r} for n, r in perps],
+            "perpetrators": [
+                {"name": p[0], "relationship": p[1], **({"dob": p[2]} if len(p) > 2 else {})} for p in perps
+            ],
         }
         form["client"] = {k: v for k, v in form["client"].items() if v is not None}
-        print(intake(session, parse_intake(form, today)))
+        if name.startswith("Ailsa"):
+            form["concerns"] = {
+                "flag": True,
+                "details": "staff safety issues: perpetrator has visited office",
+            }
+            form["client"].update(safe_number="07700 900123", code_word="lantern", safe_time_to_call="9-11am")
+        ref = intake(session, parse_intake(form, today)).case
+        refs.append(ref)
+        print(ref, name.split()[0])
+    # Case notes: most referrals were contacted within 48 hours; two were not (shown as overdue).
+    for (name, _dob, referred, *_), ref in zip(CASES, refs, strict=True):
+        if name.startswith(("Brisa", "Delphine")):
+            continue
+        first = datetime.combine(referred, time(10, 0), tzinfo=UTC) + timedelta(hours=20)
+        add_note(
+            session,
+            ref,
+            parse_note(
+                {
+                    "at": first,
+                    "initials": "SC",
+                    "contact_type": "telephone",
+                    "contact_with": "client",
+                    "facts": "First contact. Safe number and safe time to call confirmed.",
+                    "activities": ["G"],
+                },
+                datetime.now(UTC),
+            ),
+        )
+    add_note(
+        session,
+        refs[0],
+        parse_note(
+            {
+                "at": datetime(2026, 11, 22, 15, 0, tzinfo=UTC),
+                "initials": "SC",
+                "contact_type": "meeting",
+                "contact_with": "police",
+                "facts": "Officer in case confirmed bail conditions: no contact, exclusion zone.",
+                "opinion": "Client appears more frightened since the bail hearing.",
+                "activities": ["P", "CR"],
+            },
+            datetime.now(UTC),
+        ),
+    )
+    add_contact(
+        session,
+        refs[0],
+        parse_contact({"agency": "Police", "role": "Officer in case", "name": "DC Testcase-Yarrow"}),
+    )
+    # A repeat referral: Zinnia comes back through a new referrer (a new intake in her folder).
+    again = {
+        "client": {"name": "Zinnia Testcase-Abbot", "dob": CASES[9][1]},
+        "referral": {"date": date(2026, 11, 19), "referred_by": "GP surgery"},
+        "perpetrators": [{"name": "Alder Testcase-Abbot", "relationship": "ex-husband"}],
+    }
+    print(intake(session, parse_intake(again, today)).case, "repeat")
+    # A conflict of interest: a new client is named as the perpetrator in Jory's case.
+    conflict = {
+        "client": {"name": "Marek Testcase-Lund", "dob": date(1986, 4, 4)},
+        "referral": {"date": date(2026, 11, 21), "referred_by": "self"},
+        "complete": False,
+    }
+    print(intake(session, parse_intake(conflict, today)).case, "conflict")
 
 
 if __name__ == "__main__":

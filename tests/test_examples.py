@@ -22,9 +22,15 @@ def example(tmp_path) -> Path:
 def test_case_list_on_the_example_store(run_dacli, example):
     result = run_dacli("--store", str(example), "case", "list", "--json", extra_env=DEMO, check=True)
     rows = json.loads(result.stdout)
-    assert len(rows) == 12
+    assert len(rows) == 13
     assert all("Testcase" in r["client"] for r in rows)
     assert {r["worker"] for r in rows} == {"demo", "sam.cw"}
+    flags = {flag for r in rows for flag in r["flags"]}
+    assert flags == {"repeat", "conflict", "significant-concerns", "incomplete-intake"}
+    states = [d["state"] for r in rows for d in r["deadlines"]]
+    assert "done" in states and "overdue" in states
+    # overdue cases sort to the top
+    assert rows[0]["deadlines"][0]["state"] == "overdue"
 
 
 def test_example_store_audit_verifies_and_caseworker_can_read(run_dacli, example):
