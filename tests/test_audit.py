@@ -100,3 +100,10 @@ def test_one_log_per_person_and_machine(session, case_ref, monkeypatch):
     assert len(names) == 3
     assert sum(n.endswith("-laptop2.jsonl") for n in names) == 1
     assert verify_audit(session.store, session).ok
+
+
+def test_long_entries_and_many_entries_chain_correctly(session, case_ref):
+    for n in range(30):
+        session.audit("note-add", case=case_ref, reason="x" * (n * 1500))  # some longer than the read window
+    check = verify_audit(session.store, session)
+    assert check.ok, [log.problems for log in check.logs]

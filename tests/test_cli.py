@@ -200,8 +200,13 @@ def test_subprocess_main_path(run_dacli, tmp_path, env):
     ref = json.loads(made.stdout)["case"]
     listed = run_dacli("case", "list", "--json", check=True)
     assert json.loads(listed.stdout)[0]["ref"] == ref
+    noted = run_dacli(
+        "note", "add", ref, "--type", "telephone", "--with", "client", "--text", "First call.", check=True
+    )
+    assert noted.stdout.startswith("note-")
     shown = run_dacli("case", "show", ref, check=True)
     assert "Quorra Testperson-Alpha" in shown.stdout
+    assert "first contact: done" in shown.stdout
     verified = run_dacli("audit", "verify", check=True)
     assert "intact" in verified.stdout
 

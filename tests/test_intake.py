@@ -11,7 +11,6 @@ import pytest
 from dacli.errors import InvalidInput
 from dacli.rules.matching import Person, normalise_name, same_person
 from dacli.schemas.intake import IntakeForm
-from dacli.schemas.template import template
 from dacli.services.cases import caseload, intake, parse_intake, show_case
 
 TODAY = dt.date(2026, 11, 23)
@@ -81,8 +80,8 @@ def test_whole_form_round_trips(session, tmp_path):
             {"name": "unborn", "unborn": True},
         ],
         "children_info": {"cyps_involvement": True, "cyps_description": "child in need plan"},
-        "checklist": {"dash_completed": True, "agreement_consented": True, "agreement_consented_how": "telephone",
-                      "monitoring_consented": False},
+        "checklist": {"dash_completed": True, "agreement_consented": True,
+                      "agreement_consented_how": "telephone", "monitoring_consented": False},
         "conflict_of_interest": False,
     }  # fmt: skip
     ref = intake(session, parse_intake(full, TODAY)).case

@@ -71,20 +71,25 @@ def append(
     reason_enc: bytes | None = None,
     detail: dict | None = None,
 ) -> dict:
-    """Append one entry. The caller holds the log's lock."""
-    lines: list[bytes] = []
-    tail = b""
-    if path.exists():
-        lines, tail = _read_lines(path)
+    """Append one entry. The caller holds the log's lock. Reads only the end of the log, so an append
+    costs the same on the first day and after a hundred thousand entries."""
     seq, prev = 0, GENESIS
-    if lines:
-        try:
-            last = json.loads(lines[-1])
-            seq, prev = int(last["seq"]), str(last["hash"])
-        except (ValueError, KeyError, TypeError):
+    torn = False
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            if size:
+                f.seek(size - 1)
+                torn = f.read(1) != b"\n"
+    except FileNotFoundError:
+        size = 0
+    if size:
+        seq, prev = head(path)
+        if seq == 0:
             raise IntegrityError(
                 f"The audit log {path.name} ends in a damaged entry; run `dacli audit verify`."
-            ) from None
+            )
     entry = {
         "seq": seq + 1,
         "at": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -103,7 +108,7 @@ def append(
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            if tail:
+            if torn:
                 # A previous append was cut off mid-line. Close that line so the evidence stays
                 # (verify reports it) and the chain goes on from the last whole entry.
                 os.write(fd, b"\n")
@@ -117,22 +122,29 @@ def append(
 
 
 def head(path: Path) -> tuple[int, str]:
-    """(seq, hash) of the last whole entry, reading only the end of the file."""
+    """(seq, hash) of the last whole entry, reading only the end of the file (more if an entry is long)."""
+    window = 16384
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
             size = f.tell()
-            f.seek(max(0, size - 16384))
-            chunk = f.read()
+            while True:
+                start = max(0, size - window)
+                f.seek(start)
+                pieces = f.read().split(b"\n")
+                if start > 0:
+                    pieces = pieces[1:]  # the first piece may begin mid-entry
+                for raw in reversed(pieces):
+                    try:
+                        entry = json.loads(raw)
+                        return int(entry["seq"]), str(entry["hash"])
+                    except (ValueError, KeyError, TypeError):
+                        continue
+                if start == 0:
+                    return 0, GENESIS
+                window *= 4
     except FileNotFoundError:
         return 0, GENESIS
-    for raw in reversed(chunk.split(b"\n")):
-        try:
-            entry = json.loads(raw)
-            return int(entry["seq"]), str(entry["hash"])
-        except (ValueError, KeyError, TypeError):
-            continue
-    return 0, GENESIS
 
 
 def iter_entries(path: Path) -> Iterator[dict]:
