@@ -58,3 +58,35 @@ class CaseSummary(BaseModel):
     records: int = 0
     flags: list[str] = []
     """repeat, conflict, significant-concerns, incomplete-intake."""
+
+    @classmethod
+    def from_index(cls, row: dict) -> CaseSummary:
+        """A row the store has just decrypted and authenticated, without full validation.
+
+        Listing 20,000 cases must stay well under a second; validating every row costs more than
+        decrypting the whole index. The index carries its format version (checked by the store) and the
+        caller validates one row in full, so a row of another shape still fails loudly.
+        """
+
+        def day(v):
+            return date.fromisoformat(v) if v else None
+
+        def moment(v):
+            return datetime.fromisoformat(v) if v else None
+
+        return cls.model_construct(
+            **{
+                **row,
+                "dob": day(row.get("dob")),
+                "perpetrators": [
+                    PersonRow.model_construct(name=p["name"], aka=p.get("aka"), dob=day(p.get("dob")))
+                    for p in row.get("perpetrators", [])
+                ],
+                "status": CaseStatus(row["status"]),
+                "referral_date": day(row["referral_date"]),
+                "referred_at": moment(row["referred_at"]),
+                "opened": moment(row["opened"]),
+                "first_contact": moment(row.get("first_contact")),
+                "last_contact": moment(row.get("last_contact")),
+            }
+        )

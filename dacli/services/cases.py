@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dacli.errors import DacliError, InvalidInput, NotFound
+from dacli.errors import DacliError, IntegrityError, InvalidInput, NotFound
 from dacli.rules.deadlines import Deadline, DeadlineState, first_contact, referral_moment
 from dacli.rules.intake import intake_problems
 from dacli.rules.matching import Person, same_person
@@ -163,7 +163,16 @@ class IntakeResult:
 
 
 def _index_rows(index: dict) -> list[CaseSummary]:
-    return [CaseSummary.model_validate(r) for r in index.get("cases", {}).values()]
+    rows = list(index.get("cases", {}).values())
+    try:
+        if rows:
+            CaseSummary.model_validate(rows[0])  # one row in full: catches a row of another shape
+        return [CaseSummary.from_index(r) for r in rows]
+    except (ValidationError, KeyError, ValueError, TypeError):
+        raise IntegrityError(
+            "The caseload index was written by another version of dacli or is damaged; "
+            "run `dacli reindex` (the records are untouched)."
+        ) from None
 
 
 def intake(

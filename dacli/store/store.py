@@ -65,7 +65,7 @@ STAFF_TOML = "staff.toml"
 STORE_KEYS = "store-keys.age"
 CASE_KEYS = "keys.age"
 INDEX = "index.json.age"
-INDEX_SCHEMA = "caseload-index/1"
+INDEX_SCHEMA = "caseload-index/2"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 STORE_GITIGNORE = """\
@@ -506,9 +506,23 @@ class Session:
             index = json.loads(plain)
         except ValueError:
             raise IntegrityError("The caseload index is damaged; run `dacli reindex`.") from None
-        if not isinstance(index, dict) or index.get("schema") != INDEX_SCHEMA:
+        if not isinstance(index, dict) or not str(index.get("schema", "")).startswith("caseload-index/"):
             raise IntegrityError("The caseload index is damaged; run `dacli reindex`.")
+        if index["schema"] != INDEX_SCHEMA:
+            raise IntegrityError(
+                "The caseload index was written by another version of dacli; run `dacli reindex` "
+                "(the records are untouched)."
+            )
         return index
+
+    def _read_index_any_version(self) -> dict:
+        """An older index, for its audit anchors only (reindex keeps them across a format change)."""
+        try:
+            sealed = (self.store.meta / INDEX).read_bytes()
+            index = json.loads(crypto.decrypt(sealed, self.store_ring().identities, "index"))
+            return index if isinstance(index, dict) else {}
+        except (OSError, ValueError, DacliError):
+            return {}
 
     def _seal_index(self, index: dict) -> None:
         """Encrypt and write the index. The caller holds the store lock; the ring is re-read from disk."""
@@ -538,6 +552,8 @@ class Session:
         with self.store.meta_lock():
             try:
                 old = self.read_index() or {}
+            except IntegrityError:
+                old = self._read_index_any_version()
             except DacliError:
                 old = {}
             self._seal_index({"cases": rows, "audit_heads": old.get("audit_heads", {})})
