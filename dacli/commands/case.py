@@ -31,9 +31,8 @@ def case_list(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List cases from the caseload index (no case is decrypted). Overdue cases sort first."""
-    import datetime as dt
 
-    from dacli.services.cases import caseload, deadlines
+    from dacli.services.cases import caseload
 
     c: Context = ctx.obj
     session = c.session()
@@ -45,15 +44,12 @@ def case_list(
         flag=flag,
         only_overdue=overdue,
     )
-    now = dt.datetime.now(dt.UTC)
-    hours = session.store.policy.review.first_contact_hours
     if json_:
         out = []
         for r in rows:
-            row = r.model_dump(mode="json")
+            row = dict(r.raw)
             row["deadlines"] = [
-                {"name": d.name, "due": d.due_at.isoformat(), "state": d.state.value}
-                for d in deadlines(r, now, hours)
+                {"name": d.name, "due": d.due_at.isoformat(), "state": d.state.value} for d in r.deadlines
             ]
             out.append(row)
         print_json(out)
@@ -64,7 +60,7 @@ def case_list(
     from dacli.commands.render import table
 
     def next_due(r) -> str:
-        pending = [d for d in deadlines(r, now, hours) if d.state.value != "done"]
+        pending = [d for d in r.deadlines if d.state.value != "done"]
         if not pending:
             return "-"
         d = min(pending, key=lambda d: d.due_at)

@@ -12,9 +12,13 @@ from collections.abc import Sequence
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], out=None) -> None:
     out = out or sys.stdout
-    cells = [[str(h) for h in headers]] + [[_clean(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    for row in cells:
+        if not "".join(row).isprintable():
+            row[:] = [_clean(c) for c in row]
+    widths = [max(map(len, column)) for column in zip(*cells, strict=True)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [fmt.format(*row).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     out.write("\n".join(lines) + "\n")
 

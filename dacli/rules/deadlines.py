@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class DeadlineState(StrEnum):
@@ -13,8 +13,7 @@ class DeadlineState(StrEnum):
     overdue = "overdue"
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
     name: str
     due_at: dt.datetime
     state: DeadlineState

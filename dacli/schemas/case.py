@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -59,34 +61,63 @@ class CaseSummary(BaseModel):
     flags: list[str] = []
     """repeat, conflict, significant-concerns, incomplete-intake."""
 
+
+class PersonKey(NamedTuple):
+    name: str
+    aka: str | None
+    dob: date | None
+
+
+@dataclass(slots=True)
+class CaseRow:
+    """A caseload index row as the caseload reads it: built straight from the decrypted JSON.
+
+    Listing 20,000 cases must stay well under a second, and building a pydantic model per row costs more
+    than decrypting the whole index. The index carries its format version (checked by the store) and the
+    caseload validates one row in full against `CaseSummary`, so a row of another shape fails loudly.
+    ``raw`` is the row as stored, for JSON output.
+    """
+
+    raw: dict
+    ref: str
+    client: str
+    aka: str | None
+    dob: date | None
+    worker: str
+    status: CaseStatus
+    risk: str | None
+    referral_date: date
+    referred_at: datetime
+    first_contact: datetime | None
+    last_contact: datetime | None
+    flags: list[str]
+    deadlines: list = field(default_factory=list)
+    """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
+
+    @property
+    def perpetrators(self) -> list[PersonKey]:
+        day = date.fromisoformat
+        return [
+            PersonKey(p["name"], p.get("aka"), day(p["dob"]) if p.get("dob") else None)
+            for p in self.raw.get("perpetrators", ())
+        ]
+
     @classmethod
-    def from_index(cls, row: dict) -> CaseSummary:
-        """A row the store has just decrypted and authenticated, without full validation.
-
-        Listing 20,000 cases must stay well under a second; validating every row costs more than
-        decrypting the whole index. The index carries its format version (checked by the store) and the
-        caller validates one row in full, so a row of another shape still fails loudly.
-        """
-
-        def day(v):
-            return date.fromisoformat(v) if v else None
-
-        def moment(v):
-            return datetime.fromisoformat(v) if v else None
-
-        return cls.model_construct(
-            **{
-                **row,
-                "dob": day(row.get("dob")),
-                "perpetrators": [
-                    PersonRow.model_construct(name=p["name"], aka=p.get("aka"), dob=day(p.get("dob")))
-                    for p in row.get("perpetrators", [])
-                ],
-                "status": CaseStatus(row["status"]),
-                "referral_date": day(row["referral_date"]),
-                "referred_at": moment(row["referred_at"]),
-                "opened": moment(row["opened"]),
-                "first_contact": moment(row.get("first_contact")),
-                "last_contact": moment(row.get("last_contact")),
-            }
+    def from_index(cls, row: dict) -> CaseRow:
+        day, moment = date.fromisoformat, datetime.fromisoformat
+        dob, first, last = row.get("dob"), row.get("first_contact"), row.get("last_contact")
+        return cls(
+            row,
+            row["ref"],
+            row["client"],
+            row.get("aka"),
+            day(dob) if dob else None,
+            row["worker"],
+            CaseStatus(row["status"]),
+            row.get("risk"),
+            day(row["referral_date"]),
+            moment(row["referred_at"]),
+            moment(first) if first else None,
+            moment(last) if last else None,
+            row.get("flags", []),
         )

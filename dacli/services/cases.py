@@ -15,7 +15,7 @@ from dacli.errors import DacliError, IntegrityError, InvalidInput, NotFound
 from dacli.rules.deadlines import Deadline, DeadlineState, first_contact, referral_moment
 from dacli.rules.intake import intake_problems
 from dacli.rules.matching import Person, same_person
-from dacli.schemas.case import CaseRecord, CaseStatus, CaseSummary, PersonRow
+from dacli.schemas.case import CaseRecord, CaseRow, CaseStatus, CaseSummary, PersonRow
 from dacli.schemas.intake import INTAKE_SCHEMA, IntakeForm, IntakeRecord, Match
 from dacli.schemas.notes import (
     CONTACT_SCHEMA,
@@ -122,7 +122,7 @@ def summarise(
     )
 
 
-def find_matches(form: IntakeForm, rows: list[CaseSummary], exclude: str | None = None) -> list[Match]:
+def find_matches(form: IntakeForm, rows: list[CaseRow], exclude: str | None = None) -> list[Match]:
     """Repeat referrals and conflicts of interest, against every case in the index (open or closed)."""
     client = Person((form.client.name, form.client.aka or ""), form.client.dob)
     perps = [(n, Person((p.name, p.aka or ""), p.dob)) for n, p in enumerate(form.perpetrators, 1)]
@@ -162,12 +162,12 @@ class IntakeResult:
         return [m for m in self.matches if m.kind != "repeat"]
 
 
-def _index_rows(index: dict) -> list[CaseSummary]:
+def _index_rows(index: dict) -> list[CaseRow]:
     rows = list(index.get("cases", {}).values())
     try:
         if rows:
             CaseSummary.model_validate(rows[0])  # one row in full: catches a row of another shape
-        return [CaseSummary.from_index(r) for r in rows]
+        return [CaseRow.from_index(r) for r in rows]
     except (ValidationError, KeyError, ValueError, TypeError):
         raise IntegrityError(
             "The caseload index was written by another version of dacli or is damaged; "
@@ -429,14 +429,14 @@ def show_case(session: Session, ref: str) -> CaseView:
     return view
 
 
-def deadlines(row: CaseSummary, now: dt.datetime, first_contact_hours: int = 48) -> list[Deadline]:
+def deadlines(row: CaseRow | CaseSummary, now: dt.datetime, first_contact_hours: int = 48) -> list[Deadline]:
     """Every deadline of a case that is open. (Reviews, Dash and follow-ups join as they are built.)"""
     if row.status != CaseStatus.open:
         return []
     return [first_contact(row.referred_at, row.first_contact, now, first_contact_hours)]
 
 
-def overdue(row: CaseSummary, now: dt.datetime, first_contact_hours: int = 48) -> list[Deadline]:
+def overdue(row: CaseRow | CaseSummary, now: dt.datetime, first_contact_hours: int = 48) -> list[Deadline]:
     return [d for d in deadlines(row, now, first_contact_hours) if d.state == DeadlineState.overdue]
 
 
@@ -449,7 +449,7 @@ def caseload(
     flag: str | None = None,
     only_overdue: bool = False,
     now: dt.datetime | None = None,
-) -> list[CaseSummary]:
+) -> list[CaseRow]:
     """Rows of the caseload index, filtered. Rebuilds the index first if it is missing."""
     index = session.read_index()
     if index is None:
@@ -472,7 +472,10 @@ def caseload(
     hours = session.store.policy.review.first_contact_hours
     if only_overdue:
         rows = [r for r in rows if overdue(r, now, hours)]
-    rows.sort(key=lambda r: (r.status != CaseStatus.open, not overdue(r, now, hours), r.referred_at, r.ref))
+    for r in rows:
+        r.deadlines = deadlines(r, now, hours)
+    late = {r.ref for r in rows if any(d.state == DeadlineState.overdue for d in r.deadlines)}
+    rows.sort(key=lambda r: (r.status != CaseStatus.open, r.ref not in late, r.referred_at, r.ref))
     session.audit("caseload-read", detail={"rows": len(rows)})
     return rows
 

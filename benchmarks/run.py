@@ -1,0 +1,384 @@
+"""Time real dacli subprocesses against a synthetic store of N cases and print a Markdown table.
+
+    python benchmarks/run.py [--cases 20000] [--repeat 5] [--out benchmarks/results/latest.md]
+
+The store is built once with benchmarks/synthetic.py into a cache folder (/tmp/dacli-bench-<N> by default)
+and reused while it still holds N cases. See benchmarks/README.md for what each row means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import synthetic  # noqa: E402  (a sibling script, not a package)
+
+DACLI = [sys.executable, "-m", "dacli"]
+META_NAME = "bench-meta.json"
+META_VERSION = 2
+
+
+def dacli_source() -> tuple[Path, str]:
+    """Where dacli is imported from, and a fingerprint of its .py files (spots a store made by older code)."""
+    import hashlib
+
+    import dacli
+
+    root = Path(dacli.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return root, digest.hexdigest()[:12]
+
+
+def git_commit(folder: Path) -> str:
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        )
+        if head.returncode != 0:
+            return ""
+        dirty = subprocess.run(
+            ["git", "-C", str(folder), "status", "--porcelain", "--", "."], capture_output=True, text=True
+        )
+        return head.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
+    except OSError:
+        return ""
+
+
+@dataclass
+class Row:
+    label: str
+    times: list[float]
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- the synthetic store -------------------------------------------------------------------------------
+
+
+def ensure_store(cache: Path, cases: int, users: int, jobs: int | None, log_n: int, rebuild: bool) -> dict:
+    """Reuse ``cache/store`` when its metadata and its case folders say it holds ``cases`` cases."""
+    from dacli.store.store import Store
+
+    store_path = cache / "store"
+    meta_path = cache / META_NAME
+    if not rebuild and meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text())
+            ok = (
+                meta.get("version") == META_VERSION
+                and meta.get("cases") == cases
+                and meta.get("log_n") == log_n
+                and len(Store(store_path).case_refs()) == cases
+            )
+        except Exception:
+            ok = False
+        if ok:
+            log(f"Reusing the synthetic store at {store_path} ({cases} cases).")
+            meta["reused"] = True
+            if meta.get("dacli_fingerprint") != dacli_source()[1]:
+                meta["stale"] = True
+                log("  note: dacli's code changed since it was generated; use --rebuild if a command fails.")
+            return meta
+    if cache.exists():
+        log(f"Removing the stale cache {cache}.")
+        shutil.rmtree(cache)
+    cache.mkdir(parents=True)
+    log(f"Generating {cases} synthetic cases at {store_path} (done once, then cached)...")
+    gen = synthetic.make_store(store_path, cases, users=users, jobs=jobs, passphrase_log_n=log_n)
+    meta = {
+        "version": META_VERSION,
+        "cases": cases,
+        "users": len(gen.users) + 1,
+        "manager": gen.manager,
+        "passphrase": gen.passphrase,
+        "sample_ref": gen.refs[len(gen.refs) // 2],
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generation_seconds": round(gen.seconds, 1),
+        "generation_cases_seconds": round(gen.cases_seconds, 1),
+        "generation_jobs": gen.jobs,
+        "log_n": gen.log_n,
+        "dacli_fingerprint": dacli_source()[1],
+    }
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    log(
+        f"Generated in {gen.seconds:.1f} s "
+        f"({gen.cases / gen.cases_seconds:.0f} cases/s, {gen.jobs} processes)."
+    )
+    meta["reused"] = False
+    return meta
+
+
+# -- timing ---------------------------------------------------------------------------------------------
+
+
+# Subprocesses run in an empty folder: `python -m` puts the working folder first on sys.path, so running
+# from a checkout would import that checkout's dacli rather than the one this script imported.
+NEUTRAL_CWD = Path(tempfile.gettempdir())
+
+
+def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    proc = subprocess.run(
+        cmd, env=env, cwd=NEUTRAL_CWD, stdin=subprocess.DEVNULL, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"benchmark command failed (exit {proc.returncode}): {' '.join(cmd[2:])}\n{proc.stderr.strip()}\n"
+            "(if the cached store was made by older dacli code, run again with --rebuild)"
+        )
+    return elapsed, proc.stdout
+
+
+def timed(label: str, cmd: list[str], env: dict[str, str], repeat: int, warmup: bool = True) -> Row:
+    log(f"  {label} ...")
+    if warmup:
+        run_once(cmd, env)
+    return Row(label, [run_once(cmd, env)[0] for _ in range(repeat)])
+
+
+def bare_scrypt(store_path: Path, username: str, passphrase: str, repeat: int) -> Row:
+    """In-process: the scrypt unlock of one identity file, nothing else."""
+    from dacli.store import crypto
+    from dacli.store.store import Store
+
+    store = Store(store_path)
+    sealed = store.identity_path(store.member(username).id).read_bytes()
+    log_n = crypto.scrypt_log_n(sealed)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        crypto.passphrase_decrypt(sealed, passphrase, "benchmark identity")
+        times.append(time.perf_counter() - started)
+    return Row(f"scrypt unlock only (`passphrase_decrypt`, log_n {log_n}, in-process)", times)
+
+
+# -- output ---------------------------------------------------------------------------------------------
+
+
+def machine_info() -> list[str]:
+    import pyrage  # noqa: F401
+
+    from dacli import __version__
+
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        nproc = os.cpu_count() or 0
+    try:
+        from importlib.metadata import version
+
+        pyrage_version = version("pyrage")
+    except Exception:
+        pyrage_version = "?"
+    root, fingerprint = dacli_source()
+    commit = git_commit(root)
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return [
+        f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        f"- machine: {platform.system()} {platform.release()} {platform.machine()}, nproc {nproc}"
+        + (f", {cpu}" if cpu else ""),
+        f"- python: {platform.python_version()} ({sys.executable})",
+        f"- dacli {__version__} from {root}"
+        + (f" (git {commit})" if commit else "")
+        + f", source fingerprint {fingerprint}; pyrage {pyrage_version}",
+        f"- invoked as: `{Path(sys.executable).name} -m dacli` (not the `dacli` console script)",
+    ]
+
+
+def fmt(seconds: float) -> str:
+    return f"{seconds:.3f}" if seconds < 10 else f"{seconds:.1f}"
+
+
+def table(rows: list[Row], baseline: float) -> list[str]:
+    out = [
+        "| command | runs | median (s) | min (s) | max (s) | × `python -c pass` |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        ratio = r.median / baseline
+        out.append(
+            f"| {r.label} | {len(r.times)} | {fmt(r.median)} | {fmt(min(r.times))} | {fmt(max(r.times))} "
+            f"| {ratio:.1f} |"
+        )
+    return out
+
+
+# -- main -----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--cases", type=int, default=20000, help="cases in the synthetic store (default 20000)"
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each fast command (default 5)")
+    parser.add_argument(
+        "--slow-repeat", type=int, default=3, help="timed runs of `user add` and `reindex` (default 3)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=HERE / "results" / "latest.md", help="Markdown output file"
+    )
+    parser.add_argument("--cache-dir", type=Path, default=None, help="default /tmp/dacli-bench-<N>")
+    parser.add_argument("--users", type=int, default=5, help="extra caseworkers when generating (default 5)")
+    parser.add_argument("--jobs", type=int, default=None, help="generator processes (default: one per CPU)")
+    parser.add_argument(
+        "--log-n",
+        type=int,
+        default=None,
+        help=f"scrypt cost of the generated store (default: dacli's, {synthetic.default_log_n()})",
+    )
+    parser.add_argument("--rebuild", action="store_true", help="regenerate the cached store")
+    args = parser.parse_args(argv)
+    if args.cases < 1 or args.repeat < 1 or args.slow_repeat < 1:
+        parser.error("--cases, --repeat and --slow-repeat must be positive")
+
+    cache = args.cache_dir or Path(tempfile.gettempdir()) / f"dacli-bench-{args.cases}"
+    log_n = args.log_n or synthetic.default_log_n()
+    meta = ensure_store(cache, args.cases, args.users, args.jobs, log_n, args.rebuild)
+    store_path = cache / "store"
+    ref = meta["sample_ref"]
+
+    global NEUTRAL_CWD
+    xdg = Path(tempfile.mkdtemp(prefix="dacli-bench-xdg-"))
+    NEUTRAL_CWD = xdg
+    work = Path(tempfile.mkdtemp(prefix="work-", dir=cache))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DACLI_") and k not in ("XDG_DATA_HOME", "PYTHONDONTWRITEBYTECODE")
+    }
+    env.update(
+        DACLI_STORE=str(store_path),
+        DACLI_USER=meta["manager"],
+        DACLI_PASSPHRASE=meta["passphrase"],
+        XDG_DATA_HOME=str(xdg),
+    )
+    n = args.cases
+    rows: list[Row] = []
+    try:
+        log(f"Timing ({args.repeat} runs each after one warm-up; slow commands {args.slow_repeat} runs):")
+        # The subprocesses must run the same dacli this script imported (and generated the store with).
+        _, where = run_once([sys.executable, "-c", "import dacli; print(dacli.__file__)"], env)
+        if Path(where.strip()).resolve().parent != dacli_source()[0]:
+            raise SystemExit(f"subprocesses import dacli from {where.strip()}, not {dacli_source()[0]}")
+        base = timed("`python -c pass` (baseline)", [sys.executable, "-c", "pass"], env, args.repeat)
+        rows.append(base)
+        rows.append(timed("`dacli --help` (start-up)", [*DACLI, "--help"], env, args.repeat))
+        rows.append(
+            timed(
+                "`dacli case show REF` (incl. scrypt unlock)", [*DACLI, "case", "show", ref], env, args.repeat
+            )
+        )
+        rows.append(timed(f"`dacli case list` ({n} cases)", [*DACLI, "case", "list"], env, args.repeat))
+        rows.append(
+            timed(
+                f"`dacli case list --json` ({n} cases)", [*DACLI, "case", "list", "--json"], env, args.repeat
+            )
+        )
+
+        # Sanity: the listing really holds every case.
+        _, listing = run_once([*DACLI, "case", "list", "--json"], env)
+        listed = len(json.loads(listing))
+        if listed != n:
+            raise SystemExit(f"`case list --json` returned {listed} rows, expected {n}")
+
+        log(f"  `dacli user add` x{args.slow_repeat} (each on a fresh copy of the store) ...")
+        add_times, copy_times = [], []
+        for i in range(args.slow_repeat):
+            copy = work / f"copy-{i}"
+            started = time.perf_counter()
+            shutil.copytree(store_path, copy, symlinks=True)
+            copy_times.append(time.perf_counter() - started)
+            add_env = {**env, "DACLI_STORE": str(copy), "DACLI_NEW_PASSPHRASE": "benchmark-new-user-pass"}
+            elapsed, out = run_once([*DACLI, "user", "add", f"benchnew{i}", "--role", "caseworker"], add_env)
+            if f"re-wrapped {n + 1} key rings" not in out:
+                raise SystemExit(f"unexpected `user add` output: {out.strip()}")
+            add_times.append(elapsed)
+            shutil.rmtree(copy)
+        rows.append(Row(f"`dacli user add NEW --role caseworker` (re-wraps {n + 1} key rings)", add_times))
+
+        log(f"  `dacli reindex` x{args.slow_repeat} (in place; idempotent) ...")
+        reindex_times = []
+        for _ in range(args.slow_repeat):
+            elapsed, out = run_once([*DACLI, "reindex"], env)
+            if f"Indexed {n} cases" not in out:
+                raise SystemExit(f"unexpected `reindex` output: {out.strip()}")
+            reindex_times.append(elapsed)
+        rows.append(Row(f"`dacli reindex` ({n} cases)", reindex_times))
+
+        log("  bare scrypt unlock (in-process) ...")
+        scrypt_row = bare_scrypt(store_path, meta["manager"], meta["passphrase"], args.repeat)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(xdg, ignore_errors=True)
+
+    how = "reused from cache" if meta.get("reused") else "generated in this run"
+    if meta.get("stale"):
+        how += " by older dacli code"
+    lines = [
+        f"# dacli benchmarks: {n} cases",
+        "",
+        *machine_info(),
+        f"- store: {store_path}, {n} cases, {meta['users']} staff, scrypt log_n {meta['log_n']} "
+        f"({how}; generation took "
+        f"{meta['generation_seconds']} s with {meta.get('generation_jobs', '?')} processes "
+        f"on {meta['generated']})",
+        f"- fast commands: {args.repeat} timed runs after one untimed warm-up; `user add` and `reindex`: "
+        f"{args.slow_repeat} timed runs, no warm-up",
+        "",
+        *table(rows, base.median),
+        "",
+        "Context (in-process, not a subprocess):",
+        "",
+        "| measurement | runs | median (s) | min (s) | max (s) |",
+        "|---|---:|---:|---:|---:|",
+        f"| {scrypt_row.label} | {len(scrypt_row.times)} | {fmt(scrypt_row.median)} "
+        f"| {fmt(min(scrypt_row.times))} | {fmt(max(scrypt_row.times))} |",
+        f"| copying the store for each `user add` (`shutil.copytree`, untimed above) | {len(copy_times)} "
+        f"| {fmt(statistics.median(copy_times))} | {fmt(min(copy_times))} | {fmt(max(copy_times))} |",
+        "",
+        "Every command that unlocks the store (`case show`, `case list`, `user add`, `reindex`) pays the "
+        f"scrypt unlock (median {scrypt_row.median:.3f} s here) before doing any work.",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    log(f"Wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
