@@ -24,6 +24,11 @@ CORE = [
     "dacli.store.store",
     "dacli.services.admin",
     "dacli.services.cases",
+    "dacli.services.caseload",
+    "dacli.rules.deadlines",
+    "dacli.rules.matching",
+    "dacli.schemas.notes",
+    "dacli.schemas.template",
 ]
 UI = ("typer", "rich", "textual", "click")
 

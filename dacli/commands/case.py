@@ -32,7 +32,7 @@ def case_list(
 ) -> None:
     """List cases from the caseload index (no case is decrypted). Overdue cases sort first."""
 
-    from dacli.services.cases import caseload
+    from dacli.services.caseload import caseload
 
     c: Context = ctx.obj
     session = c.session()

@@ -1,4 +1,4 @@
-"""Intake, notes, contacts, the caseload, one case's view, and rebuilding the index."""
+"""Intake, notes, contacts, one case's view, and rebuilding the index. (The caseload: services.caseload.)"""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dacli.errors import DacliError, IntegrityError, InvalidInput, NotFound
-from dacli.rules.deadlines import Deadline, DeadlineState, first_contact, referral_moment
+from dacli.errors import DacliError, InvalidInput, NotFound
+from dacli.rules.deadlines import referral_moment
 from dacli.rules.intake import intake_problems
 from dacli.rules.matching import Person, same_person
 from dacli.schemas.case import CaseRecord, CaseRow, CaseStatus, CaseSummary, PersonRow
@@ -25,6 +25,7 @@ from dacli.schemas.notes import (
     NoteForm,
     NoteRecord,
 )
+from dacli.services.caseload import caseload, deadlines, index_rows, overdue  # noqa: F401 (re-exported)
 from dacli.store.store import Session, check_case_ref
 
 CASE_RECORD = "case.toml.age"
@@ -162,19 +163,6 @@ class IntakeResult:
         return [m for m in self.matches if m.kind != "repeat"]
 
 
-def _index_rows(index: dict) -> list[CaseRow]:
-    rows = list(index.get("cases", {}).values())
-    try:
-        if rows:
-            CaseSummary.model_validate(rows[0])  # one row in full: catches a row of another shape
-        return [CaseRow.from_index(r) for r in rows]
-    except (ValidationError, KeyError, ValueError, TypeError):
-        raise IntegrityError(
-            "The caseload index was written by another version of dacli or is damaged; "
-            "run `dacli reindex` (the records are untouched)."
-        ) from None
-
-
 def intake(
     session: Session, form: IntakeForm, *, repeat_of: str | None = None, new_case: bool = False
 ) -> IntakeResult:
@@ -191,7 +179,7 @@ def intake(
     # The store lock first: a busy store fails before anything is written, and the index never misses
     # a case that was created.
     with session.index_transaction() as index:
-        rows = _index_rows(index)
+        rows = index_rows(index)
         matches = find_matches(form, rows)
         if repeat_of is not None and repeat_of not in index["cases"]:
             raise NotFound(f"There is no case {repeat_of} in this store.")
@@ -427,57 +415,6 @@ def show_case(session: Session, ref: str) -> CaseView:
     view = _load(session, ref, contacts=True)
     session.audit("case-read", case=ref)
     return view
-
-
-def deadlines(row: CaseRow | CaseSummary, now: dt.datetime, first_contact_hours: int = 48) -> list[Deadline]:
-    """Every deadline of a case that is open. (Reviews, Dash and follow-ups join as they are built.)"""
-    if row.status != CaseStatus.open:
-        return []
-    return [first_contact(row.referred_at, row.first_contact, now, first_contact_hours)]
-
-
-def overdue(row: CaseRow | CaseSummary, now: dt.datetime, first_contact_hours: int = 48) -> list[Deadline]:
-    return [d for d in deadlines(row, now, first_contact_hours) if d.state == DeadlineState.overdue]
-
-
-def caseload(
-    session: Session,
-    *,
-    worker: str | None = None,
-    status: str | None = None,
-    risk: str | None = None,
-    flag: str | None = None,
-    only_overdue: bool = False,
-    now: dt.datetime | None = None,
-) -> list[CaseRow]:
-    """Rows of the caseload index, filtered. Rebuilds the index first if it is missing."""
-    index = session.read_index()
-    if index is None:
-        reindex(session)
-        index = session.read_index() or {"cases": {}}
-    rows = _index_rows(index)
-    if worker:
-        rows = [r for r in rows if r.worker == worker]
-    if status:
-        try:
-            wanted = CaseStatus(status)
-        except ValueError:
-            raise InvalidInput(f"status must be open or closed, not {status!r}.") from None
-        rows = [r for r in rows if r.status == wanted]
-    if risk:
-        rows = [r for r in rows if (r.risk or "none") == risk]
-    if flag:
-        rows = [r for r in rows if flag in r.flags]
-    now = now or _utcnow()
-    hours = session.store.policy.review.first_contact_hours
-    if only_overdue:
-        rows = [r for r in rows if overdue(r, now, hours)]
-    for r in rows:
-        r.deadlines = deadlines(r, now, hours)
-    late = {r.ref for r in rows if any(d.state == DeadlineState.overdue for d in r.deadlines)}
-    rows.sort(key=lambda r: (r.status != CaseStatus.open, r.ref not in late, r.referred_at, r.ref))
-    session.audit("caseload-read", detail={"rows": len(rows)})
-    return rows
 
 
 @dataclass
