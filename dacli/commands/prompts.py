@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import types
 import typing
 from enum import Enum
 from typing import Any
@@ -11,13 +10,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 
-
-def _inner(annotation):
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _inner(args[0]) if len(args) == 1 else annotation
-    return annotation
+from dacli.schemas.template import inner_type
 
 
 def _label(model: type[BaseModel], name: str) -> str:
@@ -29,7 +22,7 @@ def _label(model: type[BaseModel], name: str) -> str:
 def ask(model: type[BaseModel], name: str, current: Any = None) -> Any:
     """One field. Blank keeps ``current`` (None when there is none). Re-asks until the value parses."""
     field = model.model_fields[name]
-    kind = _inner(field.annotation)
+    kind = inner_type(field.annotation)
     label = _label(model, name)
     default = "" if current is None else (current.value if isinstance(current, Enum) else str(current))
     if kind is bool:
@@ -90,7 +83,7 @@ def ask_all(model: type[BaseModel], current: dict | None = None, skip: set[str] 
     """Every scalar field of ``model`` not in ``skip``."""
     names = []
     for name, field in model.model_fields.items():
-        kind = _inner(field.annotation)
+        kind = inner_type(field.annotation)
         if name in skip or typing.get_origin(kind) is list:
             continue
         if isinstance(kind, type) and issubclass(kind, BaseModel):

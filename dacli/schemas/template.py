@@ -11,16 +11,17 @@ from pydantic import BaseModel
 SKIP = {"complete"}
 
 
-def _inner(annotation):
+def inner_type(annotation):
+    """``X`` from ``X | None`` (and ``Optional[X]``); anything else unchanged."""
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _inner(args[0]) if len(args) == 1 else annotation
+        return inner_type(args[0]) if len(args) == 1 else annotation
     return annotation
 
 
 def _example(annotation) -> str:
-    kind = _inner(annotation)
+    kind = inner_type(annotation)
     if isinstance(kind, type) and issubclass(kind, Enum):
         return '"' + kind(list(kind)[0]).value + '"'
     return {
@@ -34,7 +35,7 @@ def _example(annotation) -> str:
 
 def _comment(field, annotation) -> list[str]:
     lines = [f"# {line.strip()}" for line in (field.description or "").splitlines() if line.strip()]
-    kind = _inner(annotation)
+    kind = inner_type(annotation)
     extra = field.json_schema_extra or {}
     tags = []
     if field.is_required():
@@ -61,7 +62,7 @@ def template(model: type[BaseModel], title: str) -> str:
     for name, field in model.model_fields.items():
         if name in SKIP or name == "schema_":
             continue
-        kind = _inner(field.annotation)
+        kind = inner_type(field.annotation)
         if typing.get_origin(kind) is list:
             (item,) = typing.get_args(kind)
             if isinstance(item, type) and issubclass(item, BaseModel):
