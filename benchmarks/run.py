@@ -271,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
 
     global NEUTRAL_CWD
     xdg = Path(tempfile.mkdtemp(prefix="dacli-bench-xdg-"))
-    NEUTRAL_CWD = xdg
+    # not the XDG folder itself: dacli keeps its machine id in XDG_DATA_HOME/dacli, and a folder called
+    # `dacli` in the working folder would shadow the package for `python -m dacli`
+    NEUTRAL_CWD = Path(tempfile.mkdtemp(prefix="dacli-bench-cwd-"))
     work = Path(tempfile.mkdtemp(prefix="work-", dir=cache))
     env = {
         k: v

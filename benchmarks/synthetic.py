@@ -140,7 +140,7 @@ def _make_chunk(chunk: int) -> list[tuple[str, dict]]:
         session.write_record(
             ref, "intake-1.toml.age", record.model_dump(mode="python", by_alias=True), action="intake"
         )
-        out.append((ref, _summary(summarise, ref, case, record).model_dump(mode="json")))
+        out.append((ref, _summary(summarise, ref, case, record).index_row()))
     return out
 
 

@@ -76,9 +76,23 @@ def test_torn_last_line_is_reported_and_the_chain_goes_on(session, case_ref):
     with open(path, "ab") as f:
         f.write(b'{"seq": 99, "half an ent')
     check = verify_audit(session.store)
-    assert any("not a whole entry" in p or "cut off" in p for p in check.logs[0].problems)
-    show_case(session, case_ref)  # appending still works
+    assert check.ok  # a torn line is a crash, not tampering: reported as a warning
+    assert any("cut off" in w for w in check.logs[0].warnings)
+    show_case(session, case_ref)  # appending still works, chained to the last whole entry
     assert audit_entries(session)[-1]["action"] == "case-read"
+    check = verify_audit(session.store, session)
+    assert check.ok, check.logs[0].problems
+    assert any("not a whole entry" in w for w in check.logs[0].warnings)
+
+
+def test_a_torn_first_entry_does_not_lock_the_log(session, case_ref, monkeypatch):
+    monkeypatch.setenv("DACLI_MACHINE_ID", "fresh")
+    log = session.store.root / ".dacli" / "audit" / f"{session.member.id}-fresh.jsonl"
+    log.write_bytes(b'{"seq": 1, "half')
+    fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
+    show_case(fresh, case_ref)
+    check = verify_audit(session.store)
+    assert check.ok, [r.problems for r in check.logs]
 
 
 def test_reasons_are_encrypted_and_readable_to_staff(session, case_ref):

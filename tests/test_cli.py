@@ -178,12 +178,12 @@ def test_missing_index_is_rebuilt_on_list(cli, store_path, case_ref):
 
 
 def test_unexpected_errors_withhold_their_message(cli, monkeypatch):
-    from dacli.services import cases
+    from dacli.services import caseload
 
     def boom(*a, **k):
         raise ValueError("Quorra Testperson-Alpha secret detail")
 
-    monkeypatch.setattr(cases, "caseload", boom)
+    monkeypatch.setattr(caseload, "caseload", boom)
     result = cli("case", "list")
     assert result.exit_code == 70
     _one_sentence(result.stderr)
@@ -259,3 +259,37 @@ def test_a_held_lock_is_exit_code_7(cli, store_path, case_ref):
         holder.kill()
         holder.wait()
     assert not [p for p in store_path.iterdir() if p.name.startswith("DA-") and p.name != case_ref]
+
+
+def test_reindex_reports_unreadable_cases(cli, store_path, case_ref):
+    (store_path / case_ref / "case.toml.age").write_bytes(b"garbage")
+    result = cli("reindex")
+    assert result.exit_code == 6
+    assert case_ref in result.stderr
+    assert "Indexed 0 cases." in result.stdout
+
+
+def test_audit_show_prints_reasons_with_brackets(cli, case_ref):
+    new = {"DACLI_NEW_PASSPHRASE": "caseworker passphrase"}
+    assert cli("user", "add", "cw1", "--role", "caseworker", extra_env=new).exit_code == 0
+    removed = cli("user", "remove", "cw1", "--reason", "left [/] see [name] file")
+    assert removed.exit_code == 0, removed.stderr
+    shown = cli("audit", "show")
+    assert shown.exit_code == 0, shown.stderr
+    assert "left [/] see [name] file" in shown.stdout
+
+
+def test_short_passphrase_refused_at_init(tmp_path, cli):
+    result = cli(
+        "--store", str(tmp_path / "s"), "--user", "boss", "init", extra_env={"DACLI_NEW_PASSPHRASE": "short"}
+    )
+    assert result.exit_code == 2
+    assert not (tmp_path / "s").exists()
+
+
+def test_store_path_that_is_a_file(cli, tmp_path):
+    afile = tmp_path / "notastore"
+    afile.write_text("x")
+    result = cli("--store", str(afile), "case", "list")
+    assert result.exit_code == 5
+    _one_sentence(result.stderr)

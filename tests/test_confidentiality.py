@@ -11,6 +11,7 @@ from dacli.services.cases import caseload, intake, reindex, show_case
 
 NAMES = ["Quorra Testperson-Alpha", "Yoric Testperson-Beta", "Vexley Testperson-Gamma"]
 DATES = ["1987-04-12", "2019-08-30", "1985-01-21"]
+ADDRESS = "17 Imaginary Testcase Lane"
 
 
 def _encodings(text: str) -> list[bytes]:
@@ -38,13 +39,28 @@ def _date_forms(iso: str) -> list[bytes]:
 
 def test_nothing_under_the_store_holds_a_name_or_date_of_birth(session, form, case_ref):
     # exercise every writer: intake, case view, caseload, staff changes, audit with reasons, reindex
+    from datetime import datetime
+
+    from dacli.services.cases import add_contact, add_note, parse_contact, parse_note
+
     intake(session, form)
+    add_note(
+        session,
+        case_ref,
+        parse_note(
+            {"at": datetime(2026, 11, 3, 10), "initials": "MG", "contact_type": "telephone",
+             "contact_with": "client", "facts": f"{NAMES[0]} lives at {ADDRESS}",
+             "opinion": f"{NAMES[2]} is escalating"},
+            datetime(2026, 11, 23).astimezone(),
+        ),
+    )  # fmt: skip
+    add_contact(session, case_ref, parse_contact({"agency": "Police", "name": NAMES[1], "address": ADDRESS}))
     show_case(session, case_ref)
     caseload(session)
     add_user(session, "cw1", "caseworker", "another long passphrase")
     remove_user(session, "cw1", f"{NAMES[0]} born {DATES[0]} asked for a new worker")
     reindex(session)
-    needles = [n for name in NAMES for n in _encodings(name)]
+    needles = [n for name in [*NAMES, ADDRESS] for n in _encodings(name)]
     needles += [d for iso in DATES for d in _date_forms(iso)]
     files = [p for p in session.store.root.rglob("*") if p.is_file()]
     assert len(files) > 10

@@ -71,3 +71,9 @@ def test_damaged_x25519_files_fail_cleanly(mangle):
 def test_identity_repr_hides_the_secret():
     ident = crypto.Identity.generate()
     assert "SECRET" not in repr(ident)
+
+
+def test_truncated_identity_file_is_damage_not_a_wrong_passphrase():
+    sealed = crypto.passphrase_encrypt(b"secret", "right", 10)
+    with pytest.raises(IntegrityError, match="damaged or truncated"):
+        crypto.passphrase_decrypt(sealed[:70], "right", "it")

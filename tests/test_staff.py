@@ -89,16 +89,19 @@ def test_removed_user_cannot_unlock_or_read_new_records(session, case_ref, form)
 
 def test_removal_rotates_every_key_ring(session, case_ref):
     before = session.case_ring(case_ref).current.public
+    store_before = session.store_ring().current.public
     add_user(session, "cw1", "caseworker", NEW_PW)
     remove_user(session, "cw1", None)
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
     ring = fresh.case_ring(case_ref)
     assert len(ring.keys) == 2
     assert ring.current.public != before
+    assert len(fresh.store_ring().keys) == 2
+    assert fresh.store_ring().current.public != store_before
     assert fresh.store.staff().rewrap_pending is False
 
 
-def test_last_manager_and_self_cannot_be_removed(session):
+def test_you_cannot_remove_yourself(session):
     with pytest.raises(InvalidInput, match="yourself"):
         remove_user(session, MANAGER, None)
 

@@ -230,3 +230,8 @@ def test_write_failure_leaves_old_record_and_no_temp(session, case_ref, monkeypa
     monkeypatch.undo()
     assert (session.store.root / case_ref / "case.toml.age").read_bytes() == before
     assert not [p for p in (session.store.root / case_ref).iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_a_reference_with_a_trailing_newline_is_refused():
+    with pytest.raises(InvalidInput):
+        check_case_ref("DA-AAAAA-AAAAA\n")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from dacli.commands.common import Context, console, new_passphrase, print_json
+from dacli.commands.common import Context, new_passphrase, print_json
 from dacli.defaults import PASSPHRASE_LOG_N
 
 user_app = typer.Typer(help="Staff: add, list, remove, change passphrase.", no_args_is_help=True)
@@ -81,17 +81,20 @@ def user_list(
             ]
         )
         return
-    from rich.table import Table
+    from dacli.commands.render import table
 
-    table = Table("username", "role", "added", "removed", box=None)
-    for u in users:
-        table.add_row(
-            u.username,
-            u.role.value,
-            u.added.date().isoformat(),
-            u.removed.date().isoformat() if u.removed else "",
-        )
-    console().print(table)
+    table(
+        ("username", "role", "added", "removed"),
+        [
+            (
+                u.username,
+                u.role.value,
+                u.added.date().isoformat(),
+                u.removed.date().isoformat() if u.removed else "",
+            )
+            for u in users
+        ],
+    )
 
 
 @user_app.command("remove")
@@ -161,7 +164,13 @@ def audit_verify(
             {
                 "ok": check.ok,
                 "logs": [
-                    {"log": r.name, "entries": r.entries, "head": r.head, "problems": r.problems}
+                    {
+                        "log": r.name,
+                        "entries": r.entries,
+                        "head": r.head,
+                        "problems": r.problems,
+                        "warnings": r.warnings,
+                    }
                     for r in check.logs
                 ],
             }
@@ -172,6 +181,8 @@ def audit_verify(
             typer.echo(f"{r.name}: {r.entries} entries, {state}")
             for p in r.problems:
                 typer.echo(f"  - {p}")
+            for w in r.warnings:
+                typer.echo(f"  - note: {w}")
         typer.echo("Audit trail intact." if check.ok else "Audit trail has been tampered with.")
     if not check.ok:
         raise typer.Exit(6)
@@ -194,19 +205,16 @@ def audit_show(
     if json_:
         print_json(entries)
         return
-    from rich.table import Table
+    # plain text, never rich markup: a reason may contain brackets, and the log is append-only
+    from dacli.commands.render import table
 
-    table = Table("when (UTC)", "user", "action", "case", "record", "reason", box=None)
-    for e in entries:
-        table.add_row(
-            str(e["at"])[:19],
-            e["user"],
-            e["action"],
-            e.get("case") or "",
-            e.get("record") or "",
-            e.get("reason") or "",
-        )
-    console().print(table)
+    table(
+        ("when (UTC)", "user", "action", "case", "record", "reason"),
+        [
+            (str(e["at"])[:19], e["user"], e["action"], e.get("case"), e.get("record"), e.get("reason"))
+            for e in entries
+        ],
+    )
 
 
 def reindex(ctx: typer.Context) -> None:
@@ -218,6 +226,12 @@ def reindex(ctx: typer.Context) -> None:
     typer.echo(f"Indexed {result.cases} cases.")
     for ref, why in result.skipped:
         typer.echo(f"Skipped {ref}: {why}", err=True)
+    if result.skipped:
+        typer.echo(
+            f"dacli: {len(result.skipped)} cases could not be read and are missing from the caseload.",
+            err=True,
+        )
+        raise typer.Exit(6)
 
 
 def rekey(ctx: typer.Context) -> None:

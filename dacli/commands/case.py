@@ -13,10 +13,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(case_app, name="case")
 
 
-def _when(value) -> str:
-    return "-" if value is None else value.strftime("%Y-%m-%d")
-
-
 @case_app.command("list")
 def case_list(
     ctx: typer.Context,
@@ -65,7 +61,7 @@ def case_list(
             return "-"
         d = min(pending, key=lambda d: d.due_at)
         word = "OVERDUE" if d.state.value == "overdue" else "due"
-        return f"{d.name} {word} {d.due_at:%Y-%m-%d %H:%M}"
+        return f"{d.name} {word} {d.due_at.isoformat(' ', 'minutes')[:16]}"
 
     table(
         ("reference", "client", "worker", "status", "risk", "referred", "last contact", "next", "flags"),
@@ -77,7 +73,7 @@ def case_list(
                 r.status.value,
                 r.risk or "-",
                 r.referral_date.isoformat(),
-                _when(r.last_contact),
+                (r.raw.get("last_contact") or "-")[:10],
                 next_due(r),
                 ",".join(r.flags),
             )

@@ -49,6 +49,8 @@ def _from_file(var: str) -> str | None:
             return f.readline().rstrip("\r\n")
     except OSError as exc:
         raise AuthError(f"Cannot read the passphrase file named by {var} ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise AuthError(f"The passphrase file named by {var} is not UTF-8 text.") from None
 
 
 def passphrase(prompt: str) -> str:
@@ -69,12 +71,6 @@ def new_passphrase(prompt: str) -> str:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
-
-
-def console():
-    from rich.console import Console
-
-    return Console(highlight=False)
 
 
 def require(value: str | None, what: str) -> str:

@@ -8,15 +8,14 @@ from datetime import date
 
 
 def normalise_name(name: str) -> str:
-    """Case-, accent-, punctuation- and spacing-insensitive form of a name.
+    """Case-, accent-, punctuation- and spacing-insensitive form of a name: letters and digits only.
 
-    'Zoë  O'Brien-Testcase' and 'zoe obrien testcase' normalise alike: people's names are written
-    inconsistently by different referrers, and a missed repeat referral is a missed risk.
+    'Zoë O'Brien-Testcase', 'zoe obrien testcase' and 'ZOE OBRIENTESTCASE' normalise alike: referrers
+    write names inconsistently, and a missed repeat referral is a missed risk. (The date of birth must
+    match too, so the looser comparison links few people wrongly.)
     """
     decomposed = unicodedata.normalize("NFKD", name.casefold())
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    kept = "".join(c if c.isalnum() or c.isspace() else "" for c in letters)
-    return " ".join(kept.split())
+    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,11 @@ class CaseSummary(BaseModel):
     flags: list[str] = []
     """repeat, conflict, significant-concerns, incomplete-intake."""
 
+    def index_row(self) -> dict:
+        """The row as the index stores it: JSON types, empty and default values left out (a smaller
+        index decrypts and parses faster; readers use ``.get`` with the same defaults)."""
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+
 
 class PersonKey(NamedTuple):
     name: str

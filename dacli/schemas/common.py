@@ -28,4 +28,4 @@ class Strict(BaseModel):
 
 
 def is_case_ref(value: str) -> bool:
-    return bool(CASE_REF_RE.match(value))
+    return bool(CASE_REF_RE.fullmatch(value))

@@ -89,14 +89,14 @@ class StaffMember(Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not STAFF_ID_RE.match(v):
+        if not STAFF_ID_RE.fullmatch(v):
             raise ValueError("not a staff id")
         return v
 
     @field_validator("username")
     @classmethod
     def _username(cls, v: str) -> str:
-        if not USERNAME_RE.match(v):
+        if not USERNAME_RE.fullmatch(v):
             raise ValueError(
                 "a username is 2-32 lower-case letters, digits, '.', '_' or '-', starting with a letter"
             )

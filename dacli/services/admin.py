@@ -20,6 +20,8 @@ def init_store(
     service_name: str = "",
     passphrase_log_n: int = PASSPHRASE_LOG_N,
 ) -> Store:
+    if len(passphrase) < 8:
+        raise InvalidInput("A passphrase needs at least 8 characters.")
     return Store.create(
         root,
         username=username,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dacli.errors import DacliError, InvalidInput, NotFound
+from dacli.errors import DacliError, IntegrityError, InvalidInput, NotFound
 from dacli.rules.deadlines import referral_moment
 from dacli.rules.intake import intake_problems
 from dacli.rules.matching import Person, same_person
@@ -29,6 +30,7 @@ from dacli.services.caseload import caseload, deadlines, index_rows, overdue  # 
 from dacli.store.store import Session, check_case_ref
 
 CASE_RECORD = "case.toml.age"
+_INTAKE_NAME = re.compile(r"intake-([0-9]{1,6})\.toml\.age")
 
 
 def _utcnow() -> dt.datetime:
@@ -197,10 +199,10 @@ def intake(
             session.write_record(ref, CASE_RECORD, case.model_dump(mode="python", by_alias=True))
         else:
             ref = target
-            number = 1 + sum(1 for n in session.record_names(ref) if n.startswith("intake-"))
+            number = 1 + len(_intake_names(session.record_names(ref)))
 
             def reopen(doc: dict | None) -> dict:
-                current = CaseRecord.model_validate(doc)
+                current = _validated(CaseRecord, doc or {}, ref, CASE_RECORD)
                 return current.model_copy(update={"status": CaseStatus.open, "worker": worker}).model_dump(
                     mode="python", by_alias=True
                 )
@@ -223,7 +225,7 @@ def intake(
         for m in matches:
             if m.kind != "repeat":
                 session.audit("conflict-flag", case=ref, record=name, detail=m.model_dump())
-        index["cases"][ref] = _load(session, ref).summary.model_dump(mode="json")
+        index["cases"][ref] = _load(session, ref).summary.index_row()
     return IntakeResult(ref, number, matches)
 
 
@@ -236,7 +238,7 @@ def finish_intake(session: Session, ref: str, form: IntakeForm) -> None:
     latest = names[-1]
 
     def complete(doc: dict | None) -> dict:
-        old = IntakeRecord.model_validate(doc)
+        old = _validated(IntakeRecord, doc or {}, ref, latest)
         merged = {
             **form.model_dump(mode="python"),
             "schema": INTAKE_SCHEMA,
@@ -246,11 +248,11 @@ def finish_intake(session: Session, ref: str, form: IntakeForm) -> None:
             "taken_at": old.taken_at,
             "matches": [m.model_dump() for m in old.matches],
         }
-        return IntakeRecord.model_validate(merged).model_dump(mode="python", by_alias=True)
+        return _validated(IntakeRecord, merged, ref, latest).model_dump(mode="python", by_alias=True)
 
     with session.index_transaction() as index:
         session.update_record(ref, latest, complete, action="intake-finish")
-        index["cases"][ref] = _load(session, ref).summary.model_dump(mode="json")
+        index["cases"][ref] = _load(session, ref).summary.index_row()
 
 
 def latest_intake(session: Session, ref: str) -> IntakeRecord:
@@ -258,7 +260,7 @@ def latest_intake(session: Session, ref: str) -> IntakeRecord:
     names = _intake_names(session.record_names(ref))
     if not names:
         raise NotFound(f"Case {ref} has no intake record.")
-    return IntakeRecord.model_validate(session.read_record(ref, names[-1]))
+    return _validated(IntakeRecord, session.read_record(ref, names[-1]), ref, names[-1])
 
 
 # --- notes and contacts -----------------------------------------------------------------------------------
@@ -294,7 +296,7 @@ def add_note(session: Session, ref: str, note: NoteForm) -> str:
     name = f"note-{_stamp(note.at)}-{secrets.token_hex(3)}.toml.age"
     with session.index_transaction() as index:
         session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="note-add")
-        index["cases"][ref] = _load(session, ref).summary.model_dump(mode="json")
+        index["cases"][ref] = _load(session, ref).summary.index_row()
     return name
 
 
@@ -374,16 +376,17 @@ class CaseView:
 
 
 def _intake_names(names: list[str]) -> list[str]:
-    return sorted(
-        (n for n in names if n.startswith("intake-")), key=lambda n: int(n.split("-")[1].split(".")[0])
-    )
+    numbered = [(int(m.group(1)), n) for n in names if (m := _INTAKE_NAME.fullmatch(n))]
+    return [n for _, n in sorted(numbered)]
 
 
 def _validated(model, doc: dict, ref: str, name: str):
+    """A stored record against its schema. A mismatch is a damaged or foreign file (exit 6), not bad
+    input; the message names the field, never its value."""
     try:
         return model.model_validate(doc)
     except ValidationError as exc:
-        raise InvalidInput(f"{ref}/{name} does not match its schema: {_problem(exc)}.") from None
+        raise IntegrityError(f"{ref}/{name} does not match its schema ({_problem(exc)}).") from None
 
 
 def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
@@ -430,7 +433,7 @@ def reindex(session: Session) -> ReindexResult:
     session.clean_temps()
     for ref in session.store.case_refs():
         try:
-            rows[ref] = _load(session, ref).summary.model_dump(mode="json")
+            rows[ref] = _load(session, ref).summary.index_row()
         except DacliError as exc:
             skipped.append((ref, str(exc)))
     session.write_index(rows)

@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,6 +48,10 @@ class LogReport:
     entries: int
     head: str
     problems: list[str]
+    """Tampering: an entry changed, removed, reordered or inserted, or entries cut from the end."""
+    warnings: list[str] = field(default_factory=list)
+    """A line that is not a whole entry while the chain runs on unbroken across it: a writer killed
+    mid-append. Reported, never hidden, but not evidence that anything was changed."""
 
 
 def _read_lines(path: Path) -> tuple[list[bytes], bytes]:
@@ -86,7 +90,7 @@ def append(
         size = 0
     if size:
         seq, prev = head(path)
-        if seq == 0:
+        if seq == 0 and not torn:
             raise IntegrityError(
                 f"The audit log {path.name} ends in a damaged entry; run `dacli audit verify`."
             )
@@ -158,6 +162,7 @@ def iter_entries(path: Path) -> Iterator[dict]:
 
 def verify(path: Path, anchor: tuple[int, str] | None = None) -> LogReport:
     problems: list[str] = []
+    warnings: list[str] = []
     lines, tail = _read_lines(path)
     prev, seq, head = GENESIS, 0, GENESIS
     hashes: dict[int, str] = {}
@@ -167,7 +172,7 @@ def verify(path: Path, anchor: tuple[int, str] | None = None) -> LogReport:
             if not isinstance(entry, dict):
                 raise ValueError
         except ValueError:
-            problems.append(f"line {n} is not a whole entry (torn or edited)")
+            warnings.append(f"line {n} is not a whole entry (a writer stopped mid-append)")
             continue
         if entry.get("prev") != prev:
             problems.append(f"line {n} (seq {entry.get('seq')}) does not follow the entry before it")
@@ -180,7 +185,7 @@ def verify(path: Path, anchor: tuple[int, str] | None = None) -> LogReport:
         hashes[seq] = prev
         head = prev
     if tail:
-        problems.append("the last line is cut off (a writer died mid-append, or the file was edited)")
+        warnings.append("the last line is cut off (a writer stopped mid-append)")
     if anchor is not None:
         a_seq, a_hash = anchor
         if seq < a_seq:
@@ -189,4 +194,4 @@ def verify(path: Path, anchor: tuple[int, str] | None = None) -> LogReport:
             )
         elif hashes.get(a_seq) != a_hash:
             problems.append(f"entry {a_seq} is not the one the caseload index saw: it was replaced")
-    return LogReport(path.name, seq, head, problems)
+    return LogReport(path.name, seq, head, problems, warnings)

@@ -24,6 +24,7 @@ import io
 import os
 
 import pyrage
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -173,7 +174,12 @@ def passphrase_decrypt(ciphertext: bytes, passphrase: str, what: str) -> bytes:
         header_line = ciphertext.split(b"\n", 3)
         salt = _unb64(header_line[1].split(b" ")[2])
         body = _unb64(header_line[2])
+        if len(salt) != 16 or len(body) != 32 or len(header_line) < 4:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise IntegrityError(f"{what} is damaged or truncated.") from None
+    try:
         ChaCha20Poly1305(_scrypt_key(passphrase, salt, log_n)).decrypt(b"\x00" * 12, body, None)
-    except Exception:
+    except InvalidTag:
         raise AuthError(f"Wrong passphrase for {what}.") from None
     raise IntegrityError(f"{what} is damaged or tampered with (the passphrase is right).")

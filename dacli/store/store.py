@@ -88,7 +88,7 @@ def new_case_ref() -> str:
 
 
 def check_case_ref(ref: str) -> str:
-    if not isinstance(ref, str) or not CASE_REF_RE.match(ref):
+    if not isinstance(ref, str) or not CASE_REF_RE.fullmatch(ref):
         raise InvalidInput(f"{ref!r} is not a case reference (they look like DA-7K3M9-QXP2T).")
     return ref
 
@@ -190,6 +190,8 @@ class Store:
         self.root = Path(root)
         self.meta = self.root / META
         if not (self.meta / STORE_TOML).is_file():
+            if self.root.exists() and not self.root.is_dir():
+                raise NotFound(f"{self.root} is a file, not a dacli store.")
             if self.root.exists() and any(self.root.iterdir()):
                 raise NotFound(f"{self.root} is not a dacli store (no {META}/{STORE_TOML}).")
             raise NotFound(f"There is no dacli store at {self.root}; create one with `dacli init`.")
@@ -228,7 +230,7 @@ class Store:
             names = os.listdir(self.root)
         except OSError as exc:
             raise StoreError(f"Cannot list the store ({exc.strerror}).") from None
-        return sorted(n for n in names if CASE_REF_RE.match(n))
+        return sorted(n for n in names if CASE_REF_RE.fullmatch(n))
 
     def audit_dir(self) -> Path:
         return self.meta / "audit"
@@ -434,7 +436,7 @@ class Session:
         )
 
     def _record_path(self, ref: str, name: str) -> Path:
-        if not RECORD_NAME_RE.match(name):
+        if not RECORD_NAME_RE.fullmatch(name):
             raise InvalidInput(f"{name!r} is not a record name.")
         return self.store.case_dir(ref) / name
 
@@ -639,6 +641,8 @@ class Session:
     def add_user(self, username: str, role: Role, passphrase: str) -> tuple[StaffMember, int]:
         self.require_role(Role.manager)
         identity = crypto.Identity.generate()
+        # One store lock for the whole change: the staff list, the new identity and every re-wrap. Two
+        # managers changing staff at once are then serialised, so no ring is wrapped to a stale list.
         with self.store.meta_lock():
             staff = self.store.staff()
             if any(s.username == username for s in staff.staff):
@@ -666,8 +670,8 @@ class Session:
             staff.staff.append(member)
             staff.rewrap_pending = True
             self._save_staff(staff)
-        self.audit("user-add", detail={"staff": member.id, "role": role.value})
-        count = self.rewrap_all()
+            self.audit("user-add", detail={"staff": member.id, "role": role.value})
+            count = self._rewrap_locked()
         return member, count
 
     def remove_user(self, username: str, reason: str | None = None) -> int:
@@ -679,9 +683,6 @@ class Session:
                 raise NotFound(f"There is no current user called {username!r}.")
             if member.id == self.member.id:
                 raise InvalidInput("You cannot remove yourself; ask another manager.")
-            managers = [s for s in staff.active() if s.role == Role.manager and s.id != member.id]
-            if not managers:
-                raise InvalidInput("The last manager cannot be removed.")
             member.removed = _now()
             member.removed_by = self.member.id
             staff.key_epoch += 1
@@ -689,10 +690,13 @@ class Session:
             self._save_staff(staff)
             with suppress(FileNotFoundError):
                 self.store.identity_path(member.id).unlink()
-        count = self.rewrap_all()
-        # Audited after the rotation, so the reason is sealed to a store key the leaver never held.
-        self.audit("user-remove", reason=reason, detail={"staff": member.id})
-        return count
+
+            def audit_removal() -> None:
+                # after the store ring is rotated, so the reason is sealed to a key the leaver never held;
+                # before the case rings, so an interrupted re-wrap still leaves the removal on record
+                self.audit("user-remove", reason=reason, detail={"staff": member.id})
+
+            return self._rewrap_locked(after_store_ring=audit_removal)
 
     def change_passphrase(self, new_passphrase: str) -> None:
         with self.store.meta_lock():
@@ -710,35 +714,40 @@ class Session:
         """Wrap every key ring to the current staff, rotating where someone was removed.
 
         Idempotent and resumable: an interrupted run leaves ``rewrap_pending`` set and `dacli rekey`
-        finishes it. Each ring is rewritten atomically under its folder's lock.
+        finishes it. Holds the store lock throughout (writers of new cases wait); each ring is rewritten
+        atomically under its own folder's lock as well.
         """
         self.require_role(Role.manager)
-        staff = self.store.staff()
+        with self.store.meta_lock():
+            return self._rewrap_locked()
+
+    def _rewrap_locked(self, after_store_ring: Callable[[], None] | None = None) -> int:
+        staff = self.store.staff()  # read under the store lock: nobody changes it until we finish
         count = 0
-        targets: list[tuple[Path, str, str, Path]] = [
-            (self.store.meta / STORE_KEYS, "store", "The store key ring", self.store.meta)
-        ]
+        path = self.store.meta / STORE_KEYS
+        ring = self._load_ring(path, "store", "The store key ring")
+        if ring.epoch < staff.key_epoch:
+            ring.rotate(staff.key_epoch)
+        self._save_ring(path, ring, staff)
+        self._store_ring = ring
+        count += 1
+        if after_store_ring is not None:
+            after_store_ring()
         for ref in self.store.case_refs():
             folder = self.store.root / ref
-            targets.append((folder / CASE_KEYS, f"case {ref}", f"The key ring of {ref}", folder))
-        for path, scope, what, folder in targets:
+            what = f"The key ring of {ref}"
             with folder_lock(folder, self.store.lock_timeout(), what):
+                path = folder / CASE_KEYS
                 if not path.exists():
                     continue
-                ring = self._load_ring(path, scope, what)
+                ring = self._load_ring(path, f"case {ref}", what)
                 if ring.epoch < staff.key_epoch:
                     ring.rotate(staff.key_epoch)
                 self._save_ring(path, ring, staff)
                 count += 1
-            if scope == "store":
-                self._store_ring = ring
-            else:
-                self._rings[scope.split(" ", 1)[1]] = ring
-        with self.store.meta_lock():
-            fresh = self.store.staff()
-            if [s.recipient for s in fresh.active()] == [s.recipient for s in staff.active()]:
-                fresh.rewrap_pending = False
-                self._save_staff(fresh)
+            self._rings[ref] = ring
+        staff.rewrap_pending = False
+        self._save_staff(staff)
         self.audit("rekey", detail={"key_rings": count})
         return count
 
