@@ -43,7 +43,7 @@ def case_list(
     if json_:
         out = []
         for r in rows:
-            row = dict(r.raw)
+            row = r.as_json()
             row["deadlines"] = [
                 {"name": d.name, "due": d.due_at.isoformat(), "state": d.state.value} for d in r.deadlines
             ]

@@ -36,8 +36,14 @@ def note_add(
         None, "--type", help="telephone, email, letter, face-to-face, meeting or text."
     ),
     contact_with: str = typer.Option(None, "--with", help="'client' or the agency's name."),
-    facts: str = typer.Option(None, "--text", help="The note (facts). Typed here it stays in shell history: leave it out to be asked."),
-    opinion: str = typer.Option(None, "--opinion", help="Professional opinion, kept apart from facts (also stays in shell history)."),
+    facts: str = typer.Option(
+        None,
+        "--text",
+        help="The note (facts). Typed here it stays in shell history: leave it out to be asked.",
+    ),
+    opinion: str = typer.Option(
+        None, "--opinion", help="Professional opinion, kept apart from facts (also stays in shell history)."
+    ),
     codes: list[str] = typer.Option(
         None, "--code", help="Activity code (repeatable): CH CI CR F G H HW I M P PR."
     ),

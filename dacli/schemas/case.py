@@ -67,6 +67,13 @@ class CaseSummary(BaseModel):
         return self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
 
 
+_ROW_DEFAULTS = {
+    name: (field_.default if field_.default_factory is None else field_.default_factory())
+    for name, field_ in CaseSummary.model_fields.items()
+    if not field_.is_required()
+}
+
+
 class PersonKey(NamedTuple):
     name: str
     aka: str | None
@@ -98,6 +105,11 @@ class CaseRow:
     flags: list[str]
     deadlines: list = field(default_factory=list)
     """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
+
+    def as_json(self) -> dict:
+        """The full row, every key present (the index leaves defaults out), as JSON types."""
+        defaults = {k: list(v) if isinstance(v, list) else v for k, v in _ROW_DEFAULTS.items()}
+        return {**defaults, **self.raw}
 
     @property
     def perpetrators(self) -> list[PersonKey]:
