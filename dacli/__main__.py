@@ -1,4 +1,4 @@
-from dacli.cli import main
+from dacli.entry import main
 
 if __name__ == "__main__":
     main()

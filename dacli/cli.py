@@ -80,9 +80,10 @@ def root(
 
 
 def _register() -> None:
-    from dacli.commands import admin, case, intake, notes
+    from dacli.commands import admin, case, dash, intake, notes
 
     admin.register(app)
+    dash.register(app)
     intake.register(app)
     notes.register(app)
     case.register(app)

@@ -1,0 +1,22 @@
+"""The `dacli` console script.
+
+`dacli dash score FILE` must start about as fast as a small script, and typer (0.29) imports pydantic and
+builds its adapters at start-up. So the entry point looks at the arguments first: `dash score` without a
+case goes to the lean `dacli.dashscore` (standard library and `dacli.rules.dash` only); everything else
+loads the full typer app. Both paths share `dacli.dashscore`'s reader and renderer.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if argv[:2] == ["dash", "score"] and not any(a == "--case" or a.startswith("--case=") for a in argv):
+        from dacli.dashscore import main as dash_score
+
+        sys.exit(dash_score(argv[2:]))
+    from dacli.cli import main as full
+
+    full()
