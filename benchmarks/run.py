@@ -297,6 +297,18 @@ def main(argv: list[str] | None = None) -> int:
         base = timed("`python -c pass` (baseline)", [sys.executable, "-c", "pass"], env, args.repeat)
         rows.append(base)
         rows.append(timed("`dacli --help` (start-up)", [*DACLI, "--help"], env, args.repeat))
+        checklist = NEUTRAL_CWD / "dash-checklist.toml"
+        checklist.write_text(
+            "[answers]\n" + "".join(f'q{q} = "{"yes" if q % 2 else "no"}"\n' for q in range(1, 25))
+        )
+        rows.append(
+            timed(
+                "`dacli dash score FILE` (lean path, no store)",
+                [*DACLI, "dash", "score", str(checklist)],
+                env,
+                args.repeat,
+            )
+        )
         rows.append(
             timed(
                 "`dacli case show REF` (incl. scrypt unlock)", [*DACLI, "case", "show", ref], env, args.repeat
