@@ -60,8 +60,10 @@ def build(force: bool) -> None:
         add_note,
         intake,
         parse_contact,
+        parse_dash,
         parse_intake,
         parse_note,
+        record_dash,
     )
 
     if STORE.exists():
@@ -135,6 +137,21 @@ def build(force: bool) -> None:
         refs[0],
         parse_contact({"agency": "Police", "role": "Officer in case", "name": "DC Testcase-Yarrow"}),
     )
+
+    # Dash checklists: visible high risk, escalation, medium by professional judgement, standard.
+    def checklist(ref, yes, assessed, **extra):
+        form = {
+            "answers": {f"q{n}": "yes" if n <= yes else "no" for n in range(1, 25)},
+            "assessed_on": assessed,
+            **extra,
+        }
+        record_dash(session, ref, parse_dash(form, today), today)
+
+    checklist(refs[0], 12, date(2026, 11, 22))
+    checklist(refs[0], 15, date(2026, 11, 23))
+    checklist(refs[4], 9, date(2026, 10, 10), context={"police_incidents_past_12_months": 4})
+    checklist(refs[2], 8, date(2026, 11, 1), professional={"level": "medium"})
+    checklist(refs[3], 4, date(2026, 9, 13))
     # A repeat referral: Zinnia comes back through a new referrer (a new intake in her folder).
     again = {
         "client": {"name": "Zinnia Testcase-Abbot", "dob": CASES[9][1]},

@@ -30,6 +30,7 @@ CORE = [
     "dacli.dashscore",
     "dacli.schemas.dash_bank",
     "dacli.schemas.soag_bank",
+    "dacli.schemas.dash",
     "dacli.rules.matching",
     "dacli.schemas.notes",
     "dacli.schemas.template",

@@ -59,17 +59,25 @@ def _note(**over):
     return parse_note(data, dt.datetime(2026, 11, 23, tzinfo=UTC))
 
 
+def _first_contact_state(session, now):
+    (row,) = caseload(session, now=now)
+    return next(d.state for d in row.deadlines if d.name == "first contact")
+
+
 def test_overdue_filter_and_first_contact(session, case_ref):
     now = dt.datetime(2026, 11, 5, tzinfo=UTC)  # referral 2026-11-02: 48 h passed
     assert [r.ref for r in caseload(session, only_overdue=True, now=now)] == [case_ref]
+    assert _first_contact_state(session, now) == DeadlineState.overdue
     add_note(session, case_ref, _note(successful=False, facts="No answer."))
     add_note(session, case_ref, _note(contact_with="police", facts="Police confirmed bail conditions."))
-    assert [r.ref for r in caseload(session, only_overdue=True, now=now)] == [case_ref]
+    assert _first_contact_state(session, now) == DeadlineState.overdue  # attempts and agencies don't count
     add_note(session, case_ref, _note(at=dt.datetime(2026, 11, 4, 16, 30)))
-    assert caseload(session, only_overdue=True, now=now) == []
+    assert _first_contact_state(session, now) == DeadlineState.done
     (row,) = caseload(session, now=now)
     assert row.first_contact == dt.datetime(2026, 11, 4, 16, 30, tzinfo=UTC)
     assert row.last_contact == dt.datetime(2026, 11, 4, 16, 30, tzinfo=UTC)
+    # still overdue overall: no Dash checklist yet (due with the first contact)
+    assert [d.name for d in row.deadlines if d.state == DeadlineState.overdue] == ["Dash"]
 
 
 def test_notes_are_append_only_and_corrections_supersede(session, case_ref):
@@ -156,7 +164,7 @@ def test_cli_note_and_contact(cli, case_ref):
     assert cli("contact", "add", case_ref, "--agency", "Housing", "--name", "Sam Testcase").exit_code == 0
     assert "Housing" in cli("contact", "list", case_ref).stdout
     shown = json.loads(cli("case", "show", case_ref, "--json").stdout)
-    assert [d["state"] for d in shown["deadlines"]] == ["done"]
+    assert [(d["name"], d["state"]) for d in shown["deadlines"]][0] == ("first contact", "done")
     assert [e["kind"] for e in shown["timeline"]] == ["intake", "note", "contact"]
     text = cli("case", "show", case_ref).stdout
     assert "SAFE CONTACT" in text and "timeline" in text

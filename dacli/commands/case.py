@@ -98,7 +98,8 @@ def case_show(
     session = c.session()
     view = show_case(session, ref)
     now = dt.datetime.now(dt.UTC)
-    due = deadlines(view.summary, now, session.store.policy.review.first_contact_hours)
+    policy = session.store.policy
+    due = deadlines(view.summary, now, policy.review.first_contact_hours, policy.dash.reassess_weeks)
     if json_:
         print_json(
             {

@@ -15,19 +15,211 @@ def register(app: typer.Typer) -> None:
 
 @dash_app.command("score")
 def dash_score(
-    file: str = typer.Argument(..., help="A checklist as TOML or JSON, or - for standard input."),
+    ctx: typer.Context,
+    file: str = typer.Argument(None, help="A checklist as TOML or JSON, or - for standard input."),
+    case: str = typer.Option(None, "--case", help="Score a case's latest checklist instead of a file."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
     medium_band: str = typer.Option(None, "--medium-band", help="A local medium band, e.g. 10-13."),
 ) -> None:
-    """Score a checklist file: yes count, gaps, Marac criteria, risk level (no store needed)."""
-    # The same function as the lean path `dacli dash score` takes (dacli.entry), so both agree.
+    """Score a checklist file (no store needed), or with --case a case's latest checklist."""
     from dacli.dashscore import main
 
-    args = [file] + (["--json"] if json_ else []) + (["--medium-band", medium_band] if medium_band else [])
-    code = main(args)
-    sys.stdout.flush()
-    if code:
-        raise typer.Exit(code)
+    if case is None:
+        # The same function as the lean path `dacli dash score` takes (dacli.entry), so both agree.
+        if file is None:
+            from dacli.errors import InvalidInput
+
+            raise InvalidInput("give one checklist file, or - for standard input, or --case REF.")
+        args = (
+            [file] + (["--json"] if json_ else []) + (["--medium-band", medium_band] if medium_band else [])
+        )
+        code = main(args)
+        sys.stdout.flush()
+        if code:
+            raise typer.Exit(code)
+        return
+    import datetime as dt
+
+    from dacli.dashscore import as_json, render
+    from dacli.errors import NotFound
+    from dacli.services.cases import dash_history, dash_rules, score_form
+
+    session = ctx.obj.session()
+    history = dash_history(session, case)
+    if not history:
+        raise NotFound(f"Case {case} has no Dash checklist yet; record one with `dacli dash record {case}`.")
+    _, latest = history[-1]
+    result, data = score_form(latest, dash_rules(session), dt.date.today())
+    if json_:
+        from dacli.commands.common import print_json
+
+        print_json({"case": case, **as_json(result, data)})
+    else:
+        typer.echo(f"Case {case}, latest checklist:")
+        typer.echo(render(result, data))
+
+
+@dash_app.command("record")
+def dash_record(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    from_: str = typer.Option(None, "--from", help="The checklist as TOML or JSON, or - for standard input."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Record a new Dash checklist for a case: question by question, or from a file."""
+    import datetime as dt
+
+    from dacli.dashscore import parse
+    from dacli.services.cases import parse_dash, record_dash
+
+    session = ctx.obj.session()
+    if from_:
+        text = sys.stdin.read() if from_ == "-" else _read_text(from_)
+        try:
+            data = parse(text, "standard input" if from_ == "-" else from_)
+        except ValueError as exc:
+            from dacli.errors import InvalidInput
+
+            raise InvalidInput(str(exc)) from None
+    else:
+        data = _ask_checklist()
+    name, record = record_dash(session, ref, parse_dash(data, dt.date.today()))
+    r = record.result
+    if json_:
+        from dacli.commands.common import print_json
+
+        print_json({"case": ref, "record": name, **r.model_dump()})
+        return
+    typer.echo(f"Recorded {name}: {r.yes} yes, risk level {r.risk_level}.")
+    if r.refer_to_marac:
+        typer.echo("Marac referral criteria met: " + ", ".join(c.replace("_", " ") for c in r.marac_criteria))
+
+
+def _read_text(path: str) -> str:
+    from dacli.errors import InvalidInput, NotFound
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise NotFound(f"There is no file {path}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"Cannot read {path}: {exc}.") from None
+
+
+def _ask_checklist() -> dict:
+    """Question by question, with the pack's wording, guidance and a running score."""
+    from dacli.schemas.dash_bank import ATTRIBUTION, QUESTIONS, TITLE
+
+    typer.echo(TITLE, err=True)
+    typer.echo(ATTRIBUTION, err=True)
+    answers: dict = {}
+    yes = 0
+    for q in QUESTIONS:
+        typer.echo(f"\n{q.number}. {q.text}", err=True)
+        if q.guidance:
+            typer.echo(f"   {q.guidance}", err=True)
+        while True:
+            raw = typer.prompt(
+                "   yes / no / dont-know (y/n/d, blank to skip)", default="", show_default=False, err=True
+            )
+            raw = raw.strip().lower()
+            value = {
+                "y": "yes",
+                "yes": "yes",
+                "n": "no",
+                "no": "no",
+                "d": "dont-know",
+                "dont-know": "dont-know",
+            }.get(raw)
+            if raw == "" or value:
+                break
+            typer.echo("   Please answer y, n or d.", err=True)
+        if not value:
+            continue
+        entry: dict = {"answer": value}
+        if value == "yes" and q.subticks:
+            typer.echo(
+                f"   {q.subtick_label or 'Which apply?'} "
+                + "; ".join(f"{i + 1}) {t}" for i, t in enumerate(q.subticks)),
+                err=True,
+            )
+            picks = typer.prompt(
+                "   numbers, comma-separated (blank for none)", default="", show_default=False, err=True
+            )
+            entry["ticks"] = [
+                q.subticks[int(p) - 1]
+                for p in picks.replace(" ", "").split(",")
+                if p.isdigit() and 0 < int(p) <= len(q.subticks)
+            ]
+        comment = typer.prompt(
+            "   comment (blank for none)", default="", show_default=False, err=True
+        ).strip()
+        if comment:
+            entry["comment"] = comment
+        source = typer.prompt(
+            "   source if not the victim (blank if the victim)", default="", show_default=False, err=True
+        ).strip()
+        if source:
+            entry["source"] = source
+        answers[f"q{q.number}"] = entry
+        yes += value == "yes"
+        typer.echo(f"   [running score: {yes} yes]", err=True)
+    prof: dict = {}
+    if typer.confirm(
+        "\nIn your professional judgement, does this case meet the Marac threshold?", default=False, err=True
+    ):
+        prof["marac_grounds"] = True
+        prof["reasons"] = typer.prompt("Reasons (required for professional judgement)", err=True)
+    incidents = typer.prompt(
+        "Incidents reported to the police in the past 12 months (blank if unknown)",
+        default="",
+        show_default=False,
+        err=True,
+    )
+    context = {"police_incidents_past_12_months": int(incidents)} if incidents.strip().isdigit() else {}
+    return {"answers": answers, "context": context, "professional": prof}
+
+
+@dash_app.command("history")
+def dash_history_cmd(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Every Dash checklist of a case with date, score and level, and the trend."""
+    from dacli.services.cases import dash_history, trend
+
+    history = dash_history(ctx.obj.session(), ref)
+    records = [r for _, r in history]
+    if json_:
+        from dacli.commands.common import print_json
+
+        print_json(
+            {
+                "case": ref,
+                "trend": trend(records),
+                "checklists": [
+                    {"record": n, "assessed_on": r.assessed_on.isoformat(), **r.result.model_dump()}
+                    for n, r in history
+                ],
+            }
+        )
+        return
+    if not history:
+        typer.echo(f"Case {ref} has no Dash checklist yet.")
+        return
+    from dacli.commands.render import table
+
+    table(
+        ("assessed", "yes", "don't know", "risk level", "Marac criteria"),
+        [
+            (r.assessed_on.isoformat(), r.result.yes, len(r.result.dont_know), r.result.risk_level,
+             ", ".join(c.replace("_", " ") for c in r.result.marac_criteria) or "-")
+            for r in records
+        ],
+    )  # fmt: skip
+    typer.echo(f"Trend: {trend(records)} ({' -> '.join(str(r.result.yes) for r in records)} yes)")
 
 
 @dash_app.command("template")

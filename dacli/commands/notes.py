@@ -48,6 +48,9 @@ def note_add(
         None, "--code", help="Activity code (repeatable): CH CI CR F G H HW I M P PR."
     ),
     attempt: bool = typer.Option(False, "--attempt", help="An attempt that reached no one."),
+    incident: bool = typer.Option(
+        False, "--incident", help="A new incident was disclosed (a Dash falls due)."
+    ),
     supersedes: str = typer.Option(None, "--supersedes", help="Record name of the note this corrects."),
     from_: str = typer.Option(None, "--from", help="The note as a TOML file, or - for standard input."),
 ) -> None:
@@ -71,6 +74,7 @@ def note_add(
             "contact_with": contact_with
             or typer.prompt(err=True, text="Contact with ('client' or the agency)"),
             "successful": not attempt,
+            "incident": incident,
             "facts": facts or typer.prompt(err=True, text="Case note (facts)"),
             "activities": [x.upper() for x in codes or []],
         }

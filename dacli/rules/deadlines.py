@@ -36,3 +36,24 @@ def first_contact(
     if contacted_at is not None:
         return Deadline("first contact", due_at, DeadlineState.done, contacted_at)
     return Deadline("first contact", due_at, DeadlineState.overdue if now > due_at else DeadlineState.due)
+
+
+def dash_reassessment(
+    referred_at: dt.datetime,
+    last_dash: dt.date | None,
+    last_incident: dt.datetime | None,
+    now: dt.datetime,
+    weeks: int = 8,
+    first_hours: int = 48,
+) -> Deadline:
+    """When the next Dash checklist is due. Risk is reviewed at least every 6-8 weeks (policy, default 8)
+    and after a new incident (SafeLives Case Management Pack). With no checklist yet, the first is due
+    with the first contact (48 hours from the referral). A new incident recorded after the last checklist
+    makes one due at once."""
+    if last_dash is None:
+        due = referred_at + dt.timedelta(hours=first_hours)
+    else:
+        due = dt.datetime.combine(last_dash, dt.time(0, 0), tzinfo=dt.UTC) + dt.timedelta(weeks=weeks)
+        if last_incident is not None and last_incident.date() >= last_dash:
+            due = min(due, last_incident)
+    return Deadline("Dash", due, DeadlineState.overdue if now > due else DeadlineState.due)

@@ -59,7 +59,11 @@ class CaseSummary(BaseModel):
     """Last successful contact with the client (retention and review clocks)."""
     records: int = 0
     flags: list[str] = []
-    """repeat, conflict, significant-concerns, incomplete-intake."""
+    """repeat, conflict, significant-concerns, incomplete-intake, no-dash."""
+    last_dash: date | None = None
+    """Date of the latest Dash checklist (its risk level is ``risk``)."""
+    last_incident: datetime | None = None
+    """The latest new incident recorded in a case note."""
 
     def index_row(self) -> dict:
         """The row as the index stores it: JSON types, empty and default values left out (a smaller
@@ -103,6 +107,8 @@ class CaseRow:
     first_contact: datetime | None
     last_contact: datetime | None
     flags: list[str]
+    last_dash: date | None = None
+    last_incident: datetime | None = None
     deadlines: list = field(default_factory=list)
     """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
 
@@ -123,6 +129,7 @@ class CaseRow:
     def from_index(cls, row: dict) -> CaseRow:
         day, moment = date.fromisoformat, datetime.fromisoformat
         dob, first, last = row.get("dob"), row.get("first_contact"), row.get("last_contact")
+        dash, incident = row.get("last_dash"), row.get("last_incident")
         return cls(
             row,
             row["ref"],
@@ -137,4 +144,6 @@ class CaseRow:
             moment(first) if first else None,
             moment(last) if last else None,
             row.get("flags", []),
+            day(dash) if dash else None,
+            moment(incident) if incident else None,
         )

@@ -76,6 +76,8 @@ class NoteForm(Strict):
     """Professional opinion, kept apart from the facts."""
     activities: list[ActivityCode] = []
     """Activity codes: CH, CI, CR, F, G, H, HW, I, M, P, PR."""
+    incident: bool = False
+    """A new incident was disclosed or reported in this contact (a Dash reassessment falls due)."""
     supersedes: str | None = Field(None, max_length=80)
     """The note this one corrects (its record name); the old note stays on file."""
 

@@ -11,7 +11,7 @@ import datetime as dt
 from pydantic import ValidationError
 
 from dacli.errors import IntegrityError, InvalidInput
-from dacli.rules.deadlines import Deadline, DeadlineState, first_contact
+from dacli.rules.deadlines import Deadline, DeadlineState, dash_reassessment, first_contact
 from dacli.schemas.case import CaseRow, CaseStatus, CaseSummary
 from dacli.store.store import Session
 
@@ -33,15 +33,27 @@ def index_rows(index: dict) -> list[CaseRow]:
         ) from None
 
 
-def deadlines(row: CaseRow | CaseSummary, now: dt.datetime, first_contact_hours: int = 48) -> list[Deadline]:
-    """Every deadline of a case that is open. (Reviews, Dash and follow-ups join as they are built.)"""
+def deadlines(
+    row: CaseRow | CaseSummary, now: dt.datetime, first_contact_hours: int = 48, dash_weeks: int = 8
+) -> list[Deadline]:
+    """Every deadline of a case that is open: first contact and the next Dash. (Reviews and follow-ups
+    join as they are built.) The CLI and the dashboard both take them from here."""
     if row.status != CaseStatus.open:
         return []
-    return [first_contact(row.referred_at, row.first_contact, now, first_contact_hours)]
+    return [
+        first_contact(row.referred_at, row.first_contact, now, first_contact_hours),
+        dash_reassessment(
+            row.referred_at, row.last_dash, row.last_incident, now, dash_weeks, first_contact_hours
+        ),
+    ]
 
 
-def overdue(row: CaseRow | CaseSummary, now: dt.datetime, first_contact_hours: int = 48) -> list[Deadline]:
-    return [d for d in deadlines(row, now, first_contact_hours) if d.state == DeadlineState.overdue]
+def overdue(
+    row: CaseRow | CaseSummary, now: dt.datetime, first_contact_hours: int = 48, dash_weeks: int = 8
+) -> list[Deadline]:
+    return [
+        d for d in deadlines(row, now, first_contact_hours, dash_weeks) if d.state == DeadlineState.overdue
+    ]
 
 
 def caseload(
@@ -76,10 +88,11 @@ def caseload(
         rows = [r for r in rows if flag in r.flags]
     now = now or _utcnow()
     hours = session.store.policy.review.first_contact_hours
+    weeks = session.store.policy.dash.reassess_weeks
     if only_overdue:
-        rows = [r for r in rows if overdue(r, now, hours)]
+        rows = [r for r in rows if overdue(r, now, hours, weeks)]
     for r in rows:
-        r.deadlines = deadlines(r, now, hours)
+        r.deadlines = deadlines(r, now, hours, weeks)
     late = {r.ref for r in rows if any(d.state == DeadlineState.overdue for d in r.deadlines)}
     rows.sort(key=lambda r: (r.status != CaseStatus.open, r.ref not in late, r.referred_at, r.ref))
     session.audit("caseload-read", detail={"rows": len(rows)})

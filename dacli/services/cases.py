@@ -17,6 +17,7 @@ from dacli.rules.deadlines import referral_moment
 from dacli.rules.intake import intake_problems
 from dacli.rules.matching import Person, same_person
 from dacli.schemas.case import CaseRecord, CaseRow, CaseStatus, CaseSummary, PersonRow
+from dacli.schemas.dash import DashRecord
 from dacli.schemas.intake import INTAKE_SCHEMA, IntakeForm, IntakeRecord, Match
 from dacli.schemas.notes import (
     CONTACT_SCHEMA,
@@ -91,9 +92,12 @@ def summarise(
     intakes: list[IntakeRecord],
     notes: list[NoteRecord],
     records: int,
+    dashes: list[DashRecord] = (),
 ) -> CaseSummary:
     """The index row of a case, from its records (the records are the truth)."""
     latest = intakes[-1]
+    checklists = sorted(dashes, key=lambda d: (d.assessed_on, d.recorded_at))
+    incidents = sorted(n.at for n in notes if n.incident)
     referred_at = referral_moment(latest.referral.date, latest.referral.time)
     contacts = sorted(n.at for n in notes if n.with_client and n.successful)
     since = [at for at in contacts if at >= referred_at]
@@ -106,6 +110,8 @@ def summarise(
         flags.append("significant-concerns")
     if not latest.complete:
         flags.append("incomplete-intake")
+    if not checklists:
+        flags.append("no-dash")
     return CaseSummary(
         ref=ref,
         client=latest.client.name,
@@ -122,6 +128,9 @@ def summarise(
         last_contact=contacts[-1] if contacts else None,
         records=records,
         flags=flags,
+        risk=checklists[-1].result.risk_level if checklists else None,
+        last_dash=checklists[-1].assessed_on if checklists else None,
+        last_incident=incidents[-1] if incidents else None,
     )
 
 
@@ -344,6 +353,7 @@ class CaseView:
     notes: list[tuple[str, NoteRecord]] = field(default_factory=list)
     contacts: list[tuple[str, ContactRecord]] = field(default_factory=list)
     records: list[str] = field(default_factory=list)
+    dashes: list[tuple[str, DashRecord]] = field(default_factory=list)
 
     def superseded(self) -> set[str]:
         return {n.supersedes for _, n in self.notes if n.supersedes}
@@ -369,6 +379,10 @@ class CaseView:
             if name in gone:
                 text += " (superseded)"
             out.append(TimelineEntry(note.at, "note", name, text))
+        for name, dash in self.dashes:
+            r = dash.result
+            at = dt.datetime.combine(dash.assessed_on, dt.time(0, 0), tzinfo=dt.UTC)
+            out.append(TimelineEntry(at, "dash", name, f"Dash {r.yes} yes, {r.risk_level} risk"))
         for name, contact in self.contacts:
             out.append(TimelineEntry(contact.added_at, "contact", name, f"{contact.agency}"))
         out.sort(key=lambda e: (e.at, e.record))
@@ -409,8 +423,13 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
             for n in names
             if n.startswith("contact-")
         ]
-    summary = summarise(ref, case, intakes, [n for _, n in notes], len(names))
-    return CaseView(summary, case, intakes, notes, found, names)
+    dashes = [
+        (n, _validated(DashRecord, session.read_record(ref, n), ref, n))
+        for n in names
+        if n.startswith("dash-")
+    ]
+    summary = summarise(ref, case, intakes, [n for _, n in notes], len(names), [d for _, d in dashes])
+    return CaseView(summary, case, intakes, notes, found, names, dashes)
 
 
 def show_case(session: Session, ref: str) -> CaseView:
@@ -439,3 +458,108 @@ def reindex(session: Session) -> ReindexResult:
     session.write_index(rows)
     session.audit("reindex", detail={"cases": len(rows), "skipped": len(skipped)})
     return ReindexResult(len(rows), skipped)
+
+
+# --- Dash ---------------------------------------------------------------------------------------------
+
+
+def dash_rules(session: Session):
+    from dacli.rules.dash import DashRules
+
+    p = session.store.policy.dash
+    return DashRules(
+        visible_high_risk=p.visible_high_risk,
+        medium_band_enabled=p.medium_band_enabled,
+        medium_band_min=p.medium_band_min,
+        medium_band_max=p.medium_band_max,
+        potential_escalation_incidents=p.potential_escalation_incidents,
+        marac_repeat_months=p.marac_repeat_months,
+    )
+
+
+def parse_dash(data: dict[str, Any], today: dt.date):
+    from dacli.schemas.dash import DashForm
+
+    try:
+        form = DashForm.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"Checklist refused, nothing written: {_problem(exc)}.") from None
+    if form.assessed_on and form.assessed_on > today:
+        raise InvalidInput("Checklist refused, nothing written: assessed_on is in the future.")
+    return form
+
+
+def score_form(form, rules, today: dt.date):
+    """The rules' result for a checklist form (the same scoring `dash score` uses)."""
+    from dacli.rules.dash import DashInput, DashInputError, score
+
+    data = DashInput(
+        answers={int(k[1:]): a.answer for k, a in form.answers.items()},
+        assessed_on=form.assessed_on or today,
+        police_incidents_past_12_months=form.context.police_incidents_past_12_months,
+        last_marac_referral=form.context.last_marac_referral,
+        marac_grounds=form.professional.marac_grounds,
+        reasons=form.professional.reasons,
+        level=form.professional.level,
+    )
+    try:
+        return score(data, rules), data
+    except DashInputError as exc:
+        raise InvalidInput(f"Checklist refused, nothing written: {exc}") from None
+
+
+def record_dash(session: Session, ref: str, form, today: dt.date | None = None) -> tuple[str, DashRecord]:
+    """Record a new Dash checklist for a case. Nothing overwrites an earlier checklist. The risk level it
+    sets is a decision: audited with who, when and the criteria."""
+    check_case_ref(ref)
+    session.record_names(ref)  # the case must exist
+    today = today or dt.date.today()
+    result, data = score_form(form, dash_rules(session), today)
+    now = _utcnow()
+    record = DashRecord.model_validate(
+        {
+            **form.model_dump(mode="python"),
+            "assessed_on": data.assessed_on,
+            "schema": "dash/1",
+            "case": ref,
+            "assessed_by": session.member.id,
+            "recorded_at": now,
+            "result": {
+                "yes": result.yes,
+                "dont_know": result.dont_know,
+                "unanswered": result.unanswered,
+                "visible_high_risk": result.visible_high_risk,
+                "marac_criteria": [c.name for c in result.marac_criteria],
+                "refer_to_marac": result.refer_to_marac,
+                "risk_level": result.risk_level,
+            },
+        }
+    )
+    name = f"dash-{_stamp(now)}-{secrets.token_hex(3)}.toml.age"
+    with session.index_transaction() as index:
+        session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="dash-record")
+        session.audit(
+            "risk-level",
+            case=ref,
+            record=name,
+            reason=form.professional.reasons,
+            detail={"level": result.risk_level, "yes": result.yes, "criteria": record.result.marac_criteria},
+        )
+        index["cases"][ref] = _load(session, ref).summary.index_row()
+    return name, record
+
+
+def dash_history(session: Session, ref: str) -> list[tuple[str, DashRecord]]:
+    """Every checklist of a case, oldest first (the read is audited)."""
+    check_case_ref(ref)
+    view = _load(session, ref)
+    session.audit("dash-read", case=ref)
+    return sorted(view.dashes, key=lambda d: (d[1].assessed_on, d[1].recorded_at))
+
+
+def trend(history: list[DashRecord]) -> str:
+    """'rising', 'falling' or 'steady' from the last two scores; 'first' with one."""
+    if len(history) < 2:
+        return "first" if history else "none"
+    a, b = history[-2].result.yes, history[-1].result.yes
+    return "rising" if b > a else "falling" if b < a else "steady"

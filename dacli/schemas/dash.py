@@ -1,0 +1,99 @@
+"""A recorded Dash checklist (`dash-<timestamp>.toml.age`). Each checklist is a new record: nothing
+overwrites an earlier one, so the history of risk is kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import ConfigDict, Field, field_validator
+
+from dacli.schemas.common import Strict
+from dacli.schemas.dash_bank import DASH_VERSION, QUESTIONS
+
+DASH_SCHEMA = "dash/1"
+SUBTICKS = {q.number: q.subticks for q in QUESTIONS if q.subticks}
+
+
+class Answer(Strict):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    answer: Literal["yes", "no", "dont-know"]
+    comment: str | None = Field(None, max_length=5000)
+    source: str | None = Field(None, max_length=200)
+    """Source of information if not the victim (eg police officer)."""
+    ticks: list[str] = []
+    """The question's sub-ticks that apply (q14, q18, q21, q23, q24)."""
+
+
+class Context(Strict):
+    police_incidents_past_12_months: int | None = Field(None, ge=0, le=1000)
+    last_marac_referral: dt.date | None = None
+    new_incident: bool = False
+    """Completed after a new incident (the reassessment clock restarts)."""
+
+
+class Professional(Strict):
+    marac_grounds: bool = False
+    reasons: str | None = Field(None, max_length=20000)
+    level: Literal["standard", "medium", "high"] | None = None
+    other_information: str | None = Field(None, max_length=20000)
+    victims_priorities: str | None = Field(None, max_length=20000)
+    abuser_weapons: str | None = Field(None, max_length=5000)
+    children_risk: str | None = Field(None, max_length=20000)
+
+
+class DashForm(Strict):
+    """What a person supplies: the checklist file of `dash score`, answers optionally as tables."""
+
+    checklist: str = DASH_VERSION
+    assessed_on: dt.date | None = None
+    answers: dict[str, Answer] = {}
+    context: Context = Context()
+    professional: Professional = Professional()
+
+    @field_validator("checklist")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        if v != DASH_VERSION:
+            raise ValueError(f"dacli knows {DASH_VERSION} only")
+        return v
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _plain_answers(cls, v):
+        if isinstance(v, dict):
+            return {k: ({"answer": a} if isinstance(a, str) else a) for k, a in v.items()}
+        return v
+
+    @field_validator("answers")
+    @classmethod
+    def _keys(cls, v: dict[str, Answer]) -> dict[str, Answer]:
+        for key, answer in v.items():
+            if key not in {f"q{n}" for n in range(1, 25)}:
+                raise ValueError(f"{key} is not a Dash question (q1 to q24)")
+            allowed = SUBTICKS.get(int(key[1:]), ())
+            for tick in answer.ticks:
+                if tick not in allowed:
+                    raise ValueError(f"{key}: {tick!r} is not one of its ticks {list(allowed)}")
+        return v
+
+
+class Result(Strict):
+    yes: int
+    dont_know: list[int]
+    unanswered: list[int]
+    visible_high_risk: bool
+    marac_criteria: list[str]
+    refer_to_marac: bool
+    risk_level: str
+
+
+class DashRecord(DashForm):
+    schema_: str = Field(DASH_SCHEMA, alias="schema")
+    case: str
+    assessed_by: str
+    """Staff id of the practitioner."""
+    recorded_at: dt.datetime
+    result: Result
+    """The score when recorded, kept so that history shows what was decided then."""
