@@ -80,9 +80,10 @@ def root(
 
 
 def _register() -> None:
-    from dacli.commands import admin, case, dash, intake, notes
+    from dacli.commands import admin, case, children, dash, intake, notes
 
     admin.register(app)
+    children.register(app)
     dash.register(app)
     intake.register(app)
     notes.register(app)

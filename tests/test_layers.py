@@ -31,6 +31,8 @@ CORE = [
     "dacli.schemas.dash_bank",
     "dacli.schemas.soag_bank",
     "dacli.schemas.dash",
+    "dacli.schemas.children",
+    "dacli.rules.children",
     "dacli.rules.matching",
     "dacli.schemas.notes",
     "dacli.schemas.template",

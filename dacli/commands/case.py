@@ -139,6 +139,12 @@ def case_show(
         lines.append(f"  significant concerns: {intake.concerns.details or '(flagged)'}")
     for m in intake.matches:
         lines.append(f"  {m.kind.replace('-', ' ')}: {m.who} -> {m.case}")
+    from dacli.services.cases import children_triggers
+
+    triggers = children_triggers(view, now.date())
+    if triggers:
+        done = "referral recorded" if view.csc else "NO REFERRAL RECORDED"
+        lines.append(f"  children's social care ({done}): " + "; ".join(t.reason for t in triggers))
     if cl.pregnant:
         lines.append(f"  pregnant, due {cl.due_date or '-'}")
     for child in intake.children:

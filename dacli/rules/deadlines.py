@@ -57,3 +57,9 @@ def dash_reassessment(
         if last_incident is not None and last_incident.date() >= last_dash:
             due = min(due, last_incident)
     return Deadline("Dash", due, DeadlineState.overdue if now > due else DeadlineState.due)
+
+
+def written_confirmation(verbal_at: dt.datetime, now: dt.datetime, hours: int = 24) -> Deadline:
+    """A verbal referral to children's social care is confirmed in writing within 24 hours (seeds/001)."""
+    due = verbal_at + dt.timedelta(hours=hours)
+    return Deadline("written confirmation", due, DeadlineState.overdue if now > due else DeadlineState.due)

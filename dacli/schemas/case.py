@@ -64,6 +64,8 @@ class CaseSummary(BaseModel):
     """Date of the latest Dash checklist (its risk level is ``risk``)."""
     last_incident: datetime | None = None
     """The latest new incident recorded in a case note."""
+    csc_unconfirmed: datetime | None = None
+    """The earliest verbal referral to children's social care not yet confirmed in writing."""
 
     def index_row(self) -> dict:
         """The row as the index stores it: JSON types, empty and default values left out (a smaller
@@ -109,6 +111,7 @@ class CaseRow:
     flags: list[str]
     last_dash: date | None = None
     last_incident: datetime | None = None
+    csc_unconfirmed: datetime | None = None
     deadlines: list = field(default_factory=list)
     """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
 
@@ -129,7 +132,7 @@ class CaseRow:
     def from_index(cls, row: dict) -> CaseRow:
         day, moment = date.fromisoformat, datetime.fromisoformat
         dob, first, last = row.get("dob"), row.get("first_contact"), row.get("last_contact")
-        dash, incident = row.get("last_dash"), row.get("last_incident")
+        dash, incident, csc = row.get("last_dash"), row.get("last_incident"), row.get("csc_unconfirmed")
         return cls(
             row,
             row["ref"],
@@ -146,4 +149,5 @@ class CaseRow:
             row.get("flags", []),
             day(dash) if dash else None,
             moment(incident) if incident else None,
+            moment(csc) if csc else None,
         )

@@ -31,6 +31,12 @@ class Context(Strict):
     last_marac_referral: dt.date | None = None
     new_incident: bool = False
     """Completed after a new incident (the reassessment clock restarts)."""
+    child_made_call: bool = False
+    """In the incident, the child made the call (a children's social care trigger)."""
+    child_injured: bool = False
+    """In the incident, a child was injured."""
+    child_used_as_shield: bool = False
+    """In the incident, a child was used as a shield."""
 
 
 class Professional(Strict):
@@ -41,6 +47,8 @@ class Professional(Strict):
     victims_priorities: str | None = Field(None, max_length=20000)
     abuser_weapons: str | None = Field(None, max_length=5000)
     children_risk: str | None = Field(None, max_length=20000)
+    children_referral: bool = False
+    """The practitioner judges a referral to children's social care warranted."""
 
 
 class DashForm(Strict):

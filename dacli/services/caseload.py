@@ -11,7 +11,13 @@ import datetime as dt
 from pydantic import ValidationError
 
 from dacli.errors import IntegrityError, InvalidInput
-from dacli.rules.deadlines import Deadline, DeadlineState, dash_reassessment, first_contact
+from dacli.rules.deadlines import (
+    Deadline,
+    DeadlineState,
+    dash_reassessment,
+    first_contact,
+    written_confirmation,
+)
 from dacli.schemas.case import CaseRow, CaseStatus, CaseSummary
 from dacli.store.store import Session
 
@@ -40,12 +46,15 @@ def deadlines(
     join as they are built.) The CLI and the dashboard both take them from here."""
     if row.status != CaseStatus.open:
         return []
-    return [
+    out = [
         first_contact(row.referred_at, row.first_contact, now, first_contact_hours),
         dash_reassessment(
             row.referred_at, row.last_dash, row.last_incident, now, dash_weeks, first_contact_hours
         ),
     ]
+    if row.csc_unconfirmed is not None:
+        out.append(written_confirmation(row.csc_unconfirmed, now))
+    return out
 
 
 def overdue(

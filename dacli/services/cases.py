@@ -354,6 +354,8 @@ class CaseView:
     contacts: list[tuple[str, ContactRecord]] = field(default_factory=list)
     records: list[str] = field(default_factory=list)
     dashes: list[tuple[str, DashRecord]] = field(default_factory=list)
+    csc: list = field(default_factory=list)
+    """Referrals to children's social care: (record name, CscReferralRecord)."""
 
     def superseded(self) -> set[str]:
         return {n.supersedes for _, n in self.notes if n.supersedes}
@@ -428,8 +430,20 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
         for n in names
         if n.startswith("dash-")
     ]
+    from dacli.schemas.children import CscReferralRecord
+
+    csc = [
+        (n, _validated(CscReferralRecord, session.read_record(ref, n), ref, n))
+        for n in names
+        if n.startswith("csc-")
+    ]
     summary = summarise(ref, case, intakes, [n for _, n in notes], len(names), [d for _, d in dashes])
-    return CaseView(summary, case, intakes, notes, found, names, dashes)
+    view = CaseView(summary, case, intakes, notes, found, names, dashes, csc)
+    unconfirmed = [r.referred_at for _, r in csc if r.written_confirmation_at is None]
+    summary.csc_unconfirmed = min(unconfirmed) if unconfirmed else None
+    if children_triggers(view, _utcnow().date()) and not csc:
+        summary.flags.append("children-referral-needed")
+    return view
 
 
 def show_case(session: Session, ref: str) -> CaseView:
@@ -563,3 +577,91 @@ def trend(history: list[DashRecord]) -> str:
         return "first" if history else "none"
     a, b = history[-2].result.yes, history[-1].result.yes
     return "rising" if b > a else "falling" if b < a else "steady"
+
+
+# --- children's social care ------------------------------------------------------------------------------
+
+
+def children_triggers(view: CaseView, on: dt.date):
+    """The seeds/001 section 6.1 triggers for this case, from its latest intake and latest checklist."""
+    from dacli.rules.children import ChildrenFacts, referral_triggers
+
+    intake = view.intakes[-1]
+    dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
+    latest = dashes[-1] if dashes else None
+    facts = ChildrenFacts(
+        child_dobs=tuple(c.dob for c in intake.children if not c.unborn),
+        unborn=intake.client.pregnant or any(c.unborn for c in intake.children),
+        high_risk=bool(latest and latest.result.risk_level == "high"),
+        marac=bool(intake.checklist.marac_referred) or bool(latest and latest.result.refer_to_marac),
+        child_made_call=bool(latest and latest.context.child_made_call),
+        child_injured=bool(latest and latest.context.child_injured),
+        child_used_as_shield=bool(latest and latest.context.child_used_as_shield),
+        professional_judgement=bool(latest and latest.professional.children_referral),
+    )
+    return referral_triggers(facts, on)
+
+
+def record_csc_referral(session: Session, ref: str, form) -> str:
+    """Record a referral to children's social care, with the triggers that applied when it was made."""
+    from dacli.schemas.children import CSC_SCHEMA, CscReferralRecord
+
+    check_case_ref(ref)
+    view = _load(session, ref)
+    now = _utcnow()
+    triggers = form.triggers or [t.name for t in children_triggers(view, now.date())]
+    confirmed = form.written_confirmation_at or (form.referred_at if form.how == "written" else None)
+    record = CscReferralRecord.model_validate(
+        {
+            **form.model_dump(mode="python"),
+            "triggers": triggers,
+            "written_confirmation_at": confirmed,
+            "schema": CSC_SCHEMA,
+            "case": ref,
+            "recorded_by": session.member.id,
+            "recorded_at": now,
+        }
+    )
+    name = f"csc-{_stamp(now)}-{secrets.token_hex(3)}.toml.age"
+    with session.index_transaction() as index:
+        session.write_record(
+            ref, name, record.model_dump(mode="python", by_alias=True), action="csc-referral"
+        )
+        index["cases"][ref] = _load(session, ref).summary.index_row()
+    return name
+
+
+def confirm_csc_referral(session: Session, ref: str, name: str, at: dt.datetime) -> None:
+    """Record that a verbal referral was confirmed in writing (an audited update of that record)."""
+    from dacli.schemas.children import CscReferralRecord
+
+    check_case_ref(ref)
+    if not name.startswith("csc-"):
+        raise InvalidInput(f"{name} is not a children's social care referral.")
+
+    def confirm(doc: dict | None) -> dict:
+        if doc is None:
+            raise NotFound(f"Case {ref} has no record {name}.")
+        rec = _validated(CscReferralRecord, doc, ref, name)
+        if at < rec.referred_at:
+            raise InvalidInput("at: the written confirmation cannot come before the referral.")
+        return rec.model_copy(update={"written_confirmation_at": at}).model_dump(mode="python", by_alias=True)
+
+    with session.index_transaction() as index:
+        if name not in session.record_names(ref):
+            raise NotFound(f"Case {ref} has no record {name}.")
+        session.update_record(ref, name, confirm, action="csc-confirm")
+        index["cases"][ref] = _load(session, ref).summary.index_row()
+
+
+def parse_csc(data: dict[str, Any]):
+    from dacli.schemas.children import CscReferralForm
+
+    try:
+        form = CscReferralForm.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"Referral refused, nothing written: {_problem(exc)}.") from None
+    at = form.referred_at if form.referred_at.tzinfo else form.referred_at.replace(tzinfo=dt.UTC)
+    if at > _utcnow() + dt.timedelta(minutes=5):
+        raise InvalidInput("Referral refused, nothing written: referred_at is in the future.")
+    return form.model_copy(update={"referred_at": at})

@@ -1,0 +1,102 @@
+"""dacli children: referrals to children's social care (seeds/001 section 6.1)."""
+
+from __future__ import annotations
+
+import typer
+
+from dacli.commands.common import Context, print_json
+
+children_app = typer.Typer(help="Referrals to children's social care.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(children_app, name="children")
+
+
+@children_app.command("show")
+def children_show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Which triggers for a referral to children's social care apply, and the referrals made."""
+    import datetime as dt
+
+    from dacli.services.cases import children_triggers, show_case
+
+    c: Context = ctx.obj
+    view = show_case(c.session(), ref)
+    triggers = children_triggers(view, dt.date.today())
+    if json_:
+        print_json(
+            {
+                "case": ref,
+                "refer": bool(triggers),
+                "triggers": [{"name": t.name, "reason": t.reason} for t in triggers],
+                "referrals": [{"record": n, **r.model_dump(mode="json", by_alias=True)} for n, r in view.csc],
+            }
+        )
+        return
+    if triggers:
+        typer.echo("Refer to children's social care:")
+        for t in triggers:
+            typer.echo(f"  - {t.reason}")
+    else:
+        typer.echo(
+            "No trigger for a referral to children's social care applies (professional judgement may)."
+        )
+    for name, r in view.csc:
+        confirmed = (
+            f"confirmed in writing {r.written_confirmation_at:%Y-%m-%d %H:%M}"
+            if r.written_confirmation_at
+            else "NOT YET CONFIRMED IN WRITING"
+        )
+        typer.echo(f"Referral {r.referred_at:%Y-%m-%d %H:%M} to {r.to} ({r.how}), {confirmed}   {name}")
+
+
+@children_app.command("refer")
+def children_refer(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    to: str = typer.Option(..., "--to", help="The team or person at children's social care."),
+    how: str = typer.Option("verbal", "--how", help="verbal (confirm in writing within 24 h) or written."),
+    at: str = typer.Option(None, "--at", help="When it was made (YYYY-MM-DDTHH:MM, UTC); default now."),
+) -> None:
+    """Record a referral to children's social care, with the triggers that applied."""
+    import datetime as dt
+
+    from dacli.services.cases import parse_csc, record_csc_referral
+
+    c: Context = ctx.obj
+    session = c.session()
+    when = at or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat()
+    name = record_csc_referral(session, ref, parse_csc({"referred_at": when, "to": to, "how": how}))
+    typer.echo(name)
+    if how == "verbal":
+        typer.echo(
+            f"Confirm it in writing within 24 hours, then: dacli children confirm {ref} {name}", err=True
+        )
+
+
+@children_app.command("confirm")
+def children_confirm(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    record: str = typer.Argument(..., help="The referral's record name (csc-...)."),
+    at: str = typer.Option(None, "--at", help="When the written confirmation was sent; default now."),
+) -> None:
+    """Record that a verbal referral was confirmed in writing."""
+    import datetime as dt
+
+    from dacli.errors import InvalidInput
+    from dacli.services.cases import confirm_csc_referral
+
+    c: Context = ctx.obj
+    try:
+        when = dt.datetime.fromisoformat(at) if at else dt.datetime.now(dt.UTC).replace(microsecond=0)
+    except ValueError:
+        raise InvalidInput(f"--at: {at!r} is not a date and time (YYYY-MM-DDTHH:MM).") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    confirm_csc_referral(c.session(), ref, record, when)
+    typer.echo(f"Written confirmation of {record} recorded.")
