@@ -80,9 +80,10 @@ def root(
 
 
 def _register() -> None:
-    from dacli.commands import admin, case, children, dash, intake, notes
+    from dacli.commands import admin, case, children, dash, intake, notes, soag
 
     admin.register(app)
+    soag.register(app)
     children.register(app)
     dash.register(app)
     intake.register(app)

@@ -33,6 +33,8 @@ CORE = [
     "dacli.schemas.dash",
     "dacli.schemas.children",
     "dacli.rules.children",
+    "dacli.rules.soag",
+    "dacli.schemas.soag",
     "dacli.rules.matching",
     "dacli.schemas.notes",
     "dacli.schemas.template",

@@ -665,3 +665,63 @@ def parse_csc(data: dict[str, Any]):
     if at > _utcnow() + dt.timedelta(minutes=5):
         raise InvalidInput("Referral refused, nothing written: referred_at is in the future.")
     return form.model_copy(update={"referred_at": at})
+
+
+# --- Severity of Abuse Grid ----------------------------------------------------------------------------
+
+
+def parse_soag(data: dict[str, Any], today: dt.date):
+    from dacli.schemas.soag import SoagForm
+
+    try:
+        form = SoagForm.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"Grid refused, nothing written: {_problem(exc)}.") from None
+    if form.assessed_on and form.assessed_on > today:
+        raise InvalidInput("Grid refused, nothing written: assessed_on is in the future.")
+    return form
+
+
+def record_soag(session: Session, ref: str, form, today: dt.date | None = None) -> str:
+    from dacli.schemas.soag import SOAG_SCHEMA, SoagRecord
+
+    check_case_ref(ref)
+    session.record_names(ref)
+    now = _utcnow()
+    record = SoagRecord.model_validate(
+        {
+            **form.model_dump(mode="python"),
+            "assessed_on": form.assessed_on or today or dt.date.today(),
+            "schema": SOAG_SCHEMA,
+            "case": ref,
+            "assessed_by": session.member.id,
+            "recorded_at": now,
+        }
+    )
+    name = f"soag-{_stamp(now)}-{secrets.token_hex(3)}.toml.age"
+    session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="soag-record")
+    return name
+
+
+def soag_history(session: Session, ref: str):
+    """Every grid of a case, oldest first (the read is audited)."""
+    from dacli.schemas.soag import SoagRecord
+
+    check_case_ref(ref)
+    names = [n for n in session.record_names(ref) if n.startswith("soag-")]
+    grids = [(n, _validated(SoagRecord, session.read_record(ref, n), ref, n)) for n in names]
+    session.audit("soag-read", case=ref)
+    return sorted(grids, key=lambda g: (g[1].assessed_on, g[1].recorded_at))
+
+
+def soag_comparison(grids):
+    """The first grid (at intake) against the latest, per abuse type."""
+    from dacli.rules.soag import compare
+
+    if len(grids) < 2:
+        return []
+
+    def key(grid):
+        return {t: (row.occurring, row.severity) for t, row in grid.rows()}
+
+    return compare(key(grids[0][1]), key(grids[-1][1]))

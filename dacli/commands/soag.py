@@ -1,0 +1,131 @@
+"""dacli soag: the Severity of Abuse Grid."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from dacli.commands.common import Context, print_json
+
+soag_app = typer.Typer(help="The Severity of Abuse Grid (Soag).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(soag_app, name="soag")
+
+
+def _ask() -> dict:
+    """Type by type, with the pack's guidance for each level shown before choosing."""
+    from dacli.schemas.soag_bank import ABUSE_TYPES, ATTRIBUTION, PERMISSION
+
+    typer.echo(f"Severity of Abuse Grid. {ATTRIBUTION}. {PERMISSION}", err=True)
+    grid: dict = {}
+    for kind in ABUSE_TYPES:
+        typer.echo(f"\n{kind.name}", err=True)
+        occurring = (
+            typer.prompt(
+                "  Is abuse occurring? (yes / no / dont-know, blank = not answered)",
+                default="",
+                show_default=False,
+                err=True,
+            )
+            .strip()
+            .lower()
+            or "not-answered"
+        )
+        row: dict = {"occurring": occurring}
+        if occurring == "yes":
+            for level in ("high", "moderate", "standard"):
+                typer.echo(f"  {level.upper()}: {kind.guidance(level)}", err=True)
+            row["severity"] = (
+                typer.prompt("  Severity (high / moderate / standard)", err=True).strip().lower()
+            )
+            row["escalation_severity"] = (
+                typer.prompt(
+                    "  Escalation in severity, past 3 months (worse / unchanged / reduced)", err=True
+                )
+                .strip()
+                .lower()
+            )
+            row["escalation_frequency"] = (
+                typer.prompt(
+                    "  Escalation in frequency, past 3 months (worse / unchanged / reduced)", err=True
+                )
+                .strip()
+                .lower()
+            )
+        grid[kind.key] = row
+    return grid
+
+
+@soag_app.command("record")
+def soag_record(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    from_: str = typer.Option(None, "--from", help="The grid as TOML, or - for standard input."),
+) -> None:
+    """Record a Severity of Abuse Grid for a case (each grid is a new record)."""
+    import datetime as dt
+
+    from dacli.services.cases import parse_soag, read_form_file, record_soag
+
+    c: Context = ctx.obj
+    session = c.session()
+    if from_:
+        from pathlib import Path
+
+        data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
+    else:
+        data = _ask()
+    typer.echo(record_soag(session, ref, parse_soag(data, dt.date.today())))
+
+
+@soag_app.command("show")
+def soag_show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The latest grid of a case, and how it compares with the grid at intake."""
+    from dacli.schemas.soag_bank import ABUSE_TYPES, ATTRIBUTION
+    from dacli.services.cases import soag_comparison, soag_history
+
+    c: Context = ctx.obj
+    grids = soag_history(c.session(), ref)
+    changes = soag_comparison(grids)
+    if json_:
+        print_json(
+            {
+                "case": ref,
+                "grids": [{"record": n, **g.model_dump(mode="json", by_alias=True)} for n, g in grids],
+                "compared_with_intake": [c.__dict__ for c in changes],
+            }
+        )
+        return
+    if not grids:
+        typer.echo(f"Case {ref} has no Severity of Abuse Grid yet.")
+        return
+    from dacli.commands.render import table
+
+    name, latest = grids[-1]
+    names = {k.key: k.name for k in ABUSE_TYPES}
+    typer.echo(f"Latest grid, assessed {latest.assessed_on} ({name}):")
+    table(
+        ("type of abuse", "occurring", "severity", "severity trend", "frequency trend"),
+        [
+            (
+                names[t],
+                row.occurring,
+                row.severity or "-",
+                row.escalation_severity or "-",
+                row.escalation_frequency or "-",
+            )
+            for t, row in latest.rows()
+        ],
+    )
+    if changes:
+        typer.echo(f"Compared with the first grid ({grids[0][1].assessed_on}):")
+        for ch in changes:
+            typer.echo(f"  {names[ch.type]}: {ch.before} -> {ch.after} ({ch.direction})")
+    typer.echo(ATTRIBUTION)
