@@ -165,8 +165,25 @@ def test_cli_record_question_by_question(cli, case_ref):
         if n <= 14 and n in (14, 18, 21, 23, 24):
             answers.append("1")  # first sub-tick
         answers += ["", ""]  # no comment, victim is the source
-    answers += ["n", "2"]  # no professional judgement; 2 police incidents
+    answers += ["", "", "", "", "n", "n", "2"]  # professional section blank; no referrals; 2 incidents
     made = cli("dash", "record", case_ref, "--json", input="\n".join(answers) + "\n")
     assert made.exit_code == 0, made.stderr
     out = json.loads(made.stdout[made.stdout.index("{\n") :])
     assert out["yes"] == 14 and out["risk_level"] == "high"
+
+
+def test_police_incidents_and_marac_referral_come_from_the_case(session, case_ref):
+    record_dash(
+        session,
+        case_ref,
+        _form(15, dt.date(2026, 3, 1), context={"police_incidents_past_12_months": 3}),
+        TODAY,
+    )
+    _, later = record_dash(session, case_ref, _form(2, dt.date(2026, 11, 20)), TODAY)
+    # 3 incidents carried forward (potential escalation); the March checklist that met the Marac criteria
+    # is within 12 months (Marac repeat)
+    assert later.context.police_incidents_past_12_months == 3
+    assert later.context.last_marac_referral == dt.date(2026, 3, 1)
+    assert later.result.marac_criteria == ["potential_escalation", "marac_repeat"]
+    _, given = record_dash(session, case_ref, _form(2, context={"police_incidents_past_12_months": 0}), TODAY)
+    assert given.context.police_incidents_past_12_months == 0  # what the practitioner gives wins

@@ -166,6 +166,19 @@ def _ask_checklist() -> dict:
         yes += value == "yes"
         typer.echo(f"   [running score: {yes} yes]", err=True)
     prof: dict = {}
+    for key, label in (
+        ("other_information", "Other relevant information (victim's situation, abuser's situation)"),
+        ("abuser_weapons", "Abuser's access to weapons"),
+        ("victims_priorities", "What are the victim's priorities to address their safety?"),
+        ("children_risk", "Risk to any children, including unborn"),
+    ):
+        answer = typer.prompt(f"{label} (blank to skip)", default="", show_default=False, err=True).strip()
+        if answer:
+            prof[key] = answer
+    if typer.confirm(
+        "Do you believe a referral to children's social care is warranted?", default=False, err=True
+    ):
+        prof["children_referral"] = True
     if typer.confirm(
         "\nIn your professional judgement, does this case meet the Marac threshold?", default=False, err=True
     ):

@@ -526,8 +526,8 @@ def record_dash(session: Session, ref: str, form, today: dt.date | None = None) 
     """Record a new Dash checklist for a case. Nothing overwrites an earlier checklist. The risk level it
     sets is a decision: audited with who, when and the criteria."""
     check_case_ref(ref)
-    session.record_names(ref)  # the case must exist
     today = today or dt.date.today()
+    form = with_case_context(session, ref, form)
     result, data = score_form(form, dash_rules(session), today)
     now = _utcnow()
     record = DashRecord.model_validate(
@@ -561,6 +561,25 @@ def record_dash(session: Session, ref: str, form, today: dt.date | None = None) 
         )
         index["cases"][ref] = _load(session, ref).summary.index_row()
     return name, record
+
+
+def with_case_context(session: Session, ref: str, form):
+    """Police incidents and the last Marac referral come from the case: what this checklist leaves out is
+    taken from the case's latest earlier checklist (and, for the Marac, from a referral it recommended)."""
+    view = _load(session, ref)
+    earlier = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
+    if not earlier:
+        return form
+    context = form.context.model_copy()
+    latest = earlier[-1]
+    if context.police_incidents_past_12_months is None:
+        context.police_incidents_past_12_months = latest.context.police_incidents_past_12_months
+    if context.last_marac_referral is None:
+        referred = [d.assessed_on for d in earlier if d.result.refer_to_marac]
+        known = [d.context.last_marac_referral for d in earlier if d.context.last_marac_referral]
+        candidates = [*referred, *known]
+        context.last_marac_referral = max(candidates) if candidates else None
+    return form.model_copy(update={"context": context})
 
 
 def dash_history(session: Session, ref: str) -> list[tuple[str, DashRecord]]:
