@@ -272,6 +272,34 @@ def latest_intake(session: Session, ref: str) -> IntakeRecord:
     return _validated(IntakeRecord, session.read_record(ref, names[-1]), ref, names[-1])
 
 
+# --- appending records ------------------------------------------------------------------------------------
+
+
+def _append(
+    session: Session,
+    ref: str,
+    *,
+    kind: str,
+    at: dt.datetime,
+    model,
+    fields: dict[str, Any],
+    action: str,
+    index: bool = True,
+) -> tuple[str, Any]:
+    """Validate, name and write a new record (`<kind>-<when>-<rand>.toml.age`); never overwrites. With
+    ``index``, the case's index row is rebuilt from its records under the store lock, in the same step."""
+    record = _validated(model, {**fields, "case": ref}, ref, kind)
+    name = f"{kind}-{_stamp(at)}-{secrets.token_hex(3)}.toml.age"
+    doc = record.model_dump(mode="python", by_alias=True)
+    if not index:
+        session.write_record(ref, name, doc, action=action)
+        return name, record
+    with session.index_transaction() as idx:
+        session.write_record(ref, name, doc, action=action)
+        idx["cases"][ref] = _load(session, ref).summary.index_row()
+    return name, record
+
+
 # --- notes and contacts -----------------------------------------------------------------------------------
 
 
@@ -292,20 +320,15 @@ def add_note(session: Session, ref: str, note: NoteForm) -> str:
     names = session.record_names(ref)
     if note.supersedes is not None and note.supersedes not in names:
         raise InvalidInput(f"supersedes: case {ref} has no note {note.supersedes}.")
-    now = _utcnow()
-    record = NoteRecord.model_validate(
-        {
-            **note.model_dump(mode="python"),
-            "schema": NOTE_SCHEMA,
-            "case": ref,
-            "written_by": session.member.id,
-            "written_at": now,
-        }
+    fields = {
+        **note.model_dump(mode="python"),
+        "schema": NOTE_SCHEMA,
+        "written_by": session.member.id,
+        "written_at": _utcnow(),
+    }
+    name, _ = _append(
+        session, ref, kind="note", at=note.at, model=NoteRecord, fields=fields, action="note-add"
     )
-    name = f"note-{_stamp(note.at)}-{secrets.token_hex(3)}.toml.age"
-    with session.index_transaction() as index:
-        session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="note-add")
-        index["cases"][ref] = _load(session, ref).summary.index_row()
     return name
 
 
@@ -320,17 +343,22 @@ def add_contact(session: Session, ref: str, contact: ContactForm) -> str:
     check_case_ref(ref)
     session.record_names(ref)  # the case must exist
     now = _utcnow()
-    record = ContactRecord.model_validate(
-        {
-            **contact.model_dump(mode="python"),
-            "schema": CONTACT_SCHEMA,
-            "case": ref,
-            "added_by": session.member.id,
-            "added_at": now,
-        }
+    fields = {
+        **contact.model_dump(mode="python"),
+        "schema": CONTACT_SCHEMA,
+        "added_by": session.member.id,
+        "added_at": now,
+    }
+    name, _ = _append(
+        session,
+        ref,
+        kind="contact",
+        at=now,
+        model=ContactRecord,
+        fields=fields,
+        action="contact-add",
+        index=False,
     )
-    name = f"contact-{_stamp(now)}-{secrets.token_hex(3)}.toml.age"
-    session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="contact-add")
     return name
 
 
@@ -630,23 +658,17 @@ def record_csc_referral(session: Session, ref: str, form) -> str:
     now = _utcnow()
     triggers = form.triggers or [t.name for t in children_triggers(view, now.date())]
     confirmed = form.written_confirmation_at or (form.referred_at if form.how == "written" else None)
-    record = CscReferralRecord.model_validate(
-        {
-            **form.model_dump(mode="python"),
-            "triggers": triggers,
-            "written_confirmation_at": confirmed,
-            "schema": CSC_SCHEMA,
-            "case": ref,
-            "recorded_by": session.member.id,
-            "recorded_at": now,
-        }
+    fields = {
+        **form.model_dump(mode="python"),
+        "triggers": triggers,
+        "written_confirmation_at": confirmed,
+        "schema": CSC_SCHEMA,
+        "recorded_by": session.member.id,
+        "recorded_at": now,
+    }
+    name, _ = _append(
+        session, ref, kind="csc", at=now, model=CscReferralRecord, fields=fields, action="csc-referral"
     )
-    name = f"csc-{_stamp(now)}-{secrets.token_hex(3)}.toml.age"
-    with session.index_transaction() as index:
-        session.write_record(
-            ref, name, record.model_dump(mode="python", by_alias=True), action="csc-referral"
-        )
-        index["cases"][ref] = _load(session, ref).summary.index_row()
     return name
 
 
@@ -707,18 +729,16 @@ def record_soag(session: Session, ref: str, form, today: dt.date | None = None) 
     check_case_ref(ref)
     session.record_names(ref)
     now = _utcnow()
-    record = SoagRecord.model_validate(
-        {
-            **form.model_dump(mode="python"),
-            "assessed_on": form.assessed_on or today or dt.date.today(),
-            "schema": SOAG_SCHEMA,
-            "case": ref,
-            "assessed_by": session.member.id,
-            "recorded_at": now,
-        }
+    fields = {
+        **form.model_dump(mode="python"),
+        "assessed_on": form.assessed_on or today or dt.date.today(),
+        "schema": SOAG_SCHEMA,
+        "assessed_by": session.member.id,
+        "recorded_at": now,
+    }
+    name, _ = _append(
+        session, ref, kind="soag", at=now, model=SoagRecord, fields=fields, action="soag-record", index=False
     )
-    name = f"soag-{_stamp(now)}-{secrets.token_hex(3)}.toml.age"
-    session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="soag-record")
     return name
 
 
