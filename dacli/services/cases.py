@@ -47,6 +47,19 @@ def _problem(exc: ValidationError) -> str:
     return f"{where}: {msg}"
 
 
+def _parse(model, data: dict[str, Any], what: str):
+    """A person's form against its schema: one sentence naming the field, and nothing written."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"{what} refused, nothing written: {_problem(exc)}.") from None
+
+
+def _not_future(day: dt.date | None, today: dt.date, what: str, field: str) -> None:
+    if day is not None and day > today:
+        raise InvalidInput(f"{what} refused, nothing written: {field} is in the future.")
+
+
 def _stamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S")
 
@@ -73,10 +86,7 @@ def read_form_file(path: Path | None, text: str | None = None) -> dict[str, Any]
 
 def parse_intake(data: dict[str, Any], today: dt.date) -> IntakeForm:
     """Validate a form; any problem is refused with a sentence naming the field."""
-    try:
-        form = IntakeForm.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(f"Intake refused, nothing written: {_problem(exc)}.") from None
+    form = _parse(IntakeForm, data, "Intake")
     problems = intake_problems(form, today)
     if problems:
         raise InvalidInput(f"Intake refused, nothing written: {problems[0]}")
@@ -304,10 +314,7 @@ def _append(
 
 
 def parse_note(data: dict[str, Any], now: dt.datetime) -> NoteForm:
-    try:
-        note = NoteForm.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(f"Note refused, nothing written: {_problem(exc)}.") from None
+    note = _parse(NoteForm, data, "Note")
     at = note.at if note.at.tzinfo else note.at.replace(tzinfo=dt.UTC)
     if at > now + dt.timedelta(minutes=5):
         raise InvalidInput("Note refused, nothing written: at is in the future.")
@@ -333,10 +340,7 @@ def add_note(session: Session, ref: str, note: NoteForm) -> str:
 
 
 def parse_contact(data: dict[str, Any]) -> ContactForm:
-    try:
-        return ContactForm.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(f"Contact refused, nothing written: {_problem(exc)}.") from None
+    return _parse(ContactForm, data, "Contact")
 
 
 def add_contact(session: Session, ref: str, contact: ContactForm) -> str:
@@ -522,12 +526,8 @@ def dash_rules(session: Session):
 def parse_dash(data: dict[str, Any], today: dt.date):
     from dacli.schemas.dash import DashForm
 
-    try:
-        form = DashForm.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(f"Checklist refused, nothing written: {_problem(exc)}.") from None
-    if form.assessed_on and form.assessed_on > today:
-        raise InvalidInput("Checklist refused, nothing written: assessed_on is in the future.")
+    form = _parse(DashForm, data, "Checklist")
+    _not_future(form.assessed_on, today, "Checklist", "assessed_on")
     return form
 
 
@@ -698,10 +698,7 @@ def confirm_csc_referral(session: Session, ref: str, name: str, at: dt.datetime)
 def parse_csc(data: dict[str, Any]):
     from dacli.schemas.children import CscReferralForm
 
-    try:
-        form = CscReferralForm.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(f"Referral refused, nothing written: {_problem(exc)}.") from None
+    form = _parse(CscReferralForm, data, "Referral")
     at = form.referred_at if form.referred_at.tzinfo else form.referred_at.replace(tzinfo=dt.UTC)
     if at > _utcnow() + dt.timedelta(minutes=5):
         raise InvalidInput("Referral refused, nothing written: referred_at is in the future.")
@@ -714,12 +711,8 @@ def parse_csc(data: dict[str, Any]):
 def parse_soag(data: dict[str, Any], today: dt.date):
     from dacli.schemas.soag import SoagForm
 
-    try:
-        form = SoagForm.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(f"Grid refused, nothing written: {_problem(exc)}.") from None
-    if form.assessed_on and form.assessed_on > today:
-        raise InvalidInput("Grid refused, nothing written: assessed_on is in the future.")
+    form = _parse(SoagForm, data, "Grid")
+    _not_future(form.assessed_on, today, "Grid", "assessed_on")
     return form
 
 
