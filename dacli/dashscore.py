@@ -32,11 +32,31 @@ from dacli.rules.dash import DashInput, DashInputError, DashResult, DashRules, s
 from dacli.schemas.dash_bank import ATTRIBUTION
 from dacli.schemas.dash_bank import DASH_VERSION as VERSION
 
+# The same file `dacli dash record --from` takes: answers may be tables with a comment, a source and ticks,
+# and the context and professional section may carry what a recorded checklist keeps.
 SECTIONS = {
     "answers": {f"q{n}" for n in range(1, 25)},
-    "context": {"police_incidents_past_12_months", "last_marac_referral", "assessed_on"},
-    "professional": {"marac_grounds", "reasons", "level"},
+    "context": {
+        "police_incidents_past_12_months",
+        "last_marac_referral",
+        "assessed_on",
+        "new_incident",
+        "child_made_call",
+        "child_injured",
+        "child_used_as_shield",
+    },
+    "professional": {
+        "marac_grounds",
+        "reasons",
+        "level",
+        "other_information",
+        "victims_priorities",
+        "abuser_weapons",
+        "children_risk",
+        "children_referral",
+    },
 }
+ANSWER_KEYS = {"answer", "comment", "source", "ticks"}
 USAGE = """\
 Usage: dacli dash score [OPTIONS] FILE|-
 
@@ -57,6 +77,8 @@ def parse(text: str, name: str) -> dict[str, Any]:
             data = json.loads(text)
         except ValueError as exc:
             raise DashInputError(f"{name} is not valid JSON: {exc}.") from None
+        except RecursionError:
+            raise DashInputError(f"{name} is nested too deeply to be a checklist.") from None
         if not isinstance(data, dict):
             raise DashInputError(f"{name} must hold a JSON object.")
         return data
@@ -64,6 +86,8 @@ def parse(text: str, name: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DashInputError(f"{name} is not valid TOML: {exc}.") from None
+    except RecursionError:
+        raise DashInputError(f"{name} is nested too deeply to be a checklist.") from None
 
 
 def _date(value: Any, key: str) -> date:
@@ -83,7 +107,7 @@ def read_checklist(data: dict[str, Any], today: date) -> DashInput:
     if checklist != VERSION:
         raise DashInputError(f"checklist: {checklist!r} is not a version dacli knows ({VERSION}).")
     for section in data:
-        if section == "checklist":
+        if section in ("checklist", "assessed_on"):
             continue
         if section not in SECTIONS:
             raise DashInputError(
@@ -96,6 +120,11 @@ def read_checklist(data: dict[str, Any], today: date) -> DashInput:
                 raise DashInputError(f"{section}.{key} is not a key dacli knows.")
     answers: dict[int, str] = {}
     for key, value in data.get("answers", {}).items():
+        if isinstance(value, dict):
+            extra = set(value) - ANSWER_KEYS
+            if extra:
+                raise DashInputError(f"answers.{key}.{sorted(extra)[0]} is not a key dacli knows.")
+            value = value.get("answer")
         if value not in ("yes", "no", "dont-know"):
             raise DashInputError(f"answers.{key}: {value!r} is not yes, no or dont-know.")
         answers[int(key[1:])] = value
@@ -104,7 +133,7 @@ def read_checklist(data: dict[str, Any], today: date) -> DashInput:
     if incidents is not None and (not isinstance(incidents, int) or isinstance(incidents, bool)):
         raise DashInputError(f"context.police_incidents_past_12_months: {incidents!r} is not a whole number.")
     last = context.get("last_marac_referral")
-    assessed = context.get("assessed_on")
+    assessed = context.get("assessed_on", data.get("assessed_on"))
     assessed_on = _date(assessed, "context.assessed_on") if assessed is not None else today
     if assessed_on > today:
         raise DashInputError("context.assessed_on is in the future.")
@@ -227,6 +256,8 @@ def main(argv: list[str]) -> int:
         result, data = score_text(text, name, date.today(), band_rules(band))
     except DashInputError as exc:
         return _fail(str(exc), 2)
+    except Exception as exc:  # the lean path has no typer boundary: keep the same promise
+        return _fail(f"stopped on an unexpected {type(exc).__name__}; please report it.", 70)
     if as_json_out:
         sys.stdout.write(json.dumps(as_json(result, data), indent=2, ensure_ascii=False) + "\n")
     else:

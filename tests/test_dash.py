@@ -67,9 +67,10 @@ def test_potential_escalation_boundary(incidents, met):
     [
         (date(2025, 11, 24), date(2026, 11, 23), True),  # 364 days before
         (date(2025, 11, 22), date(2026, 11, 23), False),  # 366 days before
-        (date(2025, 11, 23), date(2026, 11, 23), True),  # exactly 12 months: the boundary day counts
+        (date(2025, 11, 23), date(2026, 11, 23), True),  # 365 days: the boundary day counts
         (date(2023, 3, 1), date(2024, 2, 29), True),  # 365 days across a leap day: within 12 months
         (date(2023, 2, 28), date(2024, 2, 29), False),  # 366 days across a leap day
+        (date(2023, 3, 1), date(2024, 3, 1), False),  # 366 days, though 12 calendar months
         (date(2024, 2, 29), date(2025, 2, 28), True),  # 29 Feb + 12 months = 28 Feb
         (date(2024, 2, 29), date(2025, 3, 1), False),
         (None, TODAY, False),
@@ -87,16 +88,24 @@ def test_add_months_clamps_to_the_month_end():
 
 
 @pytest.mark.parametrize(
-    "grounds, reasons, met",
-    [(True, "Client disclosed a plan to flee; abuser has a history of violence.", True), (True, "", False),
-     (True, None, False), (False, "some reasons", False)],
+    "grounds, level, reasons, met",
+    [(True, None, "Client disclosed a plan to flee; abuser has a history of violence.", True),
+     (False, "high", "Threats to kill last night.", True),
+     (False, None, "some reasons", False)],
 )  # fmt: skip
-def test_professional_judgement_needs_reasons(grounds, reasons, met):
-    result = score(DashInput({}, TODAY, marac_grounds=grounds, reasons=reasons))
+def test_professional_judgement_with_reasons(grounds, level, reasons, met):
+    result = score(DashInput({}, TODAY, marac_grounds=grounds, level=level, reasons=reasons))
     assert ("professional_judgement" in [c.name for c in result.marac_criteria]) is met
     assert result.risk_level == ("high" if met else "standard")
-    if grounds and not met:
-        assert any("without reasons" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(
+    "grounds, level, reasons",
+    [(True, None, ""), (True, None, None), (True, None, "   "), (False, "high", None)],
+)
+def test_professional_judgement_without_reasons_is_refused(grounds, level, reasons):
+    with pytest.raises(DashInputError, match="professional.reasons"):
+        score(DashInput({}, TODAY, marac_grounds=grounds, level=level, reasons=reasons))
 
 
 def test_professional_judgement_never_lowers_visible_high_risk():

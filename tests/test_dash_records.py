@@ -173,17 +173,35 @@ def test_cli_record_question_by_question(cli, case_ref):
 
 
 def test_police_incidents_and_marac_referral_come_from_the_case(session, case_ref):
-    record_dash(
-        session,
-        case_ref,
-        _form(15, dt.date(2026, 3, 1), context={"police_incidents_past_12_months": 3}),
-        TODAY,
-    )
+    context = {"police_incidents_past_12_months": 3, "last_marac_referral": dt.date(2026, 3, 1)}
+    record_dash(session, case_ref, _form(15, dt.date(2026, 3, 10), context=context), TODAY)
     _, later = record_dash(session, case_ref, _form(2, dt.date(2026, 11, 20)), TODAY)
-    # 3 incidents carried forward (potential escalation); the March checklist that met the Marac criteria
-    # is within 12 months (Marac repeat)
     assert later.context.police_incidents_past_12_months == 3
     assert later.context.last_marac_referral == dt.date(2026, 3, 1)
     assert later.result.marac_criteria == ["potential_escalation", "marac_repeat"]
     _, given = record_dash(session, case_ref, _form(2, context={"police_incidents_past_12_months": 0}), TODAY)
     assert given.context.police_incidents_past_12_months == 0  # what the practitioner gives wins
+
+
+def test_a_recommendation_is_not_a_referral_and_old_counts_expire(session, case_ref):
+    old = {"police_incidents_past_12_months": 5}
+    record_dash(session, case_ref, _form(16, dt.date(2025, 6, 1), context=old), TODAY)
+    _, later = record_dash(session, case_ref, _form(2, dt.date(2026, 11, 20)), TODAY)
+    assert later.context.police_incidents_past_12_months is None  # the count is over a year old
+    assert later.context.last_marac_referral is None  # 16 yes recommended a referral; none was recorded
+    assert later.result.risk_level == "standard"
+
+
+def test_a_score_file_records_as_it_is(session, case_ref):
+    """The file `dash score` reads is the file `dash record --from` takes."""
+    text = (
+        '[answers]\nq1 = "yes"\n[answers.q14]\nanswer = "yes"\nticks = ["Children"]\n'
+        "[context]\nassessed_on = 2026-11-20\nchild_made_call = true\n"
+    )
+    from dacli.dashscore import parse, score_text
+    from dacli.rules.dash import DashRules
+
+    result, _ = score_text(text, "f", TODAY, DashRules())
+    _, rec = record_dash(session, case_ref, parse_dash(parse(text, "f"), TODAY), TODAY)
+    assert rec.result.yes == result.yes == 2
+    assert rec.assessed_on == dt.date(2026, 11, 20) and rec.context.child_made_call

@@ -150,7 +150,7 @@ def _ask_checklist() -> dict:
             entry["ticks"] = [
                 q.subticks[int(p) - 1]
                 for p in picks.replace(" ", "").split(",")
-                if p.isdigit() and 0 < int(p) <= len(q.subticks)
+                if p.isascii() and p.isdigit() and 0 < int(p) <= len(q.subticks)
             ]
         comment = typer.prompt(
             "   comment (blank for none)", default="", show_default=False, err=True
@@ -190,7 +190,12 @@ def _ask_checklist() -> dict:
         show_default=False,
         err=True,
     )
-    context = {"police_incidents_past_12_months": int(incidents)} if incidents.strip().isdigit() else {}
+    incidents = incidents.strip()
+    context = (
+        {"police_incidents_past_12_months": int(incidents)}
+        if incidents.isascii() and incidents.isdigit()
+        else {}
+    )
     return {"answers": answers, "context": context, "professional": prof}
 
 

@@ -15,6 +15,17 @@ def register(app: typer.Typer) -> None:
     app.add_typer(soag_app, name="soag")
 
 
+def _choose(prompt: str, options: tuple[str, ...], blank: str | None = None) -> str:
+    """Ask until the answer is one of ``options`` (a typo never throws away the grid)."""
+    while True:
+        answer = typer.prompt(prompt, default="", show_default=False, err=True).strip().lower()
+        if answer == "" and blank is not None:
+            return blank
+        if answer in options:
+            return answer
+        typer.echo(f"  Please answer {' / '.join(o for o in options if o != blank)}.", err=True)
+
+
 def _ask() -> dict:
     """Type by type, with the pack's guidance for each level shown before choosing."""
     from dacli.schemas.soag_bank import ABUSE_TYPES, ATTRIBUTION, PERMISSION
@@ -23,37 +34,24 @@ def _ask() -> dict:
     grid: dict = {}
     for kind in ABUSE_TYPES:
         typer.echo(f"\n{kind.name}", err=True)
-        occurring = (
-            typer.prompt(
-                "  Is abuse occurring? (yes / no / dont-know, blank = not answered)",
-                default="",
-                show_default=False,
-                err=True,
-            )
-            .strip()
-            .lower()
-            or "not-answered"
+        occurring = _choose(
+            "  Is abuse occurring? (yes / no / dont-know, blank = not answered)",
+            ("yes", "no", "dont-know", "not-answered"),
+            blank="not-answered",
         )
         row: dict = {"occurring": occurring}
         if occurring == "yes":
             for level in ("high", "moderate", "standard"):
                 typer.echo(f"  {level.upper()}: {kind.guidance(level)}", err=True)
-            row["severity"] = (
-                typer.prompt("  Severity (high / moderate / standard)", err=True).strip().lower()
+            row["severity"] = _choose(
+                "  Severity (high / moderate / standard)", ("high", "moderate", "standard")
             )
-            row["escalation_severity"] = (
-                typer.prompt(
-                    "  Escalation in severity, past 3 months (worse / unchanged / reduced)", err=True
-                )
-                .strip()
-                .lower()
+            trend = ("worse", "unchanged", "reduced")
+            row["escalation_severity"] = _choose(
+                "  Escalation in severity, past 3 months (worse / unchanged / reduced)", trend
             )
-            row["escalation_frequency"] = (
-                typer.prompt(
-                    "  Escalation in frequency, past 3 months (worse / unchanged / reduced)", err=True
-                )
-                .strip()
-                .lower()
+            row["escalation_frequency"] = _choose(
+                "  Escalation in frequency, past 3 months (worse / unchanged / reduced)", trend
             )
         grid[kind.key] = row
     return grid

@@ -10,8 +10,9 @@ Sources: SafeLives Case Management Pack (2014) and its Marac referral form; DOMA
 - Marac referral criteria (any one): visible high risk; professional judgement (with its reasons);
   potential escalation (3 or more incidents reported to the police in the past 12 months); Marac repeat
   (assessed within 12 months of the last Marac referral).
-- Professional judgement may raise a level, never lower an actuarial one. A local 'medium' band (often
-  10-13 yes) is a policy setting, off by default; it suggests a level and never lowers one.
+- Professional judgement may raise a level, never lower an actuarial one; it is refused without reasons.
+  A local 'medium' band (often 10-13 yes) is a policy setting, off by default; it suggests a level and
+  never lowers one.
 """
 
 from __future__ import annotations
@@ -83,10 +84,11 @@ def add_months(day: date, months: int) -> date:
 
 
 def marac_repeat(last_referral: date | None, assessed_on: date, months: int = 12) -> bool:
-    """Assessed within ``months`` calendar months of the last Marac referral (the boundary day counts)."""
+    """Assessed within 12 months of the last Marac referral, read as within 365 days (``months`` * 365 /
+    12): day 365 counts, day 366 does not, across a leap year too."""
     if last_referral is None:
         return False
-    return last_referral <= assessed_on <= add_months(last_referral, months)
+    return 0 <= (assessed_on - last_referral).days <= round(months * 365 / 12)
 
 
 def score(data: DashInput, rules: DashRules = DashRules()) -> DashResult:
@@ -118,13 +120,12 @@ def score(data: DashInput, rules: DashRules = DashRules()) -> DashResult:
         )
     judged = data.marac_grounds or data.level == "high"
     reasons = (data.reasons or "").strip()
-    if judged and reasons:
-        criteria.append(Criterion("professional_judgement", f"Professional judgement: {reasons}"))
-    elif judged:
-        notes.append(
-            "Professional judgement was claimed without reasons: it is not counted until the reasons are "
-            "recorded (professional.reasons)."
+    if judged and not reasons:
+        raise DashInputError(
+            "professional.reasons: professional judgement (marac_grounds, or level high) needs its reasons."
         )
+    if judged:
+        criteria.append(Criterion("professional_judgement", f"Professional judgement: {reasons}"))
     incidents = data.police_incidents_past_12_months
     if incidents is not None and incidents >= rules.potential_escalation_incidents:
         criteria.append(

@@ -54,7 +54,8 @@ def dash_reassessment(
         due = referred_at + dt.timedelta(hours=first_hours)
     else:
         due = dt.datetime.combine(last_dash, dt.time(0, 0), tzinfo=dt.UTC) + dt.timedelta(weeks=weeks)
-        if last_incident is not None and last_incident.date() >= last_dash:
+        # an incident on the checklist's own day is taken to be the one it assessed
+        if last_incident is not None and last_incident.date() > last_dash:
             due = min(due, last_incident)
     return Deadline("Dash", due, DeadlineState.overdue if now > due else DeadlineState.due)
 

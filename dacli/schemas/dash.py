@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from dacli.schemas.common import Strict
 from dacli.schemas.dash_bank import DASH_VERSION, QUESTIONS
@@ -59,6 +59,23 @@ class DashForm(Strict):
     answers: dict[str, Answer] = {}
     context: Context = Context()
     professional: Professional = Professional()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _assessed_in_context(cls, data):
+        """`dash score` files give the date as [context] assessed_on: the same file records a checklist."""
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("context"), dict)
+            and "assessed_on" in data["context"]
+        ):
+            context = dict(data["context"])
+            data = {**data, "context": context}
+            if data.get("assessed_on") is None:
+                data["assessed_on"] = context.pop("assessed_on")
+            else:
+                context.pop("assessed_on")
+        return data
 
     @field_validator("checklist")
     @classmethod

@@ -473,8 +473,9 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
     view = CaseView(summary, case, intakes, notes, found, names, dashes, csc)
     unconfirmed = [r.referred_at for _, r in csc if r.written_confirmation_at is None]
     summary.csc_unconfirmed = min(unconfirmed) if unconfirmed else None
-    if children_triggers(view, _utcnow().date()) and not csc:
-        summary.flags.append("children-referral-needed")
+    covered = {t for _, r in csc for t in r.triggers}
+    if any(t.name not in covered for t in children_triggers(view, _utcnow().date())):
+        summary.flags.append("children-referral-needed")  # a trigger no referral has answered yet
     return view
 
 
@@ -593,20 +594,21 @@ def record_dash(session: Session, ref: str, form, today: dt.date | None = None) 
 
 def with_case_context(session: Session, ref: str, form):
     """Police incidents and the last Marac referral come from the case: what this checklist leaves out is
-    taken from the case's latest earlier checklist (and, for the Marac, from a referral it recommended)."""
+    taken from the case's earlier checklists (a police count only from one of the past 12 months; the
+    latest Marac referral date any checklist recorded). A recommendation to refer is not a referral."""
     view = _load(session, ref)
     earlier = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
     if not earlier:
         return form
     context = form.context.model_copy()
-    latest = earlier[-1]
-    if context.police_incidents_past_12_months is None:
-        context.police_incidents_past_12_months = latest.context.police_incidents_past_12_months
+    assessed = form.assessed_on or dt.date.today()
+    recent = [d for d in earlier if 0 <= (assessed - d.assessed_on).days <= 365]
+    if context.police_incidents_past_12_months is None and recent:
+        # a count 'in the past 12 months' is reused only from a checklist of the past 12 months
+        context.police_incidents_past_12_months = recent[-1].context.police_incidents_past_12_months
     if context.last_marac_referral is None:
-        referred = [d.assessed_on for d in earlier if d.result.refer_to_marac]
         known = [d.context.last_marac_referral for d in earlier if d.context.last_marac_referral]
-        candidates = [*referred, *known]
-        context.last_marac_referral = max(candidates) if candidates else None
+        context.last_marac_referral = max(known) if known else None
     return form.model_copy(update={"context": context})
 
 
@@ -641,9 +643,10 @@ def children_triggers(view: CaseView, on: dt.date):
         unborn=intake.client.pregnant or any(c.unborn for c in intake.children),
         high_risk=bool(latest and latest.result.risk_level == "high"),
         marac=bool(intake.checklist.marac_referred) or bool(latest and latest.result.refer_to_marac),
-        child_made_call=bool(latest and latest.context.child_made_call),
-        child_injured=bool(latest and latest.context.child_injured),
-        child_used_as_shield=bool(latest and latest.context.child_used_as_shield),
+        # incident facts stay true once recorded in any checklist of the case
+        child_made_call=any(d.context.child_made_call for d in dashes),
+        child_injured=any(d.context.child_injured for d in dashes),
+        child_used_as_shield=any(d.context.child_used_as_shield for d in dashes),
         professional_judgement=bool(latest and latest.professional.children_referral),
     )
     return referral_triggers(facts, on)
