@@ -235,3 +235,10 @@ def test_write_failure_leaves_old_record_and_no_temp(session, case_ref, monkeypa
 def test_a_reference_with_a_trailing_newline_is_refused():
     with pytest.raises(InvalidInput):
         check_case_ref("DA-AAAAA-AAAAA\n")
+
+
+def test_medium_band_must_make_sense(store):
+    policy_file = store.meta / "policy.toml"
+    policy_file.write_text(policy_file.read_text().replace("medium_band_min = 10", "medium_band_min = 15"))
+    with pytest.raises(InvalidInput, match="medium_band_min"):
+        _ = Store(store.root).policy

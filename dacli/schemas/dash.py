@@ -98,6 +98,8 @@ class DashForm(Strict):
             if key not in {f"q{n}" for n in range(1, 25)}:
                 raise ValueError(f"{key} is not a Dash question (q1 to q24)")
             allowed = SUBTICKS.get(int(key[1:]), ())
+            if answer.ticks and answer.answer != "yes":
+                raise ValueError(f"{key}: ticks are given only with a 'yes' answer")
             for tick in answer.ticks:
                 if tick not in allowed:
                     raise ValueError(f"{key}: {tick!r} is not one of its ticks {list(allowed)}")

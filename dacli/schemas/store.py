@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from dacli.defaults import PASSPHRASE_LOG_N
 from dacli.schemas.common import STAFF_ID_RE, USERNAME_RE, Role, Strict
@@ -33,6 +33,14 @@ class StoreSettings(Strict):
 
 
 class DashPolicy(Strict):
+    @model_validator(mode="after")
+    def _band(self) -> DashPolicy:
+        if self.medium_band_min > self.medium_band_max:
+            raise ValueError("medium_band_min is above medium_band_max")
+        if self.medium_band_max >= self.visible_high_risk:
+            raise ValueError("the medium band must end below visible_high_risk")
+        return self
+
     visible_high_risk: int = Field(14, ge=1, le=24)
     """Yes answers that make visible high risk (SafeLives: 14)."""
     medium_band_enabled: bool = False
