@@ -165,7 +165,7 @@ def test_cli_record_question_by_question(cli, case_ref):
         if n <= 14 and n in (14, 18, 21, 23, 24):
             answers.append("1")  # first sub-tick
         answers += ["", ""]  # no comment, victim is the source
-    answers += ["", "", "", "", "n", "n", "2"]  # professional section blank; no referrals; 2 incidents
+    answers += ["", "", "", "", "n", "n", "", "2"]  # professional section blank, no; notes blank; 2 incidents
     made = cli("dash", "record", case_ref, "--json", input="\n".join(answers) + "\n")
     assert made.exit_code == 0, made.stderr
     out = json.loads(made.stdout[made.stdout.index("{\n") :])
@@ -205,3 +205,11 @@ def test_a_score_file_records_as_it_is(session, case_ref):
     _, rec = record_dash(session, case_ref, parse_dash(parse(text, "f"), TODAY), TODAY)
     assert rec.result.yes == result.yes == 2
     assert rec.assessed_on == dt.date(2026, 11, 20) and rec.context.child_made_call
+
+
+def test_a_marac_referral_made_is_a_recorded_referral(session, case_ref):
+    prof = {"marac_grounds": True, "reasons": "Escalating threats.", "marac_referral_made": True}
+    record_dash(session, case_ref, _form(6, dt.date(2026, 6, 1), professional=prof), TODAY)
+    _, later = record_dash(session, case_ref, _form(2, dt.date(2026, 11, 20)), TODAY)
+    assert later.context.last_marac_referral == dt.date(2026, 6, 1)
+    assert later.result.marac_criteria == ["marac_repeat"]

@@ -165,25 +165,7 @@ def _ask_checklist() -> dict:
         answers[f"q{q.number}"] = entry
         yes += value == "yes"
         typer.echo(f"   [running score: {yes} yes]", err=True)
-    prof: dict = {}
-    for key, label in (
-        ("other_information", "Other relevant information (victim's situation, abuser's situation)"),
-        ("abuser_weapons", "Abuser's access to weapons"),
-        ("victims_priorities", "What are the victim's priorities to address their safety?"),
-        ("children_risk", "Risk to any children, including unborn"),
-    ):
-        answer = typer.prompt(f"{label} (blank to skip)", default="", show_default=False, err=True).strip()
-        if answer:
-            prof[key] = answer
-    if typer.confirm(
-        "Do you believe a referral to children's social care is warranted?", default=False, err=True
-    ):
-        prof["children_referral"] = True
-    if typer.confirm(
-        "\nIn your professional judgement, does this case meet the Marac threshold?", default=False, err=True
-    ):
-        prof["marac_grounds"] = True
-        prof["reasons"] = typer.prompt("Reasons (required for professional judgement)", err=True)
+    prof = _ask_professional()
     incidents = typer.prompt(
         "Incidents reported to the police in the past 12 months (blank if unknown)",
         default="",
@@ -197,6 +179,56 @@ def _ask_checklist() -> dict:
         else {}
     )
     return {"answers": answers, "context": context, "professional": prof}
+
+
+def _ask_professional() -> dict:
+    """The pack's professional section, in its own words (dash_bank.PROFESSIONAL_ITEMS)."""
+    import datetime as dt
+
+    from dacli.schemas.dash_bank import PROFESSIONAL_HEADING, PROFESSIONAL_ITEMS
+
+    typer.echo(f"\n{PROFESSIONAL_HEADING}", err=True)
+    texts = {item.key: item.text for item in PROFESSIONAL_ITEMS}
+    prof: dict = {}
+    for key in (
+        "other_relevant_information",
+        "victim_situation",
+        "abuser_access_to_weapons",
+        "victim_priorities",
+    ):
+        answer = typer.prompt(
+            f"{texts[key]} (blank to skip)", default="", show_default=False, err=True
+        ).strip()
+        if answer:
+            prof[key] = answer
+    if typer.confirm(texts["marac_grounds"], default=False, err=True):
+        prof["marac_grounds"] = True
+        while not prof.get("reasons"):
+            prof["reasons"] = typer.prompt(
+                "Your reasons (needed for professional judgement)", err=True
+            ).strip()
+        prof["marac_referral_made"] = typer.confirm(texts["marac_referral_made"], default=False, err=True)
+    if typer.confirm(texts["children_at_risk"], default=False, err=True):
+        prof["children_at_risk"] = True
+        if typer.confirm(texts["children_referral_made"], default=False, err=True):
+            prof["children_referral_made"] = True
+            while True:
+                raw = typer.prompt(
+                    f"{texts['children_referral_date']} (YYYY-MM-DD)",
+                    default=dt.date.today().isoformat(),
+                    err=True,
+                )
+                try:
+                    prof["children_referral_date"] = dt.date.fromisoformat(raw.strip())
+                    break
+                except ValueError:
+                    typer.echo("Please give a date as YYYY-MM-DD.", err=True)
+    notes = typer.prompt(
+        f"{texts['practitioners_notes']} (blank to skip)", default="", show_default=False, err=True
+    ).strip()
+    if notes:
+        prof["practitioners_notes"] = notes
+    return prof
 
 
 @dash_app.command("history")

@@ -43,12 +43,20 @@ class Professional(Strict):
     marac_grounds: bool = False
     reasons: str | None = Field(None, max_length=20000)
     level: Literal["standard", "medium", "high"] | None = None
-    other_information: str | None = Field(None, max_length=20000)
-    victims_priorities: str | None = Field(None, max_length=20000)
-    abuser_weapons: str | None = Field(None, max_length=5000)
-    children_risk: str | None = Field(None, max_length=20000)
-    children_referral: bool = False
-    """The practitioner judges a referral to children's social care warranted."""
+    # The pack's professional section, keyed as in dash_bank.PROFESSIONAL_ITEMS. Signed and dated are the
+    # record's assessed_by and assessed_on.
+    other_relevant_information: str | None = Field(None, max_length=20000)
+    victim_situation: str | None = Field(None, max_length=20000)
+    abuser_access_to_weapons: str | None = Field(None, max_length=5000)
+    victim_priorities: str | None = Field(None, max_length=20000)
+    marac_referral_made: bool = False
+    """'If yes, have you made a referral?' (to Marac): a recorded referral, dated by the checklist."""
+    children_at_risk: bool = False
+    """'Do you believe that there are risks facing the children in the family?' (professional judgement:
+    a children's social care trigger)."""
+    children_referral_made: bool = False
+    children_referral_date: dt.date | None = None
+    practitioners_notes: str | None = Field(None, max_length=20000)
 
 
 class DashForm(Strict):

@@ -608,6 +608,7 @@ def with_case_context(session: Session, ref: str, form):
         context.police_incidents_past_12_months = recent[-1].context.police_incidents_past_12_months
     if context.last_marac_referral is None:
         known = [d.context.last_marac_referral for d in earlier if d.context.last_marac_referral]
+        known += [d.assessed_on for d in earlier if d.professional.marac_referral_made]
         context.last_marac_referral = max(known) if known else None
     return form.model_copy(update={"context": context})
 
@@ -647,7 +648,7 @@ def children_triggers(view: CaseView, on: dt.date):
         child_made_call=any(d.context.child_made_call for d in dashes),
         child_injured=any(d.context.child_injured for d in dashes),
         child_used_as_shield=any(d.context.child_used_as_shield for d in dashes),
-        professional_judgement=bool(latest and latest.professional.children_referral),
+        professional_judgement=bool(latest and latest.professional.children_at_risk),
     )
     return referral_triggers(facts, on)
 
