@@ -80,9 +80,10 @@ def root(
 
 
 def _register() -> None:
-    from dacli.commands import admin, case, children, dash, intake, notes, soag
+    from dacli.commands import admin, case, children, dash, intake, notes, sharing, soag
 
     admin.register(app)
+    sharing.register(app)
     soag.register(app)
     children.register(app)
     dash.register(app)

@@ -34,6 +34,7 @@ CORE = [
     "dacli.schemas.children",
     "dacli.rules.children",
     "dacli.rules.soag",
+    "dacli.schemas.sharing",
     "dacli.schemas.soag",
     "dacli.rules.matching",
     "dacli.schemas.notes",

@@ -151,6 +151,12 @@ def case_show(
         lines.append(f"  child: {child.name} ({'unborn' if child.unborn else child.dob or 'dob unknown'})")
     for perp in intake.perpetrators:
         lines.append(f"  alleged perpetrator: {perp.name} ({perp.relationship or '-'})")
+    ledger = view.ledger()
+    if ledger:
+        lines.append("  disclosures:")
+        for d in ledger:
+            basis = f"no consent; {d['basis']}; sign-off {d['sign_off']}"
+            lines.append(f"    {d['when']:%Y-%m-%d %H:%M} to {d['to']} ({basis})")
     lines.append("  deadlines:")
     for d in due:
         when = (

@@ -64,3 +64,10 @@ def written_confirmation(verbal_at: dt.datetime, now: dt.datetime, hours: int = 
     """A verbal referral to children's social care is confirmed in writing within 24 hours (seeds/001)."""
     due = verbal_at + dt.timedelta(hours=hours)
     return Deadline("written confirmation", due, DeadlineState.overdue if now > due else DeadlineState.due)
+
+
+def share_sign_off(decided_at: dt.datetime, now: dt.datetime, hours: int = 48) -> Deadline:
+    """A decision to share without consent made by a caseworker alone is reviewed by a senior within 48
+    hours (SafeLives Case Management Pack, sample information sharing procedure)."""
+    due = decided_at + dt.timedelta(hours=hours)
+    return Deadline("share sign-off", due, DeadlineState.overdue if now > due else DeadlineState.due)

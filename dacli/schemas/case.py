@@ -66,6 +66,8 @@ class CaseSummary(BaseModel):
     """The latest new incident recorded in a case note."""
     csc_unconfirmed: datetime | None = None
     """The earliest verbal referral to children's social care not yet confirmed in writing."""
+    share_unsigned_since: datetime | None = None
+    """The earliest caseworker's decision to share without consent still awaiting sign-off."""
 
     def index_row(self) -> dict:
         """The row as the index stores it: JSON types, empty and default values left out (a smaller
@@ -112,6 +114,7 @@ class CaseRow:
     last_dash: date | None = None
     last_incident: datetime | None = None
     csc_unconfirmed: datetime | None = None
+    share_unsigned_since: datetime | None = None
     deadlines: list = field(default_factory=list)
     """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
 
@@ -150,4 +153,5 @@ class CaseRow:
             day(dash) if dash else None,
             moment(incident) if incident else None,
             moment(csc) if csc else None,
+            moment(row["share_unsigned_since"]) if row.get("share_unsigned_since") else None,
         )

@@ -16,6 +16,7 @@ from dacli.rules.deadlines import (
     DeadlineState,
     dash_reassessment,
     first_contact,
+    share_sign_off,
     written_confirmation,
 )
 from dacli.schemas.case import CaseRow, CaseStatus, CaseSummary
@@ -54,6 +55,8 @@ def deadlines(
     ]
     if row.csc_unconfirmed is not None:
         out.append(written_confirmation(row.csc_unconfirmed, now))
+    if row.share_unsigned_since is not None:
+        out.append(share_sign_off(row.share_unsigned_since, now))
     return out
 
 

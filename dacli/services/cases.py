@@ -388,6 +388,26 @@ class CaseView:
     dashes: list[tuple[str, DashRecord]] = field(default_factory=list)
     csc: list = field(default_factory=list)
     """Referrals to children's social care: (record name, CscReferralRecord)."""
+    shares: list = field(default_factory=list)
+    """Decisions to share without consent: (record name, ShareRecord)."""
+    signoffs: list = field(default_factory=list)
+
+    def ledger(self) -> list[dict]:
+        """The disclosure ledger: every share, with what, to whom, the lawful basis, consent, who, when."""
+        signed = {s.decision: s for _, s in self.signoffs}
+        return [
+            {
+                "record": n,
+                "when": r.shared_at,
+                "to": r.sent_to,
+                "what": r.information_shared,
+                "basis": ", ".join(r.legal_basis),
+                "consent": False,
+                "by": r.decided_by,
+                "sign_off": "signed" if n in signed else ("awaiting" if r.needs_sign_off else "not needed"),
+            }
+            for n, r in sorted(self.shares, key=lambda x: x[1].shared_at)
+        ]
 
     def superseded(self) -> set[str]:
         return {n.supersedes for _, n in self.notes if n.supersedes}
@@ -469,8 +489,25 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
         for n in names
         if n.startswith("csc-")
     ]
+    from dacli.schemas.sharing import ShareRecord, SignOffRecord
+
+    shares = [
+        (n, _validated(ShareRecord, session.read_record(ref, n), ref, n))
+        for n in names
+        if n.startswith("share-")
+    ]
+    signoffs = [
+        (n, _validated(SignOffRecord, session.read_record(ref, n), ref, n))
+        for n in names
+        if n.startswith("signoff-")
+    ]
     summary = summarise(ref, case, intakes, [n for _, n in notes], len(names), [d for _, d in dashes])
-    view = CaseView(summary, case, intakes, notes, found, names, dashes, csc)
+    view = CaseView(summary, case, intakes, notes, found, names, dashes, csc, shares, signoffs)
+    signed = {s.decision for _, s in signoffs}
+    waiting = [r.recorded_at for n, r in shares if r.needs_sign_off and n not in signed]
+    summary.share_unsigned_since = min(waiting) if waiting else None
+    if waiting:
+        summary.flags.append("share-awaiting-sign-off")
     unconfirmed = [r.referred_at for _, r in csc if r.written_confirmation_at is None]
     summary.csc_unconfirmed = min(unconfirmed) if unconfirmed else None
     covered = {t for _, r in csc for t in r.triggers}
@@ -761,3 +798,96 @@ def soag_comparison(grids):
         return {t: (row.occurring, row.severity) for t, row in grid.rows()}
 
     return compare(key(grids[0][1]), key(grids[-1][1]))
+
+
+# --- sharing without consent -----------------------------------------------------------------------------
+
+
+def parse_share(data: dict[str, Any], now: dt.datetime):
+    from dacli.schemas.sharing import ShareForm
+
+    form = _parse(ShareForm, data, "Decision")
+    at = form.shared_at if form.shared_at.tzinfo else form.shared_at.replace(tzinfo=dt.UTC)
+    if at > now + dt.timedelta(minutes=5):
+        raise InvalidInput("Decision refused, nothing written: shared_at is in the future.")
+    return form.model_copy(update={"shared_at": at})
+
+
+def share_without_consent(session: Session, ref: str, form) -> tuple[str, Any]:
+    """Record a decision to share information without the client's consent. A caseworker's decision waits
+    for a senior's or manager's sign-off (flagged after 48 hours); it is audited as a share."""
+    from dacli.schemas.common import Role
+    from dacli.schemas.sharing import SHARE_SCHEMA, ShareRecord
+
+    check_case_ref(ref)
+    view = _load(session, ref)
+    dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
+    latest = dashes[-1] if dashes else None
+    dash = (
+        {"completed": True, "assessed_on": latest.assessed_on, "yes": latest.result.yes,
+         "risk_level": latest.result.risk_level}
+        if latest
+        else {"completed": False}
+    )  # fmt: skip
+    fields = {
+        **form.model_dump(mode="python"),
+        "schema": SHARE_SCHEMA,
+        "decided_by": session.member.id,
+        "decided_by_role": session.member.role.value,
+        "recorded_at": _utcnow(),
+        "dash": dash,
+        "needs_sign_off": session.member.role == Role.caseworker,
+    }
+    name, record = _append(
+        session,
+        ref,
+        kind="share",
+        at=form.shared_at,
+        model=ShareRecord,
+        fields=fields,
+        action="share-without-consent",
+    )
+    session.audit(
+        "disclosure",
+        case=ref,
+        record=name,
+        reason=f"to {form.sent_to}: {form.information_shared}",
+        detail={
+            "consent": False,
+            "legal_basis": form.legal_basis,
+            "awaiting_sign_off": record.needs_sign_off,
+        },
+    )
+    return name, record
+
+
+def sign_off_share(session: Session, ref: str, decision: str, comment: str | None = None) -> str:
+    """A senior or manager signs off a caseworker's decision; nobody signs their own."""
+    from dacli.errors import PermissionDenied
+    from dacli.schemas.common import Role
+    from dacli.schemas.sharing import SIGNOFF_SCHEMA, ShareRecord, SignOffRecord
+
+    check_case_ref(ref)
+    session.require_role(Role.senior, Role.manager)
+    view = _load(session, ref)
+    found = dict(view.shares)
+    if decision not in found:
+        raise NotFound(f"Case {ref} has no decision {decision} to share without consent.")
+    record: ShareRecord = found[decision]
+    if record.decided_by == session.member.id:
+        raise PermissionDenied("You cannot sign off your own decision; ask another senior or manager.")
+    if decision in {s.decision for _, s in view.signoffs}:
+        raise InvalidInput(f"{decision} is already signed off.")
+    now = _utcnow()
+    fields = {
+        "schema": SIGNOFF_SCHEMA,
+        "decision": decision,
+        "signed_by": session.member.id,
+        "signed_by_role": session.member.role.value,
+        "signed_at": now,
+        "comment": comment,
+    }
+    name, _ = _append(
+        session, ref, kind="signoff", at=now, model=SignOffRecord, fields=fields, action="share-sign-off"
+    )
+    return name

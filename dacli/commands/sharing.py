@@ -1,0 +1,103 @@
+"""dacli share-without-consent: the pack's Information Sharing Without Consent form, and sign-off."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from typer.core import TyperGroup
+
+from dacli.commands.common import Context, print_json
+
+
+class RecordByDefault(TyperGroup):
+    """`dacli share-without-consent REF` records a decision; `... sign-off REF ID` signs one off."""
+
+    def resolve_command(self, ctx, args):  # type: ignore[no-untyped-def]
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["record", *args]
+        return super().resolve_command(ctx, args)
+
+
+share_app = typer.Typer(
+    cls=RecordByDefault,
+    help="Share information without consent: the decision, its legal basis, and a senior's sign-off.",
+    no_args_is_help=True,
+)
+
+TEMPLATE = """\
+# Information Sharing Without Consent (SafeLives Case Management Pack 2014). Every key below is required
+# unless it says optional. Keep facts and professional opinion apart.
+sent_to = ""                 # the agency and person it went to
+shared_at = 2026-01-31T14:30:00
+information_shared = ""      # what you shared (it goes in the disclosure ledger)
+concerned_about = ["children"]     # children, client, perpetrator, other (one or more)
+# concerned_about_other = ""       # who, if other
+at_risk_from = ["perpetrator"]     # client, self-harm, perpetrator, family-member, other (one or more)
+# at_risk_from_other = ""
+concerns_fact = ""
+# concerns_opinion = ""      # optional: professional opinion
+immediate_risk = false
+legal_basis = ["Crime and Disorder Act"]   # one or more of: Child Protection Act, Data Protection Act,
+                                           # Human Rights Act, Crime and Disorder Act, Common Law
+considerations = ""          # I have balanced the following considerations
+discussed_with = ""          # I have discussed this internally with
+action = ""                  # The action we have taken is
+client_notified = false
+not_notified_reason = ""     # required when the client was not notified
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(share_app, name="share-without-consent")
+
+
+@share_app.command("record")
+def share_record(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    from_: str = typer.Option(None, "--from", help="The form as TOML, or - for standard input."),
+    template: bool = typer.Option(False, "--template", help="Print the form to fill in."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Record a decision to share without consent (a caseworker's waits for a senior's sign-off)."""
+    if template:
+        typer.echo(TEMPLATE, nl=False)
+        return
+    import datetime as dt
+
+    from dacli.errors import InvalidInput
+    from dacli.services.cases import parse_share, read_form_file, share_without_consent
+
+    if not from_:
+        raise InvalidInput("give the form with --from FILE or --from - (see --template).")
+    from pathlib import Path
+
+    data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
+    c: Context = ctx.obj
+    session = c.session()
+    name, record = share_without_consent(session, ref, parse_share(data, dt.datetime.now(dt.UTC)))
+    if json_:
+        print_json({"case": ref, "record": name, "needs_sign_off": record.needs_sign_off})
+        return
+    typer.echo(name)
+    if record.needs_sign_off:
+        typer.echo(
+            f"Awaiting sign-off by a senior or manager within 48 hours: "
+            f"dacli share-without-consent sign-off {ref} {name}",
+            err=True,
+        )
+
+
+@share_app.command("sign-off")
+def share_sign_off(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    decision: str = typer.Argument(..., help="The decision's record name (share-...)."),
+    comment: str = typer.Option(None, "--comment", help="Your review (kept encrypted with the record)."),
+) -> None:
+    """Sign off a caseworker's decision (seniors and managers; never your own)."""
+    from dacli.services.cases import sign_off_share
+
+    c: Context = ctx.obj
+    typer.echo(sign_off_share(c.session(), ref, decision, comment))
