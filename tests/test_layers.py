@@ -35,6 +35,7 @@ CORE = [
     "dacli.rules.children",
     "dacli.rules.soag",
     "dacli.schemas.sharing",
+    "dacli.schemas.consent",
     "dacli.schemas.soag",
     "dacli.rules.matching",
     "dacli.schemas.notes",

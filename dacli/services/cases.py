@@ -891,3 +891,58 @@ def sign_off_share(session: Session, ref: str, decision: str, comment: str | Non
         session, ref, kind="signoff", at=now, model=SignOffRecord, fields=fields, action="share-sign-off"
     )
     return name
+
+
+# --- confidentiality and information sharing agreement ------------------------------------------------------
+
+
+def parse_agreement(data: dict[str, Any], today: dt.date):
+    from dacli.schemas.consent import AgreementForm
+
+    form = _parse(AgreementForm, data, "Agreement")
+    _not_future(form.caseworker_signed_on, today, "Agreement", "caseworker_signed_on")
+    _not_future(form.client_signed_on, today, "Agreement", "client_signed_on")
+    return form
+
+
+def record_agreement(session: Session, ref: str, form) -> str:
+    from dacli.schemas.consent import AGREEMENT_SCHEMA, AgreementRecord
+
+    check_case_ref(ref)
+    session.record_names(ref)
+    now = _utcnow()
+    fields = {
+        **form.model_dump(mode="python"),
+        "schema": AGREEMENT_SCHEMA,
+        "recorded_by": session.member.id,
+        "recorded_at": now,
+    }
+    name, _ = _append(
+        session, ref, kind="agreement", at=now, model=AgreementRecord, fields=fields, action="consent-record"
+    )
+    return name
+
+
+def agreements(session: Session, ref: str) -> list:
+    """Every agreement of a case, oldest first; the last is in force (the read is audited)."""
+    from dacli.schemas.consent import AgreementRecord
+
+    check_case_ref(ref)
+    names = [n for n in session.record_names(ref) if n.startswith("agreement-")]
+    found = [(n, _validated(AgreementRecord, session.read_record(ref, n), ref, n)) for n in names]
+    session.audit("consent-read", case=ref)
+    return sorted(found, key=lambda a: a[1].recorded_at)
+
+
+def may_share_with(agreement, agency: str, on: dt.date) -> bool | None:
+    """The client's permission to share with ``agency`` under an agreement: True, False, or None when the
+    agreement does not name it (ask). A permission past its review date is not relied on (None)."""
+    if agreement is None:
+        return None
+    wanted = agency.strip().casefold()
+    for p in reversed(agreement.agencies):
+        if p.agency.strip().casefold() == wanted:
+            if p.review_date is not None and on > p.review_date:
+                return None
+            return p.permission
+    return None

@@ -1,0 +1,97 @@
+"""dacli consent: the confidentiality and information sharing agreement."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from dacli.commands.common import Context, print_json
+
+consent_app = typer.Typer(help="The confidentiality and information sharing agreement.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(consent_app, name="consent")
+
+
+def _template() -> str:
+    from dacli.schemas.consent import STATEMENTS
+
+    lines = [
+        "# Confidentiality and Information Sharing Agreement (SafeLives Case Management Pack 2014)",
+        '# how = "in-writing" (signed by the client) or "telephone" (explained and consented to by phone)',
+        'how = "in-writing"',
+        "# Answer yes (true) or no (false) to each statement:",
+    ]
+    for key, text in STATEMENTS.items():
+        lines += [f"# {text}", f"{key} = false"]
+    lines += [
+        "client_signed_on = 2026-01-31",
+        "caseworker_signed_on = 2026-01-31",
+        "",
+        "# one block per agency: permission to share information, with its date and date of review",
+        "[[agencies]]",
+        'agency = "Police"',
+        'contact = ""',
+        "permission = false",
+        "date = 2026-01-31",
+        "review_date = 2026-03-31",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@consent_app.command("record")
+def consent_record(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    from_: str = typer.Option(None, "--from", help="The agreement as TOML, or - for standard input."),
+    template: bool = typer.Option(False, "--template", help="Print the agreement to fill in."),
+) -> None:
+    """Record the client's agreement (the latest one is in force)."""
+    if template:
+        typer.echo(_template(), nl=False)
+        return
+    import datetime as dt
+    from pathlib import Path
+
+    from dacli.errors import InvalidInput
+    from dacli.services.cases import parse_agreement, read_form_file, record_agreement
+
+    if not from_:
+        raise InvalidInput("give the agreement with --from FILE or --from - (see --template).")
+    data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
+    c: Context = ctx.obj
+    typer.echo(record_agreement(c.session(), ref, parse_agreement(data, dt.date.today())))
+
+
+@consent_app.command("show")
+def consent_show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The agreement in force: the four statements, monitoring consent, and each agency's permission."""
+    import datetime as dt
+
+    from dacli.schemas.consent import STATEMENTS
+    from dacli.services.cases import agreements
+
+    c: Context = ctx.obj
+    found = agreements(c.session(), ref)
+    if json_:
+        print_json([{"record": n, **a.model_dump(mode="json", by_alias=True)} for n, a in found])
+        return
+    if not found:
+        typer.echo(f"Case {ref} has no confidentiality and information sharing agreement on file.")
+        return
+    name, a = found[-1]
+    typer.echo(f"Agreement in force ({a.how}, case worker signed {a.caseworker_signed_on}): {name}")
+    for key, text in STATEMENTS.items():
+        typer.echo(f"  [{'yes' if getattr(a, key) else 'NO '}] {text}")
+    today = dt.date.today()
+    for p in a.agencies:
+        review = ""
+        if p.review_date:
+            review = f", review {p.review_date}" + (" (OVERDUE)" if today > p.review_date else "")
+        typer.echo(f"  {p.agency}: permission {'yes' if p.permission else 'NO'} from {p.date}{review}")

@@ -1,0 +1,87 @@
+"""The confidentiality and information sharing agreement: four statements, monitoring apart, agencies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dacli.errors import InvalidInput
+from dacli.schemas.consent import STATEMENTS
+from dacli.services.cases import agreements, may_share_with, parse_agreement, record_agreement
+
+TODAY = dt.date(2026, 11, 23)
+FORM = {
+    "how": "in-writing",
+    "explained": True,
+    "monitoring": False,
+    "confidential_unless_permission": True,
+    "high_risk_exception": True,
+    "client_signed_on": dt.date(2026, 11, 3),
+    "caseworker_signed_on": dt.date(2026, 11, 3),
+    "agencies": [
+        {
+            "agency": "Police",
+            "permission": True,
+            "date": dt.date(2026, 11, 3),
+            "review_date": dt.date(2027, 1, 3),
+        },
+        {"agency": "Housing", "permission": False, "date": dt.date(2026, 11, 3)},
+    ],
+}
+
+
+def test_the_four_statements_word_for_word():
+    assert len(STATEMENTS) == 4
+    assert (
+        STATEMENTS["explained"] == "The confidentiality and information agreement has been explained to me."
+    )
+
+
+@pytest.mark.parametrize("statement", list(STATEMENTS))
+def test_each_statement_must_be_answered(statement):
+    data = {k: v for k, v in FORM.items() if k != statement}
+    with pytest.raises(InvalidInput, match=statement):
+        parse_agreement(data, TODAY)
+
+
+@pytest.mark.parametrize(
+    "change, word",
+    [({"how": "email"}, "how"), ({"client_signed_on": None}, "client_signed_on"),
+     ({"caseworker_signed_on": dt.date(2027, 1, 1)}, "future"),
+     ({"agencies": [{"agency": "Police", "permission": True, "date": dt.date(2026, 11, 3),
+                     "review_date": dt.date(2026, 11, 1)}]}, "review_date")],
+)  # fmt: skip
+def test_bad_agreements_are_refused(change, word):
+    with pytest.raises(InvalidInput, match=word):
+        parse_agreement({**FORM, **change}, TODAY)
+
+
+def test_telephone_agreement_needs_no_client_signature():
+    form = parse_agreement({**FORM, "how": "telephone", "client_signed_on": None}, TODAY)
+    assert form.how == "telephone"
+
+
+def test_record_latest_in_force_and_agency_permissions(session, case_ref):
+    record_agreement(session, case_ref, parse_agreement(FORM, TODAY))
+    (name, agreement) = agreements(session, case_ref)[-1]
+    assert agreement.monitoring is False  # monitoring consent is its own answer
+    assert may_share_with(agreement, "police", TODAY) is True
+    assert may_share_with(agreement, "Housing", TODAY) is False
+    assert may_share_with(agreement, "GP", TODAY) is None  # not named: ask
+    assert may_share_with(agreement, "Police", dt.date(2027, 1, 4)) is None  # past its review date
+
+
+def test_cli_consent(cli, case_ref, tmp_path):
+    template = cli("consent", "record", case_ref, "--template").stdout
+    assert all(text in template for text in STATEMENTS.values())
+    filled = (
+        template.replace("= false", "= true")
+        .replace("2026-01-31", "2026-11-03")
+        .replace("2026-03-31", "2027-01-03")
+    )
+    made = cli("consent", "record", case_ref, "--from", "-", input=filled)
+    assert made.exit_code == 0, made.stderr
+    shown = cli("consent", "show", case_ref).stdout
+    assert "Police: permission yes" in shown
+    assert cli("consent", "record", case_ref, "--from", "-", input='how = "in-writing"').exit_code == 2
