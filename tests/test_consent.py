@@ -85,3 +85,23 @@ def test_cli_consent(cli, case_ref, tmp_path):
     shown = cli("consent", "show", case_ref).stdout
     assert "Police: permission yes" in shown
     assert cli("consent", "record", case_ref, "--from", "-", input='how = "in-writing"').exit_code == 2
+
+
+def test_consented_shares_need_the_agreement_and_join_the_ledger(session, case_ref):
+    from dacli.services.cases import parse_disclosure, share_with_consent, show_case
+
+    now = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
+    share = {"agency": "Police", "sent_to": "PC Testcase", "information_shared": "Bail conditions",
+             "shared_at": dt.datetime(2026, 11, 20, 9)}  # fmt: skip
+    with pytest.raises(InvalidInput, match="not on file"):
+        share_with_consent(session, case_ref, parse_disclosure(share, now))
+    record_agreement(session, case_ref, parse_agreement(FORM, TODAY))
+    with pytest.raises(InvalidInput, match="refused"):
+        share_with_consent(session, case_ref, parse_disclosure({**share, "agency": "Housing"}, now))
+    share_with_consent(session, case_ref, parse_disclosure(share, now))
+    (entry,) = show_case(session, case_ref).ledger()
+    assert entry["consent"] is True and entry["to"] == "PC Testcase" and entry["what"] == "Bail conditions"
+
+
+def test_cli_share(cli, case_ref):
+    assert cli("share", case_ref, "--agency", "Police", "--what", "x").exit_code == 2

@@ -155,7 +155,7 @@ def case_show(
     if ledger:
         lines.append("  disclosures:")
         for d in ledger:
-            basis = f"no consent; {d['basis']}; sign-off {d['sign_off']}"
+            basis = d["basis"] if d["consent"] else f"no consent; {d['basis']}; sign-off {d['sign_off']}"
             lines.append(f"    {d['when']:%Y-%m-%d %H:%M} to {d['to']} ({basis})")
     lines.append("  deadlines:")
     for d in due:

@@ -13,6 +13,7 @@ consent_app = typer.Typer(help="The confidentiality and information sharing agre
 
 def register(app: typer.Typer) -> None:
     app.add_typer(consent_app, name="consent")
+    app.command("share")(share)
 
 
 def _template() -> str:
@@ -95,3 +96,27 @@ def consent_show(
         if p.review_date:
             review = f", review {p.review_date}" + (" (OVERDUE)" if today > p.review_date else "")
         typer.echo(f"  {p.agency}: permission {'yes' if p.permission else 'NO'} from {p.date}{review}")
+
+
+def share(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    agency: str = typer.Option(..., "--agency", help="The agency, as named in the agreement."),
+    to: str = typer.Option(None, "--to", help="The person it went to (default: the agency)."),
+    what: str = typer.Option(None, "--what", help="What was shared (asked if left out: shell history)."),
+    at: str = typer.Option(None, "--at", help="When (YYYY-MM-DDTHH:MM, UTC); default now."),
+) -> None:
+    """Record a share made with the client's consent (refused unless the agreement permits that agency)."""
+    import datetime as dt
+
+    from dacli.services.cases import parse_disclosure, share_with_consent
+
+    c: Context = ctx.obj
+    session = c.session()
+    data = {
+        "agency": agency,
+        "sent_to": to or agency,
+        "information_shared": what or typer.prompt("What was shared", err=True),
+        "shared_at": at or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat(),
+    }
+    typer.echo(share_with_consent(session, ref, parse_disclosure(data, dt.datetime.now(dt.UTC))))

@@ -109,3 +109,26 @@ class SignOffRecord(Strict):
     signed_by_role: str
     signed_at: dt.datetime
     comment: str | None = Field(None, max_length=20000)
+
+
+DISCLOSURE_SCHEMA = "disclosure/1"
+
+
+class DisclosureForm(Strict):
+    """A share made with the client's consent (the agreement in force names the agency)."""
+
+    sent_to: str = Field(min_length=1, max_length=500)
+    """The agency (as named in the agreement) and person."""
+    agency: str = Field(min_length=1, max_length=200)
+    """The agency as named in the agreement's permissions."""
+    information_shared: str = Field(min_length=1, max_length=20000)
+    shared_at: dt.datetime
+
+
+class DisclosureRecord(DisclosureForm):
+    schema_: str = Field(DISCLOSURE_SCHEMA, alias="schema")
+    case: str
+    shared_by: str
+    recorded_at: dt.datetime
+    agreement: str
+    """The agreement record the consent comes from."""

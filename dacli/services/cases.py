@@ -391,23 +391,44 @@ class CaseView:
     shares: list = field(default_factory=list)
     """Decisions to share without consent: (record name, ShareRecord)."""
     signoffs: list = field(default_factory=list)
+    consented: list = field(default_factory=list)
+    """Shares made with the client's consent: (record name, DisclosureRecord)."""
 
     def ledger(self) -> list[dict]:
         """The disclosure ledger: every share, with what, to whom, the lawful basis, consent, who, when."""
         signed = {s.decision: s for _, s in self.signoffs}
-        return [
+        with_consent = [
             {
                 "record": n,
                 "when": r.shared_at,
                 "to": r.sent_to,
                 "what": r.information_shared,
-                "basis": ", ".join(r.legal_basis),
-                "consent": False,
-                "by": r.decided_by,
-                "sign_off": "signed" if n in signed else ("awaiting" if r.needs_sign_off else "not needed"),
+                "basis": f"consent ({r.agreement})",
+                "consent": True,
+                "by": r.shared_by,
+                "sign_off": "not needed",
             }
-            for n, r in sorted(self.shares, key=lambda x: x[1].shared_at)
+            for n, r in self.consented
         ]
+        return sorted(
+            with_consent
+            + [
+                {
+                    "record": n,
+                    "when": r.shared_at,
+                    "to": r.sent_to,
+                    "what": r.information_shared,
+                    "basis": ", ".join(r.legal_basis),
+                    "consent": False,
+                    "by": r.decided_by,
+                    "sign_off": "signed"
+                    if n in signed
+                    else ("awaiting" if r.needs_sign_off else "not needed"),
+                }
+                for n, r in self.shares
+            ],
+            key=lambda e: e["when"],
+        )
 
     def superseded(self) -> set[str]:
         return {n.supersedes for _, n in self.notes if n.supersedes}
@@ -501,8 +522,15 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
         for n in names
         if n.startswith("signoff-")
     ]
+    from dacli.schemas.sharing import DisclosureRecord
+
+    consented = [
+        (n, _validated(DisclosureRecord, session.read_record(ref, n), ref, n))
+        for n in names
+        if n.startswith("disclosure-")
+    ]
     summary = summarise(ref, case, intakes, [n for _, n in notes], len(names), [d for _, d in dashes])
-    view = CaseView(summary, case, intakes, notes, found, names, dashes, csc, shares, signoffs)
+    view = CaseView(summary, case, intakes, notes, found, names, dashes, csc, shares, signoffs, consented)
     signed = {s.decision for _, s in signoffs}
     waiting = [r.recorded_at for n, r in shares if r.needs_sign_off and n not in signed]
     summary.share_unsigned_since = min(waiting) if waiting else None
@@ -946,3 +974,54 @@ def may_share_with(agreement, agency: str, on: dt.date) -> bool | None:
                 return None
             return p.permission
     return None
+
+
+def parse_disclosure(data: dict[str, Any], now: dt.datetime):
+    from dacli.schemas.sharing import DisclosureForm
+
+    form = _parse(DisclosureForm, data, "Share")
+    at = form.shared_at if form.shared_at.tzinfo else form.shared_at.replace(tzinfo=dt.UTC)
+    if at > now + dt.timedelta(minutes=5):
+        raise InvalidInput("Share refused, nothing written: shared_at is in the future.")
+    return form.model_copy(update={"shared_at": at})
+
+
+def share_with_consent(session: Session, ref: str, form) -> str:
+    """Record a share the client consented to. Refused unless the agreement in force gives permission for
+    that agency (without it, the decision belongs on the share-without-consent form)."""
+    from dacli.schemas.sharing import DISCLOSURE_SCHEMA, DisclosureRecord
+
+    found = agreements(session, ref)
+    agreement = found[-1] if found else None
+    allowed = may_share_with(agreement[1] if agreement else None, form.agency, form.shared_at.date())
+    if allowed is not True:
+        why = "refused" if allowed is False else "not on file or past its review date"
+        raise InvalidInput(
+            f"The client's permission to share with {form.agency!r} is {why}: nothing was recorded. "
+            "Ask the client, or record a decision with `dacli share-without-consent`."
+        )
+    now = _utcnow()
+    fields = {
+        **form.model_dump(mode="python"),
+        "schema": DISCLOSURE_SCHEMA,
+        "shared_by": session.member.id,
+        "recorded_at": now,
+        "agreement": agreement[0],
+    }
+    name, _ = _append(
+        session,
+        ref,
+        kind="disclosure",
+        at=form.shared_at,
+        model=DisclosureRecord,
+        fields=fields,
+        action="share",
+    )
+    session.audit(
+        "disclosure",
+        case=ref,
+        record=name,
+        reason=f"to {form.sent_to}: {form.information_shared}",
+        detail={"consent": True, "agreement": agreement[0]},
+    )
+    return name
