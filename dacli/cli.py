@@ -80,9 +80,10 @@ def root(
 
 
 def _register() -> None:
-    from dacli.commands import admin, case, children, consent, dash, intake, notes, sharing, soag
+    from dacli.commands import admin, case, children, consent, court, dash, intake, notes, sharing, soag
 
     admin.register(app)
+    court.register(app)
     consent.register(app)
     sharing.register(app)
     soag.register(app)

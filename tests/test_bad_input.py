@@ -16,7 +16,18 @@ from hypothesis import strategies as st
 from dacli.dashscore import parse, read_checklist
 from dacli.errors import InvalidInput
 from dacli.rules.dash import DashInputError, DashRules, score
-from dacli.services.cases import parse_contact, parse_csc, parse_dash, parse_intake, parse_note, parse_soag
+from dacli.services.cases import (
+    parse_agreement,
+    parse_contact,
+    parse_csc,
+    parse_dash,
+    parse_disclosure,
+    parse_hearing,
+    parse_intake,
+    parse_note,
+    parse_share,
+    parse_soag,
+)
 
 TODAY = dt.date(2026, 11, 23)
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
@@ -68,7 +79,17 @@ def test_note_reader(data):
 @SETTINGS
 @given(forms)
 def test_contact_csc_soag_and_dash_readers(data):
-    for reader in (parse_contact, parse_csc, lambda d: parse_soag(d, TODAY), lambda d: parse_dash(d, TODAY)):
+    readers = (
+        parse_contact,
+        parse_csc,
+        lambda d: parse_soag(d, TODAY),
+        lambda d: parse_dash(d, TODAY),
+        lambda d: parse_agreement(d, TODAY),
+        lambda d: parse_hearing(d, TODAY),
+        lambda d: parse_share(d, NOW),
+        lambda d: parse_disclosure(d, NOW),
+    )
+    for reader in readers:
         with contextlib.suppress(InvalidInput):
             reader(data)
 

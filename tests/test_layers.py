@@ -36,6 +36,7 @@ CORE = [
     "dacli.rules.soag",
     "dacli.schemas.sharing",
     "dacli.schemas.consent",
+    "dacli.schemas.court",
     "dacli.schemas.soag",
     "dacli.rules.matching",
     "dacli.schemas.notes",

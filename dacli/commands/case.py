@@ -157,6 +157,13 @@ def case_show(
         for d in ledger:
             basis = d["basis"] if d["consent"] else f"no consent; {d['basis']}; sign-off {d['sign_off']}"
             lines.append(f"    {d['when']:%Y-%m-%d %H:%M} to {d['to']} ({basis})")
+    for _, h in view.hearings[-3:]:
+        orders = ", ".join(f"{o.type} to {o.expiry_date or '-'}" for o in getattr(h, "orders", []))
+        lines.append(
+            f"  court: {h.hearing_date} {h.kind} {h.type_of_hearing}"
+            + (f"; next {h.next_court_date}" if h.next_court_date else "")
+            + (f"; orders: {orders}" if orders else "")
+        )
     lines.append("  deadlines:")
     for d in due:
         when = (

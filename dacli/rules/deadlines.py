@@ -71,3 +71,9 @@ def share_sign_off(decided_at: dt.datetime, now: dt.datetime, hours: int = 48) -
     hours (SafeLives Case Management Pack, sample information sharing procedure)."""
     due = decided_at + dt.timedelta(hours=hours)
     return Deadline("share sign-off", due, DeadlineState.overdue if now > due else DeadlineState.due)
+
+
+def expiring_orders(expiries: list[dt.date], today: dt.date, days: int = 28) -> list[dt.date]:
+    """Orders that expire within ``days`` (28) from today, today and the 28th day included: a trigger
+    to review protection before it lapses."""
+    return [e for e in expiries if 0 <= (e - today).days <= days]

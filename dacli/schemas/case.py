@@ -68,6 +68,9 @@ class CaseSummary(BaseModel):
     """The earliest verbal referral to children's social care not yet confirmed in writing."""
     share_unsigned_since: datetime | None = None
     """The earliest caseworker's decision to share without consent still awaiting sign-off."""
+    order_expiries: list[date] = []
+    """Expiry dates of the civil orders on file."""
+    next_court_date: date | None = None
 
     def index_row(self) -> dict:
         """The row as the index stores it: JSON types, empty and default values left out (a smaller
@@ -115,6 +118,8 @@ class CaseRow:
     last_incident: datetime | None = None
     csc_unconfirmed: datetime | None = None
     share_unsigned_since: datetime | None = None
+    order_expiries: list = field(default_factory=list)
+    next_court_date: date | None = None
     deadlines: list = field(default_factory=list)
     """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
 
@@ -154,4 +159,6 @@ class CaseRow:
             moment(incident) if incident else None,
             moment(csc) if csc else None,
             moment(row["share_unsigned_since"]) if row.get("share_unsigned_since") else None,
+            [day(d) for d in row.get("order_expiries", ())],
+            day(row["next_court_date"]) if row.get("next_court_date") else None,
         )

@@ -15,6 +15,7 @@ from dacli.rules.deadlines import (
     Deadline,
     DeadlineState,
     dash_reassessment,
+    expiring_orders,
     first_contact,
     share_sign_off,
     written_confirmation,
@@ -57,6 +58,15 @@ def deadlines(
         out.append(written_confirmation(row.csc_unconfirmed, now))
     if row.share_unsigned_since is not None:
         out.append(share_sign_off(row.share_unsigned_since, now))
+    for expiry in expiring_orders(row.order_expiries, now.date()):
+        out.append(
+            Deadline(
+                "order expires", dt.datetime.combine(expiry, dt.time(0, 0), tzinfo=dt.UTC), DeadlineState.due
+            )
+        )
+    if row.next_court_date is not None and row.next_court_date >= now.date():
+        at = dt.datetime.combine(row.next_court_date, dt.time(0, 0), tzinfo=dt.UTC)
+        out.append(Deadline("court date", at, DeadlineState.due))
     return out
 
 

@@ -393,6 +393,8 @@ class CaseView:
     signoffs: list = field(default_factory=list)
     consented: list = field(default_factory=list)
     """Shares made with the client's consent: (record name, DisclosureRecord)."""
+    hearings: list = field(default_factory=list)
+    """Criminal and civil case summaries, in hearing order: (record name, record)."""
 
     def ledger(self) -> list[dict]:
         """The disclosure ledger: every share, with what, to whom, the lawful basis, consent, who, when."""
@@ -530,7 +532,23 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
         if n.startswith("disclosure-")
     ]
     summary = summarise(ref, case, intakes, [n for _, n in notes], len(names), [d for _, d in dashes])
-    view = CaseView(summary, case, intakes, notes, found, names, dashes, csc, shares, signoffs, consented)
+    from dacli.schemas.court import CivilRecord, CriminalRecord
+
+    hearings = []
+    for n in names:
+        if n.startswith("court-"):
+            doc = session.read_record(ref, n)
+            model = CivilRecord if doc.get("kind") == "civil" else CriminalRecord
+            hearings.append((n, _validated(model, doc, ref, n)))
+    hearings.sort(key=lambda h: (h[1].hearing_date, h[0]))
+    view = CaseView(
+        summary, case, intakes, notes, found, names, dashes, csc, shares, signoffs, consented, hearings
+    )
+    summary.order_expiries = sorted(
+        {o.expiry_date for _, h in hearings if h.kind == "civil" for o in h.orders if o.expiry_date}
+    )
+    upcoming = [h.next_court_date for _, h in hearings if h.next_court_date]
+    summary.next_court_date = max(upcoming) if upcoming else None
     signed = {s.decision for _, s in signoffs}
     waiting = [r.recorded_at for n, r in shares if r.needs_sign_off and n not in signed]
     summary.share_unsigned_since = min(waiting) if waiting else None
@@ -1024,4 +1042,43 @@ def share_with_consent(session: Session, ref: str, form) -> str:
         reason=f"to {form.sent_to}: {form.information_shared}",
         detail={"consent": True, "agreement": agreement[0]},
     )
+    return name
+
+
+# --- court records ------------------------------------------------------------------------------------------
+
+
+def parse_hearing(data: dict[str, Any], today: dt.date):
+    from dacli.schemas.court import CivilHearing, CriminalHearing
+
+    kind = data.get("kind")
+    if kind not in ("criminal", "civil"):
+        raise InvalidInput("Hearing refused, nothing written: kind must be criminal or civil.")
+    form = _parse(CriminalHearing if kind == "criminal" else CivilHearing, data, "Hearing")
+    _not_future(form.hearing_date, today, "Hearing", "hearing_date")
+    if form.next_court_date is not None and form.next_court_date < form.hearing_date:
+        raise InvalidInput("Hearing refused, nothing written: next_court_date is before hearing_date.")
+    for n, order in enumerate(getattr(form, "orders", []), start=1):
+        if order.expiry_date is not None and order.expiry_date < form.hearing_date:
+            raise InvalidInput(
+                f"Hearing refused, nothing written: orders[{n}].expiry_date is before hearing_date."
+            )
+    return form
+
+
+def record_hearing(session: Session, ref: str, form) -> str:
+    from dacli.schemas.court import CIVIL_SCHEMA, CRIMINAL_SCHEMA, CivilRecord, CriminalRecord
+
+    check_case_ref(ref)
+    now = _utcnow()
+    model, schema = (
+        (CriminalRecord, CRIMINAL_SCHEMA) if form.kind == "criminal" else (CivilRecord, CIVIL_SCHEMA)
+    )
+    fields = {
+        **form.model_dump(mode="python"),
+        "schema": schema,
+        "recorded_by": session.member.id,
+        "recorded_at": now,
+    }
+    name, _ = _append(session, ref, kind="court", at=now, model=model, fields=fields, action="court-record")
     return name

@@ -1,0 +1,121 @@
+"""dacli court: criminal and civil case summaries, one per hearing."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from dacli.commands.common import Context, print_json
+
+court_app = typer.Typer(help="Criminal and civil case summaries (one per hearing).", no_args_is_help=True)
+
+CRIMINAL = """\
+# Criminal Case Summary (SafeLives Case Management Pack 2014): one per hearing.
+kind = "criminal"
+hearing_date = 2026-01-31
+court = ""
+type_of_hearing = ""
+victim_informed = false
+# caseworker_at_court = ""
+# victims = [""]
+# defendants = [""]
+# trial_date = 2026-01-31
+# pre_trial_visit = 2026-01-31
+# incident_dates = ""
+# bail_conditions = ""
+# officer_in_case = ""
+# officer_in_case_tel = ""
+# witness_care_officer = ""
+# witness_care_tel = ""
+# next_court_date = 2026-01-31
+# next_court = ""
+# comments = ""
+# [[charges]]
+# charge = ""
+# plea = ""
+# [[special_measures]]
+# application_for = ""
+# date_applied = 2026-01-31
+# date_granted = 2026-01-31
+# used_for_trial = false
+"""
+CIVIL = """\
+# Civil Case Summary (SafeLives Case Management Pack 2014): one per hearing.
+kind = "civil"
+hearing_date = 2026-01-31
+court = ""
+type_of_hearing = ""          # application / breach / full hearing etc
+victim_informed = false
+# applicant_solicitor = ""    # name, firm and contact
+# respondent_solicitor = ""
+# next_court_date = 2026-01-31
+# next_court = ""
+# comments = ""
+# [[orders]]
+# type = "non-molestation"    # non-molestation, occupation, pfha, forced-marriage, children-act
+# specify = ""                # which Children Act order
+# length = ""
+# expiry_date = 2026-01-31
+# conditions = [""]
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(court_app, name="court")
+
+
+@court_app.command("record")
+def court_record(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    from_: str = typer.Option(None, "--from", help="The summary as TOML, or - for standard input."),
+    template: str = typer.Option(None, "--template", help="Print a form to fill in: criminal or civil."),
+) -> None:
+    """Record a criminal or civil case summary for one hearing."""
+    from dacli.errors import InvalidInput
+
+    if template:
+        if template not in ("criminal", "civil"):
+            raise InvalidInput("--template is criminal or civil.")
+        typer.echo(CRIMINAL if template == "criminal" else CIVIL, nl=False)
+        return
+    import datetime as dt
+    from pathlib import Path
+
+    from dacli.services.cases import parse_hearing, read_form_file, record_hearing
+
+    if not from_:
+        raise InvalidInput("give the summary with --from FILE or --from - (see --template criminal|civil).")
+    data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
+    c: Context = ctx.obj
+    typer.echo(record_hearing(c.session(), ref, parse_hearing(data, dt.date.today())))
+
+
+@court_app.command("list")
+def court_list(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Every hearing of a case in date order, with orders and their expiry dates."""
+    from dacli.services.cases import show_case
+
+    c: Context = ctx.obj
+    view = show_case(c.session(), ref)
+    if json_:
+        print_json([{"record": n, **h.model_dump(mode="json", by_alias=True)} for n, h in view.hearings])
+        return
+    if not view.hearings:
+        typer.echo(f"Case {ref} has no court records.")
+        return
+    for name, h in view.hearings:
+        nxt = f"; next {h.next_court_date} at {h.next_court or '-'}" if h.next_court_date else ""
+        informed = "victim informed" if h.victim_informed else "VICTIM NOT INFORMED"
+        typer.echo(f"{h.hearing_date} {h.kind} {h.type_of_hearing} at {h.court}; {informed}{nxt}   {name}")
+        for charge in getattr(h, "charges", []):
+            typer.echo(f"    charge: {charge.charge} (plea: {charge.plea or '-'})")
+        if getattr(h, "bail_conditions", None):
+            typer.echo(f"    bail conditions: {h.bail_conditions}")
+        for order in getattr(h, "orders", []):
+            typer.echo(f"    order: {order.type} expires {order.expiry_date or '-'}")
