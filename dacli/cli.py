@@ -80,9 +80,22 @@ def root(
 
 
 def _register() -> None:
-    from dacli.commands import admin, case, children, consent, court, dash, intake, notes, sharing, soag
+    from dacli.commands import (
+        admin,
+        case,
+        children,
+        consent,
+        court,
+        dash,
+        intake,
+        marac,
+        notes,
+        sharing,
+        soag,
+    )
 
     admin.register(app)
+    marac.register(app)
     court.register(app)
     consent.register(app)
     sharing.register(app)

@@ -37,6 +37,8 @@ CORE = [
     "dacli.schemas.sharing",
     "dacli.schemas.consent",
     "dacli.schemas.court",
+    "dacli.schemas.marac",
+    "dacli.services.marac",
     "dacli.schemas.soag",
     "dacli.rules.matching",
     "dacli.schemas.notes",

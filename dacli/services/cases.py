@@ -681,7 +681,8 @@ def with_case_context(session: Session, ref: str, form):
     latest Marac referral date any checklist recorded). A recommendation to refer is not a referral."""
     view = _load(session, ref)
     earlier = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
-    if not earlier:
+    maracs = [n for n in view.records if n.startswith("marac-")]
+    if not earlier and not maracs:
         return form
     context = form.context.model_copy()
     assessed = form.assessed_on or dt.date.today()
@@ -692,6 +693,9 @@ def with_case_context(session: Session, ref: str, form):
     if context.last_marac_referral is None:
         known = [d.context.last_marac_referral for d in earlier if d.context.last_marac_referral]
         known += [d.assessed_on for d in earlier if d.professional.marac_referral_made]
+        from dacli.schemas.marac import MaracRecord
+
+        known += [_validated(MaracRecord, session.read_record(ref, n), ref, n).referred_on for n in maracs]
         context.last_marac_referral = max(known) if known else None
     return form.model_copy(update={"context": context})
 

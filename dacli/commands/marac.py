@@ -1,0 +1,67 @@
+"""dacli marac: the Marac referral form, filled from the case."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+marac_app = typer.Typer(help="Marac referrals.", no_args_is_help=True)
+
+TEMPLATE = """\
+# What the Marac referral form needs beyond the case file (victim, perpetrators, children, criteria and the
+# checklist's gaps are filled from the case). Safe fields are withheld unless released with --release.
+referred_on = 2026-01-31
+referring_agency = ""
+contact_name = ""
+contact_details = ""        # telephone / email
+victim_aware = true
+# not_aware_why = ""        # required when victim_aware = false
+consent_given = true
+afraid_of = ""              # all potential threats, not just the primary perpetrator
+# safe_to_talk_to = ""
+# not_safe_to_talk_to = ""
+# previous_marac = ""       # where and when
+# additional_information = ""
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(marac_app, name="marac")
+
+
+@marac_app.command("refer")
+def marac_refer(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    from_: str = typer.Option(None, "--from", help="The referrer's part as TOML, or - (see --template)."),
+    template: bool = typer.Option(False, "--template", help="Print the part to fill in."),
+    release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
+    reason: str = typer.Option(None, "--reason", help="Why the safe fields are released (audited)."),
+    out: str = typer.Option(None, "--out", help="Write the form to this file (default: standard output)."),
+) -> None:
+    """Record a Marac referral and print the referral form, filled from the case."""
+    if template:
+        typer.echo(TEMPLATE, nl=False)
+        return
+    import datetime as dt
+    from pathlib import Path
+
+    from dacli.errors import InvalidInput
+    from dacli.services.cases import read_form_file
+    from dacli.services.marac import parse_marac, refer
+
+    if not from_:
+        raise InvalidInput("give the referrer's part with --from FILE or --from - (see --template).")
+    data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
+    name, text = refer(
+        ctx.obj.session(), ref, parse_marac(data, dt.date.today()), list(release or []), reason
+    )
+    if out:
+        from dacli.store.fsio import atomic_write
+
+        # written only where the user says: the form leaves the encrypted store on purpose
+        atomic_write(Path(out), text.encode())
+        typer.echo(f"{name}: form written to {out}", err=True)
+    else:
+        typer.echo(text, nl=False)

@@ -1,0 +1,59 @@
+"""A Marac referral (`marac-<timestamp>-<rand>.toml.age`): what the referrer adds to what the case holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field, model_validator
+
+from dacli.schemas.common import Strict
+
+MARAC_SCHEMA = "marac-referral/1"
+SAFE_FIELDS = (
+    "client.address",
+    "client.alternative_address",
+    "client.telephone",
+    "client.mobile",
+    "client.safe_number",
+    "client.code_word",
+    "client.safe_time_to_call",
+    "children.school",
+)
+"""Fields that locate or reach the client: withheld from every form that leaves the service unless the
+person sharing names the field and gives a reason (audited)."""
+
+
+class MaracForm(Strict):
+    referred_on: dt.date
+    referring_agency: str = Field(min_length=1, max_length=200)
+    contact_name: str = Field(min_length=1, max_length=200)
+    contact_details: str = Field(min_length=1, max_length=200)
+    """Telephone / email of the referrer."""
+    victim_aware: bool
+    """Is the victim aware of the Marac referral?"""
+    not_aware_why: str | None = Field(None, max_length=5000)
+    consent_given: bool
+    afraid_of: str = Field(min_length=1, max_length=5000)
+    """Who is the victim afraid of? (all potential threats, not just the primary perpetrator)"""
+    safe_to_talk_to: str | None = Field(None, max_length=5000)
+    not_safe_to_talk_to: str | None = Field(None, max_length=5000)
+    previous_marac: str | None = Field(None, max_length=500)
+    """Referred to any other Marac previously? If yes, where and when."""
+    additional_information: str | None = Field(None, max_length=20000)
+
+    @model_validator(mode="after")
+    def _why(self) -> MaracForm:
+        if not self.victim_aware and not (self.not_aware_why or "").strip():
+            raise ValueError("not_aware_why: say why the victim is not aware of the referral")
+        return self
+
+
+class MaracRecord(MaracForm):
+    schema_: str = Field(MARAC_SCHEMA, alias="schema")
+    case: str
+    referred_by: str
+    recorded_at: dt.datetime
+    criteria: list[str]
+    """The Marac criteria met by the latest checklist when referred."""
+    released: list[str] = []
+    """Safe fields the referrer chose to include (the reason is in the audit trail)."""
