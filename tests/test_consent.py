@@ -105,3 +105,16 @@ def test_consented_shares_need_the_agreement_and_join_the_ledger(session, case_r
 
 def test_cli_share(cli, case_ref):
     assert cli("share", case_ref, "--agency", "Police", "--what", "x").exit_code == 2
+
+
+def test_case_show_lists_consents(cli, case_ref):
+    assert "NO AGREEMENT ON FILE" in cli("case", "show", case_ref).stdout
+    template = cli("consent", "record", case_ref, "--template").stdout
+    filled = (
+        template.replace("= false", "= true")
+        .replace("2026-01-31", "2026-11-03")
+        .replace("2026-03-31", "2027-01-03")
+    )
+    assert cli("consent", "record", case_ref, "--from", "-", input=filled).exit_code == 0
+    shown = cli("case", "show", case_ref).stdout
+    assert "consent: agreement in-writing 2026-11-03; monitoring yes; agencies: Police yes" in shown

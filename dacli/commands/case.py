@@ -151,6 +151,20 @@ def case_show(
         lines.append(f"  child: {child.name} ({'unborn' if child.unborn else child.dob or 'dob unknown'})")
     for perp in intake.perpetrators:
         lines.append(f"  alleged perpetrator: {perp.name} ({perp.relationship or '-'})")
+    if view.agreements:
+        a = view.agreements[-1][1]
+        agencies = "; ".join(
+            f"{p.agency} {'yes' if p.permission else 'NO'}"
+            + (f" (review {p.review_date})" if p.review_date else "")
+            for p in a.agencies
+        )
+        monitoring = "yes" if a.monitoring else "NO"
+        lines.append(
+            f"  consent: agreement {a.how} {a.caseworker_signed_on}; monitoring {monitoring}"
+            + (f"; agencies: {agencies}" if agencies else "")
+        )
+    else:
+        lines.append("  consent: NO AGREEMENT ON FILE")
     ledger = view.ledger()
     if ledger:
         lines.append("  disclosures:")

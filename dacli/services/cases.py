@@ -395,6 +395,8 @@ class CaseView:
     """Shares made with the client's consent: (record name, DisclosureRecord)."""
     hearings: list = field(default_factory=list)
     """Criminal and civil case summaries, in hearing order: (record name, record)."""
+    agreements: list = field(default_factory=list)
+    """Confidentiality and information sharing agreements, oldest first; the last is in force."""
 
     def ledger(self) -> list[dict]:
         """The disclosure ledger: every share, with what, to whom, the lawful basis, consent, who, when."""
@@ -541,8 +543,30 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
             model = CivilRecord if doc.get("kind") == "civil" else CriminalRecord
             hearings.append((n, _validated(model, doc, ref, n)))
     hearings.sort(key=lambda h: (h[1].hearing_date, h[0]))
+    from dacli.schemas.consent import AgreementRecord
+
+    agreed = sorted(
+        (
+            (n, _validated(AgreementRecord, session.read_record(ref, n), ref, n))
+            for n in names
+            if n.startswith("agreement-")
+        ),
+        key=lambda a: a[1].recorded_at,
+    )
     view = CaseView(
-        summary, case, intakes, notes, found, names, dashes, csc, shares, signoffs, consented, hearings
+        summary,
+        case,
+        intakes,
+        notes,
+        found,
+        names,
+        dashes,
+        csc,
+        shares,
+        signoffs,
+        consented,
+        hearings,
+        agreed,
     )
     summary.order_expiries = sorted(
         {o.expiry_date for _, h in hearings if h.kind == "civil" for o in h.orders if o.expiry_date}
