@@ -39,18 +39,28 @@ def _spawn(code: str, *args: str) -> subprocess.Popen:
     )
 
 
+def _wait_for(proc: subprocess.Popen, word: str) -> None:
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(proc.stderr.read())
+        if line.strip() == word:
+            return
+
+
 def _wait_ready(proc: subprocess.Popen) -> None:
-    line = proc.stdout.readline()
-    assert line.strip() == "ready", proc.stderr.read()
+    _wait_for(proc, "ready")
 
 
-# fsync is slowed (never skipped), so the window between "temp file written" and "renamed into place"
-# is wide and a random kill lands inside it often, even on a fast disk or a busy machine.
+# fsync is slowed (never skipped) and announces itself, so the parent can kill the writer exactly
+# between "temp file written" and "renamed into place" on half the attempts (random moments on the
+# other half), however fast the disk or busy the machine.
 SLOW_FSYNC = """
 import time
 _real_fsync = os.fsync
 def _slow_fsync(fd):
-    time.sleep(0.01)
+    print("fsync", flush=True)
+    time.sleep(0.05)
     _real_fsync(fd)
 os.fsync = _slow_fsync
 """
@@ -91,7 +101,10 @@ def test_kill_9_during_writes_never_leaves_a_torn_record(session, case_ref, scri
     for attempt in range(20):
         proc = _spawn(script, root, case_ref, f"w{attempt}")
         _wait_ready(proc)
-        time.sleep(rng.uniform(0.0, 0.15))
+        if attempt % 2:
+            time.sleep(rng.uniform(0.0, 0.15))
+        else:
+            _wait_for(proc, "fsync")  # the next write's temp file is written and being synced
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         folder = session.store.root / case_ref

@@ -483,59 +483,35 @@ def _validated(model, doc: dict, ref: str, name: str):
 
 
 def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
+    from dacli.schemas.children import CscReferralRecord
+    from dacli.schemas.consent import AgreementRecord
+    from dacli.schemas.court import CivilRecord, CriminalRecord
+    from dacli.schemas.sharing import DisclosureRecord, ShareRecord, SignOffRecord
+
     names = session.record_names(ref)
     if CASE_RECORD not in names:
         raise NotFound(f"Case {ref} has no case record; it is incomplete.")
+
+    def records(prefix: str, model) -> list:
+        """Every record of one kind, each checked against its schema."""
+        return [
+            (n, _validated(model, session.read_record(ref, n), ref, n))
+            for n in names
+            if n.startswith(prefix + "-")
+        ]
+
     case = _validated(CaseRecord, session.read_record(ref, CASE_RECORD), ref, CASE_RECORD)
     intakes = [_validated(IntakeRecord, session.read_record(ref, n), ref, n) for n in _intake_names(names)]
     if not intakes:
         raise NotFound(f"Case {ref} has no intake record.")
-    notes = [
-        (n, _validated(NoteRecord, session.read_record(ref, n), ref, n))
-        for n in names
-        if n.startswith("note-")
-    ]
-    found = []
-    if contacts:
-        found = [
-            (n, _validated(ContactRecord, session.read_record(ref, n), ref, n))
-            for n in names
-            if n.startswith("contact-")
-        ]
-    dashes = [
-        (n, _validated(DashRecord, session.read_record(ref, n), ref, n))
-        for n in names
-        if n.startswith("dash-")
-    ]
-    from dacli.schemas.children import CscReferralRecord
-
-    csc = [
-        (n, _validated(CscReferralRecord, session.read_record(ref, n), ref, n))
-        for n in names
-        if n.startswith("csc-")
-    ]
-    from dacli.schemas.sharing import ShareRecord, SignOffRecord
-
-    shares = [
-        (n, _validated(ShareRecord, session.read_record(ref, n), ref, n))
-        for n in names
-        if n.startswith("share-")
-    ]
-    signoffs = [
-        (n, _validated(SignOffRecord, session.read_record(ref, n), ref, n))
-        for n in names
-        if n.startswith("signoff-")
-    ]
-    from dacli.schemas.sharing import DisclosureRecord
-
-    consented = [
-        (n, _validated(DisclosureRecord, session.read_record(ref, n), ref, n))
-        for n in names
-        if n.startswith("disclosure-")
-    ]
+    notes = records("note", NoteRecord)
+    found = records("contact", ContactRecord) if contacts else []
+    dashes = records("dash", DashRecord)
+    csc = records("csc", CscReferralRecord)
+    shares = records("share", ShareRecord)
+    signoffs = records("signoff", SignOffRecord)
+    consented = records("disclosure", DisclosureRecord)
     summary = summarise(ref, case, intakes, [n for _, n in notes], len(names), [d for _, d in dashes])
-    from dacli.schemas.court import CivilRecord, CriminalRecord
-
     hearings = []
     for n in names:
         if n.startswith("court-"):
@@ -543,16 +519,7 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
             model = CivilRecord if doc.get("kind") == "civil" else CriminalRecord
             hearings.append((n, _validated(model, doc, ref, n)))
     hearings.sort(key=lambda h: (h[1].hearing_date, h[0]))
-    from dacli.schemas.consent import AgreementRecord
-
-    agreed = sorted(
-        (
-            (n, _validated(AgreementRecord, session.read_record(ref, n), ref, n))
-            for n in names
-            if n.startswith("agreement-")
-        ),
-        key=lambda a: a[1].recorded_at,
-    )
+    agreed = sorted(records("agreement", AgreementRecord), key=lambda a: a[1].recorded_at)
     view = CaseView(
         summary,
         case,
