@@ -85,3 +85,13 @@ def test_cli_marac_refer_to_a_file(cli, high_risk_case, tmp_path):
     text = out.read_text()
     assert "# Marac referral form" in text and SAFE["code_word"] not in text
     assert "referred_on" in cli("marac", "refer", high_risk_case, "--template").stdout
+
+
+def test_the_form_is_never_written_inside_the_store(cli, high_risk_case, store_path):
+    import tomli_w
+
+    inside = store_path / "marac.md"
+    made = cli(
+        "marac", "refer", high_risk_case, "--from", "-", "--out", str(inside), input=tomli_w.dumps(FORM)
+    )
+    assert made.exit_code == 2 and not inside.exists()

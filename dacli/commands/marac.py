@@ -54,14 +54,23 @@ def marac_refer(
     if not from_:
         raise InvalidInput("give the referrer's part with --from FILE or --from - (see --template).")
     data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
+    if out and Path(out).resolve().is_relative_to(Path(ctx.obj.store_path).resolve()):
+        raise InvalidInput(
+            "--out is inside the case store: plaintext never goes there; choose another place."
+        )
     name, text = refer(
         ctx.obj.session(), ref, parse_marac(data, dt.date.today()), list(release or []), reason
     )
     if out:
         from dacli.store.fsio import atomic_write
 
+        target = Path(out).resolve()
+        if target.is_relative_to(Path(ctx.obj.store_path).resolve()):
+            raise InvalidInput(
+                "--out is inside the case store: plaintext never goes there; choose another place."
+            )
         # written only where the user says: the form leaves the encrypted store on purpose
-        atomic_write(Path(out), text.encode())
+        atomic_write(target, text.encode())
         typer.echo(f"{name}: form written to {out}", err=True)
     else:
         typer.echo(text, nl=False)
