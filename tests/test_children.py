@@ -89,6 +89,8 @@ def test_referral_and_confirmation(session, case_ref):
     confirm = next(d for d in row.deadlines if d.name == "written confirmation")
     assert confirm.state == DeadlineState.overdue
     assert "children-referral-needed" not in row.flags
+    with pytest.raises(InvalidInput, match="future"):
+        confirm_csc_referral(session, case_ref, name, dt.datetime(2099, 1, 1, tzinfo=dt.UTC))
     with pytest.raises(InvalidInput, match="before the referral"):
         confirm_csc_referral(session, case_ref, name, dt.datetime(2026, 11, 19, tzinfo=dt.UTC))
     confirm_csc_referral(session, case_ref, name, dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC))

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +31,21 @@ def test_the_bank_has_24_questions_in_order():
     assert [q.number for q in QUESTIONS] == list(range(1, 25))
     assert QUESTIONS[0].text == "Has the current incident resulted in injury?"
     assert "SafeLives 2014" in ATTRIBUTION
+
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "002_9bc83e598a6b39a2.txt"
+
+
+@pytest.mark.skipif(
+    not SEED.exists(), reason="the SafeLives pack (../shared/seeds) is not beside this checkout"
+)
+def test_every_question_is_word_for_word_the_pack():
+    """Each question, its guidance and its ticks stand in the pack, whitespace aside."""
+    pack = " ".join(SEED.read_text(encoding="utf-8").split())
+    for q in QUESTIONS:
+        for text in (q.text, q.guidance, *q.subticks):
+            if text:
+                assert " ".join(text.split()) in pack, f"q{q.number}: {text!r}"
 
 
 @pytest.mark.parametrize("yes, visible", [(13, False), (14, True), (24, True), (0, False)])
@@ -215,7 +231,10 @@ def test_dash_score_errors_are_one_sentence_exit_2():
 
 
 def test_lean_and_full_paths_agree(tmp_path):
-    """`dacli --store X dash score` goes through typer; plain `dacli dash score` takes the lean path."""
+    """`dacli --store X dash score` goes through typer; plain `dacli dash score` takes the lean path.
+
+    Both call dacli.dashscore by design; what this guards is the dispatch and the typer command's
+    passing of arguments and exit codes."""
     lean = _run(["dash", "score", "-", "--json"], FOURTEEN)
     full = _run(["--store", str(tmp_path), "dash", "score", "-", "--json"], FOURTEEN)
     assert lean.returncode == full.returncode == 0, full.stderr

@@ -158,7 +158,7 @@ def test_cli_record_history_and_score_case(cli, case_ref):
     assert bad.exit_code == 2 and "q1" in bad.stderr
 
 
-def test_cli_record_question_by_question(cli, case_ref):
+def test_cli_record_question_by_question(cli, case_ref, store_path):
     answers = []
     for n in range(1, 25):
         answers.append("y" if n <= 14 else "n")
@@ -170,6 +170,14 @@ def test_cli_record_question_by_question(cli, case_ref):
     assert made.exit_code == 0, made.stderr
     out = json.loads(made.stdout[made.stdout.index("{\n") :])
     assert out["yes"] == 14 and out["risk_level"] == "high"
+    from dacli.store.store import Store
+
+    from .conftest import MANAGER, PASSPHRASE
+
+    doc = Store(store_path).unlock(MANAGER, PASSPHRASE).read_record(case_ref, out["record"])
+    assert doc["answers"]["q14"] == {"answer": "yes", "ticks": ["You"]}
+    assert doc["answers"]["q16"]["answer"] == "no"
+    assert doc["context"]["police_incidents_past_12_months"] == 2
 
 
 def test_police_incidents_and_marac_referral_come_from_the_case(session, case_ref):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dacli.commands.common import Context, print_json
+from dacli.commands.common import Context, now_or, print_json
 
 children_app = typer.Typer(help="Referrals to children's social care.", no_args_is_help=True)
 
@@ -63,13 +63,12 @@ def children_refer(
     at: str = typer.Option(None, "--at", help="When it was made (YYYY-MM-DDTHH:MM, UTC); default now."),
 ) -> None:
     """Record a referral to children's social care, with the triggers that applied."""
-    import datetime as dt
 
     from dacli.services.cases import parse_csc, record_csc_referral
 
     c: Context = ctx.obj
     session = c.session()
-    when = at or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat()
+    when = now_or(at)
     name = record_csc_referral(session, ref, parse_csc({"referred_at": when, "to": to, "how": how}))
     typer.echo(name)
     if how == "verbal":
@@ -96,7 +95,5 @@ def children_confirm(
         when = dt.datetime.fromisoformat(at) if at else dt.datetime.now(dt.UTC).replace(microsecond=0)
     except ValueError:
         raise InvalidInput(f"--at: {at!r} is not a date and time (YYYY-MM-DDTHH:MM).") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
     confirm_csc_referral(c.session(), ref, record, when)
     typer.echo(f"Written confirmation of {record} recorded.")

@@ -77,3 +77,24 @@ def require(value: str | None, what: str) -> str:
     if not value:
         raise InvalidInput(f"{what} is required.")
     return value
+
+
+def read_form(from_: str | None, what: str = "the form") -> dict[str, Any]:
+    """TOML from ``--from FILE`` or ``--from -`` (standard input). Errors name the file, never its content."""
+    import sys
+    from pathlib import Path
+
+    from dacli.services.cases import read_form_file
+
+    if not from_:
+        raise InvalidInput(f"give {what} with --from FILE or --from - (see --template).")
+    if from_ == "-":
+        return read_form_file(None, sys.stdin.read())
+    return read_form_file(Path(from_))
+
+
+def now_or(at: str | None) -> str:
+    """``--at`` as given, or now (UTC, to the second), for a form field the service checks."""
+    import datetime as dt
+
+    return at or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat()

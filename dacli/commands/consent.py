@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
-from dacli.commands.common import Context, print_json
+from dacli.commands.common import Context, now_or, print_json, read_form
 
 consent_app = typer.Typer(help="The confidentiality and information sharing agreement.", no_args_is_help=True)
 
@@ -54,14 +52,10 @@ def consent_record(
         typer.echo(_template(), nl=False)
         return
     import datetime as dt
-    from pathlib import Path
 
-    from dacli.errors import InvalidInput
-    from dacli.services.cases import parse_agreement, read_form_file, record_agreement
+    from dacli.services.cases import parse_agreement, record_agreement
 
-    if not from_:
-        raise InvalidInput("give the agreement with --from FILE or --from - (see --template).")
-    data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
+    data = read_form(from_, "the agreement")
     c: Context = ctx.obj
     typer.echo(record_agreement(c.session(), ref, parse_agreement(data, dt.date.today())))
 
@@ -76,7 +70,7 @@ def consent_show(
     import datetime as dt
 
     from dacli.schemas.consent import STATEMENTS
-    from dacli.services.cases import agreements
+    from dacli.services.cases import agreements, review_overdue
 
     c: Context = ctx.obj
     found = agreements(c.session(), ref)
@@ -94,7 +88,7 @@ def consent_show(
     for p in a.agencies:
         review = ""
         if p.review_date:
-            review = f", review {p.review_date}" + (" (OVERDUE)" if today > p.review_date else "")
+            review = f", review {p.review_date}" + (" (OVERDUE)" if review_overdue(p, today) else "")
         typer.echo(f"  {p.agency}: permission {'yes' if p.permission else 'NO'} from {p.date}{review}")
 
 
@@ -117,6 +111,6 @@ def share(
         "agency": agency,
         "sent_to": to or agency,
         "information_shared": what or typer.prompt("What was shared", err=True),
-        "shared_at": at or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat(),
+        "shared_at": now_or(at),
     }
     typer.echo(share_with_consent(session, ref, parse_disclosure(data, dt.datetime.now(dt.UTC))))

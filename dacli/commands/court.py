@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
-from dacli.commands.common import Context, print_json
+from dacli.commands.common import Context, print_json, read_form
 
 court_app = typer.Typer(help="Criminal and civil case summaries (one per hearing).", no_args_is_help=True)
 
@@ -81,13 +79,10 @@ def court_record(
         typer.echo(CRIMINAL if template == "criminal" else CIVIL, nl=False)
         return
     import datetime as dt
-    from pathlib import Path
 
-    from dacli.services.cases import parse_hearing, read_form_file, record_hearing
+    from dacli.services.cases import parse_hearing, record_hearing
 
-    if not from_:
-        raise InvalidInput("give the summary with --from FILE or --from - (see --template criminal|civil).")
-    data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
+    data = read_form(from_, "the case summary")
     c: Context = ctx.obj
     typer.echo(record_hearing(c.session(), ref, parse_hearing(data, dt.date.today())))
 

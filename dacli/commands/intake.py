@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import typer
 
-from dacli.commands.common import Context, print_json
+from dacli.commands.common import Context, print_json, read_form
 
 intake_app = typer.Typer(
     help="Take a referral: urgent fields first, the rest now or later.", invoke_without_command=True
@@ -18,14 +15,6 @@ URGENT_CLIENT = ["name", "safe_number", "safe_time_to_call", "code_word"]
 
 def register(app: typer.Typer) -> None:
     app.add_typer(intake_app, name="intake")
-
-
-def _read(from_: str) -> dict:
-    from dacli.services.cases import read_form_file
-
-    if from_ == "-":
-        return read_form_file(None, sys.stdin.read())
-    return read_form_file(Path(from_))
 
 
 def _prompt_new() -> dict:
@@ -136,7 +125,7 @@ def intake(
 
     c: Context = ctx.obj
     session = c.session()  # unlock first: a wrong passphrase should not waste a caller's answers
-    data = _read(from_) if from_ else _prompt_new()
+    data = read_form(from_, "the intake form") if from_ else _prompt_new()
     form = parse_intake(data, dt.date.today())
     _report(take(session, form, repeat_of=repeat_of, new_case=new_case), json_)
 
@@ -155,7 +144,7 @@ def finish(
     c: Context = ctx.obj
     session = c.session()
     if from_:
-        data = _read(from_)
+        data = read_form(from_, "the intake form")
         data.setdefault("complete", True)
     else:
         current = latest_intake(session, ref).model_dump(

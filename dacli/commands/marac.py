@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 marac_app = typer.Typer(help="Marac referrals.", no_args_is_help=True)
@@ -47,13 +45,11 @@ def marac_refer(
     import datetime as dt
     from pathlib import Path
 
+    from dacli.commands.common import read_form
     from dacli.errors import InvalidInput
-    from dacli.services.cases import read_form_file
     from dacli.services.marac import parse_marac, refer
 
-    if not from_:
-        raise InvalidInput("give the referrer's part with --from FILE or --from - (see --template).")
-    data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
+    data = read_form(from_, "the referrer's part")
     if out and Path(out).resolve().is_relative_to(Path(ctx.obj.store_path).resolve()):
         raise InvalidInput(
             "--out is inside the case store: plaintext never goes there; choose another place."

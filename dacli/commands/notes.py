@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dacli.commands.common import Context, print_json
+from dacli.commands.common import Context, now_or, print_json, read_form
 
 note_app = typer.Typer(
     help="Case notes: append-only; a correction supersedes, never edits.", no_args_is_help=True
@@ -62,12 +62,10 @@ def note_add(
     c: Context = ctx.obj
     session = c.session()
     if from_:
-        from dacli.commands.intake import _read
-
-        data = _read(from_)
+        data = read_form(from_, "the note")
     else:
         data = {
-            "at": at or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat(),
+            "at": now_or(at),
             "initials": initials or _initials(session.member.username),
             "contact_type": contact_type
             or typer.prompt(err=True, text="Contact type (telephone/email/letter/face-to-face/meeting/text)"),

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 from typer.core import TyperGroup
 
-from dacli.commands.common import Context, print_json
+from dacli.commands.common import Context, print_json, read_form
 
 
 class RecordByDefault(TyperGroup):
@@ -66,14 +64,9 @@ def share_record(
         return
     import datetime as dt
 
-    from dacli.errors import InvalidInput
-    from dacli.services.cases import parse_share, read_form_file, share_without_consent
+    from dacli.services.cases import parse_share, share_without_consent
 
-    if not from_:
-        raise InvalidInput("give the form with --from FILE or --from - (see --template).")
-    from pathlib import Path
-
-    data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
+    data = read_form(from_, "the form")
     c: Context = ctx.obj
     session = c.session()
     name, record = share_without_consent(session, ref, parse_share(data, dt.datetime.now(dt.UTC)))

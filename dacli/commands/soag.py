@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
-from dacli.commands.common import Context, print_json
+from dacli.commands.common import Context, print_json, read_form
 
 soag_app = typer.Typer(help="The Severity of Abuse Grid (Soag).", no_args_is_help=True)
 
@@ -66,16 +64,11 @@ def soag_record(
     """Record a Severity of Abuse Grid for a case (each grid is a new record)."""
     import datetime as dt
 
-    from dacli.services.cases import parse_soag, read_form_file, record_soag
+    from dacli.services.cases import parse_soag, record_soag
 
     c: Context = ctx.obj
     session = c.session()
-    if from_:
-        from pathlib import Path
-
-        data = read_form_file(None, sys.stdin.read()) if from_ == "-" else read_form_file(Path(from_))
-    else:
-        data = _ask()
+    data = read_form(from_, "the grid") if from_ else _ask()
     typer.echo(record_soag(session, ref, parse_soag(data, dt.date.today())))
 
 

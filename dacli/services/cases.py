@@ -60,6 +60,15 @@ def _not_future(day: dt.date | None, today: dt.date, what: str, field: str) -> N
         raise InvalidInput(f"{what} refused, nothing written: {field} is in the future.")
 
 
+def _moment(at: dt.datetime, now: dt.datetime, what: str, field: str) -> dt.datetime:
+    """A time a person gave: read as UTC when it carries no zone; refused in the future (5 minutes'
+    grace for clocks)."""
+    aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    if aware > now + dt.timedelta(minutes=5):
+        raise InvalidInput(f"{what} refused, nothing written: {field} is in the future.")
+    return aware
+
+
 def _stamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S")
 
@@ -315,10 +324,7 @@ def _append(
 
 def parse_note(data: dict[str, Any], now: dt.datetime) -> NoteForm:
     note = _parse(NoteForm, data, "Note")
-    at = note.at if note.at.tzinfo else note.at.replace(tzinfo=dt.UTC)
-    if at > now + dt.timedelta(minutes=5):
-        raise InvalidInput("Note refused, nothing written: at is in the future.")
-    return note.model_copy(update={"at": at})
+    return note.model_copy(update={"at": _moment(note.at, now, "Note", "at")})
 
 
 def add_note(session: Session, ref: str, note: NoteForm) -> str:
@@ -759,6 +765,7 @@ def confirm_csc_referral(session: Session, ref: str, name: str, at: dt.datetime)
     from dacli.schemas.children import CscReferralRecord
 
     check_case_ref(ref)
+    at = _moment(at, _utcnow(), "Confirmation", "at")
     if not name.startswith("csc-"):
         raise InvalidInput(f"{name} is not a children's social care referral.")
 
@@ -781,10 +788,9 @@ def parse_csc(data: dict[str, Any]):
     from dacli.schemas.children import CscReferralForm
 
     form = _parse(CscReferralForm, data, "Referral")
-    at = form.referred_at if form.referred_at.tzinfo else form.referred_at.replace(tzinfo=dt.UTC)
-    if at > _utcnow() + dt.timedelta(minutes=5):
-        raise InvalidInput("Referral refused, nothing written: referred_at is in the future.")
-    return form.model_copy(update={"referred_at": at})
+    return form.model_copy(
+        update={"referred_at": _moment(form.referred_at, _utcnow(), "Referral", "referred_at")}
+    )
 
 
 # --- Severity of Abuse Grid ----------------------------------------------------------------------------
@@ -848,10 +854,7 @@ def parse_share(data: dict[str, Any], now: dt.datetime):
     from dacli.schemas.sharing import ShareForm
 
     form = _parse(ShareForm, data, "Decision")
-    at = form.shared_at if form.shared_at.tzinfo else form.shared_at.replace(tzinfo=dt.UTC)
-    if at > now + dt.timedelta(minutes=5):
-        raise InvalidInput("Decision refused, nothing written: shared_at is in the future.")
-    return form.model_copy(update={"shared_at": at})
+    return form.model_copy(update={"shared_at": _moment(form.shared_at, now, "Decision", "shared_at")})
 
 
 def share_without_consent(session: Session, ref: str, form) -> tuple[str, Any]:
@@ -983,20 +986,20 @@ def may_share_with(agreement, agency: str, on: dt.date) -> bool | None:
     wanted = agency.strip().casefold()
     for p in reversed(agreement.agencies):
         if p.agency.strip().casefold() == wanted:
-            if p.review_date is not None and on > p.review_date:
-                return None
-            return p.permission
+            return None if review_overdue(p, on) else p.permission
     return None
+
+
+def review_overdue(permission, on: dt.date) -> bool:
+    """A per-agency permission past its review date: shown as overdue, and not relied on."""
+    return permission.review_date is not None and on > permission.review_date
 
 
 def parse_disclosure(data: dict[str, Any], now: dt.datetime):
     from dacli.schemas.sharing import DisclosureForm
 
     form = _parse(DisclosureForm, data, "Share")
-    at = form.shared_at if form.shared_at.tzinfo else form.shared_at.replace(tzinfo=dt.UTC)
-    if at > now + dt.timedelta(minutes=5):
-        raise InvalidInput("Share refused, nothing written: shared_at is in the future.")
-    return form.model_copy(update={"shared_at": at})
+    return form.model_copy(update={"shared_at": _moment(form.shared_at, now, "Share", "shared_at")})
 
 
 def share_with_consent(session: Session, ref: str, form) -> str:
