@@ -221,3 +221,8 @@ def test_a_marac_referral_made_is_a_recorded_referral(session, case_ref):
     _, later = record_dash(session, case_ref, _form(2, dt.date(2026, 11, 20)), TODAY)
     assert later.context.last_marac_referral == dt.date(2026, 6, 1)
     assert later.result.marac_criteria == ["marac_repeat"]
+
+
+def test_score_case_without_a_checklist(cli, case_ref):
+    result = cli("dash", "score", "--case", case_ref)
+    assert result.exit_code == 5 and "no Dash checklist" in result.stderr

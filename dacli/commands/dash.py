@@ -41,15 +41,9 @@ def dash_score(
     import datetime as dt
 
     from dacli.dashscore import as_json, render
-    from dacli.errors import NotFound
-    from dacli.services.cases import dash_history, dash_rules, score_form
+    from dacli.services.cases import score_latest
 
-    session = ctx.obj.session()
-    history = dash_history(session, case)
-    if not history:
-        raise NotFound(f"Case {case} has no Dash checklist yet; record one with `dacli dash record {case}`.")
-    _, latest = history[-1]
-    result, data = score_form(latest, dash_rules(session), dt.date.today())
+    result, data = score_latest(ctx.obj.session(), case, dt.date.today())
     if json_:
         from dacli.commands.common import print_json
 

@@ -705,6 +705,14 @@ def dash_history(session: Session, ref: str) -> list[tuple[str, DashRecord]]:
     return sorted(view.dashes, key=lambda d: (d[1].assessed_on, d[1].recorded_at))
 
 
+def score_latest(session: Session, ref: str, today: dt.date):
+    """The case's latest checklist scored under the store's policy now (`dash score --case`)."""
+    history = dash_history(session, ref)
+    if not history:
+        raise NotFound(f"Case {ref} has no Dash checklist yet; record one with `dacli dash record {ref}`.")
+    return score_form(history[-1][1], dash_rules(session), today)
+
+
 def trend(history: list[DashRecord]) -> str:
     """'rising', 'falling' or 'steady' from the last two scores; 'first' with one."""
     if len(history) < 2:
