@@ -44,6 +44,8 @@ def _clean_env(monkeypatch, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    # unlock agents of tests live here, never beside a developer's own (short path: socket names are limited)
+    monkeypatch.setenv("DACLI_AGENT_DIR", str(home / "agents"))
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
 
@@ -94,6 +96,7 @@ def env(store_path, tmp_path) -> dict[str, str]:
         "DACLI_USER": MANAGER,
         "DACLI_PASSPHRASE": PASSPHRASE,
         "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
+        "DACLI_AGENT_DIR": os.environ["DACLI_AGENT_DIR"],
     }
 
 

@@ -18,6 +18,8 @@ def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("reindex")(reindex)
     app.command("rekey")(rekey)
+    app.command("unlock")(unlock)
+    app.command("lock")(lock)
     app.add_typer(user_app, name="user")
     app.add_typer(identity_app, name="identity")
     app.add_typer(audit_app, name="audit")
@@ -122,7 +124,7 @@ def user_passwd(ctx: typer.Context) -> None:
     from dacli.services.admin import change_passphrase
 
     c: Context = ctx.obj
-    session = c.session()
+    session = c.session(use_agent=False)  # the old passphrase, even when unlocked
     change_passphrase(session, new_passphrase("New passphrase"))
     typer.echo("Passphrase changed.")
 
@@ -139,7 +141,7 @@ def identity_export(
     if not yes:
         raise InvalidInput("This prints your secret key, which opens every case: add --yes if you mean it.")
     c: Context = ctx.obj
-    typer.echo(export_identity(c.session()), nl=False)
+    typer.echo(export_identity(c.session(use_agent=False)), nl=False)
 
 
 @audit_app.command("verify")
@@ -241,3 +243,34 @@ def rekey(ctx: typer.Context) -> None:
     c: Context = ctx.obj
     count = rewrap(c.session())
     typer.echo(f"Re-wrapped {count} key rings to the current staff.")
+
+
+def unlock(
+    ctx: typer.Context,
+    idle: float = typer.Option(
+        15.0, "--idle", help="Minutes without use before the agent locks itself (default 15)."
+    ),
+    max_hours: float = typer.Option(
+        8.0, "--max-hours", help="Hours until it locks however busy (at most 8)."
+    ),
+) -> None:
+    """Type your passphrase once: a background agent keeps you unlocked for the commands that follow."""
+    from dacli.services.admin import start_agent
+
+    c: Context = ctx.obj
+    session = c.session(use_agent=False)
+    pid = start_agent(session, idle, max_hours)
+    typer.echo(
+        f"Unlocked for {session.member.username} (agent pid {pid}): it locks after {idle:g} minutes unused "
+        f"and after {max_hours:g} hours at most. `dacli lock` locks now."
+    )
+
+
+def lock() -> None:
+    """End every unlock agent of yours, on every store."""
+    from dacli.services.admin import lock_agents
+
+    count = lock_agents()
+    typer.echo(
+        f"Locked ({count} agent{'s' if count != 1 else ''} ended)." if count else "Nothing was unlocked."
+    )

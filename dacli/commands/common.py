@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,12 +32,17 @@ class Context:
             raise AuthError("Say who you are with --user NAME or DACLI_USER.")
         return self.user
 
-    def session(self) -> Session:
-        from dacli.services.admin import unlock
+    def session(self, use_agent: bool = True) -> Session:
+        """Unlocked through the agent when `dacli unlock` started one, else with the passphrase."""
+        from dacli.services.admin import session_from_agent, unlock
 
         store = self.store()
         username = self.username()
         store.member(username)  # unknown user: say so before asking for a passphrase
+        if use_agent and os.environ.get("DACLI_NO_AGENT") != "1":
+            session = session_from_agent(store, username)
+            if session is not None:
+                return session
         return unlock(store, username, passphrase(f"Passphrase for {username}"))
 
 
@@ -58,6 +64,10 @@ def passphrase(prompt: str) -> str:
     value = os.environ.get("DACLI_PASSPHRASE") or _from_file("DACLI_PASSPHRASE_FILE")
     if value:
         return value
+    if not sys.stdin.isatty():
+        raise AuthError(
+            "No passphrase: run `dacli unlock` first, or set DACLI_PASSPHRASE_FILE, or run in a terminal."
+        )
     return typer.prompt(prompt, hide_input=True)
 
 

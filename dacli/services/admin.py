@@ -39,6 +39,32 @@ def unlock(store: Store, username: str, passphrase: str) -> Session:
     return store.unlock(username, passphrase)
 
 
+def session_from_agent(store: Store, username: str) -> Session | None:
+    return store.unlock_from_agent(username)
+
+
+def start_agent(session: Session, idle_minutes: float, max_hours: float) -> int:
+    """Hand the unlocked identity to a background agent (`dacli unlock`); audited. Returns its pid."""
+    from dacli.store import agent
+    from dacli.store.keys import dump_identity
+
+    limits = agent.Limits.from_options(idle_minutes, max_hours)
+    pid = agent.start(
+        session.store.root, session.member.id, dump_identity(session.member.id, session.identity), limits
+    )
+    session.audit(
+        "agent-unlock",
+        detail={"idle_minutes": round(limits.idle_seconds / 60, 2), "max_hours": max_hours},
+    )
+    return pid
+
+
+def lock_agents() -> int:
+    from dacli.store import agent
+
+    return agent.lock_all()
+
+
 def list_users(store: Store, include_removed: bool = False) -> list[StaffMember]:
     staff = store.staff()
     return [s for s in staff.staff if include_removed or s.active]

@@ -326,6 +326,23 @@ class Store:
     def unlock_with_identity(self, member: StaffMember, identity: crypto.Identity) -> Session:
         return Session(self, member, identity)
 
+    def unlock_from_agent(self, username: str) -> Session | None:
+        """A session from a running unlock agent (`dacli unlock`), or None when there is none or it holds
+        an identity the staff list no longer names (then the caller asks for the passphrase)."""
+        from dacli.store import agent
+
+        member = self.member(username)
+        text = agent.fetch_identity(self.root, member.id)
+        if text is None:
+            return None
+        try:
+            identity = load_identity(text, member.id, "The agent's identity")
+        except IntegrityError:
+            return None
+        if identity.public != member.recipient:
+            return None
+        return Session(self, member, identity)
+
 
 class Session:
     """A store unlocked by one member of staff. Holds keys in memory only."""
