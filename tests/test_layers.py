@@ -43,6 +43,8 @@ CORE = [
     "dacli.rules.matching",
     "dacli.schemas.notes",
     "dacli.schemas.template",
+    "dacli.store.agent",
+    "dacli.perf",
 ]
 UI = ("typer", "rich", "textual", "click")
 

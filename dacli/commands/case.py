@@ -40,27 +40,35 @@ def case_list(
         flag=flag,
         only_overdue=overdue,
     )
+    from dacli.perf import gc_paused
+
     if json_:
-        out = []
-        for r in rows:
-            row = r.as_json()
-            row["deadlines"] = [
-                {"name": d.name, "due": d.due_at.isoformat(), "state": d.state.value} for d in r.deadlines
-            ]
-            out.append(row)
-        print_json(out)
+        with gc_paused():
+            out = []
+            for r in rows:
+                row = r.as_json()
+                row["deadlines"] = [
+                    {"name": d.name, "due": d.due_at.isoformat(), "state": d.state.value} for d in r.deadlines
+                ]
+                out.append(row)
+            print_json(out)
         return
     if not rows:
         typer.echo("No cases.")
         return
+    with gc_paused():
+        _print_rows(rows)
+    typer.echo(f"{len(rows)} cases.")
+
+
+def _print_rows(rows) -> None:
     from dacli.commands.render import table
 
     def next_due(r) -> str:
-        pending = [d for d in r.deadlines if d.state.value != "done"]
-        if not pending:
+        d = r.next_due
+        if d is None:
             return "-"
-        d = min(pending, key=lambda d: d.due_at)
-        word = "OVERDUE" if d.state.value == "overdue" else "due"
+        word = "OVERDUE" if d.state == "overdue" else "due"
         return f"{d.name} {word} {d.due_at.isoformat(' ', 'minutes')[:16]}"
 
     table(
@@ -70,9 +78,9 @@ def case_list(
                 r.ref,
                 r.client,
                 r.worker,
-                r.status.value,
+                r.status,
                 r.risk or "-",
-                r.referral_date.isoformat(),
+                r.raw["referral_date"],
                 (r.raw.get("last_contact") or "-")[:10],
                 next_due(r),
                 ",".join(r.flags),
@@ -80,7 +88,6 @@ def case_list(
             for r in rows
         ],
     )
-    typer.echo(f"{len(rows)} cases.")
 
 
 @case_app.command("show")

@@ -11,13 +11,19 @@ from collections.abc import Sequence
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], out=None) -> None:
+    """Write ``rows`` under ``headers``, columns padded to their widest cell. Cells are strings (None and
+    other values are turned into text); a cell with control characters is shown with spaces instead."""
     out = out or sys.stdout
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
-    for row in cells:
-        if not "".join(row).isprintable():
-            row[:] = [_clean(c) for c in row]
+    cells: list[Sequence[str]] = [tuple(headers), *rows]
+    try:  # fast path: every cell already a string, and everything printable
+        printable = all(map(str.isprintable, map("".join, cells)))
+    except TypeError:
+        cells = [tuple("" if c is None else str(c) for c in row) for row in cells]
+        printable = all(map(str.isprintable, map("".join, cells)))
+    if not printable:
+        cells = [row if "".join(row).isprintable() else tuple(map(_clean, row)) for row in cells]
     widths = [max(map(len, column)) for column in zip(*cells, strict=True)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    fmt = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])  # the last column unpadded
     lines = [fmt.format(*row).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     out.write("\n".join(lines) + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -91,6 +91,9 @@ class PersonKey(NamedTuple):
     dob: date | None
 
 
+_STATUS = {s.value: s for s in CaseStatus}
+
+
 @dataclass(slots=True)
 class CaseRow:
     """A caseload index row as the caseload reads it: built straight from the decrypted JSON.
@@ -122,6 +125,10 @@ class CaseRow:
     next_court_date: date | None = None
     deadlines: list = field(default_factory=list)
     """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
+    next_due: Any = None
+    """The earliest deadline not yet done (a rules.deadlines.Deadline), or None; set with ``deadlines``."""
+    overdue: bool = False
+    """Whether any deadline is overdue; set with ``deadlines``."""
 
     def as_json(self) -> dict:
         """The full row, every key present (the index leaves defaults out), as JSON types."""
@@ -148,7 +155,7 @@ class CaseRow:
             row.get("aka"),
             day(dob) if dob else None,
             row["worker"],
-            CaseStatus(row["status"]),
+            _STATUS[row["status"]],
             row.get("risk"),
             day(row["referral_date"]),
             moment(row["referred_at"]),

@@ -11,6 +11,7 @@ import datetime as dt
 from pydantic import ValidationError
 
 from dacli.errors import IntegrityError, InvalidInput
+from dacli.perf import gc_paused
 from dacli.rules.deadlines import (
     Deadline,
     DeadlineState,
@@ -78,6 +79,10 @@ def overdue(
     ]
 
 
+def _due_at(d: Deadline) -> dt.datetime:
+    return d.due_at
+
+
 def caseload(
     session: Session,
     *,
@@ -89,6 +94,19 @@ def caseload(
     now: dt.datetime | None = None,
 ) -> list[CaseRow]:
     """Rows of the caseload index, filtered. Rebuilds the index first if it is missing."""
+    with gc_paused():
+        return _caseload(session, worker, status, risk, flag, only_overdue, now)
+
+
+def _caseload(
+    session: Session,
+    worker: str | None,
+    status: str | None,
+    risk: str | None,
+    flag: str | None,
+    only_overdue: bool,
+    now: dt.datetime | None,
+) -> list[CaseRow]:
     index = session.read_index()
     if index is None:
         from dacli.services.cases import reindex  # only when the index was lost
@@ -113,9 +131,12 @@ def caseload(
     weeks = session.store.policy.dash.reassess_weeks
     if only_overdue:
         rows = [r for r in rows if overdue(r, now, hours, weeks)]
+    done, late = DeadlineState.done, DeadlineState.overdue
     for r in rows:
-        r.deadlines = deadlines(r, now, hours, weeks)
-    late = {r.ref for r in rows if any(d.state == DeadlineState.overdue for d in r.deadlines)}
-    rows.sort(key=lambda r: (r.status != CaseStatus.open, r.ref not in late, r.referred_at, r.ref))
+        r.deadlines = due = deadlines(r, now, hours, weeks)
+        pending = [d for d in due if d.state is not done]
+        r.next_due = min(pending, key=_due_at) if pending else None
+        r.overdue = any(d.state is late for d in pending)
+    rows.sort(key=lambda r: (r.status is not CaseStatus.open, not r.overdue, r.referred_at, r.ref))
     session.audit("caseload-read", detail={"rows": len(rows)})
     return rows
