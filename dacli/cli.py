@@ -88,6 +88,7 @@ def _register() -> None:
         court,
         dash,
         intake,
+        issp,
         marac,
         notes,
         sharing,
@@ -96,6 +97,7 @@ def _register() -> None:
 
     admin.register(app)
     marac.register(app)
+    issp.register(app)
     court.register(app)
     consent.register(app)
     sharing.register(app)

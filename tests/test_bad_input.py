@@ -28,6 +28,7 @@ from dacli.services.cases import (
     parse_share,
     parse_soag,
 )
+from dacli.services.issp import parse_issp
 from dacli.services.marac import parse_marac
 
 TODAY = dt.date(2026, 11, 23)
@@ -90,6 +91,7 @@ def test_contact_csc_soag_and_dash_readers(data):
         lambda d: parse_share(d, NOW),
         lambda d: parse_disclosure(d, NOW),
         lambda d: parse_marac(d, TODAY),
+        lambda d: parse_issp(d, TODAY),
     )
     for reader in readers:
         with contextlib.suppress(InvalidInput):

@@ -45,6 +45,10 @@ CORE = [
     "dacli.schemas.template",
     "dacli.store.agent",
     "dacli.perf",
+    "dacli.schemas.issp",
+    "dacli.rules.issp",
+    "dacli.services.issp",
+    "dacli.services.exports",
 ]
 UI = ("typer", "rich", "textual", "click")
 

@@ -172,6 +172,27 @@ def case_show(
         )
     else:
         lines.append("  consent: NO AGREEMENT ON FILE")
+    if view.plans:
+        from dacli.services.issp import overdue as overdue_actions
+
+        pname, plan = view.plans[-1]
+        open_ = sum(1 for a in plan.actions if a.done is None)
+        lines.append(
+            f"  safety plan: version {plan.version} of {plan.created_on}"
+            + (f", reviewed {plan.reviewed_on}" if plan.reviewed_on else "")
+            + f"; {len(plan.actions)} actions, {open_} open"
+        )
+        for n, a in overdue_actions(plan, now.date()):
+            lines.append(
+                f"    ACTION {n} OVERDUE since {a.by}: {a.risk} -> {a.action or '-'} ({a.who or '-'})"
+            )
+    else:
+        lines.append("  safety plan: NONE ON FILE")
+    for _, m in view.marac[-2:]:
+        lines.append(
+            f"  marac: referred {m.referred_on} by {m.referring_agency}"
+            + (f"; criteria {', '.join(m.criteria)}" if m.criteria else "")
+        )
     ledger = view.ledger()
     if ledger:
         lines.append("  disclosures:")

@@ -108,3 +108,16 @@ def now_or(at: str | None) -> str:
     import datetime as dt
 
     return at or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat()
+
+
+def export_target(out: str | None, store_path: str) -> Path | None:
+    """Where an export may be written: the path the user named, never inside the case store (plaintext
+    never goes there). None means standard output."""
+    if not out:
+        return None
+    target = Path(out).resolve()
+    if target.is_relative_to(Path(store_path).resolve()):
+        raise InvalidInput(
+            "--out is inside the case store: plaintext never goes there; choose another place."
+        )
+    return target

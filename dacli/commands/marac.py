@@ -43,24 +43,18 @@ def marac_refer(
         typer.echo(TEMPLATE, nl=False)
         return
     import datetime as dt
-    from pathlib import Path
 
-    from dacli.commands.common import read_form
-    from dacli.errors import InvalidInput
+    from dacli.commands.common import export_target, read_form
     from dacli.services.marac import parse_marac, refer
 
     data = read_form(from_, "the referrer's part")
-    if out and Path(out).resolve().is_relative_to(Path(ctx.obj.store_path).resolve()):
-        raise InvalidInput(
-            "--out is inside the case store: plaintext never goes there; choose another place."
-        )
+    target = export_target(out, ctx.obj.store_path)
     name, text = refer(
         ctx.obj.session(), ref, parse_marac(data, dt.date.today()), list(release or []), reason
     )
-    if out:
+    if target is not None:
         from dacli.store.fsio import atomic_write
 
-        target = Path(out).resolve()  # checked above: never inside the store
         # written only where the user says: the form leaves the encrypted store on purpose
         atomic_write(target, text.encode())
         typer.echo(f"{name}: form written to {out}", err=True)

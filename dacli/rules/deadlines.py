@@ -77,3 +77,10 @@ def expiring_orders(expiries: list[dt.date], today: dt.date, days: int = 28) -> 
     """Orders that expire within ``days`` (28) from today, today and the 28th day included: a trigger
     to review protection before it lapses."""
     return [e for e in expiries if 0 <= (e - today).days <= days]
+
+
+def issp_action(by: dt.date, today: dt.date) -> Deadline:
+    """A safety-plan action is due by its 'by when?' date and overdue from the day after (the pack's ISSP
+    asks 'By when?'; dacli reads the day itself as still due)."""
+    at = dt.datetime.combine(by, dt.time(0, 0), tzinfo=dt.UTC)
+    return Deadline("ISSP action", at, DeadlineState.overdue if today > by else DeadlineState.due)

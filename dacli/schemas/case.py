@@ -71,6 +71,8 @@ class CaseSummary(BaseModel):
     order_expiries: list[date] = []
     """Expiry dates of the civil orders on file."""
     next_court_date: date | None = None
+    issp_next_action: date | None = None
+    """The earliest 'by when?' of a safety-plan action not yet complete (latest plan)."""
 
     def index_row(self) -> dict:
         """The row as the index stores it: JSON types, empty and default values left out (a smaller
@@ -123,6 +125,7 @@ class CaseRow:
     share_unsigned_since: datetime | None = None
     order_expiries: list = field(default_factory=list)
     next_court_date: date | None = None
+    issp_next_action: date | None = None
     deadlines: list = field(default_factory=list)
     """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
     next_due: Any = None
@@ -168,4 +171,5 @@ class CaseRow:
             moment(row["share_unsigned_since"]) if row.get("share_unsigned_since") else None,
             [day(d) for d in row.get("order_expiries", ())],
             day(row["next_court_date"]) if row.get("next_court_date") else None,
+            day(row["issp_next_action"]) if row.get("issp_next_action") else None,
         )

@@ -18,6 +18,7 @@ from dacli.rules.deadlines import (
     dash_reassessment,
     expiring_orders,
     first_contact,
+    issp_action,
     share_sign_off,
     written_confirmation,
 )
@@ -65,6 +66,8 @@ def deadlines(
                 "order expires", dt.datetime.combine(expiry, dt.time(0, 0), tzinfo=dt.UTC), DeadlineState.due
             )
         )
+    if row.issp_next_action is not None:
+        out.append(issp_action(row.issp_next_action, now.date()))
     if row.next_court_date is not None and row.next_court_date >= now.date():
         at = dt.datetime.combine(row.next_court_date, dt.time(0, 0), tzinfo=dt.UTC)
         out.append(Deadline("court date", at, DeadlineState.due))

@@ -403,6 +403,10 @@ class CaseView:
     """Criminal and civil case summaries, in hearing order: (record name, record)."""
     agreements: list = field(default_factory=list)
     """Confidentiality and information sharing agreements, oldest first; the last is in force."""
+    plans: list = field(default_factory=list)
+    """Safety plan (ISSP) versions, oldest first: (record name, IsspRecord)."""
+    marac: list = field(default_factory=list)
+    """Marac referrals: (record name, MaracRecord)."""
 
     def ledger(self) -> list[dict]:
         """The disclosure ledger: every share, with what, to whom, the lawful basis, consent, who, when."""
@@ -470,6 +474,10 @@ class CaseView:
             out.append(TimelineEntry(at, "dash", name, f"Dash {r.yes} yes, {r.risk_level} risk"))
         for name, contact in self.contacts:
             out.append(TimelineEntry(contact.added_at, "contact", name, f"{contact.agency}"))
+        for name, plan in self.plans:
+            out.append(TimelineEntry(plan.recorded_at, "issp", name, f"safety plan version {plan.version}"))
+        for name, m in self.marac:
+            out.append(TimelineEntry(m.recorded_at, "marac", name, f"Marac referral by {m.referring_agency}"))
         out.sort(key=lambda e: (e.at, e.record))
         return out
 
@@ -489,9 +497,12 @@ def _validated(model, doc: dict, ref: str, name: str):
 
 
 def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
+    from dacli.rules.issp import next_open_action
     from dacli.schemas.children import CscReferralRecord
     from dacli.schemas.consent import AgreementRecord
     from dacli.schemas.court import CivilRecord, CriminalRecord
+    from dacli.schemas.issp import IsspRecord
+    from dacli.schemas.marac import MaracRecord
     from dacli.schemas.sharing import DisclosureRecord, ShareRecord, SignOffRecord
 
     names = session.record_names(ref)
@@ -526,6 +537,15 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
             hearings.append((n, _validated(model, doc, ref, n)))
     hearings.sort(key=lambda h: (h[1].hearing_date, h[0]))
     agreed = sorted(records("agreement", AgreementRecord), key=lambda a: a[1].recorded_at)
+    plans = sorted(
+        (
+            (n, _validated(IsspRecord, session.read_record(ref, n), ref, n))
+            for n in names
+            if n.startswith("issp-") and not n.startswith("issp-copy-")
+        ),
+        key=lambda p: p[1].version,
+    )
+    referrals = records("marac", MaracRecord)
     view = CaseView(
         summary,
         case,
@@ -540,7 +560,10 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
         consented,
         hearings,
         agreed,
+        plans,
+        referrals,
     )
+    summary.issp_next_action = next_open_action(plans[-1][1].actions) if plans else None
     summary.order_expiries = sorted(
         {o.expiry_date for _, h in hearings if h.kind == "civil" for o in h.orders if o.expiry_date}
     )

@@ -1,0 +1,213 @@
+"""dacli issp: the Individualised Safety and Support Plan and the client's copy."""
+
+from __future__ import annotations
+
+import typer
+
+from dacli.commands.common import Context, print_json
+
+issp_app = typer.Typer(help="Safety and support plans (ISSP) and the client's copy.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(issp_app, name="issp")
+
+
+def _template_text(ref: str, doc: dict) -> str:
+    import tomli_w
+
+    from dacli.schemas.issp import ADVICE_SECTIONS, EMERGENCY_PROMPT, LEAVE_PROMPT
+
+    head = {k: doc[k] for k in ("created_on", "reviewed_on", "reviewed_by") if doc.get(k)}
+    lines = [
+        f"# Individualised Safety and Support Plan for {ref}.",
+        f"# Save with `dacli issp record {ref} --from FILE`.",
+        "# Saving makes a new version; earlier versions stay. Dates are YYYY-MM-DD.",
+        "# [[actions]]: risk = 'List the risk factors or issues you would like to address', action = 'Agreed",
+        "# action', who = 'Who will do this?', by = 'By when?', done = 'Date complete', comment.",
+        "# Actions below are seeded from the latest Dash 'yes' answers and Soag (or copied from the last",
+        "# plan): keep, edit or delete them.",
+        "",
+        tomli_w.dumps(head) if head else '# reviewed_on = 2026-01-31\n# reviewed_by = ""\n',
+    ]
+    for action in doc.get("actions", []):
+        lines.append("[[actions]]")
+        lines.append(tomli_w.dumps({k: v for k, v in action.items() if v is not None}).rstrip())
+        if action.get("by") is None:
+            lines.append("# by = 2026-01-31")
+        lines.append("")
+    if not doc.get("actions"):
+        lines += ["# [[actions]]", '# risk = ""', '# action = ""', '# who = ""', "# by = 2026-01-31", ""]
+    advice = doc.get("advice", {})
+    lines.append("[advice]   # options and advice (the pack's boxes and prompts)")
+    for key, title, prompt in ADVICE_SECTIONS:
+        lines.append(f"# {title} {prompt}")
+        lines.append(tomli_w.dumps({key: advice.get(key, "")}).rstrip())
+    take = doc.get("take", {})
+    lines += [
+        "",
+        "[take]",
+        f"# {LEAVE_PROMPT}",
+        tomli_w.dumps({"if_leave": take.get("if_leave", [])}).rstrip(),
+        f"# {EMERGENCY_PROMPT}",
+        tomli_w.dumps({"emergency": take.get("emergency", [])}).rstrip(),
+        "",
+        "# SAFE FIELDS: kept for the worker, never in the client's copy or any export unless released",
+        "[safe]",
+    ]
+    safe = doc.get("safe", {})
+    for key in ("code_word", "safe_number", "refuge_location", "new_address", "escape_route"):
+        lines.append(tomli_w.dumps({key: safe.get(key, "")}).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+@issp_app.command("template")
+def issp_template(ctx: typer.Context, ref: str = typer.Argument(..., help="Case reference.")) -> None:
+    """Print the plan to fill in: the last plan to refresh, or actions seeded from Dash and Soag."""
+    import datetime as dt
+
+    from dacli.services.issp import template
+
+    c: Context = ctx.obj
+    typer.echo(_template_text(ref, template(c.session(), ref, dt.date.today())), nl=False)
+
+
+@issp_app.command("record")
+def issp_record(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    from_: str = typer.Option(..., "--from", help="The plan as TOML (see `issp template`), or -."),
+) -> None:
+    """Save a plan as the case's next version."""
+    import datetime as dt
+
+    from dacli.commands.common import read_form
+    from dacli.services.issp import parse_issp, record
+
+    c: Context = ctx.obj
+    today = dt.date.today()
+    form = parse_issp(read_form(from_, "the plan"), today)
+    name, plan = record(c.session(), ref, form, today)
+    typer.echo(f"{name} (version {plan.version})")
+
+
+@issp_app.command("complete")
+def issp_complete(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    action: int = typer.Option(..., "--action", help="The action's number, as `issp show` lists it."),
+    on: str = typer.Option(None, "--on", help="Date complete (YYYY-MM-DD; default today)."),
+    comment: str = typer.Option(None, "--comment", help="Added to the action's comment."),
+) -> None:
+    """Mark an action complete (a new version of the plan)."""
+    import datetime as dt
+
+    from dacli.errors import InvalidInput
+    from dacli.services.issp import complete
+
+    today = dt.date.today()
+    try:
+        day = dt.date.fromisoformat(on) if on else today
+    except ValueError:
+        raise InvalidInput(f"--on must be a date like 2026-01-31, not {on!r}.") from None
+    c: Context = ctx.obj
+    name, plan = complete(c.session(), ref, action, day, comment, today)
+    typer.echo(f"{name} (version {plan.version})")
+
+
+@issp_app.command("show")
+def issp_show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    version: int = typer.Option(None, "--version", help="An earlier version (default the latest)."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Show the plan (for the worker: safe fields included), with overdue actions marked."""
+    import datetime as dt
+
+    from dacli.schemas.issp import ADVICE_SECTIONS
+    from dacli.services.issp import latest, overdue
+
+    c: Context = ctx.obj
+    session = c.session()
+    name, plan = latest(session, ref, version)
+    session.audit("issp-read", case=ref, record=name)
+    today = dt.date.today()
+    late = {n for n, _ in overdue(plan, today)}
+    if json_:
+        doc = plan.model_dump(mode="json", by_alias=True)
+        doc["record"] = name
+        doc["overdue_actions"] = sorted(late)
+        print_json(doc)
+        return
+    typer.echo(f"Safety plan {ref}, version {plan.version} ({name})")
+    typer.echo(
+        f"Created on {plan.created_on}; reviewed on {plan.reviewed_on or '-'} by {plan.reviewed_by or '-'}"
+    )
+    typer.echo("")
+    for n, a in enumerate(plan.actions, start=1):
+        state = f"done {a.done}" if a.done else ("OVERDUE" if n in late else "open")
+        typer.echo(f"{n:>2}. {a.risk}")
+        typer.echo(f"    action: {a.action or '-'} | who: {a.who or '-'} | by: {a.by or '-'} | {state}")
+        if a.comment:
+            typer.echo(f"    comment: {a.comment}")
+    for key, title, _ in ADVICE_SECTIONS:
+        if getattr(plan.advice, key):
+            typer.echo(f"\n{title.rstrip(':')}: {getattr(plan.advice, key)}")
+    if plan.take.if_leave:
+        typer.echo(f"\nIf I need to leave I will take: {', '.join(plan.take.if_leave)}")
+    if plan.take.emergency:
+        typer.echo(f"In an emergency I will take: {', '.join(plan.take.emergency)}")
+    safe = {k: v for k, v in plan.safe.model_dump().items() if v}
+    if safe:
+        typer.echo("\nSafe details (never in the client's copy unless released): " + ", ".join(safe))
+
+
+@issp_app.command("export")
+def issp_export(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    format_: str = typer.Option("md", "--format", help="md, html or pdf."),
+    out: str = typer.Option(None, "--out", help="Write here (required for pdf; default standard output)."),
+    safe: str = typer.Option(
+        None, "--safe-to-take-home", help="yes or no: the client's answer (asked when not given)."
+    ),
+    release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
+    reason: str = typer.Option(None, "--reason", help="Why the safe fields are released (audited)."),
+    version: int = typer.Option(None, "--version", help="An earlier version (default the latest)."),
+) -> None:
+    """The client's copy of the plan. Asks, and records, whether it is safe for them to take it home."""
+    from pathlib import Path
+
+    from dacli.commands.common import export_target
+    from dacli.errors import InvalidInput
+    from dacli.services.issp import client_copy
+
+    c: Context = ctx.obj
+    target = export_target(out, c.store_path)
+    if format_ == "pdf" and target is None:
+        raise InvalidInput("A PDF needs --out FILE (it is not shown on a terminal).")
+    if safe is None:
+        answer = typer.prompt("Is it safe for the client to take a copy home? (yes/no)", err=True)
+    else:
+        answer = safe
+    answer = answer.strip().lower()
+    if answer not in ("yes", "no"):
+        raise InvalidInput(f"--safe-to-take-home must be yes or no, not {answer!r}.")
+    copy = client_copy(c.session(), ref, format_, answer == "yes", list(release or []), reason, version)
+    if copy.content is None:
+        typer.echo(
+            f"{copy.record}: recorded that it is not safe for the client to take a copy home; nothing was "
+            "written. Go through the plan with them instead.",
+            err=True,
+        )
+        return
+    for field in copy.redacted:
+        typer.echo(f"Note: a safe value ({field}) appeared in the plan's text and was withheld.", err=True)
+    if target is None:
+        typer.echo(copy.content.decode(), nl=False)
+        return
+    from dacli.store.fsio import atomic_write
+
+    atomic_write(Path(target), copy.content)  # the copy leaves the encrypted store on purpose
+    typer.echo(f"{copy.record}: client's copy written to {out}", err=True)
