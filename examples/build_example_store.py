@@ -152,6 +152,14 @@ def build(force: bool) -> None:
     checklist(refs[4], 9, date(2026, 10, 10), context={"police_incidents_past_12_months": 4})
     checklist(refs[2], 8, date(2026, 11, 1), professional={"level": "medium"})
     checklist(refs[3], 4, date(2026, 9, 13))
+    # A safety plan for the highest-risk case, from the README's example file (one action overdue).
+    import tomllib
+
+    from dacli.services.issp import parse_issp
+    from dacli.services.issp import record as record_plan
+
+    plan = tomllib.loads((HERE / "forms" / "issp-example.toml").read_text())
+    record_plan(session, refs[0], parse_issp(plan, today), today)
     # A repeat referral: Zinnia comes back through a new referrer (a new intake in her folder).
     again = {
         "client": {"name": "Zinnia Testcase-Abbot", "dob": CASES[9][1]},

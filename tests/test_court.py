@@ -77,3 +77,26 @@ def test_cli_court(cli, case_ref):
     assert "assault by beating" in listed and "VICTIM NOT INFORMED" in listed
     data = json.loads(cli("court", "list", case_ref, "--json").stdout)
     assert data[0]["charges"][0]["plea"] == "not guilty"
+
+
+def test_court_summary_export_withholds_safe_values(session):
+    from dacli.services.admin import audit_entries
+    from dacli.services.cases import intake, parse_intake
+    from dacli.services.court import summary
+
+    address = "9 Fictional Testcase Mews"
+    form = {"client": {"name": "Ione Testcase", "address": address}, "referral": {"date": TODAY}}
+    case_ref = intake(session, parse_intake(form, TODAY)).case
+    told = {**CRIMINAL, "bail_conditions": f"Not to enter the street of {address}."}
+    record_hearing(session, case_ref, parse_hearing(told, TODAY))
+    record_hearing(session, case_ref, parse_hearing(CIVIL, TODAY))
+    text = summary(session, case_ref, [], None)
+    assert "## Criminal Case Summary: 2026-11-12" in text and "## Civil Case Summary: 2026-11-10" in text
+    assert "assault by beating" in text and "non-molestation" in text and "expires 2026-12-10" in text
+    assert address not in text and "[withheld: safe field]" in text
+    released = summary(session, case_ref, ["client.address"], "Court asked for the exclusion zone")
+    assert address in released
+    actions = [e["action"] for e in audit_entries(session)]
+    assert actions.count("export") == 2 and "safe-field-release" in actions
+    with pytest.raises(InvalidInput, match="reason"):
+        summary(session, case_ref, ["client.address"], None)

@@ -95,3 +95,54 @@ def test_the_form_is_never_written_inside_the_store(cli, high_risk_case, store_p
         "marac", "refer", high_risk_case, "--from", "-", "--out", str(inside), input=tomli_w.dumps(FORM)
     )
     assert made.exit_code == 2 and not inside.exists()
+
+
+def test_free_text_holding_a_safe_value_is_withheld_too(session, high_risk_case):
+    told = {
+        **FORM,
+        "additional_information": "She is staying at 17 imaginary testcase lane; code KINGFISHER.",
+    }
+    _, text = refer(session, high_risk_case, parse_marac(told, TODAY), [], None)
+    assert "imaginary testcase lane" not in text.lower() and "kingfisher" not in text.lower()
+    assert text.count(WITHHELD) >= 4
+    entry = [e for e in audit_entries(session) if e["action"] == "export"][-1]
+    assert set(entry["detail"]["redacted"]) == {"client.address", "client.code_word"}
+
+
+RESEARCH = {
+    "researched_on": TODAY,
+    "name_and_agency": "Idva Testcase, Example Idva service",
+    "contact_details": "idva@example.invalid",
+    "victim_details_accurate": False,
+    "corrections": "Also known as Rhee. Phone her on 07700 900999 only.",
+    "attitude": "More anxious since the hearing.",
+    "afraid_of": "Ex-partner and his brother.",
+    "not_shared": "Her health history: not relevant to the risk.",
+}
+
+
+def test_research_form_is_filled_from_the_case_and_withholds_safe_values(session, high_risk_case):
+    from dacli.services.marac import parse_research, research
+
+    name, text = research(session, high_risk_case, parse_research(RESEARCH, TODAY), [], None)
+    assert name.startswith("research-")
+    assert "# Marac research form" in text and "Rhea Testcase" in text
+    assert "Are the victim details on the Marac list accurate? N" in text
+    assert "SafeLives Dash of 2026-11-23: 14 yes" in text and "Gaps in the checklist: q20" in text
+    assert "More anxious since the hearing." in text
+    assert "not relevant to the risk" not in text  # kept on file, not on the form
+    for value in SAFE.values():
+        assert value not in text  # the safe number typed into corrections is caught too
+    with pytest.raises(InvalidInput, match="researched_on"):
+        parse_research({**RESEARCH, "researched_on": TODAY + dt.timedelta(days=1)}, TODAY)
+    with pytest.raises(InvalidInput, match="name_and_agency"):
+        parse_research({**RESEARCH, "name_and_agency": ""}, TODAY)
+
+
+def test_cli_marac_research(cli, high_risk_case, tmp_path):
+    import tomli_w
+
+    assert "researched_on" in cli("marac", "research", high_risk_case, "--template").stdout
+    made = cli("marac", "research", high_risk_case, "--from", "-", input=tomli_w.dumps(RESEARCH))
+    assert made.exit_code == 0, made.stderr
+    assert "# Marac research form" in made.stdout and SAFE["safe_number"] not in made.stdout

@@ -211,7 +211,11 @@ def case_show(
         when = (
             f"done {d.done_at:%Y-%m-%d %H:%M}"
             if d.done_at
-            else f"{d.state.value} by {d.due_at:%Y-%m-%d %H:%M} UTC"
+            else (
+                f"OVERDUE, was due {d.due_at:%Y-%m-%d %H:%M} UTC"
+                if d.state.value == "overdue"
+                else f"due by {d.due_at:%Y-%m-%d %H:%M} UTC"
+            )
         )
         lines.append(f"    {d.name}: {when}")
     lines.append("  timeline:")

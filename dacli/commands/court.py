@@ -114,3 +114,31 @@ def court_list(
             typer.echo(f"    bail conditions: {h.bail_conditions}")
         for order in getattr(h, "orders", []):
             typer.echo(f"    order: {order.type} expires {order.expiry_date or '-'}")
+
+
+@court_app.command("summary")
+def court_summary(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    out: str = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
+    release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
+    reason: str = typer.Option(None, "--reason", help="Why the safe fields are released (audited)."),
+) -> None:
+    """Every hearing as the pack's case summary forms, to share; safe fields withheld (audited export)."""
+    from dacli.commands.common import export_target
+    from dacli.services.court import summary
+
+    c: Context = ctx.obj
+    target = export_target(out, c.store_path)
+    text = summary(c.session(), ref, list(release or []), reason)
+    _write(text, target, out)
+
+
+def _write(text: str, target, out: str | None) -> None:
+    if target is None:
+        typer.echo(text, nl=False)
+        return
+    from dacli.store.fsio import atomic_write
+
+    atomic_write(target, text.encode())  # the export leaves the encrypted store on purpose
+    typer.echo(f"written to {out}", err=True)

@@ -60,3 +60,60 @@ def marac_refer(
         typer.echo(f"{name}: form written to {out}", err=True)
     else:
         typer.echo(text, nl=False)
+
+
+RESEARCH_TEMPLATE = """\
+# The Marac research form: what the practitioner adds (victim details, the checklist's indicators and
+# gaps, the last contact and dates to come are filled from the case). Safe fields are withheld unless
+# released with --release FIELD --reason TEXT.
+researched_on = 2026-01-31
+name_and_agency = ""
+contact_details = ""               # telephone / email
+# marac_case_number = ""           # from the agenda
+# victim_details_accurate = true
+# children_details_accurate = true
+# perpetrator_details_accurate = true
+# corrections = ""                 # changes / errors / other information (eg aliases or nicknames)
+# last_contacts = ""               # last sightings, meetings or phone calls
+# attitude = ""                    # recent attitude, behaviour and demeanour, including changes
+# risk_information = ""            # relevant to the checklist's risk indicators
+# other_information = ""           # eg actions already taken by agency
+# priorities = ""                  # the victim's greatest priorities for their safety
+# afraid_of = ""                   # all potential threats, not just the primary perpetrator
+# safe_to_talk_to = ""
+# not_safe_to_talk_to = ""
+# not_shared = ""                  # researched but not shared, and why (kept on file, not on the form)
+"""
+
+
+@marac_app.command("research")
+def marac_research(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    from_: str = typer.Option(None, "--from", help="The practitioner's part as TOML, or - (see --template)."),
+    template: bool = typer.Option(False, "--template", help="Print the part to fill in."),
+    release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
+    reason: str = typer.Option(None, "--reason", help="Why the safe fields are released (audited)."),
+    out: str = typer.Option(None, "--out", help="Write the form to this file (default: standard output)."),
+) -> None:
+    """Record the Marac research form and print it, filled from the case."""
+    if template:
+        typer.echo(RESEARCH_TEMPLATE, nl=False)
+        return
+    import datetime as dt
+
+    from dacli.commands.common import export_target, read_form
+    from dacli.services.marac import parse_research, research
+
+    data = read_form(from_, "the research form")
+    target = export_target(out, ctx.obj.store_path)
+    name, text = research(
+        ctx.obj.session(), ref, parse_research(data, dt.date.today()), list(release or []), reason
+    )
+    if target is not None:
+        from dacli.store.fsio import atomic_write
+
+        atomic_write(target, text.encode())  # the form leaves the encrypted store on purpose
+        typer.echo(f"{name}: form written to {out}", err=True)
+    else:
+        typer.echo(text, nl=False)

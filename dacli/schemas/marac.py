@@ -57,3 +57,49 @@ class MaracRecord(MaracForm):
     """The Marac criteria met by the latest checklist when referred."""
     released: list[str] = []
     """Safe fields the referrer chose to include (the reason is in the audit trail)."""
+
+
+RESEARCH_SCHEMA = "marac-research/1"
+
+
+class ResearchForm(Strict):
+    """The Marac research form (seeds/002 lines 2131-2160), the parts a practitioner writes. Victim
+    details, the checklist's indicators and gaps, dates and the last contact are filled from the case."""
+
+    researched_on: dt.date
+    """Date."""
+    name_and_agency: str = Field(min_length=1, max_length=300)
+    contact_details: str = Field(min_length=1, max_length=200)
+    """Telephone / Email."""
+    marac_case_number: str | None = Field(None, max_length=100)
+    """Marac case number (from agenda)."""
+    victim_details_accurate: bool | None = None
+    """Are the victim details on the Marac list accurate?"""
+    children_details_accurate: bool | None = None
+    perpetrator_details_accurate: bool | None = None
+    corrections: str | None = Field(None, max_length=20000)
+    """Please insert any changes / errors / other information (eg aliases or nicknames) below."""
+    last_contacts: str | None = Field(None, max_length=20000)
+    """Note records of last sightings, meetings or phone calls (the last contact on file is added)."""
+    attitude: str | None = Field(None, max_length=20000)
+    """Note recent attitude, behaviour and demeanour, including changes."""
+    risk_information: str | None = Field(None, max_length=20000)
+    """Highlight any relevant information that relates to any of the risk indicators on the checklist."""
+    other_information: str | None = Field(None, max_length=20000)
+    """Other information (e.g. actions already taken by agency to address victim's safety)."""
+    priorities: str | None = Field(None, max_length=20000)
+    """What are the victim's greatest priorities to address their safety?"""
+    afraid_of: str | None = Field(None, max_length=5000)
+    """Who is the victim afraid of? Include all potential threats, and not just primary perpetrator."""
+    safe_to_talk_to: str | None = Field(None, max_length=5000)
+    not_safe_to_talk_to: str | None = Field(None, max_length=5000)
+    not_shared: str | None = Field(None, max_length=20000)
+    """Information researched but not shared at the Marac, and why (kept on file, not on the form)."""
+
+
+class ResearchRecord(ResearchForm):
+    schema_: str = Field(RESEARCH_SCHEMA, alias="schema")
+    case: str
+    researched_by: str
+    recorded_at: dt.datetime
+    released: list[str] = []

@@ -45,12 +45,13 @@ def redact(text: str, values: dict[str, list[str]], released: Iterable[str] = ()
     """Replace every unreleased safe value found in ``text`` (case and spacing ignored). Returns the text
     and the names of the fields found, so the caller can audit that free text held one."""
     keep = set(released)
+    shown = {v.casefold() for f in keep for v in values.get(f, ())}  # the same value under another name
     found: list[str] = []
     for field, items in values.items():
         if field in keep:
             continue
         for value in items:
-            if len(value) < MIN_LENGTH:
+            if len(value) < MIN_LENGTH or value.casefold() in shown:
                 continue
             words = [re.escape(w) for w in value.split()]
             pattern = re.compile(r"\s+".join(words), re.IGNORECASE)

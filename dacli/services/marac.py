@@ -6,11 +6,18 @@ import datetime as dt
 from typing import Any
 
 from dacli.errors import InvalidInput
-from dacli.schemas.marac import MARAC_SCHEMA, SAFE_FIELDS, MaracForm, MaracRecord
+from dacli.schemas.marac import (
+    MARAC_SCHEMA,
+    RESEARCH_SCHEMA,
+    SAFE_FIELDS,
+    MaracForm,
+    MaracRecord,
+    ResearchForm,
+    ResearchRecord,
+)
 from dacli.services import cases
+from dacli.services.exports import WITHHELD, redact, safe_values
 from dacli.store.store import Session, check_case_ref
-
-WITHHELD = "[withheld: safe field]"
 
 
 def parse_marac(data: dict[str, Any], today: dt.date) -> MaracForm:
@@ -24,11 +31,7 @@ def refer(
 ) -> tuple[str, str]:
     """Record the referral and return (record name, the filled form as Markdown)."""
     check_case_ref(ref)
-    unknown = [f for f in release if f not in SAFE_FIELDS]
-    if unknown:
-        raise InvalidInput(f"--release {unknown[0]}: not a safe field ({', '.join(SAFE_FIELDS)}).")
-    if release and not (reason or "").strip():
-        raise InvalidInput("Releasing a safe field needs a --reason, which is audited.")
+    check_release(release, reason)
     view = cases._load(session, ref)
     dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
     latest = dashes[-1] if dashes else None
@@ -45,10 +48,138 @@ def refer(
     name, record = cases._append(
         session, ref, kind="marac", at=now, model=MaracRecord, fields=fields, action="marac-referral"
     )
+    text, found = redact(render(view, record, latest), safe_values(view.intakes[-1], ""), release)
     if release:
         session.audit("safe-field-release", case=ref, record=name, reason=reason, detail={"fields": release})
-    session.audit("export", case=ref, record=name, detail={"form": "marac-referral"})
-    return name, render(view, record, latest)
+    session.audit("export", case=ref, record=name, detail={"form": "marac-referral", "redacted": found})
+    return name, text
+
+
+def check_release(release: list[str], reason: str | None) -> None:
+    unknown = [f for f in release if f not in SAFE_FIELDS]
+    if unknown:
+        raise InvalidInput(f"--release {unknown[0]}: not a safe field ({', '.join(SAFE_FIELDS)}).")
+    if release and not (reason or "").strip():
+        raise InvalidInput("Releasing a safe field needs a --reason, which is audited.")
+
+
+def parse_research(data: dict[str, Any], today: dt.date) -> ResearchForm:
+    form = cases._parse(ResearchForm, data, "Research form")
+    cases._not_future(form.researched_on, today, "Research form", "researched_on")
+    return form
+
+
+def research(
+    session: Session, ref: str, form: ResearchForm, release: list[str], reason: str | None
+) -> tuple[str, str]:
+    """Record the Marac research form and return (record name, the form as Markdown), filled from the
+    case: victim details, the latest checklist's indicators and gaps, last contact, dates to come and the
+    safety plan's completed actions. Safe fields are withheld unless released with a reason."""
+    check_case_ref(ref)
+    check_release(release, reason)
+    view = cases._load(session, ref)
+    now = cases._utcnow()
+    fields = {
+        **form.model_dump(mode="python"),
+        "schema": RESEARCH_SCHEMA,
+        "researched_by": session.member.id,
+        "recorded_at": now,
+        "released": release,
+    }
+    name, record = cases._append(
+        session, ref, kind="research", at=now, model=ResearchRecord, fields=fields, action="marac-research"
+    )
+    text = render_research(view, record, now.date())
+    text, found = redact(text, safe_values(view.intakes[-1], ""), release)
+    if release:
+        session.audit("safe-field-release", case=ref, record=name, reason=reason, detail={"fields": release})
+    session.audit("export", case=ref, record=name, detail={"form": "marac-research", "redacted": found})
+    return name, text
+
+
+def render_research(view, record: ResearchRecord, today: dt.date) -> str:
+    from dacli.schemas.dash_bank import QUESTIONS
+
+    client = view.intakes[-1].client
+    released = set(record.released)
+
+    def yn(value: bool | None) -> str:
+        return "-" if value is None else ("Y" if value else "N")
+
+    address = client.address if "client.address" in released else (WITHHELD if client.address else "-")
+    dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
+    latest = dashes[-1] if dashes else None
+    s = view.summary
+    lines = [
+        "# Marac research form",
+        "",
+        f"- Name and agency: {record.name_and_agency}",
+        f"- Telephone / Email: {record.contact_details}",
+        f"- Date: {record.researched_on}",
+        f"- Victim name: {client.name}" + (f" (also known as {client.aka})" if client.aka else ""),
+        f"- Victim DOB: {client.dob or '-'}",
+        f"- Victim address: {address}",
+        f"- Marac case number (from agenda): {record.marac_case_number or '-'}",
+        "",
+        "Please insert any changes / errors / other information (eg aliases or nicknames) below",
+        "",
+        record.corrections or "-",
+        "",
+        f"- Are the victim details on the Marac list accurate? {yn(record.victim_details_accurate)}",
+        f"- Are the children(s) details on the Marac list accurate? {yn(record.children_details_accurate)}",
+        "- Are the perpetrator details on the Marac list accurate? "
+        + yn(record.perpetrator_details_accurate),
+        "",
+        "## Note records of last sightings, meetings or phone calls",
+        "",
+        f"Last contact with the client on file: {s.last_contact:%Y-%m-%d}" if s.last_contact else
+        "No successful contact with the client on file.",
+        "",
+        record.last_contacts or "",
+        "",
+        "## Note recent attitude, behaviour and demeanour, including changes",
+        "",
+        record.attitude or "-",
+        "",
+        "## Highlight any relevant information that relates to any of the risk indicators on the checklist",
+        "",
+    ]  # fmt: skip
+    if latest is not None:
+        text = {q.number: q.text for q in QUESTIONS}
+        yes = [int(k[1:]) for k, a in latest.answers.items() if a.answer == "yes"]
+        r = latest.result
+        lines.append(f"SafeLives Dash of {latest.assessed_on}: {r.yes} yes, {r.risk_level}.")
+        lines += [f"- q{n}: {text.get(n, '')}" for n in sorted(yes)]
+        gaps = [*latest.result.dont_know, *latest.result.unanswered]
+        lines.append("Gaps in the checklist: " + (", ".join(f"q{n}" for n in gaps) or "none"))
+    else:
+        lines.append("No SafeLives Dash risk checklist on file: a gap in the risk assessment.")
+    lines += ["", record.risk_information or "", "", "## Other information", ""]
+    coming = []
+    if s.next_court_date:
+        coming.append(f"next court date {s.next_court_date}")
+    coming += [f"order expires {d}" for d in s.order_expiries if d >= today]
+    if view.plans:
+        plan = view.plans[-1][1]
+        done = [a for a in plan.actions if a.done]
+        lines += [f"- Action taken (safety plan): {a.action or a.risk} ({a.done})" for a in done]
+        coming += [
+            f"plan action by {a.by}: {a.action or a.risk}" for a in plan.actions if a.by and not a.done
+        ]
+    if coming:
+        lines.append("- Dates to come: " + "; ".join(coming))
+    lines += [
+        "",
+        record.other_information or "",
+        "",
+        f"- What are the victim's greatest priorities to address their safety? {record.priorities or '-'}",
+        f"- Who is the victim afraid of? {record.afraid_of or '-'}",
+        f"- Who does the victim believe it safe to talk to? {record.safe_to_talk_to or '-'}",
+        f"- Who does the victim believe it not safe to talk to? {record.not_safe_to_talk_to or '-'}",
+        "",
+        "© SafeLives 2014 - reproduced with permission from SafeLives",
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def render(view, record: MaracRecord, latest) -> str:
