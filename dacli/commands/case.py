@@ -95,8 +95,10 @@ def case_show(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Case reference, e.g. DA-7K3M9-QXP2T."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    all_: bool = typer.Option(False, "--all", help="The whole timeline (default: the latest 8 entries)."),
 ) -> None:
-    """Show one case: summary, safe contact details, flags, timeline and deadlines (the read is audited)."""
+    """Show one case on one screen: summary, safe contact details, flags, consent, safety plan, Marac,
+    disclosures, court dates, deadlines and the latest timeline (the read is audited)."""
     import datetime as dt
 
     from dacli.services.cases import deadlines, show_case
@@ -218,8 +220,13 @@ def case_show(
             )
         )
         lines.append(f"    {d.name}: {when}")
-    lines.append("  timeline:")
-    for e in view.timeline():
+    timeline = view.timeline()
+    shown = timeline if all_ else timeline[-8:]
+    earlier = len(timeline) - len(shown)
+    lines.append(
+        "  timeline" + (f" (latest {len(shown)}; {earlier} earlier with --all):" if earlier else ":")
+    )
+    for e in shown:
         lines.append(f"    {e.at:%Y-%m-%d %H:%M}  {e.kind:<8} {e.summary}")
     if view.contacts:
         lines.append(
