@@ -95,7 +95,7 @@ def test_referral_and_confirmation(session, case_ref):
         confirm_csc_referral(session, case_ref, name, dt.datetime(2026, 11, 19, tzinfo=dt.UTC))
     confirm_csc_referral(session, case_ref, name, dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC))
     (row,) = caseload(session, now=now)
-    assert [d.name for d in row.deadlines] == ["first contact", "Dash"]
+    assert [d.name for d in row.deadlines] == ["first contact", "Dash", "review"]
 
 
 def test_written_referral_needs_no_confirmation(session, case_ref):

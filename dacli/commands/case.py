@@ -108,7 +108,9 @@ def case_show(
     view = show_case(session, ref)
     now = dt.datetime.now(dt.UTC)
     policy = session.store.policy
-    due = deadlines(view.summary, now, policy.review.first_contact_hours, policy.dash.reassess_weeks)
+    due = deadlines(
+        view.summary, now, policy.review.first_contact_hours, policy.dash.reassess_weeks, policy.review
+    )
     if json_:
         print_json(
             {

@@ -73,6 +73,12 @@ class CaseSummary(BaseModel):
     next_court_date: date | None = None
     issp_next_action: date | None = None
     """The earliest 'by when?' of a safety-plan action not yet complete (latest plan)."""
+    last_review: date | None = None
+    closed_on: date | None = None
+    follow_up_consent: bool = False
+    follow_up_done: bool = False
+    youngest_child_dob: date | None = None
+    """For the retention rule on records involving children (an unborn child counts from its due date)."""
 
     def index_row(self) -> dict:
         """The row as the index stores it: JSON types, empty and default values left out (a smaller
@@ -126,6 +132,10 @@ class CaseRow:
     order_expiries: list = field(default_factory=list)
     next_court_date: date | None = None
     issp_next_action: date | None = None
+    last_review: date | None = None
+    closed_on: date | None = None
+    follow_up_consent: bool = False
+    follow_up_done: bool = False
     deadlines: list = field(default_factory=list)
     """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
     next_due: Any = None
@@ -172,4 +182,8 @@ class CaseRow:
             [day(d) for d in row.get("order_expiries", ())],
             day(row["next_court_date"]) if row.get("next_court_date") else None,
             day(row["issp_next_action"]) if row.get("issp_next_action") else None,
+            day(row["last_review"]) if row.get("last_review") else None,
+            day(row["closed_on"]) if row.get("closed_on") else None,
+            row.get("follow_up_consent", False),
+            row.get("follow_up_done", False),
         )

@@ -22,8 +22,12 @@ from dacli.rules.deadlines import (
     share_sign_off,
     written_confirmation,
 )
+from dacli.rules.review import follow_up, no_contact_for, review_due
 from dacli.schemas.case import CaseRow, CaseStatus, CaseSummary
+from dacli.schemas.store import ReviewPolicy
 from dacli.store.store import Session
+
+_DEFAULT_REVIEW = ReviewPolicy()
 
 
 def _utcnow() -> dt.datetime:
@@ -44,16 +48,34 @@ def index_rows(index: dict) -> list[CaseRow]:
 
 
 def deadlines(
-    row: CaseRow | CaseSummary, now: dt.datetime, first_contact_hours: int = 48, dash_weeks: int = 8
+    row: CaseRow | CaseSummary,
+    now: dt.datetime,
+    first_contact_hours: int = 48,
+    dash_weeks: int = 8,
+    review: ReviewPolicy | None = None,
 ) -> list[Deadline]:
-    """Every deadline of a case that is open: first contact and the next Dash. (Reviews and follow-ups
-    join as they are built.) The CLI and the dashboard both take them from here."""
+    """Every deadline of a case: for an open case first contact, the next Dash, the next review, plan
+    actions, confirmations, sign-offs, orders and court dates; for a closed one the follow-up call if the
+    client consented. The CLI and the dashboard both take them from here."""
+    review = review or _DEFAULT_REVIEW
     if row.status != CaseStatus.open:
-        return []
+        if row.closed_on is None:
+            return []
+        call = follow_up(
+            row.closed_on, row.follow_up_consent, row.follow_up_done, now.date(), review.follow_up_months
+        )
+        return [call] if call else []
     out = [
         first_contact(row.referred_at, row.first_contact, now, first_contact_hours),
         dash_reassessment(
             row.referred_at, row.last_dash, row.last_incident, now, dash_weeks, first_contact_hours
+        ),
+        review_due(
+            row.referral_date,
+            row.last_review,
+            now.date(),
+            review.first_review_weeks_max,
+            review.interval_weeks,
         ),
     ]
     if row.csc_unconfirmed is not None:
@@ -75,10 +97,16 @@ def deadlines(
 
 
 def overdue(
-    row: CaseRow | CaseSummary, now: dt.datetime, first_contact_hours: int = 48, dash_weeks: int = 8
+    row: CaseRow | CaseSummary,
+    now: dt.datetime,
+    first_contact_hours: int = 48,
+    dash_weeks: int = 8,
+    review: ReviewPolicy | None = None,
 ) -> list[Deadline]:
     return [
-        d for d in deadlines(row, now, first_contact_hours, dash_weeks) if d.state == DeadlineState.overdue
+        d
+        for d in deadlines(row, now, first_contact_hours, dash_weeks, review)
+        if d.state == DeadlineState.overdue
     ]
 
 
@@ -127,19 +155,25 @@ def _caseload(
         rows = [r for r in rows if r.status == wanted]
     if risk:
         rows = [r for r in rows if (r.risk or "none") == risk]
-    if flag:
-        rows = [r for r in rows if flag in r.flags]
     now = now or _utcnow()
     hours = session.store.policy.review.first_contact_hours
     weeks = session.store.policy.dash.reassess_weeks
+    review = session.store.policy.review
     if only_overdue:
-        rows = [r for r in rows if overdue(r, now, hours, weeks)]
+        rows = [r for r in rows if overdue(r, now, hours, weeks, review)]
     done, late = DeadlineState.done, DeadlineState.overdue
+    today, quiet = now.date(), review.no_contact_close_weeks
     for r in rows:
-        r.deadlines = due = deadlines(r, now, hours, weeks)
+        r.deadlines = due = deadlines(r, now, hours, weeks, review)
+        if r.status is CaseStatus.open and no_contact_for(
+            r.last_contact.date() if r.last_contact else None, r.referral_date, today, quiet
+        ):
+            r.flags = [*r.flags, "closure-candidate"]  # no client contact for 8 weeks (policy)
         pending = [d for d in due if d.state is not done]
         r.next_due = min(pending, key=_due_at) if pending else None
         r.overdue = any(d.state is late for d in pending)
+    if flag:
+        rows = [r for r in rows if flag in r.flags]
     rows.sort(key=lambda r: (r.status is not CaseStatus.open, not r.overdue, r.referred_at, r.ref))
     session.audit("caseload-read", detail={"rows": len(rows)})
     return rows
