@@ -46,4 +46,5 @@ def test_one_screen_holds_plan_consent_ledger_marac_and_court(session, case_ref,
     assert "court: " in text and f"next {today + dt.timedelta(days=20)}" in text
     assert "earlier with --all" in text
     assert len(text.splitlines()) <= 40, text
+    assert max(len(line) for line in text.splitlines()) <= 110
     assert len(cli("case", "show", case_ref, "--all").stdout.splitlines()) > len(text.splitlines())

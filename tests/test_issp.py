@@ -137,12 +137,13 @@ def test_overdue_actions_reach_the_caseload(session, case):
 # --- the client's copy -------------------------------------------------------------------------------------
 
 ALL_SAFE = [*SAFE.values(), *PLAN_SAFE.values()]
+SINK: list[bytes] = []
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "pdf"])
 def test_client_copy_holds_the_actions_and_no_safe_value(session, case, fmt):
     issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
-    copy = issp.client_copy(session, case, fmt, True, [], None, today=TODAY)
+    copy = issp.client_copy(session, case, fmt, True, [], None, SINK.append, today=TODAY)
     text = _text(copy.content, fmt)
     for expected in ("See GP", "Non-molestation order", "Local group", "passport", "Sanctuary scheme"):
         assert expected in text
@@ -159,7 +160,7 @@ def test_pdf_opens_and_holds_the_plan(session, case):
     import io
 
     issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
-    copy = issp.client_copy(session, case, "pdf", True, [], None, today=TODAY)
+    copy = issp.client_copy(session, case, "pdf", True, [], None, SINK.append, today=TODAY)
     assert copy.content.startswith(b"%PDF-")
     reader = pypdf.PdfReader(io.BytesIO(copy.content))
     text = "".join(p.extract_text() for p in reader.pages)
@@ -170,10 +171,12 @@ def test_pdf_opens_and_holds_the_plan(session, case):
 def test_released_safe_field_needs_a_reason_and_is_audited(session, case):
     issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
     with pytest.raises(InvalidInput, match="reason"):
-        issp.client_copy(session, case, "md", True, ["safe.code_word"], "  ")
+        issp.client_copy(session, case, "md", True, ["safe.code_word"], "  ", SINK.append)
     with pytest.raises(InvalidInput, match="not a safe field"):
-        issp.client_copy(session, case, "md", True, ["client.name"], "x")
-    copy = issp.client_copy(session, case, "md", True, ["safe.code_word"], "Client chose to keep it")
+        issp.client_copy(session, case, "md", True, ["client.name"], "x", SINK.append)
+    copy = issp.client_copy(
+        session, case, "md", True, ["safe.code_word"], "Client chose to keep it", SINK.append
+    )
     text = copy.content.decode()
     assert "bluebell" in text
     for value in ALL_SAFE:
@@ -185,7 +188,7 @@ def test_released_safe_field_needs_a_reason_and_is_audited(session, case):
 
 def test_not_safe_to_take_home_is_recorded_and_nothing_is_rendered(session, case):
     issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
-    copy = issp.client_copy(session, case, "pdf", False, [], None)
+    copy = issp.client_copy(session, case, "pdf", False, [], None, SINK.append)
     assert copy.content is None
     from dacli.schemas.issp import IsspCopyRecord
 
@@ -195,6 +198,10 @@ def test_not_safe_to_take_home_is_recorded_and_nothing_is_rendered(session, case
 
 
 def _text(content: bytes, fmt: str) -> str:
+    if fmt == "html":
+        import html
+
+        return html.unescape(content.decode())  # search what a reader sees, not the escapes
     if fmt != "pdf":
         return content.decode()
     import io
@@ -229,3 +236,17 @@ def test_cli_export_is_written_only_where_the_user_says(cli, session, case, tmp_
     assert "safety plan: version 1" in shown.stdout and "ACTION 1 OVERDUE" in shown.stdout
     template = cli("issp", "template", case)
     assert template.exit_code == 0 and "[safe]" in template.stdout
+
+
+def test_template_never_prints_safe_values_and_blank_ones_are_kept(cli, session, case):
+    import tomllib
+
+    issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
+    text = cli("issp", "template", case).stdout
+    for value in PLAN_SAFE.values():
+        assert value not in text
+    assert "# code_word" in text and "on file" in text
+    doc = tomllib.loads(text)
+    assert "safe" not in doc or not any(doc["safe"].values())
+    _, refreshed = issp.record(session, case, issp.parse_issp(doc, TODAY), TODAY)
+    assert refreshed.version == 2 and refreshed.safe.code_word == "bluebell"  # kept from version 1

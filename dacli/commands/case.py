@@ -186,10 +186,11 @@ def case_show(
             + (f", reviewed {plan.reviewed_on}" if plan.reviewed_on else "")
             + f"; {len(plan.actions)} actions, {open_} open"
         )
-        for n, a in overdue_actions(plan, now.date()):
-            lines.append(
-                f"    ACTION {n} OVERDUE since {a.by}: {a.risk} -> {a.action or '-'} ({a.who or '-'})"
-            )
+        late = overdue_actions(plan, now.date())
+        for n, a in late[:3]:
+            lines.append(f"    ACTION {n} OVERDUE since {a.by}: {a.action or a.risk} ({a.who or '-'})")
+        if len(late) > 3:
+            lines.append(f"    ... and {len(late) - 3} more overdue (dacli issp show {s.ref})")
     else:
         lines.append("  safety plan: NONE ON FILE")
     for _, m in view.marac[-2:]:
@@ -199,8 +200,8 @@ def case_show(
         )
     ledger = view.ledger()
     if ledger:
-        lines.append("  disclosures:")
-        for d in ledger:
+        lines.append("  disclosures" + (f" (latest 4 of {len(ledger)}):" if len(ledger) > 4 else ":"))
+        for d in ledger[-4:]:
             basis = d["basis"] if d["consent"] else f"no consent; {d['basis']}; sign-off {d['sign_off']}"
             lines.append(f"    {d['when']:%Y-%m-%d %H:%M} to {d['to']} ({basis})")
     for _, h in view.hearings[-3:]:
@@ -216,9 +217,9 @@ def case_show(
             f"done {d.done_at:%Y-%m-%d %H:%M}"
             if d.done_at
             else (
-                f"OVERDUE, was due {d.due_at:%Y-%m-%d %H:%M} UTC"
+                f"OVERDUE, was due {_when(d.due_at)}"
                 if d.state.value == "overdue"
-                else f"due by {d.due_at:%Y-%m-%d %H:%M} UTC"
+                else f"due by {_when(d.due_at)}"
             )
         )
         lines.append(f"    {d.name}: {when}")
@@ -234,4 +235,10 @@ def case_show(
         lines.append(
             "  case contacts: " + "; ".join(f"{r.agency} ({r.name or '-'})" for _, r in view.contacts)
         )
-    typer.echo("\n".join(lines))
+    width = 110  # one screen: long free text (a Dash question as an action) is cut, never wrapped
+    typer.echo("\n".join(line if len(line) <= width else line[: width - 1] + "…" for line in lines))
+
+
+def _when(at) -> str:
+    """A date-only deadline (review, plan action, order) as its date; a timed one with its time."""
+    return f"{at:%Y-%m-%d}" if (at.hour, at.minute, at.second) == (0, 0, 0) else f"{at:%Y-%m-%d %H:%M} UTC"

@@ -121,3 +121,17 @@ def export_target(out: str | None, store_path: str) -> Path | None:
             "--out is inside the case store: plaintext never goes there; choose another place."
         )
     return target
+
+
+def deliverer(target: Path | None):
+    """Where an export goes: the file the user named (atomic, 0600) or standard output."""
+
+    def deliver(content: bytes) -> None:
+        if target is None:
+            typer.echo(content.decode(), nl=False)
+            return
+        from dacli.store.fsio import atomic_write
+
+        atomic_write(target, content)  # the export leaves the encrypted store on purpose
+
+    return deliver

@@ -125,20 +125,11 @@ def court_summary(
     reason: str = typer.Option(None, "--reason", help="Why the safe fields are released (audited)."),
 ) -> None:
     """Every hearing as the pack's case summary forms, to share; safe fields withheld (audited export)."""
-    from dacli.commands.common import export_target
+    from dacli.commands.common import deliverer, export_target
     from dacli.services.court import summary
 
     c: Context = ctx.obj
     target = export_target(out, c.store_path)
-    text = summary(c.session(), ref, list(release or []), reason)
-    _write(text, target, out)
-
-
-def _write(text: str, target, out: str | None) -> None:
-    if target is None:
-        typer.echo(text, nl=False)
-        return
-    from dacli.store.fsio import atomic_write
-
-    atomic_write(target, text.encode())  # the export leaves the encrypted store on purpose
-    typer.echo(f"written to {out}", err=True)
+    summary(c.session(), ref, list(release or []), reason, deliverer(target))
+    if target is not None:
+        typer.echo(f"written to {out}", err=True)

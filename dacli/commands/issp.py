@@ -55,9 +55,10 @@ def _template_text(ref: str, doc: dict) -> str:
         "# SAFE FIELDS: kept for the worker, never in the client's copy or any export unless released",
         "[safe]",
     ]
+    # never the values themselves: this file is plaintext on your disk. Left out, a value on file is kept.
     safe = doc.get("safe", {})
     for key in ("code_word", "safe_number", "refuge_location", "new_address", "escape_route"):
-        lines.append(tomli_w.dumps({key: safe.get(key, "")}).rstrip())
+        lines.append(f'# {key} = ""' + ("   # on file: left out, it is kept" if safe.get(key) else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -132,7 +133,7 @@ def issp_show(
     session = c.session()
     name, plan = latest(session, ref, version)
     session.audit("issp-read", case=ref, record=name)
-    today = dt.date.today()
+    today = dt.datetime.now(dt.UTC).date()  # the same 'today' as case show and the caseload
     late = {n for n, _ in overdue(plan, today)}
     if json_:
         doc = plan.model_dump(mode="json", by_alias=True)
@@ -177,8 +178,6 @@ def issp_export(
     version: int = typer.Option(None, "--version", help="An earlier version (default the latest)."),
 ) -> None:
     """The client's copy of the plan. Asks, and records, whether it is safe for them to take it home."""
-    from pathlib import Path
-
     from dacli.commands.common import export_target
     from dacli.errors import InvalidInput
     from dacli.services.issp import client_copy
@@ -194,7 +193,11 @@ def issp_export(
     answer = answer.strip().lower()
     if answer not in ("yes", "no"):
         raise InvalidInput(f"--safe-to-take-home must be yes or no, not {answer!r}.")
-    copy = client_copy(c.session(), ref, format_, answer == "yes", list(release or []), reason, version)
+    from dacli.commands.common import deliverer
+
+    copy = client_copy(
+        c.session(), ref, format_, answer == "yes", list(release or []), reason, deliverer(target), version
+    )
     if copy.content is None:
         typer.echo(
             f"{copy.record}: recorded that it is not safe for the client to take a copy home; nothing was "
@@ -204,10 +207,5 @@ def issp_export(
         return
     for field in copy.redacted:
         typer.echo(f"Note: a safe value ({field}) appeared in the plan's text and was withheld.", err=True)
-    if target is None:
-        typer.echo(copy.content.decode(), nl=False)
-        return
-    from dacli.store.fsio import atomic_write
-
-    atomic_write(Path(target), copy.content)  # the copy leaves the encrypted store on purpose
-    typer.echo(f"{copy.record}: client's copy written to {out}", err=True)
+    if target is not None:
+        typer.echo(f"{copy.record}: client's copy written to {out}", err=True)

@@ -44,22 +44,21 @@ def marac_refer(
         return
     import datetime as dt
 
-    from dacli.commands.common import export_target, read_form
+    from dacli.commands.common import deliverer, export_target, read_form
     from dacli.services.marac import parse_marac, refer
 
     data = read_form(from_, "the referrer's part")
     target = export_target(out, ctx.obj.store_path)
-    name, text = refer(
-        ctx.obj.session(), ref, parse_marac(data, dt.date.today()), list(release or []), reason
+    name, _ = refer(
+        ctx.obj.session(),
+        ref,
+        parse_marac(data, dt.date.today()),
+        list(release or []),
+        reason,
+        deliverer(target),
     )
     if target is not None:
-        from dacli.store.fsio import atomic_write
-
-        # written only where the user says: the form leaves the encrypted store on purpose
-        atomic_write(target, text.encode())
         typer.echo(f"{name}: form written to {out}", err=True)
-    else:
-        typer.echo(text, nl=False)
 
 
 RESEARCH_TEMPLATE = """\
@@ -102,18 +101,18 @@ def marac_research(
         return
     import datetime as dt
 
-    from dacli.commands.common import export_target, read_form
+    from dacli.commands.common import deliverer, export_target, read_form
     from dacli.services.marac import parse_research, research
 
     data = read_form(from_, "the research form")
     target = export_target(out, ctx.obj.store_path)
-    name, text = research(
-        ctx.obj.session(), ref, parse_research(data, dt.date.today()), list(release or []), reason
+    name, _ = research(
+        ctx.obj.session(),
+        ref,
+        parse_research(data, dt.date.today()),
+        list(release or []),
+        reason,
+        deliverer(target),
     )
     if target is not None:
-        from dacli.store.fsio import atomic_write
-
-        atomic_write(target, text.encode())  # the form leaves the encrypted store on purpose
         typer.echo(f"{name}: form written to {out}", err=True)
-    else:
-        typer.echo(text, nl=False)

@@ -4,23 +4,21 @@ order, for a pre-sentence report, a bail hearing or the CPS. Safe fields are wit
 from __future__ import annotations
 
 from dacli.services import cases
-from dacli.services.exports import redact, safe_values
-from dacli.services.marac import check_release
+from dacli.services.exports import Deliver, case_safe_values, redact
+from dacli.services.marac import check_release, exported
 from dacli.store.store import Session, check_case_ref
 
 
-def summary(session: Session, ref: str, release: list[str], reason: str | None) -> str:
+def summary(
+    session: Session, ref: str, release: list[str], reason: str | None, deliver: Deliver | None = None
+) -> str:
+    """Render every hearing, hand the text to ``deliver`` and audit the export once delivered."""
     check_case_ref(ref)
     check_release(release, reason)
     view = cases._load(session, ref)
-    text, found = redact(render(view), safe_values(view.intakes[-1], ""), release)
-    if release:
-        session.audit("safe-field-release", case=ref, reason=reason, detail={"fields": release})
-    session.audit(
-        "export",
-        case=ref,
-        detail={"form": "court-summary", "hearings": len(view.hearings), "redacted": found},
-    )
+    text, found = redact(render(view), case_safe_values(view), release)
+    detail = {"form": "court-summary", "hearings": [n for n, _ in view.hearings], "redacted": found}
+    exported(session, ref, None, text, deliver, release, reason, detail)
     return text
 
 

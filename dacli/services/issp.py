@@ -22,7 +22,7 @@ from dacli.schemas.issp import (
     IsspRecord,
 )
 from dacli.services import cases
-from dacli.services.exports import WITHHELD, redact, safe_values
+from dacli.services.exports import WITHHELD, Deliver, case_safe_values, redact
 from dacli.store.store import Session, check_case_ref
 
 FORMATS = ("md", "html", "pdf")
@@ -42,7 +42,7 @@ def plans(session: Session, ref: str) -> list[tuple[str, IsspRecord]]:
     check_case_ref(ref)
     names = [n for n in session.record_names(ref) if n.startswith("issp-") and not n.startswith("issp-copy")]
     found = [(n, cases._validated(IsspRecord, session.read_record(ref, n), ref, n)) for n in names]
-    return sorted(found, key=lambda p: p[1].version)
+    return sorted(found, key=lambda p: (p[1].version, p[1].recorded_at))
 
 
 def latest(session: Session, ref: str, version: int | None = None) -> tuple[str, IsspRecord]:
@@ -91,20 +91,36 @@ def template(session: Session, ref: str, today: dt.date) -> dict:
 
 
 def record(session: Session, ref: str, form: IsspForm, today: dt.date) -> tuple[str, IsspRecord]:
-    """Save a plan as the next version (earlier versions stay as they were)."""
-    version = len(plans(session, ref)) + 1
+    """Save a plan as the next version (earlier versions stay as they were). The version number is taken
+    under the store lock, so two people saving at once get two numbers. A safe detail left blank keeps
+    the value the last version had (templates leave them out, so they never sit in a plaintext file)."""
+    import secrets
+
+    check_case_ref(ref)
     now = cases._utcnow()
-    fields = {
-        **form.model_dump(mode="python"),
-        "created_on": form.created_on or today,
-        "schema": ISSP_SCHEMA,
-        "version": version,
-        "recorded_by": session.member.id,
-        "recorded_at": now,
-    }
-    return cases._append(
-        session, ref, kind="issp", at=now, model=IsspRecord, fields=fields, action="issp-record"
-    )
+    with session.index_transaction() as idx:
+        existing = plans(session, ref)
+        safe = form.safe
+        if existing:
+            before = existing[-1][1].safe
+            safe = safe.model_copy(
+                update={k: v for k, v in before.model_dump().items() if not getattr(safe, k)}
+            )
+        fields = {
+            **form.model_dump(mode="python"),
+            "safe": safe.model_dump(),
+            "created_on": form.created_on or today,
+            "schema": ISSP_SCHEMA,
+            "case": ref,
+            "version": max((p.version for _, p in existing), default=0) + 1,
+            "recorded_by": session.member.id,
+            "recorded_at": now,
+        }
+        plan = cases._validated(IsspRecord, fields, ref, "issp")
+        name = f"issp-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
+        session.write_record(ref, name, plan.model_dump(mode="python", by_alias=True), action="issp-record")
+        idx["cases"][ref] = cases._load(session, ref).summary.index_row()
+    return name, plan
 
 
 def complete(
@@ -146,10 +162,13 @@ def client_copy(
     safe_to_take_home: bool,
     release: list[str],
     reason: str | None,
+    deliver: Deliver,
     version: int | None = None,
     today: dt.date | None = None,
 ) -> ClientCopy:
-    """Record whether it is safe for the client to take the plan home and, only if it is, render it."""
+    """Record whether it is safe for the client to take the plan home and, only if it is, render it and
+    hand it to ``deliver`` (a file or standard output). The export is recorded and audited after it was
+    delivered; a failed delivery is recorded as not written."""
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be {', '.join(FORMATS)}, not {fmt!r}.")
     unknown = [f for f in release if f not in SAFE_FIELDS]
@@ -160,51 +179,64 @@ def client_copy(
     if release and not (reason or "").strip():
         raise InvalidInput("Releasing a safe field needs a --reason, which is audited.")
     name, plan = latest(session, ref, version)
-    intake = cases._load(session, ref).intakes[-1]
+    view = cases._load(session, ref)
     now = cases._utcnow()
-    fields = {
-        "schema": ISSP_COPY_SCHEMA,
-        "plan": name,
-        "version": plan.version,
-        "safe_to_take_home": safe_to_take_home,
-        "format": fmt,
-        "written": safe_to_take_home,
-        "released": release if safe_to_take_home else [],
-        "asked_by": session.member.id,
-        "asked_at": now,
-    }
-    copy_name, _ = cases._append(
-        session,
-        ref,
-        kind="issp-copy",
-        at=now,
-        model=IsspCopyRecord,
-        fields=fields,
-        action="issp-copy",
-        index=False,
-    )
-    if not safe_to_take_home:
-        return ClientCopy(copy_name, None, [])
-    text = render_markdown(ref, plan, set(release), today or now.date())
-    values = {**safe_values(intake, ""), **safe_values(plan.safe, "safe")}
-    text, found = redact(text, values, release)
-    if release:
+
+    def answer(written: bool, found: list[str]) -> str:
+        fields = {
+            "schema": ISSP_COPY_SCHEMA,
+            "plan": name,
+            "version": plan.version,
+            "safe_to_take_home": safe_to_take_home,
+            "format": fmt,
+            "written": written,
+            "released": release if written else [],
+            "asked_by": session.member.id,
+            "asked_at": now,
+        }
+        copy_name, _ = cases._append(
+            session, ref, kind="issp-copy", at=now, model=IsspCopyRecord, fields=fields, action="issp-copy",
+            index=False,
+        )  # fmt: skip
         session.audit(
-            "safe-field-release", case=ref, record=copy_name, reason=reason, detail={"fields": release}
+            "issp-copy-asked",
+            case=ref,
+            record=copy_name,
+            detail={"safe_to_take_home": safe_to_take_home, "written": written},
         )
-    session.audit(
-        "export",
-        case=ref,
-        record=copy_name,
-        detail={"form": "issp-client-copy", "format": fmt, "redacted": found},
-    )
+        if written:
+            if release:
+                session.audit(
+                    "safe-field-release",
+                    case=ref,
+                    record=copy_name,
+                    reason=reason,
+                    detail={"fields": release},
+                )
+            session.audit(
+                "export",
+                case=ref,
+                record=copy_name,
+                detail={"form": "issp-client-copy", "format": fmt, "redacted": found},
+            )
+        return copy_name
+
+    if not safe_to_take_home:
+        return ClientCopy(answer(False, []), None, [])
+    text = render_markdown(ref, plan, set(release), today or now.date())
+    text, found = redact(text, case_safe_values(view), release)
     if fmt == "md":
         content = text.encode()
     elif fmt == "html":
         content = markdown_to_html(text).encode()
     else:
         content = markdown_to_pdf(text)
-    return ClientCopy(copy_name, content, found)
+    try:
+        deliver(content)
+    except BaseException:
+        answer(False, found)
+        raise
+    return ClientCopy(answer(True, found), content, found)
 
 
 def render_markdown(ref: str, plan: IsspRecord, released: set[str], today: dt.date) -> str:

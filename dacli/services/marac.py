@@ -16,7 +16,7 @@ from dacli.schemas.marac import (
     ResearchRecord,
 )
 from dacli.services import cases
-from dacli.services.exports import WITHHELD, redact, safe_values
+from dacli.services.exports import WITHHELD, Deliver, case_safe_values, redact
 from dacli.store.store import Session, check_case_ref
 
 
@@ -27,9 +27,15 @@ def parse_marac(data: dict[str, Any], today: dt.date) -> MaracForm:
 
 
 def refer(
-    session: Session, ref: str, form: MaracForm, release: list[str], reason: str | None
+    session: Session,
+    ref: str,
+    form: MaracForm,
+    release: list[str],
+    reason: str | None,
+    deliver: Deliver | None = None,
 ) -> tuple[str, str]:
-    """Record the referral and return (record name, the filled form as Markdown)."""
+    """Record the referral, hand the filled form (Markdown) to ``deliver`` and audit the export once it
+    was delivered. Returns (record name, the form)."""
     check_case_ref(ref)
     check_release(release, reason)
     view = cases._load(session, ref)
@@ -48,11 +54,21 @@ def refer(
     name, record = cases._append(
         session, ref, kind="marac", at=now, model=MaracRecord, fields=fields, action="marac-referral"
     )
-    text, found = redact(render(view, record, latest), safe_values(view.intakes[-1], ""), release)
+    text, found = redact(render(view, record, latest), case_safe_values(view), release)
+    exported(
+        session, ref, name, text, deliver, release, reason, {"form": "marac-referral", "redacted": found}
+    )
+    return name, text
+
+
+def exported(session, ref, name, text, deliver, release, reason, detail) -> None:
+    """Deliver an export, then audit it (and any released safe field): the audit trail never records an
+    export that was not written."""
+    if deliver is not None:
+        deliver(text.encode())
     if release:
         session.audit("safe-field-release", case=ref, record=name, reason=reason, detail={"fields": release})
-    session.audit("export", case=ref, record=name, detail={"form": "marac-referral", "redacted": found})
-    return name, text
+    session.audit("export", case=ref, record=name, detail=detail)
 
 
 def check_release(release: list[str], reason: str | None) -> None:
@@ -70,7 +86,12 @@ def parse_research(data: dict[str, Any], today: dt.date) -> ResearchForm:
 
 
 def research(
-    session: Session, ref: str, form: ResearchForm, release: list[str], reason: str | None
+    session: Session,
+    ref: str,
+    form: ResearchForm,
+    release: list[str],
+    reason: str | None,
+    deliver: Deliver | None = None,
 ) -> tuple[str, str]:
     """Record the Marac research form and return (record name, the form as Markdown), filled from the
     case: victim details, the latest checklist's indicators and gaps, last contact, dates to come and the
@@ -90,10 +111,10 @@ def research(
         session, ref, kind="research", at=now, model=ResearchRecord, fields=fields, action="marac-research"
     )
     text = render_research(view, record, now.date())
-    text, found = redact(text, safe_values(view.intakes[-1], ""), release)
-    if release:
-        session.audit("safe-field-release", case=ref, record=name, reason=reason, detail={"fields": release})
-    session.audit("export", case=ref, record=name, detail={"form": "marac-research", "redacted": found})
+    text, found = redact(text, case_safe_values(view), release)
+    exported(
+        session, ref, name, text, deliver, release, reason, {"form": "marac-research", "redacted": found}
+    )
     return name, text
 
 
