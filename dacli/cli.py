@@ -91,6 +91,7 @@ def _register() -> None:
         issp,
         marac,
         notes,
+        review,
         sharing,
         soag,
     )
@@ -98,6 +99,7 @@ def _register() -> None:
     admin.register(app)
     marac.register(app)
     issp.register(app)
+    review.register(app)
     court.register(app)
     consent.register(app)
     sharing.register(app)

@@ -29,7 +29,8 @@ from dacli.services.cases import (
     parse_soag,
 )
 from dacli.services.issp import parse_issp
-from dacli.services.marac import parse_marac
+from dacli.services.marac import parse_marac, parse_research
+from dacli.services.review import parse_exit, parse_review
 
 TODAY = dt.date(2026, 11, 23)
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
@@ -92,6 +93,9 @@ def test_contact_csc_soag_and_dash_readers(data):
         lambda d: parse_disclosure(d, NOW),
         lambda d: parse_marac(d, TODAY),
         lambda d: parse_issp(d, TODAY),
+        lambda d: parse_review(d, TODAY),
+        lambda d: parse_exit(d, TODAY),
+        lambda d: parse_research(d, TODAY),
     )
     for reader in readers:
         with contextlib.suppress(InvalidInput):

@@ -49,6 +49,10 @@ CORE = [
     "dacli.rules.issp",
     "dacli.services.issp",
     "dacli.services.exports",
+    "dacli.schemas.review",
+    "dacli.rules.review",
+    "dacli.services.review",
+    "dacli.services.court",
 ]
 UI = ("typer", "rich", "textual", "click")
 

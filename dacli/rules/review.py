@@ -46,9 +46,9 @@ def intensity(contacts: int) -> str:
 
 
 def no_contact_for(last_contact: dt.date | None, referred: dt.date, today: dt.date, weeks: int = 8) -> bool:
-    """A candidate for closure: no client contact for ``weeks`` (from the referral if there was none).
-    Exactly ``weeks`` weeks counts."""
-    since = last_contact or referred
+    """A candidate for closure: no client contact for ``weeks`` since the latest referral (counted from the
+    referral when there was no contact since). Exactly ``weeks`` weeks counts."""
+    since = max(last_contact, referred) if last_contact else referred
     return (today - since).days >= weeks * 7
 
 

@@ -407,6 +407,18 @@ class CaseView:
     """Safety plan (ISSP) versions, oldest first: (record name, IsspRecord)."""
     marac: list = field(default_factory=list)
     """Marac referrals: (record name, MaracRecord)."""
+    reviews: list = field(default_factory=list)
+    """Case reviews, oldest first: (record name, ReviewRecord)."""
+    closures: list = field(default_factory=list)
+    """Exit forms, oldest first: (record name, ClosureRecord)."""
+    reopens: list = field(default_factory=list)
+    followups: list = field(default_factory=list)
+
+    def current_closure(self):
+        """The exit form that closed the case as it stands, or None when it is open."""
+        if self.case.status != CaseStatus.closed or not self.closures:
+            return None
+        return self.closures[-1][1]
 
     def ledger(self) -> list[dict]:
         """The disclosure ledger: every share, with what, to whom, the lawful basis, consent, who, when."""
@@ -503,6 +515,7 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
     from dacli.schemas.court import CivilRecord, CriminalRecord
     from dacli.schemas.issp import IsspRecord
     from dacli.schemas.marac import MaracRecord
+    from dacli.schemas.review import ClosureRecord, FollowUpRecord, ReopenRecord, ReviewRecord
     from dacli.schemas.sharing import DisclosureRecord, ShareRecord, SignOffRecord
 
     names = session.record_names(ref)
@@ -546,6 +559,11 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
         key=lambda p: p[1].version,
     )
     referrals = records("marac", MaracRecord)
+    by_time = lambda found: sorted(found, key=lambda r: (r[1].recorded_at, r[0]))  # noqa: E731
+    reviews = by_time(records("review", ReviewRecord))
+    closures = by_time(records("closure", ClosureRecord))
+    reopens = by_time(records("reopen", ReopenRecord))
+    followups = by_time(records("followup", FollowUpRecord))
     view = CaseView(
         summary,
         case,
@@ -562,8 +580,22 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
         agreed,
         plans,
         referrals,
+        reviews,
+        closures,
+        reopens,
+        followups,
     )
     summary.issp_next_action = next_open_action(plans[-1][1].actions) if plans else None
+    summary.last_review = max((r.reviewed_on for _, r in reviews if r.reviewed_on), default=None)
+    closure = view.current_closure()
+    if closure is not None:
+        summary.closed_on = closure.closed_on
+        summary.follow_up_consent = closure.follow_up_consent
+        summary.follow_up_done = any(f.recorded_at >= closure.recorded_at for _, f in followups)
+    births = [c.dob for i in intakes for c in i.children if c.dob]
+    if any(i.client.pregnant and i.client.due_date for i in intakes):
+        births += [i.client.due_date for i in intakes if i.client.pregnant and i.client.due_date]
+    summary.youngest_child_dob = max(births, default=None)
     summary.order_expiries = sorted(
         {o.expiry_date for _, h in hearings if h.kind == "civil" for o in h.orders if o.expiry_date}
     )

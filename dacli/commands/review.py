@@ -1,0 +1,179 @@
+"""dacli review, close, reopen, follow-up: case reviews, the exit form and what comes after."""
+
+from __future__ import annotations
+
+import typer
+
+from dacli.commands.common import Context, print_json
+
+REVIEW_TEMPLATE = """\
+# Case review form (SafeLives Case Management Pack, section 4). The contact summary, risk and Soag at
+# intake and now, and the plan's incomplete actions are filled from the case when you record it.
+# reviewed_on = 2026-01-31          # default today
+engaged = true                      # Client engaged?
+case_type = ""                      # eg MARAC / civil / criminal
+change_comment = ""                 # Is there reduction/increase in Ric/Soag? Comment
+new_concerns = false                # Are there any new or altering significant concerns?
+new_concerns_comment = ""
+professional_judgement = ""         # What is your professional judgement in this case?
+issp_why_not = ""                   # ISSP in place? If not, why not?
+worker_perception = ""              # DA practitioner's perception of safety
+client_perception = ""              # Client perception of safety
+new_actions = []                    # any new or incomplete actions still relevant
+outcome = "continue"                # continue (ongoing case) / scale-down / close
+reasons = [""]                      # What are your reasons for this?
+"""
+
+
+def _exit_template() -> str:
+    from dacli.schemas.review import COMPARED
+
+    lines = [
+        "# Exit form (SafeLives Case Management Pack, section 5). Risk at intake and closure come from the",
+        "# case's Dash checklists. The reason must hold: risk-reduced needs the safety plan's actions",
+        "# complete; no-contact needs 8 weeks (policy) without client contact; client-request nothing more.",
+        "# closed_on = 2026-01-31          # default today",
+        'reason = "risk-reduced"            # risk-reduced / no-contact / client-request',
+        'reason_detail = ""',
+        "knows_what_to_do = true            # Do you know what to do if another incident occurred?",
+        "follow_up_consent = false          # call in six months' time: is it okay to contact you?",
+        'details_changed = ""               # latest details: any change since intake',
+        "",
+        "# Compared to your situation at intake... answer worse / no-change / improved (leave out what does",
+        "# not apply), with a comment and any action or referrals still required.",
+    ]
+    for key, question in COMPARED:
+        lines += [
+            f"# {question}",
+            f"[compared.{key}]",
+            'answer = "no-change"',
+            'comment = ""',
+            'actions = ""',
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review")(review)
+    app.command("close")(close)
+    app.command("reopen")(reopen)
+    app.command("follow-up")(follow_up)
+
+
+def review(
+    ctx: typer.Context,
+    ref: str = typer.Argument(None, help="Case reference."),
+    from_: str = typer.Option(None, "--from", help="The review form as TOML, or - (see --template)."),
+    template: bool = typer.Option(False, "--template", help="Print the form to fill in."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Record a case review (due 6-8 weeks after intake, then at the policy interval)."""
+    if template:
+        typer.echo(REVIEW_TEMPLATE, nl=False)
+        return
+    import datetime as dt
+
+    from dacli.commands.common import read_form, require
+    from dacli.services.review import parse_review, record_review
+
+    today = dt.datetime.now(dt.UTC).date()
+    form = parse_review(read_form(from_, "the review form"), today)
+    c: Context = ctx.obj
+    name, record = record_review(c.session(), require(ref, "A case reference"), form, today)
+    if json_:
+        print_json(
+            {"record": name, "filled": record.filled.model_dump(mode="json"), "outcome": record.outcome}
+        )
+        return
+    f = record.filled
+    typer.echo(f"{name}: outcome {record.outcome}")
+    typer.echo(f"  contact: {f.intensity}; last contact {f.last_contact or '-'}; engaged {record.engaged}")
+    typer.echo(f"  risk at intake {f.risk_at_intake or '-'}, now {f.risk_now or '-'}: {f.change}")
+    typer.echo(
+        f"  ISSP in place: {'yes' if f.issp_in_place else 'NO'}; "
+        f"incomplete actions {len(f.incomplete_actions)}"
+    )
+    if f.dash_out_of_date:
+        typer.echo(
+            f"  The last Dash is older than the review interval: record a new one (dacli dash record {ref})."
+        )
+    if record.outcome == "close":
+        typer.echo(f"  To close the case: dacli close {ref} --template, then --from.")
+
+
+def close(
+    ctx: typer.Context,
+    ref: str = typer.Argument(None, help="Case reference."),
+    from_: str = typer.Option(None, "--from", help="The exit form as TOML, or - (see --template)."),
+    template: bool = typer.Option(False, "--template", help="Print the exit form to fill in."),
+    candidates: bool = typer.Option(
+        False, "--candidates", help="List open cases with no client contact for 8 weeks (policy)."
+    ),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Close a case with the exit form, or list the candidates for closure."""
+    if template:
+        typer.echo(_exit_template(), nl=False)
+        return
+    c: Context = ctx.obj
+    if candidates:
+        from dacli.services.caseload import caseload
+
+        rows = caseload(c.session(), status="open", flag="closure-candidate")
+        if json_:
+            print_json(
+                [{"ref": r.ref, "worker": r.worker, "last_contact": r.raw.get("last_contact")} for r in rows]
+            )
+            return
+        for r in rows:
+            typer.echo(f"{r.ref}  {r.worker}  last contact {(r.raw.get('last_contact') or 'never')[:10]}")
+        typer.echo(f"{len(rows)} open cases with no client contact for 8 weeks or more.")
+        return
+    import datetime as dt
+
+    from dacli.commands.common import read_form, require
+    from dacli.services.review import close_case, parse_exit
+
+    today = dt.datetime.now(dt.UTC).date()
+    form = parse_exit(read_form(from_, "the exit form"), today)
+    name, record = close_case(c.session(), require(ref, "A case reference"), form, today)
+    follow = "a follow-up call will be due in 6 months" if record.follow_up_consent else "no follow-up call"
+    typer.echo(
+        f"{name}: case closed ({record.reason}); risk at intake {record.risk_at_intake or '-'}, "
+        f"at closure {record.risk_at_closure or '-'}; {follow}."
+    )
+
+
+def reopen(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    reason: str = typer.Option(..., "--reason", help="Why the case is reopened (audited)."),
+) -> None:
+    """Reopen a closed case."""
+    from dacli.services.review import reopen as reopen_case
+
+    c: Context = ctx.obj
+    typer.echo(f"{reopen_case(c.session(), ref, reason)}: case reopened.")
+
+
+def follow_up(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    on: str = typer.Option(None, "--on", help="Date of the call (YYYY-MM-DD; default today)."),
+    reached: bool = typer.Option(True, "--reached/--not-reached", help="Whether the client was reached."),
+    outcome: str = typer.Option("", "--outcome", help="How the client is getting on; any new needs."),
+) -> None:
+    """Record the follow-up call made after closure (only if the client consented to it)."""
+    import datetime as dt
+
+    from dacli.errors import InvalidInput
+    from dacli.services.review import record_follow_up
+
+    today = dt.datetime.now(dt.UTC).date()
+    try:
+        day = dt.date.fromisoformat(on) if on else today
+    except ValueError:
+        raise InvalidInput(f"--on must be a date like 2026-01-31, not {on!r}.") from None
+    c: Context = ctx.obj
+    typer.echo(record_follow_up(c.session(), ref, day, reached, outcome, today))
