@@ -91,6 +91,7 @@ def _register() -> None:
         issp,
         marac,
         notes,
+        retention,
         review,
         sharing,
         soag,
@@ -100,6 +101,7 @@ def _register() -> None:
     marac.register(app)
     issp.register(app)
     review.register(app)
+    retention.register(app)
     court.register(app)
     consent.register(app)
     sharing.register(app)

@@ -53,6 +53,9 @@ CORE = [
     "dacli.rules.review",
     "dacli.services.review",
     "dacli.services.court",
+    "dacli.rules.retention",
+    "dacli.store.retention",
+    "dacli.services.retention",
 ]
 UI = ("typer", "rich", "textual", "click")
 

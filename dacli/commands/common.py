@@ -71,6 +71,11 @@ def passphrase(prompt: str) -> str:
     return typer.prompt(prompt, hide_input=True)
 
 
+def passphrase_if_any() -> str | None:
+    """A passphrase from the environment only (unattended runs never prompt)."""
+    return os.environ.get("DACLI_PASSPHRASE") or _from_file("DACLI_PASSPHRASE_FILE") or None
+
+
 def new_passphrase(prompt: str) -> str:
     """From DACLI_NEW_PASSPHRASE, or a hidden prompt asked twice."""
     value = os.environ.get("DACLI_NEW_PASSPHRASE")

@@ -79,6 +79,8 @@ class CaseSummary(BaseModel):
     follow_up_done: bool = False
     youngest_child_dob: date | None = None
     """For the retention rule on records involving children (an unborn child counts from its due date)."""
+    held: bool = False
+    """A retention hold applies (destruction is stopped)."""
 
     def index_row(self) -> dict:
         """The row as the index stores it: JSON types, empty and default values left out (a smaller

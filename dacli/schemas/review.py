@@ -84,7 +84,7 @@ class Filled(Strict):
     last_contact: dt.date | None
     contacts: int
     intensity: str
-    risk_at_intake: str | None
+    risk_at_intake: str | None = None
     risk_now: str | None
     change: str
     soag_at_intake: dict[str, str] = {}
@@ -138,8 +138,8 @@ class ClosureRecord(ExitForm):
     case: str
     closed_by: str
     recorded_at: dt.datetime
-    risk_at_intake: str | None
-    risk_at_closure: str | None
+    risk_at_intake: str | None = None
+    risk_at_closure: str | None = None
 
 
 class ReopenRecord(Strict):
@@ -176,3 +176,28 @@ class BoilDown(Strict):
     marac_referrals: list[dt.date] = []
     reviews: int = 0
     written_at: dt.datetime
+
+
+HOLD_SCHEMA = "retention-hold/1"
+HOLD_END_SCHEMA = "retention-hold-end/1"
+
+
+class HoldRecord(Strict):
+    """A hold that stops destruction (a domestic homicide review, a serious case review, litigation, an
+    inquiry) until it is removed."""
+
+    schema_: str = Field(HOLD_SCHEMA, alias="schema")
+    case: str
+    reason: str = Field(min_length=1, max_length=2000)
+    placed_by: str
+    recorded_at: dt.datetime
+
+
+class HoldEndRecord(Strict):
+    schema_: str = Field(HOLD_END_SCHEMA, alias="schema")
+    case: str
+    hold: str
+    """The hold record it ends."""
+    reason: str = Field(min_length=1, max_length=2000)
+    removed_by: str
+    recorded_at: dt.datetime

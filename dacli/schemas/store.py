@@ -30,6 +30,8 @@ class StoreSettings(Strict):
     """The service's own name, shown in headers."""
     created: datetime
     security: SecuritySettings = SecuritySettings()
+    retention_recipient: str | None = None
+    """Public key of the retention identity (`dacli retention init`): it opens the retention register only."""
 
 
 class DashPolicy(Strict):

@@ -145,6 +145,11 @@ def _caseload(
         reindex(session)
         index = session.read_index() or {"cases": {}}
     rows = index_rows(index)
+    from dacli.store.retention import tombstones
+
+    gone = tombstones(session.store.meta)
+    if gone:  # purged by the retention sweep; the next index write drops them
+        rows = [r for r in rows if r.ref not in gone]
     if worker:
         rows = [r for r in rows if r.worker == worker]
     if status:

@@ -413,6 +413,8 @@ class CaseView:
     """Exit forms, oldest first: (record name, ClosureRecord)."""
     reopens: list = field(default_factory=list)
     followups: list = field(default_factory=list)
+    holds: list = field(default_factory=list)
+    """Retention holds in force: (record name, HoldRecord)."""
 
     def current_closure(self):
         """The exit form that closed the case as it stands, or None when it is open."""
@@ -515,7 +517,14 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
     from dacli.schemas.court import CivilRecord, CriminalRecord
     from dacli.schemas.issp import IsspRecord
     from dacli.schemas.marac import MaracRecord
-    from dacli.schemas.review import ClosureRecord, FollowUpRecord, ReopenRecord, ReviewRecord
+    from dacli.schemas.review import (
+        ClosureRecord,
+        FollowUpRecord,
+        HoldEndRecord,
+        HoldRecord,
+        ReopenRecord,
+        ReviewRecord,
+    )
     from dacli.schemas.sharing import DisclosureRecord, ShareRecord, SignOffRecord
 
     names = session.record_names(ref)
@@ -564,6 +573,8 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
     closures = by_time(records("closure", ClosureRecord))
     reopens = by_time(records("reopen", ReopenRecord))
     followups = by_time(records("followup", FollowUpRecord))
+    holds = records("hold", HoldRecord)
+    ended = {r.hold for _, r in records("holdend", HoldEndRecord)}
     view = CaseView(
         summary,
         case,
@@ -596,6 +607,8 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
     if any(i.client.pregnant and i.client.due_date for i in intakes):
         births += [i.client.due_date for i in intakes if i.client.pregnant and i.client.due_date]
     summary.youngest_child_dob = max(births, default=None)
+    view.holds = [(n, h) for n, h in holds if n not in ended]
+    summary.held = bool(view.holds)
     summary.order_expiries = sorted(
         {o.expiry_date for _, h in hearings if h.kind == "civil" for o in h.orders if o.expiry_date}
     )
@@ -631,8 +644,13 @@ def reindex(session: Session) -> ReindexResult:
     """Rebuild the caseload index from the records. A damaged case is reported, not fatal."""
     rows: dict[str, dict] = {}
     skipped: list[tuple[str, str]] = []
+    from dacli.store.retention import tombstones
+
     session.clean_temps()
+    gone = tombstones(session.store.meta)
     for ref in session.store.case_refs():
+        if ref in gone:
+            continue  # boiled down by the retention sweep: only its summary is left
         try:
             rows[ref] = _load(session, ref).summary.index_row()
         except DacliError as exc:

@@ -105,3 +105,6 @@ def folder_lock(folder: Path, timeout: float, what: str) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+fsync_dir = _fsync_dir

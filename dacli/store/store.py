@@ -551,6 +551,10 @@ class Session:
         if ring.epoch < staff.key_epoch:
             ring.rotate(staff.key_epoch)
             self._save_ring(self.store.meta / STORE_KEYS, ring, staff)
+        from dacli.store import retention
+
+        for ref in retention.tombstones(self.store.meta):
+            index["cases"].pop(ref, None)  # purged by the retention sweep since the last write
         index["schema"] = INDEX_SCHEMA
         index["updated"] = _now().isoformat()
         heads = index.setdefault("audit_heads", {})
@@ -559,6 +563,9 @@ class Session:
                 heads[name] = [seq, head]
         data = json.dumps(index, separators=(",", ":"), default=_json_default).encode()
         atomic_write(self.store.meta / INDEX, crypto.encrypt(data, [ring.current.public]))
+        retention_key = self.store.settings.retention_recipient
+        if retention_key:
+            retention.write_register(self.store.meta, index["cases"], [retention_key, ring.current.public])
 
     def _own_heads(self) -> dict[str, tuple[int, str]]:
         path = self._audit_path()

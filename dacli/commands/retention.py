@@ -1,0 +1,170 @@
+"""dacli retention init, hold add/remove/list, retain-purge."""
+
+from __future__ import annotations
+
+import typer
+
+from dacli.commands.common import Context, print_json
+
+retention_app = typer.Typer(help="The retention identity for the unattended sweep.", no_args_is_help=True)
+hold_app = typer.Typer(help="Retention holds: stop destruction (for example a domestic homicide review).")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(retention_app, name="retention")
+    app.add_typer(hold_app, name="hold")
+    app.command("retain-purge")(retain_purge)
+
+
+@retention_app.command("init")
+def retention_init(
+    ctx: typer.Context,
+    key_file: str = typer.Option(..., "--key-file", help="Where to write the key (outside the store)."),
+    no_passphrase: bool = typer.Option(
+        False, "--no-passphrase", help="Leave the key file unencrypted (protect it with file permissions)."
+    ),
+) -> None:
+    """Create the retention identity (managers): it opens the retention register and nothing else."""
+    from pathlib import Path
+
+    from dacli.commands.common import new_passphrase
+    from dacli.services.retention import init_retention
+
+    c: Context = ctx.obj
+    session = c.session()
+    secret = None if no_passphrase else new_passphrase("Passphrase for the retention key")
+    public = init_retention(session, Path(key_file), secret)
+    typer.echo(
+        f"Retention key written to {key_file} ({public[:16]}...). Keep it outside the store and backups."
+    )
+
+
+@hold_app.command("add")
+def hold_add(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    reason: str = typer.Option(..., "--reason", help="Why (audited), e.g. 'domestic homicide review'."),
+) -> None:
+    """Stop the destruction of a case until the hold is removed (seniors and managers)."""
+    from dacli.services.retention import add_hold
+
+    c: Context = ctx.obj
+    typer.echo(add_hold(c.session(), ref, reason))
+
+
+@hold_app.command("remove")
+def hold_remove(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    hold: str = typer.Argument(..., help="The hold record, as `hold list` shows it."),
+    reason: str = typer.Option(..., "--reason", help="Why the hold ends (audited)."),
+) -> None:
+    """End a hold (seniors and managers)."""
+    from dacli.services.retention import remove_hold
+
+    c: Context = ctx.obj
+    typer.echo(remove_hold(c.session(), ref, hold, reason))
+
+
+@hold_app.command("list")
+def hold_list(ctx: typer.Context, ref: str = typer.Argument(..., help="Case reference.")) -> None:
+    """The holds in force on a case."""
+    from dacli.services.cases import show_case
+
+    c: Context = ctx.obj
+    view = show_case(c.session(), ref)
+    for name, h in view.holds:
+        typer.echo(f"{name}  since {h.recorded_at:%Y-%m-%d}: {h.reason}")
+    if not view.holds:
+        typer.echo(f"Case {ref} has no hold in force.")
+
+
+def retain_purge(
+    ctx: typer.Context,
+    key_file: str = typer.Option(
+        None, "--key-file", envvar="DACLI_RETENTION_KEY", help="The retention key (or DACLI_RETENTION_KEY)."
+    ),
+    as_of: str = typer.Option(None, "--as-of", help="Plan for this date (YYYY-MM-DD; default today)."),
+    apply_: bool = typer.Option(False, "--apply", help="Carry the plan out (without it nothing changes)."),
+    mode: str = typer.Option(None, "--mode", help="destroy or boil-down (default: the policy's)."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Plan (and with --apply carry out) the retention sweep: cases due 6 years after the last contact."""
+    import datetime as dt
+    import getpass
+    import sys
+    from pathlib import Path
+
+    from dacli.commands.common import passphrase_if_any
+    from dacli.errors import InvalidInput
+    from dacli.services import retention as svc
+
+    c: Context = ctx.obj
+    store = c.store()
+    if not key_file:
+        raise InvalidInput("Give the retention key with --key-file or DACLI_RETENTION_KEY.")
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else dt.datetime.now(dt.UTC).date()
+    except ValueError:
+        raise InvalidInput(f"--as-of must be a date like 2032-01-31, not {as_of!r}.") from None
+    identity = svc.retention_identity(store, Path(key_file), passphrase_if_any())
+    plan = svc.plan(store, identity, day)
+    chosen = mode or store.policy.retention.action
+    if not apply_:
+        if json_:
+            print_json(
+                {
+                    "as_of": day.isoformat(),
+                    "mode": chosen,
+                    "due": [_row(d) for d in plan.due()],
+                    "held": [_row(d) for d in plan.held()],
+                    "pending": plan.pending,
+                    "open": sum(1 for d in plan.decisions if d.state == "open"),
+                    "kept": sum(1 for d in plan.decisions if d.state == "kept"),
+                }
+            )
+            return
+        for d in plan.due():
+            typer.echo(f"due   {d.ref}  {d.rule}; may go from {d.keep_until}")
+        for d in plan.held():
+            typer.echo(f"held  {d.ref}  {d.rule}")
+        for ref in plan.pending:
+            typer.echo(f"unfinished  {ref}  (an interrupted sweep; --apply finishes it)")
+        typer.echo(
+            f"As of {day}: {len(plan.due())} due ({chosen}), {len(plan.held())} held, "
+            f"{sum(1 for d in plan.decisions if d.state == 'kept')} kept, "
+            f"{sum(1 for d in plan.decisions if d.state == 'open')} open. Nothing was changed (add --apply)."
+        )
+        return
+    actor = f"retention sweep run by {getpass.getuser()}"
+    if sys.stderr.isatty() and not json_:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("Purging", total=len(plan.due()))
+            outcome = svc.apply(
+                store, identity, day, chosen, actor, lambda n, total, ref: bar.update(task, completed=n)
+            )
+    else:
+
+        def line(n: int, total: int, ref: str) -> None:
+            typer.echo(f"{n}/{total} {ref}", err=True)
+
+        outcome = svc.apply(store, identity, day, chosen, actor, None if json_ else line)
+    if json_:
+        print_json(
+            {"purged": outcome.purged, "resumed": outcome.resumed, "failed": outcome.failed, "mode": chosen}
+        )
+    else:
+        for ref, why in outcome.failed:
+            typer.echo(f"failed {ref}: {why}", err=True)
+        typer.echo(
+            f"{len(outcome.purged)} cases purged ({chosen}), {len(outcome.resumed)} unfinished purges "
+            f"finished, {len(outcome.failed)} failed."
+        )
+    if outcome.failed:
+        raise typer.Exit(8)
+
+
+def _row(d) -> dict:
+    return {"ref": d.ref, "rule": d.rule, "keep_until": d.keep_until.isoformat() if d.keep_until else None}

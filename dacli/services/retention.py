@@ -1,0 +1,231 @@
+"""Retention: the retention identity, holds, and the sweep (`retain-purge`) that plans and applies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dacli.errors import DacliError, InvalidInput, NotFound, StoreError
+from dacli.rules.retention import Decision, retention
+from dacli.schemas.common import Role
+from dacli.services import cases
+from dacli.store import retention as reg
+from dacli.store.store import Session, Store, check_case_ref
+
+MODES = ("destroy", "boil-down")
+
+
+# -- the retention identity ----------------------------------------------------------------------------
+
+
+def init_retention(session: Session, key_file: Path, passphrase: str | None, log_n: int = 17) -> str:
+    """Create the retention identity: its key file goes where the manager says (never inside the store),
+    its public key into store.toml, and the register is written at once. Returns the public key."""
+    from dacli.store import crypto
+    from dacli.store.fsio import atomic_write
+    from dacli.store.store import STORE_TOML, _dump_plain_toml
+
+    session.require_role(Role.manager)
+    target = Path(key_file).resolve()
+    if target.is_relative_to(session.store.root.resolve()):
+        raise InvalidInput("The retention key must live outside the store (that is the point of it).")
+    if target.exists():
+        raise InvalidInput(f"{key_file} exists; choose a new file (an old key stops working anyway).")
+    identity = crypto.Identity.generate()
+    data = reg.dump_retention_key(identity, session.store.settings.store_id)
+    if passphrase:
+        data = crypto.passphrase_encrypt(data, passphrase, log_n)
+    atomic_write(target, data)
+    with session.store.meta_lock():
+        settings = session.store.settings.model_copy(update={"retention_recipient": identity.public})
+        atomic_write(session.store.meta / STORE_TOML, _dump_plain_toml(settings))
+        session.store.settings = settings
+    with session.index_transaction():
+        pass  # sealing the index writes the register, now to the new key too
+    session.audit("retention-init", detail={"recipient": identity.public, "passphrase": bool(passphrase)})
+    return identity.public
+
+
+def retention_identity(store: Store, key_file: Path, passphrase: str | None):
+    if not store.settings.retention_recipient:
+        raise StoreError("This store has no retention identity yet: a manager runs `dacli retention init`.")
+    identity = reg.load_retention_key(Path(key_file), store.settings.store_id, passphrase)
+    if identity.public != store.settings.retention_recipient:
+        raise StoreError("This retention key was replaced by a newer one (store.toml names another).")
+    return identity
+
+
+# -- holds -----------------------------------------------------------------------------------------------
+
+
+def add_hold(session: Session, ref: str, reason: str) -> str:
+    """A hold stops destruction until removed (seniors and managers)."""
+    from dacli.schemas.review import HOLD_SCHEMA, HoldRecord
+
+    session.require_role(Role.senior, Role.manager)
+    check_case_ref(ref)
+    if not reason.strip():
+        raise InvalidInput("A hold needs a --reason (for example 'domestic homicide review').")
+    now = cases._utcnow()
+    fields = {"schema": HOLD_SCHEMA, "reason": reason, "placed_by": session.member.id, "recorded_at": now}
+    name, _ = cases._append(
+        session, ref, kind="hold", at=now, model=HoldRecord, fields=fields, action="hold-add"
+    )
+    session.audit("decision", case=ref, record=name, reason=reason, detail={"decision": "retention-hold"})
+    return name
+
+
+def remove_hold(session: Session, ref: str, hold: str, reason: str) -> str:
+    from dacli.schemas.review import HOLD_END_SCHEMA, HoldEndRecord
+
+    session.require_role(Role.senior, Role.manager)
+    check_case_ref(ref)
+    if not reason.strip():
+        raise InvalidInput("Removing a hold needs a --reason.")
+    view = cases._load(session, ref)
+    if hold not in {n for n, _ in view.holds}:
+        held = ", ".join(n for n, _ in view.holds) or "none"
+        raise NotFound(f"Case {ref} has no hold {hold} in force (holds: {held}).")
+    now = cases._utcnow()
+    fields = {"schema": HOLD_END_SCHEMA, "hold": hold, "reason": reason, "removed_by": session.member.id,
+              "recorded_at": now}  # fmt: skip
+    name, _ = cases._append(
+        session, ref, kind="holdend", at=now, model=HoldEndRecord, fields=fields, action="hold-remove"
+    )
+    session.audit("decision", case=ref, record=name, reason=reason, detail={"decision": "retention-hold-end"})
+    return name
+
+
+# -- the sweep -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    as_of: dt.date
+    decisions: list[Decision]
+    pending: list[str] = field(default_factory=list)
+    """Purges started by an earlier sweep and not finished (the next --apply finishes them)."""
+
+    def due(self) -> list[Decision]:
+        return [d for d in self.decisions if d.state == "due"]
+
+    def held(self) -> list[Decision]:
+        return [d for d in self.decisions if d.state == "held"]
+
+
+def plan(store: Store, identity, as_of: dt.date) -> Plan:
+    """Read the register only (no case is opened) and decide each case on ``as_of``."""
+    register = reg.read_register(store.meta, identity)
+    gone = reg.tombstones(store.meta)
+    policy = store.policy.retention
+    day = dt.date.fromisoformat
+    decisions = []
+    for ref, row in sorted(register["cases"].items()):
+        if ref in gone:
+            continue
+        decisions.append(
+            retention(
+                ref,
+                status=row["status"],
+                last_contact=day(row["last_contact"]) if row.get("last_contact") else None,
+                referral_date=day(row["referral_date"]),
+                held=row.get("held", False),
+                as_of=as_of,
+                years=policy.years_from_last_contact,
+                youngest_child_dob=day(row["youngest_child_dob"]) if row.get("youngest_child_dob") else None,
+                children_until_age=policy.children_until_age,
+            )
+        )
+    unfinished = sorted({*reg.pending(store.meta), *(r for r in gone if _unfinished(store, r, gone[r]))})
+    return Plan(as_of, decisions, unfinished)
+
+
+def _unfinished(store: Store, ref: str, tomb: dict) -> bool:
+    folder = store.root / ref
+    if tomb.get("mode") == "destroy":
+        return folder.exists()
+    return folder.exists() and (folder / "case.toml.age").exists()
+
+
+@dataclass
+class Outcome:
+    purged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
+
+
+def apply(
+    store: Store,
+    identity,
+    as_of: dt.date,
+    mode: str,
+    actor: str,
+    progress=None,
+    announce=None,
+) -> Outcome:
+    """Carry out the plan: finish any interrupted purge, then purge each due case. A failure on one case
+    is reported and the sweep goes on; each case is purged wholly or left untouched."""
+    if mode not in MODES:
+        raise InvalidInput(f"--mode must be destroy or boil-down, not {mode!r}.")
+    result = Outcome()
+    timeout = store.lock_timeout()
+    gone = reg.tombstones(store.meta)
+    current = plan(store, identity, as_of)
+    for ref in current.pending:
+        tomb = gone.get(ref)
+        if tomb is None:  # moved aside but never tombstoned cannot happen (tombstone first); be safe
+            continue
+        try:
+            reg.purge(store.root, store.meta, ref, tomb["mode"], tomb, timeout, announce)
+            result.resumed.append(ref)
+        except (DacliError, OSError) as exc:
+            result.failed.append((ref, _why(exc)))
+    due = current.due()
+    for n, decision in enumerate(due, start=1):
+        tomb = {
+            "ref": decision.ref,
+            "mode": mode,
+            "rule": decision.rule,
+            "keep_until": decision.keep_until.isoformat() if decision.keep_until else None,
+            "as_of": as_of.isoformat(),
+            "purged_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "by": actor,
+            "id": secrets.token_hex(4),
+        }
+        try:
+            reg.purge(store.root, store.meta, decision.ref, mode, tomb, timeout, announce)
+            result.purged.append(decision.ref)
+            _audit(store, actor, "retention-purge", decision.ref, {"mode": mode, "rule": decision.rule})
+        except (DacliError, OSError) as exc:
+            result.failed.append((decision.ref, _why(exc)))
+            _audit(store, actor, "retention-purge-failed", decision.ref, {"mode": mode, "why": _why(exc)})
+        if progress:
+            progress(n, len(due), decision.ref)
+    return result
+
+
+def _why(exc: BaseException) -> str:
+    return (
+        exc.message
+        if isinstance(exc, DacliError)
+        else f"{type(exc).__name__} ({getattr(exc, 'strerror', '')})"
+    )
+
+
+def _audit(store: Store, actor: str, action: str, ref: str, detail: dict) -> None:
+    """The sweep's own audit log (`audit/retention-<machine>.jsonl`), hash-chained like the staff logs."""
+    from filelock import FileLock
+
+    from dacli.store import audit as auditlog
+    from dacli.store.fsio import make_dir
+    from dacli.store.store import machine_id
+
+    machine = machine_id()
+    path = store.audit_dir() / f"retention-{machine}.jsonl"
+    make_dir(path.parent)
+    with FileLock(str(path.with_suffix(".lock")), timeout=store.lock_timeout(), mode=0o600):
+        auditlog.append(
+            path, staff="retention", user=actor, machine=machine, action=action, case=ref, detail=detail
+        )

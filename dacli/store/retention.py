@@ -1,0 +1,236 @@
+"""The retention register, the tombstone register, and purging one case so that it is whole or gone.
+
+Least privilege. The unattended sweep runs with a `retention` identity whose key file sits outside the
+store. Staff processes write the register (`.dacli/retention.json.age`) whenever they write the caseload
+index, encrypted to the retention recipient and to the store key: case reference, status, last contact,
+referral date, closure date, the youngest child's date of birth and whether a hold applies. No names. The
+retention key opens that register and nothing else: case records are encrypted to each case's own key,
+which is wrapped to staff only. Destroying a case needs no key at all; boiling it down keeps the summary
+that `dacli close` wrote (encrypted to the case key) and the case's key ring, and drops everything else.
+
+Purging one case, in order (each step atomic; a sweep killed at any point is finished by the next one):
+1. a tombstone line is appended (and fsynced) to `.dacli/tombstones.jsonl`: reference, dates, rule, mode,
+   who or what ran it, no personal data; the case now counts as purged;
+2. the case folder is renamed into `.dacli/purging/` (one rename: it leaves the store whole);
+3. boil-down only: a new folder with the key ring and summary is built beside it and renamed into place;
+4. the old folder is deleted.
+A case folder in the store is therefore always the whole case or the boiled-down summary, never half.
+Staff processes drop tombstoned cases from the index the next time they write it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from dacli.errors import IntegrityError, StoreError
+from dacli.store import crypto
+from dacli.store.fsio import atomic_write, folder_lock, fsync_dir, make_dir
+
+REGISTER = "retention.json.age"
+REGISTER_SCHEMA = "retention-register/1"
+TOMBSTONES = "tombstones.jsonl"
+PURGING = "purging"
+RETENTION_KEY_SCHEMA = "dacli-retention-key/1"
+KEEP_ON_BOIL = ("keys.age", "summary.toml.age")
+
+
+def register_row(row: dict) -> dict:
+    """The register's view of an index row: dates and flags only."""
+    last = row.get("last_contact")
+    return {
+        "status": row.get("status", "open"),
+        "last_contact": last[:10] if last else None,
+        "referral_date": row.get("referral_date"),
+        "closed_on": row.get("closed_on"),
+        "youngest_child_dob": row.get("youngest_child_dob"),
+        "held": bool(row.get("held", False)),
+    }
+
+
+def write_register(meta: Path, index_rows: dict[str, dict], recipients: list[str]) -> None:
+    doc = {
+        "schema": REGISTER_SCHEMA,
+        "updated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cases": {ref: register_row(row) for ref, row in index_rows.items()},
+    }
+    data = json.dumps(doc, separators=(",", ":")).encode()
+    atomic_write(meta / REGISTER, crypto.encrypt(data, recipients))
+
+
+def read_register(meta: Path, identity: crypto.Identity) -> dict:
+    try:
+        sealed = (meta / REGISTER).read_bytes()
+    except FileNotFoundError:
+        raise StoreError(
+            "There is no retention register yet: a manager runs `dacli retention init`, and any change to "
+            "the caseload (or `dacli reindex`) writes it."
+        ) from None
+    plain = crypto.decrypt(sealed, [identity], "The retention register")
+    try:
+        doc = json.loads(plain)
+    except ValueError:
+        raise IntegrityError("The retention register is damaged; a manager runs `dacli reindex`.") from None
+    if not isinstance(doc, dict) or doc.get("schema") != REGISTER_SCHEMA:
+        raise IntegrityError("The retention register is not one this dacli can read; run `dacli reindex`.")
+    return doc
+
+
+# -- the retention identity ------------------------------------------------------------------------------
+
+
+def dump_retention_key(identity: crypto.Identity, store_id: str) -> bytes:
+    lines = [
+        "# dacli retention key: opens the retention register of one store and nothing else",
+        f"# schema: {RETENTION_KEY_SCHEMA}",
+        f"# store: {store_id}",
+        f"# public key: {identity.public}",
+        identity.secret,
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def load_retention_key(path: Path, store_id: str, passphrase: str | None) -> crypto.Identity:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"Cannot read the retention key {path} ({exc.strerror}).") from None
+    if data.startswith(b"age-encryption.org/"):
+        if not passphrase:
+            raise StoreError("The retention key is passphrase-protected: set DACLI_PASSPHRASE_FILE.")
+        data = crypto.passphrase_decrypt(data, passphrase, "the retention key")
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise IntegrityError(f"{path} is not a dacli retention key.") from None
+    meta = dict(
+        line[2:].split(": ", 1) for line in text.splitlines() if line.startswith("# ") and ": " in line
+    )
+    secrets = [line.strip() for line in text.splitlines() if line.startswith("AGE-SECRET-KEY-")]
+    if meta.get("schema") != RETENTION_KEY_SCHEMA or len(secrets) != 1:
+        raise IntegrityError(f"{path} is not a dacli retention key.")
+    if meta.get("store") != store_id:
+        raise IntegrityError(f"{path} is the retention key of another store.")
+    return crypto.Identity(secrets[0])
+
+
+# -- tombstones ------------------------------------------------------------------------------------------
+
+
+def _line_hash(entry: dict) -> str:
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def tombstones(meta: Path) -> dict[str, dict]:
+    """Every purged case: {ref: entry}. Each line is chained to the one before (a deleted or edited line
+    breaks the chain, reported as an integrity error)."""
+    path = meta / TOMBSTONES
+    out: dict[str, dict] = {}
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return out
+    prev = "0" * 64
+    for n, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if n == len(raw.splitlines()) and not raw.endswith(b"\n"):
+                break  # a torn last line: the purge it announced never started
+            raise IntegrityError(f"The tombstone register is damaged at line {n}.") from None
+        if entry.get("prev") != prev or entry.get("hash") != _line_hash(entry):
+            raise IntegrityError(f"The tombstone register was changed by hand at line {n}.")
+        prev = entry["hash"]
+        out[entry["ref"]] = entry
+    return out
+
+
+def append_tombstone(meta: Path, entry: dict) -> dict:
+    path = meta / TOMBSTONES
+    existing = tombstones(meta)
+    prev = "0" * 64
+    if existing:
+        prev = list(existing.values())[-1]["hash"]
+        with contextlib.suppress(OSError), open(path, "rb") as f:  # the true last line, torn ones aside
+            for line in f.read().splitlines():
+                with contextlib.suppress(ValueError):
+                    prev = json.loads(line)["hash"]
+    entry = {**entry, "prev": prev}
+    entry["hash"] = _line_hash(entry)
+    line = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            if f.tell():
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    os.write(fd, b"\n")  # close a torn line; the reader skips it
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return entry
+
+
+# -- purging ---------------------------------------------------------------------------------------------
+
+
+def _boiled(folder: Path) -> bool:
+    return (
+        folder.is_dir() and not (folder / "case.toml.age").exists() and (folder / "summary.toml.age").exists()
+    )
+
+
+def purge(root: Path, meta: Path, ref: str, mode: str, tomb: dict, timeout: float, announce=None) -> None:
+    """Purge one case (see the module's notes for the order). ``tomb`` is the tombstone entry (already
+    appended when resuming). ``announce`` is called between steps (tests kill the process there)."""
+    step = announce or (lambda _name: None)
+    case = root / ref
+    trash = meta / PURGING
+    make_dir(trash)
+    if mode == "boil-down" and case.is_dir() and not (case / "summary.toml.age").exists():
+        raise StoreError(
+            f"{ref} has no boil-down summary (it was closed without the exit form); nothing was changed."
+        )
+    with folder_lock(meta, timeout, "the store settings"):
+        if ref not in tombstones(meta):
+            append_tombstone(meta, tomb)
+            step("tombstone")
+        if case.is_dir() and not _boiled(case):
+            with folder_lock(case, timeout, f"case {ref}"):
+                os.replace(case, trash / ref)
+            fsync_dir(root)
+            fsync_dir(trash)
+            step("moved")
+        old = trash / ref
+        if mode == "boil-down" and not case.exists() and old.is_dir():
+            new = trash / f"{ref}.boiled"
+            shutil.rmtree(new, ignore_errors=True)
+            make_dir(new)
+            for name in KEEP_ON_BOIL:
+                atomic_write(new / name, (old / name).read_bytes())
+            step("boiled")
+            os.replace(new, case)
+            fsync_dir(root)
+            step("restored")
+        if old.exists():
+            shutil.rmtree(old)
+            fsync_dir(trash)
+        step("deleted")
+
+
+def pending(meta: Path) -> list[str]:
+    """Cases whose purge was started but not finished (in `.dacli/purging/`)."""
+    folder = meta / PURGING
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".boiled"))
