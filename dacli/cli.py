@@ -95,6 +95,7 @@ def _register() -> None:
         review,
         sharing,
         soag,
+        tui,
     )
 
     admin.register(app)
@@ -102,6 +103,7 @@ def _register() -> None:
     issp.register(app)
     review.register(app)
     retention.register(app)
+    tui.register(app)
     court.register(app)
     consent.register(app)
     sharing.register(app)

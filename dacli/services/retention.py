@@ -171,14 +171,15 @@ def apply(
         raise InvalidInput(f"--mode must be destroy or boil-down, not {mode!r}.")
     result = Outcome()
     timeout = store.lock_timeout()
-    gone = reg.tombstones(store.meta)
+    book = reg.Tombstones(store.meta)
+    gone = book.entries
     current = plan(store, identity, as_of)
     for ref in current.pending:
         tomb = gone.get(ref)
         if tomb is None:  # moved aside but never tombstoned cannot happen (tombstone first); be safe
             continue
         try:
-            reg.purge(store.root, store.meta, ref, tomb["mode"], tomb, timeout, announce)
+            reg.purge(store.root, store.meta, ref, tomb["mode"], tomb, timeout, announce, book)
             result.resumed.append(ref)
         except (DacliError, OSError) as exc:
             result.failed.append((ref, _why(exc)))
@@ -195,7 +196,7 @@ def apply(
             "id": secrets.token_hex(4),
         }
         try:
-            reg.purge(store.root, store.meta, decision.ref, mode, tomb, timeout, announce)
+            reg.purge(store.root, store.meta, decision.ref, mode, tomb, timeout, announce, book)
             result.purged.append(decision.ref)
             _audit(store, actor, "retention-purge", decision.ref, {"mode": mode, "rule": decision.rule})
         except (DacliError, OSError) as exc:

@@ -20,7 +20,6 @@ Staff processes drop tombstoned cases from the index the next time they write it
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -130,55 +129,74 @@ def _line_hash(entry: dict) -> str:
 def tombstones(meta: Path) -> dict[str, dict]:
     """Every purged case: {ref: entry}. Each line is chained to the one before (a deleted or edited line
     breaks the chain, reported as an integrity error)."""
-    path = meta / TOMBSTONES
-    out: dict[str, dict] = {}
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return out
-    prev = "0" * 64
-    for n, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
+    return Tombstones(meta).entries
+
+
+class Tombstones:
+    """The tombstone register, read once and appended to (a sweep of thousands of cases must not re-read
+    it for each one)."""
+
+    def __init__(self, meta: Path) -> None:
+        self.path = meta / TOMBSTONES
+        self.load()
+
+    def current(self) -> Tombstones:
+        """Re-read if another process (an overlapping sweep) appended since; call under the store lock."""
         try:
-            entry = json.loads(line)
-        except ValueError:
-            if n == len(raw.splitlines()) and not raw.endswith(b"\n"):
-                break  # a torn last line: the purge it announced never started
-            raise IntegrityError(f"The tombstone register is damaged at line {n}.") from None
-        if entry.get("prev") != prev or entry.get("hash") != _line_hash(entry):
-            raise IntegrityError(f"The tombstone register was changed by hand at line {n}.")
-        prev = entry["hash"]
-        out[entry["ref"]] = entry
-    return out
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if size != self.size:
+            self.load()
+        return self
+
+    def load(self) -> None:
+        self.entries: dict[str, dict] = {}
+        self.last = "0" * 64
+        self.torn = False
+        self.size = 0
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        self.size = len(raw)
+        lines = raw.splitlines()
+        for n, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                if n == len(lines) and not raw.endswith(b"\n"):
+                    self.torn = True
+                    break  # a torn last line: the purge it announced never started
+                raise IntegrityError(f"The tombstone register is damaged at line {n}.") from None
+            if entry.get("prev") != self.last or entry.get("hash") != _line_hash(entry):
+                raise IntegrityError(f"The tombstone register was changed by hand at line {n}.")
+            self.last = entry["hash"]
+            self.entries[entry["ref"]] = entry
+
+    def append(self, entry: dict) -> dict:
+        entry = {**entry, "prev": self.last}
+        entry["hash"] = _line_hash(entry)
+        line = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            if self.torn:
+                os.write(fd, b"\n")  # close a torn line; the reader skips it
+                self.torn = False
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.size = self.path.stat().st_size
+        self.last = entry["hash"]
+        self.entries[entry["ref"]] = entry
+        return entry
 
 
 def append_tombstone(meta: Path, entry: dict) -> dict:
-    path = meta / TOMBSTONES
-    existing = tombstones(meta)
-    prev = "0" * 64
-    if existing:
-        prev = list(existing.values())[-1]["hash"]
-        with contextlib.suppress(OSError), open(path, "rb") as f:  # the true last line, torn ones aside
-            for line in f.read().splitlines():
-                with contextlib.suppress(ValueError):
-                    prev = json.loads(line)["hash"]
-    entry = {**entry, "prev": prev}
-    entry["hash"] = _line_hash(entry)
-    line = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            if f.tell():
-                f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":
-                    os.write(fd, b"\n")  # close a torn line; the reader skips it
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return entry
+    return Tombstones(meta).append(entry)
 
 
 # -- purging ---------------------------------------------------------------------------------------------
@@ -190,9 +208,12 @@ def _boiled(folder: Path) -> bool:
     )
 
 
-def purge(root: Path, meta: Path, ref: str, mode: str, tomb: dict, timeout: float, announce=None) -> None:
+def purge(
+    root: Path, meta: Path, ref: str, mode: str, tomb: dict, timeout: float, announce=None, book=None
+) -> None:
     """Purge one case (see the module's notes for the order). ``tomb`` is the tombstone entry (already
-    appended when resuming). ``announce`` is called between steps (tests kill the process there)."""
+    appended when resuming); ``book`` the sweep's Tombstones (read once). ``announce`` is called between
+    steps (tests kill the process there)."""
     step = announce or (lambda _name: None)
     case = root / ref
     trash = meta / PURGING
@@ -202,8 +223,9 @@ def purge(root: Path, meta: Path, ref: str, mode: str, tomb: dict, timeout: floa
             f"{ref} has no boil-down summary (it was closed without the exit form); nothing was changed."
         )
     with folder_lock(meta, timeout, "the store settings"):
-        if ref not in tombstones(meta):
-            append_tombstone(meta, tomb)
+        book = book.current() if book else Tombstones(meta)
+        if ref not in book.entries:
+            book.append(tomb)
             step("tombstone")
         if case.is_dir() and not _boiled(case):
             with folder_lock(case, timeout, f"case {ref}"):

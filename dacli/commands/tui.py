@@ -1,0 +1,24 @@
+"""dacli tui: the caseload dashboard."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tui")(tui)
+
+
+def tui(
+    ctx: typer.Context,
+    idle_minutes: float = typer.Option(5.0, "--idle-minutes", help="Lock after this long without use."),
+) -> None:
+    """The caseload dashboard (Textual): the same store and services as the CLI."""
+    from pathlib import Path
+
+    from dacli.errors import InvalidInput
+    from dacli.tui.app import DacliApp
+
+    if not idle_minutes > 0:
+        raise InvalidInput("--idle-minutes must be more than 0.")
+    DacliApp(Path(ctx.obj.store_path), ctx.obj.user, idle_seconds=idle_minutes * 60).run()

@@ -1,0 +1,593 @@
+"""The caseload dashboard: `dacli tui`.
+
+It reads and writes the same store through the same services as the CLI (`services.admin`,
+`services.caseload`, `services.cases`), so the two can never disagree. Screens:
+
+- unlock: user and passphrase (masked); a wrong passphrase is one sentence, never a traceback; the unlock
+  (scrypt) runs in a worker thread with a loading indicator;
+- caseload: every case from the caseload index (no case decrypted), drawn by a virtual table that renders
+  only the visible rows (Textual's line API), overdue cases first; type to filter; keys to sort, to switch
+  between my cases and all, and to filter by risk or flag; counts by risk level in the header;
+- case: safe contact advice first, flags, deadlines, the safety plan's overdue actions, consent, disclosures,
+  Marac and court dates, the Dash trend as a sparkline, and the timeline; `n` adds a case note.
+
+It locks itself after ``idle_seconds`` without a key press or click, dropping the session and every screen
+that showed case data.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events, on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
+from textual.screen import ModalScreen, Screen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import (
+    Button,
+    Footer,
+    Input,
+    Label,
+    LoadingIndicator,
+    Select,
+    Sparkline,
+    Static,
+)
+from textual.worker import Worker, WorkerState
+
+from dacli.errors import DacliError
+
+COLUMNS = (("reference", 15), ("client", 24), ("worker", 10), ("status", 7), ("risk", 9),
+           ("last contact", 12), ("next deadline", 34), ("flags", 40))  # fmt: skip
+SORTS = ("deadline", "reference", "client", "worker", "risk", "last contact")
+RISK_ORDER = {"high": 0, "medium": 1, "standard": 2, None: 3}
+
+
+class UnlockScreen(Screen):
+    """User and passphrase. Nothing about any case is shown until the store is unlocked."""
+
+    BINDINGS = [Binding("escape", "app.quit", "Quit")]
+
+    def __init__(self, user: str | None, message: str = "") -> None:
+        super().__init__()
+        self.user = user
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="unlock"):
+            yield Label("dacli: unlock the case store", id="title")
+            yield Input(value=self.user or "", placeholder="user", id="user")
+            yield Input(placeholder="passphrase", password=True, id="passphrase")
+            yield Button("Unlock", variant="primary", id="go")
+            yield Label(self.message, id="message")
+            yield LoadingIndicator(id="busy")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#busy").display = False
+        self.query_one("#passphrase" if self.user else "#user", Input).focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#go")
+    def submit(self) -> None:
+        user = self.query_one("#user", Input).value.strip()
+        secret = self.query_one("#passphrase", Input).value
+        if not user or not secret:
+            self.query_one("#message", Label).update("Give your user name and passphrase.")
+            return
+        self.query_one("#busy").display = True
+        self.query_one("#message", Label).update("Unlocking...")
+        self.unlock(user, secret)
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def unlock(self, user: str, secret: str):
+        from dacli.services.admin import open_store, unlock
+
+        return unlock(open_store(self.app.store_path), user, secret)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "unlock" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.query_one("#busy").display = False
+        passphrase = self.query_one("#passphrase", Input)
+        passphrase.value = ""
+        if event.state == WorkerState.SUCCESS:
+            self.app.unlocked(event.worker.result)
+            return
+        error = event.worker.error
+        text = (
+            error.message if isinstance(error, DacliError) else f"Could not unlock ({type(error).__name__})."
+        )
+        self.query_one("#message", Label).update(text)
+        passphrase.focus()
+
+
+class CaseTable(ScrollView, can_focus=True):
+    """A virtual table: only the visible rows are drawn, so 20,000 cases cost what a screenful costs."""
+
+    BINDINGS = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "move(-20)", "Page up", show=False),
+        Binding("pagedown", "move(20)", "Page down", show=False),
+        Binding("home", "move(-1000000)", "Top", show=False),
+        Binding("end", "move(1000000)", "End", show=False),
+        Binding("enter", "open", "Open case"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rows: list = []
+        self.cells: list[tuple[str, ...]] = []
+        self.cursor = 0
+        self.width = sum(w + 1 for _, w in COLUMNS)
+
+    def set_rows(self, rows: list) -> None:
+        self.rows = rows
+        self.cells = [row_cells(r) for r in rows]
+        self.cursor = min(self.cursor, max(len(rows) - 1, 0))
+        self.virtual_size = Size(self.width, len(rows))
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        if index >= len(self.cells):
+            return Strip.blank(self.size.width, self.rich_style)
+        row = self.rows[index]
+        text = " ".join(c[:w].ljust(w) for c, (_, w) in zip(self.cells[index], COLUMNS, strict=True))
+        style = Style(color="red", bold=True) if row.overdue else Style()
+        if index == self.cursor:
+            style += Style(reverse=True)
+        strip = Strip([Segment(text, style)], len(text))
+        return strip.crop(scroll_x, scroll_x + self.size.width)
+
+    def action_move(self, delta: int) -> None:
+        if not self.rows:
+            return
+        self.cursor = max(0, min(len(self.rows) - 1, self.cursor + delta))
+        top = self.scroll_offset.y
+        height = max(self.size.height, 1)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+        self.refresh()
+
+    def action_open(self) -> None:
+        if self.rows:
+            self.app.push_screen(CaseScreen(self.rows[self.cursor].ref))
+
+    def on_click(self, event: events.Click) -> None:
+        index = self.scroll_offset.y + event.y
+        if 0 <= index < len(self.rows):
+            self.cursor = index
+            self.refresh()
+            if event.chain == 2:
+                self.action_open()
+
+
+def row_cells(r) -> tuple[str, ...]:
+    nxt = "-"
+    if r.next_due is not None:
+        d = r.next_due
+        nxt = f"{d.name} {'OVERDUE' if d.state == 'overdue' else 'due'} {d.due_at:%Y-%m-%d}"
+    return (
+        r.ref,
+        r.client,
+        r.worker,
+        str(r.status),
+        r.risk or "-",
+        (r.raw.get("last_contact") or "-")[:10],
+        nxt,
+        ",".join(r.flags),
+    )
+
+
+class CaseloadScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("m", "mine", "My cases / all"),
+        Binding("s", "sort", "Sort"),
+        Binding("r", "risk", "Risk filter"),
+        Binding("o", "overdue", "Overdue only"),
+        Binding("ctrl+l", "app.lock", "Lock"),
+        Binding("question_mark", "app.help", "Help"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all_rows: list = []
+        self.mine = True
+        self.sort = 0
+        self.risk: str | None = None
+        self.only_overdue = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="counts")
+        yield Input(placeholder="type to filter (reference, name, worker, flag)", id="filter")
+        yield Static(" ".join(name.ljust(w) for name, w in COLUMNS), id="columns")
+        yield CaseTable(id="table")
+        yield LoadingIndicator(id="busy")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="caseload", exit_on_error=False)
+    def load(self):
+        from dacli.services.caseload import caseload
+
+        return caseload(self.app.session)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "caseload":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.query_one("#busy").display = False
+            self.all_rows = event.worker.result
+            self.mine = any(r.worker == self.app.session.member.username for r in self.all_rows)
+            self.apply()
+            self.query_one(CaseTable).focus()
+        elif event.state == WorkerState.ERROR:
+            self.query_one("#busy").display = False
+            error = event.worker.error
+            self.query_one("#counts", Static).update(
+                error.message
+                if isinstance(error, DacliError)
+                else f"Could not load ({type(error).__name__})."
+            )
+
+    def apply(self) -> None:
+        me = self.app.session.member.username
+        words = self.query_one("#filter", Input).value.strip().lower().split()
+        rows = [r for r in self.all_rows if not self.mine or r.worker == me]
+        if self.risk:
+            rows = [r for r in rows if (r.risk or "none") == self.risk]
+        if self.only_overdue:
+            rows = [r for r in rows if r.overdue]
+        if words:
+            rows = [r for r in rows if all(w in " ".join(row_cells(r)).lower() for w in words)]
+        key = SORTS[self.sort]
+        if key == "reference":
+            rows.sort(key=lambda r: r.ref)
+        elif key == "client":
+            rows.sort(key=lambda r: r.client.lower())
+        elif key == "worker":
+            rows.sort(key=lambda r: (r.worker, r.ref))
+        elif key == "risk":
+            rows.sort(key=lambda r: (RISK_ORDER.get(r.risk, 3), r.ref))
+        elif key == "last contact":
+            rows.sort(key=lambda r: r.raw.get("last_contact") or "", reverse=True)
+        self.query_one(CaseTable).set_rows(rows)
+        counts = {k: sum(1 for r in rows if r.risk == k) for k in ("high", "medium", "standard")}
+        unassessed = sum(1 for r in rows if not r.risk)
+        scope = "my cases" if self.mine else "all cases"
+        extra = "".join(
+            [f" | risk {self.risk}" if self.risk else "", " | overdue only" if self.only_overdue else ""]
+        )
+        self.query_one("#counts", Static).update(
+            f"{len(rows)} {scope} | high {counts['high']} | medium {counts['medium']} | standard "
+            f"{counts['standard']} | not assessed {unassessed} | overdue {sum(1 for r in rows if r.overdue)} "
+            f"| sort: {key}{extra}"
+        )
+
+    @on(Input.Changed, "#filter")
+    def filtered(self) -> None:
+        self.apply()
+
+    @on(Input.Submitted, "#filter")
+    def to_table(self) -> None:
+        self.query_one(CaseTable).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_mine(self) -> None:
+        self.mine = not self.mine
+        self.apply()
+
+    def action_sort(self) -> None:
+        self.sort = (self.sort + 1) % len(SORTS)
+        self.apply()
+
+    def action_risk(self) -> None:
+        order = [None, "high", "medium", "standard", "none"]
+        self.risk = order[(order.index(self.risk) + 1) % len(order)]
+        self.apply()
+
+    def action_overdue(self) -> None:
+        self.only_overdue = not self.only_overdue
+        self.apply()
+
+    def refresh_rows(self) -> None:
+        self.query_one("#busy").display = True
+        self.load()
+
+
+class CaseScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("n", "note", "Add note"),
+        Binding("ctrl+l", "app.lock", "Lock"),
+        Binding("question_mark", "app.help", "Help"),
+    ]
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("", id="safe")
+            yield Static("", id="summary")
+            yield Label("Dash yes answers over time:", id="trend-label")
+            yield Sparkline([], id="trend")
+            yield Static("", id="timeline")
+        yield LoadingIndicator(id="busy")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="case", exit_on_error=False)
+    def load(self):
+        from dacli.services.cases import show_case
+
+        return show_case(self.app.session, self.ref)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "case" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.query_one("#busy").display = False
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.query_one("#summary", Static).update(
+                error.message
+                if isinstance(error, DacliError)
+                else f"Could not open ({type(error).__name__})."
+            )
+            return
+        self.show(event.worker.result)
+
+    def show(self, view) -> None:
+        import datetime as dt
+
+        from dacli.services.caseload import deadlines
+        from dacli.services.issp import overdue
+
+        s = view.summary
+        client = view.intakes[-1].client
+        write = {True: "yes", False: "NO", None: "not asked"}[client.address_safe_to_write]
+        safe = Text()
+        safe.append(
+            f"{s.ref}  {s.client}  [{s.status.value}]  risk {s.risk or 'not assessed'}\n", style="bold"
+        )
+        safe.append(
+            f"SAFE CONTACT  number {client.safe_number or '-'} | time {client.safe_time_to_call or '-'} | "
+            f"code word {client.code_word or '-'} | safe to write? {write}",
+            style="bold white on dark_red",
+        )
+        self.query_one("#safe", Static).update(safe)
+        now = dt.datetime.now(dt.UTC)
+        policy = self.app.session.store.policy
+        lines = []
+        if s.flags:
+            lines.append("FLAGS: " + ", ".join(s.flags))
+        lines.append(f"worker {s.worker} | referred {s.referral_date} | last contact "
+                     f"{s.last_contact:%Y-%m-%d}" if s.last_contact else f"worker {s.worker} | referred "
+                     f"{s.referral_date} | no contact yet")  # fmt: skip
+        for d in deadlines(
+            s, now, policy.review.first_contact_hours, policy.dash.reassess_weeks, policy.review
+        ):
+            state = "done" if d.done_at else d.state.value.upper()
+            lines.append(f"  {d.name}: {state} {d.due_at:%Y-%m-%d}")
+        if view.plans:
+            plan = view.plans[-1][1]
+            lines.append(
+                f"Safety plan v{plan.version}: {sum(1 for a in plan.actions if a.done is None)} open actions"
+            )
+            for n, a in overdue(plan, now.date()):
+                lines.append(f"  ACTION {n} OVERDUE since {a.by}: {a.action or a.risk}")
+        else:
+            lines.append("Safety plan: none on file")
+        if view.agreements:
+            a = view.agreements[-1][1]
+            lines.append(f"Consent: agreement {a.how}; monitoring {'yes' if a.monitoring else 'NO'}")
+        else:
+            lines.append("Consent: NO AGREEMENT ON FILE")
+        for d in view.ledger()[-4:]:
+            lines.append(f"Disclosure {d['when']:%Y-%m-%d} to {d['to']} ({d['basis']})")
+        for _, m in view.marac[-2:]:
+            lines.append(f"Marac referral {m.referred_on}")
+        for _, h in view.hearings[-2:]:
+            lines.append(f"Court {h.hearing_date} {h.kind} {h.type_of_hearing}" + (
+                f"; next {h.next_court_date}" if h.next_court_date else ""))  # fmt: skip
+        self.query_one("#summary", Static).update("\n".join(lines))
+        dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
+        self.query_one("#trend", Sparkline).data = [d.result.yes for d in dashes] or [0]
+        self.query_one("#trend-label", Label).update(
+            "Dash yes answers over time: " + (" -> ".join(str(d.result.yes) for d in dashes) or "none yet")
+        )
+        timeline = ["Timeline:"] + [
+            f"  {e.at:%Y-%m-%d %H:%M}  {e.kind:<8} {e.summary}" for e in view.timeline()
+        ]
+        self.query_one("#timeline", Static).update("\n".join(timeline))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+        if isinstance(self.app.screen, CaseloadScreen):
+            self.app.screen.refresh_rows()
+
+    def action_note(self) -> None:
+        def saved(done: bool | None) -> None:
+            if done:
+                self.query_one("#busy").display = True
+                self.load()
+
+        self.app.push_screen(NoteScreen(self.ref), saved)
+
+
+CONTACT_TYPES = ("telephone", "email", "letter", "face-to-face", "meeting", "text")
+
+
+class NoteScreen(ModalScreen[bool]):
+    """Add a case note: the same reader and rules as `dacli note add` (services.cases.parse_note)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="note"):
+            yield Label(f"New case note for {self.ref}")
+            yield Select([(t, t) for t in CONTACT_TYPES], value="telephone", allow_blank=False, id="type")
+            yield Input(value="client", placeholder="contact with (client or agency)", id="with")
+            yield Input(placeholder="facts: what happened, what was said", id="facts")
+            yield Input(placeholder="professional opinion (optional)", id="opinion")
+            yield Input(placeholder="activity codes, e.g. G,P (optional)", id="codes")
+            yield Input(placeholder="your initials", id="initials")
+            yield Label("", id="error")
+            yield Button("Save", variant="primary", id="save")
+
+    def on_mount(self) -> None:
+        self.query_one("#facts", Input).focus()
+
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted)
+    def save(self) -> None:
+        import datetime as dt
+
+        from dacli.errors import InvalidInput
+        from dacli.services.cases import add_note, parse_note
+
+        now = dt.datetime.now(dt.UTC)
+        codes = [c.strip().upper() for c in self.query_one("#codes", Input).value.split(",") if c.strip()]
+        data = {
+            "at": now,
+            "contact_type": self.query_one("#type", Select).value,
+            "contact_with": self.query_one("#with", Input).value.strip(),
+            "facts": self.query_one("#facts", Input).value.strip(),
+            "initials": self.query_one("#initials", Input).value.strip(),
+            "activities": codes,
+        }
+        opinion = self.query_one("#opinion", Input).value.strip()
+        if opinion:
+            data["opinion"] = opinion
+        try:
+            note = parse_note(data, now)
+            add_note(self.app.session, self.ref, note)
+        except InvalidInput as exc:
+            self.query_one("#error", Label).update(exc.message)
+            return
+        except DacliError as exc:
+            self.query_one("#error", Label).update(exc.message)
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+HELP = """\
+dacli dashboard
+
+Caseload:  up/down, page up/down, home/end move; enter (or double click) opens a case
+           /  filter by typing     m  my cases / all     s  next sort column
+           r  risk filter          o  overdue only       ctrl+l  lock now     q  quit
+Case:      n  add a case note      escape  back to the caseload
+Anywhere:  ctrl+p  command palette ?  this help
+
+It locks itself after a spell without a key press or click; the passphrase is asked again.
+"""
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Close"), Binding("question_mark", "app.pop_screen", "")]
+
+    def compose(self) -> ComposeResult:
+        yield Static(HELP, id="help")
+
+
+class DacliApp(App):
+    TITLE = "dacli"
+    CSS = """
+    #unlock { width: 60; height: auto; margin: 2 4; }
+    #title { text-style: bold; }
+    #message { color: $error; }
+    #counts { height: 1; background: $boost; }
+    #columns { height: 1; text-style: bold; }
+    #table { height: 1fr; }
+    #note { width: 70; height: auto; background: $panel; padding: 1 2; }
+    #error { color: $error; }
+    #help { width: 90; height: auto; background: $panel; padding: 1 2; }
+    NoteScreen, HelpScreen { align: center middle; }
+    #trend { height: 3; }
+    """
+    BINDINGS = [
+        Binding("ctrl+l", "lock", "Lock", show=False),
+        Binding("question_mark", "help", "Help", show=False),
+    ]
+
+    def __init__(self, store_path: Path, user: str | None = None, idle_seconds: float = 300.0) -> None:
+        super().__init__()
+        self.store_path = Path(store_path)
+        self.user = user
+        self.idle_seconds = idle_seconds
+        self.session = None
+        self._last_activity = time.monotonic()
+
+    def on_mount(self) -> None:
+        self.push_screen(UnlockScreen(self.user))
+        self.set_interval(min(5.0, max(self.idle_seconds / 4, 0.1)), self._lock_when_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self._last_activity = time.monotonic()
+        await super().on_event(event)
+
+    def unlocked(self, session) -> None:
+        self.session = session
+        self.user = session.member.username
+        self._last_activity = time.monotonic()
+        self.switch_screen(CaseloadScreen())
+
+    def _lock_when_idle(self) -> None:
+        if self.session is not None and time.monotonic() - self._last_activity >= self.idle_seconds:
+            self.action_lock("Locked after a spell without use. Unlock to go on.")
+
+    def action_lock(self, message: str = "Locked.") -> None:
+        self.session = None  # the keys go with it
+        while len(self.screen_stack) > 2:  # the default screen, then the one showing the caseload
+            self.pop_screen()
+        self.switch_screen(UnlockScreen(self.user, message))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def _fatal_error(self) -> None:
+        """Textual prints a traceback with local variables on a crash: they could hold a passphrase or
+        case data. Print the exception's type only, as the CLI does (DACLI_DEBUG=1 shows it all)."""
+        import os
+
+        if os.environ.get("DACLI_DEBUG") == "1":
+            super()._fatal_error()
+            return
+        kind = type(self._exception).__name__ if self._exception else "error"
+        self.panic(
+            Text(
+                f"dacli: the dashboard stopped on an unexpected {kind}; nothing more was written. Please "
+                "report it (the message is withheld because it may hold case data)."
+            )
+        )

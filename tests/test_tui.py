@@ -1,0 +1,162 @@
+"""The dashboard, driven headless with Textual's Pilot against a copy of the example store."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "store"
+DEMO = "demo-passphrase"
+
+
+@pytest.fixture
+def example(tmp_path) -> Path:
+    target = tmp_path / "store"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+async def _wait(pilot, condition, timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        if loop.time() > end:
+            raise AssertionError("timed out waiting for the dashboard")
+        await pilot.pause(0.05)
+
+
+async def _unlock(app, pilot, passphrase: str = DEMO) -> None:
+    from textual.widgets import Input
+
+    await _wait(pilot, lambda: app.screen.__class__.__name__ == "UnlockScreen" and app.screen.is_mounted)
+    field = app.screen.query_one("#passphrase", Input)
+    field.value = passphrase
+    await pilot.press("enter")
+
+
+def _table(app):
+    from dacli.tui.app import CaseTable
+
+    return app.screen.query_one(CaseTable)
+
+
+def test_unlock_wrong_then_right_and_the_caseload_shows_flags(example):
+    from textual.widgets import Label, Static
+
+    from dacli.tui.app import DacliApp
+
+    async def run():
+        app = DacliApp(example, "demo", idle_seconds=600)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _unlock(app, pilot, "not the passphrase")
+            message = app.screen.query_one("#message", Label)
+            await _wait(
+                pilot,
+                lambda: (
+                    "passphrase" in str(message.render()).lower() and "Unlocking" not in str(message.render())
+                ),
+            )
+            assert app.session is None and app.screen.__class__.__name__ == "UnlockScreen"
+            await _unlock(app, pilot)
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
+            table = _table(app)
+            mine = [r for r in table.rows]
+            assert mine and all(r.worker == "demo" for r in mine)  # my cases by default
+            assert "my cases" in str(app.screen.query_one("#counts", Static).render())
+            await pilot.press("m")
+            assert len(table.rows) == 13
+            assert any("ISSP action" in " ".join(c) for c in table.cells)  # a flag-worthy deadline
+            assert any("significant-concerns" in c[-1] for c in table.cells)
+            counts = str(app.screen.query_one("#counts", Static).render())
+            assert "13 all cases" in counts and "high 2" in counts
+            # overdue cases sort first
+            flags = [r.overdue for r in table.rows]
+            assert flags == sorted(flags, reverse=True)
+
+    asyncio.run(run())
+
+
+def test_filter_sort_open_a_case_and_add_a_note_on_disk(example):
+    from textual.widgets import Input, Static
+
+    from dacli.services.cases import show_case
+    from dacli.store.store import Store
+    from dacli.tui.app import DacliApp
+
+    async def run():
+        app = DacliApp(example, "demo", idle_seconds=600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _unlock(app, pilot)
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
+            await pilot.press("m")  # all cases
+            await pilot.press("slash")
+            for ch in "ailsa":
+                await pilot.press(ch)
+            await _wait(pilot, lambda: len(_table(app).rows) == 1)
+            ref = _table(app).rows[0].ref
+            await pilot.press("enter")  # back to the table
+            app.screen.query_one("#filter", Input).value = ""
+            await _wait(pilot, lambda: len(_table(app).rows) == 13)
+            await pilot.press("s")  # sort by reference
+            refs = [r.ref for r in _table(app).rows]
+            assert refs == sorted(refs)
+            while _table(app).rows[_table(app).cursor].ref != ref:
+                await pilot.press("down")
+            await pilot.press("enter")
+
+            def case_shown() -> bool:
+                screen = app.screen
+                return type(screen).__name__ == "CaseScreen" and "SAFE" in str(
+                    screen.query_one("#safe").render()
+                )
+
+            await _wait(pilot, case_shown)
+            assert "lantern" in str(
+                app.screen.query_one("#safe", Static).render()
+            )  # the code word, prominent
+            await pilot.press("n")
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "NoteScreen")
+            app.screen.query_one("#initials", Input).value = "QT"
+            app.screen.query_one("#facts", Input).value = ""
+            await pilot.click("#save")
+            await _wait(pilot, lambda: "facts" in str(app.screen.query_one("#error").render()).lower())
+            app.screen.query_one("#facts", Input).value = "Pilot test call: client safe at the agreed time."
+            app.screen.query_one("#facts", Input).focus()
+            await pilot.press("enter")  # submit from the field (the button may be below an 80x24 screen)
+
+            def note_shown() -> bool:
+                if type(app.screen).__name__ != "CaseScreen":
+                    return False
+                timeline = str(app.screen.query_one("#timeline", Static).render())
+                return timeline.count(" note ") >= 3
+
+            await _wait(pilot, note_shown)
+        return ref
+
+    ref = asyncio.run(run())
+    session = Store(example).unlock("demo", DEMO)
+    notes = [n for _, n in show_case(session, ref).notes]
+    assert any(
+        n.facts == "Pilot test call: client safe at the agreed time." for n in notes
+    )  # decrypted from disk
+
+
+def test_idle_lock_hides_case_data(example):
+    from dacli.tui.app import DacliApp
+
+    async def run():
+        app = DacliApp(example, "demo", idle_seconds=0.5)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _unlock(app, pilot)
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "UnlockScreen", timeout=10)
+            assert app.session is None
+            names = [s.__class__.__name__ for s in app.screen_stack]
+            assert names[-1] == "UnlockScreen" and not {"CaseloadScreen", "CaseScreen"} & set(names)
+            assert "Locked" in str(app.screen.query_one("#message").render())
+            assert "Testcase" not in "".join(str(w.render()) for w in app.screen.query("Static, Label"))
+
+    asyncio.run(run())
