@@ -148,11 +148,11 @@ def test_idle_lock_hides_case_data(example):
     from dacli.tui.app import DacliApp
 
     async def run():
-        app = DacliApp(example, "demo", idle_seconds=0.5)
+        app = DacliApp(example, "demo", idle_seconds=3)
         async with app.run_test(size=(80, 24)) as pilot:
             await _unlock(app, pilot)
             await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
-            await _wait(pilot, lambda: app.screen.__class__.__name__ == "UnlockScreen", timeout=10)
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "UnlockScreen", timeout=20)
             assert app.session is None
             names = [s.__class__.__name__ for s in app.screen_stack]
             assert names[-1] == "UnlockScreen" and not {"CaseloadScreen", "CaseScreen"} & set(names)
