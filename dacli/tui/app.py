@@ -126,24 +126,32 @@ class CaseTable(ScrollView, can_focus=True):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.rows: list = []
-        self.cells: list[tuple[str, ...]] = []
+        self._cells: dict[int, tuple[str, ...]] = {}
         self.cursor = 0
         self.width = sum(w + 1 for _, w in COLUMNS)
 
     def set_rows(self, rows: list) -> None:
         self.rows = rows
-        self.cells = [row_cells(r) for r in rows]
+        self._cells: dict[int, tuple[str, ...]] = {}  # only rows that were drawn
         self.cursor = min(self.cursor, max(len(rows) - 1, 0))
         self.virtual_size = Size(self.width, len(rows))
         self.refresh()
 
+    @property
+    def cells(self) -> list[tuple[str, ...]]:
+        """Every row's cells (for tests and searches; drawing computes only the visible ones)."""
+        return [row_cells(r) for r in self.rows]
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
-        if index >= len(self.cells):
+        if index >= len(self.rows):
             return Strip.blank(self.size.width, self.rich_style)
         row = self.rows[index]
-        text = " ".join(c[:w].ljust(w) for c, (_, w) in zip(self.cells[index], COLUMNS, strict=True))
+        cells = self._cells.get(index)
+        if cells is None:
+            cells = self._cells[index] = row_cells(row)
+        text = " ".join(c[:w].ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True))
         style = Style(color="red", bold=True) if row.overdue else Style()
         if index == self.cursor:
             style += Style(reverse=True)
