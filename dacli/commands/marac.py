@@ -42,23 +42,9 @@ def marac_refer(
     if template:
         typer.echo(TEMPLATE, nl=False)
         return
-    import datetime as dt
-
-    from dacli.commands.common import deliverer, export_target, read_form
     from dacli.services.marac import parse_marac, refer
 
-    data = read_form(from_, "the referrer's part")
-    target = export_target(out, ctx.obj.store_path)
-    name, _ = refer(
-        ctx.obj.session(),
-        ref,
-        parse_marac(data, dt.date.today()),
-        list(release or []),
-        reason,
-        deliverer(target),
-    )
-    if target is not None:
-        typer.echo(f"{name}: form written to {out}", err=True)
+    _record_and_export(ctx, ref, from_, "the referrer's part", parse_marac, refer, release, reason, out)
 
 
 RESEARCH_TEMPLATE = """\
@@ -99,20 +85,20 @@ def marac_research(
     if template:
         typer.echo(RESEARCH_TEMPLATE, nl=False)
         return
+    from dacli.services.marac import parse_research, research
+
+    _record_and_export(ctx, ref, from_, "the research form", parse_research, research, release, reason, out)
+
+
+def _record_and_export(ctx, ref, from_, what, parse, record, release, reason, out) -> None:
+    """Read the practitioner's part, record the form, and deliver it (a file, or standard output)."""
     import datetime as dt
 
     from dacli.commands.common import deliverer, export_target, read_form
-    from dacli.services.marac import parse_research, research
 
-    data = read_form(from_, "the research form")
+    data = read_form(from_, what)
     target = export_target(out, ctx.obj.store_path)
-    name, _ = research(
-        ctx.obj.session(),
-        ref,
-        parse_research(data, dt.date.today()),
-        list(release or []),
-        reason,
-        deliverer(target),
-    )
+    form = parse(data, dt.date.today())
+    name, _ = record(ctx.obj.session(), ref, form, list(release or []), reason, deliverer(target))
     if target is not None:
         typer.echo(f"{name}: form written to {out}", err=True)
