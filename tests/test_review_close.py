@@ -184,3 +184,10 @@ def test_cli_review_and_close(cli, case):
     again = cli("close", case, "--from", "-", input=tomli_w.dumps(EXIT))
     assert again.exit_code == 2 and "already closed" in again.stderr
     assert cli("reopen", case, "--reason", "new incident").exit_code == 0
+
+
+def test_a_follow_up_before_the_closure_is_refused(session, case):
+    today = dt.date.today()
+    close_case(session, case, parse_exit(EXIT, today), today)
+    with pytest.raises(InvalidInput, match="before the case was closed"):
+        record_follow_up(session, case, today - dt.timedelta(days=1), True, "", today)

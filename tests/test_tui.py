@@ -152,6 +152,8 @@ def test_idle_lock_hides_case_data(example):
         async with app.run_test(size=(80, 24)) as pilot:
             await _unlock(app, pilot)
             await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
+            await pilot.press("enter")  # a case screen with names and safe contact details is open
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseScreen")
             await _wait(pilot, lambda: app.screen.__class__.__name__ == "UnlockScreen", timeout=20)
             assert app.session is None
             names = [s.__class__.__name__ for s in app.screen_stack]

@@ -21,4 +21,7 @@ def tui(
 
     if not idle_minutes > 0:
         raise InvalidInput("--idle-minutes must be more than 0.")
-    DacliApp(Path(ctx.obj.store_path), ctx.obj.user, idle_seconds=idle_minutes * 60).run()
+    app = DacliApp(Path(ctx.obj.store_path), ctx.obj.user, idle_seconds=idle_minutes * 60)
+    app.run()
+    if app.return_code:
+        raise typer.Exit(70)  # it stopped on an unexpected error (the message was printed)

@@ -45,11 +45,12 @@ def retention(
     youngest_child_dob: dt.date | None = None,
     children_until_age: int | None = None,
 ) -> Decision:
-    """Whether a case is due on ``as_of``. The clock starts at the last contact with the client (the
-    referral date when there was none). Due on the anniversary itself: exactly six years have passed."""
+    """Whether a case is due on ``as_of``. The clock starts at the last contact with the client, or at the
+    latest referral if that came later (or there was no contact). Due on the anniversary itself: exactly
+    six years have passed."""
     if status != "closed":
         return Decision(ref, "open", "open cases are never purged", None)
-    start = last_contact or referral_date
+    start = max(last_contact, referral_date) if last_contact else referral_date  # a later referral counts
     keep_until = add_years(start, years)
     rule = f"{years} years from the last contact ({start})"
     if children_until_age and youngest_child_dob:

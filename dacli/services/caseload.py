@@ -145,9 +145,10 @@ def _caseload(
         reindex(session)
         index = session.read_index() or {"cases": {}}
     rows = index_rows(index)
-    from dacli.store.retention import tombstones
+    from dacli.store.retention import gone_for_good, tombstones
 
-    gone = tombstones(session.store.meta)
+    root = session.store.root
+    gone = {ref for ref in tombstones(session.store.meta) if gone_for_good(root, ref)}
     if gone:  # purged by the retention sweep; the next index write drops them
         rows = [r for r in rows if r.ref not in gone]
     if worker:

@@ -644,12 +644,12 @@ def reindex(session: Session) -> ReindexResult:
     """Rebuild the caseload index from the records. A damaged case is reported, not fatal."""
     rows: dict[str, dict] = {}
     skipped: list[tuple[str, str]] = []
-    from dacli.store.retention import tombstones
+    from dacli.store.retention import gone_for_good, tombstones
 
     session.clean_temps()
     gone = tombstones(session.store.meta)
     for ref in session.store.case_refs():
-        if ref in gone:
+        if ref in gone and gone_for_good(session.store.root, ref):
             continue  # boiled down by the retention sweep: only its summary is left
         try:
             rows[ref] = _load(session, ref).summary.index_row()

@@ -69,10 +69,16 @@ def add_hold(session: Session, ref: str, reason: str) -> str:
     if not reason.strip():
         raise InvalidInput("A hold needs a --reason (for example 'domestic homicide review').")
     now = cases._utcnow()
-    fields = {"schema": HOLD_SCHEMA, "reason": reason, "placed_by": session.member.id, "recorded_at": now}
-    name, _ = cases._append(
-        session, ref, kind="hold", at=now, model=HoldRecord, fields=fields, action="hold-add"
-    )
+    fields = {"schema": HOLD_SCHEMA, "case": ref, "reason": reason, "placed_by": session.member.id,
+              "recorded_at": now}  # fmt: skip
+    record = cases._validated(HoldRecord, fields, ref, "hold")
+    name = f"hold-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
+    with session.index_transaction() as idx:
+        if ref in idx["cases"]:  # the register shows the hold before the hold record exists
+            idx["cases"][ref] = {**idx["cases"][ref], "held": True}
+            session.write_register(idx)
+        session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="hold-add")
+        idx["cases"][ref] = cases._load(session, ref).summary.index_row()
     session.audit("decision", case=ref, record=name, reason=reason, detail={"decision": "retention-hold"})
     return name
 
@@ -115,31 +121,50 @@ class Plan:
         return [d for d in self.decisions if d.state == "held"]
 
 
+def _decide(store: Store, ref: str, row: dict, as_of: dt.date) -> Decision:
+    policy = store.policy.retention
+    day = dt.date.fromisoformat
+    return retention(
+        ref,
+        status=row["status"],
+        last_contact=day(row["last_contact"]) if row.get("last_contact") else None,
+        referral_date=day(row["referral_date"]),
+        held=row.get("held", False),
+        as_of=as_of,
+        years=policy.years_from_last_contact,
+        youngest_child_dob=day(row["youngest_child_dob"]) if row.get("youngest_child_dob") else None,
+        children_until_age=policy.children_until_age,
+    )
+
+
 def plan(store: Store, identity, as_of: dt.date) -> Plan:
     """Read the register only (no case is opened) and decide each case on ``as_of``."""
     register = reg.read_register(store.meta, identity)
     gone = reg.tombstones(store.meta)
-    policy = store.policy.retention
-    day = dt.date.fromisoformat
-    decisions = []
-    for ref, row in sorted(register["cases"].items()):
-        if ref in gone:
-            continue
-        decisions.append(
-            retention(
-                ref,
-                status=row["status"],
-                last_contact=day(row["last_contact"]) if row.get("last_contact") else None,
-                referral_date=day(row["referral_date"]),
-                held=row.get("held", False),
-                as_of=as_of,
-                years=policy.years_from_last_contact,
-                youngest_child_dob=day(row["youngest_child_dob"]) if row.get("youngest_child_dob") else None,
-                children_until_age=policy.children_until_age,
-            )
-        )
+    decisions = [
+        _decide(store, ref, row, as_of) for ref, row in sorted(register["cases"].items()) if ref not in gone
+    ]
     unfinished = sorted({*reg.pending(store.meta), *(r for r in gone if _unfinished(store, r, gone[r]))})
     return Plan(as_of, decisions, unfinished)
+
+
+class _Register:
+    """The register as it stands now: re-read (under the store lock, from the caller) only when a staff
+    process has rewritten it since, so a hold or a reopening made during a long sweep is seen."""
+
+    def __init__(self, store: Store, identity, as_of: dt.date) -> None:
+        self.store, self.identity, self.as_of = store, identity, as_of
+        self.stamp: tuple[int, int] | None = None
+        self.cases: dict = {}
+
+    def still_due(self, ref: str) -> bool:
+        path = self.store.meta / reg.REGISTER
+        st = path.stat()
+        if (st.st_mtime_ns, st.st_size) != self.stamp:
+            self.cases = reg.read_register(self.store.meta, self.identity)["cases"]
+            self.stamp = (st.st_mtime_ns, st.st_size)
+        row = self.cases.get(ref)
+        return row is not None and _decide(self.store, ref, row, self.as_of).state == "due"
 
 
 def _unfinished(store: Store, ref: str, tomb: dict) -> bool:
@@ -164,11 +189,16 @@ def apply(
     actor: str,
     progress=None,
     announce=None,
+    today: dt.date | None = None,
 ) -> Outcome:
     """Carry out the plan: finish any interrupted purge, then purge each due case. A failure on one case
-    is reported and the sweep goes on; each case is purged wholly or left untouched."""
+    is reported and the sweep goes on; each case is purged wholly or left untouched. Each case is decided
+    again under the store lock just before it is purged. Never for a date after today."""
     if mode not in MODES:
         raise InvalidInput(f"--mode must be destroy or boil-down, not {mode!r}.")
+    if as_of > (today or dt.datetime.now(dt.UTC).date()):
+        raise InvalidInput("--apply cannot act for a date after today; plan future dates without --apply.")
+    register = _Register(store, identity, as_of)
     result = Outcome()
     timeout = store.lock_timeout()
     book = reg.Tombstones(store.meta)
@@ -179,8 +209,15 @@ def apply(
         if tomb is None:  # moved aside but never tombstoned cannot happen (tombstone first); be safe
             continue
         try:
-            reg.purge(store.root, store.meta, ref, tomb["mode"], tomb, timeout, announce, book)
+            # a purge already moved aside is finished; one only tombstoned must still be due in the
+            # register (a tombstone line alone, written by hand, destroys nothing)
+            reg.purge(
+                store.root, store.meta, ref, tomb["mode"], tomb, timeout, announce, book, register.still_due
+            )
             result.resumed.append(ref)
+            _audit(
+                store, actor, "retention-purge-resumed", ref, {"mode": tomb["mode"], "rule": tomb.get("rule")}
+            )
         except (DacliError, OSError) as exc:
             result.failed.append((ref, _why(exc)))
     due = current.due()
@@ -196,7 +233,9 @@ def apply(
             "id": secrets.token_hex(4),
         }
         try:
-            reg.purge(store.root, store.meta, decision.ref, mode, tomb, timeout, announce, book)
+            reg.purge(
+                store.root, store.meta, decision.ref, mode, tomb, timeout, announce, book, register.still_due
+            )
             result.purged.append(decision.ref)
             _audit(store, actor, "retention-purge", decision.ref, {"mode": mode, "rule": decision.rule})
         except (DacliError, OSError) as exc:

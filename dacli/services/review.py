@@ -151,15 +151,17 @@ def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tu
         }
         record = cases._validated(ClosureRecord, fields, ref, "closure")
         name = f"closure-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
-        session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="case-exit")
-        session.update_record(ref, cases.CASE_RECORD, _status(ref, CaseStatus.closed), action="case-close")
         summary = boil_down(view, record, now)
+        # the summary first and the status last: a failure half way leaves an open case, never a closed
+        # one without the summary the retention sweep needs
         session.update_record(
             ref,
             SUMMARY_RECORD,
             lambda _old: summary.model_dump(mode="python", by_alias=True),
             action="boil-down",
         )
+        session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="case-exit")
+        session.update_record(ref, cases.CASE_RECORD, _status(ref, CaseStatus.closed), action="case-close")
         idx["cases"][ref] = cases._load(session, ref).summary.index_row()
     session.audit(
         "decision",
@@ -211,6 +213,8 @@ def reopen(session: Session, ref: str, reason: str) -> str:
         view = cases._load(session, ref)
         if view.case.status != CaseStatus.closed:
             raise InvalidInput(f"Case {ref} is open; there is nothing to reopen.")
+        idx["cases"][ref] = {**idx["cases"].get(ref, {}), "status": "open"}
+        session.write_register(idx)  # the register shows it open before anything else changes
         fields = {"schema": REOPEN_SCHEMA, "case": ref, "reason": reason, "reopened_by": session.member.id,
                   "recorded_at": now}  # fmt: skip
         record = cases._validated(ReopenRecord, fields, ref, "reopen")
@@ -234,6 +238,8 @@ def record_follow_up(
         raise InvalidInput(f"Case {ref} is not closed; a follow-up call comes after closure.")
     if not closure.follow_up_consent:
         raise InvalidInput(f"The client of {ref} did not consent to a follow-up call; do not call.")
+    if called_on < closure.closed_on:
+        raise InvalidInput("Follow-up refused, nothing written: called_on is before the case was closed.")
     now = cases._utcnow()
     fields = {"schema": FOLLOWUP_SCHEMA, "called_on": called_on, "reached": reached, "outcome": outcome,
               "recorded_by": session.member.id, "recorded_at": now}  # fmt: skip

@@ -217,10 +217,15 @@ def serve(sock: socket.socket, path: Path, identity_text: bytes, limits: Limits,
             left = min(last_used + limits.idle_seconds, started + limits.hard_seconds) - now
             if left <= 0:
                 return "idle" if last_used + limits.idle_seconds <= now else "hard limit"
-            sock.settimeout(left)
+            sock.settimeout(min(left, 30.0))
             try:
                 conn, _ = sock.accept()
             except TimeoutError:
+                try:
+                    if os.stat(path).st_ino != inode:
+                        return "socket replaced"
+                except FileNotFoundError:
+                    return "socket removed"  # nobody can reach it to lock it: stop holding the identity
                 continue
             with conn:
                 conn.settimeout(_CLIENT_TIMEOUT)
@@ -275,9 +280,13 @@ def start(store_root: Path, staff_id: str, identity_text: bytes, limits: Limits)
             if os.fork() != 0:
                 os._exit(0)
             harden_process()
+            os.environ.clear()  # no passphrase variable lingers in the agent (and it is not dumpable)
+            os.chdir("/")
             devnull = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(devnull, fd)
+            os.closerange(3, write_end)  # nothing the CLI had open stays open in the agent
+            os.closerange(write_end + 1, 4096)
             sock = bind(path)
             os.write(write_end, f"ok {os.getpid()}".encode())
             os.close(write_end)

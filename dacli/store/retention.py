@@ -42,9 +42,11 @@ KEEP_ON_BOIL = ("keys.age", "summary.toml.age")
 def register_row(row: dict) -> dict:
     """The register's view of an index row: dates and flags only."""
     last = row.get("last_contact")
+    if last:  # the local date (a contact at 00:30 in British summer time is that day, not the day before)
+        last = dt.datetime.fromisoformat(last.replace("Z", "+00:00")).astimezone().date().isoformat()
     return {
         "status": row.get("status", "open"),
-        "last_contact": last[:10] if last else None,
+        "last_contact": last,
         "referral_date": row.get("referral_date"),
         "closed_on": row.get("closed_on"),
         "youngest_child_dob": row.get("youngest_child_dob"),
@@ -155,11 +157,13 @@ class Tombstones:
         self.last = "0" * 64
         self.torn = False
         self.size = 0
+        self.whole = 0
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return
         self.size = len(raw)
+        self.whole = raw.rfind(b"\n") + 1  # bytes up to the last whole line
         lines = raw.splitlines()
         for n, line in enumerate(lines, start=1):
             if not line.strip():
@@ -180,11 +184,11 @@ class Tombstones:
         entry = {**entry, "prev": self.last}
         entry["hash"] = _line_hash(entry)
         line = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        if self.torn:  # a line cut off by a crash: its purge never started; cut it away
+            os.truncate(self.path, self.whole)
+            self.torn = False
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            if self.torn:
-                os.write(fd, b"\n")  # close a torn line; the reader skips it
-                self.torn = False
             os.write(fd, line)
             os.fsync(fd)
         finally:
@@ -209,11 +213,20 @@ def _boiled(folder: Path) -> bool:
 
 
 def purge(
-    root: Path, meta: Path, ref: str, mode: str, tomb: dict, timeout: float, announce=None, book=None
+    root: Path,
+    meta: Path,
+    ref: str,
+    mode: str,
+    tomb: dict,
+    timeout: float,
+    announce=None,
+    book=None,
+    still_due=None,
 ) -> None:
     """Purge one case (see the module's notes for the order). ``tomb`` is the tombstone entry (already
-    appended when resuming); ``book`` the sweep's Tombstones (read once). ``announce`` is called between
-    steps (tests kill the process there)."""
+    appended when resuming); ``book`` the sweep's Tombstones (read once). ``still_due`` is asked under the
+    store lock, before anything changes, whether the case is still due (a hold or a reopening made since
+    the plan stops it). ``announce`` is called between steps (tests kill the process there)."""
     step = announce or (lambda _name: None)
     case = root / ref
     trash = meta / PURGING
@@ -224,6 +237,9 @@ def purge(
         )
     with folder_lock(meta, timeout, "the store settings"):
         book = book.current() if book else Tombstones(meta)
+        started = (trash / ref).exists()
+        if not started and still_due is not None and not still_due(ref):
+            raise StoreError(f"{ref} is no longer due (held or reopened since the plan); left alone.")
         if ref not in book.entries:
             book.append(tomb)
             step("tombstone")
@@ -256,3 +272,10 @@ def pending(meta: Path) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".boiled"))
+
+
+def gone_for_good(root: Path, ref: str) -> bool:
+    """A tombstoned case is hidden from staff only once its folder is really gone or boiled down: a
+    tombstone line alone (written by hand, or a purge that never got further) hides nothing."""
+    folder = root / ref
+    return not folder.exists() or _boiled(folder)

@@ -484,11 +484,35 @@ class Session:
     ) -> None:
         """Write a record under the case lock, then audit it. ``new`` refuses to overwrite."""
         path = self._record_path(ref, name)
+        self._refuse_boiled(ref)
         with self.case_lock(ref):
             if new and path.exists():
                 raise StoreError(f"Case {ref} already has a record {name}; nothing was written.")
             atomic_write(path, self._seal(ref, doc))
         self.audit(action, case=ref, record=name)
+
+    def _refuse_boiled(self, ref: str) -> None:
+        folder = self.store.root / ref
+        if (folder / "summary.toml.age").exists() and not (folder / "case.toml.age").exists():
+            raise StoreError(
+                f"Case {ref} was boiled down by the retention sweep: only its summary is kept, and nothing "
+                "can be added to it. A new referral starts a new case."
+            )
+
+    def write_register(self, index: dict) -> None:
+        """Write the retention register from ``index`` now (the caller holds the store lock). Called before a
+        hold or a reopening is written, so the register never shows a case as purgeable that is not."""
+        from dacli.store import retention
+
+        self.store.settings = _read_plain_toml(
+            self.store.meta / STORE_TOML, StoreSettings, "The store settings"
+        )
+        if self.store.settings.retention_recipient:
+            retention.write_register(
+                self.store.meta,
+                index["cases"],
+                [self.store.settings.retention_recipient, self.store_ring().current.public],
+            )
 
     def update_record(
         self,
@@ -500,6 +524,7 @@ class Session:
     ) -> dict:
         """Read-modify-write one record under the case lock, so no concurrent update is lost."""
         path = self._record_path(ref, name)
+        self._refuse_boiled(ref)
         with self.case_lock(ref):
             current = self.read_record(ref, name) if path.exists() else None
             updated = change(current)
@@ -554,7 +579,8 @@ class Session:
         from dacli.store import retention
 
         for ref in retention.tombstones(self.store.meta):
-            index["cases"].pop(ref, None)  # purged by the retention sweep since the last write
+            if retention.gone_for_good(self.store.root, ref):
+                index["cases"].pop(ref, None)  # purged by the retention sweep since the last write
         index["schema"] = INDEX_SCHEMA
         index["updated"] = _now().isoformat()
         heads = index.setdefault("audit_heads", {})
@@ -563,7 +589,10 @@ class Session:
                 heads[name] = [seq, head]
         data = json.dumps(index, separators=(",", ":"), default=_json_default).encode()
         atomic_write(self.store.meta / INDEX, crypto.encrypt(data, [ring.current.public]))
-        retention_key = self.store.settings.retention_recipient
+        self.store.settings = _read_plain_toml(
+            self.store.meta / STORE_TOML, StoreSettings, "The store settings"
+        )
+        retention_key = self.store.settings.retention_recipient  # re-read: `retention init` may be newer
         if retention_key:
             retention.write_register(self.store.meta, index["cases"], [retention_key, ring.current.public])
 

@@ -45,6 +45,12 @@ from textual.worker import Worker, WorkerState
 
 from dacli.errors import DacliError
 
+
+def _clock() -> float:
+    """Seconds that keep counting while the machine sleeps (a laptop closed overnight is locked)."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME) if hasattr(time, "CLOCK_BOOTTIME") else time.time()
+
+
 COLUMNS = (("reference", 15), ("client", 24), ("worker", 10), ("status", 7), ("risk", 9),
            ("last contact", 12), ("next deadline", 34), ("flags", 40))  # fmt: skip
 SORTS = ("deadline", "reference", "client", "worker", "risk", "last contact")
@@ -554,7 +560,7 @@ class DacliApp(App):
         self.user = user
         self.idle_seconds = idle_seconds
         self.session = None
-        self._last_activity = time.monotonic()
+        self._last_activity = _clock()
 
     def on_mount(self) -> None:
         self.push_screen(UnlockScreen(self.user))
@@ -562,17 +568,17 @@ class DacliApp(App):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
-            self._last_activity = time.monotonic()
+            self._last_activity = _clock()
         await super().on_event(event)
 
     def unlocked(self, session) -> None:
         self.session = session
         self.user = session.member.username
-        self._last_activity = time.monotonic()
+        self._last_activity = _clock()
         self.switch_screen(CaseloadScreen())
 
     def _lock_when_idle(self) -> None:
-        if self.session is not None and time.monotonic() - self._last_activity >= self.idle_seconds:
+        if self.session is not None and _clock() - self._last_activity >= self.idle_seconds:
             self.action_lock("Locked after a spell without use. Unlock to go on.")
 
     def action_lock(self, message: str = "Locked.") -> None:
@@ -583,6 +589,15 @@ class DacliApp(App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Every unexpected error goes to the type-only message below (Textual would otherwise render an
+        exception that has a __rich__ method as it likes)."""
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self._fatal_error()
 
     def _fatal_error(self) -> None:
         """Textual prints a traceback with local variables on a crash: they could hold a passphrase or
