@@ -228,6 +228,8 @@ def intake(
         else:
             ref = target
             number = 1 + len(_intake_names(session.record_names(ref)))
+            index["cases"][ref] = {**index["cases"][ref], "status": "open"}
+            session.write_register(index)  # the retention register shows it open before anything changes
 
             def reopen(doc: dict | None) -> dict:
                 current = _validated(CaseRecord, doc or {}, ref, CASE_RECORD)
