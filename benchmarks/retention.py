@@ -58,7 +58,7 @@ def build(root: Path, cases: int, due_share: float, seed: int = 1) -> dict:
     files = [p for p in (store_path / template).iterdir() if p.name.endswith(".age")]
     rng = random.Random(seed)
     rows: dict[str, dict] = {}
-    as_of = dt.date(2033, 1, 1)
+    as_of = dt.date.today()  # --apply acts for today only
     for n in range(cases):
         ref = new_case_ref()
         folder = store_path / ref
