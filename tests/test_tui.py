@@ -154,7 +154,13 @@ def test_idle_lock_hides_case_data(example):
             await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
             await pilot.press("enter")  # a case screen with names and safe contact details is open
             await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseScreen")
-            await _wait(pilot, lambda: app.screen.__class__.__name__ == "UnlockScreen", timeout=20)
+
+            def locked() -> bool:
+                screen = app.screen
+                return type(screen).__name__ == "UnlockScreen" and bool(screen.query("#message"))
+
+            await _wait(pilot, locked, timeout=20)
+            await pilot.pause()
             assert app.session is None
             names = [s.__class__.__name__ for s in app.screen_stack]
             assert names[-1] == "UnlockScreen" and not {"CaseloadScreen", "CaseScreen"} & set(names)

@@ -78,8 +78,10 @@ class UnlockScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#busy").display = False
-        self.query_one("#passphrase" if self.user else "#user", Input).focus()
+        for busy in self.query("#busy"):
+            busy.display = False
+        for field in self.query("#passphrase" if self.user else "#user"):
+            field.focus()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
@@ -577,15 +579,15 @@ class DacliApp(App):
         self._last_activity = _clock()
         self.switch_screen(CaseloadScreen())
 
-    def _lock_when_idle(self) -> None:
+    async def _lock_when_idle(self) -> None:
         if self.session is not None and _clock() - self._last_activity >= self.idle_seconds:
-            self.action_lock("Locked after a spell without use. Unlock to go on.")
+            await self.action_lock("Locked after a spell without use. Unlock to go on.")
 
-    def action_lock(self, message: str = "Locked.") -> None:
+    async def action_lock(self, message: str = "Locked.") -> None:
         self.session = None  # the keys go with it
         while len(self.screen_stack) > 2:  # the default screen, then the one showing the caseload
-            self.pop_screen()
-        self.switch_screen(UnlockScreen(self.user, message))
+            await self.pop_screen()
+        await self.switch_screen(UnlockScreen(self.user, message))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
