@@ -168,3 +168,38 @@ def test_idle_lock_hides_case_data(example):
             assert "Testcase" not in "".join(str(w.render()) for w in app.screen.query("Static, Label"))
 
     asyncio.run(run())
+
+
+def test_a_dash_taken_to_14_yes_recommends_marac_and_is_saved(example):
+    from textual.widgets import Static
+
+    from dacli.services.cases import dash_history
+    from dacli.store.store import Store
+    from dacli.tui.app import DacliApp
+
+    async def run():
+        app = DacliApp(example, "demo", idle_seconds=600)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _unlock(app, pilot)
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
+            ref = _table(app).rows[0].ref
+            await pilot.press("enter")
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseScreen")
+            await pilot.press("c")
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "DashScreen")
+            score = app.screen.query_one("#score", Static)
+            for _ in range(13):
+                await pilot.press("y")
+            assert "yes 13" in str(score.render()) and "REFER TO MARAC" not in str(score.render())
+            await pilot.press("y")
+            text = str(score.render())
+            assert "yes 14" in text and "risk high" in text and "REFER TO MARAC" in text
+            for _ in range(10):
+                await pilot.press("n")
+            await pilot.press("s")
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseScreen")
+        return ref
+
+    ref = asyncio.run(run())
+    history = dash_history(Store(example).unlock("demo", DEMO), ref)
+    assert history[-1][1].result.yes == 14 and history[-1][1].result.refer_to_marac

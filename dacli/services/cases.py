@@ -679,6 +679,14 @@ def dash_rules(session: Session):
     )
 
 
+def score_answers(session: Session, answers: dict[int, str], today: dt.date):
+    """The live score of answers being taken (the dashboard's checklist), under the store's policy: the
+    same rule as `dash score`; recording adds what the case's earlier checklists know."""
+    from dacli.rules.dash import DashInput, score
+
+    return score(DashInput(dict(answers), today), dash_rules(session))
+
+
 def parse_dash(data: dict[str, Any], today: dt.date):
     from dacli.schemas.dash import DashForm
 

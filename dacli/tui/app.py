@@ -334,6 +334,7 @@ class CaseScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("n", "note", "Add note"),
+        Binding("c", "checklist", "Dash checklist"),
         Binding("ctrl+l", "app.lock", "Lock"),
         Binding("question_mark", "app.help", "Help"),
     ]
@@ -444,6 +445,14 @@ class CaseScreen(Screen):
         if isinstance(self.app.screen, CaseloadScreen):
             self.app.screen.refresh_rows()
 
+    def action_checklist(self) -> None:
+        def saved(done: bool | None) -> None:
+            if done:
+                self.query_one("#busy").display = True
+                self.load()
+
+        self.app.push_screen(DashScreen(self.ref), saved)
+
     def action_note(self) -> None:
         def saved(done: bool | None) -> None:
             if done:
@@ -451,6 +460,92 @@ class CaseScreen(Screen):
                 self.load()
 
         self.app.push_screen(NoteScreen(self.ref), saved)
+
+
+class DashScreen(Screen[bool]):
+    """The Dash risk checklist, question by question with the pack's guidance and the live score.
+
+    The score is the same rule `dacli dash score` uses (`rules.dash.score` under the store's policy);
+    saving goes through `services.cases.record_dash`, like `dacli dash record`, which also adds what the
+    case's earlier checklists know (police incidents, the last Marac referral).
+    """
+
+    BINDINGS = [
+        Binding("y", "answer('yes')", "Yes"),
+        Binding("n", "answer('no')", "No"),
+        Binding("d", "answer('dont-know')", "Don't know"),
+        Binding("right", "step(1)", "Next"),
+        Binding("left", "step(-1)", "Back"),
+        Binding("s", "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+        self.answers: dict[int, str] = {}
+        self.current = 1
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("", id="question")
+            yield Static("", id="score")
+            yield Label("", id="error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def result(self):
+        import datetime as dt
+
+        from dacli.services.cases import score_answers
+
+        return score_answers(self.app.session, self.answers, dt.date.today())
+
+    def show(self) -> None:
+        from dacli.schemas.dash_bank import QUESTIONS
+
+        q = QUESTIONS[self.current - 1]
+        given = self.answers.get(self.current, "not answered")
+        text = Text()
+        text.append(f"{self.ref}: SafeLives Dash, question {q.number} of {len(QUESTIONS)}\n\n", style="bold")
+        text.append(f"{q.text}\n\n")
+        text.append(f"{q.guidance}\n\n", style="italic")
+        text.append(f"Answer: {given}   (y yes, n no, d don't know, arrows to move, s to save)")
+        self.query_one("#question", Static).update(text)
+        r = self.result()
+        marac = "REFER TO MARAC" if r.refer_to_marac else "Marac criteria not met"
+        reasons = "; ".join(c.reason for c in r.marac_criteria)
+        self.query_one("#score", Static).update(
+            f"yes {r.yes} | don't know {len(r.dont_know)} | unanswered {len(r.unanswered)} | "
+            f"risk {r.risk_level} | {marac}" + (f": {reasons}" if reasons else "") + f"\n{r.recommendation}"
+        )
+
+    def action_answer(self, answer: str) -> None:
+        self.answers[self.current] = answer
+        self.action_step(1)
+
+    def action_step(self, delta: int) -> None:
+        self.current = max(1, min(24, self.current + delta))
+        self.show()
+
+    def action_save(self) -> None:
+        import datetime as dt
+
+        from dacli.services.cases import parse_dash, record_dash
+
+        today = dt.date.today()
+        try:
+            form = parse_dash({"answers": {f"q{n}": a for n, a in self.answers.items()}}, today)
+            record_dash(self.app.session, self.ref, form, today)
+        except DacliError as exc:
+            self.query_one("#error", Label).update(exc.message)
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
 
 
 CONTACT_TYPES = ("telephone", "email", "letter", "face-to-face", "meeting", "text")
@@ -522,7 +617,8 @@ dacli dashboard
 Caseload:  up/down, page up/down, home/end move; enter (or double click) opens a case
            /  filter by typing     m  my cases / all     s  next sort column
            r  risk filter          o  overdue only       ctrl+l  lock now     q  quit
-Case:      n  add a case note      escape  back to the caseload
+Case:      n  add a case note      c  Dash checklist (y/n/d, arrows, s to save)
+           escape  back to the caseload
 Anywhere:  ctrl+p  command palette ?  this help
 
 It locks itself after a spell without a key press or click; the passphrase is asked again.
