@@ -445,21 +445,16 @@ class CaseScreen(Screen):
         if isinstance(self.app.screen, CaseloadScreen):
             self.app.screen.refresh_rows()
 
-    def action_checklist(self) -> None:
-        def saved(done: bool | None) -> None:
-            if done:
-                self.query_one("#busy").display = True
-                self.load()
+    def _reload_if_saved(self, saved: bool | None) -> None:
+        if saved:
+            self.query_one("#busy").display = True
+            self.load()
 
-        self.app.push_screen(DashScreen(self.ref), saved)
+    def action_checklist(self) -> None:
+        self.app.push_screen(DashScreen(self.ref), self._reload_if_saved)
 
     def action_note(self) -> None:
-        def saved(done: bool | None) -> None:
-            if done:
-                self.query_one("#busy").display = True
-                self.load()
-
-        self.app.push_screen(NoteScreen(self.ref), saved)
+        self.app.push_screen(NoteScreen(self.ref), self._reload_if_saved)
 
 
 class DashScreen(Screen[bool]):
