@@ -242,3 +242,29 @@ def test_medium_band_must_make_sense(store):
     policy_file.write_text(policy_file.read_text().replace("medium_band_min = 10", "medium_band_min = 15"))
     with pytest.raises(InvalidInput, match="medium_band_min"):
         _ = Store(store.root).policy
+
+
+@pytest.mark.parametrize("failure", ["ENOSPC", "ctrl-c"])
+def test_a_write_cut_off_half_way_leaves_the_old_record_and_no_temp(session, case_ref, monkeypatch, failure):
+    """The disk fills (or the person presses Ctrl-C) after half of the new record is written."""
+    import errno
+
+    from dacli.store import fsio
+
+    path = session.store.root / case_ref / "case.toml.age"
+    before = path.read_bytes()
+    real_write = os.write
+
+    def half_then_fail(fd, data):
+        real_write(fd, bytes(data[: max(1, len(data) // 2)]))
+        if failure == "ENOSPC":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fsio.os, "write", half_then_fail)
+    expected = StoreError if failure == "ENOSPC" else KeyboardInterrupt
+    with pytest.raises(expected):
+        session.update_record(case_ref, "case.toml.age", lambda d: {**d, "worker": "someone"})
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]

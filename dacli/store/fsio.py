@@ -59,6 +59,10 @@ def atomic_write(path: Path, data: bytes) -> None:
         with suppress(OSError):
             tmp.unlink()
         raise _explain_os_error(exc, path) from None
+    except BaseException:  # Ctrl-C or a signal mid-write: no half-written temp file stays behind
+        with suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def make_dir(path: Path) -> None:
