@@ -203,3 +203,43 @@ def test_a_dash_taken_to_14_yes_recommends_marac_and_is_saved(example):
     ref = asyncio.run(run())
     history = dash_history(Store(example).unlock("demo", DEMO), ref)
     assert history[-1][1].result.yes == 14 and history[-1][1].result.refer_to_marac
+
+
+def test_complete_a_plan_action_from_the_case_screen(example):
+    from textual.widgets import Input, Static
+
+    from dacli.services.issp import latest
+    from dacli.store.store import Store
+    from dacli.tui.app import DacliApp
+
+    async def run():
+        app = DacliApp(example, "demo", idle_seconds=600)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _unlock(app, pilot)
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
+            await pilot.press("m")
+            app.screen.query_one("#filter", Input).value = "ailsa"
+            await _wait(pilot, lambda: len(_table(app).rows) == 1)
+            ref = _table(app).rows[0].ref
+            _table(app).focus()
+            await pilot.press("enter")
+
+            def summary() -> str:
+                if type(app.screen).__name__ != "CaseScreen":
+                    return ""
+                return str(app.screen.query_one("#summary", Static).render())
+
+            await _wait(pilot, lambda: "ACTION 1 OVERDUE" in summary())
+            await pilot.press("a")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "CompleteActionScreen")
+            app.screen.query_one("#number", Input).value = "9"
+            await pilot.press("enter")
+            await _wait(pilot, lambda: "actions 1 to 3" in str(app.screen.query_one("#error").render()))
+            app.screen.query_one("#number", Input).value = "1"
+            await pilot.press("enter")
+            await _wait(pilot, lambda: "Safety plan v2" in summary() and "ACTION 1 OVERDUE" not in summary())
+        return ref
+
+    ref = asyncio.run(run())
+    _, plan = latest(Store(example).unlock("demo", DEMO), ref)
+    assert plan.version == 2 and plan.actions[0].done is not None

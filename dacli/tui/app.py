@@ -335,6 +335,7 @@ class CaseScreen(Screen):
         Binding("escape", "back", "Back"),
         Binding("n", "note", "Add note"),
         Binding("c", "checklist", "Dash checklist"),
+        Binding("a", "complete_action", "Complete plan action"),
         Binding("ctrl+l", "app.lock", "Lock"),
         Binding("question_mark", "app.help", "Help"),
     ]
@@ -379,6 +380,7 @@ class CaseScreen(Screen):
     def show(self, view) -> None:
         import datetime as dt
 
+        self.view = view
         from dacli.services.caseload import deadlines
         from dacli.services.issp import overdue
 
@@ -455,6 +457,13 @@ class CaseScreen(Screen):
 
     def action_note(self) -> None:
         self.app.push_screen(NoteScreen(self.ref), self._reload_if_saved)
+
+    def action_complete_action(self) -> None:
+        plan = self.view.plans[-1][1] if getattr(self, "view", None) and self.view.plans else None
+        actions = (
+            [(n, a.action or a.risk) for n, a in enumerate(plan.actions, 1) if a.done is None] if plan else []
+        )
+        self.app.push_screen(CompleteActionScreen(self.ref, actions), self._reload_if_saved)
 
 
 class DashScreen(Screen[bool]):
@@ -543,6 +552,50 @@ class DashScreen(Screen[bool]):
         self.dismiss(False)
 
 
+class CompleteActionScreen(ModalScreen[bool]):
+    """Mark a safety-plan action complete: a new version of the plan, as `dacli issp complete`."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, ref: str, actions: list[tuple[int, str]]) -> None:
+        super().__init__()
+        self.ref = ref
+        self.actions = actions
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="note"):
+            yield Label(f"Complete a safety-plan action for {self.ref}")
+            yield Static("\n".join(f"{n}. {text}" for n, text in self.actions) or "No open actions.")
+            yield Input(placeholder="action number", id="number")
+            yield Input(placeholder="comment (optional)", id="comment")
+            yield Label("", id="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#number", Input).focus()
+
+    @on(Input.Submitted)
+    def save(self) -> None:
+        import datetime as dt
+
+        from dacli.services.issp import complete
+
+        text = self.query_one("#number", Input).value.strip()
+        if not text.isdigit():
+            self.query_one("#error", Label).update("Give the action's number.")
+            return
+        today = dt.datetime.now(dt.UTC).date()
+        comment = self.query_one("#comment", Input).value.strip() or None
+        try:
+            complete(self.app.session, self.ref, int(text), today, comment, today)
+        except DacliError as exc:
+            self.query_one("#error", Label).update(exc.message)
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
 CONTACT_TYPES = ("telephone", "email", "letter", "face-to-face", "meeting", "text")
 
 
@@ -613,6 +666,7 @@ Caseload:  up/down, page up/down, home/end move; enter (or double click) opens a
            /  filter by typing     m  my cases / all     s  next sort column
            r  risk filter          o  overdue only       ctrl+l  lock now     q  quit
 Case:      n  add a case note      c  Dash checklist (y/n/d, arrows, s to save)
+           a  complete a safety-plan action
            escape  back to the caseload
 Anywhere:  ctrl+p  command palette ?  this help
 
@@ -639,7 +693,7 @@ class DacliApp(App):
     #note { width: 70; height: auto; background: $panel; padding: 1 2; }
     #error { color: $error; }
     #help { width: 90; height: auto; background: $panel; padding: 1 2; }
-    NoteScreen, HelpScreen { align: center middle; }
+    NoteScreen, HelpScreen, CompleteActionScreen { align: center middle; }
     #trend { height: 3; }
     """
     BINDINGS = [
