@@ -75,6 +75,10 @@ def test_unlock_wrong_then_right_and_the_caseload_shows_flags(example):
             # overdue cases sort first
             flags = [r.overdue for r in table.rows]
             assert flags == sorted(flags, reverse=True)
+            await pilot.press("r")  # risk filter: high (the same select() as `case list --risk`)
+            assert table.rows and all(r.risk == "high" for r in table.rows)
+            await pilot.press("o")  # and overdue only
+            assert all(r.overdue and r.risk == "high" for r in table.rows)
 
     asyncio.run(run())
 

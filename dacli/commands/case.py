@@ -101,16 +101,14 @@ def case_show(
     disclosures, court dates, deadlines and the latest timeline (the read is audited)."""
     import datetime as dt
 
-    from dacli.services.cases import deadlines, show_case
+    from dacli.services.caseload import case_deadlines
+    from dacli.services.cases import show_case
 
     c: Context = ctx.obj
     session = c.session()
     view = show_case(session, ref)
     now = dt.datetime.now(dt.UTC)
-    policy = session.store.policy
-    due = deadlines(
-        view.summary, now, policy.review.first_contact_hours, policy.dash.reassess_weeks, policy.review
-    )
+    due = case_deadlines(session, view.summary, now)
     if json_:
         print_json(
             {

@@ -114,6 +114,33 @@ def _due_at(d: Deadline) -> dt.datetime:
     return d.due_at
 
 
+def select(
+    rows: list[CaseRow],
+    *,
+    worker: str | None = None,
+    risk: str | None = None,
+    flag: str | None = None,
+    only_overdue: bool = False,
+) -> list[CaseRow]:
+    """The caseload's filters, for the CLI (`case list --worker/--risk/--flag/--overdue`) and the
+    dashboard alike. ``risk`` 'none' means not assessed; ``only_overdue`` needs deadlines filled in."""
+    if worker:
+        rows = [r for r in rows if r.worker == worker]
+    if risk:
+        rows = [r for r in rows if (r.risk or "none") == risk]
+    if flag:
+        rows = [r for r in rows if flag in r.flags]
+    if only_overdue:
+        rows = [r for r in rows if r.overdue]
+    return rows
+
+
+def case_deadlines(session: Session, row: CaseRow | CaseSummary, now: dt.datetime) -> list[Deadline]:
+    """A case's deadlines under the store's policy (`case show` and the dashboard's case screen)."""
+    policy = session.store.policy
+    return deadlines(row, now, policy.review.first_contact_hours, policy.dash.reassess_weeks, policy.review)
+
+
 def caseload(
     session: Session,
     *,
@@ -151,16 +178,13 @@ def _caseload(
     gone = {ref for ref in tombstones(session.store.meta) if gone_for_good(root, ref)}
     if gone:  # purged by the retention sweep; the next index write drops them
         rows = [r for r in rows if r.ref not in gone]
-    if worker:
-        rows = [r for r in rows if r.worker == worker]
     if status:
         try:
             wanted = CaseStatus(status)
         except ValueError:
             raise InvalidInput(f"status must be open or closed, not {status!r}.") from None
         rows = [r for r in rows if r.status == wanted]
-    if risk:
-        rows = [r for r in rows if (r.risk or "none") == risk]
+    rows = select(rows, worker=worker, risk=risk)
     now = now or _utcnow()
     hours = session.store.policy.review.first_contact_hours
     weeks = session.store.policy.dash.reassess_weeks
@@ -178,8 +202,7 @@ def _caseload(
         pending = [d for d in due if d.state is not done]
         r.next_due = min(pending, key=_due_at) if pending else None
         r.overdue = any(d.state is late for d in pending)
-    if flag:
-        rows = [r for r in rows if flag in r.flags]
+    rows = select(rows, flag=flag)
     rows.sort(key=lambda r: (r.status is not CaseStatus.open, not r.overdue, r.referred_at, r.ref))
     session.audit("caseload-read", detail={"rows": len(rows)})
     return rows

@@ -266,11 +266,11 @@ class CaseloadScreen(Screen):
     def apply(self) -> None:
         me = self.app.session.member.username
         words = self.query_one("#filter", Input).value.strip().lower().split()
-        rows = [r for r in self.all_rows if not self.mine or r.worker == me]
-        if self.risk:
-            rows = [r for r in rows if (r.risk or "none") == self.risk]
-        if self.only_overdue:
-            rows = [r for r in rows if r.overdue]
+        from dacli.services.caseload import select
+
+        rows = select(
+            self.all_rows, worker=me if self.mine else None, risk=self.risk, only_overdue=self.only_overdue
+        )
         if words:
             rows = [r for r in rows if all(w in " ".join(row_cells(r)).lower() for w in words)]
         key = SORTS[self.sort]
@@ -381,7 +381,7 @@ class CaseScreen(Screen):
         import datetime as dt
 
         self.view = view
-        from dacli.services.caseload import deadlines
+        from dacli.services.caseload import case_deadlines
         from dacli.services.issp import overdue
 
         s = view.summary
@@ -398,16 +398,13 @@ class CaseScreen(Screen):
         )
         self.query_one("#safe", Static).update(safe)
         now = dt.datetime.now(dt.UTC)
-        policy = self.app.session.store.policy
         lines = []
         if s.flags:
             lines.append("FLAGS: " + ", ".join(s.flags))
         lines.append(f"worker {s.worker} | referred {s.referral_date} | last contact "
                      f"{s.last_contact:%Y-%m-%d}" if s.last_contact else f"worker {s.worker} | referred "
                      f"{s.referral_date} | no contact yet")  # fmt: skip
-        for d in deadlines(
-            s, now, policy.review.first_contact_hours, policy.dash.reassess_weeks, policy.review
-        ):
+        for d in case_deadlines(self.app.session, s, now):
             state = "done" if d.done_at else d.state.value.upper()
             lines.append(f"  {d.name}: {state} {d.due_at:%Y-%m-%d}")
         if view.plans:
