@@ -64,12 +64,17 @@ def case_list(
 def _print_rows(rows) -> None:
     from dacli.commands.render import table
 
+    shown: dict = {}  # many rows share a deadline (a review day): format each one once
+
     def next_due(r) -> str:
         d = r.next_due
         if d is None:
             return "-"
-        word = "OVERDUE" if d.state == "overdue" else "due"
-        return f"{d.name} {word} {d.due_at.isoformat(' ', 'minutes')[:16]}"
+        text = shown.get(d)
+        if text is None:
+            word = "OVERDUE" if d.state == "overdue" else "due"
+            text = shown[d] = f"{d.name} {word} {d.due_at.isoformat(' ', 'minutes')[:16]}"
+        return text
 
     table(
         ("reference", "client", "worker", "status", "risk", "referred", "last contact", "next", "flags"),

@@ -23,8 +23,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], out=None) -> No
     if not printable:
         cells = [row if "".join(row).isprintable() else tuple(map(_clean, row)) for row in cells]
     widths = [max(map(len, column)) for column in zip(*cells, strict=True)]
-    fmt = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])  # the last column unpadded
-    lines = [fmt.format(*row).rstrip() for row in cells]
+    fmt = "  ".join([*(f"%-{w}s" for w in widths[:-1]), "%s"])  # the last column unpadded
+    lines = [(fmt % tuple(row)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     out.write("\n".join(lines) + "\n")
 

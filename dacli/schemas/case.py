@@ -138,17 +138,33 @@ class CaseRow:
     closed_on: date | None = None
     follow_up_consent: bool = False
     follow_up_done: bool = False
-    deadlines: list = field(default_factory=list)
-    """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
+    _deadlines: list | None = None
+    _schedule: tuple | None = None
+    """(now, first-contact hours, Dash weeks, review policy): the deadlines are worked out when asked."""
     next_due: Any = None
     """The earliest deadline not yet done (a rules.deadlines.Deadline), or None; set with ``deadlines``."""
     overdue: bool = False
     """Whether any deadline is overdue; set with ``deadlines``."""
 
+    @property
+    def deadlines(self) -> list:
+        """Filled in by the caseload service (rules.deadlines), so every screen shows the same ones."""
+        if self._deadlines is None:
+            if self._schedule is None:
+                return []
+            from dacli.rules.schedule import deadlines
+
+            self._deadlines = deadlines(self, *self._schedule)
+        return self._deadlines
+
+    @deadlines.setter
+    def deadlines(self, value: list) -> None:
+        self._deadlines = value
+
     def as_json(self) -> dict:
         """The full row, every key present (the index leaves defaults out), as JSON types."""
         defaults = {k: list(v) if isinstance(v, list) else v for k, v in _ROW_DEFAULTS.items()}
-        return {**defaults, **self.raw}
+        return {**defaults, **{k: v for k, v in self.raw.items() if k[0] != "_"}}  # not the cached "_due"
 
     @property
     def perpetrators(self) -> list[PersonKey]:

@@ -12,17 +12,8 @@ from pydantic import ValidationError
 
 from dacli.errors import IntegrityError, InvalidInput
 from dacli.perf import gc_paused
-from dacli.rules.deadlines import (
-    Deadline,
-    DeadlineState,
-    dash_reassessment,
-    expiring_orders,
-    first_contact,
-    issp_action,
-    share_sign_off,
-    written_confirmation,
-)
-from dacli.rules.review import follow_up, no_contact_for, review_due
+from dacli.rules import schedule
+from dacli.rules.deadlines import Deadline, DeadlineState
 from dacli.schemas.case import CaseRow, CaseStatus, CaseSummary
 from dacli.schemas.store import ReviewPolicy
 from dacli.store.store import Session
@@ -54,46 +45,9 @@ def deadlines(
     dash_weeks: int = 8,
     review: ReviewPolicy | None = None,
 ) -> list[Deadline]:
-    """Every deadline of a case: for an open case first contact, the next Dash, the next review, plan
-    actions, confirmations, sign-offs, orders and court dates; for a closed one the follow-up call if the
-    client consented. The CLI and the dashboard both take them from here."""
-    review = review or _DEFAULT_REVIEW
-    if row.status != CaseStatus.open:
-        if row.closed_on is None:
-            return []
-        call = follow_up(
-            row.closed_on, row.follow_up_consent, row.follow_up_done, now.date(), review.follow_up_months
-        )
-        return [call] if call else []
-    out = [
-        first_contact(row.referred_at, row.first_contact, now, first_contact_hours),
-        dash_reassessment(
-            row.referred_at, row.last_dash, row.last_incident, now, dash_weeks, first_contact_hours
-        ),
-        review_due(
-            row.referral_date,
-            row.last_review,
-            now.date(),
-            review.first_review_weeks_max,
-            review.interval_weeks,
-        ),
-    ]
-    if row.csc_unconfirmed is not None:
-        out.append(written_confirmation(row.csc_unconfirmed, now))
-    if row.share_unsigned_since is not None:
-        out.append(share_sign_off(row.share_unsigned_since, now))
-    for expiry in expiring_orders(row.order_expiries, now.date()):
-        out.append(
-            Deadline(
-                "order expires", dt.datetime.combine(expiry, dt.time(0, 0), tzinfo=dt.UTC), DeadlineState.due
-            )
-        )
-    if row.issp_next_action is not None:
-        out.append(issp_action(row.issp_next_action, now.date()))
-    if row.next_court_date is not None and row.next_court_date >= now.date():
-        at = dt.datetime.combine(row.next_court_date, dt.time(0, 0), tzinfo=dt.UTC)
-        out.append(Deadline("court date", at, DeadlineState.due))
-    return out
+    """Every deadline of a case (`rules.schedule.deadlines`); the CLI and the dashboard both take them
+    from here."""
+    return schedule.deadlines(row, now, first_contact_hours, dash_weeks, review or _DEFAULT_REVIEW)
 
 
 def overdue(
@@ -133,6 +87,35 @@ def select(
     if only_overdue:
         rows = [r for r in rows if r.overdue]
     return rows
+
+
+def _apply_rules(rows: list[CaseRow], now: dt.datetime, hours: int, weeks: int, review: ReviewPolicy) -> None:
+    """Deadlines, next deadline, overdue and the closure-candidate flag of each row, from the rules."""
+    done, late = DeadlineState.done, DeadlineState.overdue
+    for r in rows:
+        r.deadlines = due = deadlines(r, now, hours, weeks, review)
+        if schedule.closure_candidate(r, now, review):
+            r.flags = [*r.flags, "closure-candidate"]  # no client contact for 8 weeks (policy)
+        pending = [d for d in due if d.state is not done]
+        r.next_due = min(pending, key=_due_at) if pending else None
+        r.overdue = any(d.state is late for d in pending)
+
+
+def _read_schedules(
+    rows: list[CaseRow], now: dt.datetime, hours: int, weeks: int, review: ReviewPolicy
+) -> None:
+    """The same as `_apply_rules`, read from what `rules.schedule.encode` stored in each index row when the
+    index was written; the full list of deadlines is worked out only for a row a screen asks about."""
+    now_us, next_due = schedule.micros(now), schedule.next_due
+    later = (now, hours, weeks, review)
+    for r in rows:
+        if "_due" not in r.raw:  # never written without one; if it were, the rules still answer
+            _apply_rules([r], now, hours, weeks, review)
+            continue
+        r._schedule = later
+        r.next_due, r.overdue, quiet = next_due(r.raw["_due"], now_us)
+        if quiet:
+            r.flags = [*r.flags, "closure-candidate"]  # no client contact for 8 weeks (policy)
 
 
 def case_deadlines(session: Session, row: CaseRow | CaseSummary, now: dt.datetime) -> list[Deadline]:
@@ -185,23 +168,18 @@ def _caseload(
             raise InvalidInput(f"status must be open or closed, not {status!r}.") from None
         rows = [r for r in rows if r.status == wanted]
     rows = select(rows, worker=worker, risk=risk)
-    now = now or _utcnow()
+    now = (now or _utcnow()).astimezone(dt.UTC)
     hours = session.store.policy.review.first_contact_hours
     weeks = session.store.policy.dash.reassess_weeks
     review = session.store.policy.review
+    if index.get("schedule") == schedule.fingerprint(hours, weeks, review):
+        _read_schedules(
+            rows, now, hours, weeks, review
+        )  # resolved when the index was written, under this same policy
+    else:
+        _apply_rules(rows, now, hours, weeks, review)
     if only_overdue:
-        rows = [r for r in rows if overdue(r, now, hours, weeks, review)]
-    done, late = DeadlineState.done, DeadlineState.overdue
-    today, quiet = now.date(), review.no_contact_close_weeks
-    for r in rows:
-        r.deadlines = due = deadlines(r, now, hours, weeks, review)
-        if r.status is CaseStatus.open and no_contact_for(
-            r.last_contact.date() if r.last_contact else None, r.referral_date, today, quiet
-        ):
-            r.flags = [*r.flags, "closure-candidate"]  # no client contact for 8 weeks (policy)
-        pending = [d for d in due if d.state is not done]
-        r.next_due = min(pending, key=_due_at) if pending else None
-        r.overdue = any(d.state is late for d in pending)
+        rows = [r for r in rows if r.overdue]
     rows = select(rows, flag=flag)
     rows.sort(key=lambda r: (r.status is not CaseStatus.open, not r.overdue, r.referred_at, r.ref))
     session.audit("caseload-read", detail={"rows": len(rows)})

@@ -581,6 +581,7 @@ class Session:
         for ref in retention.tombstones(self.store.meta):
             if retention.gone_for_good(self.store.root, ref):
                 index["cases"].pop(ref, None)  # purged by the retention sweep since the last write
+        _fill_schedules(index, self.store.policy)
         index["schema"] = INDEX_SCHEMA
         index["updated"] = _now().isoformat()
         heads = index.setdefault("audit_heads", {})
@@ -865,3 +866,20 @@ years_from_last_contact = 6
 # After the period: "destroy", or "boil-down" to a summary in case the client returns.
 action = "destroy"
 """
+
+
+def _fill_schedules(index: dict, policy: Policy) -> None:
+    """Resolve each row's deadlines (rules.schedule.encode) where not done yet under this policy, so listing
+    the caseload compares integers instead of running every rule on every row. Services replace a changed
+    row with a new dict, which has no "_due" yet."""
+    from dacli.rules import schedule
+    from dacli.schemas.case import CaseRow
+
+    review = policy.review
+    args = (review.first_contact_hours, policy.dash.reassess_weeks, review)
+    fingerprint = schedule.fingerprint(*args)
+    fresh = index.get("schedule") != fingerprint
+    index["schedule"] = fingerprint
+    for row in index["cases"].values():
+        if fresh or "_due" not in row:
+            row["_due"] = schedule.encode(CaseRow.from_index(row), *args)
