@@ -193,7 +193,7 @@ def make_store(
         _WORKER.update(
             store=store,
             member=session.member,
-            identity=session.identity,
+            identity=session.credentials,
             workers=usernames or [MANAGER],
             cases=cases,
             chunk=audit_chunk,

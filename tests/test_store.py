@@ -89,7 +89,9 @@ def test_record_whose_case_line_differs_is_refused(session, case_ref, form):
 
     other = intake(session, form, new_case=True).case
     doc = session.read_record(other, "intake-1.toml.age")
-    sealed = crypto.encrypt(encode_document(doc), [session.case_ring(case_ref).current.public])
+    # signed by a member of staff for this place, so only the case line is wrong
+    body = session._signed("record", encode_document(doc), case_ref, "intake-9.toml.age")
+    sealed = crypto.encrypt(body, [session.case_ring(case_ref).current.public])
     (session.store.root / case_ref / "intake-9.toml.age").write_bytes(sealed)
     with pytest.raises(IntegrityError, match="belongs to another case"):
         session.read_record(case_ref, "intake-9.toml.age")
@@ -106,7 +108,8 @@ def test_key_ring_copied_from_another_case_is_refused(session, form, case_ref):
 def test_malformed_toml_inside_a_valid_age_file(session, case_ref):
     from dacli.store import crypto
 
-    sealed = crypto.encrypt(b"schema = [unclosed", [session.case_ring(case_ref).current.public])
+    body = session._signed("record", b"schema = [unclosed", case_ref, "note-1.toml.age")
+    sealed = crypto.encrypt(body, [session.case_ring(case_ref).current.public])
     (session.store.root / case_ref / "note-1.toml.age").write_bytes(sealed)
     with pytest.raises(IntegrityError, match="not valid TOML"):
         session.read_record(case_ref, "note-1.toml.age")

@@ -154,17 +154,26 @@ def audit_verify(
         help="Check the chains only, without the index anchors (no passphrase).",
     ),
 ) -> None:
-    """Check every audit log's hash chain (and, unlocked, that no log lost its tail)."""
+    """Check every audit log's hash chain and the signature of every signed file: unlocked, that no log lost
+    its tail, and that the staff list, index, key rings and every record are as their authors signed them
+    (each record is decrypted in memory); with --no-unlock, the chains and the staff list only."""
+    from dacli.errors import IntegrityError
     from dacli.services.admin import verify_audit
 
     c: Context = ctx.obj
     store = c.store()
-    session = None if no_unlock else c.session()
-    check = verify_audit(store, session)
+    session, staff_problem = None, None
+    if not no_unlock:
+        try:
+            session = c.session()
+        except IntegrityError as exc:  # a staff list edited by hand stops any unlock: report it here
+            staff_problem = str(exc)
+    check = verify_audit(store, session, staff_problem=staff_problem)
     if json_:
         print_json(
             {
                 "ok": check.ok,
+                "signed_files": {"checked": check.checked, "problems": check.files},
                 "logs": [
                     {
                         "log": r.name,
@@ -185,6 +194,9 @@ def audit_verify(
                 typer.echo(f"  - {p}")
             for w in r.warnings:
                 typer.echo(f"  - note: {w}")
+        typer.echo(f"signed files: {check.checked} checked, " + ("ok" if not check.files else "BROKEN"))
+        for p in check.files:
+            typer.echo(f"  - {p}")
         typer.echo("Audit trail intact." if check.ok else "Audit trail has been tampered with.")
     if not check.ok:
         raise typer.Exit(6)

@@ -9,7 +9,8 @@ from pydantic import Field, field_validator, model_validator
 from dacli.defaults import PASSPHRASE_LOG_N
 from dacli.schemas.common import STAFF_ID_RE, USERNAME_RE, Role, Strict
 
-STORE_FORMAT = "dacli-store/1"
+STORE_FORMAT = "dacli-store/2"
+"""/2: every record, key ring, index and staff list is signed (store.signing)."""
 
 
 class SecuritySettings(Strict):
@@ -25,6 +26,17 @@ class StoreSettings(Strict):
 
     schema_: str = Field(STORE_FORMAT, alias="schema")
     store_id: str
+
+    @field_validator("schema_")
+    @classmethod
+    def _format(cls, v: str) -> str:
+        if v != STORE_FORMAT:
+            raise ValueError(
+                f"this store is in format {v!r}, and this dacli reads {STORE_FORMAT!r} only (from /2 on, "
+                "every file is signed by its author)"
+            )
+        return v
+
     """Random identifier of this store; appears in no other store."""
     service_name: str = ""
     """The service's own name, shown in headers."""
@@ -91,6 +103,11 @@ class StaffMember(Strict):
     role: Role
     recipient: str
     """The person's public age recipient (``age1...``)."""
+    signing_key: str
+    """The person's public Ed25519 key (base64): every file they write is signed with its private half."""
+    certificate: str
+    """The signature of the manager who added them (``added_by``; the founding manager signs their own) over
+    who they are and their keys: a list edited to add someone, or to change a role or key, fails it."""
     added: datetime
     added_by: str | None = None
     removed: datetime | None = None
@@ -120,7 +137,7 @@ class StaffMember(Strict):
 class StaffList(Strict):
     """`.dacli/staff.toml`: everyone who has ever held a key to this store."""
 
-    schema_: str = Field("staff/1", alias="schema")
+    schema_: str = Field("staff/2", alias="schema")
     key_epoch: int = Field(0, ge=0)
     """Raised by one each time someone is removed. A key ring whose newest key is from an earlier epoch
     is rotated before its next write (and by the re-wrap that follows the removal), so a record written

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dacli.defaults import PASSPHRASE_LOG_N
-from dacli.errors import InvalidInput
+from dacli.errors import DacliError, InvalidInput
 from dacli.schemas.common import Role
 from dacli.schemas.store import StaffMember
 from dacli.store import audit as auditlog
@@ -50,7 +50,7 @@ def start_agent(session: Session, idle_minutes: float, max_hours: float) -> int:
 
     limits = agent.Limits.from_options(idle_minutes, max_hours)
     pid = agent.start(
-        session.store.root, session.member.id, dump_identity(session.member.id, session.identity), limits
+        session.store.root, session.member.id, dump_identity(session.member.id, session.credentials), limits
     )
     session.audit(
         "agent-unlock",
@@ -101,17 +101,74 @@ def export_identity(session: Session) -> str:
 @dataclass
 class AuditCheck:
     logs: list[auditlog.LogReport]
+    files: list[str] = field(default_factory=list)
+    """Signed files failing their check (staff list, index, key rings, records), one sentence each."""
+    checked: int = 0
+    """How many signed files were checked."""
 
     @property
     def ok(self) -> bool:
-        return all(not log.problems for log in self.logs)
+        return all(not log.problems for log in self.logs) and not self.files
 
 
-def verify_audit(store: Store, session: Session | None = None) -> AuditCheck:
-    """Check every log's chain; with a session, also against the anchors in the caseload index."""
+def verify_files(
+    store: Store, session: Session | None, staff_problem: str | None = None
+) -> tuple[list[str], int]:
+    """Check the signature of every file dacli signs. Unlocked: the staff list against the founding
+    manager's key in the user's identity file, then the index, every key ring and every record (each one
+    decrypted in memory). Without a session, only that the staff list is whole and signed as it says."""
+    from dacli.store.store import verify_staff
+
+    if staff_problem:
+        return [staff_problem], 1
+    if session is None:
+        staff = store.staff()
+        founder = next((m.signing_key for m in staff.staff if m.added_by is None), "")
+        try:
+            verify_staff(store.staff_bytes(), store.settings.store_id, founder)
+        except DacliError as exc:
+            return [str(exc)], 1
+        return [], 1
+    problems: list[str] = []
+    checked = 1
+    try:
+        session.staff()
+    except DacliError as exc:
+        return [str(exc)], checked
+    try:
+        checked += 1
+        session.read_index()
+    except DacliError as exc:
+        problems.append(str(exc))
+    for ref in session.store.case_refs():
+        try:
+            checked += 1
+            names = session.record_names(ref)
+            session.case_ring(ref)
+        except DacliError as exc:
+            problems.append(str(exc))
+            continue
+        for name in names:
+            try:
+                checked += 1
+                session.read_record(ref, name)
+            except DacliError as exc:
+                problems.append(str(exc))
+    return problems, checked
+
+
+def verify_audit(
+    store: Store, session: Session | None = None, *, files: bool = True, staff_problem: str | None = None
+) -> AuditCheck:
+    """Check every log's chain; with a session, also against the anchors in the caseload index, and (with
+    ``files``) the signature of every signed file."""
     anchors: dict[str, list] = {}
+    problems, checked = verify_files(store, session, staff_problem) if files else ([], 0)
     if session is not None:
-        index = session.read_index() or {}
+        try:
+            index = session.read_index() or {}
+        except DacliError:
+            index = {}  # reported with the files
         anchors = index.get("audit_heads", {})
     folder = store.audit_dir()
     paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
@@ -123,7 +180,7 @@ def verify_audit(store: Store, session: Session | None = None) -> AuditCheck:
     for name, (seq, _) in anchors.items():
         if name not in seen:
             reports.append(auditlog.LogReport(name, 0, "", [f"is missing, but the index saw {seq} entries"]))
-    return AuditCheck(reports)
+    return AuditCheck(reports, problems, checked)
 
 
 def audit_entries(session: Session, case: str | None = None) -> list[dict]:

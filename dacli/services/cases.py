@@ -202,7 +202,7 @@ def intake(
     ``repeat_of`` names the case outright. Conflicts of interest are recorded and audited for a manager.
     """
     worker = form.caseworker or session.member.username
-    if session.store.staff().by_username(worker) is None:
+    if session.staff().by_username(worker) is None:
         raise InvalidInput(f"caseworker: there is no current user called {worker!r}.")
     if repeat_of is not None:
         check_case_ref(repeat_of)

@@ -15,7 +15,7 @@ from dacli.errors import IntegrityError
 from dacli.store.crypto import SECRET_PREFIX, Identity
 
 KEYRING_SCHEMA = "keyring/1"
-IDENTITY_SCHEMA = "identity/1"
+IDENTITY_SCHEMA = "identity/2"
 
 
 def _now() -> datetime:
@@ -86,24 +86,39 @@ class KeyRing:
         return cls(expected_scope, keys)
 
 
-def dump_identity(staff_id: str, identity: Identity) -> bytes:
+@dataclass
+class Credentials:
+    """What a person's identity file holds: their age identity, their Ed25519 signing key (base64 seed)
+    and ``trust``, the public signing key of the store's founding manager, which every certificate chain
+    in the staff list must lead back to. Only their passphrase opens it."""
+
+    identity: Identity
+    signing_seed: str
+    trust: str
+
+
+def dump_identity(staff_id: str, creds: Credentials) -> bytes:
     lines = [
         "# dacli identity: an age identity file (use with `age -d -i`)",
         f"# schema: {IDENTITY_SCHEMA}",
         f"# staff: {staff_id}",
-        f"# public key: {identity.public}",
-        identity.secret,
+        f"# public key: {creds.identity.public}",
+        f"# signing key: {creds.signing_seed}",
+        f"# trust: {creds.trust}",
+        creds.identity.secret,
     ]
     return ("\n".join(lines) + "\n").encode()
 
 
-def load_identity(text: bytes, staff_id: str, what: str) -> Identity:
+def load_identity(text: bytes, staff_id: str, what: str) -> Credentials:
     meta, secrets = _parse(text, what)
     if meta.get("schema") != IDENTITY_SCHEMA or len(secrets) != 1:
         raise IntegrityError(f"{what} is not a dacli identity.")
     if meta.get("staff") != staff_id:
         raise IntegrityError(f"{what} belongs to another member of staff.")
-    return Identity(secrets[0])
+    if not meta.get("signing key") or not meta.get("trust"):
+        raise IntegrityError(f"{what} has no signing key: it was made by an older dacli.")
+    return Credentials(Identity(secrets[0]), meta["signing key"], meta["trust"])
 
 
 def _parse(text: bytes, what: str) -> tuple[dict, list[str]]:
@@ -121,6 +136,10 @@ def _parse(text: bytes, what: str) -> tuple[dict, list[str]]:
             meta["scope"] = line[len("# scope: ") :]
         elif line.startswith("# staff: "):
             meta["staff"] = line[len("# staff: ") :]
+        elif line.startswith("# signing key: "):
+            meta["signing key"] = line[len("# signing key: ") :]
+        elif line.startswith("# trust: "):
+            meta["trust"] = line[len("# trust: ") :]
         elif line.startswith("# generation "):
             parts = line.split(" ")
             try:

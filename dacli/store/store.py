@@ -46,9 +46,9 @@ from dacli.errors import (
     StoreError,
 )
 from dacli.schemas.common import CASE_REF_RE, RECORD_NAME_RE, Role
-from dacli.schemas.store import Policy, StaffList, StaffMember, StoreSettings
+from dacli.schemas.store import STORE_FORMAT, Policy, StaffList, StaffMember, StoreSettings
 from dacli.store import audit as auditlog
-from dacli.store import crypto
+from dacli.store import crypto, signing
 from dacli.store.fsio import (
     TMP_PREFIX,
     atomic_write,
@@ -56,7 +56,7 @@ from dacli.store.fsio import (
     folder_lock,
     make_dir,
 )
-from dacli.store.keys import KeyRing, dump_identity, load_identity
+from dacli.store.keys import Credentials, KeyRing, dump_identity, load_identity
 
 META = ".dacli"
 STORE_TOML = "store.toml"
@@ -80,6 +80,59 @@ STORE_GITIGNORE = """\
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def signed_context(kind: str, store_id: str, *where: str) -> bytes:
+    """What a signature covers besides the content: the kind of file, the store, and where it belongs (case
+    and record name, key ring scope), so a signed file copied to another place or store fails."""
+    return ("\n".join([f"dacli-{kind}/1", store_id, *where]) + "\n").encode()
+
+
+def certificate_context(store_id: str, m: StaffMember) -> bytes:
+    return signed_context(
+        "staff-member", store_id, m.id, m.username, m.role.value, m.recipient, m.signing_key, m.added_by or ""
+    )
+
+
+def verify_staff(raw: bytes, store_id: str, trust: str) -> StaffList:
+    """The staff list in ``raw`` if it is signed by a current manager and every person on it holds a
+    certificate chain back to the founding manager whose public key is ``trust``; else IntegrityError."""
+    what = "The staff list"
+    body, author, signature = signing.split(raw, what)
+    try:
+        staff = StaffList.model_validate(tomllib.loads(body.decode("utf-8")))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+        raise IntegrityError(f"{what} is damaged.") from None
+    by_id = {m.id: m for m in staff.staff}
+    founders = [m for m in staff.staff if m.added_by is None]
+    if len(founders) != 1 or founders[0].signing_key != trust:
+        raise IntegrityError(f"{what} does not lead back to this store's founding manager (forged).")
+    certified: set[str] = set()
+
+    def certify(m: StaffMember, seen: frozenset[str]) -> None:
+        if m.id in certified:
+            return
+        issuer = m if m.added_by is None else by_id.get(m.added_by)
+        if issuer is None or issuer.id in seen or issuer.role != Role.manager:
+            raise IntegrityError(
+                f"{what} names {m.username}, who was not added by a manager (edited by hand)."
+            )
+        if not signing.verify(issuer.signing_key, m.certificate, certificate_context(store_id, m)):
+            raise IntegrityError(
+                f"{what} entry for {m.username} does not match its certificate (edited by hand, or forged)."
+            )
+        if issuer is not m:
+            certify(issuer, seen | {m.id})
+        certified.add(m.id)
+
+    for m in staff.staff:
+        certify(m, frozenset())
+    signer = by_id.get(author)
+    if signer is None or signer.role != Role.manager or not signer.active:
+        raise IntegrityError(f"{what} is not signed by a current manager (edited by hand, or forged).")
+    if not signing.verify(signer.signing_key, signature, signed_context("staff", store_id) + body):
+        raise IntegrityError(f"{what} was changed outside dacli (it does not match its signature).")
+    return staff
 
 
 def new_case_ref() -> str:
@@ -209,7 +262,17 @@ class Store:
         return self._policy
 
     def staff(self) -> StaffList:
+        """The staff list as it reads, unchecked (who is who, before anyone unlocks). A session checks its
+        signatures (`Session.staff`) before trusting it with keys or authorship."""
         return _read_plain_toml(self.meta / STAFF_TOML, StaffList, "The staff list")
+
+    def staff_bytes(self) -> bytes:
+        try:
+            return (self.meta / STAFF_TOML).read_bytes()
+        except FileNotFoundError:
+            raise NotFound("The staff list is missing.") from None
+        except OSError as exc:
+            raise StoreError(f"Cannot read the staff list ({exc.strerror}).") from None
 
     def lock_timeout(self) -> float:
         return self.settings.security.lock_timeout_seconds
@@ -255,7 +318,7 @@ class Store:
         try:
             settings = StoreSettings.model_validate(
                 {
-                    "schema": "dacli-store/1",
+                    "schema": STORE_FORMAT,
                     "store_id": secrets.token_hex(8),
                     "service_name": service_name,
                     "created": _now(),
@@ -267,12 +330,18 @@ class Store:
                 username=username,
                 role=Role.manager,
                 recipient="",
+                signing_key="",
+                certificate="",
                 added=_now(),
             )
         except ValidationError as exc:
             raise InvalidInput(_pydantic_problem(exc)) from None
         identity = crypto.Identity.generate()
-        member.recipient = identity.public
+        seed, public = signing.generate()
+        member.recipient, member.signing_key = identity.public, public
+        creds = Credentials(identity, seed, trust=public)  # the founder is the root of every chain
+        signer = signing.Signer(member.id, seed)
+        member.certificate = signer.sign(certificate_context(settings.store_id, member))
         make_dir(root)
         make_dir(root / META)
         make_dir(root / META / "identities")
@@ -281,11 +350,14 @@ class Store:
         with folder_lock(meta, settings.security.lock_timeout_seconds, "the new store"):
             atomic_write(
                 meta / "identities" / f"{member.id}.age",
-                crypto.passphrase_encrypt(dump_identity(member.id, identity), passphrase, passphrase_log_n),
+                crypto.passphrase_encrypt(dump_identity(member.id, creds), passphrase, passphrase_log_n),
             )
+            sid = settings.store_id
             ring = KeyRing.new("store", 0)
-            atomic_write(meta / STORE_KEYS, crypto.encrypt(ring.dump(), [identity.public]))
-            atomic_write(meta / STAFF_TOML, _dump_plain_toml(StaffList(staff=[member])))
+            ring_text = signer.seal(signed_context("keyring", sid, ring.scope), ring.dump())
+            atomic_write(meta / STORE_KEYS, crypto.encrypt(ring_text, [identity.public]))
+            staff_text = _dump_plain_toml(StaffList(staff=[member]))
+            atomic_write(meta / STAFF_TOML, signer.seal(signed_context("staff", sid), staff_text))
             atomic_write(meta / POLICY_TOML, policy_template().encode())
             # store.toml last: until it exists, the folder is not a store
             atomic_write(meta / STORE_TOML, _dump_plain_toml(settings))
@@ -293,7 +365,7 @@ class Store:
             if not (root / name).exists():
                 atomic_write(root / name, text.encode())
         store = cls(root)
-        session = store.unlock_with_identity(member, identity)
+        session = store.unlock_with_identity(member, creds)
         session.audit("store-init", detail={"store_id": settings.store_id})
         session.write_index({})
         return store
@@ -316,15 +388,24 @@ class Store:
         except FileNotFoundError:
             raise IntegrityError(f"The identity file for {username} is missing.") from None
         plain = crypto.passphrase_decrypt(sealed, passphrase, f"user {username}")
-        identity = load_identity(plain, member.id, f"The identity file for {username}")
-        if identity.public != member.recipient:
-            raise IntegrityError(
-                f"The identity file for {username} does not match the staff list (tampered)."
-            )
-        return Session(self, member, identity)
+        creds = load_identity(plain, member.id, f"The identity file for {username}")
+        return self.unlock_with_identity(member, creds)
 
-    def unlock_with_identity(self, member: StaffMember, identity: crypto.Identity) -> Session:
-        return Session(self, member, identity)
+    def unlock_with_identity(self, member: StaffMember, creds: Credentials) -> Session:
+        """A session for ``member`` once the staff list has been checked against the founding manager's key
+        their identity file holds, and their keys against the list."""
+        raw = self.staff_bytes()
+        staff = verify_staff(raw, self.settings.store_id, creds.trust)
+        listed = next((m for m in staff.staff if m.id == member.id and m.active), None)
+        if (
+            listed is None
+            or creds.identity.public != listed.recipient
+            or signing.public_of(creds.signing_seed) != listed.signing_key
+        ):
+            raise IntegrityError(
+                f"The identity file for {member.username} does not match the staff list (tampered)."
+            )
+        return Session(self, listed, creds, raw, staff)
 
     def unlock_from_agent(self, username: str) -> Session | None:
         """A session from a running unlock agent (`dacli unlock`), or None when there is none or it holds
@@ -336,24 +417,60 @@ class Store:
         if text is None:
             return None
         try:
-            identity = load_identity(text, member.id, "The agent's identity")
+            creds = load_identity(text, member.id, "The agent's identity")
         except IntegrityError:
             return None
-        if identity.public != member.recipient:
+        if creds.identity.public != member.recipient:
             return None
-        return Session(self, member, identity)
+        return self.unlock_with_identity(member, creds)
 
 
 class Session:
     """A store unlocked by one member of staff. Holds keys in memory only."""
 
-    def __init__(self, store: Store, member: StaffMember, identity: crypto.Identity) -> None:
+    def __init__(
+        self, store: Store, member: StaffMember, creds: Credentials, staff_raw: bytes, staff: StaffList
+    ) -> None:
         self.store = store
         self.member = member
-        self.identity = identity
+        self.credentials = creds
+        self.identity = creds.identity
+        self.signer = signing.Signer(member.id, creds.signing_seed)
+        self._staff_raw, self._staff = staff_raw, staff
+        self._authors = {m.id: m for m in staff.staff}
         self._machine: str | None = None
         self._store_ring: KeyRing | None = None
         self._rings: dict[str, KeyRing] = {}
+
+    # -- the checked staff list and signatures -------------------------------------------------------
+
+    def staff(self) -> StaffList:
+        """The staff list, its signature and every certificate checked (again only when the file changed).
+        A list edited by hand, or signed by anyone but a current manager, is refused. A copy: change it and
+        save it with `_save_staff`."""
+        return self._checked_staff().model_copy(deep=True)
+
+    def _checked_staff(self) -> StaffList:
+        raw = self.store.staff_bytes()
+        if raw != self._staff_raw:
+            self._staff = verify_staff(raw, self.store.settings.store_id, self.credentials.trust)
+            self._staff_raw = raw
+            self._authors = {m.id: m for m in self._staff.staff}
+        return self._staff
+
+    def _context(self, kind: str, *where: str) -> bytes:
+        return signed_context(kind, self.store.settings.store_id, *where)
+
+    def _signed(self, kind: str, body: bytes, *where: str) -> bytes:
+        return self.signer.seal(self._context(kind, *where), body)
+
+    def _checked(self, kind: str, data: bytes, what: str, *where: str) -> tuple[bytes, StaffMember]:
+        """The body of a signed file and its author, if the author is on the checked staff list (current or
+        past) and the signature holds; else a clear IntegrityError (written outside dacli, forged, moved)."""
+        self._checked_staff()
+        keys = {i: m.signing_key for i, m in self._authors.items()}
+        body, author = signing.check(data, self._context(kind, *where), keys, what)
+        return body, self._authors[author]
 
     # -- roles ---------------------------------------------------------------------------------------
 
@@ -385,11 +502,15 @@ class Session:
                     f"{what} is not wrapped for {self.member.username}: a manager must run `dacli rekey`."
                 ) from None
             raise
-        return KeyRing.load(plain, scope, what)
+        body, author = self._checked("keyring", plain, what, scope)
+        if not author.active and not self._checked_staff().rewrap_pending:
+            # After someone leaves, the re-wrap re-signs every ring; one still signed by them was made since.
+            raise IntegrityError(f"{what} is signed by {author.username}, who has left (forged).")
+        return KeyRing.load(body, scope, what)
 
     def _save_ring(self, path: Path, ring: KeyRing, staff: StaffList) -> None:
         recipients = [s.recipient for s in staff.active()]
-        atomic_write(path, crypto.encrypt(ring.dump(), recipients))
+        atomic_write(path, crypto.encrypt(self._signed("keyring", ring.dump(), ring.scope), recipients))
 
     def store_ring(self) -> KeyRing:
         if self._store_ring is None:
@@ -412,7 +533,7 @@ class Session:
         it, and saving a stale ring would drop the newer key."""
         self._rings.pop(ref, None)
         ring = self.case_ring(ref)
-        staff = self.store.staff()
+        staff = self.staff()
         if ring.epoch < staff.key_epoch:
             ring.rotate(staff.key_epoch)
             self._save_ring(self.store.case_dir(ref) / CASE_KEYS, ring, staff)
@@ -436,7 +557,7 @@ class Session:
             except OSError as exc:
                 raise StoreError(f"Cannot create a case folder ({exc.strerror}).") from None
             with self.case_lock(ref):
-                staff = self.store.staff()
+                staff = self.staff()
                 ring = KeyRing.new(f"case {ref}", staff.key_epoch)
                 self._save_ring(folder / CASE_KEYS, ring, staff)
             self._rings[ref] = ring
@@ -472,12 +593,15 @@ class Session:
             # Another process may have rotated the key ring since we cached it: reload once.
             self._rings.pop(ref)
             plain = crypto.decrypt(sealed, self.case_ring(ref).identities, what)
-        return decode_document(plain, ref, what)
+        body, _ = self._checked("record", plain, what, ref, name)
+        return decode_document(body, ref, what)
 
-    def _seal(self, ref: str, doc: dict) -> bytes:
+    def _seal(self, ref: str, name: str, doc: dict) -> bytes:
+        """The record encrypted to the case key, signed by its author for this case and record name."""
         if doc.get("case") != ref:
             raise ValueError("document and case reference differ")
-        return crypto.encrypt(encode_document(doc), [self._ring_for_write(ref).current.public])
+        body = self._signed("record", encode_document(doc), ref, name)
+        return crypto.encrypt(body, [self._ring_for_write(ref).current.public])
 
     def write_record(
         self, ref: str, name: str, doc: dict, *, action: str = "record-write", new: bool = True
@@ -488,7 +612,7 @@ class Session:
         with self.case_lock(ref):
             if new and path.exists():
                 raise StoreError(f"Case {ref} already has a record {name}; nothing was written.")
-            atomic_write(path, self._seal(ref, doc))
+            atomic_write(path, self._seal(ref, name, doc))
         self.audit(action, case=ref, record=name)
 
     def _refuse_boiled(self, ref: str) -> None:
@@ -528,7 +652,7 @@ class Session:
         with self.case_lock(ref):
             current = self.read_record(ref, name) if path.exists() else None
             updated = change(current)
-            atomic_write(path, self._seal(ref, updated))
+            atomic_write(path, self._seal(ref, name, updated))
         self.audit(action, case=ref, record=name)
         return updated
 
@@ -546,8 +670,9 @@ class Session:
         except IntegrityError:
             self._store_ring = None  # rotated by another process since we cached it: reload once
             plain = crypto.decrypt(sealed, self.store_ring().identities, "The caseload index")
+        body, _ = self._checked("index", plain, "The caseload index")
         try:
-            index = json.loads(plain)
+            index = json.loads(body)
         except ValueError:
             raise IntegrityError("The caseload index is damaged; run `dacli reindex`.") from None
         if not isinstance(index, dict) or not str(index.get("schema", "")).startswith("caseload-index/"):
@@ -563,14 +688,15 @@ class Session:
         """An older index, for its audit anchors only (reindex keeps them across a format change)."""
         try:
             sealed = (self.store.meta / INDEX).read_bytes()
-            index = json.loads(crypto.decrypt(sealed, self.store_ring().identities, "index"))
+            plain = crypto.decrypt(sealed, self.store_ring().identities, "index")
+            index = json.loads(self._checked("index", plain, "The caseload index")[0])
             return index if isinstance(index, dict) else {}
         except (OSError, ValueError, DacliError):
             return {}
 
     def _seal_index(self, index: dict) -> None:
         """Encrypt and write the index. The caller holds the store lock; the ring is re-read from disk."""
-        staff = self.store.staff()
+        staff = self.staff()
         self._store_ring = None
         ring = self.store_ring()
         if ring.epoch < staff.key_epoch:
@@ -589,7 +715,9 @@ class Session:
             if seq >= heads.get(name, [0, ""])[0]:
                 heads[name] = [seq, head]
         data = json.dumps(index, separators=(",", ":"), default=_json_default).encode()
-        atomic_write(self.store.meta / INDEX, crypto.encrypt(data, [ring.current.public]))
+        atomic_write(
+            self.store.meta / INDEX, crypto.encrypt(self._signed("index", data), [ring.current.public])
+        )
         self.store.settings = _read_plain_toml(
             self.store.meta / STORE_TOML, StoreSettings, "The store settings"
         )
@@ -690,15 +818,16 @@ class Session:
     # -- staff ---------------------------------------------------------------------------------------
 
     def _save_staff(self, staff: StaffList) -> None:
-        atomic_write(self.store.meta / STAFF_TOML, _dump_plain_toml(staff))
+        atomic_write(self.store.meta / STAFF_TOML, self._signed("staff", _dump_plain_toml(staff)))
 
     def add_user(self, username: str, role: Role, passphrase: str) -> tuple[StaffMember, int]:
         self.require_role(Role.manager)
         identity = crypto.Identity.generate()
         # One store lock for the whole change: the staff list, the new identity and every re-wrap. Two
         # managers changing staff at once are then serialised, so no ring is wrapped to a stale list.
+        seed, public = signing.generate()
         with self.store.meta_lock():
-            staff = self.store.staff()
+            staff = self.staff()
             if any(s.username == username for s in staff.staff):
                 raise InvalidInput(f"There is already a user called {username!r} (or there was).")
             try:
@@ -707,16 +836,20 @@ class Session:
                     username=username,
                     role=role,
                     recipient=identity.public,
+                    signing_key=public,
+                    certificate="",
                     added=_now(),
                     added_by=self.member.id,
                 )
             except ValidationError as exc:
                 raise InvalidInput(f"username: {exc.errors()[0]['msg']}") from None
+            # this manager vouches for the new person and their keys
+            member.certificate = self.signer.sign(certificate_context(self.store.settings.store_id, member))
             make_dir(self.store.meta / "identities")
             atomic_write(
                 self.store.identity_path(member.id),
                 crypto.passphrase_encrypt(
-                    dump_identity(member.id, identity),
+                    dump_identity(member.id, Credentials(identity, seed, self.credentials.trust)),
                     passphrase,
                     self.store.settings.security.passphrase_log_n,
                 ),
@@ -731,7 +864,7 @@ class Session:
     def remove_user(self, username: str, reason: str | None = None) -> int:
         self.require_role(Role.manager)
         with self.store.meta_lock():
-            staff = self.store.staff()
+            staff = self.staff()
             member = staff.by_username(username)
             if member is None:
                 raise NotFound(f"There is no current user called {username!r}.")
@@ -757,7 +890,7 @@ class Session:
             atomic_write(
                 self.store.identity_path(self.member.id),
                 crypto.passphrase_encrypt(
-                    dump_identity(self.member.id, self.identity),
+                    dump_identity(self.member.id, self.credentials),
                     new_passphrase,
                     self.store.settings.security.passphrase_log_n,
                 ),
@@ -776,7 +909,7 @@ class Session:
             return self._rewrap_locked()
 
     def _rewrap_locked(self, after_store_ring: Callable[[], None] | None = None) -> int:
-        staff = self.store.staff()  # read under the store lock: nobody changes it until we finish
+        staff = self.staff()  # read under the store lock: nobody changes it until we finish
         count = 0
         path = self.store.meta / STORE_KEYS
         ring = self._load_ring(path, "store", "The store key ring")
@@ -807,7 +940,7 @@ class Session:
 
     def export_identity(self) -> str:
         self.audit("identity-export")
-        return dump_identity(self.member.id, self.identity).decode()
+        return dump_identity(self.member.id, self.credentials).decode()
 
     def clean_temps(self) -> int:
         """Remove temp files of dead writers everywhere (each folder under its lock)."""

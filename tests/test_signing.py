@@ -1,0 +1,218 @@
+"""Signed records, key rings, index and staff list: forgery by anyone who can write the folder fails.
+
+The attacker in these tests can read and write every file of the store (a shared drive, a backup, an admin)
+and knows every public key in it, but holds no passphrase. They can encrypt to any public key; what they
+cannot do is sign as a member of staff.
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from dacli.errors import IntegrityError
+from dacli.store import crypto, signing
+from dacli.store.keys import KeyRing
+from dacli.store.store import Store, encode_document
+
+from .conftest import MANAGER, PASSPHRASE
+
+
+def _fresh(session):
+    return Store(session.store.root).unlock(MANAGER, PASSPHRASE)
+
+
+def _case_public(session, ref):
+    return session.case_ring(ref).current.public
+
+
+def _plain(session, ref, name) -> bytes:
+    sealed = (session.store.root / ref / name).read_bytes()
+    return crypto.decrypt(sealed, session.case_ring(ref).identities, name)
+
+
+def test_a_record_names_its_author_and_stays_plain_toml(session, case_ref):
+    plain = _plain(session, case_ref, "intake-1.toml.age")
+    assert plain.splitlines()[-1].startswith(f"# dacli-signed: {session.member.id} ".encode())
+    doc = tomllib.loads(plain.decode())  # the signature is a TOML comment: any reader still works
+    assert doc["case"] == case_ref
+
+
+def test_an_unsigned_record_encrypted_to_the_case_key_is_refused(session, case_ref):
+    doc = session.read_record(case_ref, "intake-1.toml.age")
+    doc["client"]["name"] = "Forged Testperson"
+    sealed = crypto.encrypt(encode_document(doc), [_case_public(session, case_ref)])
+    (session.store.root / case_ref / "intake-2.toml.age").write_bytes(sealed)
+    with pytest.raises(IntegrityError, match="not signed by any member of staff"):
+        _fresh(session).read_record(case_ref, "intake-2.toml.age")
+
+
+@pytest.mark.parametrize("who", ["staff id, own key", "unknown id"])
+def test_a_record_signed_with_someone_elses_key_is_refused(session, case_ref, who):
+    seed, _ = signing.generate()
+    author = session.member.id if who == "staff id, own key" else "s-000000000000"
+    forger = signing.Signer(author, seed)
+    body = encode_document(session.read_record(case_ref, "intake-1.toml.age"))
+    context = session._context("record", case_ref, "intake-2.toml.age")
+    sealed = crypto.encrypt(forger.seal(context, body), [_case_public(session, case_ref)])
+    (session.store.root / case_ref / "intake-2.toml.age").write_bytes(sealed)
+    message = "does not match its signature" if who == "staff id, own key" else "not on the staff list"
+    with pytest.raises(IntegrityError, match=message):
+        _fresh(session).read_record(case_ref, "intake-2.toml.age")
+
+
+def test_a_record_changed_after_signing_is_refused(session, case_ref):
+    plain = _plain(session, case_ref, "intake-1.toml.age")
+    changed = plain.replace(b"Quorra", b"Qworra")
+    assert changed != plain
+    sealed = crypto.encrypt(changed, [_case_public(session, case_ref)])
+    (session.store.root / case_ref / "intake-1.toml.age").write_bytes(sealed)
+    with pytest.raises(IntegrityError, match="does not match its signature"):
+        _fresh(session).read_record(case_ref, "intake-1.toml.age")
+
+
+def test_a_signed_record_renamed_is_refused(session, case_ref):
+    folder = session.store.root / case_ref
+    (folder / "intake-1.toml.age").rename(folder / "intake-7.toml.age")
+    with pytest.raises(IntegrityError, match="copied or moved"):
+        _fresh(session).read_record(case_ref, "intake-7.toml.age")
+
+
+def test_a_key_ring_swapped_for_one_the_attacker_made_is_refused(session, case_ref):
+    """Otherwise staff would go on writing new records to a key the attacker holds."""
+    ring = KeyRing.new(f"case {case_ref}", 0)
+    staff = session.staff()
+    path = session.store.root / case_ref / "keys.age"
+    path.write_bytes(crypto.encrypt(ring.dump(), [m.recipient for m in staff.active()]))
+    fresh = _fresh(session)
+    with pytest.raises(IntegrityError, match="not signed"):
+        fresh.read_record(case_ref, "intake-1.toml.age")
+    with pytest.raises(IntegrityError, match="not signed"):
+        fresh.write_record(case_ref, "note-x.toml.age", {"schema": "t/1", "case": case_ref})
+    assert not (session.store.root / case_ref / "note-x.toml.age").exists()
+
+
+def test_an_unsigned_index_is_refused(session, case_ref):
+    index = b'{"schema": "caseload-index/2", "cases": {}}'
+    ring = session.store_ring()
+    (session.store.meta / "index.json.age").write_bytes(crypto.encrypt(index, [ring.current.public]))
+    with pytest.raises(IntegrityError, match="caseload index is not signed"):
+        _fresh(session).read_index()
+
+
+def _edit_staff(session, change) -> None:
+    path = session.store.meta / "staff.toml"
+    text = path.read_text()
+    path.write_text(change(text))
+
+
+def test_a_role_raised_by_hand_in_the_staff_list_is_refused(session):
+    from dacli.services.admin import add_user
+
+    add_user(session, "cw", "caseworker", "another pass phrase")
+    _edit_staff(session, lambda t: t.replace('role = "caseworker"', 'role = "manager"'))
+    with pytest.raises(IntegrityError, match="staff list"):
+        _fresh(session)
+    with pytest.raises(IntegrityError, match="staff list"):
+        Store(session.store.root).unlock("cw", "another pass phrase")
+
+
+def test_a_manager_added_by_hand_and_signed_with_their_own_key_is_refused(session):
+    """The forger adds themselves as a manager, certifies themselves and signs the whole list: the chain
+    does not lead back to the founding manager whose key each identity file holds."""
+    import tomli_w
+
+    path = session.store.meta / "staff.toml"
+    body, _, _ = signing.split(path.read_bytes(), "staff")
+    data = tomllib.loads(body.decode())
+    seed, public = signing.generate()
+    rogue = {
+        "id": "s-0123456789ab",
+        "username": "rogue",
+        "role": "manager",
+        "recipient": crypto.Identity.generate().public,
+        "signing_key": public,
+        "certificate": "",
+        "added": data["staff"][0]["added"],
+    }
+    data["staff"].append(rogue)
+    forger = signing.Signer(rogue["id"], seed)
+    from dacli.schemas.store import StaffMember
+    from dacli.store.store import certificate_context, signed_context
+
+    sid = session.store.settings.store_id
+    rogue["certificate"] = forger.sign(certificate_context(sid, StaffMember.model_validate(rogue)))
+    new_body = tomli_w.dumps(data).encode()
+    path.write_bytes(forger.seal(signed_context("staff", sid), new_body))
+    with pytest.raises(IntegrityError, match="staff list"):
+        _fresh(session)
+    # made the founder of a new chain instead: their key is not the one the identity files trust
+    data["staff"][-1].pop("added_by", None)
+    for m in data["staff"][:-1]:
+        m["added_by"] = rogue["id"]
+    path.write_bytes(forger.seal(signed_context("staff", sid), tomli_w.dumps(data).encode()))
+    with pytest.raises(IntegrityError, match="staff list"):
+        _fresh(session)
+
+
+def test_a_ring_signed_by_someone_who_has_left_is_refused_after_the_rewrap(session, case_ref):
+    from dacli.services.admin import add_user, remove_user
+
+    add_user(session, "cw", "caseworker", "another pass phrase")
+    leaver = Store(session.store.root).unlock("cw", "another pass phrase")
+    old_ring = session.case_ring(case_ref)
+    remove_user(session, "cw", "left the service")
+    # the leaver kept the old ring and now wraps it again, signed by themselves, to the current staff
+    staff = session.staff()
+    forged = leaver._signed("keyring", old_ring.dump(), old_ring.scope)
+    path = session.store.root / case_ref / "keys.age"
+    path.write_bytes(crypto.encrypt(forged, [m.recipient for m in staff.active()]))
+    with pytest.raises(IntegrityError, match="who has left"):
+        _fresh(session).read_record(case_ref, "intake-1.toml.age")
+
+
+def test_records_by_someone_who_has_left_still_read(session, case_ref):
+    from dacli.services.admin import add_user, remove_user
+
+    add_user(session, "cw", "caseworker", "another pass phrase")
+    leaver = Store(session.store.root).unlock("cw", "another pass phrase")
+    leaver.write_record(case_ref, "note-by-cw.toml.age", {"schema": "t/1", "case": case_ref, "n": 1})
+    remove_user(session, "cw", "left the service")
+    assert _fresh(session).read_record(case_ref, "note-by-cw.toml.age")["n"] == 1
+
+
+def test_audit_verify_reports_a_record_and_a_staff_list_changed_by_hand(session, case_ref, cli):
+    result = cli("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "signed files:" in result.output and "ok" in result.output
+    plain = _plain(session, case_ref, "intake-1.toml.age")
+    sealed = crypto.encrypt(plain.replace(b"Quorra", b"Qworra"), [_case_public(session, case_ref)])
+    (session.store.root / case_ref / "intake-1.toml.age").write_bytes(sealed)
+    result = cli("audit", "verify")
+    assert result.exit_code == 6
+    assert f"{case_ref}/intake-1.toml.age does not match its signature" in result.output
+    _edit_staff(session, lambda t: t.replace('role = "manager"', 'role = "senior"', 1))
+    for args in (("audit", "verify"), ("audit", "verify", "--no-unlock")):
+        result = cli(*args)
+        assert result.exit_code == 6, result.output
+        assert "The staff list" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_records_decrypt_with_the_age_binary_and_stay_valid_toml(session, case_ref, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("age") is None:
+        pytest.skip("the age binary is not installed (CI installs it)")
+    ring = tmp_path / "ring.txt"
+    ring.write_bytes(
+        crypto.decrypt((session.store.root / case_ref / "keys.age").read_bytes(), [session.identity], "ring")
+    )
+    out = subprocess.run(
+        ["age", "-d", "-i", str(ring), str(session.store.root / case_ref / "intake-1.toml.age")],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert tomllib.loads(out.decode())["case"] == case_ref
