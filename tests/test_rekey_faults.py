@@ -313,3 +313,19 @@ def test_kill_9_during_a_re_key_leaves_every_ring_old_or_new_and_rekey_finishes(
         _all_cases_open(root, records, cases)
     assert at_a_ring == attempts // 2
     assert mid_rekey > 0, "no kill left a re-key half done: the test proved nothing"
+
+
+def test_kill_9_while_user_add_writes_the_new_identity_leaves_no_copy_of_it(session, cases, env):
+    """The first thing `user add` writes is the newcomer's identity. A kill there adds nobody, and the temp
+    file (a copy of a secret key, under the passphrase) is gone after the next change under the store lock."""
+    root = session.store.root
+    before = Store(root).staff()
+    proc = _spawn_cli(env, "user", "add", "cw1", "--role", "caseworker")
+    _wait_for(proc, "ready")
+    _wait_for(proc, "write")  # the identity's temp file is half written
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert [p for p in (root / ".dacli" / "identities").iterdir() if p.name.startswith(".tmp-")]
+    assert Store(root).staff() == before
+    assert Store(root).unlock(MANAGER, PASSPHRASE).rewrap_all() == N_RINGS
+    assert _temps(root) == []

@@ -217,6 +217,8 @@ class Store:
     @contextmanager
     def meta_lock(self) -> Iterator[None]:
         with folder_lock(self.meta, self.lock_timeout(), "the store settings"):
+            # identity files are written under this lock too: a temp file there is a dead writer's
+            clean_stale_temps(self.meta / "identities")
             yield
 
     def identity_path(self, staff_id: str) -> Path:
