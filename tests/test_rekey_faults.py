@@ -267,10 +267,6 @@ def test_kill_9_during_a_re_key_leaves_every_ring_old_or_new_and_rekey_finishes(
             proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode in (0, -signal.SIGKILL), err
-        if ring_folder is not None:
-            # the kill provably landed inside the save of a key ring: its temp file is still there
-            assert [p for p in ring_folder.iterdir() if p.name.startswith(".tmp-")], ring_folder
-            at_a_ring += 1
 
         # -- straight after the kill, before anyone repairs anything --
         staff = Store(root).staff()
@@ -284,6 +280,10 @@ def test_kill_9_during_a_re_key_leaves_every_ring_old_or_new_and_rekey_finishes(
         if changed and staff.rewrap_pending and any(done) and not all(done):
             mid_rekey += 1
         _all_cases_open(root, records, cases)
+        if ring_folder is not None:
+            # the kill provably landed inside the save of a key ring: its temp file is still there
+            assert [p for p in ring_folder.iterdir() if p.name.startswith(".tmp-")], ring_folder
+            at_a_ring += 1
         if changed and change == "add":
             # the newcomer reads the cases whose ring reached them, and is told to ask for a rekey elsewhere
             newcomer = Store(root).unlock(who, NEW_PW)
@@ -329,3 +329,82 @@ def test_kill_9_while_user_add_writes_the_new_identity_leaves_no_copy_of_it(sess
     assert Store(root).staff() == before
     assert Store(root).unlock(MANAGER, PASSPHRASE).rewrap_all() == N_RINGS
     assert _temps(root) == []
+
+
+# -- a full disk during re-keys ------------------------------------------------------------------------------
+
+
+def _one_sentence(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("dacli: ") and lines[0].endswith("."), stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("syscall", ["write", "fsync"])
+def test_a_full_disk_part_way_through_a_re_key(session, cases, cli, monkeypatch, syscall):
+    """The disk fills up as a re-key reaches a given key ring: on the write of its temp file (half of it
+    lands) or on its fsync. The command stops with one sentence and exit code 8, every ring is old or new,
+    no temp file is left, and `dacli rekey` finishes once there is space again."""
+    import errno
+
+    from dacli.store.store import Session
+
+    root = session.store.root
+    identities = {MANAGER: session.identity}
+    add_user(session, "cw1", "caseworker", NEW_PW)
+    identities["cw1"] = Store(root).unlock("cw1", NEW_PW).identity
+    records = _records(root)
+    real_write, real_save = os.write, Session._save_ring
+
+    def full_write(fd, data):
+        real_write(fd, bytes(data)[: max(1, len(data) // 2)])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def full_fsync(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def with_full_disk(at_ring: int, *args: str):
+        """Run dacli in-process; the disk is full from the save of key ring number ``at_ring`` on."""
+        calls = {"n": 0}
+        with monkeypatch.context() as m:
+
+            def save(self, path, ring, staff):
+                calls["n"] += 1
+                if calls["n"] == at_ring:
+                    m.setattr(os, syscall, full_write if syscall == "write" else full_fsync)
+                return real_save(self, path, ring, staff)
+
+            m.setattr(Session, "_save_ring", save)
+            result = cli(*args, extra_env={"DACLI_NO_AGENT": "1", "DACLI_NEW_PASSPHRASE": NEW_PW})
+        assert calls["n"] == at_ring, "the disk never filled up"
+        assert result.exit_code == 8, result.stdout + result.stderr
+        sentence = _one_sentence(result.stderr)
+        assert "disk is full" in sentence and "dacli rekey" in sentence, sentence
+        assert _temps(root) == []
+        _all_cases_open(root, records, cases)
+
+    # A removal: the store ring and one case ring are rotated, then the disk is full.
+    before = _snapshot(root, session.identity)
+    with_full_disk(3, "user", "remove", "cw1", "--reason", "left the service (test)")
+    assert _old_or_new(root, before, "remove", identities["cw1"], True) == [True] * 2 + [False] * 4
+    # A rekey with the disk still full gets two rings further, then stops the same way.
+    with_full_disk(5, "rekey")
+    assert _old_or_new(root, before, "remove", identities["cw1"], True) == [True] * 4 + [False] * 2
+    result = cli("rekey", extra_env={"DACLI_NO_AGENT": "1"})
+    assert result.exit_code == 0, result.stderr
+    leavers = {"cw1": identities.pop("cw1")}
+    _check_finished(root, identities, leavers)
+    _rekey_again_is_a_no_op(root)
+
+    # An addition: three rings reach the newcomer, then the disk is full.
+    before = _snapshot(root, session.identity)
+    with_full_disk(4, "user", "add", "cw2", "--role", "caseworker")
+    identities["cw2"] = Store(root).unlock("cw2", NEW_PW).identity
+    assert _old_or_new(root, before, "add", identities["cw2"], True) == [True] * 3 + [False] * 3
+    result = cli("rekey", extra_env={"DACLI_NO_AGENT": "1"})
+    assert result.exit_code == 0, result.stderr
+    assert f"Re-wrapped {N_RINGS} key rings" in result.stdout
+    _check_finished(root, identities, leavers)
+    _rekey_again_is_a_no_op(root)
+    _all_cases_open(root, records, cases)
