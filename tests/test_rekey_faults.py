@@ -157,27 +157,36 @@ def _rekey_again_is_a_no_op(root: Path) -> None:
 # -- kill -9 during re-keys --------------------------------------------------------------------------------
 
 # Loaded before the real CLI in the child. Every os.write lands half, announces itself and pauses before the
-# second half; every fsync announces itself and pauses first; every key ring save announces its path. So
-# the parent can kill the child with a ring's temp file half written or written but not yet renamed (or,
-# were rings written in place, with the ring itself half written), however fast the disk.
+# second half; every fsync announces itself and pauses first; every key ring save announces its path. With
+# REKEY_TEST_HOLD="N write" (or "N fsync") the child stops for good at the first write (fsync) after it
+# began saving key ring number N (0: before any ring) and says "held": the parent kills it there, with a
+# ring's temp file half written or written but not renamed (or, were rings written in place, with the ring
+# itself half written), however fast the disk or busy the machine.
 PAUSE = 0.02
 SHIM = textwrap.dedent(
     f"""
     import os, sys, time
     from dacli.store.store import Session
     _real_write, _real_fsync, _real_save = os.write, os.fsync, Session._save_ring
+    _hold, _rings = os.environ.get("REKEY_TEST_HOLD", ""), 0
+    def _at(point):
+        print(point, flush=True)
+        if _hold == f"{{_rings}} {{point}}":
+            print("held", flush=True)
+            time.sleep(600)
+        time.sleep({PAUSE})
     def _write(fd, data):
         data = bytes(data)
         _real_write(fd, data[: len(data) // 2])
-        print("write", flush=True)
-        time.sleep({PAUSE})
+        _at("write")
         _real_write(fd, data[len(data) // 2 :])
         return len(data)
     def _fsync(fd):
-        print("fsync", flush=True)
-        time.sleep({PAUSE})
+        _at("fsync")
         _real_fsync(fd)
     def _save_ring(self, path, ring, staff):
+        global _rings
+        _rings += 1
         print("ring", path, flush=True)
         return _real_save(self, path, ring, staff)
     os.write, os.fsync, Session._save_ring = _write, _fsync, _save_ring
@@ -189,9 +198,9 @@ SHIM = textwrap.dedent(
 )
 
 
-def _spawn_cli(env: dict[str, str], *args: str) -> subprocess.Popen:
+def _spawn_cli(env: dict[str, str], *args: str, hold: str = "") -> subprocess.Popen:
     merged = {k: v for k, v in os.environ.items() if not k.startswith("DACLI_")}
-    merged.update(env, DACLI_NO_AGENT="1", DACLI_NEW_PASSPHRASE=NEW_PW)
+    merged.update(env, DACLI_NO_AGENT="1", DACLI_NEW_PASSPHRASE=NEW_PW, REKEY_TEST_HOLD=hold)
     return subprocess.Popen(
         [sys.executable, "-c", SHIM, *args],
         stdout=subprocess.PIPE,
@@ -214,19 +223,14 @@ def _wait_for(proc: subprocess.Popen, word: str) -> None:
         pass
 
 
-def _kill_at_a_ring(proc: subprocess.Popen, rng: random.Random) -> Path:
-    """Kill the child inside the save of a random key ring; return that ring's folder."""
-    nth, point = rng.randint(1, N_RINGS), rng.choice(["write", "fsync"])
-    seen = 0
-    while True:
-        line = _next_line(proc)
+def _kill_when_held(proc: subprocess.Popen) -> Path | None:
+    """Kill the child where it holds; return the folder of the key ring it was saving, if any."""
+    ring = None
+    while (line := _next_line(proc)) != "held":
         if line.startswith("ring "):
-            seen += 1
-            if seen == nth:
-                break
-    _wait_for(proc, point)  # the ring's temp file is half written, or written and being synced
+            ring = Path(line.removeprefix("ring ")).parent
     proc.send_signal(signal.SIGKILL)
-    return Path(line.removeprefix("ring ")).parent
+    return ring
 
 
 # The child takes about half a second from "ready" to done; random kills spread over all of it and a little
@@ -257,12 +261,15 @@ def test_kill_9_during_a_re_key_leaves_every_ring_old_or_new_and_rekey_finishes(
         before_staff = Store(root).staff()
         before = _snapshot(root, session.identity)
 
-        proc = _spawn_cli(env, *args)
-        _wait_for(proc, "ready")
-        ring_folder = None
-        if attempt % 2 == 0:
-            ring_folder = _kill_at_a_ring(proc, rng)
-        else:
+        if attempt % 2 == 0:  # inside the save of a random key ring, its temp file half or wholly written
+            hold = f"{rng.randint(1, N_RINGS)} {rng.choice(['write', 'fsync'])}"
+            proc = _spawn_cli(env, *args, hold=hold)
+            ring_folder = _kill_when_held(proc)
+            assert ring_folder is not None
+        else:  # at a random moment
+            proc = _spawn_cli(env, *args)
+            _wait_for(proc, "ready")
+            ring_folder = None
             time.sleep(rng.uniform(0.0, RANDOM_WINDOW))
             proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
@@ -320,10 +327,8 @@ def test_kill_9_while_user_add_writes_the_new_identity_leaves_no_copy_of_it(sess
     file (a copy of a secret key, under the passphrase) is gone after the next change under the store lock."""
     root = session.store.root
     before = Store(root).staff()
-    proc = _spawn_cli(env, "user", "add", "cw1", "--role", "caseworker")
-    _wait_for(proc, "ready")
-    _wait_for(proc, "write")  # the identity's temp file is half written
-    proc.send_signal(signal.SIGKILL)
+    proc = _spawn_cli(env, "user", "add", "cw1", "--role", "caseworker", hold="0 write")
+    assert _kill_when_held(proc) is None  # the identity's temp file is half written
     proc.communicate(timeout=60)
     assert [p for p in (root / ".dacli" / "identities").iterdir() if p.name.startswith(".tmp-")]
     assert Store(root).staff() == before
