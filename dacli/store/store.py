@@ -280,6 +280,8 @@ class Store:
     @contextmanager
     def meta_lock(self) -> Iterator[None]:
         with folder_lock(self.meta, self.lock_timeout(), "the store settings"):
+            # identity files are written under this lock too: a temp file there is a dead writer's
+            clean_stale_temps(self.meta / "identities")
             yield
 
     def identity_path(self, staff_id: str) -> Path:
@@ -910,31 +912,41 @@ class Session:
 
     def _rewrap_locked(self, after_store_ring: Callable[[], None] | None = None) -> int:
         staff = self.staff()  # read under the store lock: nobody changes it until we finish
+        refs = self.store.case_refs()
         count = 0
-        path = self.store.meta / STORE_KEYS
-        ring = self._load_ring(path, "store", "The store key ring")
-        if ring.epoch < staff.key_epoch:
-            ring.rotate(staff.key_epoch)
-        self._save_ring(path, ring, staff)
-        self._store_ring = ring
-        count += 1
-        if after_store_ring is not None:
-            after_store_ring()
-        for ref in self.store.case_refs():
-            folder = self.store.root / ref
-            what = f"The key ring of {ref}"
-            with folder_lock(folder, self.store.lock_timeout(), what):
-                path = folder / CASE_KEYS
-                if not path.exists():
-                    continue
-                ring = self._load_ring(path, f"case {ref}", what)
-                if ring.epoch < staff.key_epoch:
-                    ring.rotate(staff.key_epoch)
-                self._save_ring(path, ring, staff)
-                count += 1
-            self._rings[ref] = ring
-        staff.rewrap_pending = False
-        self._save_staff(staff)
+        try:
+            path = self.store.meta / STORE_KEYS
+            ring = self._load_ring(path, "store", "The store key ring")
+            if ring.epoch < staff.key_epoch:
+                ring.rotate(staff.key_epoch)
+            self._save_ring(path, ring, staff)
+            self._store_ring = ring
+            count += 1
+            if after_store_ring is not None:
+                after_store_ring()
+            for ref in refs:
+                folder = self.store.root / ref
+                what = f"The key ring of {ref}"
+                with folder_lock(folder, self.store.lock_timeout(), what):
+                    path = folder / CASE_KEYS
+                    if not path.exists():
+                        continue
+                    ring = self._load_ring(path, f"case {ref}", what)
+                    if ring.epoch < staff.key_epoch:
+                        ring.rotate(staff.key_epoch)
+                    self._save_ring(path, ring, staff)
+                    count += 1
+                self._rings[ref] = ring
+            staff.rewrap_pending = False
+            self._save_staff(staff)
+        except StoreError as exc:
+            # Not "nothing was written": the staff change is saved and some rings are done. Each ring is
+            # whole (old or new) and rewrap_pending is still set, so say how to finish.
+            reason = exc.message.partition(":")[0].rstrip(".")
+            raise StoreError(
+                f"{reason}: the re-key stopped part way ({count} of {1 + len(refs)} key rings done, none "
+                "half written); once that is fixed, run `dacli rekey` to finish."
+            ) from None
         self.audit("rekey", detail={"key_rings": count})
         return count
 
