@@ -949,8 +949,9 @@ class ReviewScreen(FormScreen):
         yield Label("Reviewed on (YYYY-MM-DD, blank = today):")
         yield Input(placeholder="today", id="reviewed_on")
         yield Checkbox("Client engaged? (engaged)", value=True, id="engaged")
-        yield Checkbox("Any new or altering significant concerns? (new_concerns)", id="new_concerns")
         for key, label in REVIEW_FIELDS:
+            if key == "new_concerns_comment":
+                yield Checkbox("Any new or altering significant concerns? (new_concerns)", id="new_concerns")
             yield Label(f"{label} ({key}):")
             yield Input(id=key)
         yield Label("Case progression (outcome):")
@@ -1067,7 +1068,6 @@ class DacliApp(App):
     .form-title { height: auto; text-style: bold; background: $boost; }
     .form { height: 1fr; padding: 0 1; }
     .form Select { margin-bottom: 1; }
-    .form Checkbox { margin-bottom: 1; }
     .hint { color: $text-muted; margin-bottom: 1; }
     .grid-head { height: auto; text-style: bold; }
     .grid-row { height: 1; }
