@@ -111,6 +111,39 @@ def test_a_refreshed_plan_is_a_new_version_and_earlier_ones_stay(session, case):
     assert issp.template(session, case, TODAY)["actions"][0]["done"] == TODAY
 
 
+def test_adding_an_action_starts_a_plan_then_makes_the_next_version(session, case):
+    """`add_action` (the dashboard's plan form): version 1 for a case without a plan, then a new version that
+    keeps every earlier action and safe detail as it was."""
+    action = issp.parse_action({"risk": "Threats to kill", "action": "Non-molestation order", "who": "Idva",
+                                "by": "2026-12-01"}, TODAY)  # fmt: skip
+    assert action.by == dt.date(2026, 12, 1)  # a typed date is read as the plan form reads it
+    _, p1 = issp.add_action(session, case, action, TODAY)
+    assert p1.version == 1 and p1.created_on == TODAY and [a.risk for a in p1.actions] == ["Threats to kill"]
+    issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)  # version 2, with safe details
+    later = TODAY + dt.timedelta(days=3)
+    name, p3 = issp.add_action(session, case, issp.parse_action({"risk": "Isolation: new"}, later), later)
+    assert p3.version == 3 and issp.latest(session, case) == (name, p3)
+    assert [a.risk for a in p3.actions] == [a["risk"] for a in _plan()["actions"]] + ["Isolation: new"]
+    assert p3.created_on == TODAY and p3.safe.code_word == PLAN_SAFE["code_word"]
+    assert p3.advice.housing == "Sanctuary scheme referral."
+    assert len(issp.plans(session, case)) == 3
+
+
+def test_an_action_is_refused_naming_the_field_and_nothing_is_written(session, case):
+    with pytest.raises(InvalidInput, match="Action refused, nothing written: risk"):
+        issp.parse_action({"risk": "  ", "action": "See GP"}, TODAY)
+    with pytest.raises(InvalidInput, match="by"):
+        issp.parse_action({"risk": "Injury", "by": "next week"}, TODAY)
+    with pytest.raises(InvalidInput, match="done is in the future"):
+        issp.parse_action({"risk": "Injury", "done": TODAY + dt.timedelta(days=1)}, TODAY)
+    # a plan the new action would make invalid is refused whole
+    issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
+    old = issp.parse_action({"risk": "Old", "done": TODAY - dt.timedelta(days=400)}, TODAY)
+    with pytest.raises(InvalidInput, match="more than a year before"):
+        issp.add_action(session, case, old, TODAY)
+    assert [p.version for _, p in issp.plans(session, case)] == [1]
+
+
 def test_bad_plans_are_refused_naming_the_field(session, case):
     with pytest.raises(InvalidInput, match="created_on"):
         issp.parse_issp(_plan(created_on=TODAY + dt.timedelta(days=1)), TODAY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -247,3 +248,177 @@ def test_complete_a_plan_action_from_the_case_screen(example):
     ref = asyncio.run(run())
     _, plan = latest(Store(example).unlock("demo", DEMO), ref)
     assert plan.version == 2 and plan.actions[0].done is not None
+
+
+NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)  # the dashboard's clock in the form tests
+
+
+async def _open_case(app, pilot, name: str) -> str:
+    """Unlock, show all cases, filter to the one client and open their case screen; its reference."""
+    from textual.widgets import Input
+
+    await _unlock(app, pilot)
+    await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
+    await pilot.press("m")
+    app.screen.query_one("#filter", Input).value = name
+    await _wait(pilot, lambda: len(_table(app).rows) == 1)
+    ref = _table(app).rows[0].ref
+    _table(app).focus()
+    await pilot.press("enter")
+    await _wait(pilot, lambda: type(app.screen).__name__ == "CaseScreen" and app.screen.view is not None)
+    return ref
+
+
+def _error(app) -> str:
+    return str(app.screen.query_one("#error").render())
+
+
+def test_record_a_soag_from_the_case_screen(example):
+    from textual.widgets import Select
+
+    from dacli.services.cases import soag_history
+    from dacli.store.store import Store
+    from dacli.tui.app import DacliApp
+
+    async def run():
+        app = DacliApp(example, "demo", idle_seconds=600, now=NOW)
+        async with app.run_test(size=(80, 24)) as pilot:
+            ref = await _open_case(app, pilot, "quilla")
+            await pilot.press("g")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "SoagScreen")
+            severity = app.screen.query_one("#physical-severity", Select)
+            assert severity.disabled  # asked only when abuse is occurring
+            # by keyboard: physical abuse is occurring (the first choice of the focused select)
+            await pilot.press("enter", "up", "up", "up", "enter")
+            await _wait(pilot, lambda: app.screen.query_one("#physical-occurring", Select).value == "yes")
+            assert not severity.disabled
+            assert "Noticeable bruising" in str(app.screen.query_one("#physical-guidance").render())
+            await pilot.press("ctrl+s")  # the schema's rule, as `soag record` gives it
+            await _wait(pilot, lambda: "must be given" in _error(app))
+            assert "Grid refused, nothing written: physical" in _error(app)
+            assert app.focused is severity  # the field the refusal names
+            severity.value = "high"
+            app.screen.query_one("#physical-escalation_severity", Select).value = "worse"
+            app.screen.query_one("#physical-escalation_frequency", Select).value = "unchanged"
+            app.screen.query_one("#sexual-occurring", Select).value = "no"
+            await pilot.press("ctrl+s")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "CaseScreen")
+        return ref
+
+    ref = asyncio.run(run())
+    grids = soag_history(Store(example).unlock("demo", DEMO), ref)  # decrypted from disk
+    assert len(grids) == 1
+    grid = grids[-1][1]
+    assert grid.assessed_on == NOW.date()
+    assert (grid.physical.occurring, grid.physical.severity, grid.physical.escalation_severity,
+            grid.physical.escalation_frequency) == ("yes", "high", "worse", "unchanged")  # fmt: skip
+    assert grid.sexual.occurring == "no" and grid.stalking_harassment.occurring == "not-answered"
+
+
+def test_add_plan_actions_starts_a_plan_and_makes_new_versions(example):
+    from textual.widgets import Input, Static
+
+    from dacli.services.issp import plans
+    from dacli.store.store import Store
+    from dacli.tui.app import DacliApp
+
+    async def run():
+        app = DacliApp(example, "demo", idle_seconds=600, now=NOW)
+        async with app.run_test(size=(80, 24)) as pilot:
+            ref = await _open_case(app, pilot, "quilla")
+
+            def summary() -> str:
+                if type(app.screen).__name__ != "CaseScreen":
+                    return ""
+                return str(app.screen.query_one("#summary", Static).render())
+
+            assert "Safety plan: none on file" in summary()
+            await pilot.press("p")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "ActionScreen")
+            assert "starts version 1" in " ".join(str(s.render()) for s in app.screen.query(".hint"))
+            await pilot.press("ctrl+s")  # no risk: refused by the plan schema, nothing written
+            await _wait(pilot, lambda: "Action refused, nothing written: risk" in _error(app))
+            assert app.focused is app.screen.query_one("#risk", Input)
+            for ch in "Threats":
+                await pilot.press(ch)
+            await pilot.press("enter")  # enter moves to the next field
+            assert app.focused is app.screen.query_one("#action", Input)
+            app.screen.query_one("#action", Input).value = "Non-molestation order"
+            app.screen.query_one("#who", Input).value = "Idva"
+            app.screen.query_one("#by", Input).value = "2026-11-20"
+            await pilot.press("ctrl+s")
+            await _wait(pilot, lambda: "Safety plan v1: 1 open actions" in summary())
+            assert "ACTION 1 OVERDUE since 2026-11-20: Non-molestation order" in summary()  # the app's clock
+            await pilot.press("p")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "ActionScreen")
+            assert "makes version 2" in " ".join(str(s.render()) for s in app.screen.query(".hint"))
+            app.screen.query_one("#risk", Input).value = "Isolation"
+            app.screen.query_one("#by", Input).value = "next week"
+            await pilot.press("ctrl+s")
+            await _wait(pilot, lambda: "by:" in _error(app))
+            assert app.focused is app.screen.query_one("#by", Input)
+            app.screen.query_one("#by", Input).value = "2026-12-15"
+            await pilot.press("ctrl+s")
+            await _wait(pilot, lambda: "Safety plan v2: 2 open actions" in summary())
+        return ref
+
+    ref = asyncio.run(run())
+    versions = plans(Store(example).unlock("demo", DEMO), ref)  # decrypted from disk
+    assert [p.version for _, p in versions] == [1, 2]
+    plan = versions[-1][1]
+    assert [(a.risk, a.action, a.who, a.by) for a in plan.actions] == [
+        ("Threats", "Non-molestation order", "Idva", dt.date(2026, 11, 20)),
+        ("Isolation", "", "", dt.date(2026, 12, 15)),
+    ]
+    assert plan.created_on == NOW.date()
+
+
+def test_record_a_review_filled_from_the_case(example):
+    from textual.widgets import Checkbox, Input, Select
+
+    from dacli.services.cases import show_case
+    from dacli.store.store import Store
+    from dacli.tui.app import DacliApp
+
+    async def run():
+        app = DacliApp(example, "demo", idle_seconds=600, now=NOW)
+        async with app.run_test(size=(80, 24)) as pilot:
+            ref = await _open_case(app, pilot, "ailsa")
+            await pilot.press("r")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "ReviewScreen")
+            await _wait(pilot, lambda: "ISSP in place: yes" in str(app.screen.query_one("#filled").render()))
+            filled = str(app.screen.query_one("#filled").render())
+            assert "risk at intake standard, now high" in filled and "See GP about the injury" in filled
+            # the defaults of `review --template`: engaged, outcome continue
+            assert app.screen.query_one("#engaged", Checkbox).value
+            assert app.screen.query_one("#outcome", Select).value == "continue"
+            await pilot.press("ctrl+s")
+            await _wait(pilot, lambda: "professional_judgement" in _error(app))
+            assert _error(app).startswith("Review refused, nothing written")
+            assert app.focused is app.screen.query_one("#professional_judgement", Input)
+            for key, text in (
+                ("professional_judgement", "Risk remains high; bail conditions holding."),
+                ("worker_perception", "Safer since the exclusion zone."),
+                ("client_perception", "Feels safer at home."),
+                ("new_actions", "Chase the non-molestation order; refer to Marac"),
+                ("reasons", "Engaging well; order not yet in place"),
+            ):
+                app.screen.query_one(f"#{key}", Input).value = text
+            app.screen.query_one("#new_concerns", Checkbox).value = True
+            await pilot.press("ctrl+s")  # new concerns need a comment (the schema's rule)
+            await _wait(pilot, lambda: "new_concerns_comment" in _error(app))
+            assert app.focused is app.screen.query_one("#new_concerns_comment", Input)
+            app.screen.query_one("#new_concerns_comment", Input).value = "Perpetrator seen near the office."
+            app.screen.query_one("#outcome", Select).value = "scale-down"
+            await pilot.press("ctrl+s")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "CaseScreen")
+            await _wait(pilot, lambda: not app.screen.query_one("#busy").display)  # reloaded
+        return ref
+
+    ref = asyncio.run(run())
+    view = show_case(Store(example).unlock("demo", DEMO), ref)  # decrypted from disk
+    _, review = view.reviews[-1]
+    assert review.outcome == "scale-down" and review.reviewed_on == NOW.date() and review.engaged
+    assert review.reasons == ["Engaging well", "order not yet in place"]
+    assert review.new_actions == ["Chase the non-molestation order", "refer to Marac"]
+    assert review.new_concerns and review.filled.issp_in_place and review.filled.risk_now == "high"

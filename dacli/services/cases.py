@@ -512,7 +512,7 @@ def _validated(model, doc: dict, ref: str, name: str):
         raise IntegrityError(f"{ref}/{name} does not match its schema ({_problem(exc)}).") from None
 
 
-def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
+def _load(session: Session, ref: str, *, contacts: bool = False, on: dt.date | None = None) -> CaseView:
     from dacli.rules.issp import next_open_action
     from dacli.schemas.children import CscReferralRecord
     from dacli.schemas.consent import AgreementRecord
@@ -624,14 +624,16 @@ def _load(session: Session, ref: str, *, contacts: bool = False) -> CaseView:
     unconfirmed = [r.referred_at for _, r in csc if r.written_confirmation_at is None]
     summary.csc_unconfirmed = min(unconfirmed) if unconfirmed else None
     covered = {t for _, r in csc for t in r.triggers}
-    if any(t.name not in covered for t in children_triggers(view, _utcnow().date())):
+    if any(t.name not in covered for t in children_triggers(view, on or _utcnow().date())):
         summary.flags.append("children-referral-needed")  # a trigger no referral has answered yet
     return view
 
 
-def show_case(session: Session, ref: str) -> CaseView:
+def show_case(session: Session, ref: str, on: dt.date | None = None) -> CaseView:
+    """The whole case for a person to read (audited). ``on`` is the day its date-based flags are worked
+    out for (default today; the dashboard passes its own clock)."""
     check_case_ref(ref)
-    view = _load(session, ref, contacts=True)
+    view = _load(session, ref, contacts=True, on=on)
     session.audit("case-read", case=ref)
     return view
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from dacli.schemas.issp import (
     ISSP_SCHEMA,
     LEAVE_PROMPT,
     SAFE_FIELDS,
+    Action,
     IsspCopyRecord,
     IsspForm,
     IsspRecord,
@@ -94,12 +96,25 @@ def record(session: Session, ref: str, form: IsspForm, today: dt.date) -> tuple[
     """Save a plan as the next version (earlier versions stay as they were). The version number is taken
     under the store lock, so two people saving at once get two numbers. A safe detail left blank keeps
     the value the last version had (templates leave them out, so they never sit in a plaintext file)."""
+    return _save_version(session, ref, lambda _existing: form, today)
+
+
+def _save_version(
+    session: Session,
+    ref: str,
+    make: Callable[[list[tuple[str, IsspRecord]]], IsspForm],
+    today: dt.date,
+) -> tuple[str, IsspRecord]:
+    """Write the plan ``make`` builds from the versions on file as the next version, all under the store
+    lock: the versions are read, numbered and written in one step, so a change made from the latest
+    version can never be lost to another saved at the same time."""
     import secrets
 
     check_case_ref(ref)
     now = cases._utcnow()
     with session.index_transaction() as idx:
         existing = plans(session, ref)
+        form = make(existing)
         safe = form.safe
         if existing:
             before = existing[-1][1].safe
@@ -123,26 +138,53 @@ def record(session: Session, ref: str, form: IsspForm, today: dt.date) -> tuple[
     return name, plan
 
 
+def parse_action(data: dict[str, Any], today: dt.date) -> Action:
+    """One action of the plan (risk, agreed action, who, by when, comment) against the plan's schema."""
+    action = cases._parse(Action, data, "Action")
+    cases._not_future(action.done, today, "Action", "done")
+    return action
+
+
+def add_action(session: Session, ref: str, action: Action, today: dt.date) -> tuple[str, IsspRecord]:
+    """Add one action to the case's plan: the next version, holding every earlier action as it was. A case
+    with no plan yet gets version 1, created today, with this one action. The latest version is read
+    under the store lock, so an action added at the same time by someone else is kept."""
+
+    def make(existing: list[tuple[str, IsspRecord]]) -> IsspForm:
+        if not existing:
+            return parse_issp({"created_on": today, "actions": [action.model_dump()]}, today)
+        doc = existing[-1][1].model_dump(mode="python", include=set(IsspForm.model_fields))
+        return parse_issp({**doc, "actions": [*doc["actions"], action.model_dump()]}, today)
+
+    return _save_version(session, ref, make, today)
+
+
 def complete(
     session: Session, ref: str, number: int, on: dt.date, comment: str | None, today: dt.date
 ) -> tuple[str, IsspRecord]:
-    """Mark action ``number`` (1-based) complete: a new version of the plan with that date."""
-    _, plan = latest(session, ref)
-    if not 1 <= number <= len(plan.actions):
-        raise InvalidInput(f"--action {number}: the plan has actions 1 to {len(plan.actions)}.")
+    """Mark action ``number`` (1-based) complete: a new version of the plan with that date (the latest
+    version is read under the store lock, like `add_action`)."""
     cases._not_future(on, today, "Completion", "--on")
-    action = plan.actions[number - 1]
-    if action.done is not None:
-        raise InvalidInput(f"Action {number} was already completed on {action.done}.")
-    update: dict = {"done": on}
-    if comment:
-        update["comment"] = f"{action.comment}\n{comment}".strip()
-    actions = list(plan.actions)
-    actions[number - 1] = action.model_copy(update=update)
-    form = IsspForm.model_validate(
-        {**plan.model_dump(mode="python", include=set(IsspForm.model_fields)), "actions": actions}
-    )
-    return record(session, ref, form, today)
+
+    def make(existing: list[tuple[str, IsspRecord]]) -> IsspForm:
+        if not existing:
+            latest(session, ref)  # raises the usual 'no safety plan yet'
+        plan = existing[-1][1]
+        if not 1 <= number <= len(plan.actions):
+            raise InvalidInput(f"--action {number}: the plan has actions 1 to {len(plan.actions)}.")
+        action = plan.actions[number - 1]
+        if action.done is not None:
+            raise InvalidInput(f"Action {number} was already completed on {action.done}.")
+        update: dict = {"done": on}
+        if comment:
+            update["comment"] = f"{action.comment}\n{comment}".strip()
+        actions = list(plan.actions)
+        actions[number - 1] = action.model_copy(update=update)
+        return IsspForm.model_validate(
+            {**plan.model_dump(mode="python", include=set(IsspForm.model_fields)), "actions": actions}
+        )
+
+    return _save_version(session, ref, make, today)
 
 
 @dataclass

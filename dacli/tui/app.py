@@ -9,7 +9,12 @@ It reads and writes the same store through the same services as the CLI (`servic
   only the visible rows (Textual's line API), overdue cases first; type to filter; keys to sort, to switch
   between my cases and all, and to filter by risk or flag; counts by risk level in the header;
 - case: safe contact advice first, flags, deadlines, the safety plan's overdue actions, consent, disclosures,
-  Marac and court dates, the Dash trend as a sparkline, and the timeline; `n` adds a case note.
+  Marac and court dates, the Dash trend as a sparkline, and the timeline; `n` adds a case note, `c` takes a
+  Dash checklist, `g` records a Soag, `p` adds a safety-plan action, `a` completes one, `r` records a review.
+
+Every form reads and checks what was typed with the service's own parser (the CLI's rules and messages),
+shows a refusal inline and saves in a worker thread. Dates and deadlines come from the app's clock
+(``DacliApp(now=...)``), the real one unless a test pins it.
 
 It locks itself after ``idle_seconds`` without a key press or click, dropping the session and every screen
 that showed case data.
@@ -17,7 +22,9 @@ that showed case data.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.segment import Segment
@@ -26,13 +33,14 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import (
     Button,
+    Checkbox,
     Footer,
     Input,
     Label,
@@ -243,7 +251,7 @@ class CaseloadScreen(Screen):
     def load(self):
         from dacli.services.caseload import caseload
 
-        return caseload(self.app.session)
+        return caseload(self.app.session, now=self.app.now())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "caseload":
@@ -333,16 +341,20 @@ class CaseloadScreen(Screen):
 class CaseScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("n", "note", "Add note"),
-        Binding("c", "checklist", "Dash checklist"),
-        Binding("a", "complete_action", "Complete plan action"),
+        Binding("n", "note", "Note"),
+        Binding("c", "checklist", "Dash"),
+        Binding("g", "soag", "Soag"),
+        Binding("p", "add_action", "Action+"),
+        Binding("a", "complete_action", "Done"),
+        Binding("r", "review", "Review"),
         Binding("ctrl+l", "app.lock", "Lock"),
-        Binding("question_mark", "app.help", "Help"),
+        Binding("question_mark", "app.help", "Help", show=False),  # the footer is full at 80 columns
     ]
 
     def __init__(self, ref: str) -> None:
         super().__init__()
         self.ref = ref
+        self.view = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -352,7 +364,7 @@ class CaseScreen(Screen):
             yield Sparkline([], id="trend")
             yield Static("", id="timeline")
         yield LoadingIndicator(id="busy")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it (see ? for the keys)
 
     def on_mount(self) -> None:
         self.load()
@@ -361,7 +373,7 @@ class CaseScreen(Screen):
     def load(self):
         from dacli.services.cases import show_case
 
-        return show_case(self.app.session, self.ref)
+        return show_case(self.app.session, self.ref, self.app.today())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "case" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
@@ -378,8 +390,6 @@ class CaseScreen(Screen):
         self.show(event.worker.result)
 
     def show(self, view) -> None:
-        import datetime as dt
-
         self.view = view
         from dacli.services.caseload import case_deadlines
         from dacli.services.issp import overdue
@@ -397,7 +407,7 @@ class CaseScreen(Screen):
             style="bold white on dark_red",
         )
         self.query_one("#safe", Static).update(safe)
-        now = dt.datetime.now(dt.UTC)
+        now = self.app.now()
         lines = []
         if s.flags:
             lines.append("FLAGS: " + ", ".join(s.flags))
@@ -455,8 +465,20 @@ class CaseScreen(Screen):
     def action_note(self) -> None:
         self.app.push_screen(NoteScreen(self.ref), self._reload_if_saved)
 
+    def action_soag(self) -> None:
+        self.app.push_screen(SoagScreen(self.ref), self._reload_if_saved)
+
+    def action_add_action(self) -> None:
+        if self.view is None:
+            return  # the plan on file is not known yet
+        plan = self.view.plans[-1][1] if self.view.plans else None
+        self.app.push_screen(ActionScreen(self.ref, plan), self._reload_if_saved)
+
+    def action_review(self) -> None:
+        self.app.push_screen(ReviewScreen(self.ref), self._reload_if_saved)
+
     def action_complete_action(self) -> None:
-        plan = self.view.plans[-1][1] if getattr(self, "view", None) and self.view.plans else None
+        plan = self.view.plans[-1][1] if self.view is not None and self.view.plans else None
         actions = (
             [(n, a.action or a.risk) for n, a in enumerate(plan.actions, 1) if a.done is None] if plan else []
         )
@@ -498,11 +520,9 @@ class DashScreen(Screen[bool]):
         self.show()
 
     def result(self):
-        import datetime as dt
-
         from dacli.services.cases import score_answers
 
-        return score_answers(self.app.session, self.answers, dt.date.today())
+        return score_answers(self.app.session, self.answers, self.app.today())
 
     def show(self) -> None:
         from dacli.schemas.dash_bank import QUESTIONS
@@ -532,11 +552,9 @@ class DashScreen(Screen[bool]):
         self.show()
 
     def action_save(self) -> None:
-        import datetime as dt
-
         from dacli.services.cases import parse_dash, record_dash
 
-        today = dt.date.today()
+        today = self.app.today()
         try:
             form = parse_dash({"answers": {f"q{n}": a for n, a in self.answers.items()}}, today)
             record_dash(self.app.session, self.ref, form, today)
@@ -572,15 +590,13 @@ class CompleteActionScreen(ModalScreen[bool]):
 
     @on(Input.Submitted)
     def save(self) -> None:
-        import datetime as dt
-
         from dacli.services.issp import complete
 
         text = self.query_one("#number", Input).value.strip()
         if not text.isdigit():
             self.query_one("#error", Label).update("Give the action's number.")
             return
-        today = dt.datetime.now(dt.UTC).date()
+        today = self.app.today()
         comment = self.query_one("#comment", Input).value.strip() or None
         try:
             complete(self.app.session, self.ref, int(text), today, comment, today)
@@ -623,12 +639,10 @@ class NoteScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#save")
     @on(Input.Submitted)
     def save(self) -> None:
-        import datetime as dt
-
         from dacli.errors import InvalidInput
         from dacli.services.cases import add_note, parse_note
 
-        now = dt.datetime.now(dt.UTC)
+        now = self.app.now()
         codes = [c.strip().upper() for c in self.query_one("#codes", Input).value.split(",") if c.strip()]
         data = {
             "at": now,
@@ -656,6 +670,362 @@ class NoteScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
+class FormScreen(Screen[bool]):
+    """A form on a screen of its own: it scrolls (so it fits 80x24), enter moves to the next field, ctrl+s
+    (or the Save button) saves, escape cancels.
+
+    ``prepare`` reads the entries with the service's own parser, so the rules and messages are the CLI's; a
+    refusal is shown inline, below the form, and the field it names is focused. The write runs in a worker
+    thread; on success the screen is dismissed with True (the case screen then reloads).
+    """
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    TITLE_TEXT = ""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.TITLE_TEXT.format(ref=self.ref), classes="form-title")
+        with VerticalScroll(classes="form"):
+            yield from self.fields()
+            yield Button("Save (ctrl+s)", variant="primary", id="save")
+        yield Label("", id="error")
+        yield Footer()
+
+    def fields(self) -> ComposeResult:
+        yield from ()
+
+    def prepare(self) -> Callable[[], object]:
+        """Check the entries (raising DacliError with the service's message) and return the save to run."""
+        raise NotImplementedError
+
+    def field_for(self, message: str) -> str | None:
+        """The id of the widget a refusal names (the first schema field it mentions), if any."""
+        import re
+
+        found = []
+        for widget in self.query("Input, Select, Checkbox"):
+            key = (widget.id or "").replace("-", ".")
+            if key and (m := re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", message)):
+                found.append((m.start(), widget.id))
+        return min(found)[1] if found else None
+
+    def refuse(self, message: str) -> None:
+        self.query_one("#error", Label).update(message)
+        target = self.field_for(message)
+        if target:
+            widget = self.query_one(f"#{target}")
+            widget.focus()
+            widget.scroll_visible(animate=False)
+
+    @on(Input.Submitted)
+    def next_field(self) -> None:
+        self.focus_next()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        try:
+            job = self.prepare()
+        except DacliError as exc:
+            self.refuse(exc.message)
+            return
+        self.saving = True
+        self.query_one("#error", Label).update("Saving...")
+        self.run_save(job)
+
+    @work(thread=True, exclusive=True, group="form-save", exit_on_error=False)
+    def run_save(self, job: Callable[[], object]):
+        return job()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "form-save" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.saving = False
+        if event.state == WorkerState.SUCCESS:
+            self.saved(event.worker.result)
+            self.dismiss(True)
+            return
+        error = event.worker.error
+        self.refuse(
+            error.message if isinstance(error, DacliError) else f"Not saved ({type(error).__name__})."
+        )
+
+    def saved(self, result) -> None:
+        """Called with what the save returned, just before the screen closes."""
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def value(self, widget_id: str) -> str:
+        return self.query_one(f"#{widget_id}", Input).value.strip()
+
+
+OCCURRING = ("yes", "no", "dont-know", "not-answered")
+SEVERITY = ("high", "moderate", "standard")
+ESCALATION = ("worse", "unchanged", "reduced")
+
+
+class SoagScreen(FormScreen):
+    """The Severity of Abuse Grid, type by type with the pack's options and guidance; read by
+    `services.cases.parse_soag` and saved by `record_soag`, as `dacli soag record` does."""
+
+    TITLE_TEXT = "{ref}: Severity of Abuse Grid (Soag). ctrl+s saves, escape cancels."
+
+    def fields(self) -> ComposeResult:
+        from dacli.schemas.soag_bank import (
+            ABUSE_TYPES,
+            ATTRIBUTION,
+            COLUMNS,
+            ESCALATION_OPTIONS,
+            INSTRUCTIONS,
+            OCCURRING_OPTIONS,
+            PERMISSION,
+            SEVERITY_OPTIONS,
+        )
+
+        yield Label("Assessed on (YYYY-MM-DD, blank = today):")
+        yield Input(placeholder="today", id="assessed_on")
+        yield Static(INSTRUCTIONS[-1], classes="hint")
+        with Horizontal(classes="grid-head"):
+            for column in COLUMNS[1:]:
+                yield Label(column, classes="grid-cell")
+        for kind in ABUSE_TYPES:
+            yield Label(kind.name, classes="grid-type")
+            with Horizontal(classes="grid-row"):
+                yield Select(
+                    list(zip(OCCURRING_OPTIONS, OCCURRING, strict=True)),
+                    value="not-answered",
+                    allow_blank=False,
+                    compact=True,
+                    id=f"{kind.key}-occurring",
+                    classes="grid-cell",
+                )
+                for field, labels, values in (
+                    ("severity", SEVERITY_OPTIONS, SEVERITY),
+                    ("escalation_severity", ESCALATION_OPTIONS, ESCALATION),
+                    ("escalation_frequency", ESCALATION_OPTIONS, ESCALATION),
+                ):
+                    yield Select(
+                        list(zip(labels, values, strict=True)),
+                        prompt="-",
+                        compact=True,
+                        disabled=True,
+                        id=f"{kind.key}-{field}",
+                        classes="grid-cell",
+                    )
+            yield Static("", id=f"{kind.key}-guidance", classes="hint guidance")
+        yield Static(f"{ATTRIBUTION}. {PERMISSION}", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(".grid-row Select").focus()
+
+    @on(Select.Changed)
+    def occurring_changed(self, event: Select.Changed) -> None:
+        from dacli.schemas.soag_bank import ABUSE_TYPES
+
+        key, _, field = (event.select.id or "").partition("-")
+        if field != "occurring":
+            return
+        kind = next(k for k in ABUSE_TYPES if k.key == key)
+        occurring = event.value == "yes"
+        for name in ("severity", "escalation_severity", "escalation_frequency"):
+            select = self.query_one(f"#{key}-{name}", Select)
+            select.disabled = not occurring
+            if not occurring:
+                select.clear()  # given only when abuse is occurring, as the schema says
+        guidance = self.query_one(f"#{key}-guidance", Static)
+        guidance.update("\n".join(f"{level.title()}: {kind.guidance(level)}" for level in SEVERITY))
+        guidance.display = occurring
+
+    def prepare(self) -> Callable[[], object]:
+        from dacli.schemas.soag import TYPES
+        from dacli.services.cases import parse_soag, record_soag
+
+        data: dict = {"assessed_on": self.value("assessed_on") or None}
+        for key in TYPES:
+            row = {}
+            for name in ("occurring", "severity", "escalation_severity", "escalation_frequency"):
+                select = self.query_one(f"#{key}-{name}", Select)
+                if not select.is_blank():
+                    row[name] = select.value
+            data[key] = row
+        today = self.app.today()
+        form = parse_soag(data, today)
+        session = self.app.session
+        return lambda: record_soag(session, self.ref, form, today)
+
+    def field_for(self, message: str) -> str | None:
+        from dacli.schemas.soag import TYPES
+
+        named = sorted((message.find(f"{k}:"), k) for k in TYPES if f"{k}:" in message)
+        if not named:
+            return super().field_for(message)
+        key = named[0][1]
+        for name in ("severity", "escalation_severity", "escalation_frequency"):
+            select = self.query_one(f"#{key}-{name}", Select)
+            if not select.disabled and select.is_blank():
+                return select.id  # the first answer the row still needs
+        return f"{key}-occurring"
+
+
+class ActionScreen(FormScreen):
+    """Add an action to the safety plan: the plan schema's action (risk, agreed action, who, by when,
+    comment), read by `services.issp.parse_action` and saved by `add_action` as the plan's next version
+    (version 1 for a case without a plan), the same versions as `dacli issp record` makes."""
+
+    TITLE_TEXT = "{ref}: add a safety-plan action. ctrl+s saves, escape cancels."
+
+    def __init__(self, ref: str, plan=None) -> None:
+        super().__init__(ref)
+        self.plan = plan
+
+    def fields(self) -> ComposeResult:
+        plan = self.plan
+        if plan is None:
+            yield Static("No safety plan on file: this action starts version 1.", classes="hint")
+        else:
+            lines = [f"Safety plan v{plan.version}; this action makes version {plan.version + 1}."]
+            lines += [
+                f"  {n}. {a.action or a.risk}" + (f" (done {a.done})" if a.done else "")
+                for n, a in enumerate(plan.actions, 1)
+            ]
+            yield Static("\n".join(lines), classes="hint")
+        for key, label, hint in (
+            ("risk", "List the risk factors or issues you would like to address", ""),
+            ("action", "Agreed action", ""),
+            ("who", "Who will do this?", ""),
+            ("by", "By when? (YYYY-MM-DD)", "blank = no date"),
+            ("comment", "Comment", ""),
+        ):
+            yield Label(f"{label} ({key}):")
+            yield Input(placeholder=hint, id=key)
+
+    def on_mount(self) -> None:
+        self.query_one("#risk", Input).focus()
+
+    def prepare(self) -> Callable[[], object]:
+        from dacli.services.issp import add_action, parse_action
+
+        data = {k: self.value(k) for k in ("risk", "action", "who", "by", "comment")}
+        data["by"] = data["by"] or None
+        today = self.app.today()
+        action = parse_action(data, today)
+        session = self.app.session
+        return lambda: add_action(session, self.ref, action, today)
+
+    def saved(self, result) -> None:
+        _, plan = result
+        self.app.notify(f"Safety plan version {plan.version} saved ({len(plan.actions)} actions).")
+
+
+REVIEW_FIELDS = (
+    ("case_type", "Case type, eg MARAC / civil / criminal"),
+    ("change_comment", "Is there reduction/increase in Ric/Soag? Comment"),
+    ("new_concerns_comment", "New or altering significant concerns: comment"),
+    ("professional_judgement", "What is your professional judgement in this case?"),
+    ("issp_why_not", "ISSP in place? If not, why not?"),
+    ("worker_perception", "DA practitioner's perception of safety"),
+    ("client_perception", "Client perception of safety"),
+    ("new_actions", "New action plan: new or incomplete actions still relevant (separate with ;)"),
+)
+OUTCOMES = (("continue (ongoing case)", "continue"), ("scale-down (scale down contact)", "scale-down"),
+            ("close (close case)", "close"))  # fmt: skip
+
+
+class ReviewScreen(FormScreen):
+    """The case review form: what the case already says (contacts, risk, Soag, the plan's incomplete
+    actions) is shown as `record_review` will fill it in; the worker's answers start from the defaults
+    of `dacli review --template`; read by `services.review.parse_review`, saved by `record_review`."""
+
+    TITLE_TEXT = "{ref}: case review. ctrl+s saves, escape cancels."
+
+    def fields(self) -> ComposeResult:
+        yield Static("Reading the case...", id="filled", classes="hint")
+        yield Label("Reviewed on (YYYY-MM-DD, blank = today):")
+        yield Input(placeholder="today", id="reviewed_on")
+        yield Checkbox("Client engaged? (engaged)", value=True, id="engaged")
+        for key, label in REVIEW_FIELDS:
+            if key == "new_concerns_comment":
+                yield Checkbox("Any new or altering significant concerns? (new_concerns)", id="new_concerns")
+            yield Label(f"{label} ({key}):")
+            yield Input(id=key)
+        yield Label("Case progression (outcome):")
+        yield Select(OUTCOMES, value="continue", allow_blank=False, id="outcome")
+        yield Label("What are your reasons for this? (reasons; separate with ;)")
+        yield Input(id="reasons")
+
+    def on_mount(self) -> None:
+        self.query_one("#reviewed_on", Input).focus()
+        self.fill()
+
+    @work(thread=True, exclusive=True, group="review-filled", exit_on_error=False)
+    def fill(self):
+        from dacli.services.review import filled
+
+        return filled(self.app.session, self.ref, self.app.today())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "review-filled":
+            return  # Textual calls FormScreen's handler too (handlers run down the class hierarchy)
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            text = (
+                error.message
+                if isinstance(error, DacliError)
+                else f"Could not read ({type(error).__name__})."
+            )
+            self.query_one("#filled", Static).update(text)
+        elif event.state == WorkerState.SUCCESS:
+            f = event.worker.result
+            soag = ", ".join(f"{t} {v}" for t, v in f.soag_now.items()) or "none"
+            lines = [
+                "Filled in from the case when saved:",
+                f"  intake {f.intake_date}; {f.contacts} contacts ({f.intensity}); last contact "
+                f"{f.last_contact or '-'}",
+                f"  risk at intake {f.risk_at_intake or '-'}, now {f.risk_now or '-'}: {f.change}",
+                f"  Soag now: {soag}",
+                f"  ISSP in place: {'yes' if f.issp_in_place else 'NO'}; incomplete actions: "
+                + ("; ".join(f.incomplete_actions) or "none"),
+            ]
+            if f.dash_out_of_date:
+                lines.append("  The last Dash is older than the review interval: record a new one (c).")
+            self.query_one("#filled", Static).update("\n".join(lines))
+
+    def prepare(self) -> Callable[[], object]:
+        from dacli.services.review import parse_review, record_review
+
+        def items(key: str) -> list[str]:
+            return [part.strip() for part in self.value(key).split(";") if part.strip()]
+
+        data: dict = {k: self.value(k) for k, _ in REVIEW_FIELDS if k != "new_actions"}
+        data.update(
+            reviewed_on=self.value("reviewed_on") or None,
+            engaged=self.query_one("#engaged", Checkbox).value,
+            new_concerns=self.query_one("#new_concerns", Checkbox).value,
+            new_actions=items("new_actions"),
+            outcome=self.query_one("#outcome", Select).value,
+            reasons=items("reasons") or [""],
+        )
+        today = self.app.today()
+        form = parse_review(data, today)
+        session = self.app.session
+        return lambda: record_review(session, self.ref, form, today)
+
+    def saved(self, result) -> None:
+        _, record = result
+        hint = (
+            f" To close the case: dacli close {self.ref} --template, then --from."
+            if record.outcome == "close"
+            else ""
+        )
+        self.app.notify(f"Review saved: outcome {record.outcome}.{hint}")
+
+
 HELP = """\
 dacli dashboard
 
@@ -663,8 +1033,11 @@ Caseload:  up/down, page up/down, home/end move; enter (or double click) opens a
            /  filter by typing     m  my cases / all     s  next sort column
            r  risk filter          o  overdue only       ctrl+l  lock now     q  quit
 Case:      n  add a case note      c  Dash checklist (y/n/d, arrows, s to save)
-           a  complete a safety-plan action
+           g  record a Soag        p  add a safety-plan action (a new plan version)
+           a  complete a safety-plan action                r  record a case review
            escape  back to the caseload
+Forms:     tab / enter  next field   enter or space opens a choice   ctrl+s  save
+           escape  cancel; a refusal is shown below the form and its field is focused
 Anywhere:  ctrl+p  command palette ?  this help
 
 It locks itself after a spell without a key press or click; the passphrase is asked again.
@@ -692,19 +1065,51 @@ class DacliApp(App):
     #help { width: 90; height: auto; background: $panel; padding: 1 2; }
     NoteScreen, HelpScreen, CompleteActionScreen { align: center middle; }
     #trend { height: 3; }
+    .form-title { height: auto; text-style: bold; background: $boost; }
+    .form { height: 1fr; padding: 0 1; }
+    .form Select { margin-bottom: 1; }
+    .hint { color: $text-muted; margin-bottom: 1; }
+    .grid-head { height: auto; text-style: bold; }
+    .grid-row { height: 1; }
+    .grid-row Select, .grid-head Label { margin: 0 1 0 0; }
+    .guidance { display: none; }
+    .grid-row Select:focus > SelectCurrent { background: $primary 60%; text-style: bold; }
+    .grid-cell { width: 1fr; }
+    .grid-type { text-style: bold; margin-top: 1; }
+    FormScreen #error { width: 100%; height: auto; max-height: 4; padding: 0 1; }
     """
     BINDINGS = [
         Binding("ctrl+l", "lock", "Lock", show=False),
         Binding("question_mark", "help", "Help", show=False),
     ]
 
-    def __init__(self, store_path: Path, user: str | None = None, idle_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        store_path: Path,
+        user: str | None = None,
+        idle_seconds: float = 300.0,
+        now: Callable[[], dt.datetime] | dt.datetime | None = None,
+    ) -> None:
+        """``now`` is the clock for dates and deadlines (a callable or a fixed moment; a naive one is read
+        as UTC); the real clock when not given. The idle lock always counts real time."""
         super().__init__()
         self.store_path = Path(store_path)
         self.user = user
         self.idle_seconds = idle_seconds
         self.session = None
+        self._now = now
         self._last_activity = _clock()
+
+    def now(self) -> dt.datetime:
+        """The moment deadlines are worked out for and forms are dated with (aware, UTC)."""
+        if self._now is None:
+            return dt.datetime.now(dt.UTC).replace(microsecond=0)
+        at = self._now() if callable(self._now) else self._now
+        return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+    def today(self) -> dt.date:
+        """The day of ``now`` in UTC: the same 'today' as `case show` and the caseload."""
+        return self.now().date()
 
     def on_mount(self) -> None:
         self.push_screen(UnlockScreen(self.user))
