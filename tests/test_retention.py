@@ -124,10 +124,10 @@ def test_the_retention_key_opens_no_case_record(store_path, old_store):
     assert len(files) >= 5 * 4
     for path in files:
         with pytest.raises(IntegrityError):
-            crypto.decrypt(path.read_bytes(), [identity], str(path.name))
+            crypto.decrypt(path.read_bytes(), [identity.identity], str(path.name))
     for path in [store_path / ".dacli" / "index.json.age", store_path / ".dacli" / "store-keys.age"]:
         with pytest.raises(IntegrityError):
-            crypto.decrypt(path.read_bytes(), [identity], str(path.name))
+            crypto.decrypt(path.read_bytes(), [identity.identity], str(path.name))
 
 
 def test_destroy_removes_the_case_and_keys_and_leaves_a_tombstone(session, store_path, old_store):
@@ -325,3 +325,49 @@ def test_nothing_can_be_added_to_a_boiled_down_case(session, store_path, old_sto
     with pytest.raises(StoreError, match="boiled down"):
         add_note(session, refs[0], parse_note(note, now))
     assert sorted(p.name for p in (store_path / refs[0]).iterdir()) == before
+
+
+@pytest.mark.parametrize("signed_by", ["nobody", "an outsider's key", "a leaver"])
+def test_a_forged_register_destroys_nothing(session, store_path, old_store, signed_by):
+    """The retention key's public half is in store.toml: anyone can encrypt a register to it. The sweep
+    destroys on the register's word, so only one signed by a current member of staff is believed."""
+    from dacli.services.admin import add_user, remove_user
+    from dacli.store import signing
+    from dacli.store.store import signed_context
+
+    from .conftest import MANAGER, PASSPHRASE
+
+    refs, key = old_store
+    sid = session.store.settings.store_id
+    forged = {
+        "schema": "retention-register/1",
+        "updated": "2026-01-01T00:00:00+00:00",
+        "cases": {
+            ref: {
+                "status": "closed",
+                "last_contact": "2001-01-01",
+                "referral_date": "2001-01-01",
+                "closed_on": "2001-01-02",
+                "youngest_child_dob": None,
+                "held": False,
+            }  # fmt: skip
+            for ref in refs
+        },
+    }
+    body = json.dumps(forged).encode()
+    if signed_by == "an outsider's key":
+        body = signing.Signer(session.member.id, signing.generate()[0]).seal(
+            signed_context("register", sid), body
+        )
+    elif signed_by == "a leaver":
+        add_user(session, "cw", "caseworker", "another pass phrase")
+        leaver = Store(store_path).unlock("cw", "another pass phrase")
+        remove_user(Store(store_path).unlock(MANAGER, PASSPHRASE), "cw", "left")
+        body = leaver._sign_register(body)
+    recipient = session.store.settings.retention_recipient
+    (store_path / ".dacli" / "retention.json.age").write_bytes(crypto.encrypt(body, [recipient]))
+    with pytest.raises(IntegrityError, match="retention register"):
+        plan(Store(store_path), _identity(store_path, key), AS_OF)
+    with pytest.raises(IntegrityError, match="retention register"):
+        apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
+    assert all((store_path / ref).is_dir() for ref in refs)

@@ -216,3 +216,20 @@ def test_records_decrypt_with_the_age_binary_and_stay_valid_toml(session, case_r
         check=True,
     ).stdout
     assert tomllib.loads(out.decode())["case"] == case_ref
+
+
+def test_an_index_signed_by_someone_who_has_left_is_refused_after_the_rewrap(session, case_ref):
+    """A leaver knows the old store key: an index they wrap to it again, hiding a case, is refused."""
+    import json
+
+    from dacli.services.admin import add_user, remove_user
+
+    add_user(session, "cw", "caseworker", "another pass phrase")
+    leaver = Store(session.store.root).unlock("cw", "another pass phrase")
+    old_key = session.store_ring().current.public
+    remove_user(session, "cw", "left the service")
+    forged = json.dumps({"schema": "caseload-index/2", "cases": {}}).encode()
+    sealed = crypto.encrypt(leaver._signed("index", forged), [old_key])
+    (session.store.meta / "index.json.age").write_bytes(sealed)
+    with pytest.raises(IntegrityError, match="who has left"):
+        _fresh(session).read_index()

@@ -34,7 +34,7 @@ def init_retention(session: Session, key_file: Path, passphrase: str | None, log
     if target.exists():
         raise InvalidInput(f"{key_file} exists; choose a new file (an old key stops working anyway).")
     identity = crypto.Identity.generate()
-    data = reg.dump_retention_key(identity, session.store.settings.store_id)
+    data = reg.dump_retention_key(identity, session.store.settings.store_id, session.credentials.trust)
     if passphrase:
         data = crypto.passphrase_encrypt(data, passphrase, log_n)
     atomic_write(target, data)
@@ -51,10 +51,10 @@ def init_retention(session: Session, key_file: Path, passphrase: str | None, log
 def retention_identity(store: Store, key_file: Path, passphrase: str | None):
     if not store.settings.retention_recipient:
         raise StoreError("This store has no retention identity yet: a manager runs `dacli retention init`.")
-    identity = reg.load_retention_key(Path(key_file), store.settings.store_id, passphrase)
-    if identity.public != store.settings.retention_recipient:
+    key = reg.load_retention_key(Path(key_file), store.settings.store_id, passphrase)
+    if key.identity.public != store.settings.retention_recipient:
         raise StoreError("This retention key was replaced by a newer one (store.toml names another).")
-    return identity
+    return key
 
 
 # -- holds -----------------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from dacli.errors import IntegrityError, StoreError
@@ -35,7 +37,7 @@ REGISTER = "retention.json.age"
 REGISTER_SCHEMA = "retention-register/1"
 TOMBSTONES = "tombstones.jsonl"
 PURGING = "purging"
-RETENTION_KEY_SCHEMA = "dacli-retention-key/1"
+RETENTION_KEY_SCHEMA = "dacli-retention-key/2"  # /2: with the trust line
 KEEP_ON_BOIL = ("keys.age", "summary.toml.age")
 
 
@@ -54,17 +56,31 @@ def register_row(row: dict) -> dict:
     }
 
 
-def write_register(meta: Path, index_rows: dict[str, dict], recipients: list[str]) -> None:
+def write_register(
+    meta: Path, index_rows: dict[str, dict], recipients: list[str], sign: Callable[[bytes], bytes]
+) -> None:
+    """Write the register, signed by the writer (``sign`` appends their signature line): the sweep destroys
+    on its word, so one forged to the retention key (public in store.toml) must not pass."""
     doc = {
         "schema": REGISTER_SCHEMA,
         "updated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cases": {ref: register_row(row) for ref, row in index_rows.items()},
     }
     data = json.dumps(doc, separators=(",", ":")).encode()
-    atomic_write(meta / REGISTER, crypto.encrypt(data, recipients))
+    atomic_write(meta / REGISTER, crypto.encrypt(sign(data), recipients))
 
 
-def read_register(meta: Path, identity: crypto.Identity) -> dict:
+@dataclass
+class RetentionKey:
+    """The retention identity, and ``trust``: the founding manager's public signing key, copied into the key
+    file at `retention init`, against which the sweep checks the staff list and so the register's author."""
+
+    identity: crypto.Identity
+    trust: str
+    store_id: str
+
+
+def read_register(meta: Path, key: RetentionKey) -> dict:
     try:
         sealed = (meta / REGISTER).read_bytes()
     except FileNotFoundError:
@@ -72,9 +88,19 @@ def read_register(meta: Path, identity: crypto.Identity) -> dict:
             "There is no retention register yet: a manager runs `dacli retention init`, and any change to "
             "the caseload (or `dacli reindex`) writes it."
         ) from None
-    plain = crypto.decrypt(sealed, [identity], "The retention register")
+    plain = crypto.decrypt(sealed, [key.identity], "The retention register")
+    from dacli.store import signing
+    from dacli.store.store import signed_context, verify_staff
+
     try:
-        doc = json.loads(plain)
+        raw_staff = (meta / "staff.toml").read_bytes()
+    except OSError as exc:
+        raise StoreError(f"Cannot read the staff list ({exc.strerror}).") from None
+    staff = verify_staff(raw_staff, key.store_id, key.trust)
+    keys = {m.id: m.signing_key for m in staff.staff if m.active}
+    body, _ = signing.check(plain, signed_context("register", key.store_id), keys, "The retention register")
+    try:
+        doc = json.loads(body)
     except ValueError:
         raise IntegrityError("The retention register is damaged; a manager runs `dacli reindex`.") from None
     if not isinstance(doc, dict) or doc.get("schema") != REGISTER_SCHEMA:
@@ -85,18 +111,19 @@ def read_register(meta: Path, identity: crypto.Identity) -> dict:
 # -- the retention identity ------------------------------------------------------------------------------
 
 
-def dump_retention_key(identity: crypto.Identity, store_id: str) -> bytes:
+def dump_retention_key(identity: crypto.Identity, store_id: str, trust: str) -> bytes:
     lines = [
         "# dacli retention key: opens the retention register of one store and nothing else",
         f"# schema: {RETENTION_KEY_SCHEMA}",
         f"# store: {store_id}",
         f"# public key: {identity.public}",
+        f"# trust: {trust}",
         identity.secret,
     ]
     return ("\n".join(lines) + "\n").encode()
 
 
-def load_retention_key(path: Path, store_id: str, passphrase: str | None) -> crypto.Identity:
+def load_retention_key(path: Path, store_id: str, passphrase: str | None) -> RetentionKey:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -117,7 +144,9 @@ def load_retention_key(path: Path, store_id: str, passphrase: str | None) -> cry
         raise IntegrityError(f"{path} is not a dacli retention key.")
     if meta.get("store") != store_id:
         raise IntegrityError(f"{path} is the retention key of another store.")
-    return crypto.Identity(secrets[0])
+    if not meta.get("trust"):
+        raise IntegrityError(f"{path} is not a dacli retention key.")
+    return RetentionKey(crypto.Identity(secrets[0]), meta["trust"], store_id)
 
 
 # -- tombstones ------------------------------------------------------------------------------------------

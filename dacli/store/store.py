@@ -625,6 +625,9 @@ class Session:
                 "can be added to it. A new referral starts a new case."
             )
 
+    def _sign_register(self, body: bytes) -> bytes:
+        return self._signed("register", body)
+
     def write_register(self, index: dict) -> None:
         """Write the retention register from ``index`` now (the caller holds the store lock). Called before a
         hold or a reopening is written, so the register never shows a case as purgeable that is not."""
@@ -638,6 +641,7 @@ class Session:
                 self.store.meta,
                 index["cases"],
                 [self.store.settings.retention_recipient, self.store_ring().current.public],
+                self._sign_register,
             )
 
     def update_record(
@@ -672,7 +676,9 @@ class Session:
         except IntegrityError:
             self._store_ring = None  # rotated by another process since we cached it: reload once
             plain = crypto.decrypt(sealed, self.store_ring().identities, "The caseload index")
-        body, _ = self._checked("index", plain, "The caseload index")
+        body, author = self._checked("index", plain, "The caseload index")
+        if not author.active and not self._checked_staff().rewrap_pending:
+            raise IntegrityError(f"The caseload index is signed by {author.username}, who has left (forged).")
         try:
             index = json.loads(body)
         except ValueError:
@@ -725,7 +731,9 @@ class Session:
         )
         retention_key = self.store.settings.retention_recipient  # re-read: `retention init` may be newer
         if retention_key:
-            retention.write_register(self.store.meta, index["cases"], [retention_key, ring.current.public])
+            retention.write_register(
+                self.store.meta, index["cases"], [retention_key, ring.current.public], self._sign_register
+            )
 
     def _own_heads(self) -> dict[str, tuple[int, str]]:
         path = self._audit_path()
@@ -937,6 +945,14 @@ class Session:
                     self._save_ring(path, ring, staff)
                     count += 1
                 self._rings[ref] = ring
+            # The index and the retention register again, to the newest store key and signed by a current
+            # member of staff: from now on one signed by a leaver is refused.
+            try:
+                index = self.read_index()
+            except IntegrityError:
+                index = None  # damaged: `dacli reindex` writes a new one
+            if index is not None:
+                self._seal_index(index)
             staff.rewrap_pending = False
             self._save_staff(staff)
         except StoreError as exc:
