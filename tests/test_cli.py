@@ -234,10 +234,7 @@ def test_a_held_lock_is_exit_code_7(cli, store_path, case_ref):
     import subprocess
     import sys
 
-    settings = store_path / ".dacli" / "store.toml"
-    settings.write_text(
-        settings.read_text().replace("lock_timeout_seconds = 10.0", "lock_timeout_seconds = 0.2")
-    )
+    assert cli("settings", "set", "lock_timeout_seconds", "0.2").exit_code == 0
     holder = subprocess.Popen(
         [
             sys.executable,

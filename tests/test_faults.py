@@ -162,15 +162,15 @@ with folder_lock(Path(root) / ref, 5, "x"):
 """
 
 
-def _short_lock_timeout(store):
-    path = store.meta / "store.toml"
-    text = path.read_text()
-    path.write_text(text.replace("lock_timeout_seconds = 10.0", "lock_timeout_seconds = 0.3"))
-    assert "0.3" in path.read_text()
+def _short_lock_timeout(session):
+    from dacli.services.admin import change_setting
+
+    change_setting(session, "lock_timeout_seconds", "0.3")
+    assert session.store.lock_timeout() == 0.3
 
 
 def test_a_held_lock_is_a_clear_error_and_changes_nothing(session, case_ref):
-    _short_lock_timeout(session.store)
+    _short_lock_timeout(session)
     proc = _spawn(HOLDER, str(session.store.root), case_ref, "h")
     try:
         _wait_ready(proc)
@@ -185,7 +185,7 @@ def test_a_held_lock_is_a_clear_error_and_changes_nothing(session, case_ref):
 
 
 def test_a_lock_left_by_a_dead_process_does_not_block(session, case_ref):
-    _short_lock_timeout(session.store)
+    _short_lock_timeout(session)
     proc = _spawn(HOLDER, str(session.store.root), case_ref, "h")
     _wait_ready(proc)
     proc.send_signal(signal.SIGKILL)

@@ -157,19 +157,32 @@ def test_a_manager_added_by_hand_and_signed_with_their_own_key_is_refused(sessio
 
 
 def test_a_ring_signed_by_someone_who_has_left_is_refused_after_the_rewrap(session, case_ref):
+    """A leaver's ring at the epoch of their removal or later was made after they left: refused. One they
+    kept from before is believed (it is what they held anyway) but rotated before anything new is written,
+    so the leaver cannot read a record written after they left."""
     from dacli.services.admin import add_user, remove_user
 
     add_user(session, "cw", "caseworker", "another pass phrase")
     leaver = Store(session.store.root).unlock("cw", "another pass phrase")
     old_ring = session.case_ring(case_ref)
     remove_user(session, "cw", "left the service")
-    # the leaver kept the old ring and now wraps it again, signed by themselves, to the current staff
     staff = session.staff()
-    forged = leaver._signed("keyring", old_ring.dump(), old_ring.scope)
+    recipients = [m.recipient for m in staff.active()]
     path = session.store.root / case_ref / "keys.age"
-    path.write_bytes(crypto.encrypt(forged, [m.recipient for m in staff.active()]))
+    # their own key made the newest generation, claiming the current epoch
+    planted = KeyRing(old_ring.scope, list(old_ring.keys))
+    planted.rotate(staff.key_epoch)
+    path.write_bytes(crypto.encrypt(leaver._signed("keyring", planted.dump(), planted.scope), recipients))
     with pytest.raises(IntegrityError, match="who has left"):
         _fresh(session).read_record(case_ref, "intake-1.toml.age")
+    # the old ring they kept, wrapped again to the staff and signed by them: read, then rotated on write
+    path.write_bytes(crypto.encrypt(leaver._signed("keyring", old_ring.dump(), old_ring.scope), recipients))
+    fresh = _fresh(session)
+    assert fresh.read_record(case_ref, "intake-1.toml.age")["case"] == case_ref
+    fresh.write_record(case_ref, "note-after.toml.age", {"schema": "t/1", "case": case_ref})
+    sealed = (session.store.root / case_ref / "note-after.toml.age").read_bytes()
+    with pytest.raises(IntegrityError):
+        crypto.decrypt(sealed, old_ring.identities, "note")
 
 
 def test_records_by_someone_who_has_left_still_read(session, case_ref):
@@ -233,3 +246,91 @@ def test_an_index_signed_by_someone_who_has_left_is_refused_after_the_rewrap(ses
     (session.store.meta / "index.json.age").write_bytes(sealed)
     with pytest.raises(IntegrityError, match="who has left"):
         _fresh(session).read_index()
+
+
+def _staff_doc(session) -> dict:
+    body, _, _ = signing.split((session.store.meta / "staff.toml").read_bytes(), "staff")
+    return tomllib.loads(body.decode())
+
+
+def _write_staff(session, doc: dict, signer) -> None:
+    import tomli_w
+
+    from dacli.store.store import signed_context
+
+    body = tomli_w.dumps(doc).encode()
+    sid = session.store.settings.store_id
+    (session.store.meta / "staff.toml").write_bytes(signer.seal(signed_context("staff", sid), body))
+
+
+def test_a_staff_list_put_back_from_before_a_removal_is_refused(session, case_ref, monkeypatch, tmp_path):
+    """An older, genuinely signed staff list (a backup, git history) would make the leaver current again."""
+    from dacli.services.admin import add_user, remove_user
+
+    add_user(session, "cw", "caseworker", "another pass phrase")
+    before = (session.store.meta / "staff.toml").read_bytes()
+    remove_user(session, "cw", "left the service")
+    (session.store.meta / "staff.toml").write_bytes(before)
+    with pytest.raises(IntegrityError, match="older than one this computer has already seen"):
+        _fresh(session)
+    # a computer that never saw the store before still sees the key rings are newer than the list
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "new-laptop"))
+    with pytest.raises(IntegrityError, match="put back from an older copy"):
+        _fresh(session).read_record(case_ref, "intake-1.toml.age")
+
+
+def test_a_removed_manager_cannot_reinstate_themselves_or_vouch_for_anyone(session):
+    """They still hold a signing key whose certificate is genuine, and sign a list of their own."""
+    from dacli.services.admin import add_user, remove_user
+    from dacli.store.store import certificate_context
+
+    add_user(session, "mgr2", "manager", "another pass phrase")
+    leaver = Store(session.store.root).unlock("mgr2", "another pass phrase")
+    remove_user(session, "mgr2", "left the service")
+    genuine = (session.store.meta / "staff.toml").read_bytes()
+    doc = _staff_doc(session)
+    for m in doc["staff"]:
+        if m["username"] == "mgr2":
+            for key in ("removed", "removed_by", "removed_epoch"):
+                m.pop(key, None)
+    _write_staff(session, doc, leaver.signer)
+    with pytest.raises(IntegrityError, match="seen them removed"):
+        _fresh(session)
+    # or leaves themselves removed and certifies a new manager, who signs the list
+    from dacli.schemas.store import StaffMember
+
+    (session.store.meta / "staff.toml").write_bytes(genuine)
+    doc = _staff_doc(session)
+    seed, public = signing.generate()
+    rogue = {
+        "id": "s-0123456789ab",
+        "username": "rogue",
+        "role": "manager",
+        "recipient": crypto.Identity.generate().public,
+        "signing_key": public,
+        "certificate": "",
+        "added": doc["staff"][0]["added"],
+        "added_by": leaver.member.id,
+    }
+    sid = session.store.settings.store_id
+    rogue["certificate"] = leaver.signer.sign(certificate_context(sid, StaffMember.model_validate(rogue)))
+    doc["staff"].append(rogue)
+    _write_staff(session, doc, signing.Signer(rogue["id"], seed))
+    with pytest.raises(IntegrityError, match="who has left"):
+        _fresh(session)
+
+
+def test_store_settings_are_changed_by_command_and_a_hand_edit_is_refused(session, cli):
+    """store.toml names the retention key the register is encrypted to, and the scrypt cost: an edit by
+    hand (to send the register to someone else, or to weaken new passphrases) stops every unlock."""
+    result = cli("settings", "set", "passphrase_log_n", "11")
+    assert result.exit_code == 0, result.output
+    assert _fresh(session).store.settings.security.passphrase_log_n == 11
+    assert cli("settings", "set", "passphrase_log_n", "5").exit_code == 2  # below the floor
+    assert cli("settings", "set", "colour", "red").exit_code == 2
+    path = session.store.meta / "store.toml"
+    path.write_text(path.read_text().replace("passphrase_log_n = 11", "passphrase_log_n = 10"))
+    with pytest.raises(IntegrityError, match="store settings"):
+        _fresh(session)
+    result = cli("case", "list")
+    assert result.exit_code != 0 and "store settings" in result.output and "Traceback" not in result.output

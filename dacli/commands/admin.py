@@ -12,6 +12,9 @@ from dacli.defaults import PASSPHRASE_LOG_N
 user_app = typer.Typer(help="Staff: add, list, remove, change passphrase.", no_args_is_help=True)
 identity_app = typer.Typer(help="Your own age identity (break-glass recovery).", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+settings_app = typer.Typer(
+    help="The store's settings (store.toml, signed by a manager).", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +26,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(identity_app, name="identity")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(settings_app, name="settings")
 
 
 def init(
@@ -286,3 +290,25 @@ def lock() -> None:
     typer.echo(
         f"Locked ({count} agent{'s' if count != 1 else ''} ended)." if count else "Nothing was unlocked."
     )
+
+
+@settings_app.command("show")
+def settings_show(ctx: typer.Context) -> None:
+    """Show the store's settings (checked against the signature of the manager who last changed them)."""
+    c: Context = ctx.obj
+    settings = c.session().checked_settings()
+    print_json(settings.model_dump(mode="json", by_alias=True))
+
+
+@settings_app.command("set")
+def settings_set(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="passphrase_log_n, lock_timeout_seconds or service_name."),
+    value: str = typer.Argument(..., help="The new value."),
+) -> None:
+    """Change one setting (managers; audited). store.toml is signed: a change made by hand is refused."""
+    from dacli.services.admin import change_setting
+
+    c: Context = ctx.obj
+    change_setting(c.session(), key, value)
+    typer.echo(f"{key} is now {value}.")

@@ -112,6 +112,8 @@ class StaffMember(Strict):
     added_by: str | None = None
     removed: datetime | None = None
     removed_by: str | None = None
+    removed_epoch: int | None = None
+    """The key epoch their removal began: key rings they signed are believed only if older than it."""
 
     @field_validator("id")
     @classmethod

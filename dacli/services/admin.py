@@ -197,3 +197,39 @@ def audit_entries(session: Session, case: str | None = None) -> list[dict]:
     entries.sort(key=lambda e: str(e.get("at")))
     session.audit("audit-read", case=case)
     return entries
+
+
+SETTINGS = {
+    "passphrase_log_n": ("security", int),
+    "lock_timeout_seconds": ("security", float),
+    "service_name": (None, str),
+}
+
+
+def change_setting(session: Session, key: str, value: str) -> dict:
+    """Change one store setting (managers): store.toml is signed, so it is changed here, not by hand.
+    Returns the settings as saved; audited with the old and new value."""
+    from pydantic import ValidationError
+
+    from dacli.schemas.store import StoreSettings
+
+    session.require_role(Role.manager)
+    if key not in SETTINGS:
+        raise InvalidInput(f"{key!r} is not a setting; choose one of {', '.join(SETTINGS)}.")
+    section, kind = SETTINGS[key]
+    try:
+        typed = kind(value)
+    except ValueError:
+        raise InvalidInput(f"{key} needs a {kind.__name__}, not {value!r}.") from None
+    with session.store.meta_lock():
+        data = session.checked_settings().model_dump(mode="python", by_alias=True)
+        old = (data[section] if section else data)[key]
+        (data[section] if section else data)[key] = typed
+        try:
+            settings = StoreSettings.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise InvalidInput(f"{key}: {err['msg']}.") from None
+        session.save_settings(settings)
+    session.audit("settings-change", detail={"setting": key, "from": old, "to": typed})
+    return settings.model_dump(mode="json", by_alias=True)

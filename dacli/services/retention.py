@@ -25,7 +25,6 @@ def init_retention(session: Session, key_file: Path, passphrase: str | None, log
     its public key into store.toml, and the register is written at once. Returns the public key."""
     from dacli.store import crypto
     from dacli.store.fsio import atomic_write
-    from dacli.store.store import STORE_TOML, _dump_plain_toml
 
     session.require_role(Role.manager)
     target = Path(key_file).resolve()
@@ -40,8 +39,7 @@ def init_retention(session: Session, key_file: Path, passphrase: str | None, log
     atomic_write(target, data)
     with session.store.meta_lock():
         settings = session.store.settings.model_copy(update={"retention_recipient": identity.public})
-        atomic_write(session.store.meta / STORE_TOML, _dump_plain_toml(settings))
-        session.store.settings = settings
+        session.save_settings(settings)
     with session.index_transaction():
         pass  # sealing the index writes the register, now to the new key too
     session.audit("retention-init", detail={"recipient": identity.public, "passphrase": bool(passphrase)})

@@ -48,7 +48,7 @@ from dacli.errors import (
 from dacli.schemas.common import CASE_REF_RE, RECORD_NAME_RE, Role
 from dacli.schemas.store import STORE_FORMAT, Policy, StaffList, StaffMember, StoreSettings
 from dacli.store import audit as auditlog
-from dacli.store import crypto, signing
+from dacli.store import crypto, seen, signing
 from dacli.store.fsio import (
     TMP_PREFIX,
     atomic_write,
@@ -362,7 +362,8 @@ class Store:
             atomic_write(meta / STAFF_TOML, signer.seal(signed_context("staff", sid), staff_text))
             atomic_write(meta / POLICY_TOML, policy_template().encode())
             # store.toml last: until it exists, the folder is not a store
-            atomic_write(meta / STORE_TOML, _dump_plain_toml(settings))
+            settings_text = signer.seal(signed_context("settings", sid), _dump_plain_toml(settings))
+            atomic_write(meta / STORE_TOML, settings_text)
         for name, text in ((".gitignore", STORE_GITIGNORE), (".gitattributes", "*.age binary\n")):
             if not (root / name).exists():
                 atomic_write(root / name, text.encode())
@@ -398,6 +399,7 @@ class Store:
         their identity file holds, and their keys against the list."""
         raw = self.staff_bytes()
         staff = verify_staff(raw, self.settings.store_id, creds.trust)
+        seen.check(self.settings.store_id, staff)
         listed = next((m for m in staff.staff if m.id == member.id and m.active), None)
         if (
             listed is None
@@ -407,7 +409,9 @@ class Store:
             raise IntegrityError(
                 f"The identity file for {member.username} does not match the staff list (tampered)."
             )
-        return Session(self, listed, creds, raw, staff)
+        session = Session(self, listed, creds, raw, staff)
+        self.settings = session.checked_settings()
+        return session
 
     def unlock_from_agent(self, username: str) -> Session | None:
         """A session from a running unlock agent (`dacli unlock`), or None when there is none or it holds
@@ -455,10 +459,30 @@ class Session:
     def _checked_staff(self) -> StaffList:
         raw = self.store.staff_bytes()
         if raw != self._staff_raw:
-            self._staff = verify_staff(raw, self.store.settings.store_id, self.credentials.trust)
-            self._staff_raw = raw
+            staff = verify_staff(raw, self.store.settings.store_id, self.credentials.trust)
+            seen.check(self.store.settings.store_id, staff)
+            self._staff, self._staff_raw = staff, raw
             self._authors = {m.id: m for m in self._staff.staff}
         return self._staff
+
+    def checked_settings(self) -> StoreSettings:
+        """store.toml, read again and believed only as signed by a current manager: it names the retention
+        key the register is encrypted to, and the scrypt cost of new passphrases."""
+        path = self.store.meta / STORE_TOML
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"Cannot read the store settings ({exc.strerror}).") from None
+        _, author = self._checked("settings", raw, "The store settings")
+        if author.role != Role.manager or not author.active:
+            raise IntegrityError("The store settings are not signed by a current manager (changed by hand).")
+        return _read_plain_toml(path, StoreSettings, "The store settings")
+
+    def save_settings(self, settings: StoreSettings) -> None:
+        """Write store.toml signed by this manager (the caller holds the store lock)."""
+        self.require_role(Role.manager)
+        atomic_write(self.store.meta / STORE_TOML, self._signed("settings", _dump_plain_toml(settings)))
+        self.store.settings = settings
 
     def _context(self, kind: str, *where: str) -> bytes:
         return signed_context(kind, self.store.settings.store_id, *where)
@@ -505,10 +529,17 @@ class Session:
                 ) from None
             raise
         body, author = self._checked("keyring", plain, what, scope)
-        if not author.active and not self._checked_staff().rewrap_pending:
-            # After someone leaves, the re-wrap re-signs every ring; one still signed by them was made since.
+        ring = KeyRing.load(body, scope, what)
+        if not author.active and ring.epoch >= (author.removed_epoch or 0):
+            # A ring they signed while on the staff is older than their removal (and is rotated before the
+            # next write); one at the epoch of their removal or later was made after they left.
             raise IntegrityError(f"{what} is signed by {author.username}, who has left (forged).")
-        return KeyRing.load(body, scope, what)
+        if ring.epoch > self._checked_staff().key_epoch:
+            raise IntegrityError(
+                f"{what} is newer than the staff list (key epoch {ring.epoch}): the staff list was put back "
+                "from an older copy."
+            )
+        return ring
 
     def _save_ring(self, path: Path, ring: KeyRing, staff: StaffList) -> None:
         recipients = [s.recipient for s in staff.active()]
@@ -633,9 +664,7 @@ class Session:
         hold or a reopening is written, so the register never shows a case as purgeable that is not."""
         from dacli.store import retention
 
-        self.store.settings = _read_plain_toml(
-            self.store.meta / STORE_TOML, StoreSettings, "The store settings"
-        )
+        self.store.settings = self.checked_settings()
         if self.store.settings.retention_recipient:
             retention.write_register(
                 self.store.meta,
@@ -677,8 +706,11 @@ class Session:
             self._store_ring = None  # rotated by another process since we cached it: reload once
             plain = crypto.decrypt(sealed, self.store_ring().identities, "The caseload index")
         body, author = self._checked("index", plain, "The caseload index")
-        if not author.active and not self._checked_staff().rewrap_pending:
-            raise IntegrityError(f"The caseload index is signed by {author.username}, who has left (forged).")
+        if not author.active:  # the re-wrap after a removal writes it again (or drops it)
+            raise IntegrityError(
+                f"The caseload index is signed by {author.username}, who has left; a manager runs "
+                "`dacli rekey`."
+            )
         try:
             index = json.loads(body)
         except ValueError:
@@ -697,7 +729,10 @@ class Session:
         try:
             sealed = (self.store.meta / INDEX).read_bytes()
             plain = crypto.decrypt(sealed, self.store_ring().identities, "index")
-            index = json.loads(self._checked("index", plain, "The caseload index")[0])
+            body, author = self._checked("index", plain, "The caseload index")
+            if not author.active:
+                return {}
+            index = json.loads(body)
             return index if isinstance(index, dict) else {}
         except (OSError, ValueError, DacliError):
             return {}
@@ -726,9 +761,7 @@ class Session:
         atomic_write(
             self.store.meta / INDEX, crypto.encrypt(self._signed("index", data), [ring.current.public])
         )
-        self.store.settings = _read_plain_toml(
-            self.store.meta / STORE_TOML, StoreSettings, "The store settings"
-        )
+        self.store.settings = self.checked_settings()
         retention_key = self.store.settings.retention_recipient  # re-read: `retention init` may be newer
         if retention_key:
             retention.write_register(
@@ -883,6 +916,7 @@ class Session:
             member.removed = _now()
             member.removed_by = self.member.id
             staff.key_epoch += 1
+            member.removed_epoch = staff.key_epoch
             staff.rewrap_pending = True
             self._save_staff(staff)
             with suppress(FileNotFoundError):
@@ -950,7 +984,12 @@ class Session:
             try:
                 index = self.read_index()
             except IntegrityError:
-                index = None  # damaged: `dacli reindex` writes a new one
+                # Signed by the leaver, or damaged: it is derived from the records, so it is not carried
+                # forward (a leaver could have planted it); the next listing rebuilds it from the records.
+                index = None
+                with suppress(FileNotFoundError):
+                    (self.store.meta / INDEX).unlink()
+                self.audit("index-dropped", detail={"why": "not readable or signed by someone who left"})
             if index is not None:
                 self._seal_index(index)
             staff.rewrap_pending = False

@@ -1,0 +1,77 @@
+"""What this computer has already seen of a store's staff list: a guard against putting an old one back.
+
+A staff list is signed, but an older signed copy (from a backup, or git history) would still verify, and a
+manager who has been removed still holds a key that signed lists once. So each person's computer keeps, in
+their own data folder (never in the store), per store: the highest key epoch seen, who was seen removed,
+and who was seen at all. A list is refused if it goes back to a lower epoch, shows someone seen removed as
+current, or names someone new who was certified by a person no longer on the staff. Holds staff ids and
+numbers only. The first look at a store is trusted (there is nothing to compare with yet).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from dacli.errors import IntegrityError
+
+
+def _path(store_id: str) -> Path | None:
+    from platformdirs import user_data_path
+
+    if not store_id.isalnum():
+        return None
+    return user_data_path("dacli") / "seen" / f"{store_id}.json"
+
+
+def _load(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def check(store_id: str, staff) -> None:
+    """Refuse ``staff`` (a verified StaffList) if it is older than what this computer has seen; else
+    remember it. A home folder that cannot be written only loses the memory, never blocks work."""
+    path = _path(store_id)
+    if path is None:
+        return
+    seen = _load(path)
+    epoch = int(seen.get("key_epoch", 0))
+    removed = set(seen.get("removed", []))
+    members = set(seen.get("members", []))
+    if staff.key_epoch < epoch:
+        raise IntegrityError(
+            f"The staff list is older than one this computer has already seen (key epoch {staff.key_epoch}, "
+            f"not {epoch}): it was put back from a copy. A manager restores the current one."
+        )
+    by_id = {m.id: m for m in staff.staff}
+    for m in staff.staff:
+        if m.active and m.id in removed:
+            raise IntegrityError(
+                f"The staff list shows {m.username} as current, but this computer has seen them removed: it "
+                "was put back from a copy or forged."
+            )
+        issuer = by_id.get(m.added_by) if m.added_by else None
+        if members and m.id not in members and issuer is not None and not issuer.active:
+            raise IntegrityError(
+                f"The staff list names {m.username}, added by {issuer.username} who has left: forged."
+            )
+    state = {
+        "key_epoch": max(epoch, staff.key_epoch),
+        "removed": sorted(removed | {m.id for m in staff.staff if not m.active}),
+        "members": sorted(members | set(by_id)),
+    }
+    if state == {"key_epoch": epoch, "removed": sorted(removed), "members": sorted(members)}:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(state))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError:
+        pass
