@@ -63,6 +63,17 @@ def _slow_fsync(fd):
     time.sleep(0.05)
     _real_fsync(fd)
 os.fsync = _slow_fsync
+_real_write = os.write
+def _slow_write(fd, data):
+    # a record goes down in 64 KiB pieces, announced after the first, so a kill can land half way through
+    # writing them (wherever they are written: a temp file, or, in a broken writer, the record itself)
+    if len(data) > 100_000:
+        n = _real_write(fd, bytes(data[:65536]))
+        print("write", flush=True)
+        time.sleep(0.05)
+        return n
+    return _real_write(fd, data)
+os.write = _slow_write
 """
 
 REWRITER = (
@@ -98,11 +109,14 @@ def test_kill_9_during_writes_never_leaves_a_torn_record(session, case_ref, scri
     rng = random.Random(20261123)
     root = str(session.store.root)
     killed_mid_write = 0
-    for attempt in range(20):
+    for attempt in range(21):
         proc = _spawn(script, root, case_ref, f"w{attempt}")
         _wait_ready(proc)
-        if attempt % 2:
+        if attempt % 3 == 2:
             time.sleep(rng.uniform(0.0, 0.15))
+        elif attempt % 3 == 1:
+            for _ in range(rng.randint(1, 8)):  # part way through putting a record's bytes down, wherever
+                _wait_for(proc, "write")
         else:
             _wait_for(proc, "fsync")  # the next write's temp file is written and being synced
         proc.send_signal(signal.SIGKILL)

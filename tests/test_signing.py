@@ -334,3 +334,18 @@ def test_store_settings_are_changed_by_command_and_a_hand_edit_is_refused(sessio
         _fresh(session)
     result = cli("case", "list")
     assert result.exit_code != 0 and "store settings" in result.output and "Traceback" not in result.output
+
+
+def test_a_caseworker_who_raises_their_own_role_and_signs_the_list_is_refused(session):
+    """An insider holds a signing key: they can sign the list, but not re-certify their own entry."""
+    from dacli.services.admin import add_user
+
+    add_user(session, "cw", "caseworker", "another pass phrase")
+    cw = Store(session.store.root).unlock("cw", "another pass phrase")
+    path = session.store.meta / "staff.toml"
+    body, _, _ = signing.split(path.read_bytes(), "staff")
+    raised = body.replace(b'role = "caseworker"', b'role = "manager"')
+    assert raised != body
+    path.write_bytes(cw._signed("staff", raised))
+    with pytest.raises(IntegrityError, match="does not match its certificate"):
+        _fresh(session)

@@ -215,6 +215,20 @@ def test_read_only_store_gives_a_clear_error(session, case_ref, monkeypatch):
         session.write_record(case_ref, "test-1.toml.age", {"schema": "t/1", "case": case_ref})
     monkeypatch.undo()
     assert sorted(p.name for p in (session.store.root / case_ref).iterdir()) == before
+    # the lock file can be opened (it exists) but no new file can be made: atomic_write's own error
+    monkeypatch.setattr(
+        os,
+        "open",
+        lambda path, flags, *a, **k: (
+            read_only(path, flags, *a, **k)
+            if os.path.basename(str(path)).startswith(".tmp-")
+            else real_open(path, flags, *a, **k)
+        ),
+    )
+    with pytest.raises(StoreError, match="read-only here: nothing was written to test-1"):
+        session.write_record(case_ref, "test-1.toml.age", {"schema": "t/1", "case": case_ref})
+    monkeypatch.undo()
+    assert sorted(p.name for p in (session.store.root / case_ref).iterdir()) == before
 
 
 def test_write_failure_leaves_old_record_and_no_temp(session, case_ref, monkeypatch):
