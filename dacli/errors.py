@@ -13,6 +13,9 @@ class DacliError(Exception):
     exit_code = 1
 
     def __init__(self, message: str) -> None:
+        # A message can quote a file's contents (an author's id, a TOML error): control characters are
+        # replaced, so a crafted file cannot send escape sequences to a terminal (or hide a verdict).
+        message = "".join(c if c.isprintable() or c == "\n" else "?" for c in str(message))
         super().__init__(message)
         self.message = message
 

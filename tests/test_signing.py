@@ -349,3 +349,15 @@ def test_a_caseworker_who_raises_their_own_role_and_signs_the_list_is_refused(se
     path.write_bytes(cw._signed("staff", raised))
     with pytest.raises(IntegrityError, match="does not match its certificate"):
         _fresh(session)
+
+
+def test_a_signature_line_with_escape_codes_is_refused_without_echoing_them(session, case_ref):
+    plain = _plain(session, case_ref, "intake-1.toml.age")
+    body = plain[: plain.rindex(b"# dacli-signed: ")]
+    forged = body + b"# dacli-signed: \x1b[8m\x1b]0;x\x07 AAAA\n"
+    sealed = crypto.encrypt(forged, [_case_public(session, case_ref)])
+    (session.store.root / case_ref / "intake-1.toml.age").write_bytes(sealed)
+    with pytest.raises(IntegrityError, match="damaged signature line") as caught:
+        _fresh(session).read_record(case_ref, "intake-1.toml.age")
+    assert "\x1b" not in caught.value.message
+    assert "\x1b" not in IntegrityError("a \x1b[2J b").message

@@ -199,6 +199,11 @@ def audit_verify(
             for w in r.warnings:
                 typer.echo(f"  - note: {w}")
         typer.echo(f"signed files: {check.checked} checked, " + ("ok" if not check.files else "BROKEN"))
+        if session is None and not staff_problem:
+            typer.echo(
+                "  - note: without unlocking, the staff list is checked only against itself; a list forged "
+                "whole is found only when unlocked (against the founding manager's key in your identity)."
+            )
         for p in check.files:
             typer.echo(f"  - {p}")
         typer.echo("Audit trail intact." if check.ok else "Audit trail has been tampered with.")

@@ -18,10 +18,13 @@ person's identity file holds (`trust`) where only their passphrase opens it.
 from __future__ import annotations
 
 import base64
+import re
 
 from dacli.errors import IntegrityError
 
 MARK = b"# dacli-signed: "
+_LINE = re.compile(rb"(?P<author>s-[0-9a-f]{12}) (?P<sig>[A-Za-z0-9+/]{86}==)\n")
+"""After the mark: a staff id and a 64-byte signature in canonical base64, and nothing else."""
 
 
 def _b64(data: bytes) -> str:
@@ -99,13 +102,12 @@ def split(data: bytes, what: str) -> tuple[bytes, str, str]:
             f"{what} is not signed by any member of staff (written outside dacli, or forged)."
         )
     body, line = data[: at + 1], data[at + 1 + len(MARK) :]
-    try:
-        author, signature = line.decode("ascii").strip().split(" ")
-    except (UnicodeDecodeError, ValueError):
-        raise IntegrityError(f"{what} has a damaged signature line.") from None
     if line.rstrip(b"\n").count(b"\n"):
         raise IntegrityError(f"{what} has text after its signature (changed by hand).")
-    return body, author, signature
+    match = _LINE.fullmatch(line)
+    if match is None:
+        raise IntegrityError(f"{what} has a damaged signature line.")
+    return body, match["author"].decode(), match["sig"].decode()
 
 
 def check(data: bytes, context: bytes, keys: dict[str, str], what: str) -> tuple[bytes, str]:
