@@ -378,3 +378,26 @@ def test_a_forged_register_destroys_nothing(session, store_path, old_store, sign
     with pytest.raises(IntegrityError, match=f"retention register.*{message}"):
         apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
     assert all((store_path / ref).is_dir() for ref in refs)
+
+
+def test_a_register_put_back_from_before_a_hold_or_reopening_destroys_nothing(session, store_path, old_store):
+    """An older, genuinely signed register would say 'due' for a case since held or reopened: the sweep
+    reads the case folder's record names (plain, no key) and keeps it."""
+    from dacli.services.review import reopen
+
+    refs, key = old_store
+    register = store_path / ".dacli" / "retention.json.age"
+    before = register.read_bytes()
+    assert sorted(d.ref for d in plan(Store(store_path), _identity(store_path, key), AS_OF).due()) == sorted(
+        refs[:2]
+    )
+    add_hold(session, refs[0], "domestic homicide review")
+    reopen(session, refs[1], "the client came back")
+    register.write_bytes(before)
+    current = plan(Store(store_path), _identity(store_path, key), AS_OF)
+    assert current.due() == []
+    kept = {d.ref: d.rule for d in current.held()}
+    assert "hold in force" in kept[refs[0]] and "reopened" in kept[refs[1]]
+    outcome = apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
+    assert outcome.purged == []
+    assert all((store_path / ref).is_dir() for ref in refs)

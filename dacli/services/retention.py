@@ -142,6 +142,11 @@ def plan(store: Store, identity, as_of: dt.date) -> Plan:
     decisions = [
         _decide(store, ref, row, as_of) for ref, row in sorted(register["cases"].items()) if ref not in gone
     ]
+    for n, d in enumerate(decisions):  # the folder's own record names overrule the register
+        if d.state == "due" and (why := reg.folder_says_keep(store.root / d.ref)):
+            decisions[n] = Decision(
+                d.ref, "held", f"{d.rule}; kept: {why} (the register is older)", d.keep_until
+            )
     unfinished = sorted({*reg.pending(store.meta), *(r for r in gone if _unfinished(store, r, gone[r]))})
     return Plan(as_of, decisions, unfinished)
 
@@ -162,7 +167,9 @@ class _Register:
             self.cases = reg.read_register(self.store.meta, self.identity)["cases"]
             self.stamp = (st.st_mtime_ns, st.st_size)
         row = self.cases.get(ref)
-        return row is not None and _decide(self.store, ref, row, self.as_of).state == "due"
+        if row is None or _decide(self.store, ref, row, self.as_of).state != "due":
+            return False
+        return reg.folder_says_keep(self.store.root / ref) is None
 
 
 def _unfinished(store: Store, ref: str, tomb: dict) -> bool:

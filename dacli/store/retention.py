@@ -108,6 +108,31 @@ def read_register(meta: Path, key: RetentionKey) -> dict:
     return doc
 
 
+def folder_says_keep(folder: Path) -> str | None:
+    """Why a case's own folder says it must be kept whatever the register says, or None. The sweep
+    destroys on the register's word; the register is signed, but an older signed copy could be put back.
+    The record *names* in the folder are plain and need no key: a case with no closure, a reopening after
+    its latest closure, or more holds than hold ends is kept."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return None  # already gone (or boiled down and renamed in by an earlier step)
+    except OSError as exc:
+        return f"its folder cannot be read ({exc.strerror})"
+    if "case.toml.age" not in names and "summary.toml.age" in names:
+        return None  # boiled down: only a destroy sweep touches it again, on its own dates
+    closures = sorted(n for n in names if n.startswith("closure-"))
+    reopens = sorted(n for n in names if n.startswith("reopen-"))
+    if not closures:
+        return "its folder holds no closure"
+    if reopens and reopens[-1][len("reopen-") :] > closures[-1][len("closure-") :]:
+        return "its folder shows it reopened after its last closure"
+    holds = sum(n.startswith("hold-") for n in names)
+    if holds > sum(n.startswith("holdend-") for n in names):
+        return "its folder shows a hold in force"
+    return None
+
+
 # -- the retention identity ------------------------------------------------------------------------------
 
 
