@@ -125,7 +125,12 @@ def folder_says_keep(folder: Path) -> str | None:
     reopens = sorted(n for n in names if n.startswith("reopen-"))
     if not closures:
         return "its folder holds no closure"
-    if reopens and reopens[-1][len("reopen-") :] > closures[-1][len("closure-") :]:
+
+    def stamp(name: str) -> str:  # kind-YYYYmmddTHHMMSS-rand.toml.age
+        return name.split("-")[1]
+
+    # the same second counts as after: when in doubt, keep
+    if reopens and max(map(stamp, reopens)) >= max(map(stamp, closures)):
         return "its folder shows it reopened after its last closure"
     holds = sum(n.startswith("hold-") for n in names)
     if holds > sum(n.startswith("holdend-") for n in names):
