@@ -5,10 +5,10 @@ for that: a real store (real index, real register, real retention key) whose 50,
 of the files of one real, closed synthetic case. The sweep never opens a case record (the retention
 key cannot), so what it costs is the register and the deletes; both are what is measured.
 
-    python benchmarks/retention.py [--cases 50000] [--repeat 5] [--due-share 0.1]
+    python benchmarks/retention.py [--cases 50000] [--repeat 5] [--due-share 0.1] [--rebuild]
 
 Prints a table (medians, and ratios to `python -c pass` from the same run) and writes
-benchmarks/results/retention.md.
+benchmarks/results/retention.md. `benchmarks/run.py` calls `measure()` for its retention rows.
 """
 
 from __future__ import annotations
@@ -24,15 +24,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+sys.path.append(str(HERE.parent))  # a fallback: an installed dacli (or PYTHONPATH) comes first
 
 PASS = "synthetic-bench-passphrase"
+META_NAME = "bench-meta.json"
+META_VERSION = 1
+DEFAULT_WORK = Path(tempfile.gettempdir()) / "dacli-bench-retention"
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def build(root: Path, cases: int, due_share: float, seed: int = 1) -> dict:
+    """Make the store in ``root/store`` (and its retention key in ``root/retention.key``) from scratch."""
     from dacli.services.cases import add_note, intake, parse_intake, parse_note
     from dacli.services.retention import init_retention
     from dacli.services.review import close_case, parse_exit
@@ -58,7 +68,6 @@ def build(root: Path, cases: int, due_share: float, seed: int = 1) -> dict:
     files = [p for p in (store_path / template).iterdir() if p.name.endswith(".age")]
     rng = random.Random(seed)
     rows: dict[str, dict] = {}
-    as_of = dt.date.today()  # --apply acts for today only
     for n in range(cases):
         ref = new_case_ref()
         folder = store_path / ref
@@ -67,7 +76,7 @@ def build(root: Path, cases: int, due_share: float, seed: int = 1) -> dict:
             shutil.copyfile(f, folder / f.name)
         closed = rng.random() < 0.8
         due = rng.random() < due_share
-        last = as_of - dt.timedelta(
+        last = today - dt.timedelta(
             days=rng.randint(6 * 366 + 1, 7 * 365) if due else rng.randint(30, 6 * 365)
         )
         rows[ref] = {
@@ -79,78 +88,214 @@ def build(root: Path, cases: int, due_share: float, seed: int = 1) -> dict:
             "held": rng.random() < 0.01,
         }  # fmt: skip
         if n % 5000 == 0:
-            print(f"  {n} folders", file=sys.stderr)
+            _log(f"  {n} folders")
     shutil.rmtree(store_path / template)
     key = root / "retention.key"
     init_retention(session, key, None)
     session.write_index(rows)  # writes the register too
-    return {"store": str(store_path), "key": str(key), "as_of": as_of.isoformat(), "cases": cases}
+    return {"store": str(store_path), "key": str(key), "built": today.isoformat(), "cases": cases}
 
 
-def run(cmd: list[str], env: dict) -> tuple[float, str]:
+def ensure_base(
+    work: Path, cases: int, due_share: float, rebuild: bool = False, fingerprint: str | None = None
+) -> dict:
+    """Reuse ``work/base`` while its metadata and its case folders say it holds ``cases`` cases built with
+    ``due_share``; otherwise (or with ``rebuild``) build it afresh. ``fingerprint`` (of dacli's code) is
+    recorded, and a store built by other code is reused but marked ``stale``."""
+    from dacli.store.store import Store
+
+    base = work / "base"
+    meta_path = work / META_NAME
+    if not rebuild and meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text())
+            ok = (
+                meta.get("version") == META_VERSION
+                and meta.get("cases") == cases
+                and meta.get("due_share") == due_share
+                and Path(meta["key"]).is_file()
+                and len(Store(Path(meta["store"])).case_refs()) == cases
+            )
+        except Exception:
+            ok = False
+        if ok:
+            _log(f"Reusing the retention store at {base} ({cases} cases, built {meta['built']}).")
+            meta["reused"] = True
+            if fingerprint and meta.get("dacli_fingerprint") != fingerprint:
+                meta["stale"] = True
+                _log("  note: dacli's code changed since it was built; use --rebuild if a command fails.")
+            return meta
+    if work.exists():
+        _log(f"Removing the stale retention work folder {work}.")
+        shutil.rmtree(work)
+    _log(f"Building a {cases}-case retention store at {base} (done once, then cached)...")
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tempfile.gettempdir())
-    elapsed = time.perf_counter() - started
+    meta = build(base, cases, due_share)
+    meta.update(
+        version=META_VERSION,
+        due_share=due_share,
+        build_seconds=round(time.perf_counter() - started, 1),
+        dacli_fingerprint=fingerprint,
+    )
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    _log(f"Built in {meta['build_seconds']} s.")
+    meta["reused"] = False
+    return meta
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Run one command in an empty folder (so `python -m dacli` cannot pick up a checkout's dacli)."""
+    with tempfile.TemporaryDirectory(prefix="dacli-bench-cwd-") as cwd:
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        elapsed = time.perf_counter() - started
     if proc.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
+        raise SystemExit(
+            f"benchmark command failed (exit {proc.returncode}): {' '.join(cmd[2:])}\n{proc.stderr.strip()}\n"
+            "(if the cached store was built by older dacli code, run again with --rebuild)"
+        )
     return elapsed, proc.stdout
+
+
+def clean_env(xdg: Path) -> dict[str, str]:
+    """The caller's environment without dacli's settings, with a throwaway XDG_DATA_HOME (machine id)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DACLI_") and k not in ("XDG_DATA_HOME", "PYTHONDONTWRITEBYTECODE")
+    }
+    env["XDG_DATA_HOME"] = str(xdg)
+    return env
+
+
+@dataclass
+class Sweep:
+    """What `measure` found: wall-clock seconds per run, and the counts behind them."""
+
+    meta: dict
+    as_of: str
+    due: int = 0
+    purged: int = 0
+    plan_times: list[float] = field(default_factory=list)
+    apply_times: list[float] = field(default_factory=list)
+    copy_times: list[float] = field(default_factory=list)
+
+
+def measure(
+    env: dict[str, str],
+    work: Path = DEFAULT_WORK,
+    cases: int = 50000,
+    repeat: int = 5,
+    apply_repeat: int = 1,
+    due_share: float = 0.1,
+    rebuild: bool = False,
+    fingerprint: str | None = None,
+    runner: Callable[[list[str], dict[str, str]], tuple[float, str]] = run,
+) -> Sweep:
+    """Time `retain-purge` planning (one warm-up, then ``repeat`` runs on the cached store) and applying
+    (``apply_repeat`` runs, mode destroy, each on a fresh `cp -a` copy; the copy is not timed) as of today.
+
+    ``env`` is the environment for the subprocesses (any DACLI_* settings in it are dropped); ``runner``
+    runs one command and returns (seconds, stdout)."""
+    meta = ensure_base(work, cases, due_share, rebuild, fingerprint)
+    as_of = dt.date.today().isoformat()  # --apply acts for today only
+    env = {k: v for k, v in env.items() if not k.startswith("DACLI_")}
+    env["DACLI_RETENTION_KEY"] = meta["key"]
+    sweep = Sweep(meta, as_of)
+    plan = [
+        sys.executable,
+        "-m",
+        "dacli",
+        "--store",
+        meta["store"],
+        "retain-purge",
+        "--as-of",
+        as_of,
+        "--json",
+    ]
+    _log(f"  `retain-purge` plan ({cases} cases) ...")
+    runner(plan, env)  # warm-up
+    for _ in range(repeat):
+        elapsed, out = runner(plan, env)
+        sweep.plan_times.append(elapsed)
+        sweep.due = len(json.loads(out)["due"])
+    _log(f"  `retain-purge --apply` x{apply_repeat} (each on a fresh copy) ...")
+    for i in range(apply_repeat):
+        copy = work / f"apply-{i}"
+        shutil.rmtree(copy, ignore_errors=True)
+        started = time.perf_counter()
+        subprocess.run(["cp", "-a", str(work / "base"), str(copy)], check=True)
+        sweep.copy_times.append(time.perf_counter() - started)
+        try:
+            elapsed, out = runner(
+                [sys.executable, "-m", "dacli", "--store", str(copy / "store"), "retain-purge",
+                 "--as-of", as_of, "--apply", "--mode", "destroy", "--json"],
+                {**env, "DACLI_RETENTION_KEY": str(copy / "retention.key")},
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(copy, ignore_errors=True)
+        result = json.loads(out)
+        if result["failed"] or len(result["purged"]) != sweep.due:
+            raise SystemExit(
+                f"`retain-purge --apply` purged {len(result['purged'])} of {sweep.due} due cases; "
+                f"failed: {result['failed'][:3]}"
+            )
+        sweep.purged = len(result["purged"])
+        sweep.apply_times.append(elapsed)
+    return sweep
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=50000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--due-share", type=float, default=0.1)
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dacli-bench-retention")
+    parser.add_argument("--cases", type=int, default=50000, help="case folders in the store (default 50000)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of the plan (default 5)")
+    parser.add_argument("--apply-repeat", type=int, default=1, help="timed runs of --apply (default 1)")
+    parser.add_argument("--due-share", type=float, default=0.1, help="share of cases past their keep date")
+    parser.add_argument(
+        "--work", type=Path, default=DEFAULT_WORK, help=f"cache folder (default {DEFAULT_WORK})"
+    )
+    parser.add_argument("--rebuild", action="store_true", help="build the store afresh")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "retention.md")
     args = parser.parse_args()
-    started = time.perf_counter()
-    meta = build(args.work / "base", args.cases, args.due_share)
-    built = time.perf_counter() - started
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("DACLI_") and k != "PYTHONDONTWRITEBYTECODE"
-    }
-    env["DACLI_RETENTION_KEY"] = meta["key"]
-    dacli = [sys.executable, "-m", "dacli", "--store", meta["store"]]
-    base = [run([sys.executable, "-c", "pass"], env)[0] for _ in range(args.repeat)]
-    run([*dacli, "retain-purge", "--as-of", meta["as_of"], "--json"], env)  # warm-up
-    plans, due = [], 0
-    for _ in range(args.repeat):
-        elapsed, out = run([*dacli, "retain-purge", "--as-of", meta["as_of"], "--json"], env)
-        plans.append(elapsed)
-        due = len(json.loads(out)["due"])
-    applies = []
-    for i in range(max(1, args.repeat // 4)):
-        copy = args.work / f"apply-{i}"
-        shutil.rmtree(copy, ignore_errors=True)
-        subprocess.run(["cp", "-a", str(args.work / "base"), str(copy)], check=True)
-        copy_store = str(copy / "store")
-        elapsed, out = run(
-            [sys.executable, "-m", "dacli", "--store", copy_store, "retain-purge", "--as-of", meta["as_of"],
-             "--apply", "--mode", "destroy", "--json"],
-            {**env, "DACLI_RETENTION_KEY": str(copy / "retention.key")},
+    if args.cases < 1 or args.repeat < 1 or args.apply_repeat < 1:
+        parser.error("--cases, --repeat and --apply-repeat must be positive")
+    from run import dacli_source  # the sibling script (only for the fingerprint)
+
+    root, fingerprint = dacli_source()
+    with tempfile.TemporaryDirectory(prefix="dacli-bench-xdg-") as xdg:
+        env = clean_env(Path(xdg))
+        base = [run([sys.executable, "-c", "pass"], env)[0] for _ in range(args.repeat)]
+        sweep = measure(
+            env, args.work, args.cases, args.repeat, args.apply_repeat, args.due_share, args.rebuild,
+            fingerprint,
         )  # fmt: skip
-        purged = len(json.loads(out)["purged"])
-        applies.append(elapsed)
-        shutil.rmtree(copy)
     b = statistics.median(base)
+    meta = sweep.meta
+    how = "reused from cache" if meta["reused"] else "made in this run"
+    if meta.get("stale"):
+        how += " by older dacli code"
+
+    def row(label: str, times: list[float]) -> str:
+        m = statistics.median(times)
+        return f"| {label} | {len(times)} | {m:.3f} | {min(times):.3f} | {max(times):.3f} | {m / b:.1f} |"
+
     lines = [
         f"# dacli retention sweep: {args.cases} cases",
         "",
         f"- date: {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}; nproc {os.cpu_count()}; "
         f"python {sys.version.split()[0]}",
-        f"- store built in {built:.0f} s: real index and register, {args.cases} case folders holding "
-        "copies of one real closed case's files (the sweep never opens records)",
-        f"- plan: {due} cases due as of {meta['as_of']}; apply purged {purged} (mode destroy) on a copy",
+        f"- dacli from {root}, source fingerprint {fingerprint}",
+        f"- store: {meta['store']} ({how}; building took {meta['build_seconds']:.0f} s on {meta['built']}): "
+        f"real index and register, {args.cases} case folders holding copies of one real closed case's files "
+        "(the sweep never opens records)",
+        f"- plan: {sweep.due} cases due as of {sweep.as_of}; apply purged {sweep.purged} (mode destroy) on a "
+        f"copy (copying took {statistics.median(sweep.copy_times):.1f} s, not timed)",
         "",
-        "| command | runs | median (s) | min (s) | max (s) | x `python -c pass` |",
+        "| command | runs | median (s) | min (s) | max (s) | × `python -c pass` |",
         "|---|---:|---:|---:|---:|---:|",
-        f"| `python -c pass` (baseline) | {len(base)} | {b:.3f} | {min(base):.3f} | {max(base):.3f} | 1.0 |",
-        f"| `retain-purge --json` (plan, {args.cases} cases) | {len(plans)} | {statistics.median(plans):.3f} "
-        f"| {min(plans):.3f} | {max(plans):.3f} | {statistics.median(plans) / b:.1f} |",
-        f"| `retain-purge --apply --mode destroy` ({purged} purged) | {len(applies)} "
-        f"| {statistics.median(applies):.3f} | {min(applies):.3f} | {max(applies):.3f} "
-        f"| {statistics.median(applies) / b:.1f} |",
+        row("`python -c pass` (baseline)", base),
+        row(f"`retain-purge --json` (plan, {args.cases} cases)", sweep.plan_times),
+        row(f"`retain-purge --apply --mode destroy` ({sweep.purged} purged)", sweep.apply_times),
         "",
     ]
     text = "\n".join(lines)

@@ -1,9 +1,12 @@
-"""Time real dacli subprocesses against a synthetic store of N cases and print a Markdown table.
+"""Run every dacli benchmark and print one Markdown table (also written to benchmarks/results/latest.md).
 
-    python benchmarks/run.py [--cases 20000] [--repeat 5] [--out benchmarks/results/latest.md]
+    python benchmarks/run.py [--cases 20000] [--retention-cases 50000] [--repeat 5] [--skip-slow]
 
-The store is built once with benchmarks/synthetic.py into a cache folder (/tmp/dacli-bench-<N> by default)
-and reused while it still holds N cases. See benchmarks/README.md for what each row means.
+Times real dacli subprocesses (start-up, `dash score`, `case show`, `case list`, `user add`, `reindex`)
+against a synthetic store of N cases, the dashboard's first frame of that caseload (in-process, see
+benchmarks/tui.py) and the retention sweep over a store of M cases (benchmarks/retention.py). The stores
+are built once into cache folders (/tmp/dacli-bench-<N> and /tmp/dacli-bench-retention by default) and
+reused while they still hold N and M cases. See benchmarks/README.md for what each row means.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import synthetic  # noqa: E402  (a sibling script, not a package)
+import retention  # noqa: E402  (sibling scripts, not a package)
+import synthetic  # noqa: E402
+import tui  # noqa: E402
 
 DACLI = [sys.executable, "-m", "dacli"]
 META_NAME = "bench-meta.json"
@@ -64,7 +69,7 @@ def git_commit(folder: Path) -> str:
 class Row:
     label: str
     times: list[float]
-    note: str = ""
+    in_process: bool = False  # timed inside this script: no interpreter start-up, so no ratio
 
     @property
     def median(self) -> float:
@@ -173,7 +178,28 @@ def bare_scrypt(store_path: Path, username: str, passphrase: str, repeat: int) -
         started = time.perf_counter()
         crypto.passphrase_decrypt(sealed, passphrase, "benchmark identity")
         times.append(time.perf_counter() - started)
-    return Row(f"scrypt unlock only (`passphrase_decrypt`, log_n {log_n}, in-process)", times)
+    return Row(f"scrypt unlock only (`passphrase_decrypt`, log_n {log_n}, in-process)", times, True)
+
+
+def dashboard(store_path: Path, username: str, passphrase: str, repeat: int, xdg: Path, n: int) -> Row:
+    """In-process: the dashboard from a successful unlock to the first drawn frame of the caseload."""
+    log("  dashboard: unlock to first caseload frame (in-process) ...")
+    saved = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(xdg)  # as for the subprocesses: no machine id in your home
+    try:
+        frames, _, rows = tui.measure(store_path, username, passphrase, repeat, warmup=True)
+    finally:
+        if saved is None:
+            del os.environ["XDG_DATA_HOME"]
+        else:
+            os.environ["XDG_DATA_HOME"] = saved
+    if rows != n:
+        raise SystemExit(f"the dashboard's caseload held {rows} rows, expected {n}")
+    return Row(
+        f"dashboard: unlock to first caseload frame ({n} cases, in-process, after the scrypt unlock)",
+        frames,
+        True,
+    )
 
 
 # -- output ---------------------------------------------------------------------------------------------
@@ -226,12 +252,19 @@ def table(rows: list[Row], baseline: float) -> list[str]:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        ratio = r.median / baseline
+        ratio = "–" if r.in_process else f"{r.median / baseline:.1f}"
         out.append(
             f"| {r.label} | {len(r.times)} | {fmt(r.median)} | {fmt(min(r.times))} | {fmt(max(r.times))} "
-            f"| {ratio:.1f} |"
+            f"| {ratio} |"
         )
     return out
+
+
+def spread(times: list[float]) -> str:
+    """A setup step's times, for a context line."""
+    if len(times) == 1:
+        return f"{times[0]:.1f} s"
+    return f"median {statistics.median(times):.1f} s ({min(times):.1f}–{max(times):.1f}, {len(times)} runs)"
 
 
 # -- main -----------------------------------------------------------------------------------------------
@@ -244,12 +277,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each fast command (default 5)")
     parser.add_argument(
-        "--slow-repeat", type=int, default=3, help="timed runs of `user add` and `reindex` (default 3)"
+        "--slow-repeat",
+        type=int,
+        default=3,
+        help="timed runs of `user add`, `reindex` and `retain-purge --apply` (default 3)",
+    )
+    parser.add_argument(
+        "--retention-cases", type=int, default=50000, help="cases in the retention store (default 50000)"
     )
     parser.add_argument(
         "--out", type=Path, default=HERE / "results" / "latest.md", help="Markdown output file"
     )
     parser.add_argument("--cache-dir", type=Path, default=None, help="default /tmp/dacli-bench-<N>")
+    parser.add_argument(
+        "--retention-dir",
+        type=Path,
+        default=retention.DEFAULT_WORK,
+        help=f"the retention store's cache folder (default {retention.DEFAULT_WORK})",
+    )
     parser.add_argument("--users", type=int, default=5, help="extra caseworkers when generating (default 5)")
     parser.add_argument("--jobs", type=int, default=None, help="generator processes (default: one per CPU)")
     parser.add_argument(
@@ -258,11 +303,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"scrypt cost of the generated store (default: dacli's, {synthetic.default_log_n()})",
     )
-    parser.add_argument("--rebuild", action="store_true", help="regenerate the cached store")
-    parser.add_argument("--skip-slow", action="store_true", help="leave out `user add` and `reindex`")
+    parser.add_argument("--rebuild", action="store_true", help="regenerate the cached stores")
+    parser.add_argument(
+        "--skip-slow", action="store_true", help="leave out `user add`, `reindex` and the retention sweep"
+    )
     args = parser.parse_args(argv)
-    if args.cases < 1 or args.repeat < 1 or args.slow_repeat < 1:
-        parser.error("--cases, --repeat and --slow-repeat must be positive")
+    if min(args.cases, args.retention_cases, args.repeat, args.slow_repeat) < 1:
+        parser.error("--cases, --retention-cases, --repeat and --slow-repeat must be positive")
 
     cache = args.cache_dir or Path(tempfile.gettempdir()) / f"dacli-bench-{args.cases}"
     log_n = args.log_n or synthetic.default_log_n()
@@ -356,8 +403,11 @@ def main(argv: list[str] | None = None) -> int:
         if listed != n:
             raise SystemExit(f"`case list --json` returned {listed} rows, expected {n}")
 
+        rows.append(dashboard(store_path, meta["manager"], meta["passphrase"], args.repeat, xdg, n))
+
         add_times: list[float] = []
         copy_times: list[float] = []
+        sweep: retention.Sweep | None = None
         if not args.skip_slow:
             log(f"  `dacli user add` x{args.slow_repeat} (each on a fresh copy of the store) ...")
             for i in range(args.slow_repeat):
@@ -386,47 +436,75 @@ def main(argv: list[str] | None = None) -> int:
                 reindex_times.append(elapsed)
             rows.append(Row(f"`dacli reindex` ({n} cases)", reindex_times))
 
+            m = args.retention_cases
+            sweep = retention.measure(
+                env,
+                args.retention_dir,
+                m,
+                args.repeat,
+                args.slow_repeat,
+                rebuild=args.rebuild,
+                fingerprint=dacli_source()[1],
+                runner=run_once,
+            )
+            rows.append(
+                Row(f"`dacli retain-purge --json` (plan, {m} cases, {sweep.due} due)", sweep.plan_times)
+            )
+            rows.append(
+                Row(
+                    f"`dacli retain-purge --apply --mode destroy` ({sweep.purged} of {m} cases purged)",
+                    sweep.apply_times,
+                )
+            )
+
         log("  bare scrypt unlock (in-process) ...")
         scrypt_row = bare_scrypt(store_path, meta["manager"], meta["passphrase"], args.repeat)
+        rows.append(scrypt_row)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(xdg, ignore_errors=True)
 
-    how = "reused from cache" if meta.get("reused") else "generated in this run"
-    if meta.get("stale"):
-        how += " by older dacli code"
+    def made(info: dict) -> str:
+        how = "reused from cache" if info.get("reused") else "made in this run"
+        return how + (" by older dacli code" if info.get("stale") else "")
+
+    context = [
+        f"- store: {store_path}, {n} cases, {meta['users']} staff, scrypt log_n {meta['log_n']} "
+        f"({made(meta)}; generation took {meta['generation_seconds']} s with "
+        f"{meta.get('generation_jobs', '?')} processes on {meta['generated']})"
+    ]
+    if sweep:
+        context.append(
+            f"- retention store: {sweep.meta['store']}, {args.retention_cases} case folders holding copies "
+            f"of one real closed case's files, real index, register and retention key ({made(sweep.meta)}; "
+            f"building took {sweep.meta['build_seconds']} s on {sweep.meta['built']}); "
+            f"swept as of {sweep.as_of}"
+        )
+    context.append(
+        f"- fast rows: {args.repeat} timed runs after one untimed warm-up; "
+        + (
+            f"`user add`, `reindex` and `retain-purge --apply`: {args.slow_repeat} timed runs, no warm-up"
+            if sweep
+            else "`user add`, `reindex` and the retention sweep left out (--skip-slow)"
+        )
+    )
+    if sweep:
+        context.append(
+            f"- not timed: copying the store for each `user add` (`shutil.copytree`): {spread(copy_times)}; "
+            f"for each `retain-purge --apply` (`cp -a`): {spread(sweep.copy_times)}"
+        )
     lines = [
         f"# dacli benchmarks: {n} cases",
         "",
         *machine_info(),
-        f"- store: {store_path}, {n} cases, {meta['users']} staff, scrypt log_n {meta['log_n']} "
-        f"({how}; generation took "
-        f"{meta['generation_seconds']} s with {meta.get('generation_jobs', '?')} processes "
-        f"on {meta['generated']})",
-        f"- fast commands: {args.repeat} timed runs after one untimed warm-up; `user add` and `reindex`: "
-        f"{args.slow_repeat} timed runs, no warm-up",
+        *context,
         "",
         *table(rows, base.median),
         "",
-        "Context (in-process, not a subprocess):",
-        "",
-        "| measurement | runs | median (s) | min (s) | max (s) |",
-        "|---|---:|---:|---:|---:|",
-        f"| {scrypt_row.label} | {len(scrypt_row.times)} | {fmt(scrypt_row.median)} "
-        f"| {fmt(min(scrypt_row.times))} | {fmt(max(scrypt_row.times))} |",
-        *(
-            [
-                f"| copying the store for each `user add` (`shutil.copytree`, untimed above) "
-                f"| {len(copy_times)} | {fmt(statistics.median(copy_times))} | {fmt(min(copy_times))} "
-                f"| {fmt(max(copy_times))} |"
-            ]
-            if copy_times
-            else []
-        ),
-        "",
+        "In-process rows run inside this script (no interpreter start-up or imports), so they have no ratio. "
         "Every command that unlocks the store with a passphrase (`case show`, `case list`, `user add`, "
         f"`reindex`) pays the scrypt unlock (median {scrypt_row.median:.3f} s here) before doing any work; "
-        "with the unlock agent running (`dacli unlock`) they skip it.",
+        "with the unlock agent running (`dacli unlock`) they skip it. The dashboard row starts after it.",
         "",
     ]
     text = "\n".join(lines)
