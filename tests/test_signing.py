@@ -361,3 +361,27 @@ def test_a_signature_line_with_escape_codes_is_refused_without_echoing_them(sess
         _fresh(session).read_record(case_ref, "intake-1.toml.age")
     assert "\x1b" not in caught.value.message
     assert "\x1b" not in IntegrityError("a \x1b[2J b").message
+
+
+def test_audit_entries_are_signed_and_a_fabricated_log_is_reported(session, case_ref, cli):
+    """A log written by hand for a real member of staff ('exported this case to USB') keeps a valid hash
+    chain, but it cannot carry their signature."""
+    import json
+
+    from dacli.store import audit as auditlog
+
+    path = session.store.audit_dir() / f"{session.member.id}-invented.jsonl"
+    auditlog.append(
+        path, staff=session.member.id, user=session.member.username, machine="invented",
+        action="identity-export", case=case_ref,
+    )  # fmt: skip
+    entry = json.loads(path.read_text())
+    assert "sig" not in entry
+    result = cli("audit", "verify")
+    assert result.exit_code == 6
+    assert f"is not signed by {session.member.username}" in result.output
+    path.unlink()
+    # genuine entries carry a signature, and verify passes again
+    real = next(session.store.audit_dir().glob(f"{session.member.id}-*.jsonl"))
+    assert all("sig" in json.loads(line) for line in real.read_text().splitlines())
+    assert cli("audit", "verify").exit_code == 0

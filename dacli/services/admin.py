@@ -173,9 +173,10 @@ def verify_audit(
     folder = store.audit_dir()
     paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
     reports = []
+    signed_by = session.audit_signature_problem if session is not None else None
     for path in paths:
         anchor = anchors.get(path.name)
-        reports.append(auditlog.verify(path, tuple(anchor) if anchor else None))
+        reports.append(auditlog.verify(path, tuple(anchor) if anchor else None, signed_by))
     seen = {p.name for p in paths}
     for name, (seq, _) in anchors.items():
         if name not in seen:

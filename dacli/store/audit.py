@@ -23,7 +23,7 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +38,7 @@ def _canonical(entry: dict) -> bytes:
 
 
 def entry_hash(entry: dict) -> str:
-    body = {k: v for k, v in entry.items() if k != "hash"}
+    body = {k: v for k, v in entry.items() if k not in ("hash", "sig")}
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
@@ -74,9 +74,11 @@ def append(
     record: str | None = None,
     reason_enc: bytes | None = None,
     detail: dict | None = None,
+    sign: Callable[[str], str] | None = None,
 ) -> dict:
-    """Append one entry. The caller holds the log's lock. Reads only the end of the log, so an append
-    costs the same on the first day and after a hundred thousand entries."""
+    """Append one entry, signed over its hash with ``sign`` (a member of staff's key) when given. The caller
+    holds the log's lock. Reads only the end of the log, so an append costs the same on the first day and
+    after a hundred thousand entries."""
     seq, prev = 0, GENESIS
     torn = False
     try:
@@ -108,6 +110,8 @@ def append(
         "prev": prev,
     }
     entry["hash"] = entry_hash(entry)
+    if sign is not None:
+        entry["sig"] = sign(entry["hash"])
     line = _canonical(entry) + b"\n"
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -160,7 +164,13 @@ def iter_entries(path: Path) -> Iterator[dict]:
             continue
 
 
-def verify(path: Path, anchor: tuple[int, str] | None = None) -> LogReport:
+def verify(
+    path: Path,
+    anchor: tuple[int, str] | None = None,
+    signed_by: Callable[[str, str, str], str | None] | None = None,
+) -> LogReport:
+    """Check the chain (and the anchor). With ``signed_by(staff, hash, sig)`` (unlocked), also that each
+    staff entry is signed by that member of staff: it returns a problem, or None."""
     problems: list[str] = []
     warnings: list[str] = []
     lines, tail = _read_lines(path)
@@ -180,6 +190,10 @@ def verify(path: Path, anchor: tuple[int, str] | None = None) -> LogReport:
             problems.append(f"line {n} (seq {entry.get('seq')}) was changed after it was written")
         if entry.get("seq") != seq + 1:
             problems.append(f"line {n}: seq {entry.get('seq')} where {seq + 1} was expected")
+        if signed_by is not None:
+            wrong = signed_by(str(entry.get("staff")), str(entry.get("hash")), str(entry.get("sig") or ""))
+            if wrong:
+                problems.append(f"line {n} (seq {entry.get('seq')}) {wrong}")
         prev = str(entry.get("hash"))
         seq = entry.get("seq") if isinstance(entry.get("seq"), int) else seq + 1
         hashes[seq] = prev

@@ -656,6 +656,21 @@ class Session:
                 "can be added to it. A new referral starts a new case."
             )
 
+    def _sign_audit(self, entry_hash: str) -> str:
+        return self.signer.sign(self._context("audit", entry_hash))
+
+    def audit_signature_problem(self, staff: str, entry_hash: str, sig: str) -> str | None:
+        """Why an audit entry is not signed by the member of staff it names, or None."""
+        if staff == "retention":
+            return None  # the unattended sweep's own log: it holds no signing key (its entries are chained)
+        self._checked_staff()
+        member = self._authors.get(staff)
+        if member is None:
+            return f"names {staff}, who is not on the staff list (forged)"
+        if not sig or not signing.verify(member.signing_key, sig, self._context("audit", entry_hash)):
+            return f"is not signed by {member.username}, whom it names (forged, or changed by hand)"
+        return None
+
     def _sign_register(self, body: bytes) -> bytes:
         return self._signed("register", body)
 
@@ -842,6 +857,7 @@ class Session:
                     record=record,
                     reason_enc=reason_enc,
                     detail=detail,
+                    sign=self._sign_audit,
                 )
         except Timeout:
             raise StoreError("The audit log is held by another dacli process; try again.") from None
