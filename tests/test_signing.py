@@ -385,3 +385,15 @@ def test_audit_entries_are_signed_and_a_fabricated_log_is_reported(session, case
     real = next(session.store.audit_dir().glob(f"{session.member.id}-*.jsonl"))
     assert all("sig" in json.loads(line) for line in real.read_text().splitlines())
     assert cli("audit", "verify").exit_code == 0
+
+
+def test_audit_verify_reports_a_record_deleted_outside_dacli(session, case_ref, cli):
+    from dacli.services.retention import add_hold
+
+    add_hold(session, case_ref, "domestic homicide review")
+    assert cli("audit", "verify").exit_code == 0
+    hold = next((session.store.root / case_ref).glob("hold-*.toml.age"))
+    hold.unlink()
+    result = cli("audit", "verify")
+    assert result.exit_code == 6
+    assert f"{case_ref}/{hold.name} is gone" in result.output

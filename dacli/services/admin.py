@@ -140,6 +140,7 @@ def verify_files(
         session.read_index()
     except DacliError as exc:
         problems.append(str(exc))
+    problems += _missing_records(session)
     for ref in session.store.case_refs():
         try:
             checked += 1
@@ -155,6 +156,26 @@ def verify_files(
             except DacliError as exc:
                 problems.append(str(exc))
     return problems, checked
+
+
+def _missing_records(session: Session) -> list[str]:
+    """Records the audit trail says were written that are no longer there. Records are never deleted, but
+    by the retention sweep (which leaves a tombstone), so a missing one was removed outside dacli."""
+    from dacli.store.retention import tombstones
+
+    gone = set(tombstones(session.store.meta))
+    folder = session.store.audit_dir()
+    expected: dict[tuple[str, str], str] = {}
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        for entry in auditlog.iter_entries(path):
+            case, record = entry.get("case"), entry.get("record")
+            if isinstance(case, str) and isinstance(record, str) and record.endswith(".toml.age"):
+                expected.setdefault((case, record), str(entry.get("at", ""))[:10])
+    return [
+        f"{case}/{record} is gone, though the audit trail shows it written on {day} (deleted outside dacli)"
+        for (case, record), day in sorted(expected.items())
+        if case not in gone and not (session.store.root / case / record).exists()
+    ]
 
 
 def verify_audit(
