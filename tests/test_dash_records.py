@@ -86,6 +86,7 @@ def test_store_policy_medium_band_applies_to_case_checklists(session, case_ref):
     from .conftest import MANAGER, PASSPHRASE
 
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
+    fresh.accept_policy()  # a manager accepts the edit
     _, rec = record_dash(fresh, case_ref, _form(11), TODAY)
     assert rec.result.risk_level == "medium"
 

@@ -23,6 +23,8 @@ from dacli.store import crypto
 from dacli.store.retention import read_register, tombstones
 from dacli.store.store import Store
 
+from .conftest import MANAGER, PASSPHRASE
+
 D = dt.date
 
 # --- the rule ---------------------------------------------------------------------------------------------
@@ -401,3 +403,16 @@ def test_a_register_put_back_from_before_a_hold_or_reopening_destroys_nothing(se
     outcome = apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
     assert outcome.purged == []
     assert all((store_path / ref).is_dir() for ref in refs)
+
+
+def test_the_sweep_destroys_nothing_under_a_policy_no_manager_accepted(session, store_path, old_store):
+    refs, key = old_store
+    path = store_path / ".dacli" / "policy.toml"
+    path.write_text(path.read_text().replace('action = "destroy"', 'action = "boil-down"'))
+    with pytest.raises(IntegrityError, match="dacli policy accept"):
+        plan(Store(store_path), _identity(store_path, key), AS_OF)
+    with pytest.raises(IntegrityError, match="dacli policy accept"):
+        apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
+    assert all((store_path / ref).is_dir() for ref in refs)
+    Store(store_path).unlock(MANAGER, PASSPHRASE).accept_policy()
+    assert plan(Store(store_path), _identity(store_path, key), AS_OF).due()

@@ -203,6 +203,7 @@ def test_the_index_carries_schedules_and_a_policy_change_falls_back_to_the_rules
     from .conftest import MANAGER, PASSPHRASE
 
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
+    fresh.accept_policy()
     row = caseload(fresh, now=now)[0]
     first = next(d for d in row.deadlines if d.name == "first contact")
     assert first.due_at == row.referred_at + dt.timedelta(hours=12)

@@ -397,3 +397,24 @@ def test_audit_verify_reports_a_record_deleted_outside_dacli(session, case_ref, 
     result = cli("audit", "verify")
     assert result.exit_code == 6
     assert f"{case_ref}/{hold.name} is gone" in result.output
+
+
+def test_a_policy_edited_by_hand_stops_until_a_manager_accepts_it(session, case_ref, cli, run_dacli):
+    """policy.toml is for a manager to edit by hand; its thresholds decide who is high risk and its dates
+    what is destroyed, so an edit counts only once a manager accepts it."""
+    from dacli.services.admin import add_user
+
+    add_user(session, "cw", "caseworker", "another pass phrase")
+    path = session.store.meta / "policy.toml"
+    path.write_text(path.read_text().replace("visible_high_risk = 14", "visible_high_risk = 24"))
+    result = cli("case", "list")
+    assert result.exit_code == 6 and "dacli policy accept" in result.output
+    cw = {"DACLI_USER": "cw", "DACLI_PASSPHRASE": "another pass phrase"}
+    assert cli("policy", "accept", extra_env=cw).exit_code == 4  # managers only
+    result = run_dacli("policy", "accept")  # a real process, as a manager would run it
+    assert result.returncode == 0, result.stderr
+    assert "visible high risk at 24" in result.stdout
+    assert cli("case", "list").exit_code == 0
+    assert _fresh(session).store.policy.dash.visible_high_risk == 24
+    entries = cli("audit", "show", "--json")
+    assert "policy-accept" in entries.output

@@ -12,6 +12,9 @@ from dacli.defaults import PASSPHRASE_LOG_N
 user_app = typer.Typer(help="Staff: add, list, remove, change passphrase.", no_args_is_help=True)
 identity_app = typer.Typer(help="Your own age identity (break-glass recovery).", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="The store's policy (policy.toml): accept it after editing.", no_args_is_help=True
+)
 settings_app = typer.Typer(
     help="The store's settings (store.toml, signed by a manager).", no_args_is_help=True
 )
@@ -27,6 +30,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(identity_app, name="identity")
     app.add_typer(audit_app, name="audit")
     app.add_typer(settings_app, name="settings")
+    app.add_typer(policy_app, name="policy")
 
 
 def init(
@@ -317,3 +321,20 @@ def settings_set(
     c: Context = ctx.obj
     change_setting(c.session(), key, value)
     typer.echo(f"{key} is now {value}.")
+
+
+@policy_app.command("accept")
+def policy_accept(ctx: typer.Context) -> None:
+    """Accept .dacli/policy.toml as it now reads (managers; audited). Edit it by hand, read it, then run
+    this: until a manager accepts a change, commands that need the policy stop and say so."""
+    from dacli.services.admin import accept_policy
+
+    c: Context = ctx.obj
+    policy = accept_policy(c.session())
+    r, d, keep = policy.review, policy.dash, policy.retention
+    typer.echo(
+        f"Accepted: visible high risk at {d.visible_high_risk} yes answers; first contact within "
+        f"{r.first_contact_hours} hours; reviews at {r.first_review_weeks_min}-{r.first_review_weeks_max} "
+        f"weeks, then every {r.interval_weeks}; files kept {keep.years_from_last_contact} years after the "
+        f"last contact ({keep.action})."
+    )

@@ -255,3 +255,8 @@ def change_setting(session: Session, key: str, value: str) -> dict:
         session.save_settings(settings)
     session.audit("settings-change", detail={"setting": key, "from": old, "to": typed})
     return settings.model_dump(mode="json", by_alias=True)
+
+
+def accept_policy(session: Session):
+    """A manager accepts policy.toml as it now reads (signed, audited)."""
+    return session.accept_policy()

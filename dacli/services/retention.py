@@ -138,6 +138,9 @@ def _decide(store: Store, ref: str, row: dict, as_of: dt.date) -> Decision:
 def plan(store: Store, identity, as_of: dt.date) -> Plan:
     """Read the register only (no case is opened) and decide each case on ``as_of``."""
     register = reg.read_register(store.meta, identity)
+    store._policy = reg.checked_policy(
+        store.meta, identity
+    )  # the retention dates, as a manager accepted them
     gone = reg.tombstones(store.meta)
     decisions = [
         _decide(store, ref, row, as_of) for ref, row in sorted(register["cases"].items()) if ref not in gone
@@ -165,6 +168,7 @@ class _Register:
         st = path.stat()
         if (st.st_mtime_ns, st.st_size) != self.stamp:
             self.cases = reg.read_register(self.store.meta, self.identity)["cases"]
+            self.store._policy = reg.checked_policy(self.store.meta, self.identity)
             self.stamp = (st.st_mtime_ns, st.st_size)
         row = self.cases.get(ref)
         if row is None or _decide(self.store, ref, row, self.as_of).state != "due":

@@ -80,6 +80,39 @@ class RetentionKey:
     store_id: str
 
 
+def _staff(meta: Path, key: RetentionKey) -> list:
+    """The staff list, checked against the founding manager's key the retention key file holds."""
+    from dacli.store.store import verify_staff
+
+    try:
+        raw_staff = (meta / "staff.toml").read_bytes()
+    except OSError as exc:
+        raise StoreError(f"Cannot read the staff list ({exc.strerror}).") from None
+    return verify_staff(raw_staff, key.store_id, key.trust).staff
+
+
+def checked_policy(meta: Path, key: RetentionKey):
+    """policy.toml as a current manager accepted it (signed): the sweep's retention dates come from it."""
+    from dacli.schemas.store import Policy
+    from dacli.store import signing
+    from dacli.store.store import _read_plain_toml, signed_context
+
+    path = meta / "policy.toml"
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"Cannot read the store policy ({exc.strerror}).") from None
+    keys = {m.id: m.signing_key for m in _staff(meta, key) if m.active and m.role.value == "manager"}
+    try:
+        signing.check(raw, signed_context("policy", key.store_id), keys, "The store policy")
+    except IntegrityError:
+        raise IntegrityError(
+            "The store policy (policy.toml) has changed since a manager accepted it: the sweep destroys "
+            "nothing until a manager runs `dacli policy accept`."
+        ) from None
+    return _read_plain_toml(path, Policy, "The store policy")
+
+
 def read_register(meta: Path, key: RetentionKey) -> dict:
     try:
         sealed = (meta / REGISTER).read_bytes()
@@ -90,14 +123,9 @@ def read_register(meta: Path, key: RetentionKey) -> dict:
         ) from None
     plain = crypto.decrypt(sealed, [key.identity], "The retention register")
     from dacli.store import signing
-    from dacli.store.store import signed_context, verify_staff
+    from dacli.store.store import signed_context
 
-    try:
-        raw_staff = (meta / "staff.toml").read_bytes()
-    except OSError as exc:
-        raise StoreError(f"Cannot read the staff list ({exc.strerror}).") from None
-    staff = verify_staff(raw_staff, key.store_id, key.trust)
-    keys = {m.id: m.signing_key for m in staff.staff if m.active}
+    keys = {m.id: m.signing_key for m in _staff(meta, key) if m.active}
     body, _ = signing.check(plain, signed_context("register", key.store_id), keys, "The retention register")
     try:
         doc = json.loads(body)

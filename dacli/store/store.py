@@ -252,11 +252,14 @@ class Store:
             self.meta / STORE_TOML, StoreSettings, "The store settings"
         )
         self._policy: Policy | None = None
+        self._policy_problem: str | None = None
 
     # -- plain files -------------------------------------------------------------------------------
 
     @property
     def policy(self) -> Policy:
+        if self._policy_problem:
+            raise IntegrityError(self._policy_problem)
         if self._policy is None:
             self._policy = _read_plain_toml(self.meta / POLICY_TOML, Policy, "The store policy")
         return self._policy
@@ -360,7 +363,8 @@ class Store:
             atomic_write(meta / STORE_KEYS, crypto.encrypt(ring_text, [identity.public]))
             staff_text = _dump_plain_toml(StaffList(staff=[member]))
             atomic_write(meta / STAFF_TOML, signer.seal(signed_context("staff", sid), staff_text))
-            atomic_write(meta / POLICY_TOML, policy_template().encode())
+            policy_text = signer.seal(signed_context("policy", sid), policy_template().encode())
+            atomic_write(meta / POLICY_TOML, policy_text)
             # store.toml last: until it exists, the folder is not a store
             settings_text = signer.seal(signed_context("settings", sid), _dump_plain_toml(settings))
             atomic_write(meta / STORE_TOML, settings_text)
@@ -411,6 +415,7 @@ class Store:
             )
         session = Session(self, listed, creds, raw, staff)
         self.settings = session.checked_settings()
+        session.check_policy()
         return session
 
     def unlock_from_agent(self, username: str) -> Session | None:
@@ -477,6 +482,48 @@ class Session:
         if author.role != Role.manager or not author.active:
             raise IntegrityError("The store settings are not signed by a current manager (changed by hand).")
         return _read_plain_toml(path, StoreSettings, "The store settings")
+
+    def check_policy(self) -> None:
+        """Believe policy.toml only as a manager accepted it (signed). A manager edits it by hand, then
+        reads it and runs `dacli policy accept`; until then every rule that needs it stops with a sentence
+        saying so (the thresholds decide who is high risk, and the retention dates what is destroyed)."""
+        raw = self.store.meta.joinpath(POLICY_TOML).read_bytes()
+        problem = (
+            "The store policy (policy.toml) has changed since a manager accepted it, or was changed outside "
+            "dacli: a manager reads it and runs `dacli policy accept`."
+        )
+        try:
+            _, author = self._checked("policy", raw, "The store policy")
+        except IntegrityError:
+            self.store._policy_problem = problem
+            return
+        if author.role != Role.manager or not author.active:
+            self.store._policy_problem = problem
+            return
+        self.store._policy_problem = None
+        self.store._policy = _read_plain_toml(self.store.meta / POLICY_TOML, Policy, "The store policy")
+
+    def accept_policy(self) -> Policy:
+        """A manager accepts policy.toml as it now reads: checked, then signed (audited, with its hash)."""
+        import hashlib
+
+        self.require_role(Role.manager)
+        path = self.store.meta / POLICY_TOML
+        with self.store.meta_lock():
+            raw = path.read_bytes()
+            try:
+                body = signing.split(raw, "policy")[0]
+            except IntegrityError:
+                body = raw  # edited, or never signed: the whole text is the policy
+            self.store._policy_problem = None
+            self.store._policy = None
+            policy = _read_plain_toml(path, Policy, "The store policy")  # names a bad key in one sentence
+            atomic_write(path, self._signed("policy", body))
+            self.store._policy = policy
+        self.audit(
+            "decision", detail={"decision": "policy-accept", "sha256": hashlib.sha256(body).hexdigest()}
+        )
+        return policy
 
     def save_settings(self, settings: StoreSettings) -> None:
         """Write store.toml signed by this manager (the caller holds the store lock)."""
