@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -104,47 +103,78 @@ class PersonKey(NamedTuple):
 _STATUS = {s.value: s for s in CaseStatus}
 
 
-@dataclass(slots=True)
+_DAYS = frozenset(
+    ("dob", "referral_date", "last_dash", "next_court_date", "issp_next_action", "last_review", "closed_on")
+)
+_MOMENTS = frozenset(
+    (
+        "referred_at",
+        "first_contact",
+        "last_contact",
+        "last_incident",
+        "csc_unconfirmed",
+        "share_unsigned_since",
+    )
+)
+_PLAIN = {"aka": None, "follow_up_consent": False, "follow_up_done": False}
+
+
 class CaseRow:
-    """A caseload index row as the caseload reads it: built straight from the decrypted JSON.
+    """A caseload index row as the caseload reads it: straight from the decrypted JSON.
 
     Listing 20,000 cases must stay well under a second, and building a pydantic model per row costs more
     than decrypting the whole index. The index carries its format version (checked by the store) and the
     caseload validates one row in full against `CaseSummary`, so a row of another shape fails loudly.
-    ``raw`` is the row as stored, for JSON output.
+    ``raw`` is the row as stored, for JSON output. The fields every screen shows are set at once; dates
+    (``dob``, ``referred_at``, ``last_contact`` ... as in `CaseSummary`) are parsed from ``raw`` the first
+    time they are asked for, since a listing whose deadlines were resolved in the index needs none of them.
+    Keyword arguments set any of them directly (tests).
     """
 
-    raw: dict
-    ref: str
-    client: str
-    aka: str | None
-    dob: date | None
-    worker: str
-    status: CaseStatus
-    risk: str | None
-    referral_date: date
-    referred_at: datetime
-    first_contact: datetime | None
-    last_contact: datetime | None
-    flags: list[str]
-    last_dash: date | None = None
-    last_incident: datetime | None = None
-    csc_unconfirmed: datetime | None = None
-    share_unsigned_since: datetime | None = None
-    order_expiries: list = field(default_factory=list)
-    next_court_date: date | None = None
-    issp_next_action: date | None = None
-    last_review: date | None = None
-    closed_on: date | None = None
-    follow_up_consent: bool = False
-    follow_up_done: bool = False
-    _deadlines: list | None = None
-    _schedule: tuple | None = None
-    """(now, first-contact hours, Dash weeks, review policy): the deadlines are worked out when asked."""
-    next_due: Any = None
-    """The earliest deadline not yet done (a rules.deadlines.Deadline), or None; set with ``deadlines``."""
-    overdue: bool = False
-    """Whether any deadline is overdue; set with ``deadlines``."""
+    __slots__ = (
+        "raw", "ref", "client", "worker", "status", "risk", "flags",
+        "_given", "_deadlines", "_schedule", "next_due", "overdue",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        raw: dict,
+        ref: str,
+        client: str,
+        worker: str,
+        status: CaseStatus,
+        risk: str | None,
+        flags: list[str],
+        **given: Any,
+    ) -> None:
+        self.raw, self.ref, self.client, self.worker = raw, ref, client, worker
+        self.status, self.risk, self.flags = status, risk, flags
+        self._given = given
+        self._deadlines: list | None = None
+        # (now, first-contact hours, Dash weeks, review policy): the deadlines are worked out when asked
+        self._schedule: tuple | None = None
+        self.next_due: Any = None  # the earliest deadline not yet done (rules.deadlines.Deadline) or None
+        self.overdue = False  # whether any deadline is overdue
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for names that are not slots: the dates and the rarer fields, parsed once
+        given = self._given
+        if name in given:
+            return given[name]
+        if name in _DAYS:
+            value = self.raw.get(name)
+            given[name] = value = date.fromisoformat(value) if value else None
+            return value
+        if name in _MOMENTS:
+            value = self.raw.get(name)
+            given[name] = value = datetime.fromisoformat(value) if value else None
+            return value
+        if name == "order_expiries":
+            given[name] = value = [date.fromisoformat(d) for d in self.raw.get(name, ())]
+            return value
+        if name in _PLAIN:
+            return self.raw.get(name, _PLAIN[name])
+        raise AttributeError(name)
 
     @property
     def deadlines(self) -> list:
@@ -176,32 +206,12 @@ class CaseRow:
 
     @classmethod
     def from_index(cls, row: dict) -> CaseRow:
-        day, moment = date.fromisoformat, datetime.fromisoformat
-        dob, first, last = row.get("dob"), row.get("first_contact"), row.get("last_contact")
-        dash, incident, csc = row.get("last_dash"), row.get("last_incident"), row.get("csc_unconfirmed")
         return cls(
             row,
             row["ref"],
             row["client"],
-            row.get("aka"),
-            day(dob) if dob else None,
             row["worker"],
             _STATUS[row["status"]],
             row.get("risk"),
-            day(row["referral_date"]),
-            moment(row["referred_at"]),
-            moment(first) if first else None,
-            moment(last) if last else None,
             row.get("flags", []),
-            day(dash) if dash else None,
-            moment(incident) if incident else None,
-            moment(csc) if csc else None,
-            moment(row["share_unsigned_since"]) if row.get("share_unsigned_since") else None,
-            [day(d) for d in row.get("order_expiries", ())],
-            day(row["next_court_date"]) if row.get("next_court_date") else None,
-            day(row["issp_next_action"]) if row.get("issp_next_action") else None,
-            day(row["last_review"]) if row.get("last_review") else None,
-            day(row["closed_on"]) if row.get("closed_on") else None,
-            row.get("follow_up_consent", False),
-            row.get("follow_up_done", False),
         )

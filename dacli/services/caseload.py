@@ -181,6 +181,7 @@ def _caseload(
     if only_overdue:
         rows = [r for r in rows if r.overdue]
     rows = select(rows, flag=flag)
-    rows.sort(key=lambda r: (r.status is not CaseStatus.open, not r.overdue, r.referred_at, r.ref))
+    # referred_at as the index stores it (ISO text, all UTC): sorts as the moments do, without parsing
+    rows.sort(key=lambda r: (r.status is not CaseStatus.open, not r.overdue, r.raw["referred_at"], r.ref))
     session.audit("caseload-read", detail={"rows": len(rows)})
     return rows
