@@ -118,6 +118,23 @@ def test_a_role_raised_by_hand_in_the_staff_list_is_refused(session):
         Store(session.store.root).unlock("cw", "another pass phrase")
 
 
+def _rogue_manager(added, added_by: str | None = None) -> tuple[str, dict]:
+    """A staff entry the attacker invents for themselves (certificate still to sign), and its signing seed."""
+    seed, public = signing.generate()
+    entry = {
+        "id": "s-0123456789ab",
+        "username": "rogue",
+        "role": "manager",
+        "recipient": crypto.Identity.generate().public,
+        "signing_key": public,
+        "certificate": "",
+        "added": added,
+    }
+    if added_by:
+        entry["added_by"] = added_by
+    return seed, entry
+
+
 def test_a_manager_added_by_hand_and_signed_with_their_own_key_is_refused(session):
     """The forger adds themselves as a manager, certifies themselves and signs the whole list: the chain
     does not lead back to the founding manager whose key each identity file holds."""
@@ -126,16 +143,7 @@ def test_a_manager_added_by_hand_and_signed_with_their_own_key_is_refused(sessio
     path = session.store.meta / "staff.toml"
     body, _, _ = signing.split(path.read_bytes(), "staff")
     data = tomllib.loads(body.decode())
-    seed, public = signing.generate()
-    rogue = {
-        "id": "s-0123456789ab",
-        "username": "rogue",
-        "role": "manager",
-        "recipient": crypto.Identity.generate().public,
-        "signing_key": public,
-        "certificate": "",
-        "added": data["staff"][0]["added"],
-    }
+    seed, rogue = _rogue_manager(data["staff"][0]["added"])
     data["staff"].append(rogue)
     forger = signing.Signer(rogue["id"], seed)
     from dacli.schemas.store import StaffMember
@@ -301,17 +309,7 @@ def test_a_removed_manager_cannot_reinstate_themselves_or_vouch_for_anyone(sessi
 
     (session.store.meta / "staff.toml").write_bytes(genuine)
     doc = _staff_doc(session)
-    seed, public = signing.generate()
-    rogue = {
-        "id": "s-0123456789ab",
-        "username": "rogue",
-        "role": "manager",
-        "recipient": crypto.Identity.generate().public,
-        "signing_key": public,
-        "certificate": "",
-        "added": doc["staff"][0]["added"],
-        "added_by": leaver.member.id,
-    }
+    seed, rogue = _rogue_manager(doc["staff"][0]["added"], added_by=leaver.member.id)
     sid = session.store.settings.store_id
     rogue["certificate"] = leaver.signer.sign(certificate_context(sid, StaffMember.model_validate(rogue)))
     doc["staff"].append(rogue)
