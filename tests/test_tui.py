@@ -38,10 +38,10 @@ async def _unlock(app, pilot, passphrase: str = DEMO) -> None:
     await pilot.press("enter")
 
 
-def _table(app):
+def _table(app, screen=None):
     from dacli.tui.app import CaseTable
 
-    return app.screen.query_one(CaseTable)
+    return (screen or app.screen).query_one(CaseTable)
 
 
 def test_unlock_wrong_then_right_and_the_caseload_shows_flags(example):
@@ -168,9 +168,13 @@ def test_idle_lock_hides_case_data(example):
             await pilot.pause()
             assert app.session is None
             names = [s.__class__.__name__ for s in app.screen_stack]
-            assert names[-1] == "UnlockScreen" and not {"CaseloadScreen", "CaseScreen"} & set(names)
+            # the case screen is gone; the caseload screen stays under the lock, emptied of every row
+            assert names[-1] == "UnlockScreen" and "CaseScreen" not in names
             assert "Locked" in str(app.screen.query_one("#message").render())
-            assert "Testcase" not in "".join(str(w.render()) for w in app.screen.query("Static, Label"))
+            assert app.caseload_screen.all_rows == [] and _table(app, app.caseload_screen).rows == []
+            for screen in app.screen_stack:
+                shown = "".join(str(w.render()) for w in screen.query("Static, Label"))
+                assert "Testcase" not in shown
 
     asyncio.run(run())
 

@@ -244,17 +244,30 @@ class CaseloadScreen(Screen):
         yield LoadingIndicator(id="busy")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.load()
+    def start(self) -> None:
+        """Load the caseload for the session just unlocked (the screen itself was built while the
+        passphrase was being typed, so only the rows remain to do)."""
+        self.query_one("#busy").display = True
+        self.query_one("#counts", Static).update("")
+        self.load(self.app.session)
+
+    def clear(self) -> None:
+        """Drop every row (on lock): nothing of a case stays on this screen or in it."""
+        self.all_rows = []
+        self.query_one(CaseTable).set_rows([])
+        self.query_one("#counts", Static).update("")
+        self.query_one("#filter", Input).value = ""
 
     @work(thread=True, exclusive=True, group="caseload", exit_on_error=False)
-    def load(self):
+    def load(self, session):
         from dacli.services.caseload import caseload
 
-        return caseload(self.app.session, now=self.app.now())
+        return caseload(session, now=self.app.now())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "caseload":
+            return
+        if self.app.session is None:  # locked while loading: the rows are not shown
             return
         if event.state == WorkerState.SUCCESS:
             self.query_one("#busy").display = False
@@ -1112,6 +1125,10 @@ class DacliApp(App):
         return self.now().date()
 
     def on_mount(self) -> None:
+        # the caseload screen is built under the unlock screen while the passphrase is typed; it holds no
+        # case data until `unlocked`, and is emptied again on lock
+        self.caseload_screen = CaseloadScreen()
+        self.push_screen(self.caseload_screen)
         self.push_screen(UnlockScreen(self.user))
         self.set_interval(min(5.0, max(self.idle_seconds / 4, 0.1)), self._lock_when_idle)
 
@@ -1124,7 +1141,8 @@ class DacliApp(App):
         self.session = session
         self.user = session.member.username
         self._last_activity = _clock()
-        self.switch_screen(CaseloadScreen())
+        self.pop_screen()  # the unlock screen, down to the caseload screen
+        self.caseload_screen.start()
 
     async def _lock_when_idle(self) -> None:
         if self.session is not None and _clock() - self._last_activity >= self.idle_seconds:
@@ -1132,9 +1150,10 @@ class DacliApp(App):
 
     async def action_lock(self, message: str = "Locked.") -> None:
         self.session = None  # the keys go with it
-        while len(self.screen_stack) > 2:  # the default screen, then the one showing the caseload
+        while len(self.screen_stack) > 2:  # the default screen, then the caseload screen
             await self.pop_screen()
-        await self.switch_screen(UnlockScreen(self.user, message))
+        self.caseload_screen.clear()
+        await self.push_screen(UnlockScreen(self.user, message))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
