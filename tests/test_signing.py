@@ -416,3 +416,10 @@ def test_a_policy_edited_by_hand_stops_until_a_manager_accepts_it(session, case_
     assert _fresh(session).store.policy.dash.visible_high_risk == 24
     entries = cli("audit", "show", "--json")
     assert "policy-accept" in entries.output
+
+
+def test_user_list_refuses_a_staff_list_edited_by_hand(session, cli):
+    assert cli("user", "list").exit_code == 0
+    _edit_staff(session, lambda t: t.replace('role = "manager"', 'role = "senior"', 1))
+    result = cli("user", "list")
+    assert result.exit_code == 6 and "The staff list" in result.output

@@ -72,7 +72,7 @@ def user_list(
     all_: bool = typer.Option(False, "--all", help="Include people who were removed."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """List staff (needs no passphrase: the staff list is plain TOML)."""
+    """List staff (needs no passphrase; a staff list edited by hand is refused)."""
     from dacli.services.admin import list_users
 
     c: Context = ctx.obj

@@ -66,7 +66,13 @@ def lock_agents() -> int:
 
 
 def list_users(store: Store, include_removed: bool = False) -> list[StaffMember]:
+    """The staff, without a passphrase: the list is checked against its own signatures and certificates
+    (a hand edit is refused); only an unlocked session checks it against the founding manager's key."""
+    from dacli.store.store import verify_staff
+
     staff = store.staff()
+    founder = next((m.signing_key for m in staff.staff if m.added_by is None), "")
+    staff = verify_staff(store.staff_bytes(), store.settings.store_id, founder)
     return [s for s in staff.staff if include_removed or s.active]
 
 
