@@ -249,6 +249,7 @@ class CaseloadScreen(Screen):
         passphrase was being typed, so only the rows remain to do)."""
         self.query_one("#busy").display = True
         self.query_one("#counts", Static).update("")
+        self.query_one(CaseTable).focus()  # now, so the footer settles while the rows load
         self.load(self.app.session)
 
     def clear(self) -> None:
