@@ -139,6 +139,17 @@ def test_filter_sort_open_a_case_and_add_a_note_on_disk(example):
                 return timeline.count(" note ") >= 3
 
             await _wait(pilot, note_shown)
+            # back to the caseload: it loads its rows again, the note counted (no error in the header)
+            await pilot.press("escape")
+            table = app.caseload_screen.query_one("#table")
+
+            def reloaded() -> bool:
+                busy = app.caseload_screen.query_one("#busy")
+                return type(app.screen).__name__ == "CaseloadScreen" and not busy.display and table.rows
+
+            await _wait(pilot, reloaded)
+            header = str(app.screen.query_one("#counts", Static).render())
+            assert "Could not load" not in header and "13 all cases" in header, header
         return ref
 
     ref = asyncio.run(run())

@@ -272,8 +272,10 @@ class CaseloadScreen(Screen):
             return
         if event.state == WorkerState.SUCCESS:
             self.query_one("#busy").display = False
+            first = not self.all_rows  # after unlock: my cases if I have any; a reload keeps the view chosen
             self.all_rows = event.worker.result
-            self.mine = any(r.worker == self.app.session.member.username for r in self.all_rows)
+            if first:
+                self.mine = any(r.worker == self.app.session.member.username for r in self.all_rows)
             self.apply()
             self.query_one(CaseTable).focus()
         elif event.state == WorkerState.ERROR:
@@ -349,7 +351,7 @@ class CaseloadScreen(Screen):
 
     def refresh_rows(self) -> None:
         self.query_one("#busy").display = True
-        self.load()
+        self.load(self.app.session)
 
 
 class CaseScreen(Screen):
