@@ -423,3 +423,16 @@ def test_user_list_refuses_a_staff_list_edited_by_hand(session, cli):
     _edit_staff(session, lambda t: t.replace('role = "manager"', 'role = "senior"', 1))
     result = cli("user", "list")
     assert result.exit_code == 6 and "The staff list" in result.output
+
+
+def test_store_settings_signed_by_a_caseworker_are_refused(session):
+    """An insider holds a signing key, but store.toml and policy.toml count only as a manager signed them."""
+    from dacli.services.admin import add_user
+
+    add_user(session, "cw", "caseworker", "another pass phrase")
+    cw = Store(session.store.root).unlock("cw", "another pass phrase")
+    path = session.store.meta / "store.toml"
+    body = signing.split(path.read_bytes(), "settings")[0]
+    path.write_bytes(cw._signed("settings", body.replace(b"passphrase_log_n = 10", b"passphrase_log_n = 11")))
+    with pytest.raises(IntegrityError, match="not signed by a current manager"):
+        _fresh(session)

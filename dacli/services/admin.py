@@ -68,11 +68,7 @@ def lock_agents() -> int:
 def list_users(store: Store, include_removed: bool = False) -> list[StaffMember]:
     """The staff, without a passphrase: the list is checked against its own signatures and certificates
     (a hand edit is refused); only an unlocked session checks it against the founding manager's key."""
-    from dacli.store.store import verify_staff
-
-    staff = store.staff()
-    founder = next((m.signing_key for m in staff.staff if m.added_by is None), "")
-    staff = verify_staff(store.staff_bytes(), store.settings.store_id, founder)
+    staff = store.staff_checked_alone()
     return [s for s in staff.staff if include_removed or s.active]
 
 
@@ -123,15 +119,12 @@ def verify_files(
     """Check the signature of every file dacli signs. Unlocked: the staff list against the founding
     manager's key in the user's identity file, then the index, every key ring and every record (each one
     decrypted in memory). Without a session, only that the staff list is whole and signed as it says."""
-    from dacli.store.store import verify_staff
 
     if staff_problem:
         return [staff_problem], 1
     if session is None:
-        staff = store.staff()
-        founder = next((m.signing_key for m in staff.staff if m.added_by is None), "")
         try:
-            verify_staff(store.staff_bytes(), store.settings.store_id, founder)
+            store.staff_checked_alone()
         except DacliError as exc:
             return [str(exc)], 1
         return [], 1  # consistent with itself only: the command says so

@@ -269,6 +269,19 @@ class Store:
         signatures (`Session.staff`) before trusting it with keys or authorship."""
         return _read_plain_toml(self.meta / STAFF_TOML, StaffList, "The staff list")
 
+    def staff_checked_alone(self) -> StaffList:
+        """The staff list checked against its own signatures and certificates, with the founder it names as
+        the root (no passphrase needed): a hand edit fails, a list forged whole does not. A session checks
+        it against the founding manager's key in the user's identity file instead."""
+        raw = self.staff_bytes()
+        body = signing.split(raw, "The staff list")[0]
+        try:
+            listed = StaffList.model_validate(tomllib.loads(body.decode("utf-8")))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+            raise IntegrityError("The staff list is damaged.") from None
+        founder = next((m.signing_key for m in listed.staff if m.added_by is None), "")
+        return verify_staff(raw, self.settings.store_id, founder)
+
     def staff_bytes(self) -> bytes:
         try:
             return (self.meta / STAFF_TOML).read_bytes()
@@ -478,9 +491,7 @@ class Session:
             raw = path.read_bytes()
         except OSError as exc:
             raise StoreError(f"Cannot read the store settings ({exc.strerror}).") from None
-        _, author = self._checked("settings", raw, "The store settings")
-        if author.role != Role.manager or not author.active:
-            raise IntegrityError("The store settings are not signed by a current manager (changed by hand).")
+        self._checked_by_manager("settings", raw, "The store settings")
         return _read_plain_toml(path, StoreSettings, "The store settings")
 
     def check_policy(self) -> None:
@@ -493,11 +504,8 @@ class Session:
             "dacli: a manager reads it and runs `dacli policy accept`."
         )
         try:
-            _, author = self._checked("policy", raw, "The store policy")
+            self._checked_by_manager("policy", raw, "The store policy")
         except IntegrityError:
-            self.store._policy_problem = problem
-            return
-        if author.role != Role.manager or not author.active:
             self.store._policy_problem = problem
             return
         self.store._policy_problem = None
@@ -536,6 +544,13 @@ class Session:
 
     def _signed(self, kind: str, body: bytes, *where: str) -> bytes:
         return self.signer.seal(self._context(kind, *where), body)
+
+    def _checked_by_manager(self, kind: str, data: bytes, what: str) -> bytes:
+        """`_checked`, and the author must be a current manager (store settings, policy)."""
+        body, author = self._checked(kind, data, what)
+        if author.role != Role.manager or not author.active:
+            raise IntegrityError(f"{what} is not signed by a current manager (changed by hand).")
+        return body
 
     def _checked(self, kind: str, data: bytes, what: str, *where: str) -> tuple[bytes, StaffMember]:
         """The body of a signed file and its author, if the author is on the checked staff list (current or
