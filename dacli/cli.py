@@ -15,7 +15,7 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from dacli import __version__
+from dacli import __version__, clock
 from dacli.errors import DacliError
 
 
@@ -26,6 +26,9 @@ class ErrorBoundary(TyperGroup):
         except DacliError as exc:
             typer.echo(f"dacli: {exc.message}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except clock.ClockError as exc:  # DACLI_NOW or a zone setting that cannot be read
+            typer.echo(f"dacli: {exc}", err=True)
+            raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except BrokenPipeError:

@@ -28,6 +28,7 @@ import tomllib
 from datetime import date
 from typing import Any
 
+from dacli import clock
 from dacli.rules.dash import DashInput, DashInputError, DashResult, DashRules, score
 from dacli.schemas.dash_bank import ATTRIBUTION
 from dacli.schemas.dash_bank import DASH_VERSION as VERSION
@@ -257,7 +258,7 @@ def main(argv: list[str]) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         return _fail(f"Cannot read {path}: {exc}.", 2)
     try:
-        result, data = score_text(text, name, date.today(), band_rules(band))
+        result, data = score_text(text, name, clock.today(), band_rules(band))
     except DashInputError as exc:
         return _fail(str(exc), 2)
     except Exception as exc:  # the lean path has no typer boundary: keep the same promise

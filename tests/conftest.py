@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 PASSPHRASE = "correct horse battery staple"
+# The one clock is pinned here for every test (in-process with clock.pin, in subprocesses with DACLI_NOW):
+# no test depends on the day it runs. CI runs the suite a second time with the computer's clock moved.
+PINNED_NOW = "2026-11-23T12:00:00+00:00"
 MANAGER = "mgr"
 # Low scrypt cost keeps the suite fast; the production default (18) is measured in benchmarks/.
 TEST_LOG_N = 10
@@ -48,6 +51,19 @@ def _clean_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("DACLI_AGENT_DIR", str(home / "agents"))
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    """Every test runs at PINNED_NOW in the default zone; a test may pin another moment or zone."""
+    import datetime as dt
+
+    from dacli import clock
+
+    clock.set_zone(clock.DEFAULT_ZONE)
+    with clock.pinned(dt.datetime.fromisoformat(PINNED_NOW)):
+        yield
+    clock.set_zone(clock.DEFAULT_ZONE)
 
 
 @pytest.fixture
@@ -97,6 +113,7 @@ def env(store_path, tmp_path) -> dict[str, str]:
         "DACLI_PASSPHRASE": PASSPHRASE,
         "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
         "DACLI_AGENT_DIR": os.environ["DACLI_AGENT_DIR"],
+        "DACLI_NOW": PINNED_NOW,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from dacli import clock
 from tests import test_consent, test_court, test_issp, test_marac, test_sharing
 
 
@@ -21,8 +22,8 @@ def test_one_screen_holds_plan_consent_ledger_marac_and_court(session, case_ref,
     )
     from dacli.services.marac import parse_marac, refer
 
-    today = dt.date.today()
-    now = dt.datetime.now(dt.UTC)
+    today = clock.today()
+    now = clock.now()
     record_agreement(session, case_ref, parse_agreement(test_consent.FORM, today))
     share_without_consent(session, case_ref, parse_share(test_sharing.FORM, now))
     refer(session, case_ref, parse_marac({**test_marac.FORM, "referred_on": today}, today), [], None)

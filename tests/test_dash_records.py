@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from dacli import clock
 from dacli.errors import InvalidInput
 from dacli.rules.deadlines import DeadlineState, dash_reassessment
 from dacli.services.admin import audit_entries
@@ -30,7 +31,7 @@ def test_reassessment_due_8_weeks_after_the_last(days, state):
     last = dt.date(2026, 9, 1)
     now = dt.datetime.combine(last, dt.time(0, 0), tzinfo=UTC) + dt.timedelta(days=days)
     deadline = dash_reassessment(REFERRED, last, None, now)
-    assert deadline.due_at.date() == last + dt.timedelta(weeks=8)
+    assert clock.local_date(deadline.due_at) == last + dt.timedelta(weeks=8)
     assert deadline.state == (DeadlineState.overdue if days > 56 else DeadlineState.due)
 
 
@@ -41,7 +42,7 @@ def test_new_incident_brings_reassessment_forward():
     assert deadline.due_at == incident
     assert deadline.state == DeadlineState.overdue
     older = dash_reassessment(REFERRED, last, dt.datetime(2026, 10, 1, tzinfo=UTC), incident)
-    assert older.due_at.date() == last + dt.timedelta(weeks=8)
+    assert clock.local_date(older.due_at) == last + dt.timedelta(weeks=8)
 
 
 def test_first_dash_is_due_with_first_contact():

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from dacli import clock
 from dacli.services.exports import WITHHELD, redact
 
 VALUES = {
@@ -63,7 +64,7 @@ def test_plan_safe_values_and_earlier_intakes_reach_every_export(session):
     from dacli.services.court import summary
     from dacli.services.marac import parse_research, research
 
-    today = dt.date.today()
+    today = clock.today()
     first = {"client": {"name": "Oda Testcase", "dob": dt.date(1991, 1, 1), "safe_number": "07700 900111"},
              "referral": {"date": today - dt.timedelta(days=30)}}  # fmt: skip
     ref = intake(session, parse_intake(first, today)).case
@@ -90,7 +91,7 @@ def test_a_failed_delivery_is_not_audited_as_an_export(session):
     from dacli.services.admin import audit_entries
     from dacli.services.cases import intake, parse_intake
 
-    today = dt.date.today()
+    today = clock.today()
     ref = intake(
         session, parse_intake({"client": {"name": "Pim Testcase"}, "referral": {"date": today}}, today)
     ).case

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from dacli import clock
 from dacli.errors import InvalidInput, NotFound
 from dacli.rules.deadlines import DeadlineState, issp_action
 from dacli.rules.issp import next_open_action, overdue_actions, seed_risks
@@ -160,11 +161,11 @@ def test_overdue_actions_reach_the_caseload(session, case):
     now = dt.datetime.combine(TODAY, dt.time(12, 0), tzinfo=dt.UTC)
     (row,) = caseload(session, now=now)
     (d,) = [d for d in row.deadlines if d.name == "ISSP action"]
-    assert d.state == DeadlineState.overdue and d.due_at.date() == TODAY - dt.timedelta(days=1)
+    assert d.state == DeadlineState.overdue and clock.local_date(d.due_at) == TODAY - dt.timedelta(days=1)
     issp.complete(session, case, 1, TODAY, None, TODAY)
     (row,) = caseload(session, now=now)
     (d,) = [d for d in row.deadlines if d.name == "ISSP action"]
-    assert d.state == DeadlineState.due and d.due_at.date() == TODAY
+    assert d.state == DeadlineState.due and clock.local_date(d.due_at) == TODAY
 
 
 # --- the client's copy -------------------------------------------------------------------------------------
@@ -251,7 +252,7 @@ def test_cli_export_is_written_only_where_the_user_says(cli, session, case, tmp_
     form = tmp_path / "plan.toml"
     import tomli_w
 
-    form.write_text(tomli_w.dumps(_plan(created_on=dt.date.today())))
+    form.write_text(tomli_w.dumps(_plan(created_on=clock.today())))
     assert cli("issp", "record", case, "--from", str(form)).exit_code == 0
     inside = cli("issp", "export", case, "--format", "pdf", "--out", str(store_path / "copy.pdf"),
                  "--safe-to-take-home", "yes")  # fmt: skip

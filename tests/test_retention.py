@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dacli import clock
 from dacli.errors import IntegrityError
 from dacli.rules.retention import add_years, retention
 from dacli.services.cases import add_note, intake, parse_intake, parse_note
@@ -79,8 +80,8 @@ AS_OF = D(2030, 1, 1)
 def old_store(session, store_path, tmp_path):
     """Four closed cases last contacted in 2020-2026 and one open one; a retention key outside the store."""
     refs = []
-    today = dt.date.today()
-    now = dt.datetime.now(dt.UTC)
+    today = clock.today()
+    now = clock.now()
     for n, name in enumerate(NAMES):
         referred = D(2019, 1, 10) if n < 2 else today - dt.timedelta(days=30)
         form = {"client": {"name": name, "dob": D(1980, 1, 1 + n), **SAFE}, "referral": {"date": referred}}
@@ -322,7 +323,7 @@ def test_nothing_can_be_added_to_a_boiled_down_case(session, store_path, old_sto
     refs, key = old_store
     apply(Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test", today=AS_OF)
     before = sorted(p.name for p in (store_path / refs[0]).iterdir())
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     note = {"at": now, "initials": "QT", "contact_type": "telephone", "contact_with": "client", "facts": "x"}
     with pytest.raises(StoreError, match="boiled down"):
         add_note(session, refs[0], parse_note(note, now))

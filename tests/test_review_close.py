@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from dacli import clock
 from dacli.errors import InvalidInput
 from dacli.rules.deadlines import DeadlineState
 from dacli.rules.review import (
@@ -37,13 +38,18 @@ INTAKE = D(2026, 1, 5)
 @pytest.mark.parametrize("days, state", [(55, "due"), (56, "due"), (57, "overdue")])
 def test_first_review_is_due_by_the_end_of_week_eight(days, state):
     d = review_due(INTAKE, None, INTAKE + dt.timedelta(days=days))
-    assert d.due_at.date() == INTAKE + dt.timedelta(weeks=8) and d.state == DeadlineState(state)
+    assert clock.local_date(d.due_at) == INTAKE + dt.timedelta(weeks=8) and d.state == DeadlineState(state)
 
 
 def test_later_reviews_follow_the_interval_from_the_last():
     last = D(2026, 3, 1)
-    assert review_due(INTAKE, last, D(2026, 3, 2), interval_weeks=6).due_at.date() == D(2026, 4, 12)
-    assert review_due(INTAKE, D(2025, 1, 1), INTAKE).due_at.date() == INTAKE + dt.timedelta(weeks=8)
+    later = review_due(INTAKE, last, D(2026, 3, 2), interval_weeks=6)
+    # 12 April 2026 is in summer time: due from local midnight, 23:00 UTC the day before
+    assert clock.local_date(later.due_at) == D(2026, 4, 12)
+    assert later.due_at == dt.datetime(2026, 4, 11, 23, 0, tzinfo=dt.UTC)
+    assert clock.local_date(review_due(INTAKE, D(2025, 1, 1), INTAKE).due_at) == INTAKE + dt.timedelta(
+        weeks=8
+    )
 
 
 @pytest.mark.parametrize("days, candidate", [(55, False), (56, True), (57, True)])
@@ -92,12 +98,12 @@ EXIT = {"reason": "client-request", "follow_up_consent": True, "knows_what_to_do
 
 @pytest.fixture
 def case(session):
-    today = dt.date.today()
+    today = clock.today()
     form = {"client": {"name": "Uma Testcase", "dob": D(1980, 3, 3), **SAFE},
             "referral": {"date": today - dt.timedelta(days=70)},
             "children": [{"name": "Vin Testcase", "dob": D(2016, 6, 6)}]}  # fmt: skip
     ref = intake(session, parse_intake(form, today)).case
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     note = {"at": now - dt.timedelta(days=69), "initials": "QT", "contact_type": "telephone",
             "contact_with": "client", "facts": "Talked at the safe time; staying with a friend."}  # fmt: skip
     add_note(session, ref, parse_note(note, now))
@@ -106,7 +112,7 @@ def case(session):
 
 
 def test_review_is_filled_from_the_case_and_sets_the_next_due_date(session, case):
-    today = dt.date.today()
+    today = clock.today()
     (row,) = caseload(session)
     (due,) = [d for d in row.deadlines if d.name == "review"]
     assert due.state == DeadlineState.overdue  # 70 days since intake, none yet
@@ -115,7 +121,7 @@ def test_review_is_filled_from_the_case_and_sets_the_next_due_date(session, case
     assert record.filled.risk_now == "high" and record.filled.issp_in_place is False
     (row,) = caseload(session)
     (due,) = [d for d in row.deadlines if d.name == "review"]
-    assert due.state == DeadlineState.due and due.due_at.date() == today + dt.timedelta(weeks=8)
+    assert due.state == DeadlineState.due and clock.local_date(due.due_at) == today + dt.timedelta(weeks=8)
     with pytest.raises(InvalidInput, match="reasons"):
         parse_review({**REVIEW, "reasons": [" "]}, today)
     with pytest.raises(InvalidInput, match="outcome"):
@@ -126,7 +132,7 @@ def test_close_needs_a_reason_that_holds_and_writes_a_boil_down_without_personal
     from dacli.schemas.review import SUMMARY_RECORD, BoilDown
     from dacli.services.admin import audit_entries
 
-    today = dt.date.today()
+    today = clock.today()
     early = today - dt.timedelta(days=20)  # 49 days after the last contact: not yet 8 weeks
     with pytest.raises(InvalidInput, match="8 weeks"):
         close_case(
@@ -157,7 +163,7 @@ def test_close_needs_a_reason_that_holds_and_writes_a_boil_down_without_personal
 
 
 def test_follow_up_is_refused_without_consent(session, case):
-    today = dt.date.today()
+    today = clock.today()
     close_case(session, case, parse_exit({**EXIT, "follow_up_consent": False}, today), today)
     (row,) = caseload(session)
     assert row.deadlines == []
@@ -187,7 +193,7 @@ def test_cli_review_and_close(cli, case):
 
 
 def test_a_follow_up_before_the_closure_is_refused(session, case):
-    today = dt.date.today()
+    today = clock.today()
     close_case(session, case, parse_exit(EXIT, today), today)
     with pytest.raises(InvalidInput, match="before the case was closed"):
         record_follow_up(session, case, today - dt.timedelta(days=1), True, "", today)

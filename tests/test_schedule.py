@@ -12,6 +12,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dacli import clock
 from dacli.rules import schedule
 from dacli.rules.review import no_contact_for
 from dacli.schemas.case import CaseRow, CaseStatus
@@ -92,39 +93,47 @@ def _by_rules(row: CaseRow, now: dt.datetime, hours: int, weeks: int, review: Re
     nxt = min(pending, key=lambda d: d.due_at) if pending else None
     late = any(d.state == "overdue" for d in pending)
     quiet = row.status is CaseStatus.open and no_contact_for(
-        row.last_contact.date() if row.last_contact else None,
+        clock.local_date(row.last_contact) if row.last_contact else None,
         row.referral_date,
-        now.date(),
+        clock.local_date(now),
         review.no_contact_close_weeks,
     )
     return nxt, late, quiet
 
 
 def _by_schedule(row: CaseRow, now: dt.datetime, hours: int, weeks: int, review: ReviewPolicy):
-    return schedule.next_due(schedule.encode(row, hours, weeks, review), schedule.micros(now))
+    return schedule.next_due(schedule.encode(row, hours, weeks, review), schedule.When(now))
+
+
+# the service's zone: London (23- and 25-hour days), UTC, and Lord Howe (clocks move by half an hour)
+zones = st.sampled_from(["Europe/London", "UTC", "Australia/Lord_Howe"])
 
 
 @settings(max_examples=400, deadline=None)
-@given(rows(), moments, policies)
-def test_the_schedule_agrees_with_the_rules_for_any_case_and_moment(row, now, policy):
+@given(rows(), moments, policies, zones)
+def test_the_schedule_agrees_with_the_rules_for_any_case_and_moment(row, now, policy, zone):
+    clock.set_zone(zone)
     hours, weeks, review = policy
     assert _by_schedule(row, now, hours, weeks, review) == _by_rules(row, now, hours, weeks, review)
 
 
 def _thresholds(encoded: str) -> list[int]:
-    day = 86_400_000_000
+    """Each due moment, and the first moments of the local day after it and of 28 days before it."""
     out = []
     for item in encoded.split():
         due = schedule._us(item[1:])
-        out += [due, due + day, due - 28 * day]
+        day = clock.local_date(schedule.moment(due))
+        out += [due, schedule.micros(clock.start_of(day + dt.timedelta(days=1)))]
+        out += [schedule.micros(clock.start_of(day - dt.timedelta(days=28)))]
     return out
 
 
 @settings(max_examples=300, deadline=None)
-@given(rows(), policies, st.data())
-def test_the_schedule_agrees_on_each_side_of_every_threshold(row, policy, data):
+@given(rows(), policies, zones, st.data())
+def test_the_schedule_agrees_on_each_side_of_every_threshold(row, policy, zone, data):
     """Random moments seldom land on a boundary: try each deadline's own thresholds, and one microsecond
     either side of them."""
+    clock.set_zone(zone)
     hours, weeks, review = policy
     instants = _thresholds(schedule.encode(row, hours, weeks, review))
     if not instants:
@@ -159,7 +168,7 @@ def _state(row: CaseRow, name: str, now: dt.datetime) -> str | None:
     item = next((i for i in encoded.split() if i[0] != "Q" and schedule.CODES[i[0]][0] == name), None)
     if item is None:
         return None
-    nxt, _, _ = schedule.next_due(item, schedule.micros(now))
+    nxt, _, _ = schedule.next_due(item, schedule.When(now))
     return nxt.state.value if nxt else None
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, new_passphrase, print_json
 from dacli.defaults import PASSPHRASE_LOG_N
 
@@ -99,8 +101,8 @@ def user_list(
             (
                 u.username,
                 u.role.value,
-                u.added.date().isoformat(),
-                u.removed.date().isoformat() if u.removed else "",
+                clock.local_date(u.added).isoformat(),
+                clock.local_date(u.removed).isoformat() if u.removed else "",
             )
             for u in users
         ],
@@ -236,12 +238,20 @@ def audit_show(
     from dacli.commands.render import table
 
     table(
-        ("when (UTC)", "user", "action", "case", "record", "reason"),
+        ("when", "user", "action", "case", "record", "reason"),
         [
-            (str(e["at"])[:19], e["user"], e["action"], e.get("case"), e.get("record"), e.get("reason"))
+            (_local(e["at"]), e["user"], e["action"], e.get("case"), e.get("record"), e.get("reason"))
             for e in entries
         ],
     )
+
+
+def _local(at) -> str:
+    """An audit entry's UTC time as local time to the second; as written when it is not a time."""
+    try:
+        return clock.show(dt.datetime.fromisoformat(str(at)), seconds=True)
+    except (ValueError, OverflowError, clock.ClockError):
+        return str(at)[:19]
 
 
 def reindex(ctx: typer.Context) -> None:

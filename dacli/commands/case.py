@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, print_json
 
 case_app = typer.Typer(help="The caseload and single cases.", no_args_is_help=True)
@@ -73,8 +76,19 @@ def _print_rows(rows) -> None:
         text = shown.get(d)
         if text is None:
             word = "OVERDUE" if d.state == "overdue" else "due"
-            text = shown[d] = f"{d.name} {word} {d.due_at.isoformat(' ', 'minutes')[:16]}"
+            text = shown[d] = f"{d.name} {word} {clock.show(d.due_at)}"
         return text
+
+    days: dict = {}
+
+    def last_contact(r) -> str:  # stored in UTC; shown as the local date
+        at = r.raw.get("last_contact")
+        if not at:
+            return "-"
+        day = days.get(at)
+        if day is None:
+            day = days[at] = clock.local_date(dt.datetime.fromisoformat(at)).isoformat()
+        return day
 
     table(
         ("reference", "client", "worker", "status", "risk", "referred", "last contact", "next", "flags"),
@@ -86,7 +100,7 @@ def _print_rows(rows) -> None:
                 r.status,
                 r.risk or "-",
                 r.raw["referral_date"],
-                (r.raw.get("last_contact") or "-")[:10],
+                last_contact(r),
                 next_due(r),
                 ",".join(r.flags),
             )
@@ -104,7 +118,6 @@ def case_show(
 ) -> None:
     """Show one case on one screen: summary, safe contact details, flags, consent, safety plan, Marac,
     disclosures, court dates, deadlines and the latest timeline (the read is audited)."""
-    import datetime as dt
 
     from dacli.services.caseload import case_deadlines
     from dacli.services.cases import show_case
@@ -112,7 +125,7 @@ def case_show(
     c: Context = ctx.obj
     session = c.session()
     view = show_case(session, ref)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     due = case_deadlines(session, view.summary, now)
     if json_:
         print_json(
@@ -155,7 +168,7 @@ def case_show(
         lines.append(f"  {m.kind.replace('-', ' ')}: {m.who} -> {m.case}")
     from dacli.services.cases import children_triggers
 
-    triggers = children_triggers(view, now.date())
+    triggers = children_triggers(view, clock.local_date(now))
     if triggers:
         done = "referral recorded" if view.csc else "NO REFERRAL RECORDED"
         lines.append(f"  children's social care ({done}): " + "; ".join(t.reason for t in triggers))
@@ -189,7 +202,7 @@ def case_show(
             + (f", reviewed {plan.reviewed_on}" if plan.reviewed_on else "")
             + f"; {len(plan.actions)} actions, {open_} open"
         )
-        late = overdue_actions(plan, now.date())
+        late = overdue_actions(plan, clock.local_date(now))
         for n, a in late[:3]:
             lines.append(f"    ACTION {n} OVERDUE since {a.by}: {a.action or a.risk} ({a.who or '-'})")
         if len(late) > 3:
@@ -206,7 +219,7 @@ def case_show(
         lines.append("  disclosures" + (f" (latest 4 of {len(ledger)}):" if len(ledger) > 4 else ":"))
         for d in ledger[-4:]:
             basis = d["basis"] if d["consent"] else f"no consent; {d['basis']}; sign-off {d['sign_off']}"
-            lines.append(f"    {d['when']:%Y-%m-%d %H:%M} to {d['to']} ({basis})")
+            lines.append(f"    {clock.show(d['when'])} to {d['to']} ({basis})")
     for _, h in view.hearings[-3:]:
         orders = ", ".join(f"{o.type} to {o.expiry_date or '-'}" for o in getattr(h, "orders", []))
         lines.append(
@@ -217,7 +230,7 @@ def case_show(
     lines.append("  deadlines:")
     for d in due:
         when = (
-            f"done {d.done_at:%Y-%m-%d %H:%M}"
+            f"done {clock.show(d.done_at)}"
             if d.done_at
             else (
                 f"OVERDUE, was due {_when(d.due_at)}"
@@ -233,7 +246,7 @@ def case_show(
         "  timeline" + (f" (latest {len(shown)}; {earlier} earlier with --all):" if earlier else ":")
     )
     for e in shown:
-        lines.append(f"    {e.at:%Y-%m-%d %H:%M}  {e.kind:<8} {e.summary}")
+        lines.append(f"    {clock.show(e.at)}  {e.kind:<8} {e.summary}")
     if view.contacts:
         lines.append(
             "  case contacts: " + "; ".join(f"{r.agency} ({r.name or '-'})" for _, r in view.contacts)
@@ -244,4 +257,5 @@ def case_show(
 
 def _when(at) -> str:
     """A date-only deadline (review, plan action, order) as its date; a timed one with its time."""
-    return f"{at:%Y-%m-%d}" if (at.hour, at.minute, at.second) == (0, 0, 0) else f"{at:%Y-%m-%d %H:%M} UTC"
+    local = clock.local(at)
+    return f"{local:%Y-%m-%d}" if (local.hour, local.minute, local.second) == (0, 0, 0) else clock.show(at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, now_or, print_json
 
 children_app = typer.Typer(help="Referrals to children's social care.", no_args_is_help=True)
@@ -20,13 +21,12 @@ def children_show(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Which triggers for a referral to children's social care apply, and the referrals made."""
-    import datetime as dt
 
     from dacli.services.cases import children_triggers, show_case
 
     c: Context = ctx.obj
     view = show_case(c.session(), ref)
-    triggers = children_triggers(view, dt.date.today())
+    triggers = children_triggers(view, clock.today())
     if json_:
         print_json(
             {
@@ -47,11 +47,11 @@ def children_show(
         )
     for name, r in view.csc:
         confirmed = (
-            f"confirmed in writing {r.written_confirmation_at:%Y-%m-%d %H:%M}"
+            f"confirmed in writing {clock.show(r.written_confirmation_at)}"
             if r.written_confirmation_at
             else "NOT YET CONFIRMED IN WRITING"
         )
-        typer.echo(f"Referral {r.referred_at:%Y-%m-%d %H:%M} to {r.to} ({r.how}), {confirmed}   {name}")
+        typer.echo(f"Referral {clock.show(r.referred_at)} to {r.to} ({r.how}), {confirmed}   {name}")
 
 
 @children_app.command("refer")
@@ -60,7 +60,7 @@ def children_refer(
     ref: str = typer.Argument(..., help="Case reference."),
     to: str = typer.Option(..., "--to", help="The team or person at children's social care."),
     how: str = typer.Option("verbal", "--how", help="verbal (confirm in writing within 24 h) or written."),
-    at: str = typer.Option(None, "--at", help="When it was made (YYYY-MM-DDTHH:MM, UTC); default now."),
+    at: str = typer.Option(None, "--at", help="When it was made (YYYY-MM-DDTHH:MM, local); default now."),
 ) -> None:
     """Record a referral to children's social care, with the triggers that applied."""
 
@@ -92,7 +92,7 @@ def children_confirm(
 
     c: Context = ctx.obj
     try:
-        when = dt.datetime.fromisoformat(at) if at else dt.datetime.now(dt.UTC).replace(microsecond=0)
+        when = dt.datetime.fromisoformat(at) if at else clock.now()
     except ValueError:
         raise InvalidInput(f"--at: {at!r} is not a date and time (YYYY-MM-DDTHH:MM).") from None
     confirm_csc_referral(c.session(), ref, record, when)

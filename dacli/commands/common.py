@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from dacli import clock
 from dacli.errors import AuthError, InvalidInput
 
 if TYPE_CHECKING:  # imported lazily at run time: start-up stays lean
@@ -109,10 +110,8 @@ def read_form(from_: str | None, what: str = "the form") -> dict[str, Any]:
 
 
 def now_or(at: str | None) -> str:
-    """``--at`` as given, or now (UTC, to the second), for a form field the service checks."""
-    import datetime as dt
-
-    return at or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat()
+    """``--at`` as given (local time unless it names a zone), or now, for a form field the service checks."""
+    return at or clock.now().isoformat()
 
 
 def export_target(out: str | None, store_path: str) -> Path | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, now_or, print_json, read_form
 
 consent_app = typer.Typer(help="The confidentiality and information sharing agreement.", no_args_is_help=True)
@@ -51,13 +52,12 @@ def consent_record(
     if template:
         typer.echo(_template(), nl=False)
         return
-    import datetime as dt
 
     from dacli.services.cases import parse_agreement, record_agreement
 
     data = read_form(from_, "the agreement")
     c: Context = ctx.obj
-    typer.echo(record_agreement(c.session(), ref, parse_agreement(data, dt.date.today())))
+    typer.echo(record_agreement(c.session(), ref, parse_agreement(data, clock.today())))
 
 
 @consent_app.command("show")
@@ -67,7 +67,6 @@ def consent_show(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """The agreement in force: the four statements, monitoring consent, and each agency's permission."""
-    import datetime as dt
 
     from dacli.schemas.consent import STATEMENTS
     from dacli.services.cases import agreements, review_overdue
@@ -84,7 +83,7 @@ def consent_show(
     typer.echo(f"Agreement in force ({a.how}, case worker signed {a.caseworker_signed_on}): {name}")
     for key, text in STATEMENTS.items():
         typer.echo(f"  [{'yes' if getattr(a, key) else 'NO '}] {text}")
-    today = dt.date.today()
+    today = clock.today()
     for p in a.agencies:
         review = ""
         if p.review_date:
@@ -98,10 +97,9 @@ def share(
     agency: str = typer.Option(..., "--agency", help="The agency, as named in the agreement."),
     to: str = typer.Option(None, "--to", help="The person it went to (default: the agency)."),
     what: str = typer.Option(None, "--what", help="What was shared (asked if left out: shell history)."),
-    at: str = typer.Option(None, "--at", help="When (YYYY-MM-DDTHH:MM, UTC); default now."),
+    at: str = typer.Option(None, "--at", help="When (YYYY-MM-DDTHH:MM, local time); default now."),
 ) -> None:
     """Record a share made with the client's consent (refused unless the agreement permits that agency)."""
-    import datetime as dt
 
     from dacli.services.cases import parse_disclosure, share_with_consent
 
@@ -113,4 +111,4 @@ def share(
         "information_shared": what or typer.prompt("What was shared", err=True),
         "shared_at": now_or(at),
     }
-    typer.echo(share_with_consent(session, ref, parse_disclosure(data, dt.datetime.now(dt.UTC))))
+    typer.echo(share_with_consent(session, ref, parse_disclosure(data, clock.now())))

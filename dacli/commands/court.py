@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, print_json, read_form
 
 court_app = typer.Typer(help="Criminal and civil case summaries (one per hearing).", no_args_is_help=True)
@@ -78,13 +79,12 @@ def court_record(
             raise InvalidInput("--template is criminal or civil.")
         typer.echo(CRIMINAL if template == "criminal" else CIVIL, nl=False)
         return
-    import datetime as dt
 
     from dacli.services.cases import parse_hearing, record_hearing
 
     data = read_form(from_, "the case summary")
     c: Context = ctx.obj
-    typer.echo(record_hearing(c.session(), ref, parse_hearing(data, dt.date.today())))
+    typer.echo(record_hearing(c.session(), ref, parse_hearing(data, clock.today())))
 
 
 @court_app.command("list")

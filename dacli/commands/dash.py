@@ -6,6 +6,8 @@ import sys
 
 import typer
 
+from dacli import clock
+
 dash_app = typer.Typer(help="The SafeLives Dash risk checklist.", no_args_is_help=True)
 
 
@@ -38,12 +40,11 @@ def dash_score(
         if code:
             raise typer.Exit(code)
         return
-    import datetime as dt
 
     from dacli.dashscore import as_json, render
     from dacli.services.cases import score_latest
 
-    result, data = score_latest(ctx.obj.session(), case, dt.date.today())
+    result, data = score_latest(ctx.obj.session(), case, clock.today())
     if json_:
         from dacli.commands.common import print_json
 
@@ -61,7 +62,6 @@ def dash_record(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Record a new Dash checklist for a case: question by question, or from a file."""
-    import datetime as dt
 
     from dacli.dashscore import parse
     from dacli.services.cases import parse_dash, record_dash
@@ -77,7 +77,7 @@ def dash_record(
             raise InvalidInput(str(exc)) from None
     else:
         data = _ask_checklist()
-    name, record = record_dash(session, ref, parse_dash(data, dt.date.today()))
+    name, record = record_dash(session, ref, parse_dash(data, clock.today()))
     r = record.result
     if json_:
         from dacli.commands.common import print_json
@@ -209,7 +209,7 @@ def _ask_professional() -> dict:
             while True:
                 raw = typer.prompt(
                     f"{texts['children_referral_date']} (YYYY-MM-DD)",
-                    default=dt.date.today().isoformat(),
+                    default=clock.today().isoformat(),
                     err=True,
                 )
                 try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, print_json, read_form
 
 intake_app = typer.Typer(
@@ -19,7 +20,6 @@ def register(app: typer.Typer) -> None:
 
 def _prompt_new() -> dict:
     """Ask the urgent fields first (what keeps the client safe), then offer the rest."""
-    import datetime as dt
 
     from dacli.commands.prompts import ask, ask_fields
     from dacli.schemas.intake import (
@@ -35,7 +35,7 @@ def _prompt_new() -> dict:
         details = ask(Concerns, "details")
         if details:
             concerns["details"] = details
-    referral = ask_fields(Referral, ["date", "referred_by"], {"date": dt.date.today()})
+    referral = ask_fields(Referral, ["date", "referred_by"], {"date": clock.today()})
     form: dict = {"client": client, "concerns": concerns, "referral": referral, "complete": False}
     if not typer.confirm(err=True, text="Complete the rest of the intake form now?", default=False):
         typer.echo("Saved with the urgent fields; finish later with `dacli intake finish REF`.", err=True)
@@ -111,7 +111,6 @@ def intake(
     call, code word, significant concerns) and offers the rest of the form; prints the case reference."""
     if ctx.invoked_subcommand is not None:
         return
-    import datetime as dt
 
     if template:
         from dacli.schemas.intake import IntakeForm
@@ -126,7 +125,7 @@ def intake(
     c: Context = ctx.obj
     session = c.session()  # unlock first: a wrong passphrase should not waste a caller's answers
     data = read_form(from_, "the intake form") if from_ else _prompt_new()
-    form = parse_intake(data, dt.date.today())
+    form = parse_intake(data, clock.today())
     _report(take(session, form, repeat_of=repeat_of, new_case=new_case), json_)
 
 
@@ -137,7 +136,6 @@ def finish(
     from_: str = typer.Option(None, "--from", help="The whole form as TOML, or - for standard input."),
 ) -> None:
     """Complete the latest intake of a case (after an urgent-fields-only intake)."""
-    import datetime as dt
 
     from dacli.services.cases import finish_intake, latest_intake, parse_intake
 
@@ -151,5 +149,5 @@ def finish(
             mode="python", exclude={"schema_", "case", "taken_by", "taken_at", "matches"}
         )
         data = _prompt_rest(current)
-    finish_intake(session, ref, parse_intake(data, dt.date.today()))
+    finish_intake(session, ref, parse_intake(data, clock.today()))
     typer.echo(f"Intake of {ref} completed.")

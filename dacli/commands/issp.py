@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, print_json
 
 issp_app = typer.Typer(help="Safety and support plans (ISSP) and the client's copy.", no_args_is_help=True)
@@ -65,12 +66,11 @@ def _template_text(ref: str, doc: dict) -> str:
 @issp_app.command("template")
 def issp_template(ctx: typer.Context, ref: str = typer.Argument(..., help="Case reference.")) -> None:
     """Print the plan to fill in: the last plan to refresh, or actions seeded from Dash and Soag."""
-    import datetime as dt
 
     from dacli.services.issp import template
 
     c: Context = ctx.obj
-    typer.echo(_template_text(ref, template(c.session(), ref, dt.date.today())), nl=False)
+    typer.echo(_template_text(ref, template(c.session(), ref, clock.today())), nl=False)
 
 
 @issp_app.command("record")
@@ -80,13 +80,12 @@ def issp_record(
     from_: str = typer.Option(..., "--from", help="The plan as TOML (see `issp template`), or -."),
 ) -> None:
     """Save a plan as the case's next version."""
-    import datetime as dt
 
     from dacli.commands.common import read_form
     from dacli.services.issp import parse_issp, record
 
     c: Context = ctx.obj
-    today = dt.date.today()
+    today = clock.today()
     form = parse_issp(read_form(from_, "the plan"), today)
     name, plan = record(c.session(), ref, form, today)
     typer.echo(f"{name} (version {plan.version})")
@@ -106,7 +105,7 @@ def issp_complete(
     from dacli.errors import InvalidInput
     from dacli.services.issp import complete
 
-    today = dt.date.today()
+    today = clock.today()
     try:
         day = dt.date.fromisoformat(on) if on else today
     except ValueError:
@@ -124,7 +123,6 @@ def issp_show(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Show the plan (for the worker: safe fields included), with overdue actions marked."""
-    import datetime as dt
 
     from dacli.schemas.issp import ADVICE_SECTIONS
     from dacli.services.issp import latest, overdue
@@ -133,7 +131,7 @@ def issp_show(
     session = c.session()
     name, plan = latest(session, ref, version)
     session.audit("issp-read", case=ref, record=name)
-    today = dt.datetime.now(dt.UTC).date()  # the same 'today' as case show and the caseload
+    today = clock.today()  # the same 'today' as case show and the caseload
     late = {n for n, _ in overdue(plan, today)}
     if json_:
         doc = plan.model_dump(mode="json", by_alias=True)

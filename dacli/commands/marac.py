@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from dacli import clock
+
 marac_app = typer.Typer(help="Marac referrals.", no_args_is_help=True)
 
 TEMPLATE = """\
@@ -92,13 +94,12 @@ def marac_research(
 
 def _record_and_export(ctx, ref, from_, what, parse, record, release, reason, out) -> None:
     """Read the practitioner's part, record the form, and deliver it (a file, or standard output)."""
-    import datetime as dt
 
     from dacli.commands.common import deliverer, export_target, read_form
 
     data = read_form(from_, what)
     target = export_target(out, ctx.obj.store_path)
-    form = parse(data, dt.date.today())
+    form = parse(data, clock.today())
     name, _ = record(ctx.obj.session(), ref, form, list(release or []), reason, deliverer(target))
     if target is not None:
         typer.echo(f"{name}: form written to {out}", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, now_or, print_json, read_form
 
 note_app = typer.Typer(
@@ -27,7 +28,7 @@ def note_add(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Case reference."),
     at: str = typer.Option(
-        None, "--at", help="When the contact happened (YYYY-MM-DDTHH:MM, UTC); default now."
+        None, "--at", help="When the contact happened (YYYY-MM-DDTHH:MM, local time); default now."
     ),
     initials: str = typer.Option(
         None, "--initials", help="Case worker initials (default from your username)."
@@ -55,7 +56,6 @@ def note_add(
     from_: str = typer.Option(None, "--from", help="The note as a TOML file, or - for standard input."),
 ) -> None:
     """Add a case note (prompts for what is not given)."""
-    import datetime as dt
 
     from dacli.services.cases import add_note, parse_note
 
@@ -80,7 +80,7 @@ def note_add(
             data["opinion"] = opinion
         if supersedes:
             data["supersedes"] = supersedes
-    name = add_note(session, ref, parse_note(data, dt.datetime.now(dt.UTC)))
+    name = add_note(session, ref, parse_note(data, clock.now()))
     typer.echo(name)
 
 
@@ -109,7 +109,7 @@ def note_list(
         flag = "  (SUPERSEDED)" if name in gone else ""
         codes = " ".join(a.value for a in note.activities)
         outcome = "" if note.successful else " attempt,"
-        head = f"{note.at:%Y-%m-%d %H:%M} {note.initials} {note.contact_type.value},{outcome}"
+        head = f"{clock.show(note.at)} {note.initials} {note.contact_type.value},{outcome}"
         typer.echo(f"{head} with {note.contact_with}{' [' + codes + ']' if codes else ''}{flag}   {name}")
         typer.echo(f"    fact: {note.facts}")
         if note.opinion:

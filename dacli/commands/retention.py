@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, print_json
 
 retention_app = typer.Typer(help="The retention identity for the unattended sweep.", no_args_is_help=True)
@@ -74,7 +75,7 @@ def hold_list(ctx: typer.Context, ref: str = typer.Argument(..., help="Case refe
     c: Context = ctx.obj
     view = show_case(c.session(), ref)
     for name, h in view.holds:
-        typer.echo(f"{name}  since {h.recorded_at:%Y-%m-%d}: {h.reason}")
+        typer.echo(f"{name}  since {clock.local_date(h.recorded_at)}: {h.reason}")
     if not view.holds:
         typer.echo(f"Case {ref} has no hold in force.")
 
@@ -104,7 +105,7 @@ def retain_purge(
     if not key_file:
         raise InvalidInput("Give the retention key with --key-file or DACLI_RETENTION_KEY.")
     try:
-        day = dt.date.fromisoformat(as_of) if as_of else dt.datetime.now(dt.UTC).date()
+        day = dt.date.fromisoformat(as_of) if as_of else clock.today()
     except ValueError:
         raise InvalidInput(f"--as-of must be a date like 2032-01-31, not {as_of!r}.") from None
     identity = svc.retention_identity(store, Path(key_file), passphrase_if_any())

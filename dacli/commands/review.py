@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, print_json
 
 REVIEW_TEMPLATE = """\
@@ -72,12 +73,11 @@ def review(
     if template:
         typer.echo(REVIEW_TEMPLATE, nl=False)
         return
-    import datetime as dt
 
     from dacli.commands.common import read_form, require
     from dacli.services.review import parse_review, record_review
 
-    today = dt.datetime.now(dt.UTC).date()
+    today = clock.today()
     form = parse_review(read_form(from_, "the review form"), today)
     c: Context = ctx.obj
     name, record = record_review(c.session(), require(ref, "A case reference"), form, today)
@@ -130,12 +130,11 @@ def close(
             typer.echo(f"{r.ref}  {r.worker}  last contact {(r.raw.get('last_contact') or 'never')[:10]}")
         typer.echo(f"{len(rows)} open cases with no client contact for 8 weeks or more.")
         return
-    import datetime as dt
 
     from dacli.commands.common import read_form, require
     from dacli.services.review import close_case, parse_exit
 
-    today = dt.datetime.now(dt.UTC).date()
+    today = clock.today()
     form = parse_exit(read_form(from_, "the exit form"), today)
     name, record = close_case(c.session(), require(ref, "A case reference"), form, today)
     follow = "a follow-up call will be due in 6 months" if record.follow_up_consent else "no follow-up call"
@@ -170,7 +169,7 @@ def follow_up(
     from dacli.errors import InvalidInput
     from dacli.services.review import record_follow_up
 
-    today = dt.datetime.now(dt.UTC).date()
+    today = clock.today()
     try:
         day = dt.date.fromisoformat(on) if on else today
     except ValueError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
+from dacli import clock
 from dacli.commands.common import Context, print_json, read_form
 
 
@@ -62,14 +63,13 @@ def share_record(
     if template:
         typer.echo(TEMPLATE, nl=False)
         return
-    import datetime as dt
 
     from dacli.services.cases import parse_share, share_without_consent
 
     data = read_form(from_, "the form")
     c: Context = ctx.obj
     session = c.session()
-    name, record = share_without_consent(session, ref, parse_share(data, dt.datetime.now(dt.UTC)))
+    name, record = share_without_consent(session, ref, parse_share(data, clock.now()))
     if json_:
         print_json({"case": ref, "record": name, "needs_sign_off": record.needs_sign_off})
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dacli import clock
 from dacli.commands.common import Context, print_json, read_form
 
 soag_app = typer.Typer(help="The Severity of Abuse Grid (Soag).", no_args_is_help=True)
@@ -62,14 +63,13 @@ def soag_record(
     from_: str = typer.Option(None, "--from", help="The grid as TOML, or - for standard input."),
 ) -> None:
     """Record a Severity of Abuse Grid for a case (each grid is a new record)."""
-    import datetime as dt
 
     from dacli.services.cases import parse_soag, record_soag
 
     c: Context = ctx.obj
     session = c.session()
     data = read_form(from_, "the grid") if from_ else _ask()
-    typer.echo(record_soag(session, ref, parse_soag(data, dt.date.today())))
+    typer.echo(record_soag(session, ref, parse_soag(data, clock.today())))
 
 
 @soag_app.command("show")

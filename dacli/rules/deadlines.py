@@ -6,6 +6,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import NamedTuple
 
+from dacli import clock
+
 
 class DeadlineState(StrEnum):
     done = "done"
@@ -21,9 +23,9 @@ class Deadline(NamedTuple):
 
 
 def referral_moment(date: dt.date, time: dt.time | None) -> dt.datetime:
-    """When the referral was received, in UTC. Without a time, the start of the day: the deadline then
-    falls early rather than late."""
-    return dt.datetime.combine(date, time or dt.time(0, 0), tzinfo=dt.UTC)
+    """When the referral was received (typed in the service's local time), as UTC. Without a time, the
+    start of the local day: the deadline then falls early rather than late."""
+    return clock.to_utc(dt.datetime.combine(date, time or dt.time(0, 0)))
 
 
 def first_contact(
@@ -53,9 +55,9 @@ def dash_reassessment(
     if last_dash is None:
         due = referred_at + dt.timedelta(hours=first_hours)
     else:
-        due = dt.datetime.combine(last_dash, dt.time(0, 0), tzinfo=dt.UTC) + dt.timedelta(weeks=weeks)
-        # an incident on the checklist's own day is taken to be the one it assessed
-        if last_incident is not None and last_incident.date() > last_dash:
+        due = clock.start_of(last_dash + dt.timedelta(weeks=weeks))
+        # an incident on the checklist's own (local) day is taken to be the one it assessed
+        if last_incident is not None and clock.local_date(last_incident) > last_dash:
             due = min(due, last_incident)
     return Deadline("Dash", due, DeadlineState.overdue if now > due else DeadlineState.due)
 
@@ -82,5 +84,5 @@ def expiring_orders(expiries: list[dt.date], today: dt.date, days: int = 28) -> 
 def issp_action(by: dt.date, today: dt.date) -> Deadline:
     """A safety-plan action is due by its 'by when?' date and overdue from the day after (the pack's ISSP
     asks 'By when?'; dacli reads the day itself as still due)."""
-    at = dt.datetime.combine(by, dt.time(0, 0), tzinfo=dt.UTC)
+    at = clock.start_of(by)
     return Deadline("ISSP action", at, DeadlineState.overdue if today > by else DeadlineState.due)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from dacli import clock
 from dacli.rules.deadlines import Deadline, DeadlineState
 
 OUTCOMES = ("continue", "scale-down", "close")
@@ -17,7 +18,7 @@ CLOSURE_REASONS = ("risk-reduced", "no-contact", "client-request")
 
 
 def _start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC)
+    return clock.start_of(day)
 
 
 def review_due(

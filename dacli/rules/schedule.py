@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from dacli import clock
 from dacli.rules.deadlines import (
     Deadline,
     DeadlineState,
@@ -32,7 +33,7 @@ from dacli.rules.deadlines import (
 )
 from dacli.rules.review import add_months, follow_up, no_contact_for, review_due
 
-VERSION = 1
+VERSION = 2
 """Bump when a rule changes: every index resolved before then is read through the rules again."""
 
 
@@ -44,9 +45,14 @@ def deadlines(row, now: dt.datetime, first_contact_hours: int, dash_weeks: int, 
         if row.closed_on is None:
             return []
         call = follow_up(
-            row.closed_on, row.follow_up_consent, row.follow_up_done, now.date(), review.follow_up_months
+            row.closed_on,
+            row.follow_up_consent,
+            row.follow_up_done,
+            clock.local_date(now),
+            review.follow_up_months,
         )
         return [call] if call else []
+    today = clock.local_date(now)
     out = [
         first_contact(row.referred_at, row.first_contact, now, first_contact_hours),
         dash_reassessment(
@@ -55,7 +61,7 @@ def deadlines(row, now: dt.datetime, first_contact_hours: int, dash_weeks: int, 
         review_due(
             row.referral_date,
             row.last_review,
-            now.date(),
+            today,
             review.first_review_weeks_max,
             review.interval_weeks,
         ),
@@ -64,26 +70,21 @@ def deadlines(row, now: dt.datetime, first_contact_hours: int, dash_weeks: int, 
         out.append(written_confirmation(row.csc_unconfirmed, now))
     if row.share_unsigned_since is not None:
         out.append(share_sign_off(row.share_unsigned_since, now))
-    for expiry in expiring_orders(row.order_expiries, now.date()):
-        out.append(
-            Deadline(
-                "order expires", dt.datetime.combine(expiry, dt.time(0, 0), tzinfo=dt.UTC), DeadlineState.due
-            )
-        )
+    for expiry in expiring_orders(row.order_expiries, today):
+        out.append(Deadline("order expires", clock.start_of(expiry), DeadlineState.due))
     if row.issp_next_action is not None:
-        out.append(issp_action(row.issp_next_action, now.date()))
-    if row.next_court_date is not None and row.next_court_date >= now.date():
-        at = dt.datetime.combine(row.next_court_date, dt.time(0, 0), tzinfo=dt.UTC)
-        out.append(Deadline("court date", at, DeadlineState.due))
+        out.append(issp_action(row.issp_next_action, today))
+    if row.next_court_date is not None and row.next_court_date >= today:
+        out.append(Deadline("court date", clock.start_of(row.next_court_date), DeadlineState.due))
     return out
 
 
 def closure_candidate(row, now: dt.datetime, review) -> bool:
     """An open case with no client contact for the policy's weeks (8) since the latest referral."""
     return row.status == "open" and no_contact_for(
-        row.last_contact.date() if row.last_contact else None,
+        clock.local_date(row.last_contact) if row.last_contact else None,
         row.referral_date,
-        now.date(),
+        clock.local_date(now),
         review.no_contact_close_weeks,
     )
 
@@ -95,7 +96,9 @@ _US = dt.timedelta(microseconds=1)
 _DAY = 86_400_000_000
 _HOUR = 3_600_000_000
 
-# One letter per deadline: its name, and how now turns its due moment into a state.
+# One letter per deadline: its name, and how now turns its due moment into a state. Date-only deadlines
+# are stored as the first moment of their local day (days are the service's local days, 23 or 25 hours
+# long when the clocks change), and compared with the first moment of today, so no day length is assumed.
 #   AFTER: overdue once now is past the due moment;  NEXT_DAY: overdue from the day after the due date;
 #   ORDER: shown from 28 days before the expiry until its day ends, never overdue;
 #   COURT: shown until its day ends, never overdue.
@@ -117,7 +120,8 @@ def fingerprint(first_contact_hours: int, dash_weeks: int, review) -> str:
     """The policy values the deadlines depend on, and the rules' version, as one string."""
     return (
         f"schedule/{VERSION}:{first_contact_hours}:{dash_weeks}:{review.first_review_weeks_max}:"
-        f"{review.interval_weeks}:{review.follow_up_months}:{review.no_contact_close_weeks}"
+        f"{review.interval_weeks}:{review.follow_up_months}:{review.no_contact_close_weeks}:"
+        f"{clock.zone_name()}"
     )
 
 
@@ -127,7 +131,19 @@ def micros(moment: dt.datetime) -> int:
 
 
 def _day(day: dt.date) -> int:
-    return (day - EPOCH.date()).days * _DAY
+    """The first moment of a local day, in microseconds since the epoch."""
+    return micros(clock.start_of(day))
+
+
+class When(tuple):
+    """A moment as `next_due` reads it: now, the first moment of today and of the day 28 days on (local
+    days), in microseconds since the epoch. Worked out once per listing, not per row."""
+
+    __slots__ = ()
+
+    def __new__(cls, now: dt.datetime):
+        today = clock.local_date(now)
+        return super().__new__(cls, (micros(now), _day(today), _day(today + dt.timedelta(days=28))))
 
 
 def moment(us: int) -> dt.datetime:
@@ -167,14 +183,14 @@ def encode(row, first_contact_hours: int, dash_weeks: int, review) -> str:
     if row.last_dash is None:
         dash = due
     else:  # an incident after the last checklist brings the next one forward (rules.deadlines)
-        dash = _day(row.last_dash) + dash_weeks * 7 * _DAY
-        if row.last_incident is not None and row.last_incident.date() > row.last_dash:
+        dash = _day(row.last_dash + dt.timedelta(weeks=dash_weeks))
+        if row.last_incident is not None and clock.local_date(row.last_incident) > row.last_dash:
             dash = min(dash, micros(row.last_incident))
     add("D", dash)
     if row.last_review is None or row.last_review < row.referral_date:
-        add("R", _day(row.referral_date) + review.first_review_weeks_max * 7 * _DAY)
+        add("R", _day(row.referral_date + dt.timedelta(weeks=review.first_review_weeks_max)))
     else:
-        add("R", _day(row.last_review) + review.interval_weeks * 7 * _DAY)
+        add("R", _day(row.last_review + dt.timedelta(weeks=review.interval_weeks)))
     if row.csc_unconfirmed is not None:
         add("W", micros(row.csc_unconfirmed) + 24 * _HOUR)
     if row.share_unsigned_since is not None:
@@ -186,36 +202,37 @@ def encode(row, first_contact_hours: int, dash_weeks: int, review) -> str:
     if row.next_court_date is not None:
         add("C", _day(row.next_court_date))
     since = row.referral_date
-    if row.last_contact is not None and row.last_contact.date() > since:
-        since = row.last_contact.date()
-    add("Q", _day(since) + review.no_contact_close_weeks * 7 * _DAY)
+    if row.last_contact is not None and clock.local_date(row.last_contact) > since:
+        since = clock.local_date(row.last_contact)
+    add("Q", _day(since + dt.timedelta(weeks=review.no_contact_close_weeks)))
     return " ".join(out)
 
 
 _STATE = (DeadlineState.due, DeadlineState.overdue)
 
 
-def next_due(encoded: str, now_us: int) -> tuple[Deadline | None, bool, bool]:
-    """From `encode`'s string at ``now_us``: the earliest deadline not yet done (and shown then), whether
+def next_due(encoded: str, when: When) -> tuple[Deadline | None, bool, bool]:
+    """From `encode`'s string at ``when``: the earliest deadline not yet done (and shown then), whether
     any is overdue, and whether the case is a closure candidate."""
+    now_us, today_us, horizon_us = when
     first, first_due, first_late, late_any, quiet = None, 0, False, False, False
     for item in encoded.split():
         code, at = item[0], item[1:]
         due = _us(at) if "." in at else int(at) * 1_000_000
         if code == "Q":
-            quiet = now_us >= due
+            quiet = today_us >= due
             continue
         kind = CODES[code][1]
         if kind == AFTER:
             late = now_us > due
         elif kind == NEXT_DAY:
-            late = now_us >= due + _DAY
+            late = today_us > due
         elif kind == ORDER:
-            if not due - 28 * _DAY <= now_us < due + _DAY:
+            if not today_us <= due <= horizon_us:
                 continue
             late = False
         else:  # COURT
-            if now_us >= due + _DAY:
+            if today_us > due:
                 continue
             late = False
         late_any = late_any or late

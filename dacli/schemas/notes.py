@@ -61,7 +61,7 @@ class NoteForm(Strict):
     model_config = ConfigDict(use_attribute_docstrings=True)
 
     at: dt.datetime
-    """Date and time of the contact (UTC; may be in the past, never in the future)."""
+    """Date and time of the contact (typed in local time, kept in UTC); in the past, never the future."""
     initials: str = Field(min_length=1, max_length=5, pattern=r"^[A-Za-z]+$")
     """Case worker initials."""
     contact_type: ContactType

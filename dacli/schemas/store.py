@@ -37,9 +37,22 @@ class StoreSettings(Strict):
             )
         return v
 
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from dacli import clock
+
+        try:
+            clock.load_zone(v)
+        except clock.ClockError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
+        return v
+
     """Random identifier of this store; appears in no other store."""
     service_name: str = ""
     """The service's own name, shown in headers."""
+    timezone: str = "Europe/London"
+    """The service's local time zone (IANA name): times people type and read, and 'today'."""
     created: datetime
     security: SecuritySettings = SecuritySettings()
     retention_recipient: str | None = None

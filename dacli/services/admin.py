@@ -224,6 +224,7 @@ SETTINGS = {
     "passphrase_log_n": ("security", int),
     "lock_timeout_seconds": ("security", float),
     "service_name": (None, str),
+    "timezone": (None, str),
 }
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 
 from pydantic import ValidationError
 
+from dacli import clock
 from dacli.errors import IntegrityError, InvalidInput
 from dacli.perf import gc_paused
 from dacli.rules import schedule
@@ -22,7 +23,7 @@ _DEFAULT_REVIEW = ReviewPolicy()
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return clock.now()
 
 
 def index_rows(index: dict) -> list[CaseRow]:
@@ -106,7 +107,7 @@ def _read_schedules(
 ) -> None:
     """The same as `_apply_rules`, read from what `rules.schedule.encode` stored in each index row when the
     index was written; the full list of deadlines is worked out only for a row a screen asks about."""
-    now_us, next_due = schedule.micros(now), schedule.next_due
+    now_us, next_due = schedule.When(now), schedule.next_due
     later = (now, hours, weeks, review)
     for r in rows:
         if "_due" not in r.raw:  # never written without one; if it were, the rules still answer

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from dacli import clock
 from dacli.errors import DacliError, IntegrityError, InvalidInput, NotFound
 from dacli.rules.deadlines import referral_moment
 from dacli.rules.intake import intake_problems
@@ -35,7 +36,7 @@ _INTAKE_NAME = re.compile(r"intake-([0-9]{1,6})\.toml\.age")
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return clock.now()
 
 
 def _problem(exc: ValidationError) -> str:
@@ -61,9 +62,14 @@ def _not_future(day: dt.date | None, today: dt.date, what: str, field: str) -> N
 
 
 def _moment(at: dt.datetime, now: dt.datetime, what: str, field: str) -> dt.datetime:
-    """A time a person gave: read as UTC when it carries no zone; refused in the future (5 minutes'
-    grace for clocks)."""
-    aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    """A time a person gave, as UTC: without a zone it is the service's local time (14:30 in July is
+    14:30 BST); refused in the future (5 minutes' grace for clocks) or out of range."""
+    try:
+        aware = clock.to_utc(at)
+    except clock.ClockError:
+        raise InvalidInput(
+            f"{what} refused, nothing written: {field} is not a time dacli can record."
+        ) from None
     if aware > now + dt.timedelta(minutes=5):
         raise InvalidInput(f"{what} refused, nothing written: {field} is in the future.")
     return aware
@@ -624,7 +630,7 @@ def _load(session: Session, ref: str, *, contacts: bool = False, on: dt.date | N
     unconfirmed = [r.referred_at for _, r in csc if r.written_confirmation_at is None]
     summary.csc_unconfirmed = min(unconfirmed) if unconfirmed else None
     covered = {t for _, r in csc for t in r.triggers}
-    if any(t.name not in covered for t in children_triggers(view, on or _utcnow().date())):
+    if any(t.name not in covered for t in children_triggers(view, on or clock.today())):
         summary.flags.append("children-referral-needed")  # a trigger no referral has answered yet
     return view
 
@@ -720,7 +726,7 @@ def record_dash(session: Session, ref: str, form, today: dt.date | None = None) 
     """Record a new Dash checklist for a case. Nothing overwrites an earlier checklist. The risk level it
     sets is a decision: audited with who, when and the criteria."""
     check_case_ref(ref)
-    today = today or dt.date.today()
+    today = today or clock.today()
     form = with_case_context(session, ref, form)
     result, data = score_form(form, dash_rules(session), today)
     now = _utcnow()
@@ -767,7 +773,7 @@ def with_case_context(session: Session, ref: str, form):
     if not earlier and not maracs:
         return form
     context = form.context.model_copy()
-    assessed = form.assessed_on or dt.date.today()
+    assessed = form.assessed_on or clock.today()
     recent = [d for d in earlier if 0 <= (assessed - d.assessed_on).days <= 365]
     if context.police_incidents_past_12_months is None and recent:
         # a count 'in the past 12 months' is reused only from a checklist of the past 12 months
@@ -837,7 +843,7 @@ def record_csc_referral(session: Session, ref: str, form) -> str:
     check_case_ref(ref)
     view = _load(session, ref)
     now = _utcnow()
-    triggers = form.triggers or [t.name for t in children_triggers(view, now.date())]
+    triggers = form.triggers or [t.name for t in children_triggers(view, clock.local_date(now))]
     confirmed = form.written_confirmation_at or (form.referred_at if form.how == "written" else None)
     fields = {
         **form.model_dump(mode="python"),
@@ -905,7 +911,7 @@ def record_soag(session: Session, ref: str, form, today: dt.date | None = None) 
     now = _utcnow()
     fields = {
         **form.model_dump(mode="python"),
-        "assessed_on": form.assessed_on or today or dt.date.today(),
+        "assessed_on": form.assessed_on or today or clock.today(),
         "schema": SOAG_SCHEMA,
         "assessed_by": session.member.id,
         "recorded_at": now,
@@ -1102,7 +1108,9 @@ def share_with_consent(session: Session, ref: str, form) -> str:
 
     found = agreements(session, ref)
     agreement = found[-1] if found else None
-    allowed = may_share_with(agreement[1] if agreement else None, form.agency, form.shared_at.date())
+    allowed = may_share_with(
+        agreement[1] if agreement else None, form.agency, clock.local_date(form.shared_at)
+    )
     if allowed is not True:
         why = "refused" if allowed is False else "not on file or past its review date"
         raise InvalidInput(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dacli import clock
 from dacli.errors import InvalidInput, NotFound
 from dacli.rules.issp import overdue_actions, seed_risks
 from dacli.schemas.issp import (
@@ -265,7 +266,7 @@ def client_copy(
 
     if not safe_to_take_home:
         return ClientCopy(answer(False, []), None, [])
-    text = render_markdown(ref, plan, set(release), today or now.date())
+    text = render_markdown(ref, plan, set(release), today or clock.local_date(now))
     text, found = redact(text, case_safe_values(view), release)
     if fmt == "md":
         content = text.encode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from dacli import clock
 from dacli.errors import InvalidInput
 from dacli.schemas.marac import (
     MARAC_SCHEMA,
@@ -110,7 +111,7 @@ def research(
     name, record = cases._append(
         session, ref, kind="research", at=now, model=ResearchRecord, fields=fields, action="marac-research"
     )
-    text = render_research(view, record, now.date())
+    text = render_research(view, record, clock.local_date(now))
     text, found = redact(text, case_safe_values(view), release)
     exported(
         session, ref, name, text, deliver, release, reason, {"form": "marac-research", "redacted": found}
@@ -153,7 +154,7 @@ def render_research(view, record: ResearchRecord, today: dt.date) -> str:
         "",
         "## Note records of last sightings, meetings or phone calls",
         "",
-        f"Last contact with the client on file: {s.last_contact:%Y-%m-%d}" if s.last_contact else
+        f"Last contact with the client on file: {clock.local_date(s.last_contact)}" if s.last_contact else
         "No successful contact with the client on file.",
         "",
         record.last_contacts or "",

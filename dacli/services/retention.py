@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dacli import clock
 from dacli.errors import DacliError, InvalidInput, NotFound, StoreError
 from dacli.rules.retention import Decision, retention
 from dacli.schemas.common import Role
@@ -205,7 +206,12 @@ def apply(
     again under the store lock just before it is purged. Never for a date after today."""
     if mode not in MODES:
         raise InvalidInput(f"--mode must be destroy or boil-down, not {mode!r}.")
-    if as_of > (today or dt.datetime.now(dt.UTC).date()):
+    if clock.ahead_of_computer():
+        raise InvalidInput(
+            "The clock dacli reads (DACLI_NOW) is set ahead of this computer's; the sweep destroys nothing "
+            "by a moved clock."
+        )
+    if as_of > (today or clock.today()):
         raise InvalidInput("--apply cannot act for a date after today; plan future dates without --apply.")
     register = _Register(store, identity, as_of)
     result = Outcome()
@@ -237,7 +243,7 @@ def apply(
             "rule": decision.rule,
             "keep_until": decision.keep_until.isoformat() if decision.keep_until else None,
             "as_of": as_of.isoformat(),
-            "purged_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "purged_at": clock.now().isoformat(timespec="seconds"),
             "by": actor,
             "id": secrets.token_hex(4),
         }

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from dacli import clock
 from dacli.errors import InvalidInput
 from dacli.rules.review import closure_allowed, intensity, risk_change
 from dacli.schemas.case import CaseStatus
@@ -71,7 +72,7 @@ def filled(session: Session, ref: str, today: dt.date) -> Filled:
     first, last = (dashes[0].result.risk_level, dashes[-1].result.risk_level) if dashes else (None, None)
     return Filled(
         intake_date=view.intakes[0].referral.date,
-        last_contact=s.last_contact.date() if s.last_contact else None,
+        last_contact=clock.local_date(s.last_contact) if s.last_contact else None,
         contacts=len(contacts),
         intensity=intensity(len(contacts)),
         risk_at_intake=first,
@@ -129,7 +130,7 @@ def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tu
         why_not = closure_allowed(
             form.reason,
             open_actions,
-            s.last_contact.date() if s.last_contact else None,
+            clock.local_date(s.last_contact) if s.last_contact else None,
             s.referral_date,
             closed_on,
             policy.no_contact_close_weeks,
@@ -190,9 +191,9 @@ def boil_down(view, closure: ClosureRecord, now: dt.datetime) -> BoilDown:
             "schema": SUMMARY_SCHEMA,
             "case": s.ref,
             "referral_dates": [i.referral.date for i in view.intakes],
-            "opened": s.opened.date(),
+            "opened": clock.local_date(s.opened),
             "closed_on": closure.closed_on,
-            "last_contact": s.last_contact.date() if s.last_contact else None,
+            "last_contact": clock.local_date(s.last_contact) if s.last_contact else None,
             "risk_levels": [(d.assessed_on, d.result.risk_level) for d in _dashes(view)],
             "closure_reason": closure.reason,
             "outcome_changes": {k: v.answer for k, v in closure.compared.items()},

@@ -25,9 +25,9 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
+from dacli import clock
 from dacli.errors import IntegrityError, StoreError
 
 GENESIS = "0" * 64
@@ -98,7 +98,7 @@ def append(
             )
     entry = {
         "seq": seq + 1,
-        "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "at": clock.now_precise().isoformat(timespec="microseconds"),
         "staff": staff,
         "user": user,
         "machine": machine,

@@ -9,8 +9,9 @@ load, so a key ring copied from another case folder fails loudly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from dacli import clock
 from dacli.errors import IntegrityError
 from dacli.store.crypto import SECRET_PREFIX, Identity
 
@@ -19,7 +20,7 @@ IDENTITY_SCHEMA = "identity/2"
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return clock.now()
 
 
 @dataclass

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dacli import clock
 from dacli.errors import IntegrityError, StoreError
 from dacli.store import crypto
 from dacli.store.fsio import atomic_write, folder_lock, fsync_dir, make_dir
@@ -45,7 +46,7 @@ def register_row(row: dict) -> dict:
     """The register's view of an index row: dates and flags only."""
     last = row.get("last_contact")
     if last:  # the local date (a contact at 00:30 in British summer time is that day, not the day before)
-        last = dt.datetime.fromisoformat(last.replace("Z", "+00:00")).astimezone().date().isoformat()
+        last = clock.local_date(dt.datetime.fromisoformat(last.replace("Z", "+00:00"))).isoformat()
     return {
         "status": row.get("status", "open"),
         "last_contact": last,
@@ -63,7 +64,7 @@ def write_register(
     on its word, so one forged to the retention key (public in store.toml) must not pass."""
     doc = {
         "schema": REGISTER_SCHEMA,
-        "updated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "updated": clock.now().isoformat(timespec="seconds"),
         "cases": {ref: register_row(row) for ref, row in index_rows.items()},
     }
     data = json.dumps(doc, separators=(",", ":")).encode()

@@ -29,12 +29,13 @@ import secrets
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from dacli import clock
 from dacli.defaults import PASSPHRASE_LOG_N
 from dacli.errors import (
     AuthError,
@@ -79,7 +80,7 @@ STORE_GITIGNORE = """\
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return clock.now()
 
 
 def signed_context(kind: str, store_id: str, *where: str) -> bytes:
@@ -251,6 +252,7 @@ class Store:
         self.settings: StoreSettings = _read_plain_toml(
             self.meta / STORE_TOML, StoreSettings, "The store settings"
         )
+        clock.set_zone(self.settings.timezone)
         self._policy: Policy | None = None
         self._policy_problem: str | None = None
 
@@ -428,6 +430,7 @@ class Store:
             )
         session = Session(self, listed, creds, raw, staff)
         self.settings = session.checked_settings()
+        clock.set_zone(self.settings.timezone)
         session.check_policy()
         return session
 

@@ -23,7 +23,6 @@ that showed case data.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,12 +50,12 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
+from dacli import clock
 from dacli.errors import DacliError
 
-
-def _clock() -> float:
-    """Seconds that keep counting while the machine sleeps (a laptop closed overnight is locked)."""
-    return time.clock_gettime(time.CLOCK_BOOTTIME) if hasattr(time, "CLOCK_BOOTTIME") else time.time()
+_clock = (
+    clock.boottime
+)  # seconds that keep counting while the machine sleeps (a laptop closed overnight is locked)
 
 
 COLUMNS = (("reference", 15), ("client", 24), ("worker", 10), ("status", 7), ("risk", 9),
@@ -203,14 +202,16 @@ def row_cells(r) -> tuple[str, ...]:
     nxt = "-"
     if r.next_due is not None:
         d = r.next_due
-        nxt = f"{d.name} {'OVERDUE' if d.state == 'overdue' else 'due'} {d.due_at:%Y-%m-%d}"
+        nxt = f"{d.name} {'OVERDUE' if d.state == 'overdue' else 'due'} {clock.local_date(d.due_at)}"
     return (
         r.ref,
         r.client,
         r.worker,
         str(r.status),
         r.risk or "-",
-        (r.raw.get("last_contact") or "-")[:10],
+        clock.local_date(dt.datetime.fromisoformat(r.raw["last_contact"])).isoformat()
+        if r.raw.get("last_contact")
+        else "-",
         nxt,
         ",".join(r.flags),
     )
@@ -427,18 +428,17 @@ class CaseScreen(Screen):
         lines = []
         if s.flags:
             lines.append("FLAGS: " + ", ".join(s.flags))
-        lines.append(f"worker {s.worker} | referred {s.referral_date} | last contact "
-                     f"{s.last_contact:%Y-%m-%d}" if s.last_contact else f"worker {s.worker} | referred "
-                     f"{s.referral_date} | no contact yet")  # fmt: skip
+        last = f"last contact {clock.local_date(s.last_contact)}" if s.last_contact else "no contact yet"
+        lines.append(f"worker {s.worker} | referred {s.referral_date} | {last}")
         for d in case_deadlines(self.app.session, s, now):
             state = "done" if d.done_at else d.state.value.upper()
-            lines.append(f"  {d.name}: {state} {d.due_at:%Y-%m-%d}")
+            lines.append(f"  {d.name}: {state} {clock.local_date(d.due_at)}")
         if view.plans:
             plan = view.plans[-1][1]
             lines.append(
                 f"Safety plan v{plan.version}: {sum(1 for a in plan.actions if a.done is None)} open actions"
             )
-            for n, a in overdue(plan, now.date()):
+            for n, a in overdue(plan, clock.local_date(now)):
                 lines.append(f"  ACTION {n} OVERDUE since {a.by}: {a.action or a.risk}")
         else:
             lines.append("Safety plan: none on file")
@@ -448,7 +448,7 @@ class CaseScreen(Screen):
         else:
             lines.append("Consent: NO AGREEMENT ON FILE")
         for d in view.ledger()[-4:]:
-            lines.append(f"Disclosure {d['when']:%Y-%m-%d} to {d['to']} ({d['basis']})")
+            lines.append(f"Disclosure {clock.local_date(d['when'])} to {d['to']} ({d['basis']})")
         for _, m in view.marac[-2:]:
             lines.append(f"Marac referral {m.referred_on}")
         for _, h in view.hearings[-2:]:
@@ -460,9 +460,7 @@ class CaseScreen(Screen):
         self.query_one("#trend-label", Label).update(
             "Dash yes answers over time: " + (" -> ".join(str(d.result.yes) for d in dashes) or "none yet")
         )
-        timeline = ["Timeline:"] + [
-            f"  {e.at:%Y-%m-%d %H:%M}  {e.kind:<8} {e.summary}" for e in view.timeline()
-        ]
+        timeline = ["Timeline:"] + [f"  {clock.show(e.at)}  {e.kind:<8} {e.summary}" for e in view.timeline()]
         self.query_one("#timeline", Static).update("\n".join(timeline))
 
     def action_back(self) -> None:
@@ -1107,7 +1105,7 @@ class DacliApp(App):
         now: Callable[[], dt.datetime] | dt.datetime | None = None,
     ) -> None:
         """``now`` is the clock for dates and deadlines (a callable or a fixed moment; a naive one is read
-        as UTC); the real clock when not given. The idle lock always counts real time."""
+        as the service's local time); dacli's clock when not given. The idle lock always counts real time."""
         super().__init__()
         self.store_path = Path(store_path)
         self.user = user
@@ -1119,13 +1117,13 @@ class DacliApp(App):
     def now(self) -> dt.datetime:
         """The moment deadlines are worked out for and forms are dated with (aware, UTC)."""
         if self._now is None:
-            return dt.datetime.now(dt.UTC).replace(microsecond=0)
+            return clock.now()
         at = self._now() if callable(self._now) else self._now
-        return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+        return clock.to_utc(at)
 
     def today(self) -> dt.date:
-        """The day of ``now`` in UTC: the same 'today' as `case show` and the caseload."""
-        return self.now().date()
+        """The local day of ``now``: the same 'today' as `case show` and the caseload."""
+        return clock.local_date(self.now())
 
     def on_mount(self) -> None:
         # the caseload screen is built under the unlock screen while the passphrase is typed; it holds no
