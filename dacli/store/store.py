@@ -82,7 +82,7 @@ STORE_GITIGNORE = """\
 # markers and metadata a sync engine or a desktop keeps in every folder it looks after (the folder is
 # "empty" to a person who has just shared it). Compared without case (Windows names); `*` as in fnmatch.
 HARMLESS_ENTRIES = (
-    ".gitignore", "README.md",
+    ".gitignore", ".gitattributes", "README.md",  # the two dacli itself writes (a copy there is kept)
     ".stfolder", ".stignore", ".stversions",  # Syncthing
     ".sync_*.db*", ".owncloudsync.log",  # Nextcloud and ownCloud clients
     ".dropbox", ".dropbox.attr",  # Dropbox
