@@ -177,6 +177,11 @@ SYNC_MARKERS = {
     "Nextcloud": {".sync_2f1c0b7a9e44.db": "x", ".sync_2f1c0b7a9e44.db-wal": "x", ".owncloudsync.log": "x"},
     "Dropbox": {".dropbox": "{}", ".dropbox.attr": ""},
     "OneDrive and desktops": {"desktop.ini": "[.ShellClassInfo]", "Thumbs.db": "x", ".DS_Store": "x"},
+    "a team's own notes": {
+        "README.md": "# Case files\n",
+        ".gitignore": "*.pdf\n",
+        ".gitattributes": "* -text\n",
+    },
 }
 
 
