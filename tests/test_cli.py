@@ -33,6 +33,24 @@ def test_init_makes_a_manager(tmp_path, cli):
     }
 
 
+def test_init_in_a_folder_a_sync_engine_just_shared(tmp_path, cli):
+    path = tmp_path / "Sync" / "casefiles"
+    (path / ".stfolder").mkdir(parents=True)  # Syncthing's marker: the folder is otherwise empty
+    result = cli(
+        "--store", str(path), "--user", "boss", "init", "--scrypt-log-n", str(TEST_LOG_N),
+        extra_env={"DACLI_NEW_PASSPHRASE": "a long passphrase"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    (tmp_path / "Sync" / "other").mkdir()
+    (tmp_path / "Sync" / "other" / ".stfolder").mkdir()
+    (tmp_path / "Sync" / "other" / "minutes.odt").write_text("x")
+    refused = cli(
+        "--store", str(tmp_path / "Sync" / "other"), "--user", "boss", "init", "--scrypt-log-n", "10",
+        extra_env={"DACLI_NEW_PASSPHRASE": "a long passphrase"},
+    )  # fmt: skip
+    assert refused.exit_code == 8 and "is not empty" in refused.stderr  # StoreError
+
+
 def test_init_prompts_for_a_passphrase_twice(tmp_path, cli):
     path = tmp_path / "new"
     result = cli(

@@ -172,6 +172,54 @@ def test_init_refuses_an_existing_store_and_a_non_empty_folder(store_path, tmp_p
         Store.create(other, username="x1", passphrase="p" * 10, passphrase_log_n=TEST_LOG_N)
 
 
+SYNC_MARKERS = {
+    "Syncthing": {".stfolder/": "", ".stignore": "*.tmp\n", ".stversions/": ""},
+    "Nextcloud": {".sync_2f1c0b7a9e44.db": "x", ".sync_2f1c0b7a9e44.db-wal": "x", ".owncloudsync.log": "x"},
+    "Dropbox": {".dropbox": "{}", ".dropbox.attr": ""},
+    "OneDrive and desktops": {"desktop.ini": "[.ShellClassInfo]", "Thumbs.db": "x", ".DS_Store": "x"},
+    "a team's own notes": {
+        "README.md": "# Case files\n",
+        ".gitignore": "*.pdf\n",
+        ".gitattributes": "* -text\n",
+    },
+}
+
+
+def _fill(folder, entries: dict[str, str]) -> None:
+    folder.mkdir(exist_ok=True)
+    for name, text in entries.items():
+        if name.endswith("/"):
+            (folder / name.rstrip("/")).mkdir()
+        else:
+            (folder / name).write_text(text)
+
+
+@pytest.mark.parametrize("engine", sorted(SYNC_MARKERS))
+def test_init_accepts_a_folder_holding_only_a_sync_engines_markers(tmp_path, engine):
+    folder = tmp_path / "shared"
+    _fill(folder, SYNC_MARKERS[engine])
+    with pytest.raises(NotFound, match="create one with `dacli init`"):
+        Store(folder)  # not "is not a dacli store": the folder counts as empty
+    Store.create(folder, username=MANAGER, passphrase=PASSPHRASE, passphrase_log_n=TEST_LOG_N)
+    session = Store(folder).unlock(MANAGER, PASSPHRASE)
+    assert session.store.case_refs() == []
+    for name in SYNC_MARKERS[engine]:
+        assert (folder / name.rstrip("/")).exists()  # left as they were
+
+
+@pytest.mark.parametrize(
+    "stranger", ["notes.txt", "stfolder", ".stfolder.bak", ".sync_2f1c.txt", "Desktop.ini.lnk", "old-cases/"]
+)
+def test_init_still_refuses_anything_beside_the_markers(tmp_path, stranger):
+    folder = tmp_path / "shared"
+    _fill(folder, {**SYNC_MARKERS["Syncthing"], **SYNC_MARKERS["Nextcloud"], stranger: "x"})
+    with pytest.raises(StoreError, match="not empty"):
+        Store.create(folder, username=MANAGER, passphrase=PASSPHRASE, passphrase_log_n=TEST_LOG_N)
+    assert not (folder / ".dacli").exists()
+    with pytest.raises(NotFound, match="is not a dacli store"):
+        Store(folder)
+
+
 def test_policy_is_plain_toml_a_manager_can_edit(store):
     policy_file = store.meta / "policy.toml"
     text = policy_file.read_text()

@@ -31,22 +31,22 @@ def case_list(
 ) -> None:
     """List cases from the caseload index (no case is decrypted). Overdue cases sort first."""
 
+    from dacli.perf import gc_paused
     from dacli.services.caseload import caseload
 
     c: Context = ctx.obj
     session = c.session()
-    rows = caseload(
-        session,
-        worker=session.member.username if mine else worker,
-        status=status,
-        risk=risk,
-        flag=flag,
-        only_overdue=overdue,
-    )
-    from dacli.perf import gc_paused
-
+    with gc_paused(freeze=True):  # a one-shot process: frozen objects go when it exits (perf.gc_paused)
+        rows = caseload(
+            session,
+            worker=session.member.username if mine else worker,
+            status=status,
+            risk=risk,
+            flag=flag,
+            only_overdue=overdue,
+        )
     if json_:
-        with gc_paused():
+        with gc_paused(freeze=True):
             out = []
             for r in rows:
                 row = r.as_json()
@@ -59,7 +59,7 @@ def case_list(
     if not rows:
         typer.echo("No cases.")
         return
-    with gc_paused():
+    with gc_paused(freeze=True):
         _print_rows(rows)
     typer.echo(f"{len(rows)} cases.")
 

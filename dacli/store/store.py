@@ -79,6 +79,28 @@ STORE_GITIGNORE = """\
 """
 
 
+# What may already be in a folder a new store is made in: a README or .gitignore the team put there, and the
+# markers and metadata a sync engine or a desktop keeps in every folder it looks after (the folder is
+# "empty" to a person who has just shared it). Compared without case (Windows names); `*` as in fnmatch.
+HARMLESS_ENTRIES = (
+    ".gitignore", ".gitattributes", "README.md",  # the two dacli itself writes (a copy there is kept)
+    ".stfolder", ".stignore", ".stversions",  # Syncthing
+    ".sync_*.db*", ".owncloudsync.log",  # Nextcloud and ownCloud clients
+    ".dropbox", ".dropbox.attr",  # Dropbox
+    "desktop.ini", "Thumbs.db", ".DS_Store",  # Windows (also OneDrive) and macOS
+)  # fmt: skip
+
+
+def foreign_entries(root: Path) -> list[str]:
+    """Names in ``root`` other than `HARMLESS_ENTRIES`: what makes a folder not empty for a new store."""
+    from fnmatch import fnmatchcase
+
+    patterns = [p.lower() for p in HARMLESS_ENTRIES]
+    return sorted(
+        p.name for p in root.iterdir() if not any(fnmatchcase(p.name.lower(), pat) for pat in patterns)
+    )
+
+
 def _now() -> datetime:
     return clock.now()
 
@@ -246,7 +268,7 @@ class Store:
         if not (self.meta / STORE_TOML).is_file():
             if self.root.exists() and not self.root.is_dir():
                 raise NotFound(f"{self.root} is a file, not a dacli store.")
-            if self.root.exists() and any(self.root.iterdir()):
+            if self.root.exists() and foreign_entries(self.root):
                 raise NotFound(f"{self.root} is not a dacli store (no {META}/{STORE_TOML}).")
             raise NotFound(f"There is no dacli store at {self.root}; create one with `dacli init`.")
         self.settings: StoreSettings = _read_plain_toml(
@@ -333,8 +355,11 @@ class Store:
         root = Path(root)
         if (root / META).exists():
             raise StoreError(f"{root} already holds a dacli store.")
-        if root.exists() and any(p.name not in (".gitignore", "README.md") for p in root.iterdir()):
-            raise StoreError(f"{root} is not empty; choose an empty folder for a new store.")
+        if root.exists() and foreign_entries(root):
+            raise StoreError(
+                f"{root} is not empty; choose an empty folder for a new store (a sync engine's own "
+                "markers, such as .stfolder, may stay)."
+            )
         try:
             settings = StoreSettings.model_validate(
                 {

@@ -1,0 +1,113 @@
+"""The dashboard reloads its caseload many times in one process; memory must not grow with each reload.
+
+`perf.gc_paused` once froze the collector's view of every object (`gc.freeze`) on the way out. In a
+one-shot `dacli case list` that is harmless, but in the dashboard each reload's rows are reachable from
+Textual's worker objects, which sit in reference cycles: once frozen, the cycles were never collected and
+every caseload ever loaded stayed in memory (about 43 MB per reload at 20,000 cases).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import tracemalloc
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+CASES = 3000
+
+
+def _store(path: Path) -> tuple[str, str]:
+    """A store whose caseload index holds CASES synthetic rows (the loader reads the index only).
+
+    A few real cases are written by `benchmarks/synthetic.py` through the store API; their index rows are
+    then repeated under fresh references, which is enough for a caseload read and takes a second instead
+    of the minute the same number of full cases would.
+    """
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from synthetic import MANAGER, PASSPHRASE, make_store
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    from dacli.store.store import Store, new_case_ref
+
+    make_store(path, 20, users=1, jobs=1, passphrase_log_n=10, progress=False)
+    session = Store(path).unlock(MANAGER, PASSPHRASE)
+    real = list((session.read_index() or {})["cases"].values())
+    rows = {}
+    for n in range(CASES):
+        ref = new_case_ref()
+        rows[ref] = {**real[n % len(real)], "ref": ref}
+    session.write_index(rows)
+    return MANAGER, PASSPHRASE
+
+
+def test_reloading_the_caseload_does_not_keep_old_caseloads(tmp_path):
+    from textual.widgets import Input
+
+    from dacli.tui.app import CaseloadScreen, DacliApp
+
+    user, passphrase = _store(tmp_path / "store")
+
+    async def wait(pilot, condition) -> None:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 30
+        while not condition():
+            assert loop.time() < end, "timed out waiting for the dashboard"
+            await pilot.pause(0.02)
+
+    async def run() -> list[int]:
+        app = DacliApp(tmp_path / "store", user, idle_seconds=600)
+        sizes: list[int] = []
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait(
+                pilot, lambda: app.screen.__class__.__name__ == "UnlockScreen" and app.screen.is_mounted
+            )
+            app.screen.query_one("#passphrase", Input).value = passphrase
+            await pilot.press("enter")
+            await wait(
+                pilot, lambda: isinstance(app.screen, CaseloadScreen) and len(app.screen.all_rows) == CASES
+            )
+            screen = app.screen
+            busy = screen.query_one("#busy")
+            await wait(pilot, lambda: not busy.display)
+            for _ in range(10):
+                screen.refresh_rows()  # what going back from a case does
+                await wait(pilot, lambda: not busy.display)
+                await pilot.pause()
+                gc.collect()
+                sizes.append(tracemalloc.get_traced_memory()[0])
+        return sizes
+
+    tracemalloc.start()
+    try:
+        sizes = asyncio.run(run())
+    finally:
+        tracemalloc.stop()
+    first, last = sizes[0], sizes[-1]
+    assert last <= first * 1.2, f"memory after 10 reloads {last:,} B, after one {first:,} B ({sizes})"
+
+
+def test_gc_paused_freezes_only_when_asked_and_leaves_the_collector_as_it_was():
+    from dacli.perf import gc_paused
+
+    assert gc.isenabled()
+    gc.unfreeze()
+    try:
+        with gc_paused():
+            assert not gc.isenabled()
+            kept = [[n] for n in range(1000)]
+        assert gc.isenabled() and gc.get_freeze_count() == 0  # the services' pause: nothing pinned
+        with gc_paused(freeze=True), gc_paused(freeze=True):
+            pass
+        assert gc.isenabled() and gc.get_freeze_count() >= len(kept)  # a one-shot command's pause
+        gc.disable()
+        try:
+            with gc_paused(freeze=True):
+                pass
+            assert not gc.isenabled()  # left off, as it was found
+        finally:
+            gc.enable()
+    finally:
+        gc.unfreeze()
