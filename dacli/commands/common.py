@@ -129,14 +129,15 @@ def export_target(out: str | None, store_path: str) -> Path | None:
 
 
 def deliverer(target: Path | None):
-    """Where an export goes: the file the user named (atomic, 0600) or standard output."""
+    """Where an export goes: the file the user named (0600; whole or not there, and no plaintext temp file
+    if the process is killed part way) or standard output."""
 
     def deliver(content: bytes) -> None:
         if target is None:
             typer.echo(content.decode(), nl=False)
             return
-        from dacli.store.fsio import atomic_write
+        from dacli.store.fsio import write_plaintext
 
-        atomic_write(target, content)  # the export leaves the encrypted store on purpose
+        write_plaintext(target, content)  # leaves the encrypted store on purpose; no temp file if killed
 
     return deliver
