@@ -98,12 +98,19 @@ _SYNONYMS = [
     ("wynd",), ("chase",), ("croft",), ("fold",), ("gate",), ("meadow", "meadows"), ("bank",),
     ("school", "sch"), ("primary", "pri", "prim"), ("academy", "acad"), ("college", "coll"),
 ]  # fmt: skip
+_SCHOOL_GROUPS = 4  # the last groups: schools' words, not the end of a street or building's name
 _SAME: dict[str, tuple[str, ...]] = {}
 for _group in _SYNONYMS:
     for _word in _group:
         _SAME[_word] = tuple(dict.fromkeys(_SAME.get(_word, ()) + _group))
 # Words that end a place name ('Elm Road', 'Haven House'): the word before one, with it, names the place.
-_PLACE_WORDS = {w for g in _SYNONYMS[:-4] for w in g} - {"saint", "flat", "flats", "apartment", "apts"}
+_PLACE_WORDS = {w for g in _SYNONYMS[:-_SCHOOL_GROUPS] for w in g} - {
+    "saint",
+    "flat",
+    "flats",
+    "apartment",
+    "apts",
+}
 # Words that say nothing about where a school is ('Brackenwold C of E Primary School' is 'Brackenwold').
 _SCHOOL_WORDS = {
     "school", "schools", "sch", "primary", "pri", "prim", "secondary", "junior", "juniors", "infant",
