@@ -4,6 +4,9 @@
 builds its adapters at start-up. So the entry point looks at the arguments first: `dash score` without a
 case goes to the lean `dacli.dashscore` (standard library and `dacli.rules.dash` only); everything else
 loads the full typer app. Both paths share `dacli.dashscore`'s reader and renderer.
+
+Before either, the process is hardened (`dacli.harden`): no core dumps, not dumpable, since it is about to
+hold a passphrase, keys or case data in memory.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import sys
 
 
 def main() -> None:
+    from dacli.harden import harden_process
+
+    harden_process()
     argv = sys.argv[1:]
     if argv[:2] == ["dash", "score"] and not any(a == "--case" or a.startswith("--case=") for a in argv):
         from dacli.dashscore import main as dash_score

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dacli import clock
 from dacli.services.exports import WITHHELD, redact
@@ -108,3 +111,235 @@ def test_a_failed_delivery_is_not_audited_as_an_export(session):
     assert asked[-1]["detail"] == {"safe_to_take_home": True, "written": False}
     stored = IsspCopyRecord.model_validate(session.read_record(ref, asked[-1]["record"]))
     assert stored.written is False
+
+
+# --- every way of writing each kind of safe value, through every export -------------------------------------
+# Each kind has a stored value and a way it is typed into free text. The checks below are deliberately simpler
+# than the matcher: an invented place or school name must not appear at all; a postcode, telephone number or
+# code word must not appear with any separators between its characters.
+
+
+NAMES = ["Quillbrook", "Zandermoor", "Brackenwold", "Thistlecombe", "Orrinsby", "Wexcombe", "Larkspurrow"]
+STREETS = [
+    ("Road", "Rd"),
+    ("Lane", "Ln"),
+    ("Street", "St"),
+    ("Avenue", "Ave"),
+    ("Close", "Cl"),
+    ("Drive", "Dr"),
+    ("Crescent", "Cres"),
+    ("Court", "Ct"),
+    ("Place", "Pl"),
+    ("Gardens", "Gdns"),
+    ("Terrace", "Terr"),
+    ("Grove", "Gro"),
+    ("Square", "Sq"),
+]
+BUILDINGS = ["House", "Refuge", "Lodge", "Court", "Mansions", "Cottages", "Hostel"]
+SCHOOLS = [
+    "Primary School",
+    "C of E Primary School",
+    "Academy",
+    "High School",
+    "Junior and Infant School",
+    "Community College",
+    "Nursery",
+    "RC Primary",
+]
+CODE_PARTS = ["zeph", "quill", "marl", "voxen", "brint", "tarnel", "wisp"]
+SEPS = ["", " ", "  ", "-", ".", "_", "/"]
+CASES = [str.upper, str.lower, str.title, str]
+LETTERS = "ABCDEFGHJKLMNOPRSTUWYZ"
+
+
+def _folded(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+def _spaced(chars: str, sep: str = r"[^a-z0-9]*") -> re.Pattern:
+    return re.compile(r"(?<![a-z0-9])" + sep.join(map(re.escape, chars)) + r"(?![a-z0-9])")
+
+
+@st.composite
+def safe_case(draw):
+    """A case's safe values, one of each kind, and the text a worker typed them into (each written another
+    way), with what must not survive."""
+    d = draw
+    name = d(st.permutations(NAMES))
+    case = d(st.sampled_from(CASES))
+    typed: list[str] = []
+    gone_words: list[str] = []  # invented names that must vanish
+    gone_spaced: list[str] = []  # characters that must not appear in order with only separators between
+
+    # a postcode on its own, with or without its space, in any case
+    out = d(st.sampled_from(LETTERS)) + d(st.sampled_from(["", *LETTERS])) + str(d(st.integers(1, 9)))
+    out += d(st.sampled_from(["", "", "1", "4", "A"]))
+    inw = str(d(st.integers(0, 9))) + d(st.sampled_from(LETTERS)) + d(st.sampled_from(LETTERS))
+    postcode = out + d(st.sampled_from(["", " "])) + inw
+    typed.append(case(out + d(st.sampled_from(SEPS[:4])) + inw))
+    gone_spaced.append((out + inw).lower())
+
+    # a street, stored one way ('Road') and typed another ('Rd'), with or without the house number
+    full, short = d(st.sampled_from(STREETS))
+    stored_type, typed_type = d(st.permutations([full, short]))
+    number = d(st.integers(1, 250))
+    address = f"Flat {d(st.integers(1, 9))}, {number} {name[0]} {stored_type}\nNorthtown\n{postcode}"
+    street = f"{name[0]} {typed_type}{d(st.sampled_from(['', '.']))}"
+    typed.append(case(d(st.sampled_from([street, f"{number} {street}", f"no. {number}, {street}"]))))
+    gone_words.append(name[0])
+
+    # a refuge or new address with no digits at all ('Haven House', 'Larkspur Refuge')
+    building = f"{name[1]} {d(st.sampled_from(BUILDINGS))}"
+    refuge = d(st.sampled_from([building, f"{building}, Northtown", f"The {building}\nNorthtown"]))
+    typed.append(case(building))
+    gone_words.append(name[1])
+
+    # an escape route naming streets in abbreviations, typed in full
+    full2, short2 = d(st.sampled_from(STREETS))
+    route = f"Back door, along {name[2]} {short2} to the bus stop"
+    typed.append(case(f"{name[2]} {full2}"))
+    gone_words.append(name[2])
+
+    # telephone numbers: 0, +44, 0044, +44 (0), any grouping and separators, stored one way, typed another
+    national = "7700" + "".join(str(d(st.integers(0, 9))) for _ in range(6))
+
+    def phone() -> str:
+        prefix = d(st.sampled_from(["0", "+44", "+44 ", "0044 ", "0044", "+44 (0)", "(0)", "44 "]))
+        digits, groups = national, []
+        while digits:
+            size = d(st.integers(1, 5))
+            groups.append(digits[:size])
+            digits = digits[size:]
+        return prefix + d(st.sampled_from(SEPS[:5])).join(groups)
+
+    safe_number = phone()
+    typed.append(phone())
+    gone_spaced.append(national)
+
+    # a code word, stored plain or hyphenated, typed with separators anywhere and in any case
+    a, b = d(st.permutations(CODE_PARTS))[:2]
+    code_word = d(st.sampled_from([a + b, f"{a}-{b}", f"{a.title()} {b.title()}"]))
+    chars = list(a + b)
+    spelled = "".join(c + (d(st.sampled_from(SEPS)) if d(st.booleans()) else "") for c in chars)
+    typed.append("".join(d(st.sampled_from(CASES))(c) for c in spelled))
+    gone_spaced.append(a + b)
+
+    # a child's school, typed as its name alone or with some of its usual words
+    school = f"{name[3]} {d(st.sampled_from(SCHOOLS))}"
+    typed.append(
+        case(f"{name[3]}{d(st.sampled_from(['', ' Primary', ' school', ' Pri. Sch.', ' Academy']))}")
+    )
+    gone_words.append(name[3])
+
+    values = {
+        "client.address": address,
+        "client.safe_number": safe_number,
+        "client.code_word": code_word,
+        "children.school": school,
+        "safe.refuge_location": refuge,
+        "safe.escape_route": route,
+    }
+    glue = [d(st.sampled_from([" ", ", ", "; ", " and ", " (", ") "])) for _ in typed]
+    text = "".join(g + t for g, t in zip(glue, typed, strict=True))
+    return values, text, gone_words, gone_spaced
+
+
+def _survivors(output: str, gone_words: list[str], gone_spaced: list[str]) -> list[str]:
+    folded = _folded(output)
+    left = [w for w in gone_words if w.lower() in folded]
+    return left + [s for s in gone_spaced if _spaced(s).search(folded)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(safe_case())
+def test_no_variant_of_any_kind_of_safe_value_survives(example):
+    values, typed, gone_words, gone_spaced = example
+    text, found = redact(f"Notes:{typed}. End.", {k: [v] for k, v in values.items()})
+    assert not _survivors(text, gone_words, gone_spaced), text
+    assert found and text.startswith("Notes:") and text.endswith(". End.")
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(example=safe_case())
+def test_no_variant_survives_into_any_export(session, example):
+    """The same variants, typed into free text of a case, never reach the Marac referral, the research
+    form, the client's copy of the plan (Markdown, HTML and the PDF's text) or the court summary."""
+    import html
+    import io
+
+    import pypdf
+
+    from dacli.services import issp
+    from dacli.services.cases import intake, parse_hearing, parse_intake, record_hearing
+    from dacli.services.court import summary
+    from dacli.services.marac import parse_marac, parse_research, refer, research
+
+    values, typed, gone_words, gone_spaced = example
+    today = dt.date.today()
+    client = {
+        "name": "Quorra Testperson-Alpha",
+        "dob": dt.date(1987, 4, 12),
+        "address": values["client.address"],
+        "safe_number": values["client.safe_number"],
+        "code_word": values["client.code_word"],
+    }
+    child = {
+        "name": "Yoric Testperson-Beta",
+        "dob": dt.date(2019, 8, 30),
+        "school": values["children.school"],
+    }
+    form = {"client": client, "referral": {"date": today}, "children": [child]}
+    ref = intake(session, parse_intake(form, today), new_case=True).case
+    plan = {
+        "actions": [{"risk": "Fear", "action": f"Agreed:{typed}", "comment": typed}],
+        "advice": {"general_safety": typed},
+        "safe": {
+            "refuge_location": values["safe.refuge_location"],
+            "escape_route": values["safe.escape_route"],
+        },
+    }
+    issp.record(session, ref, issp.parse_issp(plan, today), today)
+    hearing = {
+        "kind": "criminal",
+        "hearing_date": today,
+        "court": "Example Magistrates",
+        "type_of_hearing": "bail",
+        "victim_informed": True,
+        "bail_conditions": typed,
+        "comments": typed,
+    }
+    record_hearing(session, ref, parse_hearing(hearing, today))
+    marac = {
+        "referred_on": today,
+        "referring_agency": "Example Idva service",
+        "contact_name": "Idva Testcase",
+        "contact_details": "idva@example.invalid",
+        "victim_aware": True,
+        "consent_given": False,
+        "afraid_of": typed,
+        "additional_information": typed,
+    }
+    research_form = {
+        "researched_on": today,
+        "name_and_agency": "Idva Testcase",
+        "contact_details": "idva@example.invalid",
+        "other_information": typed,
+    }
+    outputs = {
+        "marac referral": refer(session, ref, parse_marac(marac, today), [], None)[1],
+        "marac research": research(session, ref, parse_research(research_form, today), [], None)[1],
+        "court summary": summary(session, ref, [], None),
+    }
+    for fmt in ("md", "html", "pdf"):
+        content = issp.client_copy(session, ref, fmt, True, [], None, lambda _: None).content
+        if fmt == "pdf":
+            reader = pypdf.PdfReader(io.BytesIO(content))
+            outputs[fmt] = "\n".join(p.extract_text() for p in reader.pages)
+        else:
+            outputs[fmt] = html.unescape(content.decode())
+    for kind, output in outputs.items():
+        assert "Agreed:" in output or kind not in ("md", "html", "pdf")  # the free text is there
+        assert not _survivors(output, gone_words, gone_spaced), (kind, output)

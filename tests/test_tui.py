@@ -437,3 +437,68 @@ def test_record_a_review_filled_from_the_case(example):
     assert review.reasons == ["Engaging well", "order not yet in place"]
     assert review.new_actions == ["Chase the non-molestation order", "refer to Marac"]
     assert review.new_concerns and review.filled.issp_in_place and review.filled.risk_now == "high"
+
+
+def test_the_palette_offers_dacli_commands_and_nothing_saves_the_screen(example, tmp_path, monkeypatch):
+    """Textual's palette offers 'Screenshot', which writes the open case (safe number, code word) as an SVG
+    to ~/Downloads; TEXTUAL_LOG writes every key typed. The palette here lists dacli's own commands, and no
+    way of saving the screen (the action, save_screenshot, deliver_*, the environment) writes a file."""
+    import io
+
+    from textual import constants
+    from textual.command import CommandList, CommandPalette
+    from textual.widgets import Input
+
+    from dacli.tui.app import DacliApp
+
+    home = tmp_path / "home"
+    (home / "Downloads").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(home / "Downloads"))
+    monkeypatch.chdir(home)
+    log = tmp_path / "textual.log"
+    monkeypatch.setattr(constants, "LOG_FILE", str(log))
+    monkeypatch.setattr(constants, "SCREENSHOT_DELAY", 60)
+
+    async def palette(app, pilot) -> list[str]:
+        await pilot.press("ctrl+p")
+        await _wait(pilot, lambda: isinstance(app.screen, CommandPalette))
+        commands = app.screen.query_one(CommandList)
+        await _wait(pilot, lambda: commands.option_count > 0)
+        await pilot.pause(0.3)
+        return [
+            str(commands.get_option_at_index(i).prompt).split("\n")[0] for i in range(commands.option_count)
+        ]
+
+    async def run():
+        app = DacliApp(example, "demo", idle_seconds=600)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _unlock(app, pilot)
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
+            titles = await palette(app, pilot)
+            assert {"Open case", "Filter", "My cases / all", "Lock", "Help", "Quit"} <= set(titles), titles
+            for textual_own in ("Screenshot", "Theme", "Keys", "Maximize", "Minimize"):
+                assert not any(textual_own in t for t in titles), titles
+            search = app.screen.query_one(Input)
+            search.value = "screensh"
+            await pilot.pause(0.5)
+            assert app.screen.query_one(CommandList).option_count == 0
+            search.value = "open case"
+            await _wait(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
+            await pilot.press("enter")  # the palette runs dacli's own action
+            await _wait(pilot, lambda: type(app.screen).__name__ == "CaseScreen")
+            case_titles = await palette(app, pilot)
+            assert {"Note", "Dash", "Soag", "Review", "Back", "Lock"} <= set(case_titles), case_titles
+            await pilot.press("escape")
+            # every way Textual has of saving the screen, with the case on it
+            await app.run_action("screenshot")
+            app.action_screenshot("case.svg", str(home))
+            app.save_screenshot("case.svg", str(home))
+            app.deliver_screenshot("case.svg", str(home))
+            app.deliver_text(io.StringIO("x"), save_directory=str(home), save_filename="case.txt")
+            app.deliver_binary(io.BytesIO(b"x"), save_directory=str(home), save_filename="case.bin")
+            await pilot.pause(0.5)
+
+    asyncio.run(run())
+    written = [p for p in home.rglob("*") if p.is_file()]
+    assert written == [] and not log.exists()

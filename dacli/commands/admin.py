@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from dacli import clock
-from dacli.commands.common import Context, new_passphrase, print_json
+from dacli.commands.common import NARRATIVE_HELP, Context, new_passphrase, print_json
 from dacli.defaults import PASSPHRASE_LOG_N
 
 user_app = typer.Typer(help="Staff: add, list, remove, change passphrase.", no_args_is_help=True)
@@ -113,13 +113,17 @@ def user_list(
 def user_remove(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Username to remove."),
-    reason: str = typer.Option(None, "--reason", help="Why (kept encrypted in the audit trail)."),
+    reason: str = typer.Option(
+        None, "--reason", help=f"Why (kept encrypted in the audit trail). {NARRATIVE_HELP}"
+    ),
 ) -> None:
     """Remove a member of staff (managers only) and rotate every key."""
+    from dacli.commands.common import narrative
     from dacli.services.admin import remove_user
 
     c: Context = ctx.obj
     session = c.session()
+    reason = narrative(reason, "--reason", "Why is this person removed? (audited, encrypted)", required=False)
     rings = remove_user(session, name, reason)
     typer.echo(
         f"Removed {name}. Re-wrapped and rotated {rings} key rings: records written from now on do "

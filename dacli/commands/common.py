@@ -109,6 +109,71 @@ def read_form(from_: str | None, what: str = "the form") -> dict[str, Any]:
     return read_form_file(Path(from_))
 
 
+NARRATIVE_HELP = (
+    "Typed here it stays in shell history: - reads it from standard input, @FILE from a file; "
+    "left out, you are asked."
+)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def narrative(value: str | None, option: str, label: str, *, required: bool = True) -> str | None:
+    """Case narrative given to an option (a reason, a comment, an outcome), kept out of shell history
+    and the process list as notes are: ``-`` reads it from standard input, ``@FILE`` from a file (``@@``
+    for a text that starts with '@'); left out, it is asked for on a terminal (blank for none when it is
+    optional), and off a terminal a required one is refused in one sentence. Typed on the command line it
+    works too, and stays in the shell's history."""
+    if value is None:
+        if not _interactive():
+            if required:
+                raise InvalidInput(
+                    f"{option} is needed: give it as `{option} -` (standard input) or `{option} @FILE`, "
+                    "or run in a terminal to be asked."
+                )
+            return None
+        if required:
+            text = typer.prompt(err=True, text=label)
+        else:
+            text = typer.prompt(err=True, text=f"{label} (blank for none)", default="", show_default=False)
+    elif value == "-":
+        text = sys.stdin.read()
+    elif value.startswith("@@"):
+        text = value[1:]
+    elif value.startswith("@"):
+        text = _text_file(value[1:], option)
+    else:
+        text = value
+    text = text.strip()
+    if not text:
+        if required:
+            raise InvalidInput(f"{option} is empty: it is needed here.")
+        return None
+    return text
+
+
+def _text_file(path: str, option: str) -> str:
+    from dacli.errors import NotFound
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(1_000_000)
+    except FileNotFoundError:
+        raise NotFound(f"{option} @{path}: no such file.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{option} @{path}: the file is not UTF-8 text.") from None
+    except OSError as exc:
+        raise InvalidInput(f"{option} @{path}: cannot read it ({exc.strerror}).") from None
+
+
+def release_reason(release: list[str] | None, reason: str | None) -> str | None:
+    """``--reason`` for ``--release``: needed only when a safe field is released (see ``narrative``)."""
+    if not release:
+        return None  # nothing is released: no reason is recorded
+    return narrative(reason, "--reason", "Why are the safe fields released? (audited)")
+
+
 def now_or(at: str | None) -> str:
     """``--at`` as given (local time unless it names a zone), or now, for a form field the service checks."""
     return at or clock.now().isoformat()
@@ -128,14 +193,15 @@ def export_target(out: str | None, store_path: str) -> Path | None:
 
 
 def deliverer(target: Path | None):
-    """Where an export goes: the file the user named (atomic, 0600) or standard output."""
+    """Where an export goes: the file the user named (0600; whole or not there, and no plaintext temp file
+    if the process is killed part way) or standard output."""
 
     def deliver(content: bytes) -> None:
         if target is None:
             typer.echo(content.decode(), nl=False)
             return
-        from dacli.store.fsio import atomic_write
+        from dacli.store.fsio import write_plaintext
 
-        atomic_write(target, content)  # the export leaves the encrypted store on purpose
+        write_plaintext(target, content)  # leaves the encrypted store on purpose; no temp file if killed
 
     return deliver

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import Context, print_json, read_form
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json, read_form
 
 court_app = typer.Typer(help="Criminal and civil case summaries (one per hearing).", no_args_is_help=True)
 
@@ -122,14 +122,17 @@ def court_summary(
     ref: str = typer.Argument(..., help="Case reference."),
     out: str = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
     release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
-    reason: str = typer.Option(None, "--reason", help="Why the safe fields are released (audited)."),
+    reason: str = typer.Option(
+        None, "--reason", help=f"Why the safe fields are released (audited). {NARRATIVE_HELP}"
+    ),
 ) -> None:
     """Every hearing as the pack's case summary forms, to share; safe fields withheld (audited export)."""
-    from dacli.commands.common import deliverer, export_target
+    from dacli.commands.common import deliverer, export_target, release_reason
     from dacli.services.court import summary
 
     c: Context = ctx.obj
     target = export_target(out, c.store_path)
-    summary(c.session(), ref, list(release or []), reason, deliverer(target))
+    session = c.session()
+    summary(session, ref, list(release or []), release_reason(release, reason), deliverer(target))
     if target is not None:
         typer.echo(f"written to {out}", err=True)

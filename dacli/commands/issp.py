@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import Context, print_json
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json
 
 issp_app = typer.Typer(help="Safety and support plans (ISSP) and the client's copy.", no_args_is_help=True)
 
@@ -97,7 +97,7 @@ def issp_complete(
     ref: str = typer.Argument(..., help="Case reference."),
     action: int = typer.Option(..., "--action", help="The action's number, as `issp show` lists it."),
     on: str = typer.Option(None, "--on", help="Date complete (YYYY-MM-DD; default today)."),
-    comment: str = typer.Option(None, "--comment", help="Added to the action's comment."),
+    comment: str = typer.Option(None, "--comment", help=f"Added to the action's comment. {NARRATIVE_HELP}"),
 ) -> None:
     """Mark an action complete (a new version of the plan)."""
     import datetime as dt
@@ -110,8 +110,12 @@ def issp_complete(
         day = dt.date.fromisoformat(on) if on else today
     except ValueError:
         raise InvalidInput(f"--on must be a date like 2026-01-31, not {on!r}.") from None
+    from dacli.commands.common import narrative
+
     c: Context = ctx.obj
-    name, plan = complete(c.session(), ref, action, day, comment, today)
+    session = c.session()
+    comment = narrative(comment, "--comment", "Comment on the action", required=False)
+    name, plan = complete(session, ref, action, day, comment, today)
     typer.echo(f"{name} (version {plan.version})")
 
 
@@ -172,7 +176,9 @@ def issp_export(
         None, "--safe-to-take-home", help="yes or no: the client's answer (asked when not given)."
     ),
     release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
-    reason: str = typer.Option(None, "--reason", help="Why the safe fields are released (audited)."),
+    reason: str = typer.Option(
+        None, "--reason", help=f"Why the safe fields are released (audited). {NARRATIVE_HELP}"
+    ),
     version: int = typer.Option(None, "--version", help="An earlier version (default the latest)."),
 ) -> None:
     """The client's copy of the plan. Asks, and records, whether it is safe for them to take it home."""
@@ -191,10 +197,12 @@ def issp_export(
     answer = answer.strip().lower()
     if answer not in ("yes", "no"):
         raise InvalidInput(f"--safe-to-take-home must be yes or no, not {answer!r}.")
-    from dacli.commands.common import deliverer
+    from dacli.commands.common import deliverer, release_reason
 
+    session = c.session()
+    reason = release_reason(release, reason) if answer == "yes" else None
     copy = client_copy(
-        c.session(), ref, format_, answer == "yes", list(release or []), reason, deliverer(target), version
+        session, ref, format_, answer == "yes", list(release or []), reason, deliverer(target), version
     )
     if copy.content is None:
         typer.echo(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
+from dacli.commands.common import NARRATIVE_HELP
 
 marac_app = typer.Typer(help="Marac referrals.", no_args_is_help=True)
 
@@ -37,7 +38,9 @@ def marac_refer(
     from_: str = typer.Option(None, "--from", help="The referrer's part as TOML, or - (see --template)."),
     template: bool = typer.Option(False, "--template", help="Print the part to fill in."),
     release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
-    reason: str = typer.Option(None, "--reason", help="Why the safe fields are released (audited)."),
+    reason: str = typer.Option(
+        None, "--reason", help=f"Why the safe fields are released (audited). {NARRATIVE_HELP}"
+    ),
     out: str = typer.Option(None, "--out", help="Write the form to this file (default: standard output)."),
 ) -> None:
     """Record a Marac referral and print the referral form, filled from the case."""
@@ -80,7 +83,9 @@ def marac_research(
     from_: str = typer.Option(None, "--from", help="The practitioner's part as TOML, or - (see --template)."),
     template: bool = typer.Option(False, "--template", help="Print the part to fill in."),
     release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
-    reason: str = typer.Option(None, "--reason", help="Why the safe fields are released (audited)."),
+    reason: str = typer.Option(
+        None, "--reason", help=f"Why the safe fields are released (audited). {NARRATIVE_HELP}"
+    ),
     out: str = typer.Option(None, "--out", help="Write the form to this file (default: standard output)."),
 ) -> None:
     """Record the Marac research form and print it, filled from the case."""
@@ -95,11 +100,16 @@ def marac_research(
 def _record_and_export(ctx, ref, from_, what, parse, record, release, reason, out) -> None:
     """Read the practitioner's part, record the form, and deliver it (a file, or standard output)."""
 
-    from dacli.commands.common import deliverer, export_target, read_form
+    from dacli.commands.common import deliverer, export_target, read_form, release_reason
+    from dacli.errors import InvalidInput
 
+    if from_ == "-" and reason == "-" and release:
+        raise InvalidInput("Only one of --from and --reason can read standard input: give the other @FILE.")
     data = read_form(from_, what)
     target = export_target(out, ctx.obj.store_path)
     form = parse(data, clock.today())
-    name, _ = record(ctx.obj.session(), ref, form, list(release or []), reason, deliverer(target))
+    session = ctx.obj.session()
+    reason = release_reason(release, reason)
+    name, _ = record(session, ref, form, list(release or []), reason, deliverer(target))
     if target is not None:
         typer.echo(f"{name}: form written to {out}", err=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import Context, now_or, print_json, read_form
+from dacli.commands.common import NARRATIVE_HELP, Context, narrative, now_or, print_json, read_form
 
 note_app = typer.Typer(
     help="Case notes: append-only; a correction supersedes, never edits.", no_args_is_help=True
@@ -40,10 +40,10 @@ def note_add(
     facts: str = typer.Option(
         None,
         "--text",
-        help="The note (facts). Typed here it stays in shell history: leave it out to be asked.",
+        help=f"The note (facts). {NARRATIVE_HELP}",
     ),
     opinion: str = typer.Option(
-        None, "--opinion", help="Professional opinion, kept apart from facts (also stays in shell history)."
+        None, "--opinion", help=f"Professional opinion, kept apart from facts. {NARRATIVE_HELP}"
     ),
     codes: list[str] = typer.Option(
         None, "--code", help="Activity code (repeatable): CH CI CR F G H HW I M P PR."
@@ -73,9 +73,12 @@ def note_add(
             or typer.prompt(err=True, text="Contact with ('client' or the agency)"),
             "successful": not attempt,
             "incident": incident,
-            "facts": facts or typer.prompt(err=True, text="Case note (facts)"),
+            "facts": narrative(facts, "--text", "Case note (facts)")
+            if facts is not None
+            else typer.prompt(err=True, text="Case note (facts)"),
             "activities": [x.upper() for x in codes or []],
         }
+        opinion = narrative(opinion, "--opinion", "Professional opinion", required=False)
         if opinion:
             data["opinion"] = opinion
         if supersedes:
@@ -124,11 +127,11 @@ def contact_add(
     ref: str = typer.Argument(..., help="Case reference."),
     agency: str = typer.Option(None, "--agency", help="Agency."),
     role: str = typer.Option(None, "--role", help="Role/title."),
-    name: str = typer.Option(None, "--name", help="Name."),
+    name: str = typer.Option(None, "--name", help=f"Name. {NARRATIVE_HELP}"),
     address: str = typer.Option(None, "--address", help="Address."),
     telephone: str = typer.Option(None, "--telephone", help="Telephone."),
     email: str = typer.Option(None, "--email", help="Email address."),
-    comments: str = typer.Option(None, "--comments", help="Comments."),
+    comments: str = typer.Option(None, "--comments", help=f"Comments. {NARRATIVE_HELP}"),
 ) -> None:
     """Add a case contact (a practitioner or agency involved in this case)."""
     from dacli.services.cases import add_contact, parse_contact
@@ -138,11 +141,11 @@ def contact_add(
     data = {
         "agency": agency or typer.prompt(err=True, text="Agency"),
         "role": role,
-        "name": name,
+        "name": narrative(name, "--name", "Name", required=False),
         "address": address,
         "telephone": telephone,
         "email": email,
-        "comments": comments,
+        "comments": narrative(comments, "--comments", "Comments", required=False),
     }
     typer.echo(add_contact(session, ref, parse_contact({k: v for k, v in data.items() if v})))
 

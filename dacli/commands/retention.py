@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import Context, print_json
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json
 
 retention_app = typer.Typer(help="The retention identity for the unattended sweep.", no_args_is_help=True)
 hold_app = typer.Typer(help="Retention holds: stop destruction (for example a domestic homicide review).")
@@ -44,13 +44,17 @@ def retention_init(
 def hold_add(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Case reference."),
-    reason: str = typer.Option(..., "--reason", help="Why (audited), e.g. 'domestic homicide review'."),
+    reason: str = typer.Option(
+        None, "--reason", help=f"Why (audited), e.g. 'domestic homicide review'. {NARRATIVE_HELP}"
+    ),
 ) -> None:
     """Stop the destruction of a case until the hold is removed (seniors and managers)."""
+    from dacli.commands.common import narrative
     from dacli.services.retention import add_hold
 
     c: Context = ctx.obj
-    typer.echo(add_hold(c.session(), ref, reason))
+    session = c.session()
+    typer.echo(add_hold(session, ref, narrative(reason, "--reason", "Why is the case held? (audited)")))
 
 
 @hold_app.command("remove")
@@ -58,13 +62,17 @@ def hold_remove(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Case reference."),
     hold: str = typer.Argument(..., help="The hold record, as `hold list` shows it."),
-    reason: str = typer.Option(..., "--reason", help="Why the hold ends (audited)."),
+    reason: str = typer.Option(None, "--reason", help=f"Why the hold ends (audited). {NARRATIVE_HELP}"),
 ) -> None:
     """End a hold (seniors and managers)."""
+    from dacli.commands.common import narrative
     from dacli.services.retention import remove_hold
 
     c: Context = ctx.obj
-    typer.echo(remove_hold(c.session(), ref, hold, reason))
+    session = c.session()
+    typer.echo(
+        remove_hold(session, ref, hold, narrative(reason, "--reason", "Why does the hold end? (audited)"))
+    )
 
 
 @hold_app.command("list")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import Context, print_json
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json
 
 REVIEW_TEMPLATE = """\
 # Case review form (SafeLives Case Management Pack, section 4). The contact summary, risk and Soag at
@@ -147,13 +147,18 @@ def close(
 def reopen(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Case reference."),
-    reason: str = typer.Option(..., "--reason", help="Why the case is reopened (audited)."),
+    reason: str = typer.Option(
+        None, "--reason", help=f"Why the case is reopened (audited). {NARRATIVE_HELP}"
+    ),
 ) -> None:
     """Reopen a closed case."""
+    from dacli.commands.common import narrative
     from dacli.services.review import reopen as reopen_case
 
     c: Context = ctx.obj
-    typer.echo(f"{reopen_case(c.session(), ref, reason)}: case reopened.")
+    session = c.session()
+    reason = narrative(reason, "--reason", "Why is the case reopened? (audited)")
+    typer.echo(f"{reopen_case(session, ref, reason)}: case reopened.")
 
 
 def follow_up(
@@ -161,7 +166,9 @@ def follow_up(
     ref: str = typer.Argument(..., help="Case reference."),
     on: str = typer.Option(None, "--on", help="Date of the call (YYYY-MM-DD; default today)."),
     reached: bool = typer.Option(True, "--reached/--not-reached", help="Whether the client was reached."),
-    outcome: str = typer.Option("", "--outcome", help="How the client is getting on; any new needs."),
+    outcome: str = typer.Option(
+        None, "--outcome", help=f"How the client is getting on; any new needs. {NARRATIVE_HELP}"
+    ),
 ) -> None:
     """Record the follow-up call made after closure (only if the client consented to it)."""
     import datetime as dt
@@ -174,5 +181,9 @@ def follow_up(
         day = dt.date.fromisoformat(on) if on else today
     except ValueError:
         raise InvalidInput(f"--on must be a date like 2026-01-31, not {on!r}.") from None
+    from dacli.commands.common import narrative
+
     c: Context = ctx.obj
-    typer.echo(record_follow_up(c.session(), ref, day, reached, outcome, today))
+    session = c.session()
+    outcome = narrative(outcome, "--outcome", "How is the client getting on? Any new needs?", required=False)
+    typer.echo(record_follow_up(session, ref, day, reached, outcome or "", today))

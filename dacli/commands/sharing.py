@@ -6,7 +6,7 @@ import typer
 from typer.core import TyperGroup
 
 from dacli import clock
-from dacli.commands.common import Context, print_json, read_form
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json, read_form
 
 
 class RecordByDefault(TyperGroup):
@@ -87,10 +87,15 @@ def share_sign_off(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Case reference."),
     decision: str = typer.Argument(..., help="The decision's record name (share-...)."),
-    comment: str = typer.Option(None, "--comment", help="Your review (kept encrypted with the record)."),
+    comment: str = typer.Option(
+        None, "--comment", help=f"Your review (kept encrypted with the record). {NARRATIVE_HELP}"
+    ),
 ) -> None:
     """Sign off a caseworker's decision (seniors and managers; never your own)."""
+    from dacli.commands.common import narrative
     from dacli.services.cases import sign_off_share
 
     c: Context = ctx.obj
-    typer.echo(sign_off_share(c.session(), ref, decision, comment))
+    session = c.session()
+    comment = narrative(comment, "--comment", "Your review of the decision", required=False)
+    typer.echo(sign_off_share(session, ref, decision, comment))

@@ -21,6 +21,9 @@ def tui(
 
     if not idle_minutes > 0:
         raise InvalidInput("--idle-minutes must be more than 0.")
+    from dacli.harden import harden_process
+
+    harden_process()  # done by dacli.entry already; here too for any other way in: no core, not dumpable
     app = DacliApp(Path(ctx.obj.store_path), ctx.obj.user, idle_seconds=idle_minutes * 60)
     app.run()
     if app.return_code:

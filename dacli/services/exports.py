@@ -6,14 +6,19 @@ action, a comment, advice, bail conditions). So before any export leaves dacli, 
 every safe value the case has ever held (every intake, every plan version), and each one found is replaced,
 unless that field was released with a reason (audited).
 
-The search is forgiving on purpose: case, accents, curly or straight quotes and the punctuation or spacing
-between words are ignored ('07700-900-999' and '07700900999' both match '07700 900999'); an address is
-also searched line by line; short values (a code word like 'Red') are matched as whole words. It may
-withhold a little too much (the word 'red' elsewhere in the text); it must never let a value through.
+The search compares both sides in a normal form: case, accents and curly quotes are ignored, and so is any
+spacing or punctuation between any two characters ('07700-900-999' is '07700900999', 'BLUE BIRD' and
+'blue-bird' are 'bluebird', 'M145RQ' is 'M14 5RQ'). Telephone numbers match by their national digits
+whatever the prefix (0, +44, 0044, +44 (0)); street and building words match their abbreviations both ways
+('Mill Lane' and 'Mill Ln'). An address is also searched by its postcode, each line or part, each part
+without its house number and each street or building name; a school by its name without the words every
+school has. Short values (a code word like 'Red') are matched as whole words. It may withhold a little too
+much (the word 'red' elsewhere in the text); it must never let a value through.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -76,26 +81,128 @@ def _fold(text: str) -> tuple[str, list[int]]:
     return "".join(chars), origin
 
 
-def _pattern(value: str) -> re.Pattern | None:
-    """Words of the value in order, anything but letters and digits allowed between them, digits one by
-    one (phone numbers are written in many ways), as whole words."""
-    pieces: list[str] = []
-    for word in _WORD.findall(_fold(value)[0]):
-        pieces.extend(list(word) if word.isdigit() else [word])
-    if not pieces or (len(pieces) == 1 and len(pieces[0]) < 2):
+# Street and building words, each group written every way people write it; a value's word matches any
+# word of its group ('Mill Lane' and 'Mill Ln', 'St John's' and 'Saint John's', 'Street' and 'St').
+_SYNONYMS = [
+    ("road", "rd"), ("lane", "ln"), ("street", "st", "str", "saint"), ("avenue", "ave", "av", "avn"),
+    ("close", "cl", "clo"), ("drive", "dr", "drv"), ("crescent", "cres", "cresc", "crs", "cr"),
+    ("court", "ct", "crt"), ("place", "pl"), ("gardens", "garden", "gdns", "gdn", "gds"),
+    ("terrace", "terr", "ter", "tce", "trc"), ("grove", "gr", "gro", "grv"), ("square", "sq"),
+    ("park", "pk"), ("parade", "pde", "par"), ("boulevard", "blvd", "bvd"), ("highway", "hwy"),
+    ("mount", "mt"), ("walk", "wlk", "wk"), ("green", "grn", "gn"), ("heights", "hts"),
+    ("cottages", "cottage", "cotts", "cott"), ("estate", "est"), ("mansions", "mans"),
+    ("house", "ho", "hse"), ("centre", "center", "ctr"), ("building", "bldg", "bldgs"),
+    ("apartments", "apartment", "apts", "apt", "flats", "flat"), ("way",), ("row",), ("mews",),
+    ("hill",), ("view",), ("rise",), ("vale",), ("wharf",), ("yard",), ("lodge",), ("hall",),
+    ("refuge",), ("hostel",), ("shelter",), ("manor",), ("farm",), ("tower", "towers", "twr"),
+    ("wynd",), ("chase",), ("croft",), ("fold",), ("gate",), ("meadow", "meadows"), ("bank",),
+    ("school", "sch"), ("primary", "pri", "prim"), ("academy", "acad"), ("college", "coll"),
+]  # fmt: skip
+_SCHOOL_GROUPS = 4  # the last groups: schools' words, not the end of a street or building's name
+_SAME: dict[str, tuple[str, ...]] = {}
+for _group in _SYNONYMS:
+    for _word in _group:
+        _SAME[_word] = tuple(dict.fromkeys(_SAME.get(_word, ()) + _group))
+# Words that end a place name ('Elm Road', 'Haven House'): the word before one, with it, names the place.
+_PLACE_WORDS = {w for g in _SYNONYMS[:-_SCHOOL_GROUPS] for w in g} - {
+    "saint",
+    "flat",
+    "flats",
+    "apartment",
+    "apts",
+}
+# Words that say nothing about where a school is ('Brackenwold C of E Primary School' is 'Brackenwold').
+_SCHOOL_WORDS = {
+    "school", "schools", "sch", "primary", "pri", "prim", "secondary", "junior", "juniors", "infant",
+    "infants", "nursery", "academy", "acad", "college", "coll", "high", "grammar", "community", "church",
+    "england", "of", "the", "and", "c", "e", "ce", "cofe", "rc", "catholic", "roman", "free", "sixth",
+    "form", "first", "middle", "upper", "lower", "prep", "preparatory", "pre", "preschool", "federation",
+    "trust", "learning", "centre", "center", "campus", "site", "special", "unit", "pru",
+}  # fmt: skip
+_STOP = {"to", "the", "at", "on", "in", "near", "via", "then", "from", "of", "by", "and", "a", "an", "or"}
+_NUMBERING = {"flat", "flats", "apartment", "apartments", "apt", "apts", "unit", "no", "number", "room"}
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")  # runs of letters, runs of digits: 'LS1' is 'ls', '1'
+_SEP = r"[\W_]*"  # anything but letters and digits, or nothing, between any two characters
+_POSTCODE = re.compile(
+    r"(?<![^\W_])([a-z]{1,2})[\W_]*(\d)[\W_]*([a-z\d]?)[\W_]*(\d)[\W_]*([a-z])[\W_]*([a-z])(?![^\W_])"
+)
+_PHONE = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
+
+
+def _tokens(value: str) -> list[str]:
+    return _TOKEN.findall(_fold(value)[0])
+
+
+def _word(token: str) -> str:
+    return _SEP.join(map(re.escape, token))
+
+
+def _pattern(tokens: list[str], same: bool) -> str | None:
+    """The tokens in order, any separator or none between any two characters (so 'blue-bird', 'BLUE
+    BIRD' and 'bluebird' are one code word, '07700-900-999' one number, 'LS14AB' one postcode), each word
+    also as its street-type synonyms when ``same``, as whole words."""
+    if not tokens or (len(tokens) == 1 and len(tokens[0]) < 2):
         return None  # a single character would match everywhere
-    return re.compile(r"(?<![^\W_])" + r"[\W_]*".join(map(re.escape, pieces)) + r"(?![^\W_])")
+    pieces = []
+    for token in tokens:
+        words = _SAME.get(token, (token,)) if same and not token.isdigit() else (token,)
+        pieces.append(_word(words[0]) if len(words) == 1 else "(?:" + "|".join(map(_word, words)) + ")")
+    return r"(?<![^\W_])" + _SEP.join(pieces) + r"(?![^\W_])"
 
 
-def _variants(field: str, value: str) -> list[str]:
-    """The value, and for addresses each line or comma-separated part that could identify the place (one
-    with a number in it, or of three words or more)."""
-    out = [value]
-    if field.rsplit(".", 1)[-1] in ADDRESS_FIELDS:
-        for part in re.split(r"[,\n;]+", value):
-            part = part.strip()
-            if part and part != value and (any(c.isdigit() for c in part) or len(part.split()) >= 3):
-                out.append(part)
+def _national(digits: str) -> str:
+    """A telephone number's national digits: '+44 7700 900999', '0044 7700 900999', '+44 (0)7700
+    900999' and '07700 900999' are all '7700900999'."""
+    if digits.startswith("0044"):
+        digits = digits[4:]
+    elif digits.startswith("44") and len(digits) >= 11:
+        digits = digits[2:]
+    return digits.lstrip("0")
+
+
+def _phone_pattern(national: str) -> str:
+    """The national digits, any separators between them, after any way of writing the prefix (0, 44,
+    +44, 0044, +44 (0)); not bounded by whole words, so a number run into other digits is caught too."""
+    prefix = rf"(?:\+{_SEP})?(?:0{_SEP}0{_SEP})?(?:4{_SEP}4{_SEP})?(?:0{_SEP})?"
+    return prefix + _SEP.join(national)
+
+
+def _variants(field: str, value: str) -> set[str]:
+    """Patterns for every way the value could be written in free text. For every value: the value itself,
+    and any telephone number in it by its national digits. For addresses (and refuge locations, escape
+    routes): each postcode, each line or comma-separated part of two words or more, each such part
+    without its house or flat number, and each street or building name ('Elm Road', 'Haven House') with
+    the word before it. For a school: its name without the words every school has ('Primary School')."""
+    name = field.rsplit(".", 1)[-1]
+    place = name in ADDRESS_FIELDS or name == "school"
+    folded = _fold(value)[0]
+    out = {_pattern(_tokens(value), place)}
+    for m in _PHONE.finditer(folded):
+        national = _national("".join(c for c in m.group() if c.isdigit()))
+        if len(national) >= 6:
+            out.add(_phone_pattern(national))
+    if name in ADDRESS_FIELDS:
+        for m in _POSTCODE.finditer(folded):
+            out.add(_pattern([c for c in m.groups() if c], False))
+        rest = _POSTCODE.sub(",", folded)
+        for part in re.split(r"[,\n;]+", rest):
+            tokens = _tokens(part)
+            words = [t for t in tokens if not t.isdigit() and t not in _NUMBERING]
+            if any(t.isdigit() for t in tokens) or len(tokens) >= 2:
+                out.add(_pattern(tokens, True))
+            if len(words) >= 2:
+                out.add(_pattern(words, True))
+            for i, token in enumerate(tokens[1:], 1):
+                before = tokens[i - 1]
+                if token in _PLACE_WORDS and not before.isdigit() and before not in _STOP | _NUMBERING:
+                    out.add(_pattern([before, token], True))
+                    if i >= 2 and tokens[i - 2].isdigit():  # '7 Elm Rd': the house number with it
+                        out.add(_pattern([tokens[i - 2], before, token], True))
+    if name == "school":
+        core = [t for t in _tokens(value) if t not in _SCHOOL_WORDS]
+        if core and (len(core) > 1 or len(core[0]) >= 3):
+            out.add(_pattern(core, True))
+    out.discard(None)
     return out
 
 
@@ -108,11 +215,8 @@ def redact(text: str, values: dict[str, list[str]], released: Iterable[str] = ()
     def spans(items: Iterable[tuple[str, str]]) -> list[tuple[int, int, str]]:
         found = []
         for field, value in items:
-            for variant in _variants(field, value):
-                pattern = _pattern(variant)
-                if pattern is None:
-                    continue
-                for m in pattern.finditer(folded):
+            for pattern in _variants(field, value):
+                for m in _compiled(pattern).finditer(folded):
                     found.append((origin[m.start()], origin[m.end() - 1] + 1, field))
         return found
 
@@ -141,6 +245,11 @@ def redact(text: str, values: dict[str, list[str]], released: Iterable[str] = ()
         if field not in names:
             names.append(field)
     return "".join(pieces), names
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
 
 
 Deliver = Callable[[bytes], None]

@@ -25,7 +25,7 @@ def init_retention(session: Session, key_file: Path, passphrase: str | None, log
     """Create the retention identity: its key file goes where the manager says (never inside the store),
     its public key into store.toml, and the register is written at once. Returns the public key."""
     from dacli.store import crypto
-    from dacli.store.fsio import atomic_write
+    from dacli.store.fsio import write_plaintext
 
     session.require_role(Role.manager)
     target = Path(key_file).resolve()
@@ -37,7 +37,7 @@ def init_retention(session: Session, key_file: Path, passphrase: str | None, log
     data = reg.dump_retention_key(identity, session.store.settings.store_id, session.credentials.trust)
     if passphrase:
         data = crypto.passphrase_encrypt(data, passphrase, log_n)
-    atomic_write(target, data)
+    write_plaintext(target, data)  # no temp copy of the key is left if this is killed
     with session.store.meta_lock():
         settings = session.store.settings.model_copy(update={"retention_recipient": identity.public})
         session.save_settings(settings)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dacli.errors import InvalidInput, StoreError
+from dacli.harden import drop_environment, harden_process
 
 DEFAULT_IDLE_MINUTES = 15.0
 HARD_LIMIT_HOURS = 8.0
@@ -164,20 +165,6 @@ class Limits:
         return cls(min(idle_minutes * 60, hard), hard)
 
 
-def harden_process() -> None:
-    """No core dumps, and (Linux) not dumpable: same-user ptrace and /proc/PID/mem are refused."""
-    import resource
-
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_dumpable = 4
-        libc.prctl(pr_set_dumpable, 0, 0, 0, 0)
-
-
 def peer_uid(conn: socket.socket) -> int | None:
     try:
         creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -280,7 +267,7 @@ def start(store_root: Path, staff_id: str, identity_text: bytes, limits: Limits)
             if os.fork() != 0:
                 os._exit(0)
             harden_process()
-            os.environ.clear()  # no passphrase variable lingers in the agent (and it is not dumpable)
+            drop_environment()  # no passphrase variable lingers in the agent, not even in /proc/PID/environ
             os.chdir("/")
             devnull = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):

@@ -65,6 +65,85 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C, kill, a closed terminal: held until the block ends, then delivered (SIGKILL cannot be)."""
+    import signal
+
+    names = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGPIPE", "SIGALRM", "SIGUSR1", "SIGUSR2")
+    held = {getattr(signal, n) for n in names if hasattr(signal, n)}
+    try:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):  # no signal masks here
+        before = None
+    try:
+        yield
+    finally:
+        if before is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _name_unnamed(fd: int, path: Path) -> bool:
+    """Give a file opened with O_TMPFILE the name ``path`` (linkat through /proc/self/fd, as open(2)
+    shows; Python's os.link does not follow that link). False where this cannot be done here."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    at_fdcwd, at_symlink_follow = -100, 0x400
+    source = f"/proc/self/fd/{fd}".encode()
+    if libc.linkat(at_fdcwd, source, at_fdcwd, os.fsencode(path), at_symlink_follow) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOENT, errno.EXDEV, errno.EPERM, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(path))
+
+
+def write_plaintext(path: Path, data: bytes) -> None:
+    """Write plaintext that leaves the store on purpose (an export to a file the user named) so that a
+    process killed part way leaves no plaintext temp file behind. On Linux the content is written to an
+    unnamed file (O_TMPFILE), fsynced, and only then given its name (an earlier file of that name is
+    removed first, so the new one never waits under a temp name); a kill, even kill -9, before that leaves
+    nothing. Where O_TMPFILE is not available, a temp file is written and renamed with Ctrl-C, kill and
+    hang-up held until it is done, so only kill -9 or a power cut could leave it."""
+    folder = path.parent
+    with _signals_held():
+        try:
+            fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY, FILE_MODE)
+        except AttributeError:
+            fd = None
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise _explain_os_error(exc, path) from None
+            fd = None
+        if fd is None:
+            atomic_write(path, data)
+            return
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+            named = False
+            for _ in range(3):
+                try:
+                    named = _name_unnamed(fd, path)
+                    break
+                except FileExistsError:
+                    os.unlink(path)  # overwriting an earlier export: it goes first
+            else:
+                raise OSError(errno.EEXIST, "File exists", str(path))
+        except OSError as exc:
+            raise _explain_os_error(exc, path) from None
+        finally:
+            os.close(fd)
+        if not named:
+            atomic_write(path, data)
+            return
+        with suppress(OSError):
+            _fsync_dir(folder)
+
+
 def make_dir(path: Path) -> None:
     try:
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)

@@ -17,7 +17,10 @@ shows a refusal inline and saves in a worker thread. Dates and deadlines come fr
 (``DacliApp(now=...)``), the real one unless a test pins it.
 
 It locks itself after ``idle_seconds`` without a key press or click, dropping the session and every screen
-that showed case data.
+that showed case data. Nothing on screen is ever written to disk: Textual's screenshots (its palette's
+'Screenshot', ``action_screenshot``, ``save_screenshot``, ``deliver_*``, ``TEXTUAL_SCREENSHOT``), its log
+file (``TEXTUAL_LOG``, which records every key) and its devtools are switched off, and the command palette
+offers dacli's own commands.
 """
 
 from __future__ import annotations
@@ -1107,6 +1110,7 @@ class DacliApp(App):
         """``now`` is the clock for dates and deadlines (a callable or a fixed moment; a naive one is read
         as the service's local time); dacli's clock when not given. The idle lock always counts real time."""
         super().__init__()
+        self._no_screen_to_disk()
         self.store_path = Path(store_path)
         self.user = user
         self.idle_seconds = idle_seconds
@@ -1158,6 +1162,67 @@ class DacliApp(App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    # --- nothing on screen is written to disk ------------------------------------------------------------
+
+    def _no_screen_to_disk(self) -> None:
+        """Textual writes the screen or every key typed to disk when asked by its environment variables:
+        ``TEXTUAL_LOG`` (a log of every event, passphrase keys included), ``TEXTUAL_SCREENSHOT`` (an SVG
+        after a delay, case data on it); ``TEXTUAL=devtools`` sends them to another process. Off, here."""
+        from textual import constants
+
+        constants.LOG_FILE = None  # read on every log call
+        constants.SCREENSHOT_DELAY = -1  # read when the app is ready
+        self.devtools = None
+        self._devtools_redirector = None
+        self.features = self.features - {"devtools"}
+
+    def _refuse_to_save_the_screen(self) -> None:
+        self.notify("dacli never saves the screen: it may hold case data.", severity="warning")
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self._refuse_to_save_the_screen()
+
+    def save_screenshot(self, filename=None, path=None, time_format=None):  # type: ignore[override]
+        self._refuse_to_save_the_screen()
+
+    def deliver_screenshot(self, filename=None, path=None, time_format=None) -> None:
+        self._refuse_to_save_the_screen()
+
+    def deliver_text(self, *args, **kwargs) -> None:
+        self._refuse_to_save_the_screen()
+
+    def deliver_binary(self, *args, **kwargs) -> None:
+        self._refuse_to_save_the_screen()
+
+    def get_system_commands(self, screen: Screen):
+        """The command palette's commands: dacli's own, the keys of the screen it was opened from (open a
+        case, add a note, take a Dash...) and lock, help and quit; never Textual's (its 'Screenshot' writes
+        the screen, case data and all, to ~/Downloads)."""
+        from functools import partial
+
+        from textual.app import SystemCommand
+
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.system or not binding.show or not binding.description or not active.enabled:
+                continue
+            if binding.action == "command_palette" or binding.description in seen:
+                continue
+            seen.add(binding.description)
+            keys = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(
+                binding.description,
+                f"{keys} on this screen",
+                partial(self.run_action, binding.action, active.node),
+            )
+        own = [("Help", "The keys of every screen", "help"), ("Quit", "Leave the dashboard", "quit")]
+        if self.session is not None:
+            own.insert(0, ("Lock", "Lock now: the case data goes until you unlock", "lock"))
+        for title, help_text, action in own:
+            if title not in seen:
+                yield SystemCommand(title, help_text, partial(self.run_action, action))
 
     def _handle_exception(self, error: Exception) -> None:
         """Every unexpected error goes to the type-only message below (Textual would otherwise render an
