@@ -39,7 +39,7 @@ def _date_forms(iso: str) -> list[bytes]:
 
 def test_nothing_under_the_store_holds_a_name_or_date_of_birth(session, form, case_ref):
     # exercise every writer: intake, case view, caseload, staff changes, audit with reasons, reindex
-    from datetime import datetime
+    from datetime import UTC, datetime
 
     from dacli.services.cases import add_contact, add_note, parse_contact, parse_note
 
@@ -51,7 +51,7 @@ def test_nothing_under_the_store_holds_a_name_or_date_of_birth(session, form, ca
             {"at": datetime(2026, 11, 3, 10), "initials": "MG", "contact_type": "telephone",
              "contact_with": "client", "facts": f"{NAMES[0]} lives at {ADDRESS}",
              "opinion": f"{NAMES[2]} is escalating"},
-            datetime(2026, 11, 23).astimezone(),
+            datetime(2026, 11, 23, tzinfo=UTC),
         ),
     )  # fmt: skip
     add_contact(session, case_ref, parse_contact({"agency": "Police", "name": NAMES[1], "address": ADDRESS}))

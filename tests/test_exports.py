@@ -278,7 +278,7 @@ def test_no_variant_survives_into_any_export(session, example):
     from dacli.services.marac import parse_marac, parse_research, refer, research
 
     values, typed, gone_words, gone_spaced = example
-    today = dt.date.today()
+    today = clock.today()
     client = {
         "name": "Quorra Testperson-Alpha",
         "dob": dt.date(1987, 4, 12),

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from dacli import clock
 from tests.conftest import MANAGER, PASSPHRASE
 
 PW = "another long passphrase"
@@ -19,7 +20,7 @@ TEXT = "Narrative-Marker for Quorra Testperson-Alpha"
 def _case(session) -> str:
     from dacli.services.cases import intake, parse_intake
 
-    today = dt.date.today()
+    today = clock.today()
     form = {"client": {"name": "Quorra Testperson-Alpha", "dob": dt.date(1987, 4, 12),
                        "address": "14 Testcase Road"},
             "referral": {"date": today - dt.timedelta(days=3)}}  # fmt: skip
@@ -31,7 +32,7 @@ def _closed(session) -> str:
     from tests.test_review_close import EXIT
 
     ref = _case(session)
-    today = dt.date.today()
+    today = clock.today()
     close_case(session, ref, parse_exit(EXIT, today), today)
     return ref
 
@@ -40,7 +41,7 @@ def _planned(session) -> str:
     from dacli.services import issp
 
     ref = _case(session)
-    today = dt.date.today()
+    today = clock.today()
     plan = {"actions": [{"risk": "Fear", "action": "See GP"}], "safe": {"code_word": "lantern"}}
     issp.record(session, ref, issp.parse_issp(plan, today), today)
     return ref
@@ -98,14 +99,14 @@ def sign_off(session, cli, tmp_path):
 def marac_refer(session, cli, tmp_path):
     from tests.test_marac import FORM
 
-    form = _form(tmp_path, {**FORM, "referred_on": dt.date.today()})
+    form = _form(tmp_path, {**FORM, "referred_on": clock.today()})
     return ["marac", "refer", _case(session), "--from", form, "--release", "client.address"], "--reason", True
 
 
 def marac_research(session, cli, tmp_path):
     from tests.test_marac import RESEARCH
 
-    form = _form(tmp_path, {**RESEARCH, "researched_on": dt.date.today()})
+    form = _form(tmp_path, {**RESEARCH, "researched_on": clock.today()})
     return (
         ["marac", "research", _case(session), "--from", form, "--release", "client.address"],
         "--reason",
@@ -214,5 +215,5 @@ def test_only_one_option_reads_standard_input(session, cli, tmp_path):
 
     ref = _case(session)
     args = ["marac", "refer", ref, "--from", "-", "--release", "client.address", "--reason", "-"]
-    both = cli(*args, input=tomli_w.dumps({**FORM, "referred_on": dt.date.today()}))
+    both = cli(*args, input=tomli_w.dumps({**FORM, "referred_on": clock.today()}))
     assert both.exit_code == 2 and "Only one of --from and --reason" in both.stderr
