@@ -238,7 +238,14 @@ def audit_show(
     table(
         ("when (UTC)", "user", "action", "case", "record", "reason"),
         [
-            (str(e["at"])[:19], e["user"], e["action"], e.get("case"), e.get("record"), e.get("reason"))
+            (
+                str(e.get("at"))[:19],
+                e.get("user"),
+                e.get("action"),
+                e.get("case"),
+                e.get("record"),
+                e.get("reason"),
+            )
             for e in entries
         ],
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from dacli.schemas.notes import (
 )
 from dacli.services.caseload import caseload, deadlines, index_rows, overdue  # noqa: F401 (re-exported)
 from dacli.store.store import Session, check_case_ref
+from dacli.text import MAX_FORM_CHARS, Refused, load_toml
 
 CASE_RECORD = "case.toml.age"
 _INTAKE_NAME = re.compile(r"intake-([0-9]{1,6})\.toml\.age")
@@ -87,10 +87,12 @@ def read_form_file(path: Path | None, text: str | None = None) -> dict[str, Any]
             raise NotFound(f"There is no file {path}.") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"Cannot read {name}: {exc}.") from None
+    if len(text) > MAX_FORM_CHARS:
+        raise InvalidInput(f"{name} is longer than any form ({MAX_FORM_CHARS:,} characters at most).")
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{name} is not valid TOML: {exc}.") from None
+        return load_toml(text, name)
+    except Refused as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def parse_intake(data: dict[str, Any], today: dt.date) -> IntakeForm:
@@ -503,11 +505,16 @@ def _intake_names(names: list[str]) -> list[str]:
     return [n for _, n in sorted(numbered)]
 
 
+STORED = {"stored": True}
+"""Validation context of a stored record: its text is not checked again (it can be old), only neutralised
+(`dacli.store.store.decode_document`)."""
+
+
 def _validated(model, doc: dict, ref: str, name: str):
     """A stored record against its schema. A mismatch is a damaged or foreign file (exit 6), not bad
     input; the message names the field, never its value."""
     try:
-        return model.model_validate(doc)
+        return model.model_validate(doc, context=STORED)
     except ValidationError as exc:
         raise IntegrityError(f"{ref}/{name} does not match its schema ({_problem(exc)}).") from None
 
