@@ -238,6 +238,7 @@ def test_every_text_field_has_a_limit():
         (("note", "add"), "x = " + "9" * 5000 + "\n", "integer too large"),
         (("note", "add"), "x = " + "9" * 30 + "\n", "integer too large"),
     ],
+    ids=["1MB-grid", "long-grid", "long-advice", "nul", "deep-100", "deep-5000", "int-5000", "int-30"],
 )
 def test_oversized_nul_deep_and_huge_forms_are_one_sentence(cli, case_ref, store_path, command, text, word):
     before = _tree(store_path)
@@ -262,7 +263,11 @@ def test_an_impossible_at_is_one_sentence(cli, case_ref, store_path):
 # --- audit and tombstone lines that are not objects ----------------------------------------------------
 
 
-@pytest.mark.parametrize("line", ["[1, 2]", '"text"', "7", "null", "[" * 5000 + "]" * 5000, "9" * 5000])
+@pytest.mark.parametrize(
+    "line",
+    ["[1, 2]", '"text"', "7", "null", "[" * 5000 + "]" * 5000, "9" * 5000],
+    ids=["list", "string", "number", "null", "deep", "int-5000"],
+)
 def test_audit_lines_that_are_not_entries_are_reported_not_crashed_on(cli, session, case_ref, line):
     log = next(session.store.audit_dir().glob("*.jsonl"))
     with open(log, "a") as f:
@@ -275,7 +280,9 @@ def test_audit_lines_that_are_not_entries_are_reported_not_crashed_on(cli, sessi
 
 
 @pytest.mark.parametrize(
-    "line", ["[1, 2]", '"text"', "7", '{"ref": [1]}', '{"prev": "0"}', "[" * 5000 + "]" * 5000]
+    "line",
+    ["[1, 2]", '"text"', "7", '{"ref": [1]}', '{"prev": "0"}', "[" * 5000 + "]" * 5000],
+    ids=["list", "string", "number", "ref-list", "no-ref", "deep"],
 )
 def test_tombstone_lines_that_are_not_tombstones_are_one_sentence(cli, store_path, case_ref, line):
     from dacli.store.retention import Tombstones
@@ -440,3 +447,24 @@ def test_every_store_file_answers_hostile_text_in_one_sentence(session, case_ref
                     p.unlink()
             for p, data in saved.items():
                 p.write_bytes(data)
+
+
+def test_text_given_as_an_option_is_checked_like_a_form(cli, case_ref, store_path):
+    """A record made from options (a hold's reason, a follow-up's outcome) is new text: checked as input,
+    refused in one sentence (it was validated as a stored record, so an escape sequence went in)."""
+    before = _tree(store_path)
+    result = cli("hold", "add", case_ref, "--reason", f"review {ESC}")
+    _one_sentence(result, {2})
+    assert "reason: holds a control character" in result.stderr
+    assert _tree(store_path) == before
+    assert cli("hold", "add", case_ref, "--reason", "domestic homicide review").exit_code == 0
+
+
+@pytest.mark.parametrize("content", ['{"key_epoch": "x"}', '{"removed": 5}', "[1]", "9" * 5000, "\x80"])
+def test_a_damaged_seen_file_is_forgotten_not_crashed_on(cli, store, case_ref, content):
+    """The computer's memory of the staff list (in the user's data folder) is read with the same care."""
+    path = Path(os.environ["XDG_DATA_HOME"]) / "dacli" / "seen" / f"{store.settings.store_id}.json"
+    assert path.exists()
+    path.write_bytes(content.encode("latin-1"))
+    result = cli("case", "list")
+    assert result.exit_code == 0, result.stderr

@@ -12,6 +12,7 @@ import pytest
 
 CORE = [
     "dacli.errors",
+    "dacli.text",
     "dacli.schemas.common",
     "dacli.schemas.store",
     "dacli.schemas.case",

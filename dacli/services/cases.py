@@ -311,7 +311,7 @@ def _append(
 ) -> tuple[str, Any]:
     """Validate, name and write a new record (`<kind>-<when>-<rand>.toml.age`); never overwrites. With
     ``index``, the case's index row is rebuilt from its records under the store lock, in the same step."""
-    record = _validated(model, {**fields, "case": ref}, ref, kind)
+    record = _parse(model, {**fields, "case": ref}, kind.capitalize())  # new text: checked as input
     name = f"{kind}-{_stamp(at)}-{secrets.token_hex(3)}.toml.age"
     doc = record.model_dump(mode="python", by_alias=True)
     if not index:
