@@ -4,7 +4,8 @@
   the index, staff list, settings, policy, audit and tombstone lines) goes through one of these. Past the
   parser itself they refuse nesting deeper than ``MAX_DEPTH``, integers outside 64 bits (TOML's own
   range; Python's 4,300-digit limit is reported the same way) and, unless the caller reads stored text that
-  may be old, NUL. Each problem is ``Refused``: one sentence that never quotes the content.
+  may be old, NUL. (The JSON files dacli writes itself are held to the parser's limits only: see
+  ``load_json``.) Each problem is ``Refused``: one sentence that never quotes the content.
 - ``neutralise`` / ``neutralise_tree``: C0 and C1 control characters and DEL (so ESC and every terminal
   escape sequence) except newline and tab become a visible placeholder. Applied where stored text enters
   dacli (records, index, audit lines), so no output (a terminal, an export, the dashboard) receives them.
@@ -28,8 +29,9 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 """Every control character, tab and newline included: what a single-line field refuses."""
 
-_JSON_CONTROL = re.compile(rb"\\u00[01789]|\\u007f|\xc2[\x80-\x9f]|[\x00-\x08\x0b-\x1f\x7f]", re.I)
-"""A control character in JSON text: escaped (tab and newline included, harmless), or raw C1 in UTF-8."""
+_JSON_CONTROL = re.compile(rb"\\u00[01789]|\\u007f|\xc2[\x80-\x9f]", re.I)
+"""A control character in JSON text: escaped (tab and newline too: harmless), or raw C1 in UTF-8 (raw C0
+is not valid JSON inside a string)."""
 
 
 class Refused(ValueError):
@@ -110,19 +112,27 @@ def load_toml(text: str, name: str, *, stored: bool = False) -> dict[str, Any]:
 
 
 def load_json(text: str | bytes, name: str, *, stored: bool = False, neutral: bool | None = None) -> Any:
-    """A JSON document, checked (see ``check_tree``); any problem is ``Refused``. ``stored`` as for
-    ``load_toml`` (the strings are walked only when the text holds a control character at all: the caseload
-    index of 20,000 cases is read on every `case list`); ``neutral=False`` keeps them as they are (to check
-    a hash over them)."""
+    """A JSON document, checked (see ``check_tree``); any problem is ``Refused``. ``stored``: a JSON file
+    dacli wrote itself (the index, audit lines, tombstones), held to the parser's own limits (about 1,000
+    levels; 4,300 digits) rather than walked, since the caseload index of 20,000 cases is read on every
+    `case list`; its strings are neutralised (walked only when the text holds a control character at all,
+    which dacli writes as a \\u00XX escape). ``neutral=False`` keeps them as they are (to check a hash)."""
     import json
 
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise _parse_failure(exc, name, "JSON") from None
-    check_tree(data, name, nul=stored)
-    if stored if neutral is None else neutral:
-        raw = text.encode() if isinstance(text, str) else text
-        if _JSON_CONTROL.search(raw):
+    if not stored:
+        return check_tree(data, name)
+    raw = text.encode() if isinstance(text, str) else text
+    if (
+        (stored if neutral is None else neutral)
+        and (b"\\u00" in raw or b"\xc2" in raw)
+        and _JSON_CONTROL.search(raw)
+    ):
+        try:
             return neutralise_tree(data)
+        except RecursionError:
+            raise Refused(f"{name} nests tables or arrays too deeply.") from None
     return data
