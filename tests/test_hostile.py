@@ -321,7 +321,8 @@ def test_every_from_command_is_driven():
     """FROM_COMMANDS is every command taking --from (a new one must be added here)."""
     import re
 
-    source = "".join(p.read_text() for p in Path("dacli/commands").glob("*.py"))
+    commands = Path(__file__).resolve().parent.parent / "dacli" / "commands"
+    source = "".join(p.read_text() for p in commands.glob("*.py"))
     assert len(re.findall(r'"--from"', source)) == len(FROM_COMMANDS)
 
 
