@@ -39,6 +39,11 @@ class ErrorBoundary(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("dacli: interrupted.", err=True)
             raise typer.Exit(130) from None
+        except OverflowError:
+            # the last resort for a date or number a reader let through that no calendar or float holds
+            # (`--at 0001-01-01T00:10+23:59`): readers should refuse it themselves, with its field's name
+            typer.echo("dacli: a date or number is out of range; nothing more was written.", err=True)
+            raise typer.Exit(2) from None
         except Exception as exc:
             if os.environ.get("DACLI_DEBUG") == "1":
                 raise

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from datetime import date
 from typing import Any
 
@@ -32,6 +31,7 @@ from dacli import clock
 from dacli.rules.dash import DashInput, DashInputError, DashResult, DashRules, score
 from dacli.schemas.dash_bank import ATTRIBUTION
 from dacli.schemas.dash_bank import DASH_VERSION as VERSION
+from dacli.text import CONTROL, MAX_FORM_CHARS, Refused, load_json, load_toml, one_line
 
 # The same file `dacli dash record --from` takes: answers may be tables with a comment, a source and ticks,
 # and the context and professional section may carry what a recorded checklist keeps.
@@ -76,23 +76,17 @@ Options:
 
 
 def parse(text: str, name: str) -> dict[str, Any]:
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise DashInputError(f"{name} is not valid JSON: {exc}.") from None
-        except RecursionError:
-            raise DashInputError(f"{name} is nested too deeply to be a checklist.") from None
-        if not isinstance(data, dict):
-            raise DashInputError(f"{name} must hold a JSON object.")
-        return data
+    if len(text) > MAX_FORM_CHARS:
+        raise DashInputError(f"{name} is longer than any checklist ({MAX_FORM_CHARS:,} characters at most).")
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DashInputError(f"{name} is not valid TOML: {exc}.") from None
-    except RecursionError:
-        raise DashInputError(f"{name} is nested too deeply to be a checklist.") from None
+        if text.lstrip().startswith("{"):
+            data = load_json(text, name)
+            if not isinstance(data, dict):
+                raise DashInputError(f"{name} must hold a JSON object.")
+            return data
+        return load_toml(text, name)
+    except Refused as exc:
+        raise DashInputError(str(exc)) from None
 
 
 def _date(value: Any, key: str) -> date:
@@ -149,6 +143,10 @@ def read_checklist(data: dict[str, Any], today: date) -> DashInput:
     reasons = prof.get("reasons")
     if reasons is not None and not isinstance(reasons, str):
         raise DashInputError("professional.reasons must be text.")
+    if reasons is not None and (CONTROL.search(reasons) or len(reasons) > 20_000):
+        raise DashInputError(
+            "professional.reasons must be text of at most 20,000 characters, without control characters."
+        )
     level = prof.get("level")
     if level is not None and level not in ("standard", "medium", "high"):
         raise DashInputError(f"professional.level: {level!r} is not standard, medium or high.")
@@ -271,5 +269,5 @@ def main(argv: list[str]) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"dacli: {message}\n")
+    sys.stderr.write(f"dacli: {one_line(message)}\n")
     return code

@@ -6,6 +6,8 @@ file or the field, so an error shown on screen or pasted into a ticket leaks not
 
 from __future__ import annotations
 
+from dacli.text import one_line
+
 
 class DacliError(Exception):
     """Base of every error dacli expects. ``exit_code`` is what the process exits with."""
@@ -14,8 +16,9 @@ class DacliError(Exception):
 
     def __init__(self, message: str) -> None:
         # A message can quote a file's contents (an author's id, a TOML error): control characters are
-        # replaced, so a crafted file cannot send escape sequences to a terminal (or hide a verdict).
-        message = "".join(c if c.isprintable() or c == "\n" else "?" for c in str(message))
+        # replaced, so a crafted file cannot send escape sequences to a terminal (or hide a verdict), and
+        # newlines too, so the message stays one line.
+        message = one_line(str(message))
         super().__init__(message)
         self.message = message
 

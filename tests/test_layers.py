@@ -13,6 +13,7 @@ import pytest
 CORE = [
     "dacli.errors",
     "dacli.harden",
+    "dacli.text",
     "dacli.schemas.common",
     "dacli.schemas.store",
     "dacli.schemas.case",

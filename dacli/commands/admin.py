@@ -244,7 +244,14 @@ def audit_show(
     table(
         ("when", "user", "action", "case", "record", "reason"),
         [
-            (_local(e["at"]), e["user"], e["action"], e.get("case"), e.get("record"), e.get("reason"))
+            (
+                _local(e.get("at")),
+                e.get("user"),
+                e.get("action"),
+                e.get("case"),
+                e.get("record"),
+                e.get("reason"),
+            )
             for e in entries
         ],
     )

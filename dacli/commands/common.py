@@ -97,7 +97,6 @@ def require(value: str | None, what: str) -> str:
 
 def read_form(from_: str | None, what: str = "the form") -> dict[str, Any]:
     """TOML from ``--from FILE`` or ``--from -`` (standard input). Errors name the file, never its content."""
-    import sys
     from pathlib import Path
 
     from dacli.services.cases import read_form_file
@@ -105,8 +104,18 @@ def read_form(from_: str | None, what: str = "the form") -> dict[str, Any]:
     if not from_:
         raise InvalidInput(f"give {what} with --from FILE or --from - (see --template).")
     if from_ == "-":
-        return read_form_file(None, sys.stdin.read())
+        return read_form_file(None, read_stdin())
     return read_form_file(Path(from_))
+
+
+def read_stdin() -> str:
+    """Standard input as text; bytes that are not UTF-8 are one sentence, not a crash."""
+    import sys
+
+    try:
+        return sys.stdin.read()
+    except UnicodeDecodeError:
+        raise InvalidInput("standard input is not UTF-8 text.") from None
 
 
 NARRATIVE_HELP = (
@@ -138,7 +147,7 @@ def narrative(value: str | None, option: str, label: str, *, required: bool = Tr
         else:
             text = typer.prompt(err=True, text=f"{label} (blank for none)", default="", show_default=False)
     elif value == "-":
-        text = sys.stdin.read()
+        text = read_stdin()
     elif value.startswith("@@"):
         text = value[1:]
     elif value.startswith("@"):

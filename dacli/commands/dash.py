@@ -68,7 +68,9 @@ def dash_record(
 
     session = ctx.obj.session()
     if from_:
-        text = sys.stdin.read() if from_ == "-" else _read_text(from_)
+        from dacli.commands.common import read_stdin
+
+        text = read_stdin() if from_ == "-" else _read_text(from_)
         try:
             data = parse(text, "standard input" if from_ == "-" else from_)
         except ValueError as exc:

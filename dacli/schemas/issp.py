@@ -77,9 +77,9 @@ SAFE_FIELDS = (
 
 
 class Action(Strict):
-    risk: str = Field(min_length=1)
+    risk: str = Field(min_length=1, max_length=5000)
     """List the risk factors or issues you would like to address."""
-    action: str = ""
+    action: str = Field("", max_length=5000)
     """Agreed action."""
     who: str = ""
     """Who will do this?"""
@@ -87,20 +87,20 @@ class Action(Strict):
     """By when?"""
     done: dt.date | None = None
     """Date complete."""
-    comment: str = ""
+    comment: str = Field("", max_length=20000)
     source: str = ""
     """Where the row came from when seeded (for example 'Dash q3' or 'Soag physical'); empty if typed."""
 
 
 class Advice(Strict):
-    general_safety: str = ""
-    separating: str = ""
-    legal: str = ""
-    children: str = ""
-    financial: str = ""
-    housing: str = ""
-    health: str = ""
-    additional_support: str = ""
+    general_safety: str = Field("", max_length=20000)
+    separating: str = Field("", max_length=20000)
+    legal: str = Field("", max_length=20000)
+    children: str = Field("", max_length=20000)
+    financial: str = Field("", max_length=20000)
+    housing: str = Field("", max_length=20000)
+    health: str = Field("", max_length=20000)
+    additional_support: str = Field("", max_length=20000)
 
 
 class Take(Strict):

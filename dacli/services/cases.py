@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from dacli.schemas.notes import (
 )
 from dacli.services.caseload import caseload, deadlines, index_rows, overdue  # noqa: F401 (re-exported)
 from dacli.store.store import Session, check_case_ref
+from dacli.text import MAX_FORM_CHARS, Refused, load_toml
 
 CASE_RECORD = "case.toml.age"
 _INTAKE_NAME = re.compile(r"intake-([0-9]{1,6})\.toml\.age")
@@ -93,10 +93,12 @@ def read_form_file(path: Path | None, text: str | None = None) -> dict[str, Any]
             raise NotFound(f"There is no file {path}.") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"Cannot read {name}: {exc}.") from None
+    if len(text) > MAX_FORM_CHARS:
+        raise InvalidInput(f"{name} is longer than any form ({MAX_FORM_CHARS:,} characters at most).")
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{name} is not valid TOML: {exc}.") from None
+        return load_toml(text, name)
+    except Refused as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def parse_intake(data: dict[str, Any], today: dt.date) -> IntakeForm:
@@ -315,7 +317,7 @@ def _append(
 ) -> tuple[str, Any]:
     """Validate, name and write a new record (`<kind>-<when>-<rand>.toml.age`); never overwrites. With
     ``index``, the case's index row is rebuilt from its records under the store lock, in the same step."""
-    record = _validated(model, {**fields, "case": ref}, ref, kind)
+    record = _parse(model, {**fields, "case": ref}, kind.capitalize())  # new text: checked as input
     name = f"{kind}-{_stamp(at)}-{secrets.token_hex(3)}.toml.age"
     doc = record.model_dump(mode="python", by_alias=True)
     if not index:
@@ -509,11 +511,16 @@ def _intake_names(names: list[str]) -> list[str]:
     return [n for _, n in sorted(numbered)]
 
 
+STORED = {"stored": True}
+"""Validation context of a stored record: its text is not checked again (it can be old), only neutralised
+(`dacli.store.store.decode_document`)."""
+
+
 def _validated(model, doc: dict, ref: str, name: str):
     """A stored record against its schema. A mismatch is a damaged or foreign file (exit 6), not bad
     input; the message names the field, never its value."""
     try:
-        return model.model_validate(doc)
+        return model.model_validate(doc, context=STORED)
     except ValidationError as exc:
         raise IntegrityError(f"{ref}/{name} does not match its schema ({_problem(exc)}).") from None
 

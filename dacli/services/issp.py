@@ -132,7 +132,7 @@ def _save_version(
             "recorded_by": session.member.id,
             "recorded_at": now,
         }
-        plan = cases._validated(IsspRecord, fields, ref, "issp")
+        plan = cases._parse(IsspRecord, fields, "Plan")
         name = f"issp-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
         session.write_record(ref, name, plan.model_dump(mode="python", by_alias=True), action="issp-record")
         idx["cases"][ref] = cases._load(session, ref).summary.index_row()

@@ -70,7 +70,7 @@ def add_hold(session: Session, ref: str, reason: str) -> str:
     now = cases._utcnow()
     fields = {"schema": HOLD_SCHEMA, "case": ref, "reason": reason, "placed_by": session.member.id,
               "recorded_at": now}  # fmt: skip
-    record = cases._validated(HoldRecord, fields, ref, "hold")
+    record = cases._parse(HoldRecord, fields, "Hold")  # new text (the reason): checked as input
     name = f"hold-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
     with session.index_transaction() as idx:
         if ref in idx["cases"]:  # the register shows the hold before the hold record exists

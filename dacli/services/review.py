@@ -150,7 +150,7 @@ def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tu
             "risk_at_intake": dashes[0].result.risk_level if dashes else None,
             "risk_at_closure": dashes[-1].result.risk_level if dashes else None,
         }
-        record = cases._validated(ClosureRecord, fields, ref, "closure")
+        record = cases._parse(ClosureRecord, fields, "Closure")
         name = f"closure-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
         summary = boil_down(view, record, now)
         # the summary first and the status last: a failure half way leaves an open case, never a closed
@@ -214,11 +214,11 @@ def reopen(session: Session, ref: str, reason: str) -> str:
         view = cases._load(session, ref)
         if view.case.status != CaseStatus.closed:
             raise InvalidInput(f"Case {ref} is open; there is nothing to reopen.")
-        idx["cases"][ref] = {**idx["cases"].get(ref, {}), "status": "open"}
-        session.write_register(idx)  # the register shows it open before anything else changes
         fields = {"schema": REOPEN_SCHEMA, "case": ref, "reason": reason, "reopened_by": session.member.id,
                   "recorded_at": now}  # fmt: skip
-        record = cases._validated(ReopenRecord, fields, ref, "reopen")
+        record = cases._parse(ReopenRecord, fields, "Reopening")  # checked before anything changes
+        idx["cases"][ref] = {**idx["cases"].get(ref, {}), "status": "open"}
+        session.write_register(idx)  # the register shows it open before anything else changes
         name = f"reopen-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
         session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="case-reopen")
         session.update_record(ref, cases.CASE_RECORD, _status(ref, CaseStatus.open), action="case-reopen")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from dacli import clock
 from dacli.errors import IntegrityError, StoreError
+from dacli.text import Refused, load_json, one_line
 
 GENESIS = "0" * 64
 
@@ -143,11 +144,9 @@ def head(path: Path) -> tuple[int, str]:
                 if start > 0:
                     pieces = pieces[1:]  # the first piece may begin mid-entry
                 for raw in reversed(pieces):
-                    try:
-                        entry = json.loads(raw)
-                        return int(entry["seq"]), str(entry["hash"])
-                    except (ValueError, KeyError, TypeError):
-                        continue
+                    entry = _entry(raw)
+                    if entry is not None and isinstance(entry.get("seq"), int) and "hash" in entry:
+                        return entry["seq"], str(entry["hash"])
                 if start == 0:
                     return 0, GENESIS
                 window *= 4
@@ -155,13 +154,23 @@ def head(path: Path) -> tuple[int, str]:
         return 0, GENESIS
 
 
+def _entry(raw: bytes, neutral: bool = True) -> dict | None:
+    """One line as an entry: a JSON object, its text neutralised unless ``neutral`` is False (an action
+    written by hand cannot reach a terminal as an escape sequence); None for anything else (`verify`
+    reports it)."""
+    try:
+        entry = load_json(raw, "An audit line", stored=True, neutral=neutral)
+    except Refused:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
 def iter_entries(path: Path) -> Iterator[dict]:
     lines, _ = _read_lines(path)
     for line in lines:
-        try:
-            yield json.loads(line)
-        except ValueError:
-            continue
+        entry = _entry(line)
+        if entry is not None:
+            yield entry
 
 
 def verify(
@@ -177,11 +186,8 @@ def verify(
     prev, seq, head = GENESIS, 0, GENESIS
     hashes: dict[int, str] = {}
     for n, raw in enumerate(lines, start=1):
-        try:
-            entry = json.loads(raw)
-            if not isinstance(entry, dict):
-                raise ValueError
-        except ValueError:
+        entry = _entry(raw, neutral=False)  # the hash is over the entry as written
+        if entry is None:
             warnings.append(f"line {n} is not a whole entry (a writer stopped mid-append)")
             continue
         if entry.get("prev") != prev:
@@ -208,4 +214,5 @@ def verify(
             )
         elif hashes.get(a_seq) != a_hash:
             problems.append(f"entry {a_seq} is not the one the caseload index saw: it was replaced")
-    return LogReport(path.name, seq, head, problems, warnings)
+    # a line written by hand can put anything in its seq or staff id: what is reported is one clean line
+    return LogReport(path.name, seq, head, [one_line(p) for p in problems], warnings)

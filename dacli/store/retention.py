@@ -31,8 +31,10 @@ from pathlib import Path
 
 from dacli import clock
 from dacli.errors import IntegrityError, StoreError
+from dacli.schemas.common import CASE_REF_RE
 from dacli.store import crypto
 from dacli.store.fsio import atomic_write, folder_lock, fsync_dir, make_dir
+from dacli.text import Refused, load_json
 
 REGISTER = "retention.json.age"
 REGISTER_SCHEMA = "retention-register/1"
@@ -129,8 +131,8 @@ def read_register(meta: Path, key: RetentionKey) -> dict:
     keys = {m.id: m.signing_key for m in _staff(meta, key) if m.active}
     body, _ = signing.check(plain, signed_context("register", key.store_id), keys, "The retention register")
     try:
-        doc = json.loads(body)
-    except ValueError:
+        doc = load_json(body, "The retention register", stored=True)
+    except Refused:
         raise IntegrityError("The retention register is damaged; a manager runs `dacli reindex`.") from None
     if not isinstance(doc, dict) or doc.get("schema") != REGISTER_SCHEMA:
         raise IntegrityError("The retention register is not one this dacli can read; run `dacli reindex`.")
@@ -257,12 +259,14 @@ class Tombstones:
             if not line.strip():
                 continue
             try:
-                entry = json.loads(line)
-            except ValueError:
+                entry = load_json(line, "The tombstone register", stored=True, neutral=False)
+            except Refused:
                 if n == len(lines) and not raw.endswith(b"\n"):
                     self.torn = True
                     break  # a torn last line: the purge it announced never started
                 raise IntegrityError(f"The tombstone register is damaged at line {n}.") from None
+            if not isinstance(entry, dict) or not CASE_REF_RE.fullmatch(str(entry.get("ref"))):
+                raise IntegrityError(f"The tombstone register is damaged at line {n} (not a tombstone).")
             if entry.get("prev") != self.last or entry.get("hash") != _line_hash(entry):
                 raise IntegrityError(f"The tombstone register was changed by hand at line {n}.")
             self.last = entry["hash"]

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from dacli.errors import IntegrityError
+from dacli.text import Refused, load_json
 
 
 def _path(store_id: str) -> Path | None:
@@ -26,11 +27,20 @@ def _path(store_id: str) -> Path | None:
 
 
 def _load(path: Path) -> dict:
+    """What this computer remembers; a file of another shape (damaged, or edited by hand) is forgotten
+    rather than a crash (whoever can write it can delete it)."""
     try:
-        data = json.loads(path.read_text())
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+        data = load_json(path.read_bytes(), "seen")
+    except (OSError, Refused):
         return {}
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("key_epoch", 0), int)
+        or not all(isinstance(data.get(k, []), list) for k in ("removed", "members"))
+        or not all(isinstance(x, str) for k in ("removed", "members") for x in data.get(k, []))
+    ):
+        return {}
+    return data
 
 
 def check(store_id: str, staff) -> None:

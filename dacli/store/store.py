@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
@@ -58,6 +57,7 @@ from dacli.store.fsio import (
     make_dir,
 )
 from dacli.store.keys import Credentials, KeyRing, dump_identity, load_identity
+from dacli.text import Refused, load_json, load_toml, neutralise
 
 META = ".dacli"
 STORE_TOML = "store.toml"
@@ -123,8 +123,8 @@ def verify_staff(raw: bytes, store_id: str, trust: str) -> StaffList:
     what = "The staff list"
     body, author, signature = signing.split(raw, what)
     try:
-        staff = StaffList.model_validate(tomllib.loads(body.decode("utf-8")))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+        staff = StaffList.model_validate(load_toml(body.decode("utf-8"), what))
+    except (UnicodeDecodeError, Refused, ValidationError):
         raise IntegrityError(f"{what} is damaged.") from None
     by_id = {m.id: m for m in staff.staff}
     founders = [m for m in staff.staff if m.added_by is None]
@@ -196,9 +196,15 @@ def encode_document(doc: dict) -> bytes:
 
 def decode_document(data: bytes, ref: str, what: str) -> dict:
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        # stored text can be old (written before forms refused control characters): it is read, and
+        # every control character but newline and tab is shown as a placeholder wherever it is output
+        doc = load_toml(data.decode("utf-8"), what, stored=True)
+    except UnicodeDecodeError:
         raise IntegrityError(f"{what} decrypts but is not valid TOML.") from None
+    except Refused as exc:
+        if exc.syntax:
+            raise IntegrityError(f"{what} decrypts but is not valid TOML.") from None
+        raise IntegrityError(str(exc)) from None
     if not isinstance(doc.get("schema"), str):
         raise IntegrityError(f"{what} has no schema line.")
     if doc.get("case") != ref:
@@ -216,9 +222,11 @@ def _read_plain_toml(path: Path, model: type, what: str) -> Any:
     except OSError as exc:
         raise StoreError(f"Cannot read {what} ({exc.strerror}).") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = load_toml(raw.decode("utf-8"), f"{what} ({path.name})")
+    except UnicodeDecodeError as exc:
         raise InvalidInput(f"{what} ({path.name}) is not valid TOML: {exc}.") from None
+    except Refused as exc:
+        raise InvalidInput(str(exc)) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -300,8 +308,8 @@ class Store:
         raw = self.staff_bytes()
         body = signing.split(raw, "The staff list")[0]
         try:
-            listed = StaffList.model_validate(tomllib.loads(body.decode("utf-8")))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+            listed = StaffList.model_validate(load_toml(body.decode("utf-8"), "The staff list"))
+        except (UnicodeDecodeError, Refused, ValidationError):
             raise IntegrityError("The staff list is damaged.") from None
         founder = next((m.signing_key for m in listed.staff if m.added_by is None), "")
         return verify_staff(raw, self.settings.store_id, founder)
@@ -817,8 +825,8 @@ class Session:
                 "`dacli rekey`."
             )
         try:
-            index = json.loads(body)
-        except ValueError:
+            index = load_json(body, "The caseload index", stored=True)
+        except Refused:
             raise IntegrityError("The caseload index is damaged; run `dacli reindex`.") from None
         if not isinstance(index, dict) or not str(index.get("schema", "")).startswith("caseload-index/"):
             raise IntegrityError("The caseload index is damaged; run `dacli reindex`.")
@@ -837,7 +845,7 @@ class Session:
             body, author = self._checked("index", plain, "The caseload index")
             if not author.active:
                 return {}
-            index = json.loads(body)
+            index = load_json(body, "The caseload index", stored=True)
             return index if isinstance(index, dict) else {}
         except (OSError, ValueError, DacliError):
             return {}
@@ -957,10 +965,13 @@ class Session:
 
         if not encoded:
             return None
+        if not isinstance(encoded, str):  # a line written by hand
+            return "(unreadable)"
         try:
-            return crypto.decrypt(
+            reason = crypto.decrypt(
                 base64.b64decode(encoded), self.store_ring().identities, "An audit reason"
-            ).decode()
+            )
+            return neutralise(reason.decode())  # typed by a person: shown, never sent to a terminal raw
         except (DacliError, ValueError):
             return "(unreadable)"
 
