@@ -90,7 +90,9 @@ def inline_lines() -> list[tuple[str, list[str]]]:
         words = span.removeprefix("dacli ").split()
         if not (span.startswith("dacli ") or words[0] in commands) or "=" in span:
             continue  # not a command (`case = "DA-..."` is a line of a record)
-        args = shlex.split(span.removeprefix("dacli ").replace("[", " ").replace("]", " "))
+        line = span.removeprefix("dacli ").replace("[", " ").replace("]", " ")
+        line = re.split(r"\s[<>|]\s", line)[0]  # a redirection and what follows it is the shell's
+        args = shlex.split(line)
         out.append((span, [a.split("|")[0] for a in args if a != "..."]))
     return out
 

@@ -33,12 +33,14 @@ TEXT_MAX = 20_000
 
 
 def _multi_line(model: type[BaseModel], name: str) -> bool:
-    """A field whose declared limit is above LINE_MAX holds narrative text (newlines and tabs allowed)."""
+    """A field whose declared limit is above LINE_MAX holds narrative text (newlines and tabs allowed); so
+    does one marked ``lines`` (an address: a few short lines)."""
     key = (model, name)
     if key not in _MULTI_LINE:
         field = model.model_fields[name]
         limits = [m.max_length for m in field.metadata if isinstance(m, MaxLen)]
-        _MULTI_LINE[key] = bool(limits) and limits[0] > LINE_MAX
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        _MULTI_LINE[key] = (bool(limits) and limits[0] > LINE_MAX) or bool(extra.get("lines"))
     return _MULTI_LINE[key]
 
 

@@ -54,11 +54,11 @@ class Client(Form):
     """DOB."""
     gender_identity: str | None = _text(100)
     """Gender identity, in the client's own words."""
-    address: str | None = _text(500, safe=True)
+    address: str | None = _text(500, safe=True, lines=True)
     """Address."""
     address_safe_to_write: bool | None = None
     """Safe to write? (to the address)"""
-    alternative_address: str | None = _text(500, safe=True)
+    alternative_address: str | None = _text(500, safe=True, lines=True)
     """Alternative address."""
     alternative_address_safe_to_write: bool | None = None
     """Safe to write? (to the alternative address)"""
@@ -125,7 +125,7 @@ class Perpetrator(Form):
     """Relationship to the client (partner, ex-partner, son, father...)."""
     gender_identity: str | None = _text(100)
     """Gender identity."""
-    address: str | None = _text(500)
+    address: str | None = _text(500, lines=True)
     """Address."""
     drug_alcohol_mental_health: str | None = _text()
     """Drug / alcohol / mental health issues / diagnosis / treatment."""

@@ -115,8 +115,8 @@ class SafeDetails(Strict):
 
     code_word: str = Field("", max_length=200, json_schema_extra=SAFE)
     safe_number: str = Field("", max_length=50, json_schema_extra=SAFE)
-    refuge_location: str = Field("", max_length=500, json_schema_extra=SAFE)
-    new_address: str = Field("", max_length=500, json_schema_extra=SAFE)
+    refuge_location: str = Field("", max_length=500, json_schema_extra={**SAFE, "lines": True})
+    new_address: str = Field("", max_length=500, json_schema_extra={**SAFE, "lines": True})
     escape_route: str = Field("", max_length=2000, json_schema_extra=SAFE)
 
 

@@ -104,7 +104,7 @@ class ContactForm(Strict):
     """Role/title."""
     name: str | None = Field(None, max_length=200)
     """Name."""
-    address: str | None = Field(None, max_length=500)
+    address: str | None = Field(None, max_length=500, json_schema_extra={"lines": True})
     """Address."""
     telephone: str | None = Field(None, max_length=50)
     """Telephone."""
