@@ -373,6 +373,10 @@ def test_add_plan_actions_starts_a_plan_and_makes_new_versions(example):
             await _wait(pilot, lambda: "by:" in _error(app))
             assert app.focused is app.screen.query_one("#by", Input)
             app.screen.query_one("#by", Input).value = "2026-12-15"
+            await pilot.press("ctrl+s")  # a risk with no agreed action is not an action
+            await _wait(pilot, lambda: "action (the agreed action) is not answered" in _error(app))
+            assert app.focused is app.screen.query_one("#action", Input)
+            app.screen.query_one("#action", Input).value = "Local group"
             await pilot.press("ctrl+s")
             await _wait(pilot, lambda: "Safety plan v2: 2 open actions" in summary())
         return ref
@@ -383,7 +387,7 @@ def test_add_plan_actions_starts_a_plan_and_makes_new_versions(example):
     plan = versions[-1][1]
     assert [(a.risk, a.action, a.who, a.by) for a in plan.actions] == [
         ("Threats", "Non-molestation order", "Idva", dt.date(2026, 11, 20)),
-        ("Isolation", "", "", dt.date(2026, 12, 15)),
+        ("Isolation", "Local group", "", dt.date(2026, 12, 15)),
     ]
     assert plan.created_on == NOW.date()
 
@@ -404,7 +408,7 @@ def test_record_a_review_filled_from_the_case(example):
             await _wait(pilot, lambda: "ISSP in place: yes" in str(app.screen.query_one("#filled").render()))
             filled = str(app.screen.query_one("#filled").render())
             assert "risk at intake standard, now high" in filled and "See GP about the injury" in filled
-            # the defaults of `review --template`: engaged, outcome continue
+            # the form's starting values: engaged, outcome continue
             assert app.screen.query_one("#engaged", Checkbox).value
             assert app.screen.query_one("#outcome", Select).value == "continue"
             await pilot.press("ctrl+s")

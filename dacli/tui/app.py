@@ -953,8 +953,8 @@ OUTCOMES = (("continue (ongoing case)", "continue"), ("scale-down (scale down co
 
 class ReviewScreen(FormScreen):
     """The case review form: what the case already says (contacts, risk, Soag, the plan's incomplete
-    actions) is shown as `record_review` will fill it in; the worker's answers start from the defaults
-    of `dacli review --template`; read by `services.review.parse_review`, saved by `record_review`."""
+    actions) is shown as `record_review` will fill it in; the worker's answers start with 'engaged' ticked
+    and the outcome 'continue'; read by `services.review.parse_review`, saved by `record_review`."""
 
     TITLE_TEXT = "{ref}: case review. ctrl+s saves, escape cancels."
 
