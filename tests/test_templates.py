@@ -265,3 +265,16 @@ def test_a_plan_row_with_something_typed_but_no_agreed_action_is_refused(cli, ca
     form.write_text(text, encoding="utf-8")
     result = cli("issp", "record", case, "--from", str(form))
     assert result.exit_code == 2 and "actions.0.action is not answered" in result.stderr
+
+
+def test_an_intake_from_the_template_records_no_answer_left_out(cli, session, tmp_path):
+    """Left out, 'Is the client pregnant?' is not asked: it is not recorded as a no."""
+    from dacli.services.cases import latest_intake
+
+    form = tmp_path / "intake.toml"
+    form.write_text(_fill(cli("intake", "--template").stdout, FILLED["intake"]), encoding="utf-8")
+    made = cli("intake", "--from", str(form), "--json")
+    assert made.exit_code == 0, made.output
+    taken = latest_intake(session, json.loads(made.stdout)["case"])
+    assert taken.client.pregnant is None and taken.client.translator_required is None
+    assert taken.referral.date.isoformat() == "2026-11-20"
