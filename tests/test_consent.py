@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -72,14 +73,26 @@ def test_record_latest_in_force_and_agency_permissions(session, case_ref):
     assert may_share_with(agreement, "Police", dt.date(2027, 1, 4)) is None  # past its review date
 
 
+def _filled(template: str) -> str:
+    """The template as a person fills it in: every statement yes, signed, Police permitted."""
+    filled = re.sub(r"^# ([a-z_]+ =) +# true or false.*$", r"\1 true", template, flags=re.M)
+    filled = (
+        filled.replace('how = ""', 'how = "in-writing"')
+        .replace("# client_signed_on = YYYY-MM-DD", "client_signed_on = 2026-11-03")
+        .replace("# caseworker_signed_on = YYYY-MM-DD", "caseworker_signed_on = 2026-11-03")
+        .replace("# [[agencies]]", "[[agencies]]")
+        .replace('# agency = ""', 'agency = "Police"')
+        .replace("# date = YYYY-MM-DD", "date = 2026-11-03")
+        .replace("# review_date = YYYY-MM-DD", "review_date = 2027-01-03")
+    )
+    return filled
+
+
 def test_cli_consent(cli, case_ref, tmp_path):
     template = cli("consent", "record", case_ref, "--template").stdout
     assert all(text in template for text in STATEMENTS.values())
-    filled = (
-        template.replace("= false", "= true")
-        .replace("2026-01-31", "2026-11-03")
-        .replace("2026-03-31", "2027-01-03")
-    )
+    assert not re.search(r"^[a-z_]+ = (true|false|[0-9])", template, re.M)  # nothing answered for you
+    filled = _filled(template)
     made = cli("consent", "record", case_ref, "--from", "-", input=filled)
     assert made.exit_code == 0, made.stderr
     shown = cli("consent", "show", case_ref).stdout
@@ -110,11 +123,7 @@ def test_cli_share(cli, case_ref):
 def test_case_show_lists_consents(cli, case_ref):
     assert "NO AGREEMENT ON FILE" in cli("case", "show", case_ref).stdout
     template = cli("consent", "record", case_ref, "--template").stdout
-    filled = (
-        template.replace("= false", "= true")
-        .replace("2026-01-31", "2026-11-03")
-        .replace("2026-03-31", "2027-01-03")
-    )
+    filled = _filled(template)
     assert cli("consent", "record", case_ref, "--from", "-", input=filled).exit_code == 0
     shown = cli("case", "show", case_ref).stdout
     assert "consent: agreement in-writing 2026-11-03; monitoring yes; agencies: Police yes" in shown

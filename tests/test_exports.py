@@ -73,7 +73,10 @@ def test_plan_safe_values_and_earlier_intakes_reach_every_export(session):
     ref = intake(session, parse_intake(first, today)).case
     again = {"client": {"name": "Oda Testcase", "dob": dt.date(1991, 1, 1)}, "referral": {"date": today}}
     assert intake(session, parse_intake(again, today)).case == ref  # a repeat: a second intake, no number
-    plan = {"actions": [{"risk": "Fear"}], "safe": {"refuge_location": "Northgate Testcase Refuge"}}
+    plan = {
+        "actions": [{"risk": "Fear", "action": "Talk it through"}],
+        "safe": {"refuge_location": "Northgate Testcase Refuge"},
+    }
     issp.record(session, ref, issp.parse_issp(plan, today), today)
     hearing = {"kind": "criminal", "hearing_date": today, "court": "Example Magistrates",
                "type_of_hearing": "bail", "victim_informed": True,
@@ -98,7 +101,12 @@ def test_a_failed_delivery_is_not_audited_as_an_export(session):
     ref = intake(
         session, parse_intake({"client": {"name": "Pim Testcase"}, "referral": {"date": today}}, today)
     ).case
-    issp.record(session, ref, issp.parse_issp({"actions": [{"risk": "Fear"}]}, today), today)
+    issp.record(
+        session,
+        ref,
+        issp.parse_issp({"actions": [{"risk": "Fear", "action": "Talk it through"}]}, today),
+        today,
+    )
 
     def broken(content: bytes) -> None:
         raise OSError(28, "No space left on device")

@@ -122,7 +122,8 @@ def test_adding_an_action_starts_a_plan_then_makes_the_next_version(session, cas
     assert p1.version == 1 and p1.created_on == TODAY and [a.risk for a in p1.actions] == ["Threats to kill"]
     issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)  # version 2, with safe details
     later = TODAY + dt.timedelta(days=3)
-    name, p3 = issp.add_action(session, case, issp.parse_action({"risk": "Isolation: new"}, later), later)
+    new = issp.parse_action({"risk": "Isolation: new", "action": "Local group"}, later)
+    name, p3 = issp.add_action(session, case, new, later)
     assert p3.version == 3 and issp.latest(session, case) == (name, p3)
     assert [a.risk for a in p3.actions] == [a["risk"] for a in _plan()["actions"]] + ["Isolation: new"]
     assert p3.created_on == TODAY and p3.safe.code_word == PLAN_SAFE["code_word"]
@@ -139,7 +140,7 @@ def test_an_action_is_refused_naming_the_field_and_nothing_is_written(session, c
         issp.parse_action({"risk": "Injury", "done": TODAY + dt.timedelta(days=1)}, TODAY)
     # a plan the new action would make invalid is refused whole
     issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
-    old = issp.parse_action({"risk": "Old", "done": TODAY - dt.timedelta(days=400)}, TODAY)
+    old = issp.parse_action({"risk": "Old", "action": "x", "done": TODAY - dt.timedelta(days=400)}, TODAY)
     with pytest.raises(InvalidInput, match="more than a year before"):
         issp.add_action(session, case, old, TODAY)
     assert [p.version for _, p in issp.plans(session, case)] == [1]
@@ -282,5 +283,6 @@ def test_template_never_prints_safe_values_and_blank_ones_are_kept(cli, session,
     assert "# code_word" in text and "on file" in text
     doc = tomllib.loads(text)
     assert "safe" not in doc or not any(doc["safe"].values())
+    doc["advice"]["legal"] = "Orders explained."  # a refresh saved unedited is refused (test_templates.py)
     _, refreshed = issp.record(session, case, issp.parse_issp(doc, TODAY), TODAY)
     assert refreshed.version == 2 and refreshed.safe.code_word == "bluebell"  # kept from version 1

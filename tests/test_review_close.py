@@ -90,8 +90,9 @@ def test_intensity_and_risk_change_and_closure_reasons():
 # --- records ----------------------------------------------------------------------------------------------
 
 SAFE = {"address": "5 Imaginary Testcase Row", "safe_number": "07700 900555", "code_word": "heron"}
-REVIEW = {"engaged": True, "professional_judgement": "Risk reducing.", "worker_perception": "Safer.",
-          "client_perception": "Feels safer.", "outcome": "close", "reasons": ["risk reduced"]}  # fmt: skip
+REVIEW = {"engaged": True, "new_concerns": False, "professional_judgement": "Risk reducing.",
+          "worker_perception": "Safer.", "client_perception": "Feels safer.", "outcome": "close",
+          "reasons": ["risk reduced"]}  # fmt: skip
 EXIT = {"reason": "client-request", "follow_up_consent": True, "knows_what_to_do": True,
         "compared": {"frightened": {"answer": "improved", "comment": "Sleeping again."}}}  # fmt: skip
 
@@ -197,3 +198,18 @@ def test_a_follow_up_before_the_closure_is_refused(session, case):
     close_case(session, case, parse_exit(EXIT, today), today)
     with pytest.raises(InvalidInput, match="before the case was closed"):
         record_follow_up(session, case, today - dt.timedelta(days=1), True, "", today)
+
+
+def test_a_review_and_a_closure_of_a_case_never_contacted_read_back(session, case_ref):
+    """No contact and no Dash on file: the review's last contact and risk now, and the summary's last
+    contact, are empty, and the records written still read back (they were unreadable once)."""
+    from dacli.schemas.review import SUMMARY_RECORD, BoilDown
+    from dacli.services.cases import show_case
+
+    today = clock.today()
+    _, record = record_review(session, case_ref, parse_review(REVIEW, today), today)
+    assert record.filled.last_contact is None and record.filled.risk_now is None
+    assert len(show_case(session, case_ref).reviews) == 1
+    close_case(session, case_ref, parse_exit(EXIT, today), today)
+    summary = BoilDown.model_validate(session.read_record(case_ref, SUMMARY_RECORD))
+    assert summary.last_contact is None

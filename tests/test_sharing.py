@@ -26,6 +26,7 @@ FORM = {
     "at_risk_from": ["perpetrator"],
     "concerns_fact": "Client reports threats to kill made on 19 November.",
     "concerns_opinion": "Risk appears to be escalating.",
+    "immediate_risk": False,
     "legal_basis": ["Crime and Disorder Act", "Common Law"],
     "considerations": "Risk of serious harm outweighs the duty of confidence.",
     "discussed_with": "Senior Idva",

@@ -373,6 +373,10 @@ def test_add_plan_actions_starts_a_plan_and_makes_new_versions(example):
             await _wait(pilot, lambda: "by:" in _error(app))
             assert app.focused is app.screen.query_one("#by", Input)
             app.screen.query_one("#by", Input).value = "2026-12-15"
+            await pilot.press("ctrl+s")  # a risk with no agreed action is not an action
+            await _wait(pilot, lambda: "action (the agreed action) is not answered" in _error(app))
+            assert app.focused is app.screen.query_one("#action", Input)
+            app.screen.query_one("#action", Input).value = "Local group"
             await pilot.press("ctrl+s")
             await _wait(pilot, lambda: "Safety plan v2: 2 open actions" in summary())
         return ref
@@ -383,13 +387,13 @@ def test_add_plan_actions_starts_a_plan_and_makes_new_versions(example):
     plan = versions[-1][1]
     assert [(a.risk, a.action, a.who, a.by) for a in plan.actions] == [
         ("Threats", "Non-molestation order", "Idva", dt.date(2026, 11, 20)),
-        ("Isolation", "", "", dt.date(2026, 12, 15)),
+        ("Isolation", "Local group", "", dt.date(2026, 12, 15)),
     ]
     assert plan.created_on == NOW.date()
 
 
 def test_record_a_review_filled_from_the_case(example):
-    from textual.widgets import Checkbox, Input, Select
+    from textual.widgets import Input, Select
 
     from dacli.services.cases import show_case
     from dacli.store.store import Store
@@ -404,12 +408,19 @@ def test_record_a_review_filled_from_the_case(example):
             await _wait(pilot, lambda: "ISSP in place: yes" in str(app.screen.query_one("#filled").render()))
             filled = str(app.screen.query_one("#filled").render())
             assert "risk at intake standard, now high" in filled and "See GP about the injury" in filled
-            # the defaults of `review --template`: engaged, outcome continue
-            assert app.screen.query_one("#engaged", Checkbox).value
-            assert app.screen.query_one("#outcome", Select).value == "continue"
+            # nothing is answered for the worker: the yes/no questions and the outcome start unchosen
+            for key in ("engaged", "new_concerns", "outcome"):
+                assert app.screen.query_one(f"#{key}", Select).value is Select.NULL
             await pilot.press("ctrl+s")
             await _wait(pilot, lambda: "professional_judgement" in _error(app))
-            assert _error(app).startswith("Review refused, nothing written")
+            assert _error(app).startswith("Review refused, nothing written: engaged, new_concerns,")
+            assert "outcome are not answered" in _error(app)
+            assert app.focused is app.screen.query_one("#engaged", Select)
+            app.screen.query_one("#engaged", Select).value = True
+            app.screen.query_one("#new_concerns", Select).value = False
+            app.screen.query_one("#outcome", Select).value = "continue"
+            await pilot.press("ctrl+s")
+            await _wait(pilot, lambda: _error(app).endswith("client_perception are not answered."))
             assert app.focused is app.screen.query_one("#professional_judgement", Input)
             for key, text in (
                 ("professional_judgement", "Risk remains high; bail conditions holding."),
@@ -419,7 +430,7 @@ def test_record_a_review_filled_from_the_case(example):
                 ("reasons", "Engaging well; order not yet in place"),
             ):
                 app.screen.query_one(f"#{key}", Input).value = text
-            app.screen.query_one("#new_concerns", Checkbox).value = True
+            app.screen.query_one("#new_concerns", Select).value = True
             await pilot.press("ctrl+s")  # new concerns need a comment (the schema's rule)
             await _wait(pilot, lambda: "new_concerns_comment" in _error(app))
             assert app.focused is app.screen.query_one("#new_concerns_comment", Input)

@@ -20,23 +20,26 @@ def _template() -> str:
 
     lines = [
         "# Confidentiality and Information Sharing Agreement (SafeLives Case Management Pack 2014)",
-        '# how = "in-writing" (signed by the client) or "telephone" (explained and consented to by phone)',
-        'how = "in-writing"',
+        "# Nothing here is answered for you: fill in how, uncomment each statement with the client's answer",
+        "# (true for yes, false for no) and the dates. A form saved with an answer missing is refused.",
+        '# how: "in-writing" (signed by the client) or "telephone" (explained and consented to by phone)',
+        'how = ""',
         "# Answer yes (true) or no (false) to each statement:",
     ]
     for key, text in STATEMENTS.items():
-        lines += [f"# {text}", f"{key} = false"]
+        lines += [f"# {text}", f"# {key} =            # true or false"]
     lines += [
-        "client_signed_on = 2026-01-31",
-        "caseworker_signed_on = 2026-01-31",
+        "# client_signed_on = YYYY-MM-DD      # required for an agreement in writing",
+        "# caseworker_signed_on = YYYY-MM-DD  # required",
         "",
-        "# one block per agency: permission to share information, with its date and date of review",
-        "[[agencies]]",
-        'agency = "Police"',
-        'contact = ""',
-        "permission = false",
-        "date = 2026-01-31",
-        "review_date = 2026-03-31",
+        "# One block per agency, uncommented: permission to share information (true or false), with its date",
+        "# and date of review. Permission is never assumed for an agency not listed.",
+        "# [[agencies]]",
+        '# agency = ""',
+        '# contact = ""',
+        "# permission =                       # true or false",
+        "# date = YYYY-MM-DD",
+        "# review_date = YYYY-MM-DD",
     ]
     return "\n".join(lines) + "\n"
 

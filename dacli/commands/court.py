@@ -11,23 +11,25 @@ court_app = typer.Typer(help="Criminal and civil case summaries (one per hearing
 
 CRIMINAL = """\
 # Criminal Case Summary (SafeLives Case Management Pack 2014): one per hearing.
+# Required: hearing_date, court, type_of_hearing and victim_informed (uncomment the date and the
+# true/false answer); the rest is optional. A summary saved without them is refused.
 kind = "criminal"
-hearing_date = 2026-01-31
+# hearing_date = YYYY-MM-DD
 court = ""
 type_of_hearing = ""
-victim_informed = false
+# victim_informed =           # true or false: has the victim been informed of the hearing?
 # caseworker_at_court = ""
 # victims = [""]
 # defendants = [""]
-# trial_date = 2026-01-31
-# pre_trial_visit = 2026-01-31
+# trial_date = YYYY-MM-DD
+# pre_trial_visit = YYYY-MM-DD
 # incident_dates = ""
 # bail_conditions = ""
 # officer_in_case = ""
 # officer_in_case_tel = ""
 # witness_care_officer = ""
 # witness_care_tel = ""
-# next_court_date = 2026-01-31
+# next_court_date = YYYY-MM-DD
 # next_court = ""
 # comments = ""
 # [[charges]]
@@ -35,27 +37,29 @@ victim_informed = false
 # plea = ""
 # [[special_measures]]
 # application_for = ""
-# date_applied = 2026-01-31
-# date_granted = 2026-01-31
-# used_for_trial = false
+# date_applied = YYYY-MM-DD
+# date_granted = YYYY-MM-DD
+# used_for_trial =         # true or false
 """
 CIVIL = """\
 # Civil Case Summary (SafeLives Case Management Pack 2014): one per hearing.
+# Required: hearing_date, court, type_of_hearing and victim_informed (uncomment the date and the
+# true/false answer); the rest is optional. A summary saved without them is refused.
 kind = "civil"
-hearing_date = 2026-01-31
+# hearing_date = YYYY-MM-DD
 court = ""
 type_of_hearing = ""          # application / breach / full hearing etc
-victim_informed = false
+# victim_informed =           # true or false: has the victim been informed of the hearing?
 # applicant_solicitor = ""    # name, firm and contact
 # respondent_solicitor = ""
-# next_court_date = 2026-01-31
+# next_court_date = YYYY-MM-DD
 # next_court = ""
 # comments = ""
 # [[orders]]
-# type = "non-molestation"    # non-molestation, occupation, pfha, forced-marriage, children-act
+# type = ""                  # non-molestation, occupation, pfha, forced-marriage, children-act
 # specify = ""                # which Children Act order
 # length = ""
-# expiry_date = 2026-01-31
+# expiry_date = YYYY-MM-DD
 # conditions = [""]
 """
 

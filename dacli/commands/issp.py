@@ -27,18 +27,19 @@ def _template_text(ref: str, doc: dict) -> str:
         "# [[actions]]: risk = 'List the risk factors or issues you would like to address', action = 'Agreed",
         "# action', who = 'Who will do this?', by = 'By when?', done = 'Date complete', comment.",
         "# Actions below are seeded from the latest Dash 'yes' answers and Soag (or copied from the last",
-        "# plan): keep, edit or delete them.",
+        "# plan): fill in the agreed action, who and by when. A row left without an agreed action is not",
+        "# an action and is not saved.",
         "",
-        tomli_w.dumps(head) if head else '# reviewed_on = 2026-01-31\n# reviewed_by = ""\n',
+        tomli_w.dumps(head) if head else '# reviewed_on = YYYY-MM-DD\n# reviewed_by = ""\n',
     ]
     for action in doc.get("actions", []):
         lines.append("[[actions]]")
         lines.append(tomli_w.dumps({k: v for k, v in action.items() if v is not None}).rstrip())
         if action.get("by") is None:
-            lines.append("# by = 2026-01-31")
+            lines.append("# by = YYYY-MM-DD")
         lines.append("")
     if not doc.get("actions"):
-        lines += ["# [[actions]]", '# risk = ""', '# action = ""', '# who = ""', "# by = 2026-01-31", ""]
+        lines += ["# [[actions]]", '# risk = ""', '# action = ""', '# who = ""', "# by = YYYY-MM-DD", ""]
     advice = doc.get("advice", {})
     lines.append("[advice]   # options and advice (the pack's boxes and prompts)")
     for key, title, prompt in ADVICE_SECTIONS:
@@ -86,9 +87,17 @@ def issp_record(
 
     c: Context = ctx.obj
     today = clock.today()
-    form = parse_issp(read_form(from_, "the plan"), today)
+    data = read_form(from_, "the plan")
+    form = parse_issp(data, today)
     name, plan = record(c.session(), ref, form, today)
     typer.echo(f"{name} (version {plan.version})")
+    given = data.get("actions")
+    left_out = len(given) - len(form.actions) if isinstance(given, list) else 0
+    if left_out:
+        typer.echo(
+            f"Left out {left_out} action rows with no agreed action (a risk alone is not an action).",
+            err=True,
+        )
 
 
 @issp_app.command("complete")

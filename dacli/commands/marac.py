@@ -12,13 +12,16 @@ marac_app = typer.Typer(help="Marac referrals.", no_args_is_help=True)
 TEMPLATE = """\
 # What the Marac referral form needs beyond the case file (victim, perpetrators, children, criteria and the
 # checklist's gaps are filled from the case). Safe fields are withheld unless released with --release.
-referred_on = 2026-01-31
+# Required: referred_on, referring_agency, contact_name, contact_details, victim_aware, consent_given and
+# afraid_of (fill in the blanks; uncomment the date and the true/false answers); the rest is optional.
+# A form saved without them is refused and nothing is recorded.
+# referred_on = YYYY-MM-DD  # the date of this referral (it starts the Marac-repeat year)
 referring_agency = ""
 contact_name = ""
 contact_details = ""        # telephone / email
-victim_aware = true
+# victim_aware =            # true or false: is the victim aware of the referral?
 # not_aware_why = ""        # required when victim_aware = false
-consent_given = true
+# consent_given =           # true or false: has the victim consented to the referral?
 afraid_of = ""              # all potential threats, not just the primary perpetrator
 # safe_to_talk_to = ""
 # not_safe_to_talk_to = ""
@@ -55,14 +58,15 @@ def marac_refer(
 RESEARCH_TEMPLATE = """\
 # The Marac research form: what the practitioner adds (victim details, the checklist's indicators and
 # gaps, the last contact and dates to come are filled from the case). Safe fields are withheld unless
-# released with --release FIELD --reason TEXT.
-researched_on = 2026-01-31
+# released with --release FIELD --reason TEXT. Required: the date (uncomment it), your name and agency,
+# and your contact details; the rest is optional.
+# researched_on = YYYY-MM-DD
 name_and_agency = ""
 contact_details = ""               # telephone / email
 # marac_case_number = ""           # from the agenda
-# victim_details_accurate = true
-# children_details_accurate = true
-# perpetrator_details_accurate = true
+# victim_details_accurate =       # true or false
+# children_details_accurate =     # true or false
+# perpetrator_details_accurate =  # true or false
 # corrections = ""                 # changes / errors / other information (eg aliases or nicknames)
 # last_contacts = ""               # last sightings, meetings or phone calls
 # attitude = ""                    # recent attitude, behaviour and demeanour, including changes

@@ -10,44 +10,58 @@ from dacli.commands.common import NARRATIVE_HELP, Context, print_json
 REVIEW_TEMPLATE = """\
 # Case review form (SafeLives Case Management Pack, section 4). The contact summary, risk and Soag at
 # intake and now, and the plan's incomplete actions are filled from the case when you record it.
-# reviewed_on = 2026-01-31          # default today
-engaged = true                      # Client engaged?
+# Nothing below is answered for you. Required: engaged, new_concerns, professional_judgement,
+# worker_perception, client_perception, outcome and reasons (uncomment the true/false answers);
+# a review saved without them is refused.
+# reviewed_on = YYYY-MM-DD          # default: the day you record it
+# engaged =                         # true or false: Client engaged?
 case_type = ""                      # eg MARAC / civil / criminal
 change_comment = ""                 # Is there reduction/increase in Ric/Soag? Comment
-new_concerns = false                # Are there any new or altering significant concerns?
-new_concerns_comment = ""
+# new_concerns =                    # true or false: Are there any new or altering significant concerns?
+new_concerns_comment = ""           # required when there are
 professional_judgement = ""         # What is your professional judgement in this case?
 issp_why_not = ""                   # ISSP in place? If not, why not?
 worker_perception = ""              # DA practitioner's perception of safety
 client_perception = ""              # Client perception of safety
 new_actions = []                    # any new or incomplete actions still relevant
-outcome = "continue"                # continue (ongoing case) / scale-down / close
-reasons = [""]                      # What are your reasons for this?
+outcome = ""                        # continue (ongoing case) / scale-down / close
+reasons = []                        # What are your reasons for this? (one or more)
 """
 
 
-def _exit_template() -> str:
-    from dacli.schemas.review import COMPARED
+def _exit_template(children: bool | None = None) -> str:
+    """The exit form, every answer blank. ``children`` False (the case has none on file) marks the
+    questions about children not applicable; None (no case named) leaves them to the person."""
+    from dacli.schemas.review import CHILDREN_QUESTIONS, COMPARED
 
     lines = [
         "# Exit form (SafeLives Case Management Pack, section 5). Risk at intake and closure come from the",
         "# case's Dash checklists. The reason must hold: risk-reduced needs the safety plan's actions",
         "# complete; no-contact needs 8 weeks (policy) without client contact; client-request nothing more.",
-        "# closed_on = 2026-01-31          # default today",
-        'reason = "risk-reduced"            # risk-reduced / no-contact / client-request',
+        "# Nothing below is answered for you. Required: reason and follow_up_consent (uncomment it).",
+        "# closed_on = YYYY-MM-DD          # default: the day you record it",
+        'reason = ""                        # risk-reduced / no-contact / client-request',
         'reason_detail = ""',
-        "knows_what_to_do = true            # Do you know what to do if another incident occurred?",
-        "follow_up_consent = false          # call in six months' time: is it okay to contact you?",
+        "# Do you know what to do if another incident occurred? (where to go for help, who to contact)",
+        "# knows_what_to_do =               # true or false",
+        "# It's our policy to call you in six months' time... Is it okay to contact you?",
+        "# follow_up_consent =              # true or false (required)",
         'details_changed = ""               # latest details: any change since intake',
         "",
-        "# Compared to your situation at intake... answer worse / no-change / improved (leave out what does",
-        "# not apply), with a comment and any action or referrals still required.",
+        "# Compared to your situation at intake... answer worse / no-change / improved, with a comment",
+        "# and any action or referrals still required. A question left blank is not recorded (not asked);",
+        "# one with a comment or actions needs its answer.",
     ]
+    if children is None:
+        lines.append("# The questions about children apply only when the client has children.")
     for key, question in COMPARED:
+        if children is False and key in CHILDREN_QUESTIONS:
+            lines += [f"# {key}: not applicable (no children on file): {question}", ""]
+            continue
         lines += [
             f"# {question}",
             f"[compared.{key}]",
-            'answer = "no-change"',
+            'answer = ""',
             'comment = ""',
             'actions = ""',
             "",
@@ -113,10 +127,15 @@ def close(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Close a case with the exit form, or list the candidates for closure."""
-    if template:
-        typer.echo(_exit_template(), nl=False)
-        return
     c: Context = ctx.obj
+    if template:
+        children = None
+        if ref:
+            from dacli.services.review import has_children
+
+            children = has_children(c.session(), ref)
+        typer.echo(_exit_template(children), nl=False)
+        return
     if candidates:
         from dacli.services.caseload import caseload
 

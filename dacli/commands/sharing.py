@@ -26,24 +26,26 @@ share_app = typer.Typer(
 
 TEMPLATE = """\
 # Information Sharing Without Consent (SafeLives Case Management Pack 2014). Every key below is required
-# unless it says optional. Keep facts and professional opinion apart.
+# unless it says optional: fill in the blanks, and uncomment and answer the date and the yes/no questions
+# (true or false). Nothing is assumed: a form saved with a required answer missing is refused.
+# Keep facts and professional opinion apart.
 sent_to = ""                 # the agency and person it went to
-shared_at = 2026-01-31T14:30:00
+# shared_at = YYYY-MM-DDTHH:MM:00   # date and time of the decision to share (local time)
 information_shared = ""      # what you shared (it goes in the disclosure ledger)
-concerned_about = ["children"]     # children, client, perpetrator, other (one or more)
-# concerned_about_other = ""       # who, if other
-at_risk_from = ["perpetrator"]     # client, self-harm, perpetrator, family-member, other (one or more)
+concerned_about = []         # one or more of "children", "client", "perpetrator", "other"
+# concerned_about_other = "" # who, if other
+at_risk_from = []            # one or more of "client", "self-harm", "perpetrator", "family-member", "other"
 # at_risk_from_other = ""
 concerns_fact = ""
 # concerns_opinion = ""      # optional: professional opinion
-immediate_risk = false
-legal_basis = ["Crime and Disorder Act"]   # one or more of: Child Protection Act, Data Protection Act,
-                                           # Human Rights Act, Crime and Disorder Act, Common Law
+# immediate_risk =           # true or false: flag immediate risk
+legal_basis = []             # one or more of "Child Protection Act", "Data Protection Act",
+                             # "Human Rights Act", "Crime and Disorder Act", "Common Law"
 considerations = ""          # I have balanced the following considerations
 discussed_with = ""          # I have discussed this internally with
 action = ""                  # The action we have taken is
-client_notified = false
-not_notified_reason = ""     # required when the client was not notified
+# client_notified =          # true or false: has the client been notified?
+# not_notified_reason = ""   # required when the client was not notified
 """
 
 

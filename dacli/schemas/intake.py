@@ -96,8 +96,8 @@ class Client(Form):
     """Immigration status and any concerns."""
     sexual_orientation: str | None = _text(100)
     """Sexual orientation."""
-    pregnant: bool = False
-    """Is the client pregnant?"""
+    pregnant: bool | None = None
+    """Is the client pregnant? (left out: not asked, never taken as a no)"""
     due_date: dt.date | None = None
     """Due date."""
 

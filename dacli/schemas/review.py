@@ -40,6 +40,13 @@ COMPARED = (
     ("children_safety", "How is your children's safety?"),
 )
 """The exit form's eleven 'Compared to your situation at intake…' questions, in the pack's words."""
+CHILDREN_QUESTIONS = (
+    "safety_contact_school",
+    "relationship_children",
+    "children_wellbeing",
+    "children_safety",
+)
+"""The questions about children: not applicable to a client with no children on file."""
 
 
 class ReviewForm(Strict):
@@ -50,8 +57,8 @@ class ReviewForm(Strict):
     """Case type, eg MARAC / civil / criminal."""
     change_comment: str = Field("", max_length=5000)
     """Is there reduction/increase in Ric/Soag? Comment."""
-    new_concerns: bool = False
-    """Are there any new or altering significant concerns?"""
+    new_concerns: bool
+    """Are there any new or altering significant concerns? (answered yes or no, never assumed)"""
     new_concerns_comment: str = Field("", max_length=5000)
     professional_judgement: str = Field(min_length=1, max_length=5000)
     """What is your professional judgement in this case?"""
@@ -81,11 +88,11 @@ class Filled(Strict):
     """What the review form takes from the case when it is recorded."""
 
     intake_date: dt.date
-    last_contact: dt.date | None
+    last_contact: dt.date | None = None
     contacts: int
     intensity: str
     risk_at_intake: str | None = None
-    risk_now: str | None
+    risk_now: str | None = None
     change: str
     soag_at_intake: dict[str, str] = {}
     soag_now: dict[str, str] = {}
@@ -168,7 +175,7 @@ class BoilDown(Strict):
     referral_dates: list[dt.date]
     opened: dt.date
     closed_on: dt.date
-    last_contact: dt.date | None
+    last_contact: dt.date | None = None
     risk_levels: list[tuple[dt.date, str]] = []
     """Each Dash checklist's date and risk level."""
     closure_reason: ClosureReason

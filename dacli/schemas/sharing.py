@@ -50,8 +50,8 @@ class ShareForm(Strict):
     """What are your concerns? The facts."""
     concerns_opinion: str | None = Field(None, max_length=20000)
     """Professional opinion, kept apart from the facts."""
-    immediate_risk: bool = False
-    """Flag immediate risk."""
+    immediate_risk: bool
+    """Flag immediate risk: answered yes or no (never assumed)."""
     legal_basis: list[Basis] = Field(min_length=1)
     """I am sharing information based on the legal authority of (one or more)."""
     considerations: str = Field(min_length=1, max_length=20000)

@@ -51,6 +51,13 @@ def _comment(field, annotation) -> list[str]:
     return lines
 
 
+def _line(name: str, field) -> str:
+    """A required text field is printed blank, to be filled in; every other field is commented out, so a
+    date, a yes/no or a choice is recorded only when someone types it (an example is never a fact)."""
+    example = _example(field.annotation)
+    return f"{name} = {example}" if field.is_required() and example == '""' else f"# {name} = {example}"
+
+
 def template(model: type[BaseModel], title: str) -> str:
     out = [
         f"# {title}",
@@ -72,8 +79,7 @@ def template(model: type[BaseModel], title: str) -> str:
             tables.append((name, kind, False))
             continue
         out += _comment(field, field.annotation)
-        line = f"{name} = {_example(field.annotation)}"
-        out.append(line if field.is_required() else f"# {line}")
+        out.append(_line(name, field))
         out.append("")
     for name, sub, many in tables:
         out.append(f"[[{name}]]" if many else f"[{name}]")
@@ -82,7 +88,6 @@ def template(model: type[BaseModel], title: str) -> str:
             out.append(f"# one [[{name}]] block for each; {doc[0]}")
         for fname, field in sub.model_fields.items():
             out += _comment(field, field.annotation)
-            line = f"{fname} = {_example(field.annotation)}"
-            out.append(line if field.is_required() else f"# {line}")
+            out.append(_line(fname, field))
         out.append("")
     return "\n".join(out)

@@ -50,10 +50,12 @@ def _problem(exc: ValidationError) -> str:
 
 def _parse(model, data: dict[str, Any], what: str):
     """A person's form against its schema: one sentence naming the field, and nothing written."""
+    from dacli.services.forms import problems
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput(f"{what} refused, nothing written: {_problem(exc)}.") from None
+        raise InvalidInput(f"{what} refused, nothing written: {problems(exc)}.") from None
 
 
 def _not_future(day: dt.date | None, today: dt.date, what: str, field: str) -> None:
@@ -707,6 +709,11 @@ def parse_dash(data: dict[str, Any], today: dt.date):
 
     form = _parse(DashForm, data, "Checklist")
     _not_future(form.assessed_on, today, "Checklist", "assessed_on")
+    if not form.answers and not form.professional.marac_grounds and form.professional.level is None:
+        raise InvalidInput(  # the template, saved unedited: a risk level nobody assessed
+            "Checklist refused, nothing written: no question is answered (answers: q1 to q24) and no "
+            "professional judgement (professional.level) is given."
+        )
     return form
 
 

@@ -26,13 +26,41 @@ from dacli.schemas.issp import (
 )
 from dacli.services import cases
 from dacli.services.exports import WITHHELD, Deliver, case_safe_values, redact
+from dacli.services.forms import unanswered_sentence
 from dacli.store.store import Session, check_case_ref
 
 FORMATS = ("md", "html", "pdf")
 
 
+def _untouched(action: Any) -> bool:
+    """A row as the template seeds it: a risk (and where it came from) with nothing typed against it."""
+    if not isinstance(action, dict):
+        return False
+    return all(not str(v).strip() for k, v in action.items() if k not in ("risk", "source"))
+
+
+def _empty(form: IsspForm) -> bool:
+    blank = IsspForm()
+    return all(getattr(form, k) == getattr(blank, k) for k in IsspForm.model_fields if k != "created_on")
+
+
 def parse_issp(data: dict[str, Any], today: dt.date) -> IsspForm:
+    """A plan as a person saved it. A risk with no agreed action is not an action: a row left as the
+    template seeded it is left out, one with something else typed (who, by when...) is refused; a plan
+    with nothing in it is refused."""
+    actions = data.get("actions")
+    if isinstance(actions, list):
+        data = {**data, "actions": [a for a in actions if not _untouched(a)]}
     form = cases._parse(IsspForm, data, "Plan")
+    blank = [f"actions.{n}.action" for n, a in enumerate(form.actions) if not a.action.strip()]
+    if blank:
+        problem = unanswered_sentence(blank)
+        raise InvalidInput(f"Plan refused, nothing written: {problem} (the agreed action).")
+    if _empty(form):
+        raise InvalidInput(
+            "Plan refused, nothing written: no action has an agreed action (actions.action is not "
+            "answered) and nothing else is filled in."
+        )
     cases._not_future(form.created_on, today, "Plan", "created_on")
     cases._not_future(form.reviewed_on, today, "Plan", "reviewed_on")
     for n, action in enumerate(form.actions, start=1):
@@ -96,8 +124,25 @@ def template(session: Session, ref: str, today: dt.date) -> dict:
 def record(session: Session, ref: str, form: IsspForm, today: dt.date) -> tuple[str, IsspRecord]:
     """Save a plan as the next version (earlier versions stay as they were). The version number is taken
     under the store lock, so two people saving at once get two numbers. A safe detail left blank keeps
-    the value the last version had (templates leave them out, so they never sit in a plaintext file)."""
-    return _save_version(session, ref, lambda _existing: form, today)
+    the value the last version had (templates leave them out, so they never sit in a plaintext file).
+    A plan the same as the latest version (a refreshed template saved unedited) is refused."""
+
+    def make(existing: list[tuple[str, IsspRecord]]) -> IsspForm:
+        if existing and _unchanged(form, existing[-1][1]):
+            raise InvalidInput(
+                f"Plan refused, nothing written: it is the same as version {existing[-1][1].version} "
+                "(nothing was changed)."
+            )
+        return form
+
+    return _save_version(session, ref, make, today)
+
+
+def _unchanged(form: IsspForm, last: IsspRecord) -> bool:
+    keys = set(IsspForm.model_fields) - {"created_on", "safe"}
+    same = form.model_dump(include=keys) == last.model_dump(include=keys)
+    kept = all(not v or v == getattr(last.safe, k) for k, v in form.safe.model_dump().items())
+    return same and kept
 
 
 def _save_version(
@@ -143,6 +188,8 @@ def parse_action(data: dict[str, Any], today: dt.date) -> Action:
     """One action of the plan (risk, agreed action, who, by when, comment) against the plan's schema."""
     action = cases._parse(Action, data, "Action")
     cases._not_future(action.done, today, "Action", "done")
+    if not action.action.strip():
+        raise InvalidInput("Action refused, nothing written: action (the agreed action) is not answered.")
     return action
 
 

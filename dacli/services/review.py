@@ -36,10 +36,31 @@ def parse_review(data: dict[str, Any], today: dt.date) -> ReviewForm:
     return form
 
 
+def _asked(answer: Any) -> bool:
+    """A 'compared to intake' question with anything typed in it (a blank one was not asked)."""
+    if not isinstance(answer, dict):
+        return True
+    return any(not (isinstance(v, str) and not v.strip()) for v in answer.values())
+
+
 def parse_exit(data: dict[str, Any], today: dt.date) -> ExitForm:
+    """The exit form. A 'compared to intake' question left wholly blank (as the template prints it) is
+    not recorded; one with a comment or actions but no answer is refused, naming it."""
+    compared = data.get("compared")
+    if isinstance(compared, dict):
+        data = {**data, "compared": {k: v for k, v in compared.items() if _asked(v)}}
     form = cases._parse(ExitForm, data, "Exit form")
     cases._not_future(form.closed_on, today, "Exit form", "closed_on")
     return form
+
+
+def has_children(session: Session, ref: str) -> bool:
+    """Whether any referral of the case names a child (an unborn one too) or a pregnancy: the exit form's
+    questions about children apply only then. Reading the case is audited."""
+    check_case_ref(ref)
+    view = cases._load(session, ref)
+    session.audit("case-read", case=ref)
+    return any(i.children or i.client.pregnant for i in view.intakes)
 
 
 def _dashes(view):

@@ -42,7 +42,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import (
     Button,
-    Checkbox,
     Footer,
     Input,
     Label,
@@ -952,12 +951,14 @@ REVIEW_FIELDS = (
 )
 OUTCOMES = (("continue (ongoing case)", "continue"), ("scale-down (scale down contact)", "scale-down"),
             ("close (close case)", "close"))  # fmt: skip
+YES_NO = (("yes", True), ("no", False))
 
 
 class ReviewScreen(FormScreen):
     """The case review form: what the case already says (contacts, risk, Soag, the plan's incomplete
-    actions) is shown as `record_review` will fill it in; the worker's answers start from the defaults
-    of `dacli review --template`; read by `services.review.parse_review`, saved by `record_review`."""
+    actions) is shown as `record_review` will fill it in; the worker's answers start blank, as in
+    `dacli review --template` (nothing is answered for them); read by `services.review.parse_review`, saved
+    by `record_review`."""
 
     TITLE_TEXT = "{ref}: case review. ctrl+s saves, escape cancels."
 
@@ -965,14 +966,16 @@ class ReviewScreen(FormScreen):
         yield Static("Reading the case...", id="filled", classes="hint")
         yield Label("Reviewed on (YYYY-MM-DD, blank = today):")
         yield Input(placeholder="today", id="reviewed_on")
-        yield Checkbox("Client engaged? (engaged)", value=True, id="engaged")
+        yield Label("Client engaged? (engaged):")
+        yield Select(YES_NO, prompt="yes or no", id="engaged")
         for key, label in REVIEW_FIELDS:
             if key == "new_concerns_comment":
-                yield Checkbox("Any new or altering significant concerns? (new_concerns)", id="new_concerns")
+                yield Label("Any new or altering significant concerns? (new_concerns):")
+                yield Select(YES_NO, prompt="yes or no", id="new_concerns")
             yield Label(f"{label} ({key}):")
             yield Input(id=key)
         yield Label("Case progression (outcome):")
-        yield Select(OUTCOMES, value="continue", allow_blank=False, id="outcome")
+        yield Select(OUTCOMES, prompt="choose", id="outcome")
         yield Label("What are your reasons for this? (reasons; separate with ;)")
         yield Input(id="reasons")
 
@@ -1022,12 +1025,13 @@ class ReviewScreen(FormScreen):
         data: dict = {k: self.value(k) for k, _ in REVIEW_FIELDS if k != "new_actions"}
         data.update(
             reviewed_on=self.value("reviewed_on") or None,
-            engaged=self.query_one("#engaged", Checkbox).value,
-            new_concerns=self.query_one("#new_concerns", Checkbox).value,
             new_actions=items("new_actions"),
-            outcome=self.query_one("#outcome", Select).value,
             reasons=items("reasons") or [""],
         )
+        for key in ("engaged", "new_concerns", "outcome"):  # left unchosen: not answered, and refused
+            choice = self.query_one(f"#{key}", Select).value
+            if choice is not Select.NULL:
+                data[key] = choice
         today = self.app.today()
         form = parse_review(data, today)
         session = self.app.session
