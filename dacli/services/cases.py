@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from dacli import clock
-from dacli.errors import DacliError, IntegrityError, InvalidInput, NotFound
+from dacli.errors import DacliError, IntegrityError, InvalidInput, NotFound, PartlySaved
 from dacli.rules.deadlines import referral_moment
 from dacli.rules.intake import intake_problems
 from dacli.rules.matching import Person, same_person
@@ -29,7 +29,7 @@ from dacli.schemas.notes import (
     NoteRecord,
 )
 from dacli.services.caseload import caseload, deadlines, index_rows, overdue  # noqa: F401 (re-exported)
-from dacli.store.store import Session, check_case_ref
+from dacli.store.store import Session, check_case_ref, one_change
 
 CASE_RECORD = "case.toml.age"
 _INTAKE_NAME = re.compile(r"intake-([0-9]{1,6})\.toml\.age")
@@ -215,6 +215,14 @@ def intake(
     # The store lock first: a busy store fails before anything is written, and the index never misses
     # a case that was created.
     with session.index_transaction() as index:
+        loose = session.unindexed_cases(index)
+        if loose:  # a retried intake must not open a second case for a referral saved but not indexed
+            raise PartlySaved(
+                f"Case {loose[0]} holds records the caseload index does not list (a command stopped "
+                "before indexing it, or the store was copied in): nothing was written; run `dacli reindex` "
+                f"first, and if {loose[0]} is this referral, finish it with `dacli intake finish {loose[0]}` "
+                "instead of taking it again."
+            )
         rows = index_rows(index)
         matches = find_matches(form, rows)
         if repeat_of is not None and repeat_of not in index["cases"]:
@@ -229,8 +237,6 @@ def intake(
         if target is None:
             ref = session.new_case()
             number = 1
-            case = CaseRecord(case=ref, worker=worker, opened=now, opened_by=session.member.id)
-            session.write_record(ref, CASE_RECORD, case.model_dump(mode="python", by_alias=True))
         else:
             ref = target
             number = 1 + len(_intake_names(session.record_names(ref)))
@@ -245,19 +251,27 @@ def intake(
 
             session.update_record(ref, CASE_RECORD, reopen, action="case-reopen")
             matches = [m for m in matches if m.case != ref] + [Match(kind="repeat", case=ref, who="client")]
-        record = IntakeRecord.model_validate(
-            {
-                **form.model_dump(mode="python"),
-                "caseworker": worker,
-                "schema": INTAKE_SCHEMA,
-                "case": ref,
-                "taken_by": session.member.id,
-                "taken_at": now,
-                "matches": [m.model_dump() for m in matches],
-            }
-        )
         name = f"intake-{number}.toml.age"
-        session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="intake")
+        try:
+            record = IntakeRecord.model_validate(
+                {
+                    **form.model_dump(mode="python"),
+                    "caseworker": worker,
+                    "schema": INTAKE_SCHEMA,
+                    "case": ref,
+                    "taken_by": session.member.id,
+                    "taken_at": now,
+                    "matches": [m.model_dump() for m in matches],
+                }
+            )
+            if target is None:
+                case = CaseRecord(case=ref, worker=worker, opened=now, opened_by=session.member.id)
+                session.write_record(ref, CASE_RECORD, case.model_dump(mode="python", by_alias=True))
+            session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="intake")
+        except BaseException:
+            if target is None:  # the intake itself was not saved: the new case goes whole, nothing names it
+                session.discard_new_case(ref)
+            raise
         for m in matches:
             if m.kind != "repeat":
                 session.audit("conflict-flag", case=ref, record=name, detail=m.model_dump())
@@ -287,7 +301,8 @@ def finish_intake(session: Session, ref: str, form: IntakeForm) -> None:
         return _validated(IntakeRecord, merged, ref, latest).model_dump(mode="python", by_alias=True)
 
     with session.index_transaction() as index:
-        session.update_record(ref, latest, complete, action="intake-finish")
+        action = "intake-finish" if form.complete else "intake-update"
+        session.update_record(ref, latest, complete, action=action)
         index["cases"][ref] = _load(session, ref).summary.index_row()
 
 
@@ -648,6 +663,10 @@ def show_case(session: Session, ref: str, on: dt.date | None = None) -> CaseView
 class ReindexResult:
     cases: int
     skipped: list[tuple[str, str]]
+    interrupted: list[str] = field(default_factory=list)
+    """Case folders holding no record (a new case stopped part way), removed."""
+    unaudited: int = 0
+    """Records no audit entry named (a change stopped after saving them), audited now."""
 
 
 def reindex(session: Session) -> ReindexResult:
@@ -657,6 +676,7 @@ def reindex(session: Session) -> ReindexResult:
     from dacli.store.retention import gone_for_good, tombstones
 
     session.clean_temps()
+    removed = session.remove_interrupted_cases()
     gone = tombstones(session.store.meta)
     for ref in session.store.case_refs():
         if ref in gone and gone_for_good(session.store.root, ref):
@@ -666,8 +686,9 @@ def reindex(session: Session) -> ReindexResult:
         except DacliError as exc:
             skipped.append((ref, str(exc)))
     session.write_index(rows)
+    unaudited = session.audit_unaudited(sorted(rows))
     session.audit("reindex", detail={"cases": len(rows), "skipped": len(skipped)})
-    return ReindexResult(len(rows), skipped)
+    return ReindexResult(len(rows), skipped, removed, unaudited)
 
 
 # --- Dash ---------------------------------------------------------------------------------------------
@@ -956,6 +977,7 @@ def parse_share(data: dict[str, Any], now: dt.datetime):
     return form.model_copy(update={"shared_at": _moment(form.shared_at, now, "Decision", "shared_at")})
 
 
+@one_change
 def share_without_consent(session: Session, ref: str, form) -> tuple[str, Any]:
     """Record a decision to share information without the client's consent. A caseworker's decision waits
     for a senior's or manager's sign-off (flagged after 48 hours); it is audited as a share."""
@@ -1101,6 +1123,7 @@ def parse_disclosure(data: dict[str, Any], now: dt.datetime):
     return form.model_copy(update={"shared_at": _moment(form.shared_at, now, "Share", "shared_at")})
 
 
+@one_change
 def share_with_consent(session: Session, ref: str, form) -> str:
     """Record a share the client consented to. Refused unless the agreement in force gives permission for
     that agency (without it, the decision belongs on the share-without-consent form)."""
