@@ -311,6 +311,24 @@ def test_intake_finish_saves_section_by_section_too(cli, store_path, case_ref, m
     assert shown["intakes"][0]["complete"] is False
 
 
+def test_phone_intake_completed_now_still_finds_a_repeat_client(cli, store_path, case_ref, monkeypatch):
+    """The urgent part carries no date of birth, so the match is made when the client's details are saved:
+    the new case is linked to the earlier one as a repeat (before, completing the form at once matched)."""
+    caller = Caller("(no prompt starts like this)", nth=1)
+    monkeypatch.setattr(typer, "prompt", caller.prompt)
+    monkeypatch.setattr(typer, "confirm", caller.confirm)
+    result = cli("intake")
+    assert result.exit_code == 0, result.stderr
+    [ref] = [r for r in _case_folders(store_path) if r != case_ref]
+    assert f"matches the client of case {case_ref}" in result.stderr
+    assert result.stderr.count(f"case {case_ref}") == 1  # said once, when it was found
+    assert f"Intake of {ref} completed." in result.stderr
+    shown = json.loads(cli("case", "show", ref, "--json").stdout)
+    assert shown["intakes"][0]["complete"] is True
+    assert {"kind": "repeat", "case": case_ref, "who": "client"} in shown["intakes"][0]["matches"]
+    assert "repeat" in shown["summary"]["flags"]
+
+
 # -- a case folder made, then the intake killed --------------------------------------------------------------
 
 

@@ -116,7 +116,7 @@ def _complete(session, ref: str, form: dict, saved: list[str]) -> None:
                 typer.echo(f"{problem} Please answer {what} again.", err=True)
                 continue
             break
-        finish_intake(session, ref, parsed)
+        _tell(finish_intake(session, ref, parsed))
         form.clear()
         form.update(draft)
         saved.append(what)
@@ -158,6 +158,23 @@ def _keep_going(session, ref: str, form: dict, saved: list[str], ask_first: bool
             f"with `{later}`."
         ) from None
     typer.echo(f"Intake of {ref} completed.", err=True)
+
+
+def _tell(matches) -> None:
+    """Links found once more of the form is known (a date of birth, a person who abuses)."""
+    for m in matches:
+        if m.kind == "repeat":
+            typer.echo(
+                f"This client matches the client of case {m.case} (name or aka and date of birth): linked "
+                "as a repeat referral.",
+                err=True,
+            )
+        else:
+            typer.echo(
+                f"Conflict of interest to discuss with your manager: {m.who} here matches "
+                f"{m.kind.replace('-', ' ')} in case {m.case}.",
+                err=True,
+            )
 
 
 def _report(result, json_: bool) -> None:
@@ -237,7 +254,7 @@ def finish(
     if from_:
         data = read_form(from_, "the intake form")
         data.setdefault("complete", True)
-        finish_intake(session, ref, parse_intake(data, clock.today()))
+        _tell(finish_intake(session, ref, parse_intake(data, clock.today())))
         typer.echo(f"Intake of {ref} completed.")
         return
     current = latest_intake(session, ref).model_dump(

@@ -279,16 +279,21 @@ def intake(
     return IntakeResult(ref, number, matches)
 
 
-def finish_intake(session: Session, ref: str, form: IntakeForm) -> None:
-    """Replace the latest intake's form with a completed one (after an urgent-fields-only intake)."""
+def finish_intake(session: Session, ref: str, form: IntakeForm) -> list[Match]:
+    """Replace the latest intake's form with a completed one (after an urgent-fields-only intake). The
+    form is matched again against the other cases (a date of birth or a person who abuses may be new): a
+    match not recorded before is added to the intake's links, a conflict audited, and both returned."""
     check_case_ref(ref)
     names = _intake_names(session.record_names(ref))
     if not names:
         raise NotFound(f"Case {ref} has no intake record.")
     latest = names[-1]
+    found: list[Match] = []
 
     def complete(doc: dict | None) -> dict:
         old = _validated(IntakeRecord, doc or {}, ref, latest)
+        known = {(m.kind, m.case, m.who) for m in old.matches}
+        found[:] = [m for m in found if (m.kind, m.case, m.who) not in known]
         merged = {
             **form.model_dump(mode="python"),
             "schema": INTAKE_SCHEMA,
@@ -296,14 +301,19 @@ def finish_intake(session: Session, ref: str, form: IntakeForm) -> None:
             "caseworker": form.caseworker or old.caseworker,
             "taken_by": old.taken_by,
             "taken_at": old.taken_at,
-            "matches": [m.model_dump() for m in old.matches],
+            "matches": [m.model_dump() for m in [*old.matches, *found]],
         }
         return _validated(IntakeRecord, merged, ref, latest).model_dump(mode="python", by_alias=True)
 
     with session.index_transaction() as index:
+        found.extend(find_matches(form, index_rows(index), exclude=ref))
         action = "intake-finish" if form.complete else "intake-update"
         session.update_record(ref, latest, complete, action=action)
+        for m in found:
+            if m.kind != "repeat":
+                session.audit("conflict-flag", case=ref, record=latest, detail=m.model_dump())
         index["cases"][ref] = _load(session, ref).summary.index_row()
+    return found
 
 
 def latest_intake(session: Session, ref: str) -> IntakeRecord:
