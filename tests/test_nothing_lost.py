@@ -191,6 +191,16 @@ def test_a_decision_audited_after_its_index_says_what_was_saved(cli, store_path,
     assert "1 audit entry was not written" in result.stderr
 
 
+def test_a_damaged_case_reindex_reported_does_not_stop_new_intakes(cli, store_path, case_ref):
+    (store_path / case_ref / "case.toml.age").write_bytes(b"damaged")
+    rebuilt = cli("reindex")
+    assert rebuilt.exit_code == 6 and f"Skipped {case_ref}" in rebuilt.stderr
+    form = '[client]\nname = "Ilse Testcase-Delta"\n[referral]\ndate = 2026-11-20\n'
+    made = cli("intake", "--from", "-", input=form)
+    assert made.exit_code == 0, made.stderr
+    assert REF.fullmatch(made.stdout.strip())
+
+
 # -- the phone intake ----------------------------------------------------------------------------------------
 
 URGENT = {

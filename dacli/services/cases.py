@@ -695,7 +695,7 @@ def reindex(session: Session) -> ReindexResult:
             rows[ref] = _load(session, ref).summary.index_row()
         except DacliError as exc:
             skipped.append((ref, str(exc)))
-    session.write_index(rows)
+    session.write_index(rows, [ref for ref, _ in skipped])
     unaudited = session.audit_unaudited(sorted(rows))
     session.audit("reindex", detail={"cases": len(rows), "skipped": len(skipped)})
     return ReindexResult(len(rows), skipped, removed, unaudited)

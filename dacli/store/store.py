@@ -767,7 +767,8 @@ class Session:
         under the store lock (no new case is being made meanwhile)."""
         from dacli.store.retention import tombstones
 
-        loose = [r for r in self.store.case_refs() if r not in index["cases"]]
+        seen = {*index["cases"], *index.get("unreadable", [])}  # a damaged case is reindex's to report
+        loose = [r for r in self.store.case_refs() if r not in seen]
         if not loose:
             return []
         gone = tombstones(self.store.meta)
@@ -1017,8 +1018,9 @@ class Session:
             return {}
         return {path.name: auditlog.head(path)}
 
-    def write_index(self, rows: dict[str, dict]) -> None:
-        """Replace every row (reindex), keeping the audit anchors of the old index if readable."""
+    def write_index(self, rows: dict[str, dict], unreadable: list[str] = ()) -> None:
+        """Replace every row (reindex), keeping the audit anchors of the old index if readable.
+        ``unreadable``: cases reindex could not read, so that a new intake knows they were seen."""
         with self.store.meta_lock():
             try:
                 old = self.read_index() or {}
@@ -1026,7 +1028,10 @@ class Session:
                 old = self._read_index_any_version()
             except DacliError:
                 old = {}
-            self._seal_index({"cases": rows, "audit_heads": old.get("audit_heads", {})})
+            index = {"cases": rows, "audit_heads": old.get("audit_heads", {})}
+            if unreadable:
+                index["unreadable"] = sorted(unreadable)
+            self._seal_index(index)
 
     @contextmanager
     def index_transaction(self) -> Iterator[dict]:
