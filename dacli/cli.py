@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from dacli import __version__, clock
-from dacli.errors import DacliError
+from dacli.errors import DacliError, InputEnded
 
 
 class ErrorBoundary(TyperGroup):
@@ -29,7 +29,16 @@ class ErrorBoundary(TyperGroup):
         except clock.ClockError as exc:  # DACLI_NOW or a zone setting that cannot be read
             typer.echo(f"dacli: {exc}", err=True)
             raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except typer.Abort as exc:
+            # click turns Ctrl-C and the end of input at a prompt into Abort ('Aborted!', exit 1)
+            typer.echo("", err=True)  # the prompt's line was left open
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                typer.echo("dacli: interrupted.", err=True)
+                raise typer.Exit(130) from None
+            ended = InputEnded("the input ended before every question was answered, so nothing was saved.")
+            typer.echo(f"dacli: {ended.message}", err=True)
+            raise typer.Exit(ended.exit_code) from None
+        except (typer.Exit, typer.TyperException):
             raise
         except BrokenPipeError:
             # the reader went away (`dacli case list | head`): stop quietly, as other Unix tools do

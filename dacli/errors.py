@@ -66,3 +66,17 @@ class StoreError(DacliError):
     """The store cannot be written (read-only, disk full) or is in a state dacli refuses to touch."""
 
     exit_code = 8
+
+
+class PartlySaved(DacliError):
+    """A command saved a record, then a later step (the index, the audit trail, another record) failed. The
+    message names what was saved, in which case, and what to run; repeating the command would save it twice.
+    """
+
+    exit_code = 9
+
+
+class InputEnded(DacliError):
+    """The input ended (end of file, or a script with too few answers) before a question was answered."""
+
+    exit_code = 10

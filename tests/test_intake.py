@@ -212,16 +212,20 @@ def test_urgent_fields_first_then_finish_later(cli, store_path):
             "y",  # significant concerns
             "staff safety issues",
             "2026-11-22",  # referral date
+            "14:30",  # referral time
             "police",  # referred by
             "n",  # finish the rest now? no
         ]
     )
     made = cli("intake", "--json", input=answers + "\n")
     assert made.exit_code == 0, made.stderr
-    # CliRunner echoes typed answers into stdout, as a terminal would; the JSON document follows them
-    ref = json.loads(made.stdout[made.stdout.index("{\n") :])["case"]
+    # CliRunner echoes typed answers into stdout, as a terminal would; the JSON document follows them (it is
+    # printed as soon as the urgent part is saved, before the question about the rest)
+    ref = json.JSONDecoder().raw_decode(made.stdout[made.stdout.index("{\n") :])[0]["case"]
+    assert f"dacli intake finish {ref}" in made.stderr
     shown = json.loads(cli("case", "show", ref, "--json").stdout)
     assert shown["intakes"][0]["client"]["code_word"] == "heron"
+    assert shown["intakes"][0]["referral"]["time"] == "14:30:00"
     assert shown["intakes"][0]["complete"] is False
     assert "incomplete-intake" in shown["summary"]["flags"]
     finished = cli(

@@ -188,6 +188,7 @@ def audit_verify(
             {
                 "ok": check.ok,
                 "signed_files": {"checked": check.checked, "problems": check.files},
+                "interrupted": check.interrupted,
                 "logs": [
                     {
                         "log": r.name,
@@ -216,6 +217,11 @@ def audit_verify(
             )
         for p in check.files:
             typer.echo(f"  - {p}")
+        for ref in check.interrupted:
+            typer.echo(
+                f"  - note: {ref} is an interrupted new case (its folder holds no record: the intake stopped "
+                "before saving one); not tampering, `dacli reindex` removes it."
+            )
         typer.echo("Audit trail intact." if check.ok else "Audit trail has been tampered with.")
     if not check.ok:
         raise typer.Exit(6)
@@ -271,6 +277,10 @@ def reindex(ctx: typer.Context) -> None:
 
     c: Context = ctx.obj
     result = rebuild(c.session())
+    for ref in result.interrupted:
+        typer.echo(f"Removed the interrupted new case {ref} (its folder held no record).")
+    if result.unaudited:
+        typer.echo(f"Audited {result.unaudited} records no audit entry named (a command stopped part way).")
     typer.echo(f"Indexed {result.cases} cases.")
     for ref, why in result.skipped:
         typer.echo(f"Skipped {ref}: {why}", err=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
 from dacli import clock
 from dacli.commands.common import Context, print_json, read_form
+from dacli.errors import InvalidInput
 
 intake_app = typer.Typer(
     help="Take a referral: urgent fields first, the rest now or later.", invoke_without_command=True
@@ -18,8 +21,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(intake_app, name="intake")
 
 
-def _prompt_new() -> dict:
-    """Ask the urgent fields first (what keeps the client safe), then offer the rest."""
+def _prompt_urgent() -> dict:
+    """Ask the urgent fields first: what keeps the client safe, and when the referral came (the 48-hour
+    first-contact clock starts then)."""
 
     from dacli.commands.prompts import ask, ask_fields
     from dacli.schemas.intake import (
@@ -35,15 +39,17 @@ def _prompt_new() -> dict:
         details = ask(Concerns, "details")
         if details:
             concerns["details"] = details
-    referral = ask_fields(Referral, ["date", "referred_by"], {"date": clock.today()})
-    form: dict = {"client": client, "concerns": concerns, "referral": referral, "complete": False}
-    if not typer.confirm(err=True, text="Complete the rest of the intake form now?", default=False):
-        typer.echo("Saved with the urgent fields; finish later with `dacli intake finish REF`.", err=True)
-        return form
-    return _prompt_rest(form)
+    now = clock.local_now()
+    referral = ask_fields(
+        Referral,
+        ["date", "time", "referred_by"],
+        {"date": now.date(), "time": now.time().isoformat(timespec="minutes")},
+    )
+    return {"client": client, "concerns": concerns, "referral": referral, "complete": False}
 
 
-def _prompt_rest(form: dict) -> dict:
+def _sections() -> list[tuple[str, Callable[[dict], None]]]:
+    """The rest of the form, section by section; each asks into the form it is given."""
     from dacli.commands.prompts import ask_all, ask_fields, ask_many
     from dacli.schemas.intake import (
         Checklist,
@@ -55,19 +61,120 @@ def _prompt_rest(form: dict) -> dict:
         Referral,
     )
 
-    form = dict(form)
-    form["client"] = {**form.get("client", {}), **ask_all(Client, form.get("client"), set())}
-    form["referral"] = {**form.get("referral", {}), **ask_all(Referral, form.get("referral"))}
-    form.update(ask_fields(IntakeForm, ["caseworker"], form))
-    typer.echo("(Ex-)partner or family member who abuses:", err=True)
-    form["perpetrators"] = ask_many(Perpetrator, "person who abuses", form.get("perpetrators"))
-    typer.echo("Children and unborn:", err=True)
-    form["children"] = ask_many(Child, "child", form.get("children"))
-    form["children_info"] = ask_all(ChildrenInfo, form.get("children_info"))
-    form["checklist"] = ask_all(Checklist, form.get("checklist"))
-    form.update(ask_fields(IntakeForm, ["conflict_of_interest", "conflict_details", "other"], form))
-    form["complete"] = True
-    return form
+    def client(form: dict) -> None:
+        form["client"] = {**form.get("client", {}), **ask_all(Client, form.get("client"), set())}
+
+    def referral(form: dict) -> None:
+        form["referral"] = {**form.get("referral", {}), **ask_all(Referral, form.get("referral"))}
+
+    def caseworker(form: dict) -> None:
+        form.update(ask_fields(IntakeForm, ["caseworker"], form))
+
+    def perpetrators(form: dict) -> None:
+        typer.echo("(Ex-)partner or family member who abuses:", err=True)
+        form["perpetrators"] = ask_many(Perpetrator, "person who abuses", form.get("perpetrators"))
+
+    def children(form: dict) -> None:
+        typer.echo("Children and unborn:", err=True)
+        form["children"] = ask_many(Child, "child", form.get("children"))
+        form["children_info"] = ask_all(ChildrenInfo, form.get("children_info"))
+
+    def checklist(form: dict) -> None:
+        form["checklist"] = ask_all(Checklist, form.get("checklist"))
+
+    def other(form: dict) -> None:
+        form.update(ask_fields(IntakeForm, ["conflict_of_interest", "conflict_details", "other"], form))
+
+    return [
+        ("the client's details", client),
+        ("the referral", referral),
+        ("the caseworker", caseworker),
+        ("the people who abuse", perpetrators),
+        ("the children", children),
+        ("the checklist", checklist),
+        ("conflict of interest and other", other),
+    ]
+
+
+def _complete(session, ref: str, form: dict, saved: list[str]) -> None:
+    """Ask the rest of the form and save each section as it is completed (a dropped call loses at most the
+    section being asked); the last one marks the intake complete."""
+    import copy
+
+    from dacli.services.cases import finish_intake, parse_intake
+
+    sections = _sections()
+    for n, (what, ask_section) in enumerate(sections, start=1):
+        while True:
+            draft = copy.deepcopy(form)
+            ask_section(draft)
+            draft["complete"] = n == len(sections)
+            try:
+                parsed = parse_intake(draft, clock.today())
+            except InvalidInput as exc:  # a date that cannot be: say which, and ask the section again
+                problem = exc.message.partition(": ")[2] or exc.message
+                typer.echo(f"{problem} Please answer {what} again.", err=True)
+                continue
+            break
+        _tell(finish_intake(session, ref, parsed))
+        form.clear()
+        form.update(draft)
+        saved.append(what)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _kept(saved: list[str]) -> str:
+    if not saved:
+        return "nothing more was saved"
+    return f"{_and(saved)} {'is' if len(saved) == 1 else 'are'} saved"
+
+
+def _keep_going(session, ref: str, form: dict, saved: list[str], ask_first: bool) -> None:
+    """Complete the intake of ``ref`` section by section. Ctrl-C, the end of input or a store failure keeps
+    what was saved and says so, with the command that continues."""
+    from dacli.errors import DacliError, InputEnded
+
+    later = f"dacli intake finish {ref}"
+    try:
+        if ask_first and not typer.confirm(
+            err=True, text="Complete the rest of the intake form now?", default=False
+        ):
+            typer.echo(f"Saved with the urgent fields; finish later with `{later}`.", err=True)
+            return
+        _complete(session, ref, form, saved)
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt) or isinstance(exc.__context__, KeyboardInterrupt)
+        kept = _kept(saved)
+        why = "interrupted" if interrupted else "the input ended"
+        typer.echo("", err=True)  # the prompt's line was left open
+        typer.echo(f"dacli: {why}: {kept} in case {ref}; continue with `{later}`.", err=True)
+        raise typer.Exit(130 if interrupted else InputEnded.exit_code) from None
+    except DacliError as exc:
+        raise type(exc)(
+            f"{exc.message} Of this intake, {_kept(saved)} in case {ref}; once that is fixed, continue "
+            f"with `{later}`."
+        ) from None
+    typer.echo(f"Intake of {ref} completed.", err=True)
+
+
+def _tell(matches) -> None:
+    """Links found once more of the form is known (a date of birth, a person who abuses)."""
+    for m in matches:
+        if m.kind == "repeat":
+            typer.echo(
+                f"This client matches the client of case {m.case} (name or aka and date of birth): linked "
+                "as a repeat referral.",
+                err=True,
+            )
+        else:
+            typer.echo(
+                f"Conflict of interest to discuss with your manager: {m.who} here matches "
+                f"{m.kind.replace('-', ' ')} in case {m.case}.",
+                err=True,
+            )
 
 
 def _report(result, json_: bool) -> None:
@@ -124,9 +231,12 @@ def intake(
 
     c: Context = ctx.obj
     session = c.session()  # unlock first: a wrong passphrase should not waste a caller's answers
-    data = read_form(from_, "the intake form") if from_ else _prompt_new()
+    data = read_form(from_, "the intake form") if from_ else _prompt_urgent()
     form = parse_intake(data, clock.today())
-    _report(take(session, form, repeat_of=repeat_of, new_case=new_case), json_)
+    result = take(session, form, repeat_of=repeat_of, new_case=new_case)
+    _report(result, json_)  # the reference at once: the call may drop at any later question
+    if not from_:
+        _keep_going(session, result.case, data, ["the urgent part"], ask_first=True)
 
 
 @intake_app.command("finish")
@@ -144,10 +254,10 @@ def finish(
     if from_:
         data = read_form(from_, "the intake form")
         data.setdefault("complete", True)
-    else:
-        current = latest_intake(session, ref).model_dump(
-            mode="python", exclude={"schema_", "case", "taken_by", "taken_at", "matches"}
-        )
-        data = _prompt_rest(current)
-    finish_intake(session, ref, parse_intake(data, clock.today()))
-    typer.echo(f"Intake of {ref} completed.")
+        _tell(finish_intake(session, ref, parse_intake(data, clock.today())))
+        typer.echo(f"Intake of {ref} completed.")
+        return
+    current = latest_intake(session, ref).model_dump(
+        mode="python", exclude={"schema_", "case", "taken_by", "taken_at", "matches"}
+    )
+    _keep_going(session, ref, current, [], ask_first=False)

@@ -107,6 +107,8 @@ class AuditCheck:
     """Signed files failing their check (staff list, index, key rings, records), one sentence each."""
     checked: int = 0
     """How many signed files were checked."""
+    interrupted: list[str] = field(default_factory=list)
+    """Case folders holding no record: a new case stopped part way, not tampering (`reindex` removes them)."""
 
     @property
     def ok(self) -> bool:
@@ -140,7 +142,10 @@ def verify_files(
     except DacliError as exc:
         problems.append(str(exc))
     problems += _missing_records(session)
+    interrupted = set(session.interrupted_cases())
     for ref in session.store.case_refs():
+        if ref in interrupted:
+            continue  # no record to check; reported apart, as interrupted
         try:
             checked += 1
             names = session.record_names(ref)
@@ -201,7 +206,8 @@ def verify_audit(
     for name, (seq, _) in anchors.items():
         if name not in seen:
             reports.append(auditlog.LogReport(name, 0, "", [f"is missing, but the index saw {seq} entries"]))
-    return AuditCheck(reports, problems, checked)
+    interrupted = session.interrupted_cases() if session is not None and files else []
+    return AuditCheck(reports, problems, checked, interrupted)
 
 
 def audit_entries(session: Session, case: str | None = None) -> list[dict]:

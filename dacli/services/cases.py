@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from dacli import clock
-from dacli.errors import DacliError, IntegrityError, InvalidInput, NotFound
+from dacli.errors import DacliError, IntegrityError, InvalidInput, NotFound, PartlySaved
 from dacli.rules.deadlines import referral_moment
 from dacli.rules.intake import intake_problems
 from dacli.rules.matching import Person, same_person
@@ -28,7 +28,7 @@ from dacli.schemas.notes import (
     NoteRecord,
 )
 from dacli.services.caseload import caseload, deadlines, index_rows, overdue  # noqa: F401 (re-exported)
-from dacli.store.store import Session, check_case_ref
+from dacli.store.store import Session, check_case_ref, one_change
 from dacli.text import MAX_FORM_CHARS, Refused, load_toml
 
 CASE_RECORD = "case.toml.age"
@@ -219,6 +219,14 @@ def intake(
     # The store lock first: a busy store fails before anything is written, and the index never misses
     # a case that was created.
     with session.index_transaction() as index:
+        loose = session.unindexed_cases(index)
+        if loose:  # a retried intake must not open a second case for a referral saved but not indexed
+            raise PartlySaved(
+                f"Case {loose[0]} holds records the caseload index does not list (a command stopped "
+                "before indexing it, or the store was copied in): nothing was written; run `dacli reindex` "
+                f"first, and if {loose[0]} is this referral, finish it with `dacli intake finish {loose[0]}` "
+                "instead of taking it again."
+            )
         rows = index_rows(index)
         matches = find_matches(form, rows)
         if repeat_of is not None and repeat_of not in index["cases"]:
@@ -233,8 +241,6 @@ def intake(
         if target is None:
             ref = session.new_case()
             number = 1
-            case = CaseRecord(case=ref, worker=worker, opened=now, opened_by=session.member.id)
-            session.write_record(ref, CASE_RECORD, case.model_dump(mode="python", by_alias=True))
         else:
             ref = target
             number = 1 + len(_intake_names(session.record_names(ref)))
@@ -249,19 +255,27 @@ def intake(
 
             session.update_record(ref, CASE_RECORD, reopen, action="case-reopen")
             matches = [m for m in matches if m.case != ref] + [Match(kind="repeat", case=ref, who="client")]
-        record = IntakeRecord.model_validate(
-            {
-                **form.model_dump(mode="python"),
-                "caseworker": worker,
-                "schema": INTAKE_SCHEMA,
-                "case": ref,
-                "taken_by": session.member.id,
-                "taken_at": now,
-                "matches": [m.model_dump() for m in matches],
-            }
-        )
         name = f"intake-{number}.toml.age"
-        session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="intake")
+        try:
+            record = IntakeRecord.model_validate(
+                {
+                    **form.model_dump(mode="python"),
+                    "caseworker": worker,
+                    "schema": INTAKE_SCHEMA,
+                    "case": ref,
+                    "taken_by": session.member.id,
+                    "taken_at": now,
+                    "matches": [m.model_dump() for m in matches],
+                }
+            )
+            if target is None:
+                case = CaseRecord(case=ref, worker=worker, opened=now, opened_by=session.member.id)
+                session.write_record(ref, CASE_RECORD, case.model_dump(mode="python", by_alias=True))
+            session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="intake")
+        except BaseException:
+            if target is None:  # the intake itself was not saved: the new case goes whole, nothing names it
+                session.discard_new_case(ref)
+            raise
         for m in matches:
             if m.kind != "repeat":
                 session.audit("conflict-flag", case=ref, record=name, detail=m.model_dump())
@@ -269,16 +283,21 @@ def intake(
     return IntakeResult(ref, number, matches)
 
 
-def finish_intake(session: Session, ref: str, form: IntakeForm) -> None:
-    """Replace the latest intake's form with a completed one (after an urgent-fields-only intake)."""
+def finish_intake(session: Session, ref: str, form: IntakeForm) -> list[Match]:
+    """Replace the latest intake's form with a completed one (after an urgent-fields-only intake). The
+    form is matched again against the other cases (a date of birth or a person who abuses may be new): a
+    match not recorded before is added to the intake's links, a conflict audited, and both returned."""
     check_case_ref(ref)
     names = _intake_names(session.record_names(ref))
     if not names:
         raise NotFound(f"Case {ref} has no intake record.")
     latest = names[-1]
+    found: list[Match] = []
 
     def complete(doc: dict | None) -> dict:
         old = _validated(IntakeRecord, doc or {}, ref, latest)
+        known = {(m.kind, m.case, m.who) for m in old.matches}
+        found[:] = [m for m in found if (m.kind, m.case, m.who) not in known]
         merged = {
             **form.model_dump(mode="python"),
             "schema": INTAKE_SCHEMA,
@@ -286,13 +305,19 @@ def finish_intake(session: Session, ref: str, form: IntakeForm) -> None:
             "caseworker": form.caseworker or old.caseworker,
             "taken_by": old.taken_by,
             "taken_at": old.taken_at,
-            "matches": [m.model_dump() for m in old.matches],
+            "matches": [m.model_dump() for m in [*old.matches, *found]],
         }
         return _validated(IntakeRecord, merged, ref, latest).model_dump(mode="python", by_alias=True)
 
     with session.index_transaction() as index:
-        session.update_record(ref, latest, complete, action="intake-finish")
+        found.extend(find_matches(form, index_rows(index), exclude=ref))
+        action = "intake-finish" if form.complete else "intake-update"
+        session.update_record(ref, latest, complete, action=action)
+        for m in found:
+            if m.kind != "repeat":
+                session.audit("conflict-flag", case=ref, record=latest, detail=m.model_dump())
         index["cases"][ref] = _load(session, ref).summary.index_row()
+    return found
 
 
 def latest_intake(session: Session, ref: str) -> IntakeRecord:
@@ -657,6 +682,10 @@ def show_case(session: Session, ref: str, on: dt.date | None = None) -> CaseView
 class ReindexResult:
     cases: int
     skipped: list[tuple[str, str]]
+    interrupted: list[str] = field(default_factory=list)
+    """Case folders holding no record (a new case stopped part way), removed."""
+    unaudited: int = 0
+    """Records no audit entry named (a change stopped after saving them), audited now."""
 
 
 def reindex(session: Session) -> ReindexResult:
@@ -666,6 +695,7 @@ def reindex(session: Session) -> ReindexResult:
     from dacli.store.retention import gone_for_good, tombstones
 
     session.clean_temps()
+    removed = session.remove_interrupted_cases()
     gone = tombstones(session.store.meta)
     for ref in session.store.case_refs():
         if ref in gone and gone_for_good(session.store.root, ref):
@@ -674,9 +704,10 @@ def reindex(session: Session) -> ReindexResult:
             rows[ref] = _load(session, ref).summary.index_row()
         except DacliError as exc:
             skipped.append((ref, str(exc)))
-    session.write_index(rows)
+    session.write_index(rows, [ref for ref, _ in skipped])
+    unaudited = session.audit_unaudited(sorted(rows))
     session.audit("reindex", detail={"cases": len(rows), "skipped": len(skipped)})
-    return ReindexResult(len(rows), skipped)
+    return ReindexResult(len(rows), skipped, removed, unaudited)
 
 
 # --- Dash ---------------------------------------------------------------------------------------------
@@ -970,6 +1001,7 @@ def parse_share(data: dict[str, Any], now: dt.datetime):
     return form.model_copy(update={"shared_at": _moment(form.shared_at, now, "Decision", "shared_at")})
 
 
+@one_change
 def share_without_consent(session: Session, ref: str, form) -> tuple[str, Any]:
     """Record a decision to share information without the client's consent. A caseworker's decision waits
     for a senior's or manager's sign-off (flagged after 48 hours); it is audited as a share."""
@@ -1115,6 +1147,7 @@ def parse_disclosure(data: dict[str, Any], now: dt.datetime):
     return form.model_copy(update={"shared_at": _moment(form.shared_at, now, "Share", "shared_at")})
 
 
+@one_change
 def share_with_consent(session: Session, ref: str, form) -> str:
     """Record a share the client consented to. Refused unless the agreement in force gives permission for
     that agency (without it, the decision belongs on the share-without-consent form)."""

@@ -273,6 +273,10 @@ def client_copy(
     now = cases._utcnow()
 
     def answer(written: bool, found: list[str]) -> str:
+        with session.unit():  # the record and its audit entries, as one change (not the delivery)
+            return record_answer(written, found)
+
+    def record_answer(written: bool, found: list[str]) -> str:
         fields = {
             "schema": ISSP_COPY_SCHEMA,
             "plan": name,

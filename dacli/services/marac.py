@@ -18,7 +18,7 @@ from dacli.schemas.marac import (
 )
 from dacli.services import cases
 from dacli.services.exports import WITHHELD, Deliver, case_safe_values, redact
-from dacli.store.store import Session, check_case_ref
+from dacli.store.store import Session, check_case_ref, one_change
 
 
 def parse_marac(data: dict[str, Any], today: dt.date) -> MaracForm:
@@ -27,6 +27,7 @@ def parse_marac(data: dict[str, Any], today: dt.date) -> MaracForm:
     return form
 
 
+@one_change
 def refer(
     session: Session,
     ref: str,
@@ -86,6 +87,7 @@ def parse_research(data: dict[str, Any], today: dt.date) -> ResearchForm:
     return form
 
 
+@one_change
 def research(
     session: Session,
     ref: str,

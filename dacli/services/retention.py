@@ -13,7 +13,7 @@ from dacli.rules.retention import Decision, retention
 from dacli.schemas.common import Role
 from dacli.services import cases
 from dacli.store import retention as reg
-from dacli.store.store import Session, Store, check_case_ref
+from dacli.store.store import Session, Store, check_case_ref, one_change
 
 MODES = ("destroy", "boil-down")
 
@@ -59,6 +59,7 @@ def retention_identity(store: Store, key_file: Path, passphrase: str | None):
 # -- holds -----------------------------------------------------------------------------------------------
 
 
+@one_change
 def add_hold(session: Session, ref: str, reason: str) -> str:
     """A hold stops destruction until removed (seniors and managers)."""
     from dacli.schemas.review import HOLD_SCHEMA, HoldRecord
@@ -82,6 +83,7 @@ def add_hold(session: Session, ref: str, reason: str) -> str:
     return name
 
 
+@one_change
 def remove_hold(session: Session, ref: str, hold: str, reason: str) -> str:
     from dacli.schemas.review import HOLD_END_SCHEMA, HoldEndRecord
 

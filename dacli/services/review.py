@@ -27,7 +27,7 @@ from dacli.schemas.review import (
     ReviewRecord,
 )
 from dacli.services import cases
-from dacli.store.store import Session, check_case_ref
+from dacli.store.store import Session, check_case_ref, one_change
 
 
 def parse_review(data: dict[str, Any], today: dt.date) -> ReviewForm:
@@ -107,6 +107,7 @@ def filled(session: Session, ref: str, today: dt.date) -> Filled:
     )
 
 
+@one_change
 def record_review(session: Session, ref: str, form: ReviewForm, today: dt.date) -> tuple[str, ReviewRecord]:
     """Record a case review, filled from the case. Its date sets the next review's due date; an outcome of
     'close' is a recommendation: closing is `close`, with the exit form."""
@@ -133,6 +134,7 @@ def record_review(session: Session, ref: str, form: ReviewForm, today: dt.date) 
     return name, record
 
 
+@one_change
 def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tuple[str, ClosureRecord]:
     """Close a case with the exit form: the closure reason must hold (risk reduced needs the plan's actions
     complete; no contact needs the policy's weeks without contact). Writes the boil-down summary (dates,
@@ -225,6 +227,7 @@ def boil_down(view, closure: ClosureRecord, now: dt.datetime) -> BoilDown:
     )
 
 
+@one_change
 def reopen(session: Session, ref: str, reason: str) -> str:
     """Reopen a closed case (a new referral after closure reopens it through intake instead)."""
     check_case_ref(ref)

@@ -20,6 +20,7 @@ log; a lock still guards against the same person running two commands at once.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import os
@@ -126,6 +127,10 @@ def append(
         finally:
             os.close(fd)
     except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise StoreError("The disk is full: nothing was appended to the audit log.") from None
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise StoreError("The store is read-only here: nothing was appended to the audit log.") from None
         raise StoreError(f"Could not append to the audit log ({exc.strerror}).") from None
     return entry
 

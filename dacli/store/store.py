@@ -42,6 +42,7 @@ from dacli.errors import (
     IntegrityError,
     InvalidInput,
     NotFound,
+    PartlySaved,
     PermissionDenied,
     StoreError,
 )
@@ -501,6 +502,12 @@ class Session:
         self._machine: str | None = None
         self._store_ring: KeyRing | None = None
         self._rings: dict[str, KeyRing] = {}
+        # the change in progress (`unit`): records saved, audit entries not yet written, the index's state
+        self._unit_depth = 0
+        self._unit_saved: list[tuple[str, str]] = []
+        self._unit_audits: list[dict] = []
+        self._unit_index = ""  # "" (no index step), "pending" or "done"
+        self._unit_finishing = False
 
     # -- the checked staff list and signatures -------------------------------------------------------
 
@@ -670,6 +677,92 @@ class Session:
             self._save_ring(self.store.case_dir(ref) / CASE_KEYS, ring, staff)
         return ring
 
+    # -- one change as a whole ------------------------------------------------------------------------
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """One change, written as a whole: its records, then their audit entries, then the index.
+
+        Every writer of a record runs inside one (`write_record`, `update_record` and `index_transaction` open
+        one; a service that audits a decision after its index transaction wraps itself with `one_change`).
+        Audit entries wait until the records are saved, so a failure before then leaves no entry naming a
+        record that is not there. If a step fails after a record was saved (a full disk or a read-only store
+        at the index or the audit log, a held lock, Ctrl-C), the error becomes `PartlySaved`: it names each
+        record saved and its case, what was not done, and what to run. Never "nothing was written".
+        """
+        if self._unit_depth:
+            self._unit_depth += 1
+            try:
+                yield
+            finally:
+                self._unit_depth -= 1
+            return
+        self._unit_depth = 1
+        self._unit_saved, self._unit_audits, self._unit_index = [], [], ""
+        self._unit_finishing = False
+        try:
+            yield
+            self._unit_finishing = True
+            self._flush_audits()
+        except BaseException as exc:
+            if not self._unit_saved or isinstance(exc, GeneratorExit | SystemExit):
+                raise
+            raise self._partly_saved(exc) from None
+        finally:
+            self._unit_depth = 0
+            self._unit_saved, self._unit_audits, self._unit_index = [], [], ""
+            self._unit_finishing = False
+
+    def _flush_audits(self) -> None:
+        while self._unit_audits:
+            self._write_audit(**self._unit_audits[0])
+            self._unit_audits.pop(0)
+
+    def _partly_saved(self, exc: BaseException) -> PartlySaved:
+        if isinstance(exc, DacliError):
+            cause = exc.message.replace(";", ":").partition(":")[0].rstrip(". ")
+        elif isinstance(exc, KeyboardInterrupt):
+            cause = "Interrupted"
+        else:
+            cause = f"Stopped on an unexpected {type(exc).__name__}"
+        by_case: dict[str, list[str]] = {}
+        for ref, name in self._unit_saved:
+            names = by_case.setdefault(ref, [])
+            if name not in names:
+                names.append(name)
+        count = sum(len(n) for n in by_case.values())
+        saved = "; ".join(f"{_and(names)} in case {ref}" for ref, names in by_case.items())
+        missing = []
+        if self._unit_index == "pending":
+            missing.append("the caseload index was not updated")
+        if self._unit_audits:
+            n = len(self._unit_audits)
+            missing.append(f"{n} audit {'entry was' if n == 1 else 'entries were'} not written")
+        refs = " ".join(by_case)
+        if self._unit_finishing:
+            then = (
+                "do not repeat the command (it would save it twice): once that is fixed, run "
+                "`dacli reindex`, which indexes the case and audits what was saved"
+            )
+        else:
+            missing.insert(0, "the command stopped before it finished")
+            then = (
+                f"once that is fixed, run `dacli reindex` and look at `dacli case show {refs}` before "
+                "repeating the command"
+            )
+        verb = "was" if count == 1 else "were"
+        return PartlySaved(f"{cause}: {saved} {verb} saved, but {_and(missing)}; {then}.")
+
+    def discard_new_case(self, ref: str) -> None:
+        """Remove a case folder made in this change before anything it was made for was saved: nothing in
+        the audit trail or the index names it yet (its audit entries are still waiting), so it goes whole."""
+        import shutil
+
+        self._unit_saved = [s for s in self._unit_saved if s[0] != ref]
+        self._unit_audits = [a for a in self._unit_audits if a["case"] != ref]
+        self._rings.pop(ref, None)
+        shutil.rmtree(self.store.case_dir(ref), ignore_errors=True)
+
     # -- cases and records -----------------------------------------------------------------------------
 
     @contextmanager
@@ -678,6 +771,11 @@ class Session:
             yield
 
     def new_case(self) -> str:
+        """Make a case folder and its key ring (under the store lock: see `interrupted_cases`)."""
+        with self.unit():
+            return self._new_case()
+
+    def _new_case(self) -> str:
         for _ in range(20):
             ref = new_case_ref()
             folder = self.store.root / ref
@@ -695,6 +793,68 @@ class Session:
             self.audit("case-create", case=ref)
             return ref
         raise StoreError("Could not find a free case reference.")  # pragma: no cover
+
+    def unindexed_cases(self, index: dict) -> list[str]:
+        """Case folders holding records that ``index`` does not list (not boiled down or purged): saved by a
+        command that stopped before the index was written, or pulled from another copy of the store. Call
+        under the store lock (no new case is being made meanwhile)."""
+        from dacli.store.retention import tombstones
+
+        seen = {*index["cases"], *index.get("unreadable", [])}  # a damaged case is reindex's to report
+        loose = [r for r in self.store.case_refs() if r not in seen]
+        if not loose:
+            return []
+        gone = tombstones(self.store.meta)
+        return [r for r in loose if r not in gone and self._holds_record(r)]
+
+    def interrupted_cases(self) -> list[str]:
+        """Case folders holding no record: a new case stopped (killed, or a full disk) between making its
+        folder and saving its first record. Not tampering: a record once written is in the audit trail, and
+        `audit verify` reports one that is gone. Call under the store lock (cases are made under it)."""
+        root = self.store.root
+        return [r for r in self.store.case_refs() if (root / r).is_dir() and not self._holds_record(r)]
+
+    def remove_interrupted_cases(self) -> list[str]:
+        """Remove every interrupted case folder (`reindex`), audited."""
+        import shutil
+
+        with self.store.meta_lock():
+            found = self.interrupted_cases()
+            for ref in found:
+                try:
+                    shutil.rmtree(self.store.root / ref)
+                except OSError as exc:
+                    raise StoreError(f"Cannot remove the interrupted case {ref} ({exc.strerror}).") from None
+                self._rings.pop(ref, None)
+                self.audit("case-interrupted-removed", case=ref)
+        return found
+
+    def audit_unaudited(self, refs: list[str]) -> int:
+        """Audit every record of ``refs`` that no audit entry names (a change that stopped after saving it,
+        see `unit`), as found by `reindex`. Returns how many."""
+        folder = self.store.audit_dir()
+        named: set[tuple[str, str]] = set()
+        for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+            for entry in auditlog.iter_entries(path):
+                case, record = entry.get("case"), entry.get("record")
+                if isinstance(case, str) and isinstance(record, str):
+                    named.add((case, record))
+        count = 0
+        for ref in refs:
+            for name in self.record_names(ref):
+                if (ref, name) not in named:
+                    self.audit("record-unaudited", case=ref, record=name, detail={"found_by": "reindex"})
+                    count += 1
+        return count
+
+    def _holds_record(self, ref: str) -> bool:
+        try:
+            names = os.listdir(self.store.root / ref)
+            return any(n.endswith(".toml.age") and not n.startswith(TMP_PREFIX) for n in names)
+        except NotADirectoryError:
+            return True  # not a folder dacli made: left for reindex to report
+        except OSError as exc:
+            raise StoreError(f"Cannot list case {ref} ({exc.strerror}).") from None
 
     def record_names(self, ref: str) -> list[str]:
         folder = self.store.case_dir(ref)
@@ -740,11 +900,13 @@ class Session:
         """Write a record under the case lock, then audit it. ``new`` refuses to overwrite."""
         path = self._record_path(ref, name)
         self._refuse_boiled(ref)
-        with self.case_lock(ref):
-            if new and path.exists():
-                raise StoreError(f"Case {ref} already has a record {name}; nothing was written.")
-            atomic_write(path, self._seal(ref, name, doc))
-        self.audit(action, case=ref, record=name)
+        with self.unit():
+            with self.case_lock(ref):
+                if new and path.exists():
+                    raise StoreError(f"Case {ref} already has a record {name}; nothing was written.")
+                atomic_write(path, self._seal(ref, name, doc))
+                self._unit_saved.append((ref, name))
+            self.audit(action, case=ref, record=name)
 
     def _refuse_boiled(self, ref: str) -> None:
         folder = self.store.root / ref
@@ -797,11 +959,13 @@ class Session:
         """Read-modify-write one record under the case lock, so no concurrent update is lost."""
         path = self._record_path(ref, name)
         self._refuse_boiled(ref)
-        with self.case_lock(ref):
-            current = self.read_record(ref, name) if path.exists() else None
-            updated = change(current)
-            atomic_write(path, self._seal(ref, name, updated))
-        self.audit(action, case=ref, record=name)
+        with self.unit():
+            with self.case_lock(ref):
+                current = self.read_record(ref, name) if path.exists() else None
+                updated = change(current)
+                atomic_write(path, self._seal(ref, name, updated))
+                self._unit_saved.append((ref, name))
+            self.audit(action, case=ref, record=name)
         return updated
 
     # -- caseload index ------------------------------------------------------------------------------
@@ -887,8 +1051,9 @@ class Session:
             return {}
         return {path.name: auditlog.head(path)}
 
-    def write_index(self, rows: dict[str, dict]) -> None:
-        """Replace every row (reindex), keeping the audit anchors of the old index if readable."""
+    def write_index(self, rows: dict[str, dict], unreadable: list[str] = ()) -> None:
+        """Replace every row (reindex), keeping the audit anchors of the old index if readable.
+        ``unreadable``: cases reindex could not read, so that a new intake knows they were seen."""
         with self.store.meta_lock():
             try:
                 old = self.read_index() or {}
@@ -896,7 +1061,10 @@ class Session:
                 old = self._read_index_any_version()
             except DacliError:
                 old = {}
-            self._seal_index({"cases": rows, "audit_heads": old.get("audit_heads", {})})
+            index = {"cases": rows, "audit_heads": old.get("audit_heads", {})}
+            if unreadable:
+                index["unreadable"] = sorted(unreadable)
+            self._seal_index(index)
 
     @contextmanager
     def index_transaction(self) -> Iterator[dict]:
@@ -905,12 +1073,17 @@ class Session:
         Take it *before* writing a new case: a busy store then fails before anything is written, and the
         index never misses a case that was created. Lock order is always store lock, then case lock.
         """
-        with self.store.meta_lock():
+        with self.unit(), self.store.meta_lock():
             index = self.read_index()
             if index is None:
                 raise NotFound("The caseload index is missing; run `dacli reindex`.")
+            self._unit_index = "pending"
             yield index
+            self._unit_finishing = True
+            self._flush_audits()  # the records' entries, then the index anchors them
             self._seal_index(index)
+            self._unit_index = "done"
+            self._unit_finishing = False
 
     def update_index_row(self, ref: str, row: dict | None) -> None:
         """Set (or with None, drop) one row, under the store lock."""
@@ -933,6 +1106,22 @@ class Session:
         record: str | None = None,
         reason: str | None = None,
         detail: dict | None = None,
+    ) -> dict | None:
+        """Append an entry to this person's log; inside a change (`unit`), once its records are saved."""
+        entry = {"action": action, "case": case, "record": record, "reason": reason, "detail": detail}
+        if self._unit_depth:
+            self._unit_audits.append(entry)
+            return None
+        return self._write_audit(**entry)
+
+    def _write_audit(
+        self,
+        action: str,
+        *,
+        case: str | None,
+        record: str | None,
+        reason: str | None,
+        detail: dict | None,
     ) -> dict:
         reason_enc = None
         if reason:
@@ -1133,6 +1322,23 @@ class Session:
             with folder_lock(folder, self.store.lock_timeout(), str(folder.name)):
                 removed += clean_stale_temps(folder)
         return removed
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def one_change(fn: Callable) -> Callable:
+    """A service that writes records and then audits a decision about them, as one `Session.unit`: a failure
+    after a record is saved names it and what to run (its first argument is the session)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(session: Session, *args: Any, **kwargs: Any) -> Any:
+        with session.unit():
+            return fn(session, *args, **kwargs)
+
+    return wrapper
 
 
 def _json_default(value: Any) -> Any:
