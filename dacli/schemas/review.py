@@ -81,11 +81,11 @@ class Filled(Strict):
     """What the review form takes from the case when it is recorded."""
 
     intake_date: dt.date
-    last_contact: dt.date | None
+    last_contact: dt.date | None = None
     contacts: int
     intensity: str
     risk_at_intake: str | None = None
-    risk_now: str | None
+    risk_now: str | None = None
     change: str
     soag_at_intake: dict[str, str] = {}
     soag_now: dict[str, str] = {}
@@ -168,7 +168,7 @@ class BoilDown(Strict):
     referral_dates: list[dt.date]
     opened: dt.date
     closed_on: dt.date
-    last_contact: dt.date | None
+    last_contact: dt.date | None = None
     risk_levels: list[tuple[dt.date, str]] = []
     """Each Dash checklist's date and risk level."""
     closure_reason: ClosureReason

@@ -47,6 +47,7 @@ from dacli.errors import (
     StoreError,
 )
 from dacli.schemas.common import CASE_REF_RE, RECORD_NAME_RE, Role
+from dacli.schemas.records import record_problem
 from dacli.schemas.store import STORE_FORMAT, Policy, StaffList, StaffMember, StoreSettings
 from dacli.store import audit as auditlog
 from dacli.store import crypto, seen, signing
@@ -184,6 +185,17 @@ def decode_document(data: bytes, ref: str, what: str) -> dict:
             f"{what} belongs to another case, not {ref}: it was copied or moved into this folder."
         )
     return doc
+
+
+def incomplete_sentence(ref: str, problems: list[tuple[str, str]]) -> str:
+    """The one sentence for a case with records that cannot be read: `case show` marks the case with it,
+    and every command that would change the case refuses with it (exit 6)."""
+    names = ", ".join(name for name, _ in problems)
+    why = "; ".join(text.rstrip(".") for _, text in problems)
+    return (
+        f"Case {ref} is incomplete: {names} cannot be read ({why}); nothing can be written to the case "
+        "until that is restored from a backup."
+    )
 
 
 def _read_plain_toml(path: Path, model: type, what: str) -> Any:
@@ -468,6 +480,8 @@ class Session:
         self._machine: str | None = None
         self._store_ring: KeyRing | None = None
         self._rings: dict[str, KeyRing] = {}
+        # records of each case read (or written) whole in this session: name -> (size, mtime) of the file
+        self._readable: dict[str, dict[str, tuple[int, int]]] = {}
 
     # -- the checked staff list and signatures -------------------------------------------------------
 
@@ -677,8 +691,11 @@ class Session:
         return self.store.case_dir(ref) / name
 
     def read_record(self, ref: str, name: str) -> dict:
+        """A record decrypted, its signature checked and its content checked against the schema it names
+        (`schemas.records`): whatever fails is an IntegrityError naming the record."""
         path = self._record_path(ref, name)
         try:
+            stat = path.stat()
             sealed = path.read_bytes()
         except FileNotFoundError:
             raise NotFound(f"Case {ref} has no record {name}.") from None
@@ -692,13 +709,49 @@ class Session:
             self._rings.pop(ref)
             plain = crypto.decrypt(sealed, self.case_ring(ref).identities, what)
         body, _ = self._checked("record", plain, what, ref, name)
-        return decode_document(body, ref, what)
+        doc = decode_document(body, ref, what)
+        problem = record_problem(doc)
+        if problem is not None:
+            raise IntegrityError(f"{what} does not match its schema ({problem}).")
+        self._readable.setdefault(ref, {})[name] = (stat.st_size, stat.st_mtime_ns)
+        return doc
+
+    def unreadable(self, ref: str) -> list[tuple[str, str]]:
+        """Every record of the case that cannot be read whole (decrypted, signature, schema), with why.
+        Records read whole already in this session and unchanged since are not read again."""
+        seen = self._readable.get(ref, {})
+        found = []
+        for name in self.record_names(ref):
+            try:
+                stat = (self.store.case_dir(ref) / name).stat()
+                if seen.get(name) == (stat.st_size, stat.st_mtime_ns):
+                    continue
+                self.read_record(ref, name)
+            except FileNotFoundError:
+                continue
+            except (IntegrityError, NotFound) as exc:
+                found.append((name, exc.message))
+        return found
+
+    def _refuse_incomplete(self, ref: str) -> None:
+        """No command changes a case one of whose records cannot be read (the caller holds the case lock)."""
+        problems = self.unreadable(ref)
+        if problems:
+            raise IntegrityError(incomplete_sentence(ref, problems))
 
     def _seal(self, ref: str, name: str, doc: dict) -> bytes:
         """The record encrypted to the case key, signed by its author for this case and record name."""
         if doc.get("case") != ref:
             raise ValueError("document and case reference differ")
-        body = self._signed("record", encode_document(doc), ref, name)
+        text = encode_document(doc)
+        # what is written is what the reader will get: checked against the same schema the reader uses,
+        # so no service can write a record that would lock the case
+        problem = record_problem(decode_document(text, ref, f"{ref}/{name}"))
+        if problem is not None:
+            raise IntegrityError(
+                f"{ref}/{name} was not written: it would not read back ({problem}); nothing was written."
+            )
+        body = self._signed("record", text, ref, name)
         return crypto.encrypt(body, [self._ring_for_write(ref).current.public])
 
     def write_record(
@@ -710,8 +763,14 @@ class Session:
         with self.case_lock(ref):
             if new and path.exists():
                 raise StoreError(f"Case {ref} already has a record {name}; nothing was written.")
+            self._refuse_incomplete(ref)
             atomic_write(path, self._seal(ref, name, doc))
+            self._mark_readable(ref, name)
         self.audit(action, case=ref, record=name)
+
+    def _mark_readable(self, ref: str, name: str) -> None:
+        stat = self._record_path(ref, name).stat()
+        self._readable.setdefault(ref, {})[name] = (stat.st_size, stat.st_mtime_ns)
 
     def _refuse_boiled(self, ref: str) -> None:
         folder = self.store.root / ref
@@ -765,9 +824,11 @@ class Session:
         path = self._record_path(ref, name)
         self._refuse_boiled(ref)
         with self.case_lock(ref):
+            self._refuse_incomplete(ref)
             current = self.read_record(ref, name) if path.exists() else None
             updated = change(current)
             atomic_write(path, self._seal(ref, name, updated))
+            self._mark_readable(ref, name)
         self.audit(action, case=ref, record=name)
         return updated
 
