@@ -66,7 +66,8 @@ class CaseSummary(BaseModel):
     csc_unconfirmed: datetime | None = None
     """The earliest verbal referral to children's social care not yet confirmed in writing."""
     share_unsigned_since: datetime | None = None
-    """The earliest caseworker's decision to share without consent still awaiting sign-off."""
+    """When the earliest share without consent still awaiting a senior's sign-off was made (``shared_at``:
+    the 48 hours run from the sharing itself); kept after closure."""
     order_expiries: list[date] = []
     """Expiry dates of the civil orders on file."""
     next_court_date: date | None = None
