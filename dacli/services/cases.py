@@ -692,19 +692,24 @@ def show_case(session: Session, ref: str, on: dt.date | None = None) -> CaseView
     return view
 
 
+Session.rebuild_index = lambda session: reindex(session, clean=False)  # a missing index, before a write
+
+
 @dataclass
 class ReindexResult:
     cases: int
     skipped: list[tuple[str, str]]
 
 
-def reindex(session: Session) -> ReindexResult:
-    """Rebuild the caseload index from the records. A damaged case is reported, not fatal."""
+def reindex(session: Session, clean: bool = True) -> ReindexResult:
+    """Rebuild the caseload index from the records. A damaged case is reported, not fatal. ``clean`` first
+    removes temp files dead writers left (each folder under its lock)."""
     rows: dict[str, dict] = {}
     skipped: list[tuple[str, str]] = []
     from dacli.store.retention import gone_for_good, tombstones
 
-    session.clean_temps()
+    if clean:
+        session.clean_temps()
     gone = tombstones(session.store.meta)
     for ref in session.store.case_refs():
         if ref in gone and gone_for_good(session.store.root, ref):

@@ -67,6 +67,10 @@ STAFF_TOML = "staff.toml"
 STORE_KEYS = "store-keys.age"
 CASE_KEYS = "keys.age"
 INDEX = "index.json.age"
+ANCHORS = "anchors.json.age"
+"""The audit anchors alone (the heads of every audit log), beside the index: the retention sweep deletes
+the index after a purge (it holds names and cannot be rewritten without a staff key), and the anchors
+must outlive that."""
 INDEX_SCHEMA = "caseload-index/2"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -865,6 +869,24 @@ class Session:
             )
         return index
 
+    def read_anchors(self) -> dict[str, tuple[int, str]]:
+        """The audit anchors kept beside the index ({log name: (seq, head)}); empty when there are none yet,
+        or when they are signed by someone who has left (the next index write signs them afresh)."""
+        path = self.store.meta / ANCHORS
+        try:
+            sealed = path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        plain = crypto.decrypt(sealed, self.store_ring().identities, "The audit anchors")
+        body, author = self._checked("anchors", plain, "The audit anchors")
+        if not author.active:
+            return {}
+        try:
+            heads = json.loads(body)["audit_heads"]
+            return {str(k): (int(v[0]), str(v[1])) for k, v in heads.items()}
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            raise IntegrityError("The audit anchors are damaged.") from None
+
     def _read_index_any_version(self) -> dict:
         """An older index, for its audit anchors only (reindex keeps them across a format change)."""
         try:
@@ -895,10 +917,18 @@ class Session:
         index["schema"] = INDEX_SCHEMA
         index["updated"] = _now().isoformat()
         heads = index.setdefault("audit_heads", {})
-        for name, (seq, head) in self._own_heads().items():
+        try:
+            kept = self.read_anchors()
+        except DacliError:
+            kept = {}  # damaged: `audit verify` reports it; this write anchors afresh
+        for name, (seq, head) in [*kept.items(), *self._own_heads().items()]:
             if seq >= heads.get(name, [0, ""])[0]:
                 heads[name] = [seq, head]
         data = json.dumps(index, separators=(",", ":"), default=_json_default).encode()
+        anchors = json.dumps({"schema": "audit-anchors/1", "audit_heads": heads}).encode()
+        atomic_write(
+            self.store.meta / ANCHORS, crypto.encrypt(self._signed("anchors", anchors), [ring.current.public])
+        )
         atomic_write(
             self.store.meta / INDEX, crypto.encrypt(self._signed("index", data), [ring.current.public])
         )
@@ -926,13 +956,20 @@ class Session:
                 old = {}
             self._seal_index({"cases": rows, "audit_heads": old.get("audit_heads", {})})
 
+    rebuild_index: Callable[[Session], Any] | None = None
+    """Rebuilds a missing index from the records (`services.cases.reindex`, set there: the store cannot read
+    records as cases). The retention sweep deletes the index after each purge."""
+
     @contextmanager
     def index_transaction(self) -> Iterator[dict]:
         """Hold the store lock, yield the index for changing, and seal it on a clean exit.
 
         Take it *before* writing a new case: a busy store then fails before anything is written, and the
         index never misses a case that was created. Lock order is always store lock, then case lock.
+        A missing index (deleted by the retention sweep) is rebuilt from the records first.
         """
+        if self.rebuild_index is not None and not (self.store.meta / INDEX).exists():
+            self.rebuild_index()
         with self.store.meta_lock():
             index = self.read_index()
             if index is None:
