@@ -24,7 +24,9 @@ def case_list(
     status: str = typer.Option(None, "--status", help="open or closed."),
     risk: str = typer.Option(None, "--risk", help="standard, medium, high, or none (not assessed)."),
     flag: str = typer.Option(
-        None, "--flag", help="repeat, conflict, significant-concerns or incomplete-intake."
+        None,
+        "--flag",
+        help="A flag, e.g. repeat, conflict, marac-referral-due, children-referral-needed or incomplete.",
     ),
     overdue: bool = typer.Option(False, "--overdue", help="Only cases with an overdue deadline."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),

@@ -58,7 +58,8 @@ class CaseSummary(BaseModel):
     """Last successful contact with the client (retention and review clocks)."""
     records: int = 0
     flags: list[str] = []
-    """repeat, conflict, significant-concerns, incomplete-intake, no-dash."""
+    """repeat, conflict, significant-concerns, incomplete-intake, no-dash, children-referral-needed,
+    share-awaiting-sign-off, marac-referral-due, incomplete (a record cannot be read)."""
     last_dash: date | None = None
     """Date of the latest Dash checklist (its risk level is ``risk``)."""
     last_incident: datetime | None = None
