@@ -228,3 +228,29 @@ def test_closing_a_case_keeps_an_unsigned_share_s_sign_off(store, session):
         assert row.overdue
     cases.sign_off_share(session, ref, name)
     assert _sign_off_state(session, ref) is None
+
+
+def test_an_index_an_earlier_dacli_wrote_is_rebuilt_with_the_new_flags(session):
+    """Flags are derived when the index is written: one written before these rules knew them (an older
+    index format) is rebuilt from the records the first time it is met, by a listing or a write."""
+    import json
+
+    from dacli.store import crypto
+    from dacli.store.fsio import atomic_write
+    from dacli.store.store import INDEX
+
+    ref = _intake(session, FIRST).case
+    _dash(session, ref, TODAY)
+    old = session.read_index()
+    old["schema"] = "caseload-index/2"
+    old["cases"][ref]["flags"].remove("marac-referral-due")
+    data = json.dumps(old).encode()
+    sealed = crypto.encrypt(session._signed("index", data), [session.store_ring().current.public])
+    atomic_write(session.store.meta / INDEX, sealed)
+    (row,) = caseload(session)
+    assert "marac-referral-due" in row.flags
+    atomic_write(session.store.meta / INDEX, sealed)
+    cases.add_note(session, ref, cases.parse_note(
+        {"at": clock.now(), "initials": "QT", "contact_type": "telephone", "contact_with": "client",
+         "facts": "-"}, clock.now()))  # fmt: skip
+    assert session.read_index()["schema"] != "caseload-index/2"

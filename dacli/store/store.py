@@ -71,7 +71,15 @@ ANCHORS = "anchors.json.age"
 """The audit anchors alone (the heads of every audit log), beside the index: the retention sweep deletes
 the index after a purge (it holds names and cannot be rewritten without a staff key), and the anchors
 must outlive that."""
-INDEX_SCHEMA = "caseload-index/2"
+INDEX_SCHEMA = "caseload-index/3"
+"""/3: rows carry the accumulated view (perpetrators of every intake), the incomplete and marac-referral-due
+flags, and the sign-off clock from the sharing: an older index is rebuilt from the records when met."""
+
+
+class StaleIndex(IntegrityError):
+    """An index written by an earlier dacli: a cache of the records, rebuilt from them (`dacli reindex`)."""
+
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 STORE_GITIGNORE = """\
@@ -863,7 +871,7 @@ class Session:
         if not isinstance(index, dict) or not str(index.get("schema", "")).startswith("caseload-index/"):
             raise IntegrityError("The caseload index is damaged; run `dacli reindex`.")
         if index["schema"] != INDEX_SCHEMA:
-            raise IntegrityError(
+            raise StaleIndex(
                 "The caseload index was written by another version of dacli; run `dacli reindex` "
                 "(the records are untouched)."
             )
@@ -966,16 +974,24 @@ class Session:
 
         Take it *before* writing a new case: a busy store then fails before anything is written, and the
         index never misses a case that was created. Lock order is always store lock, then case lock.
-        A missing index (deleted by the retention sweep) is rebuilt from the records first.
+        A missing index (deleted by the retention sweep) or one an earlier dacli wrote is rebuilt from the
+        records first (outside the lock, which the rebuild takes itself).
         """
-        if self.rebuild_index is not None and not (self.store.meta / INDEX).exists():
+        for last in (False, True):
+            with self.store.meta_lock():
+                try:
+                    index = self.read_index()
+                except StaleIndex:
+                    if last or self.rebuild_index is None:
+                        raise
+                    index = None
+                if index is not None or last or self.rebuild_index is None:
+                    if index is None:
+                        raise NotFound("The caseload index is missing; run `dacli reindex`.")
+                    yield index
+                    self._seal_index(index)
+                    return
             self.rebuild_index()
-        with self.store.meta_lock():
-            index = self.read_index()
-            if index is None:
-                raise NotFound("The caseload index is missing; run `dacli reindex`.")
-            yield index
-            self._seal_index(index)
 
     def update_index_row(self, ref: str, row: dict | None) -> None:
         """Set (or with None, drop) one row, under the store lock."""
