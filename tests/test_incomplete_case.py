@@ -102,3 +102,32 @@ def test_case_show_and_the_cli_mark_it_and_refuse_with_exit_6(cli, session, case
     assert cli("reindex").exit_code == 0  # the caseload flags it
     (row,) = json.loads(cli("case", "list", "--json").stdout)
     assert "incomplete" in row["flags"]
+
+
+def test_the_dashboard_case_screen_marks_it_incomplete(tmp_path):
+    import asyncio
+    import shutil
+
+    from textual.widgets import Static
+
+    from dacli.tui.app import DacliApp
+    from tests.test_tui import EXAMPLE, NOW, _open_case
+
+    store = tmp_path / "store"
+    shutil.copytree(EXAMPLE, store)
+    for folder in store.glob("DA-*"):  # one damaged note in every case
+        notes = sorted(folder.glob("note-*.toml.age"))
+        if notes:
+            data = bytearray(notes[0].read_bytes())
+            data[-40] ^= 0xFF
+            notes[0].write_bytes(bytes(data))
+
+    async def run():
+        app = DacliApp(store, "demo", idle_seconds=600, now=NOW)
+        async with app.run_test(size=(120, 40)) as pilot:
+            ref = await _open_case(app, pilot, "ailsa")
+            safe = str(app.screen.query_one("#safe", Static).render())
+            assert f"INCOMPLETE: Case {ref} is incomplete: note-" in safe
+            assert "SAFE CONTACT" in safe  # the rest still shows
+
+    asyncio.run(run())
