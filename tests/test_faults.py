@@ -24,6 +24,8 @@ PRELUDE = textwrap.dedent(
     """
     import sys, os
     from dacli.store.store import Store
+    from tests.conftest import loose_test_schemas
+    loose_test_schemas()
     root, ref, who = sys.argv[1], sys.argv[2], sys.argv[3]
     s = Store(root).unlock({user!r}, {pw!r})
     """

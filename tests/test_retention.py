@@ -417,3 +417,62 @@ def test_the_sweep_destroys_nothing_under_a_policy_no_manager_accepted(session, 
     assert all((store_path / ref).is_dir() for ref in refs)
     Store(store_path).unlock(MANAGER, PASSPHRASE).accept_policy()
     assert plan(Store(store_path), _identity(store_path, key), AS_OF).due()
+
+
+def _staff_readable(session, root: Path) -> dict[str, bytes]:
+    """Every file under the store as a member of staff can read it: plain files as they are, age files
+    decrypted with the store key ring or the case's own ring (audit logs: their plain lines; the reasons in
+    them are shown through `audit show`, checked apart)."""
+    out = {}
+    rings = [session.store_ring().identities]
+    for ref in Store(root).case_refs():
+        rings.append(session.case_ring(ref).identities)
+    for path in root.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if path.name.endswith(".age") and path.parent.name != "identities":
+            for identities in rings:
+                try:
+                    data = crypto.decrypt(data, identities, path.name)
+                    break
+                except IntegrityError:
+                    continue
+        out[str(path.relative_to(root))] = data
+    return out
+
+
+def test_right_after_a_boil_down_nothing_staff_read_holds_its_personal_data(session, store_path, old_store):
+    """Issue 13, 5.4: the index kept the name and date of birth of a boiled-down case until the next write."""
+    from dacli.services.admin import audit_entries, verify_audit
+    from dacli.services.caseload import caseload
+
+    refs, key = old_store
+    for ref in refs[:2]:
+        session.audit("disclosure", case=ref, reason=f"to PC Testcase: about {NAMES[refs.index(ref)]}")
+    before = b"".join(_staff_readable(session, store_path).values())
+    assert NAMES[0].encode() in before  # the index holds it until the sweep
+    apply(Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test sweep", today=AS_OF)
+    fresh = Store(store_path).unlock(MANAGER, PASSPHRASE)
+    readable = _staff_readable(fresh, store_path)
+    for name, data in readable.items():
+        for n in (0, 1):
+            for value in (NAMES[n], f"1980-01-0{1 + n}"):  # (safe values and notes are shared by the others)
+                assert value.encode() not in data, (name, value)
+    # the reasons in the audit trail go with the case too
+    reasons = [e["reason"] for e in audit_entries(fresh) if e.get("case") in refs[:2] and e.get("reason")]
+    assert reasons and all(r == "(withheld: the case was purged)" for r in reasons)
+    # the audit anchors outlived the index: a log cut now (before any staff write) still shows
+    assert not (store_path / ".dacli" / "index.json.age").exists()
+    log = next(p for p in (store_path / ".dacli" / "audit").glob("s-*.jsonl"))
+    whole = log.read_text()
+    log.write_text("\n".join(whole.splitlines()[:3]) + "\n")
+    check = verify_audit(fresh.store, Store(store_path).unlock(MANAGER, PASSPHRASE))
+    assert any("cut from its end" in p for r in check.logs for p in r.problems)
+    log.write_text(whole)
+    # the next command rebuilds the index from the records, without the purged cases
+    later = Store(store_path).unlock(MANAGER, PASSPHRASE)
+    add_note(later, refs[2], parse_note({"at": clock.now(), "initials": "QT", "contact_type": "telephone",
+                                         "contact_with": "client", "facts": "-"}, clock.now()))  # fmt: skip
+    assert {r.ref for r in caseload(later)} == set(refs[2:])
+    assert verify_audit(later.store, later).ok

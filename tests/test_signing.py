@@ -94,7 +94,7 @@ def test_a_key_ring_swapped_for_one_the_attacker_made_is_refused(session, case_r
 
 
 def test_an_unsigned_index_is_refused(session, case_ref):
-    index = b'{"schema": "caseload-index/2", "cases": {}}'
+    index = b'{"schema": "caseload-index/3", "cases": {}}'
     ring = session.store_ring()
     (session.store.meta / "index.json.age").write_bytes(crypto.encrypt(index, [ring.current.public]))
     with pytest.raises(IntegrityError, match="caseload index is not signed"):
@@ -249,7 +249,7 @@ def test_an_index_signed_by_someone_who_has_left_is_refused_after_the_rewrap(ses
     leaver = Store(session.store.root).unlock("cw", "another pass phrase")
     old_key = session.store_ring().current.public
     remove_user(session, "cw", "left the service")
-    forged = json.dumps({"schema": "caseload-index/2", "cases": {}}).encode()
+    forged = json.dumps({"schema": "caseload-index/3", "cases": {}}).encode()
     sealed = crypto.encrypt(leaver._signed("index", forged), [old_key])
     (session.store.meta / "index.json.age").write_bytes(sealed)
     with pytest.raises(IntegrityError, match="who has left"):

@@ -78,8 +78,10 @@ def test_record_copied_into_another_case_is_refused(session, form, case_ref):
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
     with pytest.raises(IntegrityError, match="not encrypted to any key"):
         fresh.read_record(other, "intake-2.toml.age")
-    with pytest.raises(IntegrityError):
-        show_case(fresh, other)
+    # the rest of the case still shows, marked incomplete and naming the record (issue 13, section 4)
+    view = show_case(fresh, other)
+    assert [n for n, _ in view.unreadable] == ["intake-2.toml.age"] and "incomplete" in view.summary.flags
+    assert len(view.intakes) == 1
 
 
 def test_record_whose_case_line_differs_is_refused(session, case_ref, form):

@@ -24,7 +24,9 @@ def case_list(
     status: str = typer.Option(None, "--status", help="open or closed."),
     risk: str = typer.Option(None, "--risk", help="standard, medium, high, or none (not assessed)."),
     flag: str = typer.Option(
-        None, "--flag", help="repeat, conflict, significant-concerns or incomplete-intake."
+        None,
+        "--flag",
+        help="A flag, e.g. repeat, conflict, marac-referral-due, children-referral-needed or incomplete.",
     ),
     overdue: bool = typer.Option(False, "--overdue", help="Only cases with an overdue deadline."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -127,6 +129,7 @@ def case_show(
     view = show_case(session, ref)
     now = clock.now()
     due = case_deadlines(session, view.summary, now)
+    people = view.people()  # children, perpetrators and safe contact details of every intake
     if json_:
         print_json(
             {
@@ -141,25 +144,42 @@ def case_show(
                     {"name": d.name, "due": d.due_at.isoformat(), "state": d.state.value} for d in due
                 ],
                 "records": view.records,
+                "incomplete": view.incomplete,
+                "unreadable": [{"record": n, "problem": why} for n, why in view.unreadable],
+                "children": [c.model_dump(mode="json") for c in people.children],
+                "perpetrators": [p.model_dump(mode="json") for p in people.perpetrators],
+                "safe_contact": people.safe,
             }
         )
         return
     s = view.summary
     intake = view.intakes[-1]
     cl = intake.client
-    lines = [
+    safe = people.current
+    # the newest intake that gave an address says whether it is safe to write to
+    with_address = next((i.client for i in reversed(view.intakes) if i.client.address), cl)
+    lines = [f"  INCOMPLETE: {view.incomplete}"] if view.incomplete else []
+    lines += [
         f"{s.ref}  {s.client}{' (' + s.aka + ')' if s.aka else ''}  [{s.status.value}]",
         f"  date of birth {s.dob or '-'} | worker {s.worker} | risk {s.risk or 'not assessed'}"
         f" | intakes {s.intakes}",
         f"  referred {s.referral_date} by {intake.referral.referred_by or '-'}",
         "  SAFE CONTACT: number {} | time to call {} | code word {}".format(
-            cl.safe_number or "-", cl.safe_time_to_call or "-", cl.code_word or "-"
+            safe("safe_number") or "-", safe("safe_time_to_call") or "-", safe("code_word") or "-"
         ),
         "  address {}safe to write: {}".format(
-            "on file, " if cl.address else "",
-            {True: "yes", False: "NO", None: "not asked"}[cl.address_safe_to_write],
+            "on file, " if with_address.address else "",
+            {True: "yes", False: "NO", None: "not asked"}[with_address.address_safe_to_write],
         ),
     ]
+    earlier = [
+        f"{label} {', '.join(people.safe[key][1:])}"
+        for key, label in (("safe_number", "number"), ("safe_time_to_call", "time to call"),
+                           ("code_word", "code word"))
+        if len(people.safe.get(key, ())) > 1
+    ]  # fmt: skip
+    if earlier:
+        lines.append("  earlier safe contact details on file: " + "; ".join(earlier))
     if s.flags:
         lines.append("  FLAGS: " + ", ".join(s.flags))
     if intake.concerns.flag:
@@ -174,9 +194,9 @@ def case_show(
         lines.append(f"  children's social care ({done}): " + "; ".join(t.reason for t in triggers))
     if cl.pregnant:
         lines.append(f"  pregnant, due {cl.due_date or '-'}")
-    for child in intake.children:
+    for child in people.children:
         lines.append(f"  child: {child.name} ({'unborn' if child.unborn else child.dob or 'dob unknown'})")
-    for perp in intake.perpetrators:
+    for perp in people.perpetrators:
         lines.append(f"  alleged perpetrator: {perp.name} ({perp.relationship or '-'})")
     if view.agreements:
         a = view.agreements[-1][1]

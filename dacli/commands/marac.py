@@ -117,3 +117,15 @@ def _record_and_export(ctx, ref, from_, what, parse, record, release, reason, ou
     name, _ = record(session, ref, form, list(release or []), reason, deliverer(target))
     if target is not None:
         typer.echo(f"{name}: form written to {out}", err=True)
+
+
+@marac_app.command("decline")
+def marac_decline(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference."),
+    reason: str = typer.Option(..., "--reason", help="Why the case is not referred (recorded and audited)."),
+) -> None:
+    """Record a decision not to refer a case its latest Dash recommends for Marac (seniors and managers)."""
+    from dacli.services.marac import decline
+
+    typer.echo(decline(ctx.obj.session(), ref, reason, clock.today()))

@@ -66,6 +66,8 @@ def share_record(
         typer.echo(TEMPLATE, nl=False)
         return
 
+    import datetime as dt
+
     from dacli.services.cases import parse_share, share_without_consent
 
     data = read_form(from_, "the form")
@@ -78,7 +80,8 @@ def share_record(
     typer.echo(name)
     if record.needs_sign_off:
         typer.echo(
-            f"Awaiting sign-off by a senior or manager within 48 hours: "
+            "Awaiting sign-off by a senior or manager within 48 hours of the sharing (by "
+            f"{clock.show(record.shared_at + dt.timedelta(hours=48))}): "
             f"dacli share-without-consent sign-off {ref} {name}",
             err=True,
         )

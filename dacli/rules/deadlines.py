@@ -68,10 +68,11 @@ def written_confirmation(verbal_at: dt.datetime, now: dt.datetime, hours: int = 
     return Deadline("written confirmation", due, DeadlineState.overdue if now > due else DeadlineState.due)
 
 
-def share_sign_off(decided_at: dt.datetime, now: dt.datetime, hours: int = 48) -> Deadline:
+def share_sign_off(shared_at: dt.datetime, now: dt.datetime, hours: int = 48) -> Deadline:
     """A decision to share without consent made by a caseworker alone is reviewed by a senior within 48
-    hours (SafeLives Case Management Pack, sample information sharing procedure)."""
-    due = decided_at + dt.timedelta(hours=hours)
+    hours of the sharing itself, not of when the form was typed in (SafeLives Case Management Pack, sample
+    information sharing procedure): a form entered late shows its sign-off already due or overdue."""
+    due = shared_at + dt.timedelta(hours=hours)
     return Deadline("share sign-off", due, DeadlineState.overdue if now > due else DeadlineState.due)
 
 

@@ -33,17 +33,21 @@ from dacli.rules.deadlines import (
 )
 from dacli.rules.review import add_months, follow_up, no_contact_for, review_due
 
-VERSION = 2
+VERSION = 3
 """Bump when a rule changes: every index resolved before then is read through the rules again."""
 
 
 def deadlines(row, now: dt.datetime, first_contact_hours: int, dash_weeks: int, review) -> list[Deadline]:
     """Every deadline of a case: for an open case first contact, the next Dash, the next review, plan
     actions, confirmations, sign-offs, orders and court dates; for a closed one the follow-up call if the
-    client consented. ``row`` is a CaseRow or CaseSummary; ``review`` the policy's review section."""
+    client consented, and a share without consent still awaiting its senior's sign-off (closing a case does
+    not sign it off). ``row`` is a CaseRow or CaseSummary; ``review`` the policy's review section."""
     if row.status != "open":
+        out = []
+        if row.share_unsigned_since is not None:
+            out.append(share_sign_off(row.share_unsigned_since, now))
         if row.closed_on is None:
-            return []
+            return out
         call = follow_up(
             row.closed_on,
             row.follow_up_consent,
@@ -51,7 +55,7 @@ def deadlines(row, now: dt.datetime, first_contact_hours: int, dash_weeks: int, 
             clock.local_date(now),
             review.follow_up_months,
         )
-        return [call] if call else []
+        return out + [call] if call else out
     today = clock.local_date(now)
     out = [
         first_contact(row.referred_at, row.first_contact, now, first_contact_hours),
@@ -174,6 +178,8 @@ def encode(row, first_contact_hours: int, dash_weeks: int, review) -> str:
         out.append(f"{code}{_at(us)}")
 
     if row.status != "open":
+        if row.share_unsigned_since is not None:  # closing a case does not sign a share off
+            add("S", micros(row.share_unsigned_since) + 48 * _HOUR)
         if row.closed_on is not None and row.follow_up_consent and not row.follow_up_done:
             add("U", _day(add_months(row.closed_on, review.follow_up_months)))
         return " ".join(out)

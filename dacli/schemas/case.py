@@ -58,7 +58,8 @@ class CaseSummary(BaseModel):
     """Last successful contact with the client (retention and review clocks)."""
     records: int = 0
     flags: list[str] = []
-    """repeat, conflict, significant-concerns, incomplete-intake, no-dash."""
+    """repeat, conflict, significant-concerns, incomplete-intake, no-dash, children-referral-needed,
+    share-awaiting-sign-off, marac-referral-due, incomplete (a record cannot be read)."""
     last_dash: date | None = None
     """Date of the latest Dash checklist (its risk level is ``risk``)."""
     last_incident: datetime | None = None
@@ -66,7 +67,8 @@ class CaseSummary(BaseModel):
     csc_unconfirmed: datetime | None = None
     """The earliest verbal referral to children's social care not yet confirmed in writing."""
     share_unsigned_since: datetime | None = None
-    """The earliest caseworker's decision to share without consent still awaiting sign-off."""
+    """When the earliest share without consent still awaiting a senior's sign-off was made (``shared_at``:
+    the 48 hours run from the sharing itself); kept after closure."""
     order_expiries: list[date] = []
     """Expiry dates of the civil orders on file."""
     next_court_date: date | None = None

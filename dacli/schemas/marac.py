@@ -103,3 +103,27 @@ class ResearchRecord(ResearchForm):
     researched_by: str
     recorded_at: dt.datetime
     released: list[str] = []
+
+
+MARAC_DECLINE_SCHEMA = "marac-decline/1"
+
+
+class MaracDeclineRecord(Strict):
+    """`maracdecline-<when>-<rand>.toml.age`: a senior's or manager's recorded decision not to refer to the
+    Marac a case its latest Dash checklist recommends, with the reasons (an audited decision)."""
+
+    schema_: str = Field(MARAC_DECLINE_SCHEMA, alias="schema")
+    case: str
+    dash: str
+    """The checklist record whose recommendation this decision answers."""
+    decided_on: dt.date
+    reasons: str = Field(min_length=1, max_length=5000)
+    decided_by: str
+    decided_by_role: str
+    recorded_at: dt.datetime
+
+    @model_validator(mode="after")
+    def _reasons(self) -> MaracDeclineRecord:
+        if not self.reasons.strip():
+            raise ValueError("reasons: say why the case is not referred")
+        return self

@@ -136,9 +136,13 @@ def verify_files(
         session.staff()
     except DacliError as exc:
         return [str(exc)], checked
+    from dacli.store.store import StaleIndex
+
     try:
         checked += 1
         session.read_index()
+    except StaleIndex:
+        pass  # an earlier dacli's cache, signature checked: the next listing rebuilds it
     except DacliError as exc:
         problems.append(str(exc))
     problems += _missing_records(session)
@@ -194,7 +198,15 @@ def verify_audit(
             index = session.read_index() or {}
         except DacliError:
             index = {}  # reported with the files
-        anchors = index.get("audit_heads", {})
+        anchors = dict(index.get("audit_heads", {}))
+        try:  # the anchors kept beside the index outlive it (the retention sweep deletes the index)
+            kept = session.read_anchors()
+        except DacliError as exc:
+            kept = {}
+            problems.append(str(exc))
+        for name, (seq, head) in kept.items():
+            if seq >= anchors.get(name, [0, ""])[0]:
+                anchors[name] = [seq, head]
     folder = store.audit_dir()
     paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
     reports = []
@@ -211,14 +223,22 @@ def verify_audit(
 
 
 def audit_entries(session: Session, case: str | None = None) -> list[dict]:
-    """Every entry of every log, oldest first, reasons decrypted."""
+    """Every entry of every log, oldest first, reasons decrypted, except those of a case the retention sweep
+    purged: reasons are free text (who a share went to, why), so they go with the case."""
+    from dacli.store.retention import gone_for_good, tombstones
+
+    root = session.store.root
+    purged = {ref for ref in tombstones(session.store.meta) if gone_for_good(root, ref)}
     folder = session.store.audit_dir()
     entries: list[dict] = []
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
         for entry in auditlog.iter_entries(path):
             if case is None or entry.get("case") == case:
                 entry = dict(entry)
-                entry["reason"] = session.decrypt_reason(entry.get("reason"))
+                if entry.get("case") in purged and entry.get("reason"):
+                    entry["reason"] = "(withheld: the case was purged)"
+                else:
+                    entry["reason"] = session.decrypt_reason(entry.get("reason"))
                 entry["log"] = path.name
                 entries.append(entry)
     entries.sort(key=lambda e: str(e.get("at")))

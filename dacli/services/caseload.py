@@ -149,9 +149,14 @@ def _caseload(
     only_overdue: bool,
     now: dt.datetime | None,
 ) -> list[CaseRow]:
-    index = session.read_index()
+    from dacli.store.store import StaleIndex
+
+    try:
+        index = session.read_index()
+    except StaleIndex:
+        index = None  # written by an earlier dacli: rebuilt from the records, once
     if index is None:
-        from dacli.services.cases import reindex  # only when the index was lost
+        from dacli.services.cases import reindex  # only when the index was lost or is out of date
 
         reindex(session)
         index = session.read_index() or {"cases": {}}

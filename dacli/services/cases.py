@@ -16,6 +16,7 @@ from dacli.errors import DacliError, IntegrityError, InvalidInput, NotFound, Par
 from dacli.rules.deadlines import referral_moment
 from dacli.rules.intake import intake_problems
 from dacli.rules.matching import Person, same_person
+from dacli.rules.people import Accumulated, accumulate
 from dacli.schemas.case import CaseRecord, CaseRow, CaseStatus, CaseSummary, PersonRow
 from dacli.schemas.dash import DashRecord
 from dacli.schemas.intake import INTAKE_SCHEMA, IntakeForm, IntakeRecord, Match
@@ -28,7 +29,7 @@ from dacli.schemas.notes import (
     NoteRecord,
 )
 from dacli.services.caseload import caseload, deadlines, index_rows, overdue  # noqa: F401 (re-exported)
-from dacli.store.store import Session, check_case_ref, one_change
+from dacli.store.store import Session, check_case_ref, incomplete_sentence, one_change
 from dacli.text import MAX_FORM_CHARS, Refused, load_toml
 
 CASE_RECORD = "case.toml.age"
@@ -146,7 +147,7 @@ def summarise(
         client=latest.client.name,
         aka=latest.client.aka,
         dob=latest.client.dob,
-        perpetrators=[PersonRow(name=p.name, aka=p.aka, dob=p.dob) for i in intakes for p in i.perpetrators],
+        perpetrators=[PersonRow(name=p.name, aka=p.aka, dob=p.dob) for p in accumulate(intakes).perpetrators],
         worker=case.worker,
         status=case.status,
         referral_date=latest.referral.date,
@@ -452,6 +453,21 @@ class CaseView:
     followups: list = field(default_factory=list)
     holds: list = field(default_factory=list)
     """Retention holds in force: (record name, HoldRecord)."""
+    declines: list = field(default_factory=list)
+    """Decisions not to refer to the Marac: (record name, MaracDeclineRecord)."""
+    unreadable: list = field(default_factory=list)
+    """Records that cannot be read (damaged, forged, unknown schema): (record name, why). The rest of the
+    case is shown, marked incomplete, and nothing can be written to it."""
+
+    @property
+    def incomplete(self) -> str | None:
+        """The sentence that marks the case incomplete (and that every write to it is refused with)."""
+        return incomplete_sentence(self.summary.ref, self.unreadable) if self.unreadable else None
+
+    def people(self) -> Accumulated:
+        """Children, perpetrators and safe contact details over every intake, newest first
+        (`rules.people`): what every rule and form reads."""
+        return accumulate(self.intakes)
 
     def current_closure(self):
         """The exit form that closed the case as it stands, or None when it is open."""
@@ -558,7 +574,7 @@ def _load(session: Session, ref: str, *, contacts: bool = False, on: dt.date | N
     from dacli.schemas.consent import AgreementRecord
     from dacli.schemas.court import CivilRecord, CriminalRecord
     from dacli.schemas.issp import IsspRecord
-    from dacli.schemas.marac import MaracRecord
+    from dacli.schemas.marac import MaracDeclineRecord, MaracRecord
     from dacli.schemas.review import (
         ClosureRecord,
         FollowUpRecord,
@@ -572,18 +588,30 @@ def _load(session: Session, ref: str, *, contacts: bool = False, on: dt.date | N
     names = session.record_names(ref)
     if CASE_RECORD not in names:
         raise NotFound(f"Case {ref} has no case record; it is incomplete.")
+    unreadable: list[tuple[str, str]] = []
+    tried: set[str] = set()
+
+    def read(n: str, model=None):
+        """One record checked against its schema (``model`` chosen from the document when a callable), or
+        None when it cannot be read: it is named in ``unreadable`` and the rest of the case still loads."""
+        tried.add(n)
+        try:
+            doc = session.read_record(ref, n)
+            return _validated(model(doc) if not isinstance(model, type) else model, doc, ref, n)
+        except IntegrityError as exc:
+            unreadable.append((n, exc.message))
+            return None
 
     def records(prefix: str, model) -> list:
-        """Every record of one kind, each checked against its schema."""
-        return [
-            (n, _validated(model, session.read_record(ref, n), ref, n))
-            for n in names
-            if n.startswith(prefix + "-")
-        ]
+        """Every readable record of one kind, each checked against its schema."""
+        found = [(n, read(n, model)) for n in names if n.startswith(prefix + "-")]
+        return [(n, r) for n, r in found if r is not None]
 
-    case = _validated(CaseRecord, session.read_record(ref, CASE_RECORD), ref, CASE_RECORD)
-    intakes = [_validated(IntakeRecord, session.read_record(ref, n), ref, n) for n in _intake_names(names)]
-    if not intakes:
+    case = read(CASE_RECORD, CaseRecord)
+    intakes = [r for r in (read(n, IntakeRecord) for n in _intake_names(names)) if r is not None]
+    if case is None or not intakes:
+        if unreadable:  # nothing to show a case by: its status or every intake is unreadable
+            raise IntegrityError(incomplete_sentence(ref, unreadable))
         raise NotFound(f"Case {ref} has no intake record.")
     notes = records("note", NoteRecord)
     found = records("contact", ContactRecord) if contacts else []
@@ -593,22 +621,13 @@ def _load(session: Session, ref: str, *, contacts: bool = False, on: dt.date | N
     signoffs = records("signoff", SignOffRecord)
     consented = records("disclosure", DisclosureRecord)
     summary = summarise(ref, case, intakes, [n for _, n in notes], len(names), [d for _, d in dashes])
-    hearings = []
-    for n in names:
-        if n.startswith("court-"):
-            doc = session.read_record(ref, n)
-            model = CivilRecord if doc.get("kind") == "civil" else CriminalRecord
-            hearings.append((n, _validated(model, doc, ref, n)))
+    hearings = records("court", lambda doc: CivilRecord if doc.get("kind") == "civil" else CriminalRecord)
     hearings.sort(key=lambda h: (h[1].hearing_date, h[0]))
     agreed = sorted(records("agreement", AgreementRecord), key=lambda a: a[1].recorded_at)
-    plans = sorted(
-        (
-            (n, _validated(IsspRecord, session.read_record(ref, n), ref, n))
-            for n in names
-            if n.startswith("issp-") and not n.startswith("issp-copy-")
-        ),
-        key=lambda p: p[1].version,
-    )
+    plans = [
+        (n, read(n, IsspRecord)) for n in names if n.startswith("issp-") and not n.startswith("issp-copy-")
+    ]
+    plans = sorted(((n, r) for n, r in plans if r is not None), key=lambda p: p[1].version)
     referrals = records("marac", MaracRecord)
     by_time = lambda found: sorted(found, key=lambda r: (r[1].recorded_at, r[0]))  # noqa: E731
     reviews = by_time(records("review", ReviewRecord))
@@ -617,6 +636,13 @@ def _load(session: Session, ref: str, *, contacts: bool = False, on: dt.date | N
     followups = by_time(records("followup", FollowUpRecord))
     holds = records("hold", HoldRecord)
     ended = {r.hold for _, r in records("holdend", HoldEndRecord)}
+    declines = records("maracdecline", MaracDeclineRecord)
+    for n in names:  # the kinds this view does not show (grids, copies, the summary...) must read too
+        if n not in tried:
+            try:
+                session.read_record(ref, n)
+            except IntegrityError as exc:
+                unreadable.append((n, exc.message))
     view = CaseView(
         summary,
         case,
@@ -650,6 +676,10 @@ def _load(session: Session, ref: str, *, contacts: bool = False, on: dt.date | N
         births += [i.client.due_date for i in intakes if i.client.pregnant and i.client.due_date]
     summary.youngest_child_dob = max(births, default=None)
     view.holds = [(n, h) for n, h in holds if n not in ended]
+    view.declines = declines
+    view.unreadable = sorted(unreadable)
+    if unreadable:
+        summary.flags.append("incomplete")  # records that cannot be read: shown by name, writes refused
     summary.held = bool(view.holds)
     summary.order_expiries = sorted(
         {o.expiry_date for _, h in hearings if h.kind == "civil" for o in h.orders if o.expiry_date}
@@ -657,7 +687,8 @@ def _load(session: Session, ref: str, *, contacts: bool = False, on: dt.date | N
     upcoming = [h.next_court_date for _, h in hearings if h.next_court_date]
     summary.next_court_date = max(upcoming) if upcoming else None
     signed = {s.decision for _, s in signoffs}
-    waiting = [r.recorded_at for n, r in shares if r.needs_sign_off and n not in signed]
+    # the 48 hours run from the sharing itself, not from when the form was typed in
+    waiting = [r.shared_at for n, r in shares if r.needs_sign_off and n not in signed]
     summary.share_unsigned_since = min(waiting) if waiting else None
     if waiting:
         summary.flags.append("share-awaiting-sign-off")
@@ -666,7 +697,24 @@ def _load(session: Session, ref: str, *, contacts: bool = False, on: dt.date | N
     covered = {t for _, r in csc for t in r.triggers}
     if any(t.name not in covered for t in children_triggers(view, on or clock.today())):
         summary.flags.append("children-referral-needed")  # a trigger no referral has answered yet
+    if marac_due(view):
+        summary.flags.append("marac-referral-due")
     return view
+
+
+def marac_due(view: CaseView) -> bool:
+    """The latest Dash recommends a Marac referral and no referral (nor a senior's decision not to refer)
+    answers it (`rules.marac.referral_due`)."""
+    from dacli.rules.marac import referral_due
+
+    if not view.dashes:
+        return False
+    name, latest = max(view.dashes, key=lambda d: (d[1].assessed_on, d[1].recorded_at))
+    referred = [m.referred_on for _, m in view.marac]
+    if latest.professional.marac_referral_made:  # the checklist records the referral it led to
+        referred.append(latest.assessed_on)
+    declined = any(d.dash == name for _, d in view.declines)
+    return referral_due(latest.result.refer_to_marac, latest.assessed_on, referred, declined)
 
 
 def show_case(session: Session, ref: str, on: dt.date | None = None) -> CaseView:
@@ -676,6 +724,9 @@ def show_case(session: Session, ref: str, on: dt.date | None = None) -> CaseView
     view = _load(session, ref, contacts=True, on=on)
     session.audit("case-read", case=ref)
     return view
+
+
+Session.rebuild_index = lambda session: reindex(session, clean=False)  # a missing index, before a write
 
 
 @dataclass
@@ -688,14 +739,16 @@ class ReindexResult:
     """Records no audit entry named (a change stopped after saving them), audited now."""
 
 
-def reindex(session: Session) -> ReindexResult:
-    """Rebuild the caseload index from the records. A damaged case is reported, not fatal."""
+def reindex(session: Session, clean: bool = True) -> ReindexResult:
+    """Rebuild the caseload index from the records. A damaged case is reported, not fatal. ``clean`` first
+    removes temp files dead writers left (each folder under its lock)."""
     rows: dict[str, dict] = {}
     skipped: list[tuple[str, str]] = []
     from dacli.store.retention import gone_for_good, tombstones
 
-    session.clean_temps()
-    removed = session.remove_interrupted_cases()
+    if clean:
+        session.clean_temps()
+    removed = session.remove_interrupted_cases() if clean else []
     gone = tombstones(session.store.meta)
     for ref in session.store.case_refs():
         if ref in gone and gone_for_good(session.store.root, ref):
@@ -867,11 +920,23 @@ def children_triggers(view: CaseView, on: dt.date):
     intake = view.intakes[-1]
     dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
     latest = dashes[-1] if dashes else None
+    # every child of every intake (rules.people): a repeat referral that leaves them out forgets none
+    dobs = [c.dob for c in view.people().children if not c.unborn]
+    unborn = False
+    for i in view.intakes:
+        if not (i.client.pregnant or any(c.unborn for c in i.children)):
+            continue
+        due = i.client.due_date
+        if i is intake or due is None or due >= on:
+            unborn = True
+        else:
+            dobs.append(due)  # an earlier pregnancy past its due date: a baby, as far as the file knows
     facts = ChildrenFacts(
-        child_dobs=tuple(c.dob for c in intake.children if not c.unborn),
-        unborn=intake.client.pregnant or any(c.unborn for c in intake.children),
+        child_dobs=tuple(dobs),
+        unborn=unborn,
         high_risk=bool(latest and latest.result.risk_level == "high"),
-        marac=bool(intake.checklist.marac_referred) or bool(latest and latest.result.refer_to_marac),
+        marac=any(i.checklist.marac_referred for i in view.intakes)
+        or bool(latest and latest.result.refer_to_marac),
         # incident facts stay true once recorded in any checklist of the case
         child_made_call=any(d.context.child_made_call for d in dashes),
         child_injured=any(d.context.child_injured for d in dashes),

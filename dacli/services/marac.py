@@ -8,9 +8,11 @@ from typing import Any
 from dacli import clock
 from dacli.errors import InvalidInput
 from dacli.schemas.marac import (
+    MARAC_DECLINE_SCHEMA,
     MARAC_SCHEMA,
     RESEARCH_SCHEMA,
     SAFE_FIELDS,
+    MaracDeclineRecord,
     MaracForm,
     MaracRecord,
     ResearchForm,
@@ -61,6 +63,47 @@ def refer(
         session, ref, name, text, deliver, release, reason, {"form": "marac-referral", "redacted": found}
     )
     return name, text
+
+
+def decline(session: Session, ref: str, reasons: str, today: dt.date) -> str:
+    """A senior's or manager's decision not to refer to the Marac a case its latest checklist recommends,
+    with the reasons: recorded on the case (it ends the 'marac-referral-due' flag for that checklist) and
+    audited as a decision."""
+    from dacli.schemas.common import Role
+
+    session.require_role(Role.senior, Role.manager)
+    check_case_ref(ref)
+    if not (reasons or "").strip():
+        raise InvalidInput("A decision not to refer needs its reasons (--reason); they are recorded.")
+    view = cases._load(session, ref)
+    if "marac-referral-due" not in view.summary.flags:
+        raise InvalidInput(
+            f"Case {ref} has no Marac referral due (its latest Dash checklist recommends none, or one is "
+            "recorded or declined since); nothing was written."
+        )
+    dash_name, _ = max(view.dashes, key=lambda d: (d[1].assessed_on, d[1].recorded_at))
+    now = cases._utcnow()
+    fields = {
+        "schema": MARAC_DECLINE_SCHEMA,
+        "dash": dash_name,
+        "decided_on": today,
+        "reasons": reasons,
+        "decided_by": session.member.id,
+        "decided_by_role": session.member.role.value,
+        "recorded_at": now,
+    }
+    name, _ = cases._append(
+        session, ref, kind="maracdecline", at=now, model=MaracDeclineRecord, fields=fields,
+        action="marac-decline",
+    )  # fmt: skip
+    session.audit(
+        "decision",
+        case=ref,
+        record=name,
+        reason=reasons,
+        detail={"decision": "marac-not-referred", "dash": dash_name},
+    )
+    return name
 
 
 def exported(session, ref, name, text, deliver, release, reason, detail) -> None:
@@ -130,7 +173,8 @@ def render_research(view, record: ResearchRecord, today: dt.date) -> str:
     def yn(value: bool | None) -> str:
         return "-" if value is None else ("Y" if value else "N")
 
-    address = client.address if "client.address" in released else (WITHHELD if client.address else "-")
+    on_file = view.people().current("address")  # the newest address any intake gave
+    address = on_file if "client.address" in released else (WITHHELD if on_file else "-")
     dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
     latest = dashes[-1] if dashes else None
     s = view.summary
@@ -209,6 +253,8 @@ def render_research(view, record: ResearchRecord, today: dt.date) -> str:
 def render(view, record: MaracRecord, latest) -> str:
     intake = view.intakes[-1]
     client = intake.client
+    people = view.people()  # children, perpetrators and safe details of every intake, newest first
+    current = people.current
     released = set(record.released)
 
     def safe(field: str, value: Any) -> str:
@@ -233,18 +279,18 @@ def render(view, record: MaracRecord, latest) -> str:
         "## Victim",
         f"- Victim name: {client.name}",
         f"- Victim DOB: {client.dob or '-'}",
-        f"- Address: {safe('client.address', client.address)}",
-        f"- Telephone number: {safe('client.safe_number', client.safe_number)}",
-        f"- Is this number safe to call? {'Y' if client.safe_number else 'ask the referrer'}",
+        f"- Address: {safe('client.address', current('address'))}",
+        f"- Telephone number: {safe('client.safe_number', current('safe_number'))}",
+        f"- Is this number safe to call? {'Y' if current('safe_number') else 'ask the referrer'}",
         "- Relevant contact information, eg times to call: "
-        + safe("client.safe_time_to_call", client.safe_time_to_call),
+        + safe("client.safe_time_to_call", current("safe_time_to_call")),
         "",
         "## Perpetrator(s)",
     ]
-    for p in intake.perpetrators:
+    for p in people.perpetrators:
         lines.append(f"- {p.name}, DOB {p.dob or '-'}, relationship to victim: {p.relationship or '-'}")
     lines += ["", "## Children"]
-    for c in intake.children:
+    for c in people.children:
         born = "unborn" if c.unborn else c.dob or "-"
         lines.append(f"- {c.name}, DOB {born}, school: {safe('children.school', c.school)}")
     lines += [

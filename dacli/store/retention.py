@@ -20,6 +20,7 @@ Staff processes drop tombstoned cases from the index the next time they write it
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -352,6 +353,13 @@ def purge(
             os.replace(new, case)
             fsync_dir(root)
             step("restored")
+        # The caseload index still holds the case's name, date of birth and perpetrators, and the sweep
+        # cannot rewrite it (encrypted to the store key, signed by staff): it is a cache of the records, so
+        # it goes, and the next staff command rebuilds it without the purged case. Before the old folder is
+        # deleted: a kill before this point leaves the purge pending, and the next sweep comes back here.
+        with contextlib.suppress(FileNotFoundError):
+            (meta / "index.json.age").unlink()
+            fsync_dir(meta)
         if old.exists():
             shutil.rmtree(old)
             fsync_dir(trash)

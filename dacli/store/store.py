@@ -47,6 +47,7 @@ from dacli.errors import (
     StoreError,
 )
 from dacli.schemas.common import CASE_REF_RE, RECORD_NAME_RE, Role
+from dacli.schemas.records import record_problem
 from dacli.schemas.store import STORE_FORMAT, Policy, StaffList, StaffMember, StoreSettings
 from dacli.store import audit as auditlog
 from dacli.store import crypto, seen, signing
@@ -67,7 +68,19 @@ STAFF_TOML = "staff.toml"
 STORE_KEYS = "store-keys.age"
 CASE_KEYS = "keys.age"
 INDEX = "index.json.age"
-INDEX_SCHEMA = "caseload-index/2"
+ANCHORS = "anchors.json.age"
+"""The audit anchors alone (the heads of every audit log), beside the index: the retention sweep deletes
+the index after a purge (it holds names and cannot be rewritten without a staff key), and the anchors
+must outlive that."""
+INDEX_SCHEMA = "caseload-index/3"
+"""/3: rows carry the accumulated view (perpetrators of every intake), the incomplete and marac-referral-due
+flags, and the sign-off clock from the sharing: an older index is rebuilt from the records when met."""
+
+
+class StaleIndex(IntegrityError):
+    """An index written by an earlier dacli: a cache of the records, rebuilt from them (`dacli reindex`)."""
+
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 STORE_GITIGNORE = """\
@@ -213,6 +226,17 @@ def decode_document(data: bytes, ref: str, what: str) -> dict:
             f"{what} belongs to another case, not {ref}: it was copied or moved into this folder."
         )
     return doc
+
+
+def incomplete_sentence(ref: str, problems: list[tuple[str, str]]) -> str:
+    """The one sentence for a case with records that cannot be read: `case show` marks the case with it,
+    and every command that would change the case refuses with it (exit 6)."""
+    names = ", ".join(name for name, _ in problems)
+    why = "; ".join(text.rstrip(".") for _, text in problems)
+    return (
+        f"Case {ref} is incomplete: {names} cannot be read ({why}); nothing can be written to the case "
+        "until that is restored from a backup."
+    )
 
 
 def _read_plain_toml(path: Path, model: type, what: str) -> Any:
@@ -508,6 +532,8 @@ class Session:
         self._unit_audits: list[dict] = []
         self._unit_index = ""  # "" (no index step), "pending" or "done"
         self._unit_finishing = False
+        # records of each case read (or written) whole in this session: name -> (size, mtime) of the file
+        self._readable: dict[str, dict[str, tuple[int, int]]] = {}
 
     # -- the checked staff list and signatures -------------------------------------------------------
 
@@ -870,8 +896,11 @@ class Session:
         return self.store.case_dir(ref) / name
 
     def read_record(self, ref: str, name: str) -> dict:
+        """A record decrypted, its signature checked and its content checked against the schema it names
+        (`schemas.records`): whatever fails is an IntegrityError naming the record."""
         path = self._record_path(ref, name)
         try:
+            stat = path.stat()
             sealed = path.read_bytes()
         except FileNotFoundError:
             raise NotFound(f"Case {ref} has no record {name}.") from None
@@ -885,13 +914,49 @@ class Session:
             self._rings.pop(ref)
             plain = crypto.decrypt(sealed, self.case_ring(ref).identities, what)
         body, _ = self._checked("record", plain, what, ref, name)
-        return decode_document(body, ref, what)
+        doc = decode_document(body, ref, what)
+        problem = record_problem(doc)
+        if problem is not None:
+            raise IntegrityError(f"{what} does not match its schema ({problem}).")
+        self._readable.setdefault(ref, {})[name] = (stat.st_size, stat.st_mtime_ns)
+        return doc
+
+    def unreadable(self, ref: str) -> list[tuple[str, str]]:
+        """Every record of the case that cannot be read whole (decrypted, signature, schema), with why.
+        Records read whole already in this session and unchanged since are not read again."""
+        seen = self._readable.get(ref, {})
+        found = []
+        for name in self.record_names(ref):
+            try:
+                stat = (self.store.case_dir(ref) / name).stat()
+                if seen.get(name) == (stat.st_size, stat.st_mtime_ns):
+                    continue
+                self.read_record(ref, name)
+            except FileNotFoundError:
+                continue
+            except (IntegrityError, NotFound) as exc:
+                found.append((name, exc.message))
+        return found
+
+    def _refuse_incomplete(self, ref: str) -> None:
+        """No command changes a case one of whose records cannot be read (the caller holds the case lock)."""
+        problems = self.unreadable(ref)
+        if problems:
+            raise IntegrityError(incomplete_sentence(ref, problems))
 
     def _seal(self, ref: str, name: str, doc: dict) -> bytes:
         """The record encrypted to the case key, signed by its author for this case and record name."""
         if doc.get("case") != ref:
             raise ValueError("document and case reference differ")
-        body = self._signed("record", encode_document(doc), ref, name)
+        text = encode_document(doc)
+        # what is written is what the reader will get: checked against the same schema the reader uses,
+        # so no service can write a record that would lock the case
+        problem = record_problem(decode_document(text, ref, f"{ref}/{name}"))
+        if problem is not None:
+            raise IntegrityError(
+                f"{ref}/{name} was not written: it would not read back ({problem}); nothing was written."
+            )
+        body = self._signed("record", text, ref, name)
         return crypto.encrypt(body, [self._ring_for_write(ref).current.public])
 
     def write_record(
@@ -904,9 +969,15 @@ class Session:
             with self.case_lock(ref):
                 if new and path.exists():
                     raise StoreError(f"Case {ref} already has a record {name}; nothing was written.")
+                self._refuse_incomplete(ref)
                 atomic_write(path, self._seal(ref, name, doc))
                 self._unit_saved.append((ref, name))
+                self._mark_readable(ref, name)
             self.audit(action, case=ref, record=name)
+
+    def _mark_readable(self, ref: str, name: str) -> None:
+        stat = self._record_path(ref, name).stat()
+        self._readable.setdefault(ref, {})[name] = (stat.st_size, stat.st_mtime_ns)
 
     def _refuse_boiled(self, ref: str) -> None:
         folder = self.store.root / ref
@@ -961,10 +1032,12 @@ class Session:
         self._refuse_boiled(ref)
         with self.unit():
             with self.case_lock(ref):
+                self._refuse_incomplete(ref)
                 current = self.read_record(ref, name) if path.exists() else None
                 updated = change(current)
                 atomic_write(path, self._seal(ref, name, updated))
                 self._unit_saved.append((ref, name))
+                self._mark_readable(ref, name)
             self.audit(action, case=ref, record=name)
         return updated
 
@@ -995,11 +1068,29 @@ class Session:
         if not isinstance(index, dict) or not str(index.get("schema", "")).startswith("caseload-index/"):
             raise IntegrityError("The caseload index is damaged; run `dacli reindex`.")
         if index["schema"] != INDEX_SCHEMA:
-            raise IntegrityError(
+            raise StaleIndex(
                 "The caseload index was written by another version of dacli; run `dacli reindex` "
                 "(the records are untouched)."
             )
         return index
+
+    def read_anchors(self) -> dict[str, tuple[int, str]]:
+        """The audit anchors kept beside the index ({log name: (seq, head)}); empty when there are none yet,
+        or when they are signed by someone who has left (the next index write signs them afresh)."""
+        path = self.store.meta / ANCHORS
+        try:
+            sealed = path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        plain = crypto.decrypt(sealed, self.store_ring().identities, "The audit anchors")
+        body, author = self._checked("anchors", plain, "The audit anchors")
+        if not author.active:
+            return {}
+        try:
+            heads = json.loads(body)["audit_heads"]
+            return {str(k): (int(v[0]), str(v[1])) for k, v in heads.items()}
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            raise IntegrityError("The audit anchors are damaged.") from None
 
     def _read_index_any_version(self) -> dict:
         """An older index, for its audit anchors only (reindex keeps them across a format change)."""
@@ -1031,10 +1122,18 @@ class Session:
         index["schema"] = INDEX_SCHEMA
         index["updated"] = _now().isoformat()
         heads = index.setdefault("audit_heads", {})
-        for name, (seq, head) in self._own_heads().items():
+        try:
+            kept = self.read_anchors()
+        except DacliError:
+            kept = {}  # damaged: `audit verify` reports it; this write anchors afresh
+        for name, (seq, head) in [*kept.items(), *self._own_heads().items()]:
             if seq >= heads.get(name, [0, ""])[0]:
                 heads[name] = [seq, head]
         data = json.dumps(index, separators=(",", ":"), default=_json_default).encode()
+        anchors = json.dumps({"schema": "audit-anchors/1", "audit_heads": heads}).encode()
+        atomic_write(
+            self.store.meta / ANCHORS, crypto.encrypt(self._signed("anchors", anchors), [ring.current.public])
+        )
         atomic_write(
             self.store.meta / INDEX, crypto.encrypt(self._signed("index", data), [ring.current.public])
         )
@@ -1066,24 +1165,40 @@ class Session:
                 index["unreadable"] = sorted(unreadable)
             self._seal_index(index)
 
+    rebuild_index: Callable[[Session], Any] | None = None
+    """Rebuilds a missing index from the records (`services.cases.reindex`, set there: the store cannot read
+    records as cases). The retention sweep deletes the index after each purge."""
+
     @contextmanager
     def index_transaction(self) -> Iterator[dict]:
         """Hold the store lock, yield the index for changing, and seal it on a clean exit.
 
         Take it *before* writing a new case: a busy store then fails before anything is written, and the
         index never misses a case that was created. Lock order is always store lock, then case lock.
+        A missing index (deleted by the retention sweep) or one an earlier dacli wrote is rebuilt from the
+        records first (outside the lock, which the rebuild takes itself).
         """
-        with self.unit(), self.store.meta_lock():
-            index = self.read_index()
-            if index is None:
-                raise NotFound("The caseload index is missing; run `dacli reindex`.")
-            self._unit_index = "pending"
-            yield index
-            self._unit_finishing = True
-            self._flush_audits()  # the records' entries, then the index anchors them
-            self._seal_index(index)
-            self._unit_index = "done"
-            self._unit_finishing = False
+        with self.unit():
+            for last in (False, True):
+                with self.store.meta_lock():
+                    try:
+                        index = self.read_index()
+                    except StaleIndex:
+                        if last or self.rebuild_index is None:
+                            raise
+                        index = None
+                    if index is not None or last or self.rebuild_index is None:
+                        if index is None:
+                            raise NotFound("The caseload index is missing; run `dacli reindex`.")
+                        self._unit_index = "pending"
+                        yield index
+                        self._unit_finishing = True
+                        self._flush_audits()  # the records' entries, then the index anchors them
+                        self._seal_index(index)
+                        self._unit_index = "done"
+                        self._unit_finishing = False
+                        return
+                self.rebuild_index()
 
     def update_index_row(self, ref: str, row: dict | None) -> None:
         """Set (or with None, drop) one row, under the store lock."""

@@ -414,15 +414,20 @@ class CaseScreen(Screen):
         from dacli.services.issp import overdue
 
         s = view.summary
-        client = view.intakes[-1].client
+        people = view.people()  # every intake's safe contact details, newest first
+        client = next((i.client for i in reversed(view.intakes) if i.client.address), view.intakes[-1].client)
         write = {True: "yes", False: "NO", None: "not asked"}[client.address_safe_to_write]
+        current = people.current
         safe = Text()
+        if view.incomplete:
+            safe.append(f"INCOMPLETE: {view.incomplete}\n", style="bold")
         safe.append(
             f"{s.ref}  {s.client}  [{s.status.value}]  risk {s.risk or 'not assessed'}\n", style="bold"
         )
         safe.append(
-            f"SAFE CONTACT  number {client.safe_number or '-'} | time {client.safe_time_to_call or '-'} | "
-            f"code word {client.code_word or '-'} | safe to write? {write}",
+            f"SAFE CONTACT  number {current('safe_number') or '-'} | "
+            f"time {current('safe_time_to_call') or '-'} | code word {current('code_word') or '-'} | "
+            f"safe to write? {write}",
             style="bold white on dark_red",
         )
         self.query_one("#safe", Static).update(safe)
