@@ -43,7 +43,8 @@ def _log(message: str) -> None:
 
 def build(root: Path, cases: int, due_share: float, seed: int = 1) -> dict:
     """Make the store in ``root/store`` (and its retention key in ``root/retention.key``) from scratch."""
-    from dacli.services.cases import add_note, intake, parse_intake, parse_note
+    from dacli.services.intake import intake, parse_intake
+    from dacli.services.notes import add_note, parse_note
     from dacli.services.retention import init_retention
     from dacli.services.review import close_case, parse_exit
     from dacli.store.store import Store, new_case_ref

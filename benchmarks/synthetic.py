@@ -5,7 +5,7 @@
 Every name is invented from nonsense syllables plus a "Testcase"/"Testchild"/"Testperp" marker, so no
 record can be mistaken for a real person. The store is written through the real store API
 (``Store.create``, ``Session.new_case`` and ``Session.write_record``, exactly the
-records ``dacli.services.cases.intake`` writes). Notes:
+records ``dacli.services.intake.intake`` writes). Notes:
 
 * the scrypt cost is the code's default (``dacli.defaults.PASSPHRASE_LOG_N``) unless ``--log-n`` says
   otherwise, since unlocking is part of what is benchmarked;
@@ -112,7 +112,9 @@ def _make_chunk(chunk: int) -> list[tuple[str, dict]]:
     """Open the cases of one chunk in a session with its own audit log; return (ref, index row) pairs."""
     from dacli.schemas.case import CaseRecord
     from dacli.schemas.intake import INTAKE_SCHEMA, IntakeRecord
-    from dacli.services.cases import CASE_RECORD, parse_intake, summarise
+    from dacli.services.case_view import summarise
+    from dacli.services.forms import CASE_RECORD
+    from dacli.services.intake import parse_intake
 
     store, member, identity = _WORKER["store"], _WORKER["member"], _WORKER["identity"]
     workers, cases, size, seed = _WORKER["workers"], _WORKER["cases"], _WORKER["chunk"], _WORKER["seed"]

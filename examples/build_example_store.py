@@ -55,16 +55,9 @@ CASES = [
 def build(force: bool) -> None:
     os.environ["DACLI_MACHINE_ID"] = "example"
     from dacli.services.admin import add_user, init_store
-    from dacli.services.cases import (
-        add_contact,
-        add_note,
-        intake,
-        parse_contact,
-        parse_dash,
-        parse_intake,
-        parse_note,
-        record_dash,
-    )
+    from dacli.services.dash import parse_dash, record_dash
+    from dacli.services.intake import intake, parse_intake
+    from dacli.services.notes import add_contact, add_note, parse_contact, parse_note
 
     if STORE.exists():
         if not force:

@@ -118,14 +118,14 @@ def form():
     import tomllib
     from datetime import date
 
-    from dacli.services.cases import parse_intake
+    from dacli.services.intake import parse_intake
 
     return parse_intake(tomllib.loads(SYNTHETIC_FORM), date(2026, 11, 23))
 
 
 @pytest.fixture
 def case_ref(session, form) -> str:
-    from dacli.services.cases import intake
+    from dacli.services.intake import intake
 
     return intake(session, form).case
 

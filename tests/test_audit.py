@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from dacli.services.admin import add_user, audit_entries, verify_audit
-from dacli.services.cases import caseload, show_case
+from dacli.services.case_view import show_case
+from dacli.services.caseload import caseload
 from dacli.store.store import Store
 
 from .conftest import MANAGER, PASSPHRASE

@@ -16,21 +16,17 @@ from hypothesis import strategies as st
 from dacli.dashscore import parse, read_checklist
 from dacli.errors import InvalidInput
 from dacli.rules.dash import DashInputError, DashRules, score
-from dacli.services.cases import (
-    parse_agreement,
-    parse_contact,
-    parse_csc,
-    parse_dash,
-    parse_disclosure,
-    parse_hearing,
-    parse_intake,
-    parse_note,
-    parse_share,
-    parse_soag,
-)
+from dacli.services.children import parse_csc
+from dacli.services.consent import parse_agreement, parse_disclosure
+from dacli.services.court import parse_hearing
+from dacli.services.dash import parse_dash
+from dacli.services.intake import parse_intake
 from dacli.services.issp import parse_issp
 from dacli.services.marac import parse_marac, parse_research
+from dacli.services.notes import parse_contact, parse_note
 from dacli.services.review import parse_exit, parse_review
+from dacli.services.sharing import parse_share
+from dacli.services.soag import parse_soag
 
 TODAY = dt.date(2026, 11, 23)
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)

@@ -10,17 +10,11 @@ from tests import test_consent, test_court, test_issp, test_marac, test_sharing
 
 def test_one_screen_holds_plan_consent_ledger_marac_and_court(session, case_ref, cli):
     from dacli.services import issp
-    from dacli.services.cases import (
-        add_note,
-        parse_agreement,
-        parse_hearing,
-        parse_note,
-        parse_share,
-        record_agreement,
-        record_hearing,
-        share_without_consent,
-    )
+    from dacli.services.consent import parse_agreement, record_agreement
+    from dacli.services.court import parse_hearing, record_hearing
     from dacli.services.marac import parse_marac, refer
+    from dacli.services.notes import add_note, parse_note
+    from dacli.services.sharing import parse_share, share_without_consent
 
     today = clock.today()
     now = clock.now()

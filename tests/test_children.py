@@ -10,16 +10,10 @@ import pytest
 from dacli.errors import InvalidInput
 from dacli.rules.children import ChildrenFacts, referral_triggers
 from dacli.rules.deadlines import DeadlineState, written_confirmation
+from dacli.services.case_view import children_triggers, show_case
 from dacli.services.caseload import caseload
-from dacli.services.cases import (
-    children_triggers,
-    confirm_csc_referral,
-    parse_csc,
-    parse_dash,
-    record_csc_referral,
-    record_dash,
-    show_case,
-)
+from dacli.services.children import confirm_csc_referral, parse_csc, record_csc_referral
+from dacli.services.dash import parse_dash, record_dash
 
 ON = dt.date(2026, 11, 23)
 SCHOOL_AGE = (dt.date(2015, 1, 1),)

@@ -7,7 +7,9 @@ import codecs
 import json
 
 from dacli.services.admin import add_user, remove_user
-from dacli.services.cases import caseload, intake, reindex, show_case
+from dacli.services.case_view import reindex, show_case
+from dacli.services.caseload import caseload
+from dacli.services.intake import intake
 
 NAMES = ["Quorra Testperson-Alpha", "Yoric Testperson-Beta", "Vexley Testperson-Gamma"]
 DATES = ["1987-04-12", "2019-08-30", "1985-01-21"]
@@ -41,7 +43,7 @@ def test_nothing_under_the_store_holds_a_name_or_date_of_birth(session, form, ca
     # exercise every writer: intake, case view, caseload, staff changes, audit with reasons, reindex
     from datetime import UTC, datetime
 
-    from dacli.services.cases import add_contact, add_note, parse_contact, parse_note
+    from dacli.services.notes import add_contact, add_note, parse_contact, parse_note
 
     intake(session, form)
     add_note(

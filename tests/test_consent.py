@@ -9,7 +9,7 @@ import pytest
 
 from dacli.errors import InvalidInput
 from dacli.schemas.consent import STATEMENTS
-from dacli.services.cases import agreements, may_share_with, parse_agreement, record_agreement
+from dacli.services.consent import agreements, may_share_with, parse_agreement, record_agreement
 
 TODAY = dt.date(2026, 11, 23)
 FORM = {
@@ -101,7 +101,8 @@ def test_cli_consent(cli, case_ref, tmp_path):
 
 
 def test_consented_shares_need_the_agreement_and_join_the_ledger(session, case_ref):
-    from dacli.services.cases import parse_disclosure, share_with_consent, show_case
+    from dacli.services.case_view import show_case
+    from dacli.services.consent import parse_disclosure, share_with_consent
 
     now = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
     share = {"agency": "Police", "sent_to": "PC Testcase", "information_shared": "Bail conditions",

@@ -9,8 +9,9 @@ import pytest
 
 from dacli.errors import InvalidInput
 from dacli.rules.deadlines import expiring_orders
+from dacli.services.case_view import show_case
 from dacli.services.caseload import caseload
-from dacli.services.cases import parse_hearing, record_hearing, show_case
+from dacli.services.court import parse_hearing, record_hearing
 
 TODAY = dt.date(2026, 11, 23)
 CIVIL = {
@@ -81,8 +82,8 @@ def test_cli_court(cli, case_ref):
 
 def test_court_summary_export_withholds_safe_values(session):
     from dacli.services.admin import audit_entries
-    from dacli.services.cases import intake, parse_intake
     from dacli.services.court import summary
+    from dacli.services.intake import intake, parse_intake
 
     address = "9 Fictional Testcase Mews"
     form = {"client": {"name": "Ione Testcase", "address": address}, "referral": {"date": TODAY}}

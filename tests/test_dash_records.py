@@ -12,7 +12,8 @@ from dacli.errors import InvalidInput
 from dacli.rules.deadlines import DeadlineState, dash_reassessment
 from dacli.services.admin import audit_entries
 from dacli.services.caseload import caseload
-from dacli.services.cases import add_note, dash_history, parse_dash, parse_note, record_dash, trend
+from dacli.services.dash import dash_history, parse_dash, record_dash, trend
+from dacli.services.notes import add_note, parse_note
 
 TODAY = dt.date(2026, 11, 23)
 UTC = dt.UTC

@@ -63,8 +63,8 @@ def test_plan_safe_values_and_earlier_intakes_reach_every_export(session):
     """A refuge location from the plan and a safe number from the first intake, typed into the court
     summary's bail conditions and the Marac research form, are withheld."""
     from dacli.services import issp
-    from dacli.services.cases import intake, parse_hearing, parse_intake, record_hearing
-    from dacli.services.court import summary
+    from dacli.services.court import parse_hearing, record_hearing, summary
+    from dacli.services.intake import intake, parse_intake
     from dacli.services.marac import parse_research, research
 
     today = clock.today()
@@ -95,7 +95,7 @@ def test_a_failed_delivery_is_not_audited_as_an_export(session):
     from dacli.schemas.issp import IsspCopyRecord
     from dacli.services import issp
     from dacli.services.admin import audit_entries
-    from dacli.services.cases import intake, parse_intake
+    from dacli.services.intake import intake, parse_intake
 
     today = clock.today()
     ref = intake(
@@ -281,8 +281,8 @@ def test_no_variant_survives_into_any_export(session, example):
     import pypdf
 
     from dacli.services import issp
-    from dacli.services.cases import intake, parse_hearing, parse_intake, record_hearing
-    from dacli.services.court import summary
+    from dacli.services.court import parse_hearing, record_hearing, summary
+    from dacli.services.intake import intake, parse_intake
     from dacli.services.marac import parse_marac, parse_research, refer, research
 
     values, typed, gone_words, gone_spaced = example

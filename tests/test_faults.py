@@ -136,7 +136,7 @@ def test_kill_9_during_writes_never_leaves_a_torn_record(session, case_ref, scri
 
 
 UPDATER = """
-from dacli.services.cases import intake, parse_intake
+from dacli.services.intake import intake, parse_intake
 import tomllib, datetime
 print("ready", flush=True)
 for i in range(25):

@@ -164,7 +164,7 @@ def test_escape_sequences_in_stored_text_reach_no_output(session, case_ref, cli,
 
 def test_the_dashboard_shows_stored_escapes_as_placeholders(session, case_ref):
     """The dashboard reads cases through the services: what it is given holds no control character."""
-    from dacli.services.cases import show_case
+    from dacli.services.case_view import show_case
 
     _plant_old_text(session, case_ref)
     view = show_case(session, case_ref)
@@ -176,7 +176,7 @@ def test_the_dashboard_shows_stored_escapes_as_placeholders(session, case_ref):
 
 
 def _intake(**client):
-    from dacli.services.cases import parse_intake
+    from dacli.services.intake import parse_intake
 
     return parse_intake({"client": {"name": "Quorra Testperson-Alpha", **client},
                          "referral": {"date": TODAY}}, TODAY)  # fmt: skip
@@ -189,7 +189,7 @@ def test_single_line_fields_refuse_control_characters(bad):
 
 
 def test_narrative_fields_keep_newlines_and_tabs_but_refuse_escapes():
-    from dacli.services.cases import parse_note
+    from dacli.services.notes import parse_note
 
     now = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
     form = {"at": now, "initials": "QT", "contact_type": "telephone", "contact_with": "client"}

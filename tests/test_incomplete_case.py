@@ -11,7 +11,11 @@ import pytest
 
 from dacli import clock
 from dacli.errors import IntegrityError
-from dacli.services import cases
+from dacli.services.case_view import show_case
+from dacli.services.dash import parse_dash, record_dash
+from dacli.services.intake import finish_intake, intake
+from dacli.services.notes import add_contact, add_note, parse_contact, parse_note
+from dacli.services.soag import parse_soag, record_soag
 from dacli.store import crypto
 from dacli.store.store import Store, encode_document
 from tests.conftest import MANAGER, PASSPHRASE
@@ -28,7 +32,7 @@ def _damage(session, ref: str, how: str) -> str:
     """Put one bad record into the case; returns its name."""
     folder = session.store.root / ref
     if how == "damaged":
-        name = cases.add_note(session, ref, cases.parse_note(NOTE, clock.now()))
+        name = add_note(session, ref, parse_note(NOTE, clock.now()))
         data = bytearray((folder / name).read_bytes())
         data[-40] ^= 0xFF  # one flipped byte in the ciphertext
         (folder / name).write_bytes(bytes(data))
@@ -44,10 +48,10 @@ def _damage(session, ref: str, how: str) -> str:
 
 @pytest.mark.parametrize("how", ["damaged", "unknown schema"])
 def test_the_rest_of_the_case_shows_marked_incomplete(session, case_ref, how):
-    cases.add_note(session, case_ref, cases.parse_note(NOTE, clock.now()))
+    add_note(session, case_ref, parse_note(NOTE, clock.now()))
     bad = _damage(session, case_ref, how)
     fresh = _fresh(session)
-    view = cases.show_case(fresh, case_ref)
+    view = show_case(fresh, case_ref)
     assert [n for n, _ in view.unreadable] == [bad]
     assert view.incomplete.startswith(f"Case {case_ref} is incomplete: {bad} cannot be read")
     assert "incomplete" in view.summary.flags
@@ -60,16 +64,16 @@ def test_every_write_to_an_incomplete_case_is_refused_with_that_sentence(session
 
     bad = _damage(session, case_ref, how)
     fresh = _fresh(session)
-    sentence = cases.show_case(fresh, case_ref).incomplete
+    sentence = show_case(fresh, case_ref).incomplete
     before = sorted(p.name for p in (session.store.root / case_ref).iterdir())
     today = clock.today()
     writes = [
-        lambda s: cases.add_note(s, case_ref, cases.parse_note(NOTE, clock.now())),
-        lambda s: cases.add_contact(s, case_ref, cases.parse_contact({"agency": "Police"})),
-        lambda s: cases.record_dash(s, case_ref, cases.parse_dash({}, today), today),
-        lambda s: cases.record_soag(s, case_ref, cases.parse_soag({}, today), today),
-        lambda s: cases.finish_intake(s, case_ref, form),
-        lambda s: cases.intake(s, form, repeat_of=case_ref),
+        lambda s: add_note(s, case_ref, parse_note(NOTE, clock.now())),
+        lambda s: add_contact(s, case_ref, parse_contact({"agency": "Police"})),
+        lambda s: record_dash(s, case_ref, parse_dash({}, today), today),
+        lambda s: record_soag(s, case_ref, parse_soag({}, today), today),
+        lambda s: finish_intake(s, case_ref, form),
+        lambda s: intake(s, form, repeat_of=case_ref),
         lambda s: retention.add_hold(s, case_ref, "Review."),
         lambda s: review.close_case(s, case_ref, review.parse_exit(
             {"reason": "client-request", "follow_up_consent": False}, today), today),

@@ -11,7 +11,9 @@ import pytest
 from dacli.errors import InvalidInput
 from dacli.rules.matching import Person, normalise_name, same_person
 from dacli.schemas.intake import IntakeForm
-from dacli.services.cases import caseload, intake, parse_intake, show_case
+from dacli.services.case_view import show_case
+from dacli.services.caseload import caseload
+from dacli.services.intake import intake, parse_intake
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -140,7 +142,7 @@ def test_repeat_referral_joins_the_earlier_case_even_when_closed(session):
         return {**doc, "status": "closed"}
 
     session.update_record(first, "case.toml.age", close)
-    from dacli.services.cases import reindex
+    from dacli.services.case_view import reindex
 
     reindex(session)
     again = intake(session, _form("MARA  testcase"))

@@ -9,7 +9,7 @@ import pytest
 from dacli.errors import InvalidInput
 from dacli.rules.intake import intake_problems
 from dacli.schemas.intake import IntakeForm
-from dacli.services.cases import parse_intake
+from dacli.services.intake import parse_intake
 
 TODAY = date(2026, 11, 23)
 

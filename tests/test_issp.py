@@ -14,7 +14,9 @@ from dacli.schemas.issp import Action
 from dacli.services import issp
 from dacli.services.admin import audit_entries
 from dacli.services.caseload import caseload
-from dacli.services.cases import intake, parse_dash, parse_intake, parse_soag, record_dash, record_soag
+from dacli.services.dash import parse_dash, record_dash
+from dacli.services.intake import intake, parse_intake
+from dacli.services.soag import parse_soag, record_soag
 
 TODAY = dt.date(2026, 11, 23)
 SAFE = {"address": "17 Imaginary Testcase Lane", "safe_number": "07700 900999", "code_word": "kingfisher",

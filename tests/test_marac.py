@@ -8,7 +8,8 @@ import pytest
 
 from dacli.errors import InvalidInput
 from dacli.services.admin import audit_entries
-from dacli.services.cases import intake, parse_dash, parse_intake, record_dash
+from dacli.services.dash import parse_dash, record_dash
+from dacli.services.intake import intake, parse_intake
 from dacli.services.marac import WITHHELD, parse_marac, refer
 
 TODAY = dt.date(2026, 11, 23)

@@ -18,7 +18,7 @@ TEXT = "Narrative-Marker for Quorra Testperson-Alpha"
 
 
 def _case(session) -> str:
-    from dacli.services.cases import intake, parse_intake
+    from dacli.services.intake import intake, parse_intake
 
     today = clock.today()
     form = {"client": {"name": "Quorra Testperson-Alpha", "dob": dt.date(1987, 4, 12),
@@ -86,7 +86,7 @@ def issp_complete(session, cli, tmp_path):
 
 
 def sign_off(session, cli, tmp_path):
-    from dacli.services.cases import parse_share, share_without_consent
+    from dacli.services.sharing import parse_share, share_without_consent
     from tests.test_sharing import FORM, NOW
 
     ref = _case(session)

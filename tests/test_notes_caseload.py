@@ -9,16 +9,10 @@ import pytest
 
 from dacli.errors import InvalidInput, StoreError
 from dacli.rules.deadlines import DeadlineState, first_contact, referral_moment
-from dacli.services.cases import (
-    add_contact,
-    add_note,
-    caseload,
-    intake,
-    parse_contact,
-    parse_intake,
-    parse_note,
-    show_case,
-)
+from dacli.services.case_view import show_case
+from dacli.services.caseload import caseload
+from dacli.services.intake import intake, parse_intake
+from dacli.services.notes import add_contact, add_note, parse_contact, parse_note
 
 UTC = dt.UTC
 REFERRED = dt.datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -11,7 +11,16 @@ import pytest
 from dacli import clock
 from dacli.schemas.common import Role
 from dacli.schemas.records import schemas
-from dacli.services import cases, issp, marac, retention, review
+from dacli.services import issp, marac, retention, review
+from dacli.services.case_view import show_case
+from dacli.services.children import confirm_csc_referral, parse_csc, record_csc_referral
+from dacli.services.consent import parse_agreement, parse_disclosure, record_agreement, share_with_consent
+from dacli.services.court import parse_hearing, record_hearing
+from dacli.services.dash import parse_dash, record_dash
+from dacli.services.intake import finish_intake, intake, parse_intake
+from dacli.services.notes import add_contact, add_note, parse_contact, parse_note
+from dacli.services.sharing import parse_share, share_without_consent, sign_off_share
+from dacli.services.soag import parse_soag, record_soag
 from tests.conftest import MANAGER, PASSPHRASE, TEST_SCHEMAS
 
 TODAY = dt.date(2026, 11, 23)
@@ -19,10 +28,10 @@ NOW = dt.datetime(2026, 11, 23, 11, 0)
 
 
 def _empty_case(session) -> str:
-    form = cases.parse_intake(
+    form = parse_intake(
         {"client": {"name": "Quorra Testperson-Empty"}, "referral": {"date": TODAY}, "complete": False}, TODAY
     )
-    return cases.intake(session, form).case
+    return intake(session, form).case
 
 
 def _share(session, ref):
@@ -30,7 +39,7 @@ def _share(session, ref):
             "concerned_about": ["client"], "at_risk_from": ["perpetrator"], "concerns_fact": "Threats.",
             "legal_basis": ["Common Law"], "considerations": "Risk.", "discussed_with": "Senior",
             "action": "Phoned.", "client_notified": True}  # fmt: skip
-    return cases.share_without_consent(session, ref, cases.parse_share(form, clock.now()))[0]
+    return share_without_consent(session, ref, parse_share(form, clock.now()))[0]
 
 
 def _agreement(session, ref):
@@ -38,12 +47,12 @@ def _agreement(session, ref):
             "confidential_unless_permission": True,
             "high_risk_exception": True, "caseworker_signed_on": TODAY,
             "agencies": [{"agency": "Police", "permission": True, "date": TODAY}]}  # fmt: skip
-    cases.record_agreement(session, ref, cases.parse_agreement(form, TODAY))
+    record_agreement(session, ref, parse_agreement(form, TODAY))
 
 
 def _high_dash(session, ref):
     answers = {f"q{n}": "yes" for n in range(1, 15)}
-    cases.record_dash(session, ref, cases.parse_dash({"answers": answers}, TODAY), TODAY)
+    record_dash(session, ref, parse_dash({"answers": answers}, TODAY), TODAY)
 
 
 EXIT = {"reason": "client-request", "follow_up_consent": True}
@@ -69,7 +78,7 @@ def _hearing(kind: str) -> dict:
 
 def _signoff(session, ref, store):
     session.add_user("cw", Role.caseworker, PASSPHRASE)  # a caseworker's share awaits a sign-off
-    cases.sign_off_share(session, ref, _share(store.unlock("cw", PASSPHRASE), ref))
+    sign_off_share(session, ref, _share(store.unlock("cw", PASSPHRASE), ref))
 
 
 def _close(session, ref, store=None):
@@ -78,7 +87,7 @@ def _close(session, ref, store=None):
 
 def _finish(s, ref, store):
     form = {"client": {"name": "Quorra Testperson-Empty"}, "referral": {"date": TODAY}}
-    cases.finish_intake(s, ref, cases.parse_intake(form, TODAY))
+    finish_intake(s, ref, parse_intake(form, TODAY))
 
 
 def _copy(s, ref, store):
@@ -88,7 +97,7 @@ def _copy(s, ref, store):
 
 def _disclosure(s, ref, store):
     _agreement(s, ref)
-    cases.share_with_consent(s, ref, cases.parse_disclosure(SHARED, clock.now()))
+    share_with_consent(s, ref, parse_disclosure(SHARED, clock.now()))
 
 
 def _decline(s, ref, store):
@@ -97,10 +106,8 @@ def _decline(s, ref, store):
 
 
 def _csc(s, ref, store):
-    name = cases.record_csc_referral(
-        s, ref, cases.parse_csc({"referred_at": NOW, "to": "MASH", "how": "verbal"})
-    )
-    cases.confirm_csc_referral(s, ref, name, clock.now())
+    name = record_csc_referral(s, ref, parse_csc({"referred_at": NOW, "to": "MASH", "how": "verbal"}))
+    confirm_csc_referral(s, ref, name, clock.now())
 
 
 def _follow_up(s, ref, store):
@@ -121,10 +128,10 @@ WRITERS = {
     # schema: what writes it, on a case that has only its intake
     "intake/1": _finish,
     "case/1": lambda s, ref, w: None,  # written by the intake itself
-    "note/1": lambda s, ref, w: cases.add_note(s, ref, cases.parse_note(NOTE, clock.now())),
-    "contact/1": lambda s, ref, w: cases.add_contact(s, ref, cases.parse_contact({"agency": "Police"})),
-    "dash/1": lambda s, ref, w: cases.record_dash(s, ref, cases.parse_dash({}, TODAY), TODAY),
-    "soag/1": lambda s, ref, w: cases.record_soag(s, ref, cases.parse_soag({}, TODAY), TODAY),
+    "note/1": lambda s, ref, w: add_note(s, ref, parse_note(NOTE, clock.now())),
+    "contact/1": lambda s, ref, w: add_contact(s, ref, parse_contact({"agency": "Police"})),
+    "dash/1": lambda s, ref, w: record_dash(s, ref, parse_dash({}, TODAY), TODAY),
+    "soag/1": lambda s, ref, w: record_soag(s, ref, parse_soag({}, TODAY), TODAY),
     "issp/1": lambda s, ref, w: issp.record(s, ref, issp.parse_issp({}, TODAY), TODAY),
     "issp-copy/1": _copy,
     "agreement/1": lambda s, ref, w: _agreement(s, ref),
@@ -136,12 +143,8 @@ WRITERS = {
         s, ref, marac.parse_research(RESEARCH, TODAY), [], None
     ),
     "marac-decline/1": _decline,
-    "court-criminal/1": lambda s, ref, w: cases.record_hearing(
-        s, ref, cases.parse_hearing(_hearing("criminal"), TODAY)
-    ),
-    "court-civil/1": lambda s, ref, w: cases.record_hearing(
-        s, ref, cases.parse_hearing(_hearing("civil"), TODAY)
-    ),
+    "court-criminal/1": lambda s, ref, w: record_hearing(s, ref, parse_hearing(_hearing("criminal"), TODAY)),
+    "court-civil/1": lambda s, ref, w: record_hearing(s, ref, parse_hearing(_hearing("civil"), TODAY)),
     "csc-referral/1": _csc,
     "case-review/1": lambda s, ref, w: review.record_review(
         s, ref, review.parse_review(REVIEW, TODAY), TODAY
@@ -164,7 +167,7 @@ def test_every_record_kind_written_on_the_emptiest_case_reads_back(store, sessio
     ref = _empty_case(session)
     WRITERS[schema](session, ref, store)
     fresh = store.unlock(MANAGER, PASSPHRASE)  # nothing cached: every record is read from disk
-    view = cases.show_case(fresh, ref)
+    view = show_case(fresh, ref)
     assert view.unreadable == [] and view.incomplete is None
     assert fresh.unreadable(ref) == []
     written = {fresh.read_record(ref, n)["schema"] for n in fresh.record_names(ref)}

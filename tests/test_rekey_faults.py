@@ -20,7 +20,8 @@ import pytest
 
 from dacli.errors import AuthError, IntegrityError
 from dacli.services.admin import add_user, remove_user
-from dacli.services.cases import caseload, intake
+from dacli.services.caseload import caseload
+from dacli.services.intake import intake
 from dacli.store import crypto
 from dacli.store.keys import KeyRing
 from dacli.store.store import CASE_KEYS, STORE_KEYS, Store

@@ -17,7 +17,8 @@ import pytest
 from dacli import clock
 from dacli.errors import IntegrityError
 from dacli.rules.retention import add_years, retention
-from dacli.services.cases import add_note, intake, parse_intake, parse_note
+from dacli.services.intake import intake, parse_intake
+from dacli.services.notes import add_note, parse_note
 from dacli.services.retention import add_hold, apply, init_retention, plan, remove_hold, retention_identity
 from dacli.services.review import close_case, parse_exit
 from dacli.store import crypto
@@ -134,8 +135,8 @@ def test_the_retention_key_opens_no_case_record(store_path, old_store):
 
 
 def test_destroy_removes_the_case_and_keys_and_leaves_a_tombstone(session, store_path, old_store):
+    from dacli.services.case_view import reindex
     from dacli.services.caseload import caseload
-    from dacli.services.cases import reindex
 
     refs, key = old_store
     store = Store(store_path)

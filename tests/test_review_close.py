@@ -19,7 +19,9 @@ from dacli.rules.review import (
     risk_change,
 )
 from dacli.services.caseload import caseload
-from dacli.services.cases import add_note, intake, parse_dash, parse_intake, parse_note, record_dash
+from dacli.services.dash import parse_dash, record_dash
+from dacli.services.intake import intake, parse_intake
+from dacli.services.notes import add_note, parse_note
 from dacli.services.review import (
     close_case,
     parse_exit,
@@ -204,7 +206,7 @@ def test_a_review_and_a_closure_of_a_case_never_contacted_read_back(session, cas
     """No contact and no Dash on file: the review's last contact and risk now, and the summary's last
     contact, are empty, and the records written still read back (they were unreadable once)."""
     from dacli.schemas.review import SUMMARY_RECORD, BoilDown
-    from dacli.services.cases import show_case
+    from dacli.services.case_view import show_case
 
     today = clock.today()
     _, record = record_review(session, case_ref, parse_review(REVIEW, today), today)

@@ -10,8 +10,9 @@ import pytest
 from dacli.errors import InvalidInput, PermissionDenied
 from dacli.rules.deadlines import DeadlineState, share_sign_off
 from dacli.services.admin import add_user, audit_entries
+from dacli.services.case_view import show_case
 from dacli.services.caseload import caseload
-from dacli.services.cases import parse_share, share_without_consent, show_case, sign_off_share
+from dacli.services.sharing import parse_share, share_without_consent, sign_off_share
 from dacli.store.store import Store
 
 from .conftest import MANAGER, PASSPHRASE

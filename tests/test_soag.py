@@ -10,7 +10,7 @@ import pytest
 from dacli.errors import InvalidInput
 from dacli.rules.soag import compare
 from dacli.schemas.soag_bank import ABUSE_TYPES, ATTRIBUTION
-from dacli.services.cases import parse_soag, record_soag, soag_comparison, soag_history
+from dacli.services.soag import parse_soag, record_soag, soag_comparison, soag_history
 
 TODAY = dt.date(2026, 11, 23)
 FULL = {

@@ -7,7 +7,9 @@ import pytest
 from dacli.errors import AuthError, IntegrityError, InvalidInput, PermissionDenied
 from dacli.schemas.common import Role
 from dacli.services.admin import add_user, change_passphrase, list_users, remove_user
-from dacli.services.cases import caseload, intake, show_case
+from dacli.services.case_view import show_case
+from dacli.services.caseload import caseload
+from dacli.services.intake import intake
 from dacli.store import crypto
 from dacli.store.keys import KeyRing
 from dacli.store.store import Store

@@ -9,7 +9,8 @@ import stat
 import pytest
 
 from dacli.errors import AuthError, IntegrityError, InvalidInput, NotFound, StoreError
-from dacli.services.cases import intake, show_case
+from dacli.services.case_view import show_case
+from dacli.services.intake import intake
 from dacli.store.store import Store, check_case_ref
 
 from .conftest import MANAGER, PASSPHRASE, TEST_LOG_N

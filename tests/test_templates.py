@@ -17,7 +17,7 @@ REF = "{ref}"
 @pytest.fixture
 def case(session, case_ref):
     """The conftest client (one child), with a checklist whose 'yes' answers seed plan actions."""
-    from dacli.services.cases import parse_dash, record_dash
+    from dacli.services.dash import parse_dash, record_dash
 
     answers = {f"q{n}": "yes" for n in range(1, 12)}
     record_dash(session, case_ref, parse_dash({"answers": answers}, _today()), _today())
@@ -27,7 +27,7 @@ def case(session, case_ref):
 @pytest.fixture
 def childless(session):
     """A client with no children on file."""
-    from dacli.services.cases import intake, parse_intake
+    from dacli.services.intake import intake, parse_intake
 
     form = parse_intake(
         {"client": {"name": "Ilse Testperson-Delta"}, "referral": {"date": "2026-11-02"}}, _today()
@@ -235,7 +235,7 @@ def test_exit_template_answers_nothing_and_marks_children_questions_not_applicab
 def test_exit_form_blank_questions_record_no_answer_and_a_half_answered_one_is_refused(
     cli, session, case, tmp_path
 ):
-    from dacli.services.cases import show_case
+    from dacli.services.case_view import show_case
 
     text = _fill(cli("close", case, "--template").stdout, FILLED["close"])
     half = tmp_path / "half.toml"
@@ -269,7 +269,7 @@ def test_a_plan_row_with_something_typed_but_no_agreed_action_is_refused(cli, ca
 
 def test_an_intake_from_the_template_records_no_answer_left_out(cli, session, tmp_path):
     """Left out, 'Is the client pregnant?' is not asked: it is not recorded as a no."""
-    from dacli.services.cases import latest_intake
+    from dacli.services.intake import latest_intake
 
     form = tmp_path / "intake.toml"
     form.write_text(_fill(cli("intake", "--template").stdout, FILLED["intake"]), encoding="utf-8")

@@ -87,7 +87,7 @@ def test_unlock_wrong_then_right_and_the_caseload_shows_flags(example):
 def test_filter_sort_open_a_case_and_add_a_note_on_disk(example):
     from textual.widgets import Input, Static
 
-    from dacli.services.cases import show_case
+    from dacli.services.case_view import show_case
     from dacli.store.store import Store
     from dacli.tui.app import DacliApp
 
@@ -193,7 +193,7 @@ def test_idle_lock_hides_case_data(example):
 def test_a_dash_taken_to_14_yes_recommends_marac_and_is_saved(example):
     from textual.widgets import Static
 
-    from dacli.services.cases import dash_history
+    from dacli.services.dash import dash_history
     from dacli.store.store import Store
     from dacli.tui.app import DacliApp
 
@@ -291,7 +291,7 @@ def _error(app) -> str:
 def test_record_a_soag_from_the_case_screen(example):
     from textual.widgets import Select
 
-    from dacli.services.cases import soag_history
+    from dacli.services.soag import soag_history
     from dacli.store.store import Store
     from dacli.tui.app import DacliApp
 
@@ -395,7 +395,7 @@ def test_add_plan_actions_starts_a_plan_and_makes_new_versions(example):
 def test_record_a_review_filled_from_the_case(example):
     from textual.widgets import Input, Select
 
-    from dacli.services.cases import show_case
+    from dacli.services.case_view import show_case
     from dacli.store.store import Store
     from dacli.tui.app import DacliApp
 

@@ -13,8 +13,13 @@ from dacli.errors import InvalidInput, PermissionDenied
 from dacli.rules.marac import referral_due
 from dacli.rules.people import accumulate
 from dacli.schemas.common import Role
-from dacli.services import cases, marac, review
+from dacli.services import marac, review
+from dacli.services.case_view import children_triggers, show_case
 from dacli.services.caseload import case_deadlines, caseload
+from dacli.services.dash import parse_dash, record_dash
+from dacli.services.intake import intake, parse_intake
+from dacli.services.notes import add_note, parse_note
+from dacli.services.sharing import parse_share, share_without_consent, sign_off_share
 from tests.conftest import PASSPHRASE
 
 TODAY = dt.date(2026, 11, 23)
@@ -36,7 +41,7 @@ MARAC_FORM = {"referring_agency": "Idva", "contact_name": "I", "contact_details"
 
 
 def _intake(session, form):
-    return cases.intake(session, cases.parse_intake(form, TODAY))
+    return intake(session, parse_intake(form, TODAY))
 
 
 # --- 5.1 the accumulated view -----------------------------------------------------------------------------
@@ -79,8 +84,8 @@ def test_a_repeat_referral_that_leaves_the_children_out_forgets_nothing(cli, ses
     again = _intake(session, POLICE)
     assert again.case == first.case and again.intake == 2
     ref = first.case
-    view = cases.show_case(session, ref)
-    triggers = {t.name for t in cases.children_triggers(view, TODAY)}
+    view = show_case(session, ref)
+    triggers = {t.name for t in children_triggers(view, TODAY)}
     assert "child-under-12-months" in triggers
     assert "children-referral-needed" in view.summary.flags
     (row,) = caseload(session)
@@ -130,12 +135,12 @@ def test_referral_due_rule_at_its_boundaries(referred, declined, due):
 
 def _dash(session, ref, on, yes=14):
     answers = {f"q{n}": "yes" for n in range(1, yes + 1)}
-    cases.record_dash(session, ref, cases.parse_dash({"answers": answers, "assessed_on": on}, TODAY), TODAY)
+    record_dash(session, ref, parse_dash({"answers": answers, "assessed_on": on}, TODAY), TODAY)
 
 
 def _flags(session, ref):
     (row,) = [r for r in caseload(session) if r.ref == ref]
-    shown = cases.show_case(session, ref).summary.flags
+    shown = show_case(session, ref).summary.flags
     assert ("marac-referral-due" in row.flags) == ("marac-referral-due" in shown)
     return row.flags
 
@@ -193,7 +198,7 @@ SHARE = {"sent_to": "Police", "information_shared": "Threats.", "concerned_about
 def _sign_off_state(session, ref):
     (row,) = [r for r in caseload(session) if r.ref == ref]
     by_index = [d for d in row.deadlines if d.name == "share sign-off"]
-    by_rules = [d for d in case_deadlines(session, cases.show_case(session, ref).summary, clock.now())
+    by_rules = [d for d in case_deadlines(session, show_case(session, ref).summary, clock.now())
                 if d.name == "share sign-off"]  # fmt: skip
     assert [(d.due_at, d.state) for d in by_index] == [(d.due_at, d.state) for d in by_rules]
     return by_index[0].state.value if by_index else None
@@ -207,7 +212,7 @@ def test_the_sign_off_clock_runs_from_when_it_was_shared_not_typed_in(store, ses
     session.add_user("cw", Role.caseworker, PASSPHRASE)
     worker = store.unlock("cw", PASSPHRASE)
     shared = (clock.now() - ago).astimezone(clock.zone()).replace(tzinfo=None)  # local time, as typed
-    cases.share_without_consent(worker, ref, cases.parse_share({**SHARE, "shared_at": shared}, clock.now()))
+    share_without_consent(worker, ref, parse_share({**SHARE, "shared_at": shared}, clock.now()))
     assert _sign_off_state(session, ref) == state
 
 
@@ -216,9 +221,7 @@ def test_closing_a_case_keeps_an_unsigned_share_s_sign_off(store, session):
     session.add_user("cw", Role.caseworker, PASSPHRASE)
     worker = store.unlock("cw", PASSPHRASE)
     shared = (clock.now() - dt.timedelta(hours=1)).astimezone(clock.zone()).replace(tzinfo=None)
-    name, _ = cases.share_without_consent(
-        worker, ref, cases.parse_share({**SHARE, "shared_at": shared}, clock.now())
-    )
+    name, _ = share_without_consent(worker, ref, parse_share({**SHARE, "shared_at": shared}, clock.now()))
     review.close_case(session, ref, review.parse_exit({"reason": "client-request", "follow_up_consent": True},
                                                       TODAY), TODAY)  # fmt: skip
     assert _sign_off_state(session, ref) == "due"
@@ -226,7 +229,7 @@ def test_closing_a_case_keeps_an_unsigned_share_s_sign_off(store, session):
         assert _sign_off_state(session, ref) == "overdue"
         (row,) = caseload(session)
         assert row.overdue
-    cases.sign_off_share(session, ref, name)
+    sign_off_share(session, ref, name)
     assert _sign_off_state(session, ref) is None
 
 
@@ -250,7 +253,7 @@ def test_an_index_an_earlier_dacli_wrote_is_rebuilt_with_the_new_flags(session):
     (row,) = caseload(session)
     assert "marac-referral-due" in row.flags
     atomic_write(session.store.meta / INDEX, sealed)
-    cases.add_note(session, ref, cases.parse_note(
+    add_note(session, ref, parse_note(
         {"at": clock.now(), "initials": "QT", "contact_type": "telephone", "contact_with": "client",
          "facts": "-"}, clock.now()))  # fmt: skip
     assert session.read_index()["schema"] != "caseload-index/2"

@@ -273,7 +273,7 @@ def _local(at) -> str:
 
 def reindex(ctx: typer.Context) -> None:
     """Rebuild the caseload index from the case records."""
-    from dacli.services.cases import reindex as rebuild
+    from dacli.services.case_view import reindex as rebuild
 
     c: Context = ctx.obj
     result = rebuild(c.session())

@@ -121,8 +121,8 @@ def case_show(
     """Show one case on one screen: summary, safe contact details, flags, consent, safety plan, Marac,
     disclosures, court dates, deadlines and the latest timeline (the read is audited)."""
 
+    from dacli.services.case_view import show_case
     from dacli.services.caseload import case_deadlines
-    from dacli.services.cases import show_case
 
     c: Context = ctx.obj
     session = c.session()
@@ -186,7 +186,7 @@ def case_show(
         lines.append(f"  significant concerns: {intake.concerns.details or '(flagged)'}")
     for m in intake.matches:
         lines.append(f"  {m.kind.replace('-', ' ')}: {m.who} -> {m.case}")
-    from dacli.services.cases import children_triggers
+    from dacli.services.case_view import children_triggers
 
     triggers = children_triggers(view, clock.local_date(now))
     if triggers:

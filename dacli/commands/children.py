@@ -22,7 +22,7 @@ def children_show(
 ) -> None:
     """Which triggers for a referral to children's social care apply, and the referrals made."""
 
-    from dacli.services.cases import children_triggers, show_case
+    from dacli.services.case_view import children_triggers, show_case
 
     c: Context = ctx.obj
     view = show_case(c.session(), ref)
@@ -64,7 +64,7 @@ def children_refer(
 ) -> None:
     """Record a referral to children's social care, with the triggers that applied."""
 
-    from dacli.services.cases import parse_csc, record_csc_referral
+    from dacli.services.children import parse_csc, record_csc_referral
 
     c: Context = ctx.obj
     session = c.session()
@@ -88,7 +88,7 @@ def children_confirm(
     import datetime as dt
 
     from dacli.errors import InvalidInput
-    from dacli.services.cases import confirm_csc_referral
+    from dacli.services.children import confirm_csc_referral
 
     c: Context = ctx.obj
     try:

@@ -99,7 +99,7 @@ def read_form(from_: str | None, what: str = "the form") -> dict[str, Any]:
     """TOML from ``--from FILE`` or ``--from -`` (standard input). Errors name the file, never its content."""
     from pathlib import Path
 
-    from dacli.services.cases import read_form_file
+    from dacli.services.forms import read_form_file
 
     if not from_:
         raise InvalidInput(f"give {what} with --from FILE or --from - (see --template).")

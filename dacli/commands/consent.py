@@ -56,7 +56,7 @@ def consent_record(
         typer.echo(_template(), nl=False)
         return
 
-    from dacli.services.cases import parse_agreement, record_agreement
+    from dacli.services.consent import parse_agreement, record_agreement
 
     data = read_form(from_, "the agreement")
     c: Context = ctx.obj
@@ -72,7 +72,7 @@ def consent_show(
     """The agreement in force: the four statements, monitoring consent, and each agency's permission."""
 
     from dacli.schemas.consent import STATEMENTS
-    from dacli.services.cases import agreements, review_overdue
+    from dacli.services.consent import agreements, review_overdue
 
     c: Context = ctx.obj
     found = agreements(c.session(), ref)
@@ -104,7 +104,7 @@ def share(
 ) -> None:
     """Record a share made with the client's consent (refused unless the agreement permits that agency)."""
 
-    from dacli.services.cases import parse_disclosure, share_with_consent
+    from dacli.services.consent import parse_disclosure, share_with_consent
 
     c: Context = ctx.obj
     session = c.session()

@@ -84,7 +84,7 @@ def court_record(
         typer.echo(CRIMINAL if template == "criminal" else CIVIL, nl=False)
         return
 
-    from dacli.services.cases import parse_hearing, record_hearing
+    from dacli.services.court import parse_hearing, record_hearing
 
     data = read_form(from_, "the case summary")
     c: Context = ctx.obj
@@ -98,7 +98,7 @@ def court_list(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Every hearing of a case in date order, with orders and their expiry dates."""
-    from dacli.services.cases import show_case
+    from dacli.services.case_view import show_case
 
     c: Context = ctx.obj
     view = show_case(c.session(), ref)

@@ -42,7 +42,7 @@ def dash_score(
         return
 
     from dacli.dashscore import as_json, render
-    from dacli.services.cases import score_latest
+    from dacli.services.dash import score_latest
 
     result, data = score_latest(ctx.obj.session(), case, clock.today())
     if json_:
@@ -64,7 +64,7 @@ def dash_record(
     """Record a new Dash checklist for a case: question by question, or from a file."""
 
     from dacli.dashscore import parse
-    from dacli.services.cases import parse_dash, record_dash
+    from dacli.services.dash import parse_dash, record_dash
 
     session = ctx.obj.session()
     if from_:
@@ -234,7 +234,7 @@ def dash_history_cmd(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Every Dash checklist of a case with date, score and level, and the trend."""
-    from dacli.services.cases import dash_history, trend
+    from dacli.services.dash import dash_history, trend
 
     history = dash_history(ctx.obj.session(), ref)
     records = [r for _, r in history]

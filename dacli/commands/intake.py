@@ -101,7 +101,7 @@ def _complete(session, ref: str, form: dict, saved: list[str]) -> None:
     section being asked); the last one marks the intake complete."""
     import copy
 
-    from dacli.services.cases import finish_intake, parse_intake
+    from dacli.services.intake import finish_intake, parse_intake
 
     sections = _sections()
     for n, (what, ask_section) in enumerate(sections, start=1):
@@ -226,8 +226,8 @@ def intake(
         typer.echo(render(IntakeForm, "dacli intake form (SafeLives case intake form, 2014)"))
         typer.echo("# © SafeLives 2014 - reproduced with permission from SafeLives")
         return
-    from dacli.services.cases import intake as take
-    from dacli.services.cases import parse_intake
+    from dacli.services.intake import intake as take
+    from dacli.services.intake import parse_intake
 
     c: Context = ctx.obj
     session = c.session()  # unlock first: a wrong passphrase should not waste a caller's answers
@@ -247,7 +247,7 @@ def finish(
 ) -> None:
     """Complete the latest intake of a case (after an urgent-fields-only intake)."""
 
-    from dacli.services.cases import finish_intake, latest_intake, parse_intake
+    from dacli.services.intake import finish_intake, latest_intake, parse_intake
 
     c: Context = ctx.obj
     session = c.session()

@@ -57,7 +57,7 @@ def note_add(
 ) -> None:
     """Add a case note (prompts for what is not given)."""
 
-    from dacli.services.cases import add_note, parse_note
+    from dacli.services.notes import add_note, parse_note
 
     c: Context = ctx.obj
     session = c.session()
@@ -94,7 +94,7 @@ def note_list(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Every note of a case, oldest first, superseded ones marked."""
-    from dacli.services.cases import show_case
+    from dacli.services.case_view import show_case
 
     c: Context = ctx.obj
     view = show_case(c.session(), ref)
@@ -134,7 +134,7 @@ def contact_add(
     comments: str = typer.Option(None, "--comments", help=f"Comments. {NARRATIVE_HELP}"),
 ) -> None:
     """Add a case contact (a practitioner or agency involved in this case)."""
-    from dacli.services.cases import add_contact, parse_contact
+    from dacli.services.notes import add_contact, parse_contact
 
     c: Context = ctx.obj
     session = c.session()
@@ -157,7 +157,7 @@ def contact_list(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """The case contacts of a case."""
-    from dacli.services.cases import show_case
+    from dacli.services.case_view import show_case
 
     c: Context = ctx.obj
     view = show_case(c.session(), ref)

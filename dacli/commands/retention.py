@@ -78,7 +78,7 @@ def hold_remove(
 @hold_app.command("list")
 def hold_list(ctx: typer.Context, ref: str = typer.Argument(..., help="Case reference.")) -> None:
     """The holds in force on a case."""
-    from dacli.services.cases import show_case
+    from dacli.services.case_view import show_case
 
     c: Context = ctx.obj
     view = show_case(c.session(), ref)

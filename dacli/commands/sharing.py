@@ -68,7 +68,7 @@ def share_record(
 
     import datetime as dt
 
-    from dacli.services.cases import parse_share, share_without_consent
+    from dacli.services.sharing import parse_share, share_without_consent
 
     data = read_form(from_, "the form")
     c: Context = ctx.obj
@@ -98,7 +98,7 @@ def share_sign_off(
 ) -> None:
     """Sign off a caseworker's decision (seniors and managers; never your own)."""
     from dacli.commands.common import narrative
-    from dacli.services.cases import sign_off_share
+    from dacli.services.sharing import sign_off_share
 
     c: Context = ctx.obj
     session = c.session()

@@ -64,7 +64,7 @@ def soag_record(
 ) -> None:
     """Record a Severity of Abuse Grid for a case (each grid is a new record)."""
 
-    from dacli.services.cases import parse_soag, record_soag
+    from dacli.services.soag import parse_soag, record_soag
 
     c: Context = ctx.obj
     session = c.session()
@@ -80,7 +80,7 @@ def soag_show(
 ) -> None:
     """The latest grid of a case, and how it compares with the grid at intake."""
     from dacli.schemas.soag_bank import ABUSE_TYPES, ATTRIBUTION
-    from dacli.services.cases import soag_comparison, soag_history
+    from dacli.services.soag import soag_comparison, soag_history
 
     c: Context = ctx.obj
     grids = soag_history(c.session(), ref)

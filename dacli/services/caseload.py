@@ -1,7 +1,7 @@
 """The caseload: every case the index knows, filtered and with its deadlines.
 
-Kept apart from `services.cases` so that `dacli case list` imports neither the intake schemas nor the
-record readers: listing 20,000 cases is one decrypt of the index and one pass over its rows.
+Kept apart from the case file (`services.case_view`) so that `dacli case list` imports neither the intake
+schemas nor the record readers: listing 20,000 cases is one decrypt of the index and one pass over its rows.
 """
 
 from __future__ import annotations
@@ -20,10 +20,6 @@ from dacli.schemas.store import ReviewPolicy
 from dacli.store.store import Session
 
 _DEFAULT_REVIEW = ReviewPolicy()
-
-
-def _utcnow() -> dt.datetime:
-    return clock.now()
 
 
 def index_rows(index: dict) -> list[CaseRow]:
@@ -156,7 +152,7 @@ def _caseload(
     except StaleIndex:
         index = None  # written by an earlier dacli: rebuilt from the records, once
     if index is None:
-        from dacli.services.cases import reindex  # only when the index was lost or is out of date
+        from dacli.services.case_view import reindex
 
         reindex(session)
         index = session.read_index() or {"cases": {}}
@@ -174,7 +170,7 @@ def _caseload(
             raise InvalidInput(f"status must be open or closed, not {status!r}.") from None
         rows = [r for r in rows if r.status == wanted]
     rows = select(rows, worker=worker, risk=risk)
-    now = (now or _utcnow()).astimezone(dt.UTC)
+    now = (now or clock.now()).astimezone(dt.UTC)
     hours = session.store.policy.review.first_contact_hours
     weeks = session.store.policy.dash.reassess_weeks
     review = session.store.policy.review

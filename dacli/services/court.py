@@ -3,8 +3,14 @@ order, for a pre-sentence report, a bail hearing or the CPS. Safe fields are wit
 
 from __future__ import annotations
 
-from dacli.services import cases
+import datetime as dt
+from typing import Any
+
+from dacli import clock
+from dacli.errors import InvalidInput
+from dacli.services.case_view import append_record, load_case
 from dacli.services.exports import Deliver, case_safe_values, redact
+from dacli.services.forms import not_future, parse_form
 from dacli.services.marac import check_release, exported
 from dacli.store.store import Session, check_case_ref
 
@@ -15,7 +21,7 @@ def summary(
     """Render every hearing, hand the text to ``deliver`` and audit the export once delivered."""
     check_case_ref(ref)
     check_release(release, reason)
-    view = cases._load(session, ref)
+    view = load_case(session, ref)
     text, found = redact(render(view), case_safe_values(view), release)
     detail = {"form": "court-summary", "hearings": [n for n, _ in view.hearings], "redacted": found}
     exported(session, ref, None, text, deliver, release, reason, detail)
@@ -77,3 +83,41 @@ def render(view) -> str:
         ]
     lines.append("© SafeLives 2014 - reproduced with permission from SafeLives")
     return "\n".join(lines) + "\n"
+
+
+def parse_hearing(data: dict[str, Any], today: dt.date):
+    from dacli.schemas.court import CivilHearing, CriminalHearing
+
+    kind = data.get("kind")
+    if kind not in ("criminal", "civil"):
+        raise InvalidInput("Hearing refused, nothing written: kind must be criminal or civil.")
+    form = parse_form(CriminalHearing if kind == "criminal" else CivilHearing, data, "Hearing")
+    not_future(form.hearing_date, today, "Hearing", "hearing_date")
+    if form.next_court_date is not None and form.next_court_date < form.hearing_date:
+        raise InvalidInput("Hearing refused, nothing written: next_court_date is before hearing_date.")
+    for n, order in enumerate(getattr(form, "orders", []), start=1):
+        if order.expiry_date is not None and order.expiry_date < form.hearing_date:
+            raise InvalidInput(
+                f"Hearing refused, nothing written: orders[{n}].expiry_date is before hearing_date."
+            )
+    return form
+
+
+def record_hearing(session: Session, ref: str, form) -> str:
+    from dacli.schemas.court import CIVIL_SCHEMA, CRIMINAL_SCHEMA, CivilRecord, CriminalRecord
+
+    check_case_ref(ref)
+    now = clock.now()
+    model, schema = (
+        (CriminalRecord, CRIMINAL_SCHEMA) if form.kind == "criminal" else (CivilRecord, CIVIL_SCHEMA)
+    )
+    fields = {
+        **form.model_dump(mode="python"),
+        "schema": schema,
+        "recorded_by": session.member.id,
+        "recorded_at": now,
+    }
+    name, _ = append_record(
+        session, ref, kind="court", at=now, model=model, fields=fields, action="court-record"
+    )
+    return name

@@ -24,9 +24,9 @@ from dacli.schemas.issp import (
     IsspForm,
     IsspRecord,
 )
-from dacli.services import cases
+from dacli.services.case_view import append_record, load_case
 from dacli.services.exports import WITHHELD, Deliver, case_safe_values, redact
-from dacli.services.forms import unanswered_sentence
+from dacli.services.forms import not_future, parse_form, stamp, unanswered_sentence, validated
 from dacli.store.store import Session, check_case_ref
 
 FORMATS = ("md", "html", "pdf")
@@ -51,7 +51,7 @@ def parse_issp(data: dict[str, Any], today: dt.date) -> IsspForm:
     actions = data.get("actions")
     if isinstance(actions, list):
         data = {**data, "actions": [a for a in actions if not _untouched(a)]}
-    form = cases._parse(IsspForm, data, "Plan")
+    form = parse_form(IsspForm, data, "Plan")
     blank = [f"actions.{n}.action" for n, a in enumerate(form.actions) if not a.action.strip()]
     if blank:
         problem = unanswered_sentence(blank)
@@ -61,10 +61,10 @@ def parse_issp(data: dict[str, Any], today: dt.date) -> IsspForm:
             "Plan refused, nothing written: no action has an agreed action (actions.action is not "
             "answered) and nothing else is filled in."
         )
-    cases._not_future(form.created_on, today, "Plan", "created_on")
-    cases._not_future(form.reviewed_on, today, "Plan", "reviewed_on")
+    not_future(form.created_on, today, "Plan", "created_on")
+    not_future(form.reviewed_on, today, "Plan", "reviewed_on")
     for n, action in enumerate(form.actions, start=1):
-        cases._not_future(action.done, today, "Plan", f"actions[{n}].done")
+        not_future(action.done, today, "Plan", f"actions[{n}].done")
     return form
 
 
@@ -72,7 +72,7 @@ def plans(session: Session, ref: str) -> list[tuple[str, IsspRecord]]:
     """Every version of the case's plan, oldest first."""
     check_case_ref(ref)
     names = [n for n in session.record_names(ref) if n.startswith("issp-") and not n.startswith("issp-copy")]
-    found = [(n, cases._validated(IsspRecord, session.read_record(ref, n), ref, n)) for n in names]
+    found = [(n, validated(IsspRecord, session.read_record(ref, n), ref, n)) for n in names]
     return sorted(found, key=lambda p: (p[1].version, p[1].recorded_at))
 
 
@@ -104,11 +104,11 @@ def template(session: Session, ref: str, today: dt.date) -> dict:
     from dacli.schemas.dash_bank import QUESTIONS
     from dacli.schemas.soag import SoagRecord
 
-    view = cases._load(session, ref)
+    view = load_case(session, ref)
     dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
     answers = {k: a.answer for k, a in dashes[-1].answers.items()} if dashes else {}
     grids = [
-        cases._validated(SoagRecord, session.read_record(ref, n), ref, n)
+        validated(SoagRecord, session.read_record(ref, n), ref, n)
         for n in view.records
         if n.startswith("soag-")
     ]
@@ -157,7 +157,7 @@ def _save_version(
     import secrets
 
     check_case_ref(ref)
-    now = cases._utcnow()
+    now = clock.now()
     with session.index_transaction() as idx:
         existing = plans(session, ref)
         form = make(existing)
@@ -177,17 +177,17 @@ def _save_version(
             "recorded_by": session.member.id,
             "recorded_at": now,
         }
-        plan = cases._parse(IsspRecord, fields, "Plan")
-        name = f"issp-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
+        plan = parse_form(IsspRecord, fields, "Plan")
+        name = f"issp-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
         session.write_record(ref, name, plan.model_dump(mode="python", by_alias=True), action="issp-record")
-        idx["cases"][ref] = cases._load(session, ref).summary.index_row()
+        idx["cases"][ref] = load_case(session, ref).summary.index_row()
     return name, plan
 
 
 def parse_action(data: dict[str, Any], today: dt.date) -> Action:
     """One action of the plan (risk, agreed action, who, by when, comment) against the plan's schema."""
-    action = cases._parse(Action, data, "Action")
-    cases._not_future(action.done, today, "Action", "done")
+    action = parse_form(Action, data, "Action")
+    not_future(action.done, today, "Action", "done")
     if not action.action.strip():
         raise InvalidInput("Action refused, nothing written: action (the agreed action) is not answered.")
     return action
@@ -212,7 +212,7 @@ def complete(
 ) -> tuple[str, IsspRecord]:
     """Mark action ``number`` (1-based) complete: a new version of the plan with that date (the latest
     version is read under the store lock, like `add_action`)."""
-    cases._not_future(on, today, "Completion", "--on")
+    not_future(on, today, "Completion", "--on")
 
     def make(existing: list[tuple[str, IsspRecord]]) -> IsspForm:
         if not existing:
@@ -269,8 +269,8 @@ def client_copy(
     if release and not (reason or "").strip():
         raise InvalidInput("Releasing a safe field needs a --reason, which is audited.")
     name, plan = latest(session, ref, version)
-    view = cases._load(session, ref)
-    now = cases._utcnow()
+    view = load_case(session, ref)
+    now = clock.now()
 
     def answer(written: bool, found: list[str]) -> str:
         with session.unit():  # the record and its audit entries, as one change (not the delivery)
@@ -288,7 +288,7 @@ def client_copy(
             "asked_by": session.member.id,
             "asked_at": now,
         }
-        copy_name, _ = cases._append(
+        copy_name, _ = append_record(
             session, ref, kind="issp-copy", at=now, model=IsspCopyRecord, fields=fields, action="issp-copy",
             index=False,
         )  # fmt: skip

@@ -18,14 +18,15 @@ from dacli.schemas.marac import (
     ResearchForm,
     ResearchRecord,
 )
-from dacli.services import cases
+from dacli.services.case_view import append_record, load_case
 from dacli.services.exports import WITHHELD, Deliver, case_safe_values, redact
+from dacli.services.forms import not_future, parse_form
 from dacli.store.store import Session, check_case_ref, one_change
 
 
 def parse_marac(data: dict[str, Any], today: dt.date) -> MaracForm:
-    form = cases._parse(MaracForm, data, "Referral")
-    cases._not_future(form.referred_on, today, "Referral", "referred_on")
+    form = parse_form(MaracForm, data, "Referral")
+    not_future(form.referred_on, today, "Referral", "referred_on")
     return form
 
 
@@ -42,11 +43,11 @@ def refer(
     was delivered. Returns (record name, the form)."""
     check_case_ref(ref)
     check_release(release, reason)
-    view = cases._load(session, ref)
+    view = load_case(session, ref)
     dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
     latest = dashes[-1] if dashes else None
     criteria = list(latest.result.marac_criteria) if latest else []
-    now = cases._utcnow()
+    now = clock.now()
     fields = {
         **form.model_dump(mode="python"),
         "schema": MARAC_SCHEMA,
@@ -55,7 +56,7 @@ def refer(
         "criteria": criteria,
         "released": release,
     }
-    name, record = cases._append(
+    name, record = append_record(
         session, ref, kind="marac", at=now, model=MaracRecord, fields=fields, action="marac-referral"
     )
     text, found = redact(render(view, record, latest), case_safe_values(view), release)
@@ -75,14 +76,14 @@ def decline(session: Session, ref: str, reasons: str, today: dt.date) -> str:
     check_case_ref(ref)
     if not (reasons or "").strip():
         raise InvalidInput("A decision not to refer needs its reasons (--reason); they are recorded.")
-    view = cases._load(session, ref)
+    view = load_case(session, ref)
     if "marac-referral-due" not in view.summary.flags:
         raise InvalidInput(
             f"Case {ref} has no Marac referral due (its latest Dash checklist recommends none, or one is "
             "recorded or declined since); nothing was written."
         )
     dash_name, _ = max(view.dashes, key=lambda d: (d[1].assessed_on, d[1].recorded_at))
-    now = cases._utcnow()
+    now = clock.now()
     fields = {
         "schema": MARAC_DECLINE_SCHEMA,
         "dash": dash_name,
@@ -92,7 +93,7 @@ def decline(session: Session, ref: str, reasons: str, today: dt.date) -> str:
         "decided_by_role": session.member.role.value,
         "recorded_at": now,
     }
-    name, _ = cases._append(
+    name, _ = append_record(
         session, ref, kind="maracdecline", at=now, model=MaracDeclineRecord, fields=fields,
         action="marac-decline",
     )  # fmt: skip
@@ -125,8 +126,8 @@ def check_release(release: list[str], reason: str | None) -> None:
 
 
 def parse_research(data: dict[str, Any], today: dt.date) -> ResearchForm:
-    form = cases._parse(ResearchForm, data, "Research form")
-    cases._not_future(form.researched_on, today, "Research form", "researched_on")
+    form = parse_form(ResearchForm, data, "Research form")
+    not_future(form.researched_on, today, "Research form", "researched_on")
     return form
 
 
@@ -144,8 +145,8 @@ def research(
     safety plan's completed actions. Safe fields are withheld unless released with a reason."""
     check_case_ref(ref)
     check_release(release, reason)
-    view = cases._load(session, ref)
-    now = cases._utcnow()
+    view = load_case(session, ref)
+    now = clock.now()
     fields = {
         **form.model_dump(mode="python"),
         "schema": RESEARCH_SCHEMA,
@@ -153,7 +154,7 @@ def research(
         "recorded_at": now,
         "released": release,
     }
-    name, record = cases._append(
+    name, record = append_record(
         session, ref, kind="research", at=now, model=ResearchRecord, fields=fields, action="marac-research"
     )
     text = render_research(view, record, clock.local_date(now))

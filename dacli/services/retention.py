@@ -11,7 +11,8 @@ from dacli import clock
 from dacli.errors import DacliError, InvalidInput, NotFound, StoreError
 from dacli.rules.retention import Decision, retention
 from dacli.schemas.common import Role
-from dacli.services import cases
+from dacli.services.case_view import append_record, load_case
+from dacli.services.forms import parse_form, stamp
 from dacli.store import retention as reg
 from dacli.store.store import Session, Store, check_case_ref, one_change
 
@@ -68,17 +69,17 @@ def add_hold(session: Session, ref: str, reason: str) -> str:
     check_case_ref(ref)
     if not reason.strip():
         raise InvalidInput("A hold needs a --reason (for example 'domestic homicide review').")
-    now = cases._utcnow()
+    now = clock.now()
     fields = {"schema": HOLD_SCHEMA, "case": ref, "reason": reason, "placed_by": session.member.id,
               "recorded_at": now}  # fmt: skip
-    record = cases._parse(HoldRecord, fields, "Hold")  # new text (the reason): checked as input
-    name = f"hold-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
+    record = parse_form(HoldRecord, fields, "Hold")  # new text (the reason): checked as input
+    name = f"hold-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
     with session.index_transaction() as idx:
         if ref in idx["cases"]:  # the register shows the hold before the hold record exists
             idx["cases"][ref] = {**idx["cases"][ref], "held": True}
             session.write_register(idx)
         session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="hold-add")
-        idx["cases"][ref] = cases._load(session, ref).summary.index_row()
+        idx["cases"][ref] = load_case(session, ref).summary.index_row()
     session.audit("decision", case=ref, record=name, reason=reason, detail={"decision": "retention-hold"})
     return name
 
@@ -91,14 +92,14 @@ def remove_hold(session: Session, ref: str, hold: str, reason: str) -> str:
     check_case_ref(ref)
     if not reason.strip():
         raise InvalidInput("Removing a hold needs a --reason.")
-    view = cases._load(session, ref)
+    view = load_case(session, ref)
     if hold not in {n for n, _ in view.holds}:
         held = ", ".join(n for n, _ in view.holds) or "none"
         raise NotFound(f"Case {ref} has no hold {hold} in force (holds: {held}).")
-    now = cases._utcnow()
+    now = clock.now()
     fields = {"schema": HOLD_END_SCHEMA, "hold": hold, "reason": reason, "removed_by": session.member.id,
               "recorded_at": now}  # fmt: skip
-    name, _ = cases._append(
+    name, _ = append_record(
         session, ref, kind="holdend", at=now, model=HoldEndRecord, fields=fields, action="hold-remove"
     )
     session.audit("decision", case=ref, record=name, reason=reason, detail={"decision": "retention-hold-end"})

@@ -26,13 +26,14 @@ from dacli.schemas.review import (
     ReviewForm,
     ReviewRecord,
 )
-from dacli.services import cases
+from dacli.services.case_view import append_record, load_case
+from dacli.services.forms import CASE_RECORD, not_future, parse_form, stamp, validated
 from dacli.store.store import Session, check_case_ref, one_change
 
 
 def parse_review(data: dict[str, Any], today: dt.date) -> ReviewForm:
-    form = cases._parse(ReviewForm, data, "Review")
-    cases._not_future(form.reviewed_on, today, "Review", "reviewed_on")
+    form = parse_form(ReviewForm, data, "Review")
+    not_future(form.reviewed_on, today, "Review", "reviewed_on")
     return form
 
 
@@ -49,8 +50,8 @@ def parse_exit(data: dict[str, Any], today: dt.date) -> ExitForm:
     compared = data.get("compared")
     if isinstance(compared, dict):
         data = {**data, "compared": {k: v for k, v in compared.items() if _asked(v)}}
-    form = cases._parse(ExitForm, data, "Exit form")
-    cases._not_future(form.closed_on, today, "Exit form", "closed_on")
+    form = parse_form(ExitForm, data, "Exit form")
+    not_future(form.closed_on, today, "Exit form", "closed_on")
     return form
 
 
@@ -58,7 +59,7 @@ def has_children(session: Session, ref: str) -> bool:
     """Whether any referral of the case names a child (an unborn one too) or a pregnancy: the exit form's
     questions about children apply only then. Reading the case is audited."""
     check_case_ref(ref)
-    view = cases._load(session, ref)
+    view = load_case(session, ref)
     session.audit("case-read", case=ref)
     return any(i.children or i.client.pregnant for i in view.intakes)
 
@@ -72,13 +73,13 @@ def filled(session: Session, ref: str, today: dt.date) -> Filled:
     plan's incomplete actions, and whether the last Dash is older than the review interval."""
     from dacli.schemas.soag import SoagRecord
 
-    view = cases._load(session, ref)
+    view = load_case(session, ref)
     s = view.summary
     contacts = [n for _, n in view.notes if n.with_client and n.successful]
     dashes = _dashes(view)
     grids = sorted(
         (
-            cases._validated(SoagRecord, session.read_record(ref, n), ref, n)
+            validated(SoagRecord, session.read_record(ref, n), ref, n)
             for n in view.records
             if n.startswith("soag-")
         ),
@@ -112,7 +113,7 @@ def record_review(session: Session, ref: str, form: ReviewForm, today: dt.date) 
     """Record a case review, filled from the case. Its date sets the next review's due date; an outcome of
     'close' is a recommendation: closing is `close`, with the exit form."""
     check_case_ref(ref)
-    now = cases._utcnow()
+    now = clock.now()
     fields = {
         **form.model_dump(mode="python"),
         "reviewed_on": form.reviewed_on or today,
@@ -121,7 +122,7 @@ def record_review(session: Session, ref: str, form: ReviewForm, today: dt.date) 
         "recorded_at": now,
         "filled": filled(session, ref, today).model_dump(mode="python"),
     }
-    name, record = cases._append(
+    name, record = append_record(
         session, ref, kind="review", at=now, model=ReviewRecord, fields=fields, action="case-review"
     )
     session.audit(
@@ -141,10 +142,10 @@ def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tu
     risk levels, outcome; no name, contact details or narrative) that the retention sweep keeps."""
     check_case_ref(ref)
     policy = session.store.policy.review
-    now = cases._utcnow()
+    now = clock.now()
     closed_on = form.closed_on or today
     with session.index_transaction() as idx:
-        view = cases._load(session, ref)
+        view = load_case(session, ref)
         if view.case.status == CaseStatus.closed:
             raise InvalidInput(f"Case {ref} is already closed; reopen it first (`dacli reopen {ref}`).")
         s = view.summary
@@ -173,8 +174,8 @@ def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tu
             "risk_at_intake": dashes[0].result.risk_level if dashes else None,
             "risk_at_closure": dashes[-1].result.risk_level if dashes else None,
         }
-        record = cases._parse(ClosureRecord, fields, "Closure")
-        name = f"closure-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
+        record = parse_form(ClosureRecord, fields, "Closure")
+        name = f"closure-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
         summary = boil_down(view, record, now)
         # the summary first and the status last: a failure half way leaves an open case, never a closed
         # one without the summary the retention sweep needs
@@ -185,8 +186,8 @@ def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tu
             action="boil-down",
         )
         session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="case-exit")
-        session.update_record(ref, cases.CASE_RECORD, _status(ref, CaseStatus.closed), action="case-close")
-        idx["cases"][ref] = cases._load(session, ref).summary.index_row()
+        session.update_record(ref, CASE_RECORD, _status(ref, CaseStatus.closed), action="case-close")
+        idx["cases"][ref] = load_case(session, ref).summary.index_row()
     session.audit(
         "decision",
         case=ref,
@@ -201,7 +202,7 @@ def _status(ref: str, status: CaseStatus):
     def change(doc: dict | None) -> dict:
         from dacli.schemas.case import CaseRecord
 
-        current = cases._validated(CaseRecord, doc or {}, ref, cases.CASE_RECORD)
+        current = validated(CaseRecord, doc or {}, ref, CASE_RECORD)
         return current.model_copy(update={"status": status}).model_dump(mode="python", by_alias=True)
 
     return change
@@ -233,20 +234,20 @@ def reopen(session: Session, ref: str, reason: str) -> str:
     check_case_ref(ref)
     if not reason.strip():
         raise InvalidInput("Reopening needs a --reason.")
-    now = cases._utcnow()
+    now = clock.now()
     with session.index_transaction() as idx:
-        view = cases._load(session, ref)
+        view = load_case(session, ref)
         if view.case.status != CaseStatus.closed:
             raise InvalidInput(f"Case {ref} is open; there is nothing to reopen.")
         fields = {"schema": REOPEN_SCHEMA, "case": ref, "reason": reason, "reopened_by": session.member.id,
                   "recorded_at": now}  # fmt: skip
-        record = cases._parse(ReopenRecord, fields, "Reopening")  # checked before anything changes
+        record = parse_form(ReopenRecord, fields, "Reopening")  # checked before anything changes
         idx["cases"][ref] = {**idx["cases"].get(ref, {}), "status": "open"}
         session.write_register(idx)  # the register shows it open before anything else changes
-        name = f"reopen-{cases._stamp(now)}-{secrets.token_hex(3)}.toml.age"
+        name = f"reopen-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
         session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="case-reopen")
-        session.update_record(ref, cases.CASE_RECORD, _status(ref, CaseStatus.open), action="case-reopen")
-        idx["cases"][ref] = cases._load(session, ref).summary.index_row()
+        session.update_record(ref, CASE_RECORD, _status(ref, CaseStatus.open), action="case-reopen")
+        idx["cases"][ref] = load_case(session, ref).summary.index_row()
     session.audit("decision", case=ref, record=name, reason=reason, detail={"decision": "reopen"})
     return name
 
@@ -256,8 +257,8 @@ def record_follow_up(
 ) -> str:
     """The six-month follow-up call, made (reached or not). Only for a closed case whose client consented."""
     check_case_ref(ref)
-    cases._not_future(called_on, today, "Follow-up", "called_on")
-    view = cases._load(session, ref)
+    not_future(called_on, today, "Follow-up", "called_on")
+    view = load_case(session, ref)
     closure = view.current_closure()
     if closure is None:
         raise InvalidInput(f"Case {ref} is not closed; a follow-up call comes after closure.")
@@ -265,10 +266,10 @@ def record_follow_up(
         raise InvalidInput(f"The client of {ref} did not consent to a follow-up call; do not call.")
     if called_on < closure.closed_on:
         raise InvalidInput("Follow-up refused, nothing written: called_on is before the case was closed.")
-    now = cases._utcnow()
+    now = clock.now()
     fields = {"schema": FOLLOWUP_SCHEMA, "called_on": called_on, "reached": reached, "outcome": outcome,
               "recorded_by": session.member.id, "recorded_at": now}  # fmt: skip
-    name, _ = cases._append(
+    name, _ = append_record(
         session, ref, kind="followup", at=now, model=FollowUpRecord, fields=fields, action="follow-up"
     )
     return name

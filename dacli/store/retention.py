@@ -99,7 +99,7 @@ def checked_policy(meta: Path, key: RetentionKey):
     """policy.toml as a current manager accepted it (signed): the sweep's retention dates come from it."""
     from dacli.schemas.store import Policy
     from dacli.store import signing
-    from dacli.store.store import _read_plain_toml, signed_context
+    from dacli.store.store import read_plain_toml, signed_context
 
     path = meta / "policy.toml"
     try:
@@ -114,7 +114,7 @@ def checked_policy(meta: Path, key: RetentionKey):
             "The store policy (policy.toml) has changed since a manager accepted it: the sweep destroys "
             "nothing until a manager runs `dacli policy accept`."
         ) from None
-    return _read_plain_toml(path, Policy, "The store policy")
+    return read_plain_toml(path, Policy, "The store policy")
 
 
 def read_register(meta: Path, key: RetentionKey) -> dict:

@@ -239,7 +239,7 @@ def incomplete_sentence(ref: str, problems: list[tuple[str, str]]) -> str:
     )
 
 
-def _read_plain_toml(path: Path, model: type, what: str) -> Any:
+def read_plain_toml(path: Path, model: type, what: str) -> Any:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -304,7 +304,7 @@ class Store:
             if self.root.exists() and foreign_entries(self.root):
                 raise NotFound(f"{self.root} is not a dacli store (no {META}/{STORE_TOML}).")
             raise NotFound(f"There is no dacli store at {self.root}; create one with `dacli init`.")
-        self.settings: StoreSettings = _read_plain_toml(
+        self.settings: StoreSettings = read_plain_toml(
             self.meta / STORE_TOML, StoreSettings, "The store settings"
         )
         clock.set_zone(self.settings.timezone)
@@ -318,13 +318,13 @@ class Store:
         if self._policy_problem:
             raise IntegrityError(self._policy_problem)
         if self._policy is None:
-            self._policy = _read_plain_toml(self.meta / POLICY_TOML, Policy, "The store policy")
+            self._policy = read_plain_toml(self.meta / POLICY_TOML, Policy, "The store policy")
         return self._policy
 
     def staff(self) -> StaffList:
         """The staff list as it reads, unchecked (who is who, before anyone unlocks). A session checks its
         signatures (`Session.staff`) before trusting it with keys or authorship."""
-        return _read_plain_toml(self.meta / STAFF_TOML, StaffList, "The staff list")
+        return read_plain_toml(self.meta / STAFF_TOML, StaffList, "The staff list")
 
     def staff_checked_alone(self) -> StaffList:
         """The staff list checked against its own signatures and certificates, with the founder it names as
@@ -561,7 +561,7 @@ class Session:
         except OSError as exc:
             raise StoreError(f"Cannot read the store settings ({exc.strerror}).") from None
         self._checked_by_manager("settings", raw, "The store settings")
-        return _read_plain_toml(path, StoreSettings, "The store settings")
+        return read_plain_toml(path, StoreSettings, "The store settings")
 
     def check_policy(self) -> None:
         """Believe policy.toml only as a manager accepted it (signed). A manager edits it by hand, then
@@ -578,7 +578,7 @@ class Session:
             self.store._policy_problem = problem
             return
         self.store._policy_problem = None
-        self.store._policy = _read_plain_toml(self.store.meta / POLICY_TOML, Policy, "The store policy")
+        self.store._policy = read_plain_toml(self.store.meta / POLICY_TOML, Policy, "The store policy")
 
     def accept_policy(self) -> Policy:
         """A manager accepts policy.toml as it now reads: checked, then signed (audited, with its hash)."""
@@ -594,7 +594,7 @@ class Session:
                 body = raw  # edited, or never signed: the whole text is the policy
             self.store._policy_problem = None
             self.store._policy = None
-            policy = _read_plain_toml(path, Policy, "The store policy")  # names a bad key in one sentence
+            policy = read_plain_toml(path, Policy, "The store policy")  # names a bad key in one sentence
             atomic_write(path, self._signed("policy", body))
             self.store._policy = policy
         self.audit(
@@ -1166,8 +1166,8 @@ class Session:
             self._seal_index(index)
 
     rebuild_index: Callable[[Session], Any] | None = None
-    """Rebuilds a missing index from the records (`services.cases.reindex`, set there: the store cannot read
-    records as cases). The retention sweep deletes the index after each purge."""
+    """Rebuilds a missing index from the records (`services.case_view.reindex`, set there: the store cannot
+    read records as cases). The retention sweep deletes the index after each purge."""
 
     @contextmanager
     def index_transaction(self) -> Iterator[dict]:

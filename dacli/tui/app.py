@@ -1,7 +1,7 @@
 """The caseload dashboard: `dacli tui`.
 
 It reads and writes the same store through the same services as the CLI (`services.admin`,
-`services.caseload`, `services.cases`), so the two can never disagree. Screens:
+`services.caseload`, `services.case_view` and one module per domain), so the two can never disagree. Screens:
 
 - unlock: user and passphrase (masked); a wrong passphrase is one sentence, never a traceback; the unlock
   (scrypt) runs in a worker thread with a loading indicator;
@@ -390,7 +390,7 @@ class CaseScreen(Screen):
 
     @work(thread=True, exclusive=True, group="case", exit_on_error=False)
     def load(self):
-        from dacli.services.cases import show_case
+        from dacli.services.case_view import show_case
 
         return show_case(self.app.session, self.ref, self.app.today())
 
@@ -510,7 +510,7 @@ class DashScreen(Screen[bool]):
     """The Dash risk checklist, question by question with the pack's guidance and the live score.
 
     The score is the same rule `dacli dash score` uses (`rules.dash.score` under the store's policy);
-    saving goes through `services.cases.record_dash`, like `dacli dash record`, which also adds what the
+    saving goes through `services.dash.record_dash`, like `dacli dash record`, which also adds what the
     case's earlier checklists know (police incidents, the last Marac referral).
     """
 
@@ -541,7 +541,7 @@ class DashScreen(Screen[bool]):
         self.show()
 
     def result(self):
-        from dacli.services.cases import score_answers
+        from dacli.services.dash import score_answers
 
         return score_answers(self.app.session, self.answers, self.app.today())
 
@@ -573,7 +573,7 @@ class DashScreen(Screen[bool]):
         self.show()
 
     def action_save(self) -> None:
-        from dacli.services.cases import parse_dash, record_dash
+        from dacli.services.dash import parse_dash, record_dash
 
         today = self.app.today()
         try:
@@ -634,7 +634,7 @@ CONTACT_TYPES = ("telephone", "email", "letter", "face-to-face", "meeting", "tex
 
 
 class NoteScreen(ModalScreen[bool]):
-    """Add a case note: the same reader and rules as `dacli note add` (services.cases.parse_note)."""
+    """Add a case note: the same reader and rules as `dacli note add` (services.notes.parse_note)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -661,7 +661,7 @@ class NoteScreen(ModalScreen[bool]):
     @on(Input.Submitted)
     def save(self) -> None:
         from dacli.errors import InvalidInput
-        from dacli.services.cases import add_note, parse_note
+        from dacli.services.notes import add_note, parse_note
 
         now = self.app.now()
         codes = [c.strip().upper() for c in self.query_one("#codes", Input).value.split(",") if c.strip()]
@@ -793,7 +793,7 @@ ESCALATION = ("worse", "unchanged", "reduced")
 
 class SoagScreen(FormScreen):
     """The Severity of Abuse Grid, type by type with the pack's options and guidance; read by
-    `services.cases.parse_soag` and saved by `record_soag`, as `dacli soag record` does."""
+    `services.soag.parse_soag` and saved by `record_soag`, as `dacli soag record` does."""
 
     TITLE_TEXT = "{ref}: Severity of Abuse Grid (Soag). ctrl+s saves, escape cancels."
 
@@ -865,7 +865,7 @@ class SoagScreen(FormScreen):
 
     def prepare(self) -> Callable[[], object]:
         from dacli.schemas.soag import TYPES
-        from dacli.services.cases import parse_soag, record_soag
+        from dacli.services.soag import parse_soag, record_soag
 
         data: dict = {"assessed_on": self.value("assessed_on") or None}
         for key in TYPES:
