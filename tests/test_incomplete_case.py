@@ -66,7 +66,7 @@ def test_every_write_to_an_incomplete_case_is_refused_with_that_sentence(session
     writes = [
         lambda s: cases.add_note(s, case_ref, cases.parse_note(NOTE, clock.now())),
         lambda s: cases.add_contact(s, case_ref, cases.parse_contact({"agency": "Police"})),
-        lambda s: cases.record_dash(s, case_ref, cases.parse_dash({}, today), today),
+        lambda s: cases.record_dash(s, case_ref, cases.parse_dash({"answers": {"q1": "no"}}, today), today),
         lambda s: cases.record_soag(s, case_ref, cases.parse_soag({}, today), today),
         lambda s: cases.finish_intake(s, case_ref, form),
         lambda s: cases.intake(s, form, repeat_of=case_ref),
