@@ -85,6 +85,7 @@ def inline_lines() -> list[tuple[str, list[str]]]:
 
     commands = set(typer.main.get_command(app).commands)
     text = re.sub(r"```.*?```", "", README.read_text(), flags=re.S)
+    text = re.sub(r"``.+?``", "", text, flags=re.S)  # a double-backtick span quotes dacli's output
     out = []
     for span in re.findall(r"`([^`]+)`", text.replace("\n", " ")):
         words = span.removeprefix("dacli ").split()

@@ -38,7 +38,7 @@ def _share(session, ref):
     form = {"sent_to": "Police", "shared_at": NOW, "information_shared": "Threats.",
             "concerned_about": ["client"], "at_risk_from": ["perpetrator"], "concerns_fact": "Threats.",
             "legal_basis": ["Common Law"], "considerations": "Risk.", "discussed_with": "Senior",
-            "action": "Phoned.", "client_notified": True}  # fmt: skip
+            "action": "Phoned.", "client_notified": True, "immediate_risk": False}  # fmt: skip
     return share_without_consent(session, ref, parse_share(form, clock.now()))[0]
 
 
@@ -57,13 +57,18 @@ def _high_dash(session, ref):
 
 EXIT = {"reason": "client-request", "follow_up_consent": True}
 REVIEW = {"engaged": False, "professional_judgement": "-", "worker_perception": "-",
-          "client_perception": "-", "outcome": "continue", "reasons": ["No contact yet."]}  # fmt: skip
+          "client_perception": "-", "outcome": "continue", "reasons": ["No contact yet."],
+          "new_concerns": False}  # fmt: skip
 MARAC = {"referred_on": TODAY, "referring_agency": "Idva", "contact_name": "I",
          "contact_details": "i@x.invalid", "victim_aware": True, "consent_given": True,
          "afraid_of": "Him."}  # fmt: skip
 RESEARCH = {"researched_on": TODAY, "name_and_agency": "I", "contact_details": "i@x.invalid"}
 NOTE = {"at": NOW, "initials": "QT", "contact_type": "telephone", "contact_with": "client", "facts": "-"}
 SHARED = {"sent_to": "PC", "agency": "Police", "information_shared": "Bail.", "shared_at": NOW}
+
+
+ONE_ANSWER = {"answers": {"q1": "no"}}  # the emptiest checklist that records anything
+ONE_ACTION = {"actions": [{"risk": "Fear", "action": "Keep the phone charged"}]}  # the emptiest plan
 
 
 def _hearing(kind: str) -> dict:
@@ -91,7 +96,7 @@ def _finish(s, ref, store):
 
 
 def _copy(s, ref, store):
-    issp.record(s, ref, issp.parse_issp({}, TODAY), TODAY)
+    issp.record(s, ref, issp.parse_issp(ONE_ACTION, TODAY), TODAY)
     issp.client_copy(s, ref, "md", False, [], None, lambda data: None, today=TODAY)
 
 
@@ -130,9 +135,9 @@ WRITERS = {
     "case/1": lambda s, ref, w: None,  # written by the intake itself
     "note/1": lambda s, ref, w: add_note(s, ref, parse_note(NOTE, clock.now())),
     "contact/1": lambda s, ref, w: add_contact(s, ref, parse_contact({"agency": "Police"})),
-    "dash/1": lambda s, ref, w: record_dash(s, ref, parse_dash({}, TODAY), TODAY),
+    "dash/1": lambda s, ref, w: record_dash(s, ref, parse_dash(ONE_ANSWER, TODAY), TODAY),
     "soag/1": lambda s, ref, w: record_soag(s, ref, parse_soag({}, TODAY), TODAY),
-    "issp/1": lambda s, ref, w: issp.record(s, ref, issp.parse_issp({}, TODAY), TODAY),
+    "issp/1": lambda s, ref, w: issp.record(s, ref, issp.parse_issp(ONE_ACTION, TODAY), TODAY),
     "issp-copy/1": _copy,
     "agreement/1": lambda s, ref, w: _agreement(s, ref),
     "share-without-consent/1": lambda s, ref, w: _share(s, ref),

@@ -192,7 +192,7 @@ def test_a_decision_not_to_refer_needs_a_senior_and_reasons(store, session, cli)
 SHARE = {"sent_to": "Police", "information_shared": "Threats.", "concerned_about": ["client"],
          "at_risk_from": ["perpetrator"], "concerns_fact": "Threats.", "legal_basis": ["Common Law"],
          "considerations": "Risk.", "discussed_with": "Senior", "action": "Phoned.",
-         "client_notified": True}  # fmt: skip
+         "client_notified": True, "immediate_risk": False}  # fmt: skip
 
 
 def _sign_off_state(session, ref):
