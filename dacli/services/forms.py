@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from dacli import clock
 from dacli.errors import IntegrityError, InvalidInput, NotFound
+from dacli.schemas.records import problem
 from dacli.text import MAX_FORM_CHARS, Refused, load_toml
 
 
@@ -50,15 +51,6 @@ def unanswered_sentence(fields: list[str]) -> str:
 
 
 CASE_RECORD = "case.toml.age"
-
-
-def form_problem(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "the form"
-    msg = err["msg"]
-    if err["type"] == "enum":
-        msg = f"must be one of {err['ctx']['expected']}"
-    return f"{where}: {msg}"
 
 
 def parse_form(model, data: dict[str, Any], what: str):
@@ -124,4 +116,4 @@ def validated(model, doc: dict, ref: str, name: str):
     try:
         return model.model_validate(doc, context=STORED)
     except ValidationError as exc:
-        raise IntegrityError(f"{ref}/{name} does not match its schema ({form_problem(exc)}).") from None
+        raise IntegrityError(f"{ref}/{name} does not match its schema ({problem(exc)}).") from None
