@@ -370,6 +370,25 @@ def test_an_intake_killed_between_folder_and_record_is_interrupted_not_tampering
     assert cli("audit", "verify").exit_code == 0
 
 
+@pytest.mark.parametrize("arriving", ["sync-temp", "records-gone"])
+def test_a_case_still_arriving_from_another_computer_is_never_removed(cli, session, case_ref, arriving):
+    """A folder that holds no record yet is an interrupted new case only if it holds nothing but dacli's own
+    scaffolding and no audit entry names a record of it: a sync engine part way through copying the case's
+    records (its temp names), or records the audit trail shows written, keep the folder and its key ring."""
+    folder = session.store.root / case_ref
+    records = sorted(folder.glob("*.toml.age"))
+    if arriving == "sync-temp":
+        for path in records:  # Syncthing's name for a file it is still receiving
+            path.rename(folder / f".syncthing.{path.name}.tmp")
+    else:
+        for path in records:
+            path.unlink()
+    rebuilt = cli("reindex")
+    assert "interrupted" not in rebuilt.stdout
+    assert folder.is_dir() and (folder / "keys.age").is_file()
+    assert case_ref not in json.loads(cli("audit", "verify", "--json").stdout)["interrupted"]
+
+
 # -- the end of input ----------------------------------------------------------------------------------------
 
 

@@ -838,7 +838,34 @@ class Session:
         folder and saving its first record. Not tampering: a record once written is in the audit trail, and
         `audit verify` reports one that is gone. Call under the store lock (cases are made under it)."""
         root = self.store.root
-        return [r for r in self.store.case_refs() if (root / r).is_dir() and not self._holds_record(r)]
+        empty = [r for r in self.store.case_refs() if (root / r).is_dir() and self._only_dacli_scaffold(r)]
+        if not empty:
+            return []
+        written = self._cases_with_audited_records()
+        return [r for r in empty if r not in written]
+
+    def _only_dacli_scaffold(self, ref: str) -> bool:
+        """The folder holds nothing but what dacli makes before a case's first record: its key ring, its lock
+        and dacli's own temp files. Anything else (a sync engine's temp copy of a record arriving, a
+        conflict copy, a file of unknown kind) means the folder is not an interrupted new case."""
+        try:
+            names = os.listdir(self.store.root / ref)
+        except NotADirectoryError:
+            return False  # not a folder dacli made: left for reindex to report
+        except OSError as exc:
+            raise StoreError(f"Cannot list case {ref} ({exc.strerror}).") from None
+        return all(n in ("keys.age", ".lock") or n.startswith(TMP_PREFIX) for n in names)
+
+    def _cases_with_audited_records(self) -> set[str]:
+        """Cases the audit trail shows a record written to: never an interrupted new case, whatever their
+        folder holds now (records still arriving from another computer, or deleted)."""
+        folder = self.store.audit_dir()
+        cases: set[str] = set()
+        for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+            for entry in auditlog.iter_entries(path):
+                if isinstance(entry.get("case"), str) and isinstance(entry.get("record"), str):
+                    cases.add(entry["case"])
+        return cases
 
     def remove_interrupted_cases(self) -> list[str]:
         """Remove every interrupted case folder (`reindex`), audited."""
