@@ -78,3 +78,40 @@ def record_problem(doc: dict) -> str | None:
     except ValidationError as exc:
         return problem(exc)
     return None
+
+
+# Decisions a record can carry, and who may make them. A record of one of these kinds counts only as signed
+# by the person it names, in a role allowed to make it: checked where the record is read (and before it is
+# written), so a caseworker with her own keys cannot write a sign-off, a hold's end or a decision not to refer
+# in a senior's name through dacli's Python API (the commands' role checks are conveniences).
+SENIOR = ("senior", "manager")
+DECISIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    # schema: (the field naming who decided, the roles allowed; None: any member of staff)
+    "share-sign-off/1": ("signed_by", SENIOR),
+    "marac-decline/1": ("decided_by", SENIOR),
+    "retention-hold/1": ("placed_by", SENIOR),
+    "retention-hold-end/1": ("removed_by", SENIOR),
+    "share-without-consent/1": ("decided_by", None),
+}
+
+
+def decision_problem(doc: dict, signer_id: str, signer_role: str) -> str | None:
+    """Why a decision record does not stand as signed (by ``signer_id`` in ``signer_role``), or None."""
+    rule = DECISIONS.get(str(doc.get("schema")))
+    if rule is None:
+        return None
+    field, roles = rule
+    if doc.get(field) != signer_id:
+        return f"it names {str(doc.get(field))[:40]!r} as {field} but was signed by {signer_id}"
+    if roles is not None and signer_role not in roles:
+        return f"{field} must be a senior or manager, and {signer_id} is a {signer_role}"
+    role_field = f"{field}_role"
+    if role_field in doc and doc[role_field] != signer_role:
+        return f"it gives {role_field} as {str(doc[role_field])[:20]!r}, and {signer_id} is a {signer_role}"
+    if (
+        doc.get("schema") == "share-without-consent/1"
+        and signer_role == "caseworker"
+        and not doc.get("needs_sign_off")
+    ):
+        return "a caseworker's decision to share without consent needs a senior's sign-off"
+    return None

@@ -101,6 +101,14 @@ def append_record(
     return name, record
 
 
+def signed_off(shares: list, signoffs: list) -> set[str]:
+    """The decisions to share without consent that a senior or manager signed off: the store believes a
+    sign-off only as signed by the senior it names; here, one by the person who made the decision counts
+    for nothing (nobody signs off their own)."""
+    decided = {n: r.decided_by for n, r in shares}
+    return {s.decision for _, s in signoffs if s.decision in decided and s.signed_by != decided[s.decision]}
+
+
 @dataclass
 class TimelineEntry:
     at: dt.datetime
@@ -165,7 +173,7 @@ class CaseView:
 
     def ledger(self) -> list[dict]:
         """The disclosure ledger: every share, with what, to whom, the lawful basis, consent, who, when."""
-        signed = {s.decision: s for _, s in self.signoffs}
+        signed = signed_off(self.shares, self.signoffs)
         with_consent = [
             {
                 "record": n,
@@ -360,7 +368,7 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
     )
     upcoming = [h.next_court_date for _, h in hearings if h.next_court_date]
     summary.next_court_date = max(upcoming) if upcoming else None
-    signed = {s.decision for _, s in signoffs}
+    signed = signed_off(shares, signoffs)
     # the 48 hours run from the sharing itself, not from when the form was typed in
     waiting = [r.shared_at for n, r in shares if r.needs_sign_off and n not in signed]
     summary.share_unsigned_since = min(waiting) if waiting else None

@@ -47,7 +47,7 @@ from dacli.errors import (
     StoreError,
 )
 from dacli.schemas.common import CASE_REF_RE, RECORD_NAME_RE, Role
-from dacli.schemas.records import record_problem
+from dacli.schemas.records import decision_problem, record_problem
 from dacli.schemas.store import STORE_FORMAT, Policy, StaffList, StaffMember, StoreSettings
 from dacli.store import audit as auditlog
 from dacli.store import crypto, seen, signing
@@ -940,9 +940,9 @@ class Session:
             # Another process may have rotated the key ring since we cached it: reload once.
             self._rings.pop(ref)
             plain = crypto.decrypt(sealed, self.case_ring(ref).identities, what)
-        body, _ = self._checked("record", plain, what, ref, name)
+        body, author = self._checked("record", plain, what, ref, name)
         doc = decode_document(body, ref, what)
-        problem = record_problem(doc)
+        problem = record_problem(doc) or decision_problem(doc, author.id, author.role.value)
         if problem is not None:
             raise IntegrityError(f"{what} does not match its schema ({problem}).")
         self._readable.setdefault(ref, {})[name] = (stat.st_size, stat.st_mtime_ns)
@@ -978,7 +978,8 @@ class Session:
         text = encode_document(doc)
         # what is written is what the reader will get: checked against the same schema the reader uses,
         # so no service can write a record that would lock the case
-        problem = record_problem(decode_document(text, ref, f"{ref}/{name}"))
+        decoded = decode_document(text, ref, f"{ref}/{name}")
+        problem = record_problem(decoded) or decision_problem(decoded, self.member.id, self.member.role.value)
         if problem is not None:
             raise IntegrityError(
                 f"{ref}/{name} was not written: it would not read back ({problem}); nothing was written."
