@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import typer
 
+from dacli import clock
 from dacli.errors import InputEnded, PartlySaved
 from dacli.store.store import Store
 
@@ -170,11 +171,22 @@ def test_intake_whose_intake_record_does_not_fit_leaves_no_case_at_all(cli, stor
     assert cli("audit", "verify").exit_code == 0
 
 
-def test_a_decision_audited_after_its_index_says_what_was_saved(cli, store_path, case_ref, monkeypatch):
-    """Services that audit a decision after their index transaction (here, a hold) are one change too."""
+@pytest.mark.parametrize("decision", ["hold-", "maracdecline-"])
+def test_a_decision_audited_after_its_index_says_what_was_saved(
+    cli, session, store_path, case_ref, monkeypatch, decision
+):
+    """Services that audit a decision after their record and index (a hold, a decision not to refer to the
+    Marac) are one change too: the decision's audit entry failing says what was saved."""
     from dacli.errors import StoreError
+    from dacli.services.dash import parse_dash, record_dash
     from dacli.store import audit as auditlog
 
+    if decision == "maracdecline-":  # a checklist that recommends a referral, so one can be declined
+        answers = {"answers": {f"q{n}": "yes" for n in range(1, 15)}}
+        record_dash(session, case_ref, parse_dash(answers, clock.today()), clock.today())
+        command = ["marac", "decline", case_ref, "--reason", "Heard at last week's Marac."]
+    else:
+        command = ["hold", "add", case_ref, "--reason", "domestic homicide review"]
     real = auditlog.append
 
     def full_at_the_decision(path, **entry):
@@ -183,11 +195,11 @@ def test_a_decision_audited_after_its_index_says_what_was_saved(cli, store_path,
         return real(path, **entry)
 
     monkeypatch.setattr(auditlog, "append", full_at_the_decision)
-    result = cli("hold", "add", case_ref, "--reason", "domestic homicide review")
+    result = cli(*command)
     monkeypatch.undo()
     assert result.exit_code == PartlySaved.exit_code, result.stderr
-    [hold] = [n for n in os.listdir(store_path / case_ref) if n.startswith("hold-")]
-    assert f"{hold} in case {case_ref} was saved" in result.stderr
+    [saved] = [n for n in os.listdir(store_path / case_ref) if n.startswith(decision)]
+    assert f"{saved} in case {case_ref} was saved" in result.stderr
     assert "1 audit entry was not written" in result.stderr
 
 
@@ -448,6 +460,7 @@ def _every_write(cli, store_path, ref, tmp):
     yield "share", ["share", ref, "--agency", "Police", "--what", "Dates of incidents."], None, {}
     yield "share-without-consent", ["share-without-consent", "record", ref, "--from", str(share)], None, cw
     yield "sign-off", ["share-without-consent", "sign-off", ref, latest("share-")], None, {}
+    yield "marac decline", ["marac", "decline", ref, "--reason", "Heard at last week's Marac."], None, {}
     yield (
         "marac refer",
         ["marac", "refer", ref, "--from", "-", "--out", str(tmp / "m.md")],

@@ -79,7 +79,14 @@ def typed_moment(at: dt.datetime, now: dt.datetime, what: str, field: str) -> dt
         ) from None
     if aware > now + dt.timedelta(minutes=5):
         raise InvalidInput(f"{what} refused, nothing written: {field} is in the future.")
+    if aware < EARLIEST:
+        raise InvalidInput(f"{what} refused, nothing written: {field} is before 1900.")
     return aware
+
+
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+"""No contact, share or referral is dated before this (a typing slip, or a year 1 that would name a record
+its reader cannot read)."""
 
 
 def stamp(at: dt.datetime) -> str:

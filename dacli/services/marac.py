@@ -66,6 +66,7 @@ def refer(
     return name, text
 
 
+@one_change
 def decline(session: Session, ref: str, reasons: str, today: dt.date) -> str:
     """A senior's or manager's decision not to refer to the Marac a case its latest checklist recommends,
     with the reasons: recorded on the case (it ends the 'marac-referral-due' flag for that checklist) and
