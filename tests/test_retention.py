@@ -21,6 +21,7 @@ from dacli.services.intake import intake, parse_intake
 from dacli.services.notes import add_note, parse_note
 from dacli.services.retention import add_hold, apply, init_retention, plan, remove_hold, retention_identity
 from dacli.services.review import close_case, parse_exit
+from dacli.store import audit as auditlog
 from dacli.store import crypto
 from dacli.store.retention import read_register, tombstones
 from dacli.store.store import Store
@@ -449,7 +450,7 @@ def test_right_after_a_boil_down_nothing_staff_read_holds_its_personal_data(sess
     from dacli.services.caseload import caseload
 
     refs, key = old_store
-    for ref in refs[:2]:
+    for ref in refs[:3]:
         session.audit("disclosure", case=ref, reason=f"to PC Testcase: about {NAMES[refs.index(ref)]}")
     before = b"".join(_staff_readable(session, store_path).values())
     assert NAMES[0].encode() in before  # the index holds it until the sweep
@@ -463,6 +464,12 @@ def test_right_after_a_boil_down_nothing_staff_read_holds_its_personal_data(sess
     # the reasons in the audit trail go with the case too
     reasons = [e["reason"] for e in audit_entries(fresh) if e.get("case") in refs[:2] and e.get("reason")]
     assert reasons and all(r == "(withheld: the case was purged)" for r in reasons)
+    # and not only from the display: encrypted to the case's own reason keys, which the purge removed, no
+    # key staff hold opens them any more (the other cases' reasons still open)
+    raw = [e for p in (store_path / ".dacli" / "audit").glob("*.jsonl") for e in auditlog.iter_entries(p)]
+    for entry in (e for e in raw if e.get("reason") and e.get("case") in refs):
+        opened = fresh.decrypt_reason(entry["reason"], entry["case"])
+        assert (opened == "(unreadable)") == (entry["case"] in refs[:2]), (entry["case"], opened)
     # the audit anchors outlived the index: a log cut now (before any staff write) still shows
     assert not (store_path / ".dacli" / "index.json.age").exists()
     log = next(p for p in (store_path / ".dacli" / "audit").glob("s-*.jsonl"))

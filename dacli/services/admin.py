@@ -238,7 +238,7 @@ def audit_entries(session: Session, case: str | None = None) -> list[dict]:
                 if entry.get("case") in purged and entry.get("reason"):
                     entry["reason"] = "(withheld: the case was purged)"
                 else:
-                    entry["reason"] = session.decrypt_reason(entry.get("reason"))
+                    entry["reason"] = session.decrypt_reason(entry.get("reason"), entry.get("case"))
                 entry["log"] = path.name
                 entries.append(entry)
     entries.sort(key=lambda e: str(e.get("at")))

@@ -23,6 +23,7 @@ The crypto layer receives keys and never prompts. Plaintext exists only in memor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -46,7 +47,7 @@ from dacli.errors import (
     PermissionDenied,
     StoreError,
 )
-from dacli.schemas.common import CASE_REF_RE, RECORD_NAME_RE, Role
+from dacli.schemas.common import CASE_REF_RE, RECORD_NAME_RE, Role, is_case_ref
 from dacli.schemas.records import decision_problem, record_problem
 from dacli.schemas.store import STORE_FORMAT, Policy, StaffList, StaffMember, StoreSettings
 from dacli.store import audit as auditlog
@@ -534,6 +535,7 @@ class Session:
         self._unit_finishing = False
         # records of each case read (or written) whole in this session: name -> (size, mtime) of the file
         self._readable: dict[str, dict[str, tuple[int, int]]] = {}
+        self._reason_keys: dict[str, crypto.Identity] = {}  # reason key files read or made: "ref/name"
 
     # -- the checked staff list and signatures -------------------------------------------------------
 
@@ -1268,8 +1270,11 @@ class Session:
     ) -> dict:
         reason_enc = None
         if reason:
-            self._store_ring = None  # the newest store key, never a cached one a leaver held
-            reason_enc = crypto.encrypt(reason.encode(), [self.store_ring().current.public])
+            key = self._reason_key(case) if case else None
+            if key is None:
+                self._store_ring = None  # the newest store key, never a cached one a leaver held
+                key = self.store_ring().current.public
+            reason_enc = crypto.encrypt(reason.encode(), [key])
         path = self._audit_path()
         make_dir(path.parent)
         lock = path.with_suffix(".lock")
@@ -1292,20 +1297,79 @@ class Session:
         except Timeout:
             raise StoreError("The audit log is held by another dacli process; try again.") from None
 
-    def decrypt_reason(self, encoded: str | None) -> str | None:
+    def decrypt_reason(self, encoded: str | None, case: str | None = None) -> str | None:
+        """An audit entry's reason: a case's reasons open with that case's reason keys (gone with the case
+        once the retention sweep purged it), others (and entries written before reason keys) with the store
+        key."""
         import base64
 
         if not encoded:
             return None
         if not isinstance(encoded, str):  # a line written by hand
             return "(unreadable)"
+        identities = list(self.store_ring().identities)
+        if isinstance(case, str) and is_case_ref(case):
+            # the case's keys cannot be read (gone, damaged): the store key may still open it
+            with contextlib.suppress(DacliError):
+                identities = self._reason_identities(case) + identities
         try:
-            reason = crypto.decrypt(
-                base64.b64decode(encoded), self.store_ring().identities, "An audit reason"
-            )
+            reason = crypto.decrypt(base64.b64decode(encoded), identities, "An audit reason")
             return neutralise(reason.decode())  # typed by a person: shown, never sent to a terminal raw
         except (DacliError, ValueError):
             return "(unreadable)"
+
+    # -- reason keys: what people type into audit reasons goes with the case --------------------------
+
+    def _reason_file(self, ref: str, epoch: int) -> Path:
+        # one file per person, computer and key epoch: written once, by one writer (safe under a sync engine)
+        return self.store.case_dir(ref) / f"reasons-e{epoch}-{self.member.id}-{self.machine}.age"
+
+    def _reason_key(self, ref: str) -> str | None:
+        """The public key a reason typed about case ``ref`` is encrypted to: a key of the case's own
+        (`reasons-e<epoch>-<staff>-<machine>.age`, an age identity encrypted to the case key and signed),
+        made on first use for the case key's current epoch. The retention sweep's purge removes it with the
+        case (destroy removes the folder; a boil-down keeps only the key ring and the summary), so reasons
+        that name people go with the case although the audit logs they sit in are kept. None when the case
+        folder is missing or boiled down (the store key is used)."""
+        folder = self.store.case_dir(ref)
+        boiled = (folder / "summary.toml.age").exists() and not (folder / "case.toml.age").exists()
+        if not (folder / CASE_KEYS).is_file() or boiled:
+            return None
+        ring = self.case_ring(ref)
+        path = self._reason_file(ref, ring.epoch)
+        cached = self._reason_keys.get(f"{ref}/{path.name}")
+        if cached is not None:
+            return cached.public
+        if path.exists():
+            identity = self._read_reason_file(ref, path)
+        else:
+            identity = crypto.Identity.generate()
+            body = self._signed("reason-key", identity.secret.encode(), ref, path.name)
+            atomic_write(path, crypto.encrypt(body, [ring.current.public]))
+        self._reason_keys[f"{ref}/{path.name}"] = identity
+        return identity.public
+
+    def _read_reason_file(self, ref: str, path: Path) -> crypto.Identity:
+        what = f"The reason key {ref}/{path.name}"
+        try:
+            sealed = path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"Cannot read {what} ({exc.strerror}).") from None
+        plain = crypto.decrypt(sealed, self.case_ring(ref).identities, what)
+        body, _ = self._checked("reason-key", plain, what, ref, path.name)
+        return crypto.Identity(body.decode())
+
+    def _reason_identities(self, ref: str) -> list[crypto.Identity]:
+        folder = self.store.case_dir(ref)
+        found = []
+        for path in sorted(folder.glob("reasons-e*.age")) if folder.is_dir() else []:
+            identity = self._reason_keys.get(f"{ref}/{path.name}")
+            if identity is None:
+                with contextlib.suppress(DacliError):
+                    identity = self._reason_keys[f"{ref}/{path.name}"] = self._read_reason_file(ref, path)
+            if identity is not None:
+                found.append(identity)
+        return found
 
     # -- staff ---------------------------------------------------------------------------------------
 
