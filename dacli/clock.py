@@ -106,6 +106,11 @@ def today() -> dt.date:
     return local_now().date()
 
 
+def pinned_by_environment() -> bool:
+    """Whether ``DACLI_NOW`` sets this process's clock (audit entries then say so, with the computer's)."""
+    return _pinned is None and bool(os.environ.get("DACLI_NOW"))
+
+
 def ahead_of_computer(slack: dt.timedelta = dt.timedelta(minutes=5)) -> bool:
     """Whether the clock dacli reads is set ahead of the computer's (a pin or ``DACLI_NOW`` in the future)."""
     return now_precise() > computer_now() + slack

@@ -111,3 +111,18 @@ def test_the_sweep_never_destroys_by_a_clock_set_ahead(store):
         assert clock.ahead_of_computer()
         with pytest.raises(InvalidInput, match="ahead"):
             apply(store, None, clock.today(), "destroy", "test sweep")
+
+
+def test_an_audit_entry_written_under_dacli_now_says_so_with_the_computers_time(run_dacli, case_ref):
+    """DACLI_NOW can date a note in the past; it cannot do so unseen."""
+    back = {"DACLI_NOW": "2020-01-01T09:00"}
+    added = run_dacli("note", "add", case_ref, "--type", "telephone", "--with", "client", "--text", "x",
+                      extra_env=back)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    entries = json.loads(run_dacli("audit", "show", "--case", case_ref, "--json").stdout)
+    [note] = [e for e in entries if e["action"] == "note-add" or (e.get("record") or "").startswith("note-")][
+        :1
+    ]
+    assert note["at"].startswith("2020-01-01")
+    assert "set by DACLI_NOW" in note["detail"]["clock"]
+    assert str(clock.computer_now().year) in note["detail"]["clock"]

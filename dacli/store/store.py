@@ -1268,6 +1268,9 @@ class Session:
         reason: str | None,
         detail: dict | None,
     ) -> dict:
+        if clock.pinned_by_environment():  # a moved clock is not hidden: the computer's own time is kept
+            computer = clock.computer_now().isoformat(timespec="seconds")
+            detail = {**(detail or {}), "clock": f"set by DACLI_NOW; the computer's was {computer}"}
         reason_enc = None
         if reason:
             key = self._reason_key(case) if case else None
