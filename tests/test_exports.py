@@ -121,6 +121,25 @@ def test_a_failed_delivery_is_not_audited_as_an_export(session):
     assert stored.written is False
 
 
+def test_a_client_copy_that_cannot_be_written_never_says_nothing_was_written(
+    cli, session, case_ref, tmp_path
+):
+    """The answer to 'safe to take home?' is recorded before the copy is delivered: a copy that cannot be
+    written says so, and names the record that keeps the answer."""
+    from dacli.services import issp
+
+    plan = {"actions": [{"risk": "Fear", "action": "Talk it through"}]}
+    issp.record(session, case_ref, issp.parse_issp(plan, clock.today()), clock.today())
+    out = tmp_path / "no-such-folder" / "plan.md"
+    failed = cli(
+        "issp", "export", case_ref, "--format", "md", "--out", str(out), "--safe-to-take-home", "yes"
+    )
+    assert failed.exit_code == 8
+    [copy] = [n for n in session.record_names(case_ref) if n.startswith("issp-copy-")]
+    assert "nothing was written" not in failed.stderr
+    assert f"{copy} in case {case_ref}" in failed.stderr and "was not made" in failed.stderr
+
+
 # --- every way of writing each kind of safe value, through every export -------------------------------------
 # Each kind has a stored value and a way it is typed into free text. The checks below are deliberately simpler
 # than the matcher: an invented place or school name must not appear at all; a postcode, telephone number or

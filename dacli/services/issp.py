@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dacli import clock
-from dacli.errors import InvalidInput, NotFound
+from dacli.errors import DacliError, InvalidInput, NotFound
 from dacli.rules.issp import overdue_actions, seed_risks
 from dacli.schemas.issp import (
     ADVICE_SECTIONS,
@@ -327,6 +327,14 @@ def client_copy(
         content = markdown_to_pdf(text)
     try:
         deliver(content)
+    except DacliError as exc:
+        name = answer(False, found)
+        # the copy was not made, but the answer to 'safe to take home?' is on the case: never 'nothing was
+        # written' after writing that
+        raise type(exc)(
+            f"{exc.message.removesuffix(': nothing was written.').rstrip('.')}: the client's copy was not "
+            f"made; {name} in case {ref} records the answer and that it was not written."
+        ) from None
     except BaseException:
         answer(False, found)
         raise
