@@ -71,6 +71,10 @@ def test_record_latest_in_force_and_agency_permissions(session, case_ref):
     assert may_share_with(agreement, "Housing", TODAY) is False
     assert may_share_with(agreement, "GP", TODAY) is None  # not named: ask
     assert may_share_with(agreement, "Police", dt.date(2027, 1, 4)) is None  # past its review date
+    # from the day the client gave it: a share dated the day before is not consented, that day is
+    given = next(p.date for p in agreement.agencies if p.agency == "Police")
+    assert may_share_with(agreement, "Police", given - dt.timedelta(days=1)) is None
+    assert may_share_with(agreement, "Police", given) is True
 
 
 def _filled(template: str) -> str:

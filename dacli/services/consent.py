@@ -51,14 +51,18 @@ def agreements(session: Session, ref: str) -> list:
 
 
 def may_share_with(agreement, agency: str, on: dt.date) -> bool | None:
-    """The client's permission to share with ``agency`` under an agreement: True, False, or None when the
-    agreement does not name it (ask). A permission past its review date is not relied on (None)."""
+    """The client's permission to share with ``agency`` on the day ``on`` under an agreement: True, False,
+    or None when the agreement does not name it (ask). A permission is relied on only from the day it was
+    given to its review date: a share dated before the client gave it, or after its review, is not
+    consented (None)."""
     if agreement is None:
         return None
     wanted = agency.strip().casefold()
     for p in reversed(agreement.agencies):
         if p.agency.strip().casefold() == wanted:
-            return None if review_overdue(p, on) else p.permission
+            if on < p.date or review_overdue(p, on):
+                return None
+            return p.permission
     return None
 
 
@@ -86,7 +90,11 @@ def share_with_consent(session: Session, ref: str, form) -> str:
         agreement[1] if agreement else None, form.agency, clock.local_date(form.shared_at)
     )
     if allowed is not True:
-        why = "refused" if allowed is False else "not on file or past its review date"
+        why = (
+            "refused"
+            if allowed is False
+            else "not on file, not yet given on that date, or past its review date"
+        )
         raise InvalidInput(
             f"The client's permission to share with {form.agency!r} is {why}: nothing was recorded. "
             "Ask the client, or record a decision with `dacli share-without-consent`."
