@@ -71,7 +71,7 @@ def test_every_write_to_an_incomplete_case_is_refused_with_that_sentence(session
         lambda s: add_note(s, case_ref, parse_note(NOTE, clock.now())),
         lambda s: add_contact(s, case_ref, parse_contact({"agency": "Police"})),
         lambda s: record_dash(s, case_ref, parse_dash({"answers": {"q1": "no"}}, today), today),
-        lambda s: record_soag(s, case_ref, parse_soag({}, today), today),
+        lambda s: record_soag(s, case_ref, parse_soag({"physical": {"occurring": "no"}}, today), today),
         lambda s: finish_intake(s, case_ref, form),
         lambda s: intake(s, form, repeat_of=case_ref),
         lambda s: retention.add_hold(s, case_ref, "Review."),

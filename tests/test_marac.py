@@ -50,6 +50,8 @@ def test_form_is_filled_from_the_case_and_withholds_safe_fields(session, high_ri
         assert value not in text
     assert WITHHELD in text
     assert any(e["action"] == "export" and e["record"] == name for e in audit_entries(session))
+    # an answer left blank is shown blank, never as a 'no' nobody gave
+    assert "referred to any other MARAC previously? -" in text
 
 
 def test_a_released_field_needs_a_reason_and_is_audited(session, high_risk_case):

@@ -68,6 +68,7 @@ SHARED = {"sent_to": "PC", "agency": "Police", "information_shared": "Bail.", "s
 
 
 ONE_ANSWER = {"answers": {"q1": "no"}}  # the emptiest checklist that records anything
+ONE_TYPE = {"physical": {"occurring": "no"}}  # the emptiest grid that records anything
 ONE_ACTION = {"actions": [{"risk": "Fear", "action": "Keep the phone charged"}]}  # the emptiest plan
 
 
@@ -136,7 +137,7 @@ WRITERS = {
     "note/1": lambda s, ref, w: add_note(s, ref, parse_note(NOTE, clock.now())),
     "contact/1": lambda s, ref, w: add_contact(s, ref, parse_contact({"agency": "Police"})),
     "dash/1": lambda s, ref, w: record_dash(s, ref, parse_dash(ONE_ANSWER, TODAY), TODAY),
-    "soag/1": lambda s, ref, w: record_soag(s, ref, parse_soag({}, TODAY), TODAY),
+    "soag/1": lambda s, ref, w: record_soag(s, ref, parse_soag(ONE_TYPE, TODAY), TODAY),
     "issp/1": lambda s, ref, w: issp.record(s, ref, issp.parse_issp(ONE_ACTION, TODAY), TODAY),
     "issp-copy/1": _copy,
     "agreement/1": lambda s, ref, w: _agreement(s, ref),

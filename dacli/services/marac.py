@@ -321,7 +321,7 @@ def render(view, record: MaracRecord, latest) -> str:
         f"- Who is the victim afraid of? {record.afraid_of}",
         f"- Who does the victim believe it safe to talk to? {record.safe_to_talk_to or '-'}",
         f"- Who does the victim believe it not safe to talk to? {record.not_safe_to_talk_to or '-'}",
-        f"- Has the victim been referred to any other MARAC previously? {record.previous_marac or 'N'}",
+        f"- Has the victim been referred to any other MARAC previously? {record.previous_marac or '-'}",
         f"- Additional information: {record.additional_information or '-'}",
         "",
         "© SafeLives 2014 - reproduced with permission from SafeLives",

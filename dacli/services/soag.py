@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from dacli import clock
+from dacli.errors import InvalidInput
 from dacli.services.case_view import append_record
 from dacli.services.forms import not_future, parse_form, validated
 from dacli.store.store import Session, check_case_ref
@@ -16,6 +17,12 @@ def parse_soag(data: dict[str, Any], today: dt.date):
 
     form = parse_form(SoagForm, data, "Grid")
     not_future(form.assessed_on, today, "Grid", "assessed_on")
+    if all(row.occurring == "not-answered" for _, row in form.rows()):
+        # a grid nobody answered would become the baseline every later grid is compared with
+        raise InvalidInput(
+            "Grid refused, nothing written: no abuse type is answered (physical, sexual, "
+            "stalking_harassment, jealous_controlling_emotional: occurring yes, no or dont-know)."
+        )
     return form
 
 
