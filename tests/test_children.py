@@ -114,7 +114,8 @@ def test_bad_referrals_are_refused(data, field):
 
 
 def test_cli_children(cli, case_ref):
-    made = cli("children", "refer", case_ref, "--to", "MASH", "--at", "2026-11-20T09:00")
+    assert cli("children", "refer", case_ref, "--to", "MASH").exit_code == 2  # verbal or written: typed
+    made = cli("children", "refer", case_ref, "--to", "MASH", "--how", "verbal", "--at", "2026-11-20T09:00")
     assert made.exit_code == 0, made.stderr
     name = made.stdout.strip()
     shown = json.loads(cli("children", "show", case_ref, "--json").stdout)

@@ -78,7 +78,7 @@ def reopen(session, cli, tmp_path):
 
 
 def follow_up(session, cli, tmp_path):
-    return ["follow-up", _closed(session)], "--outcome", False
+    return ["follow-up", _closed(session), "--reached"], "--outcome", False
 
 
 def issp_complete(session, cli, tmp_path):

@@ -468,7 +468,8 @@ def _every_write(cli, store_path, ref, tmp):
         {},
     )
     yield "court record", ["court", "record", ref, "--from", "-"], tomli_w.dumps(CRIMINAL), {}
-    yield "children refer", ["children", "refer", ref, "--to", "MASH", "--at", "2026-11-20T09:00"], None, {}
+    refer = ["children", "refer", ref, "--to", "MASH", "--how", "verbal", "--at", "2026-11-20T09:00"]
+    yield "children refer", refer, None, {}
     yield (
         "children confirm",
         ["children", "confirm", ref, latest("csc-"), "--at", "2026-11-20T15:00"],

@@ -215,3 +215,13 @@ def test_a_review_and_a_closure_of_a_case_never_contacted_read_back(session, cas
     close_case(session, case_ref, parse_exit(EXIT, today), today)
     summary = BoilDown.model_validate(session.read_record(case_ref, SUMMARY_RECORD))
     assert summary.last_contact is None
+
+
+def test_a_follow_up_call_says_whether_the_client_was_reached(cli, session, case):
+    """'Reached' was the default: a call recorded with nothing said was a call that reached the client."""
+    today = clock.today()
+    close_case(session, case, parse_exit(EXIT, today), today)
+    silent = cli("follow-up", case, "--outcome", "-", input="")
+    assert silent.exit_code == 2 and "--reached or --not-reached" in silent.stderr
+    assert not [n for n in session.record_names(case) if n.startswith("followup")]
+    assert cli("follow-up", case, "--not-reached").exit_code == 0

@@ -94,4 +94,6 @@ def test_a_grid_with_no_type_answered_records_nothing(cli, case_ref):
     """An empty grid would become the baseline every later grid is compared with ('not-answered -> high')."""
     refused = cli("soag", "record", case_ref, "--from", "-", input="")
     assert refused.exit_code == 2 and "no abuse type is answered" in refused.stderr
-    assert cli("soag", "record", case_ref, "--from", "-", input='[physical]\noccurring = "no"\n').exit_code == 0
+    assert (
+        cli("soag", "record", case_ref, "--from", "-", input='[physical]\noccurring = "no"\n').exit_code == 0
+    )

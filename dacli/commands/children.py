@@ -59,7 +59,7 @@ def children_refer(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Case reference."),
     to: str = typer.Option(..., "--to", help="The team or person at children's social care."),
-    how: str = typer.Option("verbal", "--how", help="verbal (confirm in writing within 24 h) or written."),
+    how: str = typer.Option(..., "--how", help="verbal (confirm in writing within 24 h) or written."),
     at: str = typer.Option(None, "--at", help="When it was made (YYYY-MM-DDTHH:MM, local); default now."),
 ) -> None:
     """Record a referral to children's social care, with the triggers that applied."""

@@ -184,7 +184,9 @@ def follow_up(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Case reference."),
     on: str = typer.Option(None, "--on", help="Date of the call (YYYY-MM-DD; default today)."),
-    reached: bool = typer.Option(True, "--reached/--not-reached", help="Whether the client was reached."),
+    reached: bool = typer.Option(
+        None, "--reached/--not-reached", help="Whether the client was reached (required: nothing assumed)."
+    ),
     outcome: str = typer.Option(
         None, "--outcome", help=f"How the client is getting on; any new needs. {NARRATIVE_HELP}"
     ),
@@ -195,6 +197,10 @@ def follow_up(
     from dacli.errors import InvalidInput
     from dacli.services.review import record_follow_up
 
+    if reached is None:
+        raise InvalidInput(
+            "Say whether the client was reached: --reached or --not-reached; nothing was written."
+        )
     today = clock.today()
     try:
         day = dt.date.fromisoformat(on) if on else today
