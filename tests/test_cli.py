@@ -51,7 +51,10 @@ def test_init_in_a_folder_a_sync_engine_just_shared(tmp_path, cli):
     assert refused.exit_code == 8 and "is not empty" in refused.stderr  # StoreError
 
 
-def test_init_prompts_for_a_passphrase_twice(tmp_path, cli):
+def test_init_prompts_for_a_passphrase_twice(tmp_path, cli, monkeypatch):
+    from dacli.commands import common
+
+    monkeypatch.setattr(common, "_interactive", lambda: True)  # as at a terminal
     path = tmp_path / "new"
     result = cli(
         "--store", str(path), "--user", "boss", "init", "--scrypt-log-n", str(TEST_LOG_N),
@@ -308,3 +311,14 @@ def test_store_path_that_is_a_file(cli, tmp_path):
     result = cli("--store", str(afile), "case", "list")
     assert result.exit_code == 5
     _one_sentence(result.stderr)
+
+
+def test_a_new_passphrase_without_a_terminal_is_one_sentence(run_dacli, tmp_path):
+    """No DACLI_NEW_PASSPHRASE and no terminal: one sentence and exit 3, not Python's GetPassWarning with a
+    file name and line number and a passphrase read back from a pipe."""
+    made = run_dacli("--store", str(tmp_path / "new"), "--user", "first", "init", input="")
+    assert made.returncode == 3, made.stderr
+    assert made.stderr.strip() == (
+        "dacli: There is no terminal to ask for a new passphrase: set DACLI_NEW_PASSPHRASE or run in a "
+        "terminal."
+    )

@@ -82,6 +82,12 @@ def new_passphrase(prompt: str) -> str:
     value = os.environ.get("DACLI_NEW_PASSPHRASE")
     if value:
         return value
+    if not _interactive():  # getpass would warn, echo the passphrase, then meet the end of input
+        from dacli.errors import AuthError
+
+        raise AuthError(
+            "There is no terminal to ask for a new passphrase: set DACLI_NEW_PASSPHRASE or run in a terminal."
+        )
     return typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 

@@ -438,8 +438,10 @@ class CaseScreen(Screen):
         last = f"last contact {clock.local_date(s.last_contact)}" if s.last_contact else "no contact yet"
         lines.append(f"worker {s.worker} | referred {s.referral_date} | {last}")
         for d in case_deadlines(self.app.session, s, now):
-            state = "done" if d.done_at else d.state.value.upper()
-            lines.append(f"  {d.name}: {state} {clock.local_date(d.due_at)}")
+            if d.done_at:  # when it was done, not when it was due
+                lines.append(f"  {d.name}: done {clock.show(d.done_at)}")
+            else:
+                lines.append(f"  {d.name}: {d.state.value.upper()} {clock.local_date(d.due_at)}")
         if view.plans:
             plan = view.plans[-1][1]
             lines.append(
