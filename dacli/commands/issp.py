@@ -215,8 +215,8 @@ def issp_export(
     )
     if copy.content is None:
         typer.echo(
-            f"{copy.record}: recorded that it is not safe for the client to take a copy home; nothing was "
-            "written. Go through the plan with them instead.",
+            f"{copy.record}: recorded that it is not safe for the client to take a copy home; no copy was "
+            "made. Go through the plan with them instead.",
             err=True,
         )
         return
