@@ -87,7 +87,7 @@ def _paragraph(field) -> bool:
     """Free text that may run to paragraphs (the form's long text fields, addresses): asked over lines."""
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
     limit = next((m.max_length for m in field.metadata if getattr(m, "max_length", None)), None)
-    return bool(extra.get("lines")) or limit is None or limit >= 2000
+    return bool(extra.get("lines")) or (limit is not None and limit >= 2000)
 
 
 def _checked(model: type[BaseModel], name: str, text: str) -> str:
