@@ -135,9 +135,29 @@ def _register() -> None:
 _register()
 
 
+def discard_pending_input() -> None:
+    """On a terminal, what was typed or pasted and not yet read is dropped, so that nothing of a refused or
+    interrupted answer reaches the shell (which would run it and keep it in its history)."""
+    try:
+        if sys.stdin is not None and sys.stdin.isatty():
+            import termios
+
+            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+    except (OSError, ValueError, ImportError):
+        pass  # no terminal to clear
+
+
 def main() -> None:
     try:
         app(prog_name="dacli")
     except DacliError as exc:  # raised outside a command (for example in option parsing)
+        discard_pending_input()
         print(f"dacli: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except SystemExit as exc:  # every error, Ctrl-C and usage error ends here as a non-zero exit
+        if exc.code not in (0, None):
+            discard_pending_input()
+        raise
+    except BaseException:
+        discard_pending_input()
+        raise

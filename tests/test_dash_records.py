@@ -168,7 +168,9 @@ def test_cli_record_question_by_question(cli, case_ref, store_path):
         if n <= 14 and n in (14, 18, 21, 23, 24):
             answers.append("1")  # first sub-tick
         answers += ["", ""]  # no comment, victim is the source
-    answers += ["", "", "", "", "n", "n", "", "2"]  # professional section blank, no; notes blank; 2 incidents
+    # professional section: four texts left empty (each ends at a '.' line off a terminal), no, no; notes
+    # over two lines with a blank line kept; 2 incidents
+    answers += [".", ".", ".", ".", "n", "n", "Seen at the refuge.", "", "Second paragraph.", ".", "2"]
     made = cli("dash", "record", case_ref, "--json", input="\n".join(answers) + "\n")
     assert made.exit_code == 0, made.stderr
     out = json.loads(made.stdout[made.stdout.index("{\n") :])
@@ -181,6 +183,7 @@ def test_cli_record_question_by_question(cli, case_ref, store_path):
     assert doc["answers"]["q14"] == {"answer": "yes", "ticks": ["You"]}
     assert doc["answers"]["q16"]["answer"] == "no"
     assert doc["context"]["police_incidents_past_12_months"] == 2
+    assert doc["professional"]["practitioners_notes"] == "Seen at the refuge.\n\nSecond paragraph."
 
 
 def test_police_incidents_and_marac_referral_come_from_the_case(session, case_ref):

@@ -213,6 +213,7 @@ def test_urgent_fields_first_then_finish_later(cli, store_path):
             "heron",  # code word
             "y",  # significant concerns
             "staff safety issues",
+            ".",  # the end of a text that may run over lines (Ctrl-D on a terminal)
             "2026-11-22",  # referral date
             "14:30",  # referral time
             "police",  # referred by

@@ -123,6 +123,7 @@ def user_remove(
 
     c: Context = ctx.obj
     session = c.session()
+    session.store.member(name)  # an unknown name is refused before the reason is asked for
     reason = narrative(reason, "--reason", "Why is this person removed? (audited, encrypted)", required=False)
     rings = remove_user(session, name, reason)
     typer.echo(

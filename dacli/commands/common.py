@@ -148,10 +148,7 @@ def narrative(value: str | None, option: str, label: str, *, required: bool = Tr
                     "or run in a terminal to be asked."
                 )
             return None
-        if required:
-            text = typer.prompt(err=True, text=label)
-        else:
-            text = typer.prompt(err=True, text=f"{label} (blank for none)", default="", show_default=False)
+        return ask_text(label, required=required)
     elif value == "-":
         text = read_stdin()
     elif value.startswith("@@"):
@@ -166,6 +163,58 @@ def narrative(value: str | None, option: str, label: str, *, required: bool = Tr
             raise InvalidInput(f"{option} is empty: it is needed here.")
         return None
     return text
+
+
+TEXT_END = "finish with Ctrl-D on an empty line"
+
+
+def ask_text(label: str, *, required: bool = True) -> str | None:
+    """A paragraph (or several) at a prompt: every line up to the end of input, blank lines inside kept, so
+    text pasted in one go is one answer and nothing of it is left for the shell. On a terminal the end is
+    Ctrl-D on an empty line; off a terminal, the end of input or a line holding only '.' (so scripted answers
+    can go on to the next question). Empty: asked again on a terminal when it is needed, None when not."""
+    tty = _interactive()
+    hint = TEXT_END if tty else "end with a line holding only '.' or the end of input"
+    while True:
+        typer.echo(f"{label} ({'blank for none; ' if not required else ''}{hint}):", err=True)
+        lines: list[str] = []
+        ended = False
+        while True:
+            try:
+                line = sys.stdin.readline()
+            except UnicodeDecodeError:
+                raise InvalidInput("standard input is not UTF-8 text.") from None
+            if line == "":
+                ended = True
+                break
+            line = line.rstrip("\r\n")
+            if not tty and line == ".":
+                break
+            lines.append(line)
+        text = "\n".join(lines).strip("\n").rstrip()
+        if text.strip():
+            return text
+        if not required:
+            return None
+        if not tty:
+            if ended and not lines:
+                raise typer.Abort()  # the input ended before the question was answered
+            raise InvalidInput(f"{label}: nothing was given, and it is needed.")
+        typer.echo("This one is needed.", err=True)
+
+
+def case_first(session, ref: str) -> None:
+    """The case exists (and the reference is one): checked before anything is asked, so typed text is never
+    asked for only to be refused."""
+    from dacli.store.store import check_case_ref
+
+    session.record_names(check_case_ref(ref))
+
+
+def check_first(parse, given: dict[str, Any], stand_ins: dict[str, Any]) -> None:
+    """The options given, checked by the form's own parser before the rest is asked: the answers still to
+    come are stood in for by valid values, so a refusal names an option, never a stand-in."""
+    parse({**stand_ins, **{k: v for k, v in given.items() if v is not None}})
 
 
 def _text_file(path: str, option: str) -> str:

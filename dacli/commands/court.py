@@ -137,6 +137,10 @@ def court_summary(
     c: Context = ctx.obj
     target = export_target(out, c.store_path)
     session = c.session()
+    if release:
+        from dacli.commands.common import case_first
+
+        case_first(session, ref)  # before the reason is asked for
     summary(session, ref, list(release or []), release_reason(release, reason), deliverer(target))
     if target is not None:
         typer.echo(f"written to {out}", err=True)

@@ -181,6 +181,7 @@ def _ask_professional() -> dict:
     """The pack's professional section, in its own words (dash_bank.PROFESSIONAL_ITEMS)."""
     import datetime as dt
 
+    from dacli.commands.common import ask_text
     from dacli.schemas.dash_bank import PROFESSIONAL_HEADING, PROFESSIONAL_ITEMS
 
     typer.echo(f"\n{PROFESSIONAL_HEADING}", err=True)
@@ -192,17 +193,12 @@ def _ask_professional() -> dict:
         "abuser_access_to_weapons",
         "victim_priorities",
     ):
-        answer = typer.prompt(
-            f"{texts[key]} (blank to skip)", default="", show_default=False, err=True
-        ).strip()
+        answer = ask_text(texts[key], required=False)  # paragraphs: pasted lines stay one answer
         if answer:
             prof[key] = answer
     if typer.confirm(texts["marac_grounds"], default=False, err=True):
         prof["marac_grounds"] = True
-        while not prof.get("reasons"):
-            prof["reasons"] = typer.prompt(
-                "Your reasons (needed for professional judgement)", err=True
-            ).strip()
+        prof["reasons"] = ask_text("Your reasons (needed for professional judgement)")
         prof["marac_referral_made"] = typer.confirm(texts["marac_referral_made"], default=False, err=True)
     if typer.confirm(texts["children_at_risk"], default=False, err=True):
         prof["children_at_risk"] = True
@@ -219,9 +215,7 @@ def _ask_professional() -> dict:
                     break
                 except ValueError:
                     typer.echo("Please give a date as YYYY-MM-DD.", err=True)
-    notes = typer.prompt(
-        f"{texts['practitioners_notes']} (blank to skip)", default="", show_default=False, err=True
-    ).strip()
+    notes = ask_text(texts["practitioners_notes"], required=False)
     if notes:
         prof["practitioners_notes"] = notes
     return prof

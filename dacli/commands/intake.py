@@ -31,6 +31,7 @@ def _prompt_urgent() -> dict:
         Concerns,
         Referral,
     )
+    from dacli.services.intake import parse_intake
 
     typer.echo("Urgent details first. Leave a line blank to skip it.", err=True)
     client = ask_fields(Client, URGENT_CLIENT)
@@ -45,7 +46,35 @@ def _prompt_urgent() -> dict:
         ["date", "time", "referred_by"],
         {"date": now.date(), "time": now.time().isoformat(timespec="minutes")},
     )
-    return {"client": client, "concerns": concerns, "referral": referral, "complete": False}
+    data = {"client": client, "concerns": concerns, "referral": referral, "complete": False}
+    while True:  # a refused answer is asked again; the others are kept
+        try:
+            parse_intake(data, clock.today(), clock.local_now())
+            return data
+        except InvalidInput as exc:
+            problem = exc.message.partition(": ")[2] or exc.message
+            again = [f for f in _URGENT_ASKED if f"{f[0]}.{f[1]}" in problem]
+            if not again:
+                raise
+            if any(section == "referral" and name in ("date", "time") for section, name in again):
+                again = sorted({*again, ("referral", "date"), ("referral", "time")}, key=_URGENT_ASKED.index)
+            typer.echo(f"{problem.rstrip('.')}. Please answer it again.", err=True)
+            models = {"client": Client, "concerns": Concerns, "referral": Referral}
+            for section, name in again:
+                value = ask(models[section], name, data[section].get(name))
+                if value is None:
+                    data[section].pop(name, None)
+                else:
+                    data[section][name] = value
+
+
+_URGENT_ASKED = [
+    *(("client", f) for f in URGENT_CLIENT),
+    ("concerns", "details"),
+    ("referral", "date"),
+    ("referral", "time"),
+    ("referral", "referred_by"),
+]
 
 
 def _sections() -> list[tuple[str, Callable[[dict], None]]]:
@@ -110,7 +139,7 @@ def _complete(session, ref: str, form: dict, saved: list[str]) -> None:
             ask_section(draft)
             draft["complete"] = n == len(sections)
             try:
-                parsed = parse_intake(draft, clock.today())
+                parsed = parse_intake(draft, clock.today(), clock.local_now())
             except InvalidInput as exc:  # a date that cannot be: say which, and ask the section again
                 problem = exc.message.partition(": ")[2] or exc.message
                 typer.echo(f"{problem} Please answer {what} again.", err=True)
@@ -232,7 +261,7 @@ def intake(
     c: Context = ctx.obj
     session = c.session()  # unlock first: a wrong passphrase should not waste a caller's answers
     data = read_form(from_, "the intake form") if from_ else _prompt_urgent()
-    form = parse_intake(data, clock.today())
+    form = parse_intake(data, clock.today(), clock.local_now())
     result = take(session, form, repeat_of=repeat_of, new_case=new_case)
     _report(result, json_)  # the reference at once: the call may drop at any later question
     if not from_:
@@ -254,7 +283,7 @@ def finish(
     if from_:
         data = read_form(from_, "the intake form")
         data.setdefault("complete", True)
-        _tell(finish_intake(session, ref, parse_intake(data, clock.today())))
+        _tell(finish_intake(session, ref, parse_intake(data, clock.today(), clock.local_now())))
         typer.echo(f"Intake of {ref} completed.")
         return
     current = latest_intake(session, ref).model_dump(

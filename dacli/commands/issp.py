@@ -119,10 +119,13 @@ def issp_complete(
         day = dt.date.fromisoformat(on) if on else today
     except ValueError:
         raise InvalidInput(f"--on must be a date like 2026-01-31, not {on!r}.") from None
-    from dacli.commands.common import narrative
+    from dacli.commands.common import case_first, narrative
 
     c: Context = ctx.obj
     session = c.session()
+    case_first(session, ref)  # the case and the action, before the comment is asked for
+    if action < 1:
+        raise InvalidInput(f"--action {action}: actions are numbered from 1.")
     comment = narrative(comment, "--comment", "Comment on the action", required=False)
     name, plan = complete(session, ref, action, day, comment, today)
     typer.echo(f"{name} (version {plan.version})")
@@ -209,6 +212,16 @@ def issp_export(
     from dacli.commands.common import deliverer, release_reason
 
     session = c.session()
+    if release and answer == "yes":  # the case and the fields named, before the reason is asked for
+        from dacli.commands.common import case_first
+        from dacli.schemas.issp import SAFE_FIELDS
+
+        case_first(session, ref)
+        unknown = [f for f in release if f not in SAFE_FIELDS]
+        if unknown:
+            raise InvalidInput(
+                f"--release {unknown[0]}: not a safe field of the plan ({', '.join(SAFE_FIELDS)})."
+            )
     reason = release_reason(release, reason) if answer == "yes" else None
     copy = client_copy(
         session, ref, format_, answer == "yes", list(release or []), reason, deliverer(target), version

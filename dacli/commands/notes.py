@@ -5,7 +5,18 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP, Context, narrative, now_or, print_json, read_form
+from dacli.commands.common import (
+    NARRATIVE_HELP,
+    Context,
+    ask_text,
+    case_first,
+    check_first,
+    narrative,
+    now_or,
+    print_json,
+    read_form,
+)
+from dacli.errors import InvalidInput
 
 note_app = typer.Typer(
     help="Case notes: append-only; a correction supersedes, never edits.", no_args_is_help=True
@@ -67,22 +78,40 @@ def note_add(
         data = {
             "at": now_or(at),
             "initials": initials or _initials(session.member.username),
-            "contact_type": contact_type
-            or typer.prompt(err=True, text="Contact type (telephone/email/letter/face-to-face/meeting/text)"),
-            "contact_with": contact_with
-            or typer.prompt(err=True, text="Contact with ('client' or the agency)"),
+            "contact_type": contact_type,
+            "contact_with": contact_with,
             "successful": not attempt,
             "incident": incident,
-            "facts": narrative(facts, "--text", "Case note (facts)")
-            if facts is not None
-            else typer.prompt(err=True, text="Case note (facts)"),
             "activities": [x.upper() for x in codes or []],
+            "supersedes": supersedes,
         }
+        # every option is checked, and the case found, before a word of the note is asked for
+        stand_ins = {"contact_type": "telephone", "contact_with": "client", "facts": "-"}
+        check_first(lambda d: parse_note(d, clock.now()), data, stand_ins)
+        case_first(session, ref)
+        if supersedes and supersedes not in session.record_names(ref):
+            raise InvalidInput(f"supersedes: case {ref} has no note {supersedes}.")
+        asks = {
+            "contact_type": "Contact type (telephone/email/letter/face-to-face/meeting/text)",
+            "contact_with": "Contact with ('client' or the agency)",
+        }
+        for key, label in asks.items():
+            while not data[key]:  # a single line, checked at once and asked again when refused
+                data[key] = typer.prompt(err=True, text=label).strip()
+                try:
+                    check_first(lambda d: parse_note(d, clock.now()), data, stand_ins)
+                except InvalidInput as exc:
+                    typer.echo(exc.message.partition(": ")[2] or exc.message, err=True)
+                    data[key] = None
+        data["facts"] = (
+            narrative(facts, "--text", "Case note (facts)")
+            if facts is not None
+            else ask_text("Case note (facts)")
+        )
         opinion = narrative(opinion, "--opinion", "Professional opinion", required=False)
         if opinion:
             data["opinion"] = opinion
-        if supersedes:
-            data["supersedes"] = supersedes
+        data = {k: v for k, v in data.items() if v is not None}
     name = add_note(session, ref, parse_note(data, clock.now()))
     typer.echo(name)
 
@@ -138,6 +167,9 @@ def contact_add(
 
     c: Context = ctx.obj
     session = c.session()
+    given = {"agency": agency, "role": role, "address": address, "telephone": telephone, "email": email}
+    check_first(parse_contact, {k: v for k, v in given.items() if v}, {"agency": "-"})
+    case_first(session, ref)
     data = {
         "agency": agency or typer.prompt(err=True, text="Agency"),
         "role": role,

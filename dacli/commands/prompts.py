@@ -38,6 +38,19 @@ def ask(model: type[BaseModel], name: str, current: Any = None) -> Any:
             if raw in ("y", "yes", "n", "no"):
                 return raw.startswith("y")
             typer.echo("Please answer y or n.", err=True)
+    if kind is str and _paragraph(field):
+        from dacli.commands.common import ask_text
+
+        while True:  # pasted lines are one answer, never split over the next questions
+            if current:
+                typer.echo(f"(now: {current}; blank keeps it)", err=True)
+            text = ask_text(label, required=field.is_required() and not current)
+            if text is None:
+                return current
+            try:
+                return _checked(model, name, text)
+            except ValueError as exc:
+                typer.echo(f"{exc}", err=True)
     while True:
         suffix = ""
         if isinstance(kind, type) and issubclass(kind, Enum):
@@ -62,7 +75,32 @@ def ask(model: type[BaseModel], name: str, current: Any = None) -> Any:
         except ValueError:
             typer.echo(f"{raw!r} is not valid here{suffix}.", err=True)
             continue
-        return raw
+        if kind is not str:
+            return raw
+        try:
+            return _checked(model, name, raw)
+        except ValueError as exc:
+            typer.echo(f"{exc}", err=True)
+
+
+def _paragraph(field) -> bool:
+    """Free text that may run to paragraphs (the form's long text fields, addresses): asked over lines."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    limit = next((m.max_length for m in field.metadata if getattr(m, "max_length", None)), None)
+    return bool(extra.get("lines")) or (limit is not None and limit >= 2000)
+
+
+def _checked(model: type[BaseModel], name: str, text: str) -> str:
+    """Text within the field's limits (a safe number over 50 characters is asked again, not refused with the
+    whole form); the ValueError says how long it may be, never the text."""
+    from pydantic import TypeAdapter, ValidationError
+
+    field = model.model_fields[name]
+    try:
+        TypeAdapter(typing.Annotated[str, *field.metadata]).validate_python(text)
+    except ValidationError as exc:
+        raise ValueError(f"That is not valid here: {exc.errors()[0]['msg']}.") from None
+    return text
 
 
 def _yn(value: Any) -> str:

@@ -49,11 +49,15 @@ def hold_add(
     ),
 ) -> None:
     """Stop the destruction of a case until the hold is removed (seniors and managers)."""
-    from dacli.commands.common import narrative
+    from dacli.commands.common import case_first, narrative
     from dacli.services.retention import add_hold
 
     c: Context = ctx.obj
     session = c.session()
+    from dacli.schemas.common import Role
+
+    session.require_role(Role.senior, Role.manager)
+    case_first(session, ref)  # the role and the case, before the reason is asked for
     typer.echo(add_hold(session, ref, narrative(reason, "--reason", "Why is the case held? (audited)")))
 
 
@@ -65,11 +69,17 @@ def hold_remove(
     reason: str = typer.Option(None, "--reason", help=f"Why the hold ends (audited). {NARRATIVE_HELP}"),
 ) -> None:
     """End a hold (seniors and managers)."""
-    from dacli.commands.common import narrative
+    from dacli.commands.common import case_first, narrative
+    from dacli.errors import NotFound
+    from dacli.schemas.common import Role
     from dacli.services.retention import remove_hold
 
     c: Context = ctx.obj
     session = c.session()
+    session.require_role(Role.senior, Role.manager)
+    case_first(session, ref)  # the role, the case and the hold, before the reason is asked for
+    if hold not in session.record_names(ref):
+        raise NotFound(f"Case {ref} has no hold {hold} in force.")
     typer.echo(
         remove_hold(session, ref, hold, narrative(reason, "--reason", "Why does the hold end? (audited)"))
     )

@@ -171,11 +171,12 @@ def reopen(
     ),
 ) -> None:
     """Reopen a closed case."""
-    from dacli.commands.common import narrative
+    from dacli.commands.common import case_first, narrative
     from dacli.services.review import reopen as reopen_case
 
     c: Context = ctx.obj
     session = c.session()
+    case_first(session, ref)  # before the reason is asked for
     reason = narrative(reason, "--reason", "Why is the case reopened? (audited)")
     typer.echo(f"{reopen_case(session, ref, reason)}: case reopened.")
 
@@ -206,9 +207,10 @@ def follow_up(
         day = dt.date.fromisoformat(on) if on else today
     except ValueError:
         raise InvalidInput(f"--on must be a date like 2026-01-31, not {on!r}.") from None
-    from dacli.commands.common import narrative
+    from dacli.commands.common import case_first, narrative
 
     c: Context = ctx.obj
     session = c.session()
+    case_first(session, ref)  # before the outcome is asked for
     outcome = narrative(outcome, "--outcome", "How is the client getting on? Any new needs?", required=False)
     typer.echo(record_follow_up(session, ref, day, reached, outcome or "", today))

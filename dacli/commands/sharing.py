@@ -97,10 +97,17 @@ def share_sign_off(
     ),
 ) -> None:
     """Sign off a caseworker's decision (seniors and managers; never your own)."""
-    from dacli.commands.common import narrative
+    from dacli.commands.common import case_first, narrative
+    from dacli.errors import NotFound
     from dacli.services.sharing import sign_off_share
 
     c: Context = ctx.obj
     session = c.session()
+    from dacli.schemas.common import Role
+
+    session.require_role(Role.senior, Role.manager)
+    case_first(session, ref)  # the role, the case and the decision, before the review is asked for
+    if decision not in session.record_names(ref):
+        raise NotFound(f"Case {ref} has no decision {decision} to share without consent.")
     comment = narrative(comment, "--comment", "Your review of the decision", required=False)
     typer.echo(sign_off_share(session, ref, decision, comment))

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from dacli.schemas.intake import IntakeForm
 
 
-def intake_problems(form: IntakeForm, today: date) -> list[str]:
-    """Every impossible value, each as a sentence naming the field. Empty when the form is sound."""
+def intake_problems(form: IntakeForm, today: date, now: datetime | None = None) -> list[str]:
+    """Every impossible value, each as a sentence naming the field. Empty when the form is sound. ``now``
+    (local wall-clock time, as the referral's date and time are given) refuses a referral moment later than
+    now today; without it only the date is checked."""
     problems: list[str] = []
     client = form.client
     if client.dob and client.dob > today:
         problems.append("client.dob is in the future.")
     if form.referral.date > today:
         problems.append("referral.date is in the future.")
+    elif now is not None and form.referral.time is not None:
+        moment = datetime.combine(form.referral.date, form.referral.time)
+        if moment > now.replace(tzinfo=None):
+            problems.append("referral.time is in the future.")
     if client.dob and form.referral.date < client.dob:
         problems.append("referral.date is before client.dob.")
     if client.due_date and not client.pregnant:

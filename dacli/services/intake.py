@@ -18,10 +18,11 @@ from dacli.services.forms import CASE_RECORD, parse_form, validated
 from dacli.store.store import Session, check_case_ref
 
 
-def parse_intake(data: dict[str, Any], today: dt.date) -> IntakeForm:
-    """Validate a form; any problem is refused with a sentence naming the field."""
+def parse_intake(data: dict[str, Any], today: dt.date, now: dt.datetime | None = None) -> IntakeForm:
+    """Validate a form; any problem is refused with a sentence naming the field. ``now`` (local time) also
+    refuses a referral time later than now today."""
     form = parse_form(IntakeForm, data, "Intake")
-    problems = intake_problems(form, today)
+    problems = intake_problems(form, today, now)
     if problems:
         raise InvalidInput(f"Intake refused, nothing written: {problems[0]}")
     return form
