@@ -101,6 +101,7 @@ def _fold(text: str, value: bool = False) -> tuple[str, list[int]]:
 
 
 _ENCODED = re.compile(r"(?:%[0-9A-Fa-f]{2})+|\+")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")  # '+' alone needs no decoded copy: it is a separator anyway
 
 
 def _decoded(text: str, starts: list[int], ends: list[int]) -> tuple[str, list[int], list[int]]:
@@ -142,7 +143,7 @@ def _views(text: str) -> list[tuple[str, list[int], list[int]]]:
     text encoded twice), so a value written 'blue%20bird' is found and withheld in the original text."""
     folded, origin = _fold(text)
     views = [(folded, origin, [i + 1 for i in origin])]
-    if "%" not in text and "+" not in text:
+    if not _PERCENT.search(text):
         return views
     plain, starts, ends = text, list(range(len(text))), list(range(1, len(text) + 1))
     for _ in range(3):
@@ -234,6 +235,10 @@ def _pattern(tokens: list[str], same: bool, bound: str = "word") -> str | None:
         words = _SAME.get(token, (token,)) if same and not token.isdigit() else (token,)
         pieces.append(_word(words[0]) if len(words) == 1 else "(?:" + "|".join(map(_word, words)) + ")")
     before, after = _BOUNDS[bound]
+    first = pieces[0][:1]
+    if before and first.isalnum():  # the bound after the first character: the search skips ahead to it
+        rest = "".join(_SEP + piece for piece in pieces[1:])
+        return first + before.replace(")", ".)") + pieces[0][1:] + rest + after
     return before + _SEP.join(pieces) + after
 
 
@@ -247,11 +252,14 @@ def _national(digits: str) -> str:
     return digits.lstrip("0")
 
 
+_PHONE_PREFIX = rf"(?:\+{_SEP})?(?:0{_SEP}0{_SEP})?(?:4{_SEP}4{_SEP})?(?:0{_SEP})?"
+_DIGIT_RUN = re.compile(r"[\W_]*\d(?:[\W_]*\d)*")  # where a telephone number's pattern can match
+
+
 def _phone_pattern(national: str) -> str:
     """The national digits, any separators between them, after any way of writing the prefix (0, 44,
     +44, 0044, +44 (0)); not bounded by whole words, so a number run into other digits is caught too."""
-    prefix = rf"(?:\+{_SEP})?(?:0{_SEP}0{_SEP})?(?:4{_SEP}4{_SEP})?(?:0{_SEP})?"
-    return prefix + _SEP.join(national)
+    return _PHONE_PREFIX + _SEP.join(national)
 
 
 _PHONE_SPLIT = re.compile(r"\s+(?:-+|\u2013|\u2014|or|and|&)\s+|[/,;|&\u2013\u2014]")
@@ -309,6 +317,7 @@ def _variants(field: str, value: str) -> frozenset[str]:
                 words = "(?:" + "|".join(map(_word, near)) + ")"
                 out.add(rf"(?<![^\W_]){words}{_SEP}{outward}(?![^\W_])")
                 out.add(rf"(?<![^\W_]){outward}{_SEP}{words}(?![^\W_])")
+        houses: list[str] = []
         for part in re.split(r"[,\n;]+", rest):
             tokens = _tokens(part)
             words = [t for t in tokens if not t.isdigit() and t not in _NUMBERING]
@@ -323,7 +332,7 @@ def _variants(field: str, value: str) -> frozenset[str]:
                 letter = after[0] if after and len(after[0]) == 1 and after[0].isalpha() else ""
                 # 'Flat 3b', 'No. 14', 'Number 14': the house or flat number with a word saying it is one
                 suffix = f"(?:{_SEP}{re.escape(letter)})?" if letter else ""
-                out.add(rf"(?<![^\W_]){_HOUSE}{_SEP}{_word(token)}{suffix}(?![^\W_])")
+                houses.append(_word(token) + suffix)
                 street = list(after[1:] if letter else after)
                 while street and (street[0] in _STOP or street[0].isdigit()):
                     street.pop(0)
@@ -338,6 +347,8 @@ def _variants(field: str, value: str) -> frozenset[str]:
                     out.add(_pattern([before, token], True))
                     if i >= 2 and tokens[i - 2].isdigit():  # '7 Elm Rd': the house number with it
                         out.add(_pattern([tokens[i - 2], before, token], True))
+        if houses:  # one pattern for them all: one pass over the text
+            out.add(rf"(?<![^\W_]){_HOUSE}{_SEP}(?:{'|'.join(houses)})(?![^\W_])")
     if name == "school":
         core = [t for t in _tokens(value) if t not in _SCHOOL_WORDS]
         if core and (len(core) > 1 or len(core[0]) >= 3):
@@ -350,14 +361,21 @@ def redact(text: str, values: dict[str, list[str]], released: Iterable[str] = ()
     """Replace every unreleased safe value found in ``text``. Returns the text and the names of the fields
     found, so the caller can audit that free text held one. Text inside a released value is left alone."""
     keep = set(released)
-    views = _views(text)
+    views = [(folded, starts, ends, []) for folded, starts, ends in _views(text)]
 
     def spans(items: Iterable[tuple[str, str]]) -> list[tuple[int, int, str]]:
         found = []
         for field, value in items:
             for pattern in _variants(field, value):
-                for folded, starts, ends in views:
-                    for m in _compiled(pattern).finditer(folded):
+                compiled = _compiled(pattern)
+                for folded, starts, ends, runs in views:
+                    if pattern.startswith(_PHONE_PREFIX):  # a number: searched only where digits are
+                        if not runs:  # found once per copy of the text ((0, 0) if it has no digits)
+                            runs += [m.span() for m in _DIGIT_RUN.finditer(folded)] or [(0, 0)]
+                        matches = (m for a, b in runs for m in compiled.finditer(folded, a, b))
+                    else:
+                        matches = compiled.finditer(folded)
+                    for m in matches:
                         found.append((starts[m.start()], ends[m.end() - 1], field))
         return found
 
