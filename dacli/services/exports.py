@@ -6,14 +6,18 @@ action, a comment, advice, bail conditions). So before any export leaves dacli, 
 every safe value the case has ever held (every intake, every plan version), and each one found is replaced,
 unless that field was released with a reason (audited).
 
-The search compares both sides in a normal form: case, accents and curly quotes are ignored, and so is any
-spacing or punctuation between any two characters ('07700-900-999' is '07700900999', 'BLUE BIRD' and
-'blue-bird' are 'bluebird', 'M145RQ' is 'M14 5RQ'). Telephone numbers match by their national digits
-whatever the prefix (0, +44, 0044, +44 (0)); street and building words match their abbreviations both ways
+The search compares both sides in a normal form: case, accents and curly quotes are ignored, letters NFKD
+leaves whole are read in plain letters ('Æsir' is 'aesir', 'Łódź' 'lodz'; 'Müller' is also 'Mueller'), and
+so is any spacing or punctuation between any two characters ('07700-900-999' is '07700900999', 'BLUE BIRD'
+and 'blue-bird' are 'bluebird', 'M145RQ' is 'M14 5RQ'); text with percent-encoding is also searched decoded
+('blue%20bird'). Telephone numbers match by their national digits whatever the prefix (0, +44, 0044, +44
+(0)), each number of a field holding two; street and building words match their abbreviations both ways
 ('Mill Lane' and 'Mill Ln'). An address is also searched by its postcode, each line or part, each part
-without its house number and each street or building name; a school by its name without the words every
-school has. Short values (a code word like 'Red') are matched as whole words. It may withhold a little too
-much (the word 'red' elsewhere in the text); it must never let a value through.
+without its house number, each street or building name, a one-word street after its house number, a house
+or flat number after 'Flat' or 'No.', and its outward code next to one of its words ('Leeds LS1'); a school
+by its name without the words every school has. Code words of four letters or more are found inside longer
+words ('BLUEBIRD2024'); shorter ones (a code word like 'Red') as whole words, digits aside. It may withhold a
+little too much (the word 'red' elsewhere in the text); it must never let a value through.
 """
 
 from __future__ import annotations
