@@ -476,3 +476,16 @@ def test_a_damaged_seen_file_is_forgotten_not_crashed_on(cli, store, case_ref, c
     path.write_bytes(content.encode("latin-1"))
     result = cli("case", "list")
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "document",
+    [b'{"schema": "caseload-index/3", "cases": []}', b'{"schema": "caseload-index/3", "cases": {"x": []}}',
+     b'{"schema": "caseload-index/3", "cases": {}, "audit_heads": []}',
+     b'{"schema": "caseload-index/3", "cases": {}, "unreadable": {}}'],
+)  # fmt: skip
+def test_an_index_of_the_wrong_shape_is_one_sentence(session, case_ref, cli, document):
+    """Found by the store-file property test: a signed index whose parts are of the wrong kind stopped
+    `case list` on an AttributeError (exit 70)."""
+    _plant(session, case_ref, "index", document)
+    _one_sentence(cli("case", "list"))

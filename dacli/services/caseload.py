@@ -28,7 +28,7 @@ def index_rows(index: dict) -> list[CaseRow]:
         if rows:
             CaseSummary.model_validate(rows[0])  # one row in full: catches a row of another shape
         return [CaseRow.from_index(r) for r in rows]
-    except (ValidationError, KeyError, ValueError, TypeError):
+    except (ValidationError, KeyError, ValueError, TypeError, AttributeError):
         raise IntegrityError(
             "The caseload index was written by another version of dacli or is damaged; "
             "run `dacli reindex` (the records are untouched)."

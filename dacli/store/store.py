@@ -1097,6 +1097,11 @@ class Session:
             raise IntegrityError("The caseload index is damaged; run `dacli reindex`.") from None
         if not isinstance(index, dict) or not str(index.get("schema", "")).startswith("caseload-index/"):
             raise IntegrityError("The caseload index is damaged; run `dacli reindex`.")
+        shapes = (("cases", dict), ("audit_heads", dict), ("unreadable", list))
+        if any(not isinstance(index.get(key, kind()), kind) for key, kind in shapes) or not all(
+            isinstance(row, dict) for row in index.get("cases", {}).values()
+        ):
+            raise IntegrityError("The caseload index is damaged; run `dacli reindex`.")
         if index["schema"] != INDEX_SCHEMA:
             raise StaleIndex(
                 "The caseload index was written by another version of dacli; run `dacli reindex` "
