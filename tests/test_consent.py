@@ -121,8 +121,20 @@ def test_consented_shares_need_the_agreement_and_join_the_ledger(session, case_r
     assert entry["consent"] is True and entry["to"] == "PC Testcase" and entry["what"] == "Bail conditions"
 
 
-def test_cli_share(cli, case_ref):
+def test_cli_share(cli, session, case_ref):
     assert cli("share", case_ref, "--agency", "Police", "--what", "x").exit_code == 2
+    record_agreement(session, case_ref, parse_agreement(FORM, TODAY))
+    # no permission: refused before what was shared is asked for (it was asked, then thrown away)
+    asked = cli("share", case_ref, "--agency", "Housing", input="Dates of the incidents.\n")
+    assert asked.exit_code == 2 and "refused" in asked.stderr and "What was shared" not in asked.stderr
+    # what was shared can stay out of shell history: read from standard input
+    made = cli("share", case_ref, "--agency", "Police", "--what", "-", "--at", "2026-11-20T09:00",
+               input="Bail conditions, and the dates of the incidents.\n")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    from dacli.services.case_view import show_case
+
+    (entry,) = show_case(session, case_ref).ledger()
+    assert entry["what"] == "Bail conditions, and the dates of the incidents."
 
 
 def test_case_show_lists_consents(cli, case_ref):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import Context, now_or, print_json, read_form
+from dacli.commands.common import NARRATIVE_HELP, Context, now_or, print_json, read_form
 
 consent_app = typer.Typer(help="The confidentiality and information sharing agreement.", no_args_is_help=True)
 
@@ -99,19 +99,18 @@ def share(
     ref: str = typer.Argument(..., help="Case reference."),
     agency: str = typer.Option(..., "--agency", help="The agency, as named in the agreement."),
     to: str = typer.Option(None, "--to", help="The person it went to (default: the agency)."),
-    what: str = typer.Option(None, "--what", help="What was shared (asked if left out: shell history)."),
+    what: str = typer.Option(None, "--what", help=f"What was shared. {NARRATIVE_HELP}"),
     at: str = typer.Option(None, "--at", help="When (YYYY-MM-DDTHH:MM, local time); default now."),
 ) -> None:
     """Record a share made with the client's consent (refused unless the agreement permits that agency)."""
 
-    from dacli.services.consent import parse_disclosure, share_with_consent
+    from dacli.commands.common import narrative
+    from dacli.services.consent import consent_in_force, parse_disclosure, share_with_consent
 
     c: Context = ctx.obj
     session = c.session()
-    data = {
-        "agency": agency,
-        "sent_to": to or agency,
-        "information_shared": what or typer.prompt("What was shared", err=True),
-        "shared_at": now_or(at),
-    }
+    data = {"agency": agency, "sent_to": to or agency, "information_shared": "-", "shared_at": now_or(at)}
+    checked = parse_disclosure(data, clock.now())  # the options, and the consent, before what was shared
+    consent_in_force(session, ref, checked.agency, checked.shared_at)
+    data["information_shared"] = narrative(what, "--what", "What was shared")
     typer.echo(share_with_consent(session, ref, parse_disclosure(data, clock.now())))

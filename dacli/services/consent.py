@@ -78,17 +78,13 @@ def parse_disclosure(data: dict[str, Any], now: dt.datetime):
     return form.model_copy(update={"shared_at": typed_moment(form.shared_at, now, "Share", "shared_at")})
 
 
-@one_change
-def share_with_consent(session: Session, ref: str, form) -> str:
-    """Record a share the client consented to. Refused unless the agreement in force gives permission for
-    that agency (without it, the decision belongs on the share-without-consent form)."""
-    from dacli.schemas.sharing import DISCLOSURE_SCHEMA, DisclosureRecord
-
+def consent_in_force(session: Session, ref: str, agency: str, shared_at: dt.datetime) -> tuple[str, Any]:
+    """The agreement (name, record) that gives the client's permission to share with ``agency`` at
+    ``shared_at``; refused in one sentence when none does. Asked before the person types what was shared, and
+    again when the share is recorded."""
     found = agreements(session, ref)
     agreement = found[-1] if found else None
-    allowed = may_share_with(
-        agreement[1] if agreement else None, form.agency, clock.local_date(form.shared_at)
-    )
+    allowed = may_share_with(agreement[1] if agreement else None, agency, clock.local_date(shared_at))
     if allowed is not True:
         why = (
             "refused"
@@ -96,9 +92,19 @@ def share_with_consent(session: Session, ref: str, form) -> str:
             else "not on file, not yet given on that date, or past its review date"
         )
         raise InvalidInput(
-            f"The client's permission to share with {form.agency!r} is {why}: nothing was recorded. "
+            f"The client's permission to share with {agency!r} is {why}: nothing was recorded. "
             "Ask the client, or record a decision with `dacli share-without-consent`."
         )
+    return agreement
+
+
+@one_change
+def share_with_consent(session: Session, ref: str, form) -> str:
+    """Record a share the client consented to. Refused unless the agreement in force gives permission for
+    that agency (without it, the decision belongs on the share-without-consent form)."""
+    from dacli.schemas.sharing import DISCLOSURE_SCHEMA, DisclosureRecord
+
+    agreement = consent_in_force(session, ref, form.agency, form.shared_at)
     now = clock.now()
     fields = {
         **form.model_dump(mode="python"),
