@@ -489,3 +489,11 @@ def test_an_index_of_the_wrong_shape_is_one_sentence(session, case_ref, cli, doc
     `case list` on an AttributeError (exit 70)."""
     _plant(session, case_ref, "index", document)
     _one_sentence(cli("case", "list"))
+
+
+def test_an_audit_line_naming_a_case_of_the_wrong_kind_is_shown_not_crashed_on(session, case_ref, cli):
+    """Found by the store-file property test in CI: a line whose 'case' is a list stopped `audit show` on a
+    TypeError (exit 70)."""
+    _plant(session, case_ref, "audit", b'{"seq": null, "case": [1, 1], "hash": null, "prev": null}')
+    shown = cli("audit", "show")
+    assert shown.exit_code == 0, shown.stderr

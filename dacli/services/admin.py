@@ -235,6 +235,8 @@ def audit_entries(session: Session, case: str | None = None) -> list[dict]:
         for entry in auditlog.iter_entries(path):
             if case is None or entry.get("case") == case:
                 entry = dict(entry)
+                if not isinstance(entry.get("case"), str | None):  # a line written by hand
+                    entry["case"] = str(entry["case"])[:40]
                 if entry.get("case") in purged and entry.get("reason"):
                     entry["reason"] = "(withheld: the case was purged)"
                 else:
