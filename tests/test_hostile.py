@@ -497,3 +497,55 @@ def test_an_audit_line_naming_a_case_of_the_wrong_kind_is_shown_not_crashed_on(s
     _plant(session, case_ref, "audit", b'{"seq": null, "case": [1, 1], "hash": null, "prev": null}')
     shown = cli("audit", "show")
     assert shown.exit_code == 0, shown.stderr
+
+
+AUDIT_KEYS = ["seq", "at", "staff", "user", "machine", "action", "case", "record", "reason", "detail", "prev",
+              "hash", "sig", "held"]  # fmt: skip
+WRONG_KINDS = [None, [1, 1], {"a": 1}, 7, "x", True, 10**30]
+
+
+@pytest.mark.parametrize("key", AUDIT_KEYS)
+def test_an_audit_line_with_any_field_of_the_wrong_kind_is_shown_and_verified_not_crashed_on(
+    session, case_ref, cli, store_path, key
+):
+    """The class of the line above, field by field: every field of an audit line, of every wrong kind."""
+    log = next(session.store.audit_dir().glob("*.jsonl"))
+    whole = log.read_bytes()
+    for value in WRONG_KINDS:
+        entry = json.loads(whole.splitlines()[-1])
+        entry[key] = value
+        log.write_bytes(whole + json.dumps(entry).encode() + b"\n")
+        for command in (
+            ("audit", "show"),
+            ("audit", "show", "--json"),
+            ("audit", "verify"),
+            ("case", "list"),
+        ):
+            result = cli(*command)
+            assert result.exit_code in (0, 6), (key, value, command, result.stderr)
+            assert "\x1b" not in result.stdout + result.stderr
+        log.write_bytes(whole)
+
+
+TOMBSTONE_KEYS = ["mode", "rule", "keep_until", "as_of", "purged_at", "by", "id"]
+
+
+@pytest.mark.parametrize("key", TOMBSTONE_KEYS)
+def test_a_chained_tombstone_with_any_field_of_the_wrong_kind_is_not_crashed_on(
+    session, case_ref, cli, store_path, key
+):
+    """Someone with folder access can chain a tombstone by hand (its hash is not keyed): whatever kind each
+    field holds, the readers answer with a documented code."""
+    from dacli.store.retention import append_tombstone
+
+    path = store_path / ".dacli" / "tombstones.jsonl"
+    for value in WRONG_KINDS:
+        path.unlink(missing_ok=True)
+        tomb = {"ref": case_ref, "mode": "destroy", "rule": "six years", "keep_until": None,
+                "as_of": "2026-11-23", "purged_at": "2026-11-23", "by": "sweep", "id": "ab"}  # fmt: skip
+        tomb[key] = value
+        append_tombstone(store_path / ".dacli", tomb)
+        for command in (("audit", "verify"), ("audit", "show"), ("case", "list"), ("case", "show", case_ref)):
+            result = cli(*command)
+            assert result.exit_code in (0, 5, 6), (key, value, command, result.stderr)
+    path.unlink()
