@@ -336,3 +336,23 @@ def test_a_write_cut_off_half_way_leaves_the_old_record_and_no_temp(session, cas
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_two_processes_making_a_cases_reason_key_at_once_keep_one(store, case_ref, monkeypatch):
+    """A person's reason key for a case is written once: a second process that made its own at the same
+    moment uses the one that landed first, so no reason is encrypted to a key that was overwritten."""
+    from pathlib import Path
+
+    from dacli.services.admin import audit_entries
+    from tests.conftest import MANAGER, PASSPHRASE
+
+    first, second = store.unlock(MANAGER, PASSPHRASE), store.unlock(MANAGER, PASSPHRASE)
+    key = first._reason_key(case_ref)
+    real = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda p: False if p.name.startswith("reasons-e") else real(p))
+    assert second._reason_key(case_ref) == key  # it made its own, found the name taken, read the first
+    monkeypatch.undo()
+    second.audit("disclosure", case=case_ref, reason="to PC Testcase: bail conditions")
+    entry = [e for e in audit_entries(first) if e.get("action") == "disclosure"][-1]
+    assert entry["reason"] == "to PC Testcase: bail conditions"
+    assert len(list((store.root / case_ref).glob("reasons-e*.age"))) == 1

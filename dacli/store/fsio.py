@@ -39,8 +39,9 @@ def _explain_os_error(exc: OSError, path: Path) -> StoreError:
     return StoreError(f"Could not write {path.name} ({exc.strerror}): nothing was written.")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that it is either wholly old or wholly new."""
+def atomic_write(path: Path, data: bytes, *, replace: bool = True) -> None:
+    """Write ``data`` to ``path`` so that it is either wholly old or wholly new. With ``replace=False`` an
+    existing file is never replaced: FileExistsError, and the file another writer made first stands."""
     folder = path.parent
     tmp = folder / f"{TMP_PREFIX}{secrets.token_hex(8)}"
     try:
@@ -53,8 +54,18 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # fails if the name exists: written once
+            finally:
+                tmp.unlink()
         _fsync_dir(folder)
+    except FileExistsError:
+        with suppress(OSError):
+            tmp.unlink()
+        raise
     except OSError as exc:
         with suppress(OSError):
             tmp.unlink()

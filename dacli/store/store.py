@@ -1353,7 +1353,10 @@ class Session:
         else:
             identity = crypto.Identity.generate()
             body = self._signed("reason-key", identity.secret.encode(), ref, path.name)
-            atomic_write(path, crypto.encrypt(body, [ring.current.public]))
+            try:  # written once: a second process of the same person making it at once keeps the first
+                atomic_write(path, crypto.encrypt(body, [ring.current.public]), replace=False)
+            except FileExistsError:
+                identity = self._read_reason_file(ref, path)
         self._reason_keys[f"{ref}/{path.name}"] = identity
         return identity.public
 
