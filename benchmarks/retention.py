@@ -47,7 +47,8 @@ def build(root: Path, cases: int, due_share: float, seed: int = 1) -> dict:
     from dacli.services.notes import add_note, parse_note
     from dacli.services.retention import init_retention
     from dacli.services.review import close_case, parse_exit
-    from dacli.store.store import Store, new_case_ref
+    from dacli.store.layout import new_case_ref
+    from dacli.store.store import Store
 
     if root.exists():
         shutil.rmtree(root)

@@ -30,7 +30,8 @@ def _store(path: Path) -> tuple[str, str]:
         from synthetic import MANAGER, PASSPHRASE, make_store
     finally:
         sys.path.remove(str(BENCHMARKS))
-    from dacli.store.store import Store, new_case_ref
+    from dacli.store.layout import new_case_ref
+    from dacli.store.store import Store
 
     make_store(path, 20, users=1, jobs=1, passphrase_log_n=10, progress=False)
     session = Store(path).unlock(MANAGER, PASSPHRASE)

@@ -17,7 +17,8 @@ from dacli.services.intake import finish_intake, intake
 from dacli.services.notes import add_contact, add_note, parse_contact, parse_note
 from dacli.services.soag import parse_soag, record_soag
 from dacli.store import crypto
-from dacli.store.store import Store, encode_document
+from dacli.store.documents import encode_document
+from dacli.store.store import Store
 from tests.conftest import MANAGER, PASSPHRASE
 
 NOTE = {"at": dt.datetime(2026, 11, 23, 9, 0), "initials": "QT", "contact_type": "telephone",

@@ -24,7 +24,8 @@ from dacli.services.caseload import caseload
 from dacli.services.intake import intake
 from dacli.store import crypto
 from dacli.store.keys import KeyRing
-from dacli.store.store import CASE_KEYS, STORE_KEYS, Store
+from dacli.store.layout import CASE_KEYS, STORE_KEYS
+from dacli.store.store import Store
 
 from .conftest import MANAGER, PASSPHRASE
 

@@ -345,7 +345,7 @@ def test_a_forged_register_destroys_nothing(session, store_path, old_store, sign
     destroys on the register's word, so only one signed by a current member of staff is believed."""
     from dacli.services.admin import add_user, remove_user
     from dacli.store import signing
-    from dacli.store.store import signed_context
+    from dacli.store.documents import signed_context
 
     from .conftest import MANAGER, PASSPHRASE
 

@@ -18,7 +18,7 @@ from dacli.schemas.sharing import ShareRecord, SignOffRecord
 from dacli.services import retention
 from dacli.services.case_view import append_record, show_case
 from dacli.services.sharing import parse_share, share_without_consent, sign_off_share
-from dacli.store import store as store_module
+from dacli.store import records as store_module
 from tests.conftest import MANAGER, PASSPHRASE
 
 SHARE = {"sent_to": "Police", "shared_at": dt.datetime(2026, 11, 23, 9, 0), "information_shared": "Threats.",

@@ -13,8 +13,9 @@ import pytest
 
 from dacli.errors import IntegrityError
 from dacli.store import crypto, signing
+from dacli.store.documents import encode_document
 from dacli.store.keys import KeyRing
-from dacli.store.store import Store, encode_document
+from dacli.store.store import Store
 
 from .conftest import MANAGER, PASSPHRASE
 
@@ -147,7 +148,7 @@ def test_a_manager_added_by_hand_and_signed_with_their_own_key_is_refused(sessio
     data["staff"].append(rogue)
     forger = signing.Signer(rogue["id"], seed)
     from dacli.schemas.store import StaffMember
-    from dacli.store.store import certificate_context, signed_context
+    from dacli.store.documents import certificate_context, signed_context
 
     sid = session.store.settings.store_id
     rogue["certificate"] = forger.sign(certificate_context(sid, StaffMember.model_validate(rogue)))
@@ -264,7 +265,7 @@ def _staff_doc(session) -> dict:
 def _write_staff(session, doc: dict, signer) -> None:
     import tomli_w
 
-    from dacli.store.store import signed_context
+    from dacli.store.documents import signed_context
 
     body = tomli_w.dumps(doc).encode()
     sid = session.store.settings.store_id
@@ -290,7 +291,7 @@ def test_a_staff_list_put_back_from_before_a_removal_is_refused(session, case_re
 def test_a_removed_manager_cannot_reinstate_themselves_or_vouch_for_anyone(session):
     """They still hold a signing key whose certificate is genuine, and sign a list of their own."""
     from dacli.services.admin import add_user, remove_user
-    from dacli.store.store import certificate_context
+    from dacli.store.documents import certificate_context
 
     add_user(session, "mgr2", "manager", "another pass phrase")
     leaver = Store(session.store.root).unlock("mgr2", "another pass phrase")

@@ -11,7 +11,8 @@ import pytest
 from dacli.errors import AuthError, IntegrityError, InvalidInput, NotFound, StoreError
 from dacli.services.case_view import show_case
 from dacli.services.intake import intake
-from dacli.store.store import Store, check_case_ref
+from dacli.store.layout import check_case_ref
+from dacli.store.store import Store
 
 from .conftest import MANAGER, PASSPHRASE, TEST_LOG_N
 
@@ -88,7 +89,7 @@ def test_record_copied_into_another_case_is_refused(session, form, case_ref):
 def test_record_whose_case_line_differs_is_refused(session, case_ref, form):
     """Even encrypted to the right key, a document naming another case fails loudly."""
     from dacli.store import crypto
-    from dacli.store.store import encode_document
+    from dacli.store.documents import encode_document
 
     other = intake(session, form, new_case=True).case
     doc = session.read_record(other, "intake-1.toml.age")

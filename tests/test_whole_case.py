@@ -240,7 +240,7 @@ def test_an_index_an_earlier_dacli_wrote_is_rebuilt_with_the_new_flags(session):
 
     from dacli.store import crypto
     from dacli.store.fsio import atomic_write
-    from dacli.store.store import INDEX
+    from dacli.store.layout import INDEX
 
     ref = _intake(session, FIRST).case
     _dash(session, ref, TODAY)

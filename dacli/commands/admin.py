@@ -236,7 +236,7 @@ def audit_show(
 ) -> None:
     """List audit entries, oldest first."""
     from dacli.services.admin import audit_entries
-    from dacli.store.store import check_case_ref
+    from dacli.store.layout import check_case_ref
 
     c: Context = ctx.obj
     if case:

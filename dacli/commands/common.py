@@ -206,7 +206,7 @@ def ask_text(label: str, *, required: bool = True) -> str | None:
 def case_first(session, ref: str) -> None:
     """The case exists (and the reference is one): checked before anything is asked, so typed text is never
     asked for only to be refused."""
-    from dacli.store.store import check_case_ref
+    from dacli.store.layout import check_case_ref
 
     session.record_names(check_case_ref(ref))
 

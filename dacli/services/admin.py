@@ -136,7 +136,7 @@ def verify_files(
         session.staff()
     except DacliError as exc:
         return [str(exc)], checked
-    from dacli.store.store import StaleIndex
+    from dacli.store.index import StaleIndex
 
     try:
         checked += 1

@@ -23,7 +23,9 @@ from dacli.schemas.notes import (
     NoteRecord,
 )
 from dacli.services.forms import CASE_RECORD, parse_form, stamp, validated
-from dacli.store.store import Session, check_case_ref, incomplete_sentence
+from dacli.store.documents import incomplete_sentence
+from dacli.store.layout import check_case_ref
+from dacli.store.store import Session
 
 INTAKE_NAME = re.compile(r"intake-([0-9]{1,6})\.toml\.age")
 

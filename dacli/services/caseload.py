@@ -145,7 +145,7 @@ def _caseload(
     only_overdue: bool,
     now: dt.datetime | None,
 ) -> list[CaseRow]:
-    from dacli.store.store import StaleIndex
+    from dacli.store.index import StaleIndex
 
     try:
         index = session.read_index()

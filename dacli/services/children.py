@@ -10,7 +10,8 @@ from dacli import clock
 from dacli.errors import InvalidInput, NotFound
 from dacli.services.case_view import append_record, children_triggers, load_case
 from dacli.services.forms import parse_form, typed_moment, validated
-from dacli.store.store import Session, check_case_ref
+from dacli.store.layout import check_case_ref
+from dacli.store.store import Session
 
 
 def record_csc_referral(session: Session, ref: str, form) -> str:

@@ -9,7 +9,9 @@ from dacli import clock
 from dacli.errors import InvalidInput
 from dacli.services.case_view import append_record
 from dacli.services.forms import not_future, parse_form, typed_moment, validated
-from dacli.store.store import Session, check_case_ref, one_change
+from dacli.store.layout import check_case_ref
+from dacli.store.records import one_change
+from dacli.store.store import Session
 
 
 def parse_agreement(data: dict[str, Any], today: dt.date):

@@ -12,7 +12,8 @@ from dacli.services.case_view import append_record, load_case
 from dacli.services.exports import Deliver, case_safe_values, redact
 from dacli.services.forms import not_future, parse_form
 from dacli.services.marac import check_release, exported
-from dacli.store.store import Session, check_case_ref
+from dacli.store.layout import check_case_ref
+from dacli.store.store import Session
 
 
 def summary(

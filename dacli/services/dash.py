@@ -11,7 +11,8 @@ from dacli.errors import InvalidInput, NotFound
 from dacli.schemas.dash import DashRecord
 from dacli.services.case_view import load_case
 from dacli.services.forms import not_future, parse_form, stamp, validated
-from dacli.store.store import Session, check_case_ref
+from dacli.store.layout import check_case_ref
+from dacli.store.store import Session
 
 
 def dash_rules(session: Session):

@@ -114,7 +114,7 @@ def read_form_file(path: Path | None, text: str | None = None) -> dict[str, Any]
 
 STORED = {"stored": True}
 """Validation context of a stored record: its text is not checked again (it can be old), only neutralised
-(`dacli.store.store.decode_document`)."""
+(`dacli.store.documents.decode_document`)."""
 
 
 def validated(model, doc: dict, ref: str, name: str):

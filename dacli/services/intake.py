@@ -15,7 +15,8 @@ from dacli.schemas.intake import INTAKE_SCHEMA, IntakeForm, IntakeRecord, Match
 from dacli.services.case_view import intake_names, load_case
 from dacli.services.caseload import index_rows
 from dacli.services.forms import CASE_RECORD, parse_form, validated
-from dacli.store.store import Session, check_case_ref
+from dacli.store.layout import check_case_ref
+from dacli.store.store import Session
 
 
 def parse_intake(data: dict[str, Any], today: dt.date, now: dt.datetime | None = None) -> IntakeForm:

@@ -27,7 +27,8 @@ from dacli.schemas.issp import (
 from dacli.services.case_view import append_record, load_case
 from dacli.services.exports import WITHHELD, Deliver, case_safe_values, redact
 from dacli.services.forms import not_future, parse_form, stamp, unanswered_sentence, validated
-from dacli.store.store import Session, check_case_ref
+from dacli.store.layout import check_case_ref
+from dacli.store.store import Session
 
 FORMATS = ("md", "html", "pdf")
 

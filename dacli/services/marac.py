@@ -21,7 +21,9 @@ from dacli.schemas.marac import (
 from dacli.services.case_view import append_record, load_case
 from dacli.services.exports import WITHHELD, Deliver, case_safe_values, redact
 from dacli.services.forms import not_future, parse_form
-from dacli.store.store import Session, check_case_ref, one_change
+from dacli.store.layout import check_case_ref
+from dacli.store.records import one_change
+from dacli.store.store import Session
 
 
 def parse_marac(data: dict[str, Any], today: dt.date) -> MaracForm:

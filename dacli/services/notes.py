@@ -17,7 +17,8 @@ from dacli.schemas.notes import (
 )
 from dacli.services.case_view import append_record
 from dacli.services.forms import parse_form, typed_moment
-from dacli.store.store import Session, check_case_ref
+from dacli.store.layout import check_case_ref
+from dacli.store.store import Session
 
 
 def parse_note(data: dict[str, Any], now: dt.datetime) -> NoteForm:

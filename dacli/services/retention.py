@@ -14,7 +14,9 @@ from dacli.schemas.common import Role
 from dacli.services.case_view import append_record, load_case
 from dacli.services.forms import parse_form, stamp
 from dacli.store import retention as reg
-from dacli.store.store import Session, Store, check_case_ref, one_change
+from dacli.store.layout import check_case_ref
+from dacli.store.records import one_change
+from dacli.store.store import Session, Store
 
 MODES = ("destroy", "boil-down")
 
@@ -278,7 +280,7 @@ def _audit(store: Store, actor: str, action: str, ref: str, detail: dict) -> Non
 
     from dacli.store import audit as auditlog
     from dacli.store.fsio import make_dir
-    from dacli.store.store import machine_id
+    from dacli.store.layout import machine_id
 
     machine = machine_id()
     path = store.audit_dir() / f"retention-{machine}.jsonl"

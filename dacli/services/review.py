@@ -28,7 +28,9 @@ from dacli.schemas.review import (
 )
 from dacli.services.case_view import append_record, load_case
 from dacli.services.forms import CASE_RECORD, not_future, parse_form, stamp, validated
-from dacli.store.store import Session, check_case_ref, one_change
+from dacli.store.layout import check_case_ref
+from dacli.store.records import one_change
+from dacli.store.store import Session
 
 
 def parse_review(data: dict[str, Any], today: dt.date) -> ReviewForm:

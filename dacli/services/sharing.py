@@ -9,7 +9,9 @@ from dacli import clock
 from dacli.errors import InvalidInput, NotFound
 from dacli.services.case_view import append_record, load_case
 from dacli.services.forms import parse_form, typed_moment
-from dacli.store.store import Session, check_case_ref, one_change
+from dacli.store.layout import check_case_ref
+from dacli.store.records import one_change
+from dacli.store.store import Session
 
 
 def parse_share(data: dict[str, Any], now: dt.datetime):

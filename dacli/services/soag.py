@@ -9,7 +9,8 @@ from dacli import clock
 from dacli.errors import InvalidInput
 from dacli.services.case_view import append_record
 from dacli.services.forms import not_future, parse_form, validated
-from dacli.store.store import Session, check_case_ref
+from dacli.store.layout import check_case_ref
+from dacli.store.store import Session
 
 
 def parse_soag(data: dict[str, Any], today: dt.date):

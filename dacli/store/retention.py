@@ -86,7 +86,7 @@ class RetentionKey:
 
 def _staff(meta: Path, key: RetentionKey) -> list:
     """The staff list, checked against the founding manager's key the retention key file holds."""
-    from dacli.store.store import verify_staff
+    from dacli.store.staff import verify_staff
 
     try:
         raw_staff = (meta / "staff.toml").read_bytes()
@@ -99,7 +99,7 @@ def checked_policy(meta: Path, key: RetentionKey):
     """policy.toml as a current manager accepted it (signed): the sweep's retention dates come from it."""
     from dacli.schemas.store import Policy
     from dacli.store import signing
-    from dacli.store.store import read_plain_toml, signed_context
+    from dacli.store.documents import read_plain_toml, signed_context
 
     path = meta / "policy.toml"
     try:
@@ -127,7 +127,7 @@ def read_register(meta: Path, key: RetentionKey) -> dict:
         ) from None
     plain = crypto.decrypt(sealed, [key.identity], "The retention register")
     from dacli.store import signing
-    from dacli.store.store import signed_context
+    from dacli.store.documents import signed_context
 
     keys = {m.id: m.signing_key for m in _staff(meta, key) if m.active}
     body, _ = signing.check(plain, signed_context("register", key.store_id), keys, "The retention register")

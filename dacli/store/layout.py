@@ -1,0 +1,154 @@
+"""Where things are in a store: the names of its files, case references, the folder a new store may be made
+in, this computer's id, and the policy file `dacli init` writes."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from dacli.errors import (
+    InvalidInput,
+)
+from dacli.schemas.common import CASE_REF_RE
+
+META = ".dacli"
+
+
+STORE_TOML = "store.toml"
+
+
+POLICY_TOML = "policy.toml"
+
+
+STAFF_TOML = "staff.toml"
+
+
+STORE_KEYS = "store-keys.age"
+
+
+CASE_KEYS = "keys.age"
+
+
+INDEX = "index.json.age"
+
+
+ANCHORS = "anchors.json.age"
+"""The audit anchors alone (the heads of every audit log), beside the index: the retention sweep deletes
+the index after a purge (it holds names and cannot be rewritten without a staff key), and the anchors
+must outlive that."""
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+STORE_GITIGNORE = """\
+# dacli: locks, interrupted writes and the derived caseload index stay out of git.
+# After pulling another copy's changes, run `dacli reindex`.
+.lock
+.tmp-*
+.dacli/index.json.age
+.dacli/audit/*.lock
+"""
+
+
+HARMLESS_ENTRIES = (
+    ".gitignore", ".gitattributes", "README.md",  # the two dacli itself writes (a copy there is kept)
+    ".stfolder", ".stignore", ".stversions",  # Syncthing
+    ".sync_*.db*", ".owncloudsync.log",  # Nextcloud and ownCloud clients
+    ".dropbox", ".dropbox.attr",  # Dropbox
+    "desktop.ini", "Thumbs.db", ".DS_Store",  # Windows (also OneDrive) and macOS
+)  # fmt: skip
+
+
+def foreign_entries(root: Path) -> list[str]:
+    """Names in ``root`` other than `HARMLESS_ENTRIES`: what makes a folder not empty for a new store."""
+    from fnmatch import fnmatchcase
+
+    patterns = [p.lower() for p in HARMLESS_ENTRIES]
+    return sorted(
+        p.name for p in root.iterdir() if not any(fnmatchcase(p.name.lower(), pat) for pat in patterns)
+    )
+
+
+def new_case_ref() -> str:
+    chars = "".join(secrets.choice(_CROCKFORD) for _ in range(10))
+    return f"DA-{chars[:5]}-{chars[5:]}"
+
+
+def check_case_ref(ref: str) -> str:
+    if not isinstance(ref, str) or not CASE_REF_RE.fullmatch(ref):
+        raise InvalidInput(f"{ref!r} is not a case reference (they look like DA-7K3M9-QXP2T).")
+    return ref
+
+
+def machine_id() -> str:
+    """A random id for this machine and person, kept in the user's data folder.
+
+    It names the audit log this process appends to, so each log has a single writer.
+    """
+    env = os.environ.get("DACLI_MACHINE_ID")
+    if env:
+        if not all(c.isalnum() for c in env) or len(env) > 32:
+            raise InvalidInput("DACLI_MACHINE_ID must be up to 32 letters and digits.")
+        return env
+    from platformdirs import user_data_path
+
+    path = user_data_path("dacli") / "machine-id"
+    try:
+        value = path.read_text().strip()
+        if value.isalnum() and len(value) == 12:
+            return value
+    except OSError:
+        pass
+    value = secrets.token_hex(6)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(value + "\n")
+    except OSError:
+        pass  # a read-only home: the id lasts for this process only
+    return value
+
+
+def policy_template() -> str:
+    """The policy file `dacli init` writes: every setting, its default and where the default comes from."""
+    return """\
+# dacli store policy. Plain TOML: a manager may edit it; dacli checks every value when it loads.
+# The defaults are the national rules of the SafeLives Case Management Pack (2014); where a rule is
+# local practice it is off or at the national value until you change it.
+schema = "policy/1"
+
+[dash]
+# Yes answers on the SafeLives Dash that make visible high risk (SafeLives: 14).
+visible_high_risk = 14
+# A local 'medium' band: suggests a level, never lowers one. Off by default (local guidance only).
+medium_band_enabled = false
+medium_band_min = 10
+medium_band_max = 13
+# Police incidents in the past 12 months that make 'potential escalation' (SafeLives: 3).
+potential_escalation_incidents = 3
+# A new incident within this many months of the last Marac referral is a Marac repeat.
+marac_repeat_months = 12
+# Risk is reassessed at least this often, in weeks (pack: every 6-8 weeks).
+reassess_weeks = 8
+
+[review]
+# The first case review falls 6-8 weeks after intake, then at this interval (weeks).
+first_review_weeks_min = 6
+first_review_weeks_max = 8
+interval_weeks = 8
+# No client contact for this many weeks: the case is listed as a candidate for closure.
+no_contact_close_weeks = 8
+# A new referral is contacted within this many hours.
+first_contact_hours = 48
+# Follow-up call after closure, only where the client consented (months).
+follow_up_months = 6
+
+[retention]
+# Keep case files at least this many years after the last contact (Limitation Act 1980: 6).
+years_from_last_contact = 6
+# Uncomment to keep files involving children until the youngest child's birthday at this age.
+# children_until_age = 25
+# After the period: "destroy", or "boil-down" to a summary in case the client returns.
+action = "destroy"
+"""

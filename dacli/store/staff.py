@@ -1,0 +1,263 @@
+"""Staff and settings: the signed staff list and its certificate chains, store settings and policy as a
+manager signed them, signatures checked against the staff list, roles, and staff changes."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import suppress
+
+from pydantic import ValidationError
+
+from dacli import clock
+from dacli.errors import (
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StoreError,
+)
+from dacli.schemas.common import Role
+from dacli.schemas.store import Policy, StaffList, StaffMember, StoreSettings
+from dacli.store import crypto, seen, signing
+from dacli.store.documents import (
+    certificate_context,
+    dump_plain_toml,
+    read_plain_toml,
+    signed_context,
+)
+from dacli.store.fsio import (
+    atomic_write,
+    make_dir,
+)
+from dacli.store.keys import Credentials, dump_identity
+from dacli.store.layout import POLICY_TOML, STAFF_TOML, STORE_TOML
+from dacli.text import Refused, load_toml
+
+
+def verify_staff(raw: bytes, store_id: str, trust: str) -> StaffList:
+    """The staff list in ``raw`` if it is signed by a current manager and every person on it holds a
+    certificate chain back to the founding manager whose public key is ``trust``; else IntegrityError."""
+    what = "The staff list"
+    body, author, signature = signing.split(raw, what)
+    try:
+        staff = StaffList.model_validate(load_toml(body.decode("utf-8"), what))
+    except (UnicodeDecodeError, Refused, ValidationError):
+        raise IntegrityError(f"{what} is damaged.") from None
+    by_id = {m.id: m for m in staff.staff}
+    founders = [m for m in staff.staff if m.added_by is None]
+    if len(founders) != 1 or founders[0].signing_key != trust:
+        raise IntegrityError(f"{what} does not lead back to this store's founding manager (forged).")
+    certified: set[str] = set()
+
+    def certify(m: StaffMember, seen: frozenset[str]) -> None:
+        if m.id in certified:
+            return
+        issuer = m if m.added_by is None else by_id.get(m.added_by)
+        if issuer is None or issuer.id in seen or issuer.role != Role.manager:
+            raise IntegrityError(
+                f"{what} names {m.username}, who was not added by a manager (edited by hand)."
+            )
+        if not signing.verify(issuer.signing_key, m.certificate, certificate_context(store_id, m)):
+            raise IntegrityError(
+                f"{what} entry for {m.username} does not match its certificate (edited by hand, or forged)."
+            )
+        if issuer is not m:
+            certify(issuer, seen | {m.id})
+        certified.add(m.id)
+
+    for m in staff.staff:
+        certify(m, frozenset())
+    signer = by_id.get(author)
+    if signer is None or signer.role != Role.manager or not signer.active:
+        raise IntegrityError(f"{what} is not signed by a current manager (edited by hand, or forged).")
+    if not signing.verify(signer.signing_key, signature, signed_context("staff", store_id) + body):
+        raise IntegrityError(f"{what} was changed outside dacli (it does not match its signature).")
+    return staff
+
+
+class StaffRoom:
+    """The part of a `Session` that knows who is who."""
+
+    def staff(self) -> StaffList:
+        """The staff list, its signature and every certificate checked (again only when the file changed).
+        A list edited by hand, or signed by anyone but a current manager, is refused. A copy: change it and
+        save it with `_save_staff`."""
+        return self._checked_staff().model_copy(deep=True)
+
+    def _checked_staff(self) -> StaffList:
+        raw = self.store.staff_bytes()
+        if raw != self._staff_raw:
+            staff = verify_staff(raw, self.store.settings.store_id, self.credentials.trust)
+            seen.check(self.store.settings.store_id, staff)
+            self._staff, self._staff_raw = staff, raw
+            self._authors = {m.id: m for m in self._staff.staff}
+        return self._staff
+
+    def checked_settings(self) -> StoreSettings:
+        """store.toml, read again and believed only as signed by a current manager: it names the retention
+        key the register is encrypted to, and the scrypt cost of new passphrases."""
+        path = self.store.meta / STORE_TOML
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"Cannot read the store settings ({exc.strerror}).") from None
+        self._checked_by_manager("settings", raw, "The store settings")
+        return read_plain_toml(path, StoreSettings, "The store settings")
+
+    def check_policy(self) -> None:
+        """Believe policy.toml only as a manager accepted it (signed). A manager edits it by hand, then
+        reads it and runs `dacli policy accept`; until then every rule that needs it stops with a sentence
+        saying so (the thresholds decide who is high risk, and the retention dates what is destroyed)."""
+        raw = self.store.meta.joinpath(POLICY_TOML).read_bytes()
+        problem = (
+            "The store policy (policy.toml) has changed since a manager accepted it, or was changed outside "
+            "dacli: a manager reads it and runs `dacli policy accept`."
+        )
+        try:
+            self._checked_by_manager("policy", raw, "The store policy")
+        except IntegrityError:
+            self.store._policy_problem = problem
+            return
+        self.store._policy_problem = None
+        self.store._policy = read_plain_toml(self.store.meta / POLICY_TOML, Policy, "The store policy")
+
+    def accept_policy(self) -> Policy:
+        """A manager accepts policy.toml as it now reads: checked, then signed (audited, with its hash)."""
+        import hashlib
+
+        self.require_role(Role.manager)
+        path = self.store.meta / POLICY_TOML
+        with self.store.meta_lock():
+            raw = path.read_bytes()
+            try:
+                body = signing.split(raw, "policy")[0]
+            except IntegrityError:
+                body = raw  # edited, or never signed: the whole text is the policy
+            self.store._policy_problem = None
+            self.store._policy = None
+            policy = read_plain_toml(path, Policy, "The store policy")  # names a bad key in one sentence
+            atomic_write(path, self._signed("policy", body))
+            self.store._policy = policy
+        self.audit(
+            "decision", detail={"decision": "policy-accept", "sha256": hashlib.sha256(body).hexdigest()}
+        )
+        return policy
+
+    def save_settings(self, settings: StoreSettings) -> None:
+        """Write store.toml signed by this manager (the caller holds the store lock)."""
+        self.require_role(Role.manager)
+        atomic_write(self.store.meta / STORE_TOML, self._signed("settings", dump_plain_toml(settings)))
+        self.store.settings = settings
+
+    def _context(self, kind: str, *where: str) -> bytes:
+        return signed_context(kind, self.store.settings.store_id, *where)
+
+    def _signed(self, kind: str, body: bytes, *where: str) -> bytes:
+        return self.signer.seal(self._context(kind, *where), body)
+
+    def _checked_by_manager(self, kind: str, data: bytes, what: str) -> bytes:
+        """`_checked`, and the author must be a current manager (store settings, policy)."""
+        body, author = self._checked(kind, data, what)
+        if author.role != Role.manager or not author.active:
+            raise IntegrityError(f"{what} is not signed by a current manager (changed by hand).")
+        return body
+
+    def _checked(self, kind: str, data: bytes, what: str, *where: str) -> tuple[bytes, StaffMember]:
+        """The body of a signed file and its author, if the author is on the checked staff list (current or
+        past) and the signature holds; else a clear IntegrityError (written outside dacli, forged, moved)."""
+        self._checked_staff()
+        keys = {i: m.signing_key for i, m in self._authors.items()}
+        body, author = signing.check(data, self._context(kind, *where), keys, what)
+        return body, self._authors[author]
+
+    def require_role(self, *roles: Role) -> None:
+        if self.member.role not in roles:
+            wanted = " or ".join(r.value for r in roles)
+            raise PermissionDenied(
+                f"{self.member.username} is a {self.member.role.value}; this needs a {wanted}."
+            )
+
+    def _save_staff(self, staff: StaffList) -> None:
+        atomic_write(self.store.meta / STAFF_TOML, self._signed("staff", dump_plain_toml(staff)))
+
+    def add_user(self, username: str, role: Role, passphrase: str) -> tuple[StaffMember, int]:
+        self.require_role(Role.manager)
+        identity = crypto.Identity.generate()
+        # One store lock for the whole change: the staff list, the new identity and every re-wrap. Two
+        # managers changing staff at once are then serialised, so no ring is wrapped to a stale list.
+        seed, public = signing.generate()
+        with self.store.meta_lock():
+            staff = self.staff()
+            if any(s.username == username for s in staff.staff):
+                raise InvalidInput(f"There is already a user called {username!r} (or there was).")
+            try:
+                member = StaffMember(
+                    id=f"s-{secrets.token_hex(6)}",
+                    username=username,
+                    role=role,
+                    recipient=identity.public,
+                    signing_key=public,
+                    certificate="",
+                    added=clock.now(),
+                    added_by=self.member.id,
+                )
+            except ValidationError as exc:
+                raise InvalidInput(f"username: {exc.errors()[0]['msg']}") from None
+            # this manager vouches for the new person and their keys
+            member.certificate = self.signer.sign(certificate_context(self.store.settings.store_id, member))
+            make_dir(self.store.meta / "identities")
+            atomic_write(
+                self.store.identity_path(member.id),
+                crypto.passphrase_encrypt(
+                    dump_identity(member.id, Credentials(identity, seed, self.credentials.trust)),
+                    passphrase,
+                    self.store.settings.security.passphrase_log_n,
+                ),
+            )
+            staff.staff.append(member)
+            staff.rewrap_pending = True
+            self._save_staff(staff)
+            self.audit("user-add", detail={"staff": member.id, "role": role.value})
+            count = self._rewrap_locked()
+        return member, count
+
+    def remove_user(self, username: str, reason: str | None = None) -> int:
+        self.require_role(Role.manager)
+        with self.store.meta_lock():
+            staff = self.staff()
+            member = staff.by_username(username)
+            if member is None:
+                raise NotFound(f"There is no current user called {username!r}.")
+            if member.id == self.member.id:
+                raise InvalidInput("You cannot remove yourself; ask another manager.")
+            member.removed = clock.now()
+            member.removed_by = self.member.id
+            staff.key_epoch += 1
+            member.removed_epoch = staff.key_epoch
+            staff.rewrap_pending = True
+            self._save_staff(staff)
+            with suppress(FileNotFoundError):
+                self.store.identity_path(member.id).unlink()
+
+            def audit_removal() -> None:
+                # after the store ring is rotated, so the reason is sealed to a key the leaver never held;
+                # before the case rings, so an interrupted re-wrap still leaves the removal on record
+                self.audit("user-remove", reason=reason, detail={"staff": member.id})
+
+            return self._rewrap_locked(after_store_ring=audit_removal)
+
+    def change_passphrase(self, new_passphrase: str) -> None:
+        with self.store.meta_lock():
+            atomic_write(
+                self.store.identity_path(self.member.id),
+                crypto.passphrase_encrypt(
+                    dump_identity(self.member.id, self.credentials),
+                    new_passphrase,
+                    self.store.settings.security.passphrase_log_n,
+                ),
+            )
+        self.audit("user-passwd")
+
+    def export_identity(self) -> str:
+        self.audit("identity-export")
+        return dump_identity(self.member.id, self.credentials).decode()
