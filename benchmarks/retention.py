@@ -94,7 +94,7 @@ def build(root: Path, cases: int, due_share: float, seed: int = 1) -> dict:
     shutil.rmtree(store_path / template)
     key = root / "retention.key"
     init_retention(session, key, None)
-    session.write_index(rows)  # writes the register too
+    session.write_register({"cases": rows})
     return {"store": str(store_path), "key": str(key), "built": today.isoformat(), "cases": cases}
 
 

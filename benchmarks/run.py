@@ -165,6 +165,27 @@ def timed(label: str, cmd: list[str], env: dict[str, str], repeat: int, warmup: 
     return Row(label, [run_once(cmd, env)[0] for _ in range(repeat)])
 
 
+def note_add(label: str, store_path: Path, meta: dict, env: dict[str, str], work: Path, repeat: int) -> Row:
+    """`dacli note add` on one case of the store, with the unlock agent running (the scrypt unlock is the same
+    whatever the store's size, so it is left out: what is left is what one write costs). Each run adds a
+    note to the same case."""
+    agent_env = {k: v for k, v in env.items() if k != "DACLI_PASSPHRASE"}
+    agent_env.update(DACLI_STORE=str(store_path), DACLI_USER=meta["manager"])
+    agent_env["DACLI_AGENT_DIR"] = str(work / f"agents-{meta['cases']}")
+    _, out = run_once(
+        [*DACLI, "unlock", "--idle", "60"], {**agent_env, "DACLI_PASSPHRASE": meta["passphrase"]}
+    )
+    if "Unlocked" not in out:
+        raise SystemExit(f"unexpected `unlock` output: {out.strip()}")
+    cmd = [*DACLI, "note", "add", meta["sample_ref"], "--type", "telephone", "--with", "client",
+           "--text", "Benchmark note: a call with the client."]  # fmt: skip
+    try:
+        run_once([*DACLI, "case", "list"], agent_env)  # the listing builds this computer's index first
+        return timed(label, cmd, agent_env, repeat)
+    finally:
+        run_once([*DACLI, "lock"], agent_env)
+
+
 def bare_scrypt(store_path: Path, username: str, passphrase: str, repeat: int) -> Row:
     """In-process: the scrypt unlock of one identity file, nothing else."""
     from dacli.store import crypto
@@ -303,6 +324,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"scrypt cost of the generated store (default: dacli's, {synthetic.default_log_n()})",
     )
+    parser.add_argument(
+        "--small-cases",
+        type=int,
+        default=100,
+        help="cases in the small store `note add` is compared on (default 100)",
+    )
     parser.add_argument("--rebuild", action="store_true", help="regenerate the cached stores")
     parser.add_argument(
         "--skip-slow", action="store_true", help="leave out `user add`, `reindex` and the retention sweep"
@@ -404,6 +431,24 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"`case list --json` returned {listed} rows, expected {n}")
 
         rows.append(dashboard(store_path, meta["manager"], meta["passphrase"], args.repeat, xdg, n))
+
+        # What one write costs: the same `note add` on this store and on a small one (store format 3: a
+        # write touches one case folder and no caseload-wide file).
+        small_cache = Path(tempfile.gettempdir()) / f"dacli-bench-{args.small_cases}"
+        small = ensure_store(small_cache, args.small_cases, 1, args.jobs, log_n, args.rebuild)
+        note_small = note_add(
+            f"`dacli note add REF` ({args.small_cases} cases, unlock agent running)",
+            small_cache / "store", small, env, work, args.repeat,
+        )  # fmt: skip
+        note_big = note_add(
+            f"`dacli note add REF` ({n} cases, unlock agent running)",
+            store_path,
+            meta,
+            env,
+            work,
+            args.repeat,
+        )
+        rows += [note_small, note_big]
 
         add_times: list[float] = []
         copy_times: list[float] = []
@@ -507,6 +552,11 @@ def main(argv: list[str] | None = None) -> int:
         "with the unlock agent running (`dacli unlock`) they skip it. The dashboard row starts after it.",
         "",
     ]
+    lines.insert(
+        -1,
+        f"`note add` on {n} cases took {note_big.median / note_small.median:.2f}x its time on "
+        f"{args.small_cases} cases (medians {note_big.median:.3f} s and {note_small.median:.3f} s).\n",
+    )
     text = "\n".join(lines)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,8 @@ records ``dacli.services.intake.intake`` writes). Notes:
 
 * the scrypt cost is the code's default (``dacli.defaults.PASSPHRASE_LOG_N``) unless ``--log-n`` says
   otherwise, since unlocking is part of what is benchmarked;
-* the caseload index is written once at the end (``Session.write_index``) instead of per case
-  (``update_index_row`` re-encrypts the whole index each time: O(n^2));
+* the generating person's caseload index (on this computer) is seeded once at the end from the rows built
+  as each case was written (``Session.seed_index``), instead of read back from every case;
 * the cases are made in chunks by forked worker processes, each chunk with its own audit log (as if
   written on its own machine); the logs are ordinary, valid hash chains.
 
@@ -228,7 +228,7 @@ def make_store(
         t_cases = time.perf_counter()
 
         os.environ["DACLI_MACHINE_ID"] = "synthsetup"
-        session.write_index(rows)
+        session.seed_index(rows)
         t_index = time.perf_counter()
     finally:
         if saved_machine is None:

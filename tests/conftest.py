@@ -47,10 +47,21 @@ def _clean_env(monkeypatch, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    # each test's caseload index and audit anchors (this computer's cache), never a developer's own
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     # unlock agents of tests live here, never beside a developer's own (short path: socket names are limited)
     monkeypatch.setenv("DACLI_AGENT_DIR", str(home / "agents"))
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+def local_index_files(store_path: Path) -> list[Path]:
+    """The caseload index files on this (test's) computer for the store at ``store_path``: one per person
+    who has read or written it (`dacli.store.index`)."""
+    from dacli.store.store import Store
+
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "dacli" / Store(store_path).settings.store_id
+    return sorted(folder.glob("index-*.age"))
 
 
 TEST_SCHEMAS = ("t/1", "test/1")
@@ -138,6 +149,7 @@ def env(store_path, tmp_path) -> dict[str, str]:
         "DACLI_USER": MANAGER,
         "DACLI_PASSPHRASE": PASSPHRASE,
         "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
+        "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
         "DACLI_AGENT_DIR": os.environ["DACLI_AGENT_DIR"],
         "DACLI_NOW": PINNED_NOW,
     }

@@ -55,7 +55,7 @@ def test_deleted_entry_is_detected(session, case_ref):
     assert not verify_audit(session.store).ok
 
 
-def test_cut_tail_is_detected_by_the_index_anchor(session, case_ref):
+def test_cut_tail_is_detected_by_the_audit_anchor(session, case_ref):
     path = _log(session)
     lines = path.read_text().splitlines()
     # Without the anchor a shorter chain is still a valid chain; with it, the cut shows.
@@ -66,7 +66,7 @@ def test_cut_tail_is_detected_by_the_index_anchor(session, case_ref):
     assert any("cut from its end" in p for p in check.logs[0].problems)
 
 
-def test_deleted_log_is_detected_by_the_index_anchor(session, case_ref):
+def test_deleted_log_is_detected_by_the_audit_anchor(session, case_ref):
     _log(session).unlink()
     check = verify_audit(session.store, Store(session.store.root).unlock(MANAGER, PASSPHRASE))
     assert not check.ok

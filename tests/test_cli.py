@@ -188,13 +188,19 @@ def test_audit_commands(cli, case_ref, store_path):
 
 
 def test_reindex_rebuilds_a_lost_index(cli, store_path, case_ref):
-    (store_path / ".dacli" / "index.json.age").unlink()
+    from tests.conftest import local_index_files
+
+    for path in local_index_files(store_path):
+        path.unlink()
     assert cli("reindex").stdout.strip() == "Indexed 1 cases."
     assert json.loads(cli("case", "list", "--json").stdout)[0]["ref"] == case_ref
 
 
 def test_missing_index_is_rebuilt_on_list(cli, store_path, case_ref):
-    (store_path / ".dacli" / "index.json.age").unlink()
+    from tests.conftest import local_index_files
+
+    (found,) = local_index_files(store_path)
+    found.unlink()
     assert json.loads(cli("case", "list", "--json").stdout)[0]["ref"] == case_ref
 
 

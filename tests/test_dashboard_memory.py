@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import sys
 import tracemalloc
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 CASES = 3000
+REAL = 20  # real cases the generator writes; the rest repeat their rows
 
 
 def _store(path: Path) -> tuple[str, str]:
@@ -33,14 +35,17 @@ def _store(path: Path) -> tuple[str, str]:
     from dacli.store.layout import new_case_ref
     from dacli.store.store import Store
 
-    make_store(path, 20, users=1, jobs=1, passphrase_log_n=10, progress=False)
+    make_store(path, REAL, users=1, jobs=1, passphrase_log_n=10, progress=False)
     session = Store(path).unlock(MANAGER, PASSPHRASE)
-    real = list((session.read_index() or {})["cases"].values())
+    real = list(session.read_index()["cases"].values())
     rows = {}
-    for n in range(CASES):
+    for n in range(CASES - REAL):
         ref = new_case_ref()
         rows[ref] = {**real[n % len(real)], "ref": ref}
-    session.write_index(rows)
+        # an empty folder an hour old: the index, which trusts a row while its folder is unchanged, keeps it
+        (path / ref).mkdir()
+        os.utime(path / ref, (1_700_000_000, 1_700_000_000))
+    session.seed_index(rows)
     return MANAGER, PASSPHRASE
 
 

@@ -130,7 +130,9 @@ def test_the_retention_key_opens_no_case_record(store_path, old_store):
     for path in files:
         with pytest.raises(IntegrityError):
             crypto.decrypt(path.read_bytes(), [identity.identity], str(path.name))
-    for path in [store_path / ".dacli" / "index.json.age", store_path / ".dacli" / "store-keys.age"]:
+    from tests.conftest import local_index_files
+
+    for path in [*local_index_files(store_path), store_path / ".dacli" / "store-keys.age"]:
         with pytest.raises(IntegrityError):
             crypto.decrypt(path.read_bytes(), [identity.identity], str(path.name))
 
@@ -182,6 +184,14 @@ def test_a_hold_blocks_and_an_open_case_is_never_purged(session, store_path, old
     assert (store_path / refs[0] / "case.toml.age").exists() and (store_path / refs[4]).exists()
     assert [d.ref for d in plan(store, _identity(store_path, key), D(2099, 1, 1)).held()] == [refs[0]]
     remove_hold(session, refs[0], hold, "Review concluded")
+    # the register still holds the folder as it was before the hold ended: kept until it is written again
+    assert (
+        apply(
+            store, _identity(store_path, key), D(2099, 1, 1), "destroy", "test sweep", today=D(2099, 1, 1)
+        ).purged
+        == []
+    )
+    session.read_index()  # a listing (any member of staff) writes the register again
     assert apply(
         store, _identity(store_path, key), D(2099, 1, 1), "destroy", "test sweep", today=D(2099, 1, 1)
     ).purged == [refs[0]]
@@ -190,6 +200,7 @@ def test_a_hold_blocks_and_an_open_case_is_never_purged(session, store_path, old
 def test_a_failure_on_one_case_does_not_stop_the_sweep(store_path, old_store):
     refs, key = old_store
     (store_path / refs[0] / "summary.toml.age").unlink()  # cannot be boiled down
+    Store(store_path).unlock(MANAGER, PASSPHRASE).read_index()  # listed since: the register is current
     outcome = apply(
         Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test sweep", today=AS_OF
     )
@@ -484,3 +495,28 @@ def test_right_after_a_boil_down_nothing_staff_read_holds_its_personal_data(sess
                                          "contact_with": "client", "facts": "-"}, clock.now()))  # fmt: skip
     assert {r.ref for r in caseload(later)} == set(refs[2:])
     assert verify_audit(later.store, later).ok
+
+
+def test_a_contact_that_arrives_after_the_register_was_written_keeps_the_case(session, store_path, old_store):
+    """Store format 3: the register is written from a person's caseload index, not on every write. A call
+    taken in another office reaches this store after the register was written, which still says 'due':
+    the register holds each case folder's fingerprint, so the sweep keeps a folder that no longer matches
+    it; once a listing writes the register again, the new contact starts the six years again."""
+    refs, key = old_store
+    assert sorted(d.ref for d in plan(Store(store_path), _identity(store_path, key), AS_OF).due()) == sorted(
+        refs[:2]
+    )
+    note = {"at": clock.now(), "initials": "QT", "contact_type": "telephone", "contact_with": "client",
+            "facts": "The client rang the office again."}  # fmt: skip
+    add_note(session, refs[0], parse_note(note, clock.now()))
+    current = plan(Store(store_path), _identity(store_path, key), AS_OF)
+    assert [d.ref for d in current.due()] == [refs[1]]
+    assert (
+        "its folder changed since the retention register was written"
+        in {d.ref: d.rule for d in current.held()}[refs[0]]
+    )
+    outcome = apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
+    assert outcome.purged == [refs[1]] and (store_path / refs[0]).is_dir()
+    Store(store_path).unlock(MANAGER, PASSPHRASE).read_index()  # a listing writes the register again
+    states = {d.ref: d.state for d in plan(Store(store_path), _identity(store_path, key), AS_OF).decisions}
+    assert states[refs[0]] == "kept"

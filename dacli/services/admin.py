@@ -9,6 +9,7 @@ from dacli.defaults import PASSPHRASE_LOG_N
 from dacli.errors import DacliError, InvalidInput
 from dacli.schemas.common import Role
 from dacli.schemas.store import StaffMember
+from dacli.services import rows as _rows  # noqa: F401  (the index builds rows with it)
 from dacli.store import audit as auditlog
 from dacli.store.store import Session, Store
 
@@ -136,15 +137,6 @@ def verify_files(
         session.staff()
     except DacliError as exc:
         return [str(exc)], checked
-    from dacli.store.index import StaleIndex
-
-    try:
-        checked += 1
-        session.read_index()
-    except StaleIndex:
-        pass  # an earlier dacli's cache, signature checked: the next listing rebuilds it
-    except DacliError as exc:
-        problems.append(str(exc))
     problems += _missing_records(session)
     interrupted = set(session.interrupted_cases())
     for ref in session.store.case_refs():
@@ -194,12 +186,7 @@ def verify_audit(
     anchors: dict[str, list] = {}
     problems, checked = verify_files(store, session, staff_problem) if files else ([], 0)
     if session is not None:
-        try:
-            index = session.read_index() or {}
-        except DacliError:
-            index = {}  # reported with the files
-        anchors = dict(index.get("audit_heads", {}))
-        try:  # the anchors kept beside the index outlive it (the retention sweep deletes the index)
+        try:  # the heads of the logs this person has seen on this computer
             kept = session.read_anchors()
         except DacliError as exc:
             kept = {}
@@ -217,7 +204,9 @@ def verify_audit(
     seen = {p.name for p in paths}
     for name, (seq, _) in anchors.items():
         if name not in seen:
-            reports.append(auditlog.LogReport(name, 0, "", [f"is missing, but the index saw {seq} entries"]))
+            reports.append(
+                auditlog.LogReport(name, 0, "", [f"is missing, but this computer saw {seq} entries in it"])
+            )
     interrupted = session.interrupted_cases() if session is not None and files else []
     return AuditCheck(reports, problems, checked, interrupted)
 

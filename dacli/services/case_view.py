@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dacli import clock
-from dacli.errors import DacliError, IntegrityError, NotFound
+from dacli.errors import IntegrityError, NotFound
 from dacli.rules.deadlines import referral_moment
 from dacli.rules.people import Accumulated, accumulate
 from dacli.schemas.case import CaseRecord, CaseStatus, CaseSummary, PersonRow
@@ -89,17 +89,13 @@ def append_record(
     action: str,
     index: bool = True,
 ) -> tuple[str, Any]:
-    """Validate, name and write a new record (`<kind>-<when>-<rand>.toml.age`); never overwrites. With
-    ``index``, the case's index row is rebuilt from its records under the store lock, in the same step."""
+    """Validate, name and write a new record (`<kind>-<when>-<rand>.toml.age`); never overwrites. The
+    caseload index is not touched: the next read of it rebuilds the row of the case, whose folder changed
+    (``index`` is kept for callers; a write costs one record, not the caseload)."""
     record = parse_form(model, {**fields, "case": ref}, kind.capitalize())  # new text: checked as input
     name = f"{kind}-{stamp(at)}-{secrets.token_hex(3)}.toml.age"
     doc = record.model_dump(mode="python", by_alias=True)
-    if not index:
-        session.write_record(ref, name, doc, action=action)
-        return name, record
-    with session.index_transaction() as idx:
-        session.write_record(ref, name, doc, action=action)
-        idx["cases"][ref] = load_case(session, ref).summary.index_row()
+    session.write_record(ref, name, doc, action=action)
     return name, record
 
 
@@ -410,7 +406,12 @@ def show_case(session: Session, ref: str, on: dt.date | None = None) -> CaseView
     return view
 
 
-Session.rebuild_index = lambda session: reindex(session, clean=False)  # a missing index, before a write
+def index_row(session: Session, ref: str) -> dict:
+    """One case's caseload row, from its records (the store's index calls it for each changed folder)."""
+    return load_case(session, ref).summary.index_row()
+
+
+Session.build_row = index_row
 
 
 @dataclass
@@ -426,23 +427,13 @@ class ReindexResult:
 def reindex(session: Session, clean: bool = True) -> ReindexResult:
     """Rebuild the caseload index from the records. A damaged case is reported, not fatal. ``clean`` first
     removes temp files dead writers left (each folder under its lock)."""
-    rows: dict[str, dict] = {}
-    skipped: list[tuple[str, str]] = []
-    from dacli.store.retention import gone_for_good, tombstones
-
     if clean:
         session.clean_temps()
     removed = session.remove_interrupted_cases() if clean else []
-    gone = tombstones(session.store.meta)
-    for ref in session.store.case_refs():
-        if ref in gone and gone_for_good(session.store.root, ref):
-            continue  # boiled down by the retention sweep: only its summary is left
-        try:
-            rows[ref] = load_case(session, ref).summary.index_row()
-        except DacliError as exc:
-            skipped.append((ref, str(exc)))
-    session.write_index(rows, [ref for ref, _ in skipped])
+    index = session.read_index(full=True)
+    rows, skipped = index["cases"], sorted(index["unreadable"].items())
     unaudited = session.audit_unaudited(sorted(rows))
+    session.clear_unfinished()
     session.audit("reindex", detail={"cases": len(rows), "skipped": len(skipped)})
     return ReindexResult(len(rows), skipped, removed, unaudited)
 

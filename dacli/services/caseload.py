@@ -17,6 +17,7 @@ from dacli.rules import schedule
 from dacli.rules.deadlines import Deadline, DeadlineState
 from dacli.schemas.case import CaseRow, CaseStatus, CaseSummary
 from dacli.schemas.store import ReviewPolicy
+from dacli.services import rows as _rows  # noqa: F401  (the index builds rows with it)
 from dacli.store.store import Session
 
 _DEFAULT_REVIEW = ReviewPolicy()
@@ -145,17 +146,7 @@ def _caseload(
     only_overdue: bool,
     now: dt.datetime | None,
 ) -> list[CaseRow]:
-    from dacli.store.index import StaleIndex
-
-    try:
-        index = session.read_index()
-    except StaleIndex:
-        index = None  # written by an earlier dacli: rebuilt from the records, once
-    if index is None:
-        from dacli.services.case_view import reindex
-
-        reindex(session)
-        index = session.read_index() or {"cases": {}}
+    index = session.read_index()  # brought up to date with the case folders first
     rows = index_rows(index)
     from dacli.store.retention import gone_for_good, tombstones
 

@@ -54,11 +54,9 @@ def confirm_csc_referral(session: Session, ref: str, name: str, at: dt.datetime)
             raise InvalidInput("at: the written confirmation cannot come before the referral.")
         return rec.model_copy(update={"written_confirmation_at": at}).model_dump(mode="python", by_alias=True)
 
-    with session.index_transaction() as index:
-        if name not in session.record_names(ref):
-            raise NotFound(f"Case {ref} has no record {name}.")
-        session.update_record(ref, name, confirm, action="csc-confirm")
-        index["cases"][ref] = load_case(session, ref).summary.index_row()
+    if name not in session.record_names(ref):
+        raise NotFound(f"Case {ref} has no record {name}.")
+    session.update_record(ref, name, confirm, action="csc-confirm")
 
 
 def parse_csc(data: dict[str, Any]):

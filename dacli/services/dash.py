@@ -97,7 +97,7 @@ def record_dash(session: Session, ref: str, form, today: dt.date | None = None) 
         }
     )
     name = f"dash-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
-    with session.index_transaction() as index:
+    with session.unit():
         session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="dash-record")
         session.audit(
             "risk-level",
@@ -106,7 +106,6 @@ def record_dash(session: Session, ref: str, form, today: dt.date | None = None) 
             reason=form.professional.reasons,
             detail={"level": result.risk_level, "yes": result.yes, "criteria": record.result.marac_criteria},
         )
-        index["cases"][ref] = load_case(session, ref).summary.index_row()
     return name, record
 
 

@@ -82,13 +82,14 @@ def intake(
     # The store lock first: a busy store fails before anything is written, and the index never misses
     # a case that was created.
     with session.index_transaction() as index:
-        loose = session.unindexed_cases(index)
-        if loose:  # a retried intake must not open a second case for a referral saved but not indexed
+        loose = session.unfinished_cases()
+        if (
+            loose
+        ):  # a retried intake must not open a second case, nor repeat one, for a referral saved part way
             raise PartlySaved(
-                f"Case {loose[0]} holds records the caseload index does not list (a command stopped "
-                "before indexing it, or the store was copied in): nothing was written; run `dacli reindex` "
-                f"first, and if {loose[0]} is this referral, finish it with `dacli intake finish {loose[0]}` "
-                "instead of taking it again."
+                f"Case {loose[0]} holds records a command saved before it stopped (see its message): nothing "
+                "was written; run `dacli reindex` first, and if it is this referral, finish it with "
+                f"`dacli intake finish {loose[0]}` instead of taking it again."
             )
         rows = index_rows(index)
         matches = find_matches(form, rows)

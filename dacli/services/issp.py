@@ -159,7 +159,7 @@ def _save_version(
 
     check_case_ref(ref)
     now = clock.now()
-    with session.index_transaction() as idx:
+    with session.unit(), session.store.meta_lock():  # one plan version at a time on this computer
         existing = plans(session, ref)
         form = make(existing)
         safe = form.safe
@@ -181,7 +181,6 @@ def _save_version(
         plan = parse_form(IsspRecord, fields, "Plan")
         name = f"issp-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
         session.write_record(ref, name, plan.model_dump(mode="python", by_alias=True), action="issp-record")
-        idx["cases"][ref] = load_case(session, ref).summary.index_row()
     return name, plan
 
 

@@ -44,8 +44,7 @@ def init_retention(session: Session, key_file: Path, passphrase: str | None, log
     with session.store.meta_lock():
         settings = session.store.settings.model_copy(update={"retention_recipient": identity.public})
         session.save_settings(settings)
-    with session.index_transaction():
-        pass  # sealing the index writes the register, now to the new key too
+    session.write_register(session.read_index())  # the register, now to the new key too
     session.audit("retention-init", detail={"recipient": identity.public, "passphrase": bool(passphrase)})
     return identity.public
 
@@ -152,7 +151,9 @@ def plan(store: Store, identity, as_of: dt.date) -> Plan:
         _decide(store, ref, row, as_of) for ref, row in sorted(register["cases"].items()) if ref not in gone
     ]
     for n, d in enumerate(decisions):  # the folder's own record names overrule the register
-        if d.state == "due" and (why := reg.folder_says_keep(store.root / d.ref)):
+        if d.state == "due" and (
+            why := reg.folder_says_keep(store.root / d.ref, register["cases"][d.ref].get("folder"))
+        ):
             decisions[n] = Decision(
                 d.ref, "held", f"{d.rule}; kept: {why} (the register is older)", d.keep_until
             )
@@ -179,7 +180,7 @@ class _Register:
         row = self.cases.get(ref)
         if row is None or _decide(self.store, ref, row, self.as_of).state != "due":
             return False
-        return reg.folder_says_keep(self.store.root / ref) is None
+        return reg.folder_says_keep(self.store.root / ref, row.get("folder")) is None
 
 
 def _unfinished(store: Store, ref: str, tomb: dict) -> bool:

@@ -215,9 +215,9 @@ def verify(
         a_seq, a_hash = anchor
         if seq < a_seq:
             problems.append(
-                f"has {seq} entries but the caseload index saw {a_seq}: entries were cut from its end"
+                f"has {seq} entries but this computer saw {a_seq} before: entries were cut from its end"
             )
         elif hashes.get(a_seq) != a_hash:
-            problems.append(f"entry {a_seq} is not the one the caseload index saw: it was replaced")
+            problems.append(f"entry {a_seq} is not the one this computer saw before: it was replaced")
     # a line written by hand can put anything in its seq or staff id: what is reported is one clean line
     return LogReport(path.name, seq, head, [one_line(p) for p in problems], warnings)

@@ -1,51 +1,118 @@
-"""The caseload index (derived from the records, encrypted to the store key), its audit anchors, and the
-retention register written with it."""
+"""The caseload index: derived from the records, kept on this computer for this person, never in the store.
+
+Format 3 of the store shares its folder through a file-sync engine, so nothing derived is written there
+(every writer rewriting one shared index made conflict copies, and one office's new referrals vanished from
+the other's caseload). Each person's index lives in this computer's cache folder (`DACLI_CACHE`, else the
+user cache folder; then `<store id>/index-<staff id>.age`), encrypted to that person's own key and signed by
+them, beside their audit anchors (the heads of every audit log they have seen, so a log put back shorter
+is noticed). It is never believed over the records:
+
+- every read compares each case folder's stamp (modification time and inode) with the stamp its row was
+  built from, and rebuilds only the rows of folders that changed, arrived or went (a note saved here, or a
+  folder a sync engine filled since): a write costs one fact, not the whole caseload;
+- a folder changed in the last two seconds is looked at again next time (file times have a coarse tick);
+- `dacli reindex` rebuilds every row.
+
+The retention register (`.dacli/retention.json.age`, what the unattended sweep decides from) is written from
+the index whenever a row it carries changed. Each of its rows holds the case folder's fingerprint (record
+names and sizes, taken before the records were read), and the sweep keeps a case whose folder no longer
+matches it (`retention.folder_says_keep`): a register written before a fact arrived never destroys it.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from dacli import clock
-from dacli.errors import (
-    DacliError,
-    IntegrityError,
-    NotFound,
-)
+from dacli.errors import DacliError, IntegrityError, StoreError
+from dacli.schemas.common import CASE_REF_RE
 from dacli.schemas.store import Policy
 from dacli.store import audit as auditlog
 from dacli.store import crypto
-from dacli.store.fsio import (
-    atomic_write,
-)
-from dacli.store.layout import ANCHORS, INDEX, STORE_KEYS
+from dacli.store.fsio import atomic_write, folder_lock, make_dir
 from dacli.text import Refused, load_json
 
-INDEX_SCHEMA = "caseload-index/3"
-"""/3: rows carry the accumulated view (perpetrators of every intake), the incomplete and marac-referral-due
-flags, and the sign-off clock from the sharing: an older index is rebuilt from the records when met."""
+INDEX_SCHEMA = "caseload-index/4"
+"""/4: on this computer, one person's, each row with its folder's stamp and fingerprint. Up to /3 it lived
+in the store (`.dacli/index.json.age`, shared by everyone); `dacli upgrade` removes that file."""
+
+ANCHORS_SCHEMA = "audit-anchors/2"
+SETTLE_NS = 2_000_000_000
+"""A folder changed this recently is looked at again on the next read (file times have a coarse tick)."""
 
 
 class StaleIndex(IntegrityError):
-    """An index written by an earlier dacli: a cache of the records, rebuilt from them (`dacli reindex`)."""
+    """An index written by an earlier dacli: a cache of the records, rebuilt from them."""
+
+
+def cache_root() -> Path:
+    """This computer's cache folder for dacli (`DACLI_CACHE`, else the user cache folder)."""
+    env = os.environ.get("DACLI_CACHE")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_path
+
+    return user_cache_path("dacli")
+
+
+def folder_stamp(st: os.stat_result) -> str:
+    """What tells a changed case folder: its modification time and inode ("" when too recent to trust)."""
+    if clock.computer_now().timestamp() * 1e9 - st.st_mtime_ns < SETTLE_NS:
+        return ""
+    return f"{st.st_mtime_ns}:{st.st_ino}"
+
+
+def _empty() -> dict:
+    return {"schema": INDEX_SCHEMA, "cases": {}, "stamps": {}, "unreadable": {}}
 
 
 class IndexRoom:
     """The part of a `Session` that keeps the derived caseload index."""
 
+    build_row: Callable[[Any, str], dict] | None = None
+    """Builds one case's row from its records (`services.case_view`, set there: the store cannot read
+    records as cases)."""
+
+    def _cache_dir(self) -> Path:
+        return cache_root() / self.store.settings.store_id
+
+    def _index_path(self) -> Path:
+        return self._cache_dir() / f"index-{self.member.id}.age"
+
+    def _anchors_path(self) -> Path:
+        return self._cache_dir() / f"anchors-{self.member.id}.age"
+
+    @contextmanager
+    def _index_lock(self) -> Iterator[None]:
+        folder = self._cache_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError(f"Cannot make the cache folder {folder} ({exc.strerror}).") from None
+        make_dir(folder)
+        with folder_lock(folder, self.store.lock_timeout(), "the caseload index on this computer"):
+            yield
+
+    # -- the retention register ------------------------------------------------------------------------
+
     def _sign_register(self, body: bytes) -> bytes:
         return self._signed("register", body)
 
     def write_register(self, index: dict) -> None:
-        """Write the retention register from ``index`` now (the caller holds the store lock). Called before a
-        hold or a reopening is written, so the register never shows a case as purgeable that is not."""
+        """Write the retention register from ``index`` now. Called before a hold or a reopening is written
+        (so the register never shows a case as purgeable that is not), and by a read of the index that
+        changed a row the register carries."""
         from dacli.store import retention
 
         self.store.settings = self.checked_settings()
         if self.store.settings.retention_recipient:
+            self._store_ring = None  # the newest store key, never one a leaver held
             retention.write_register(
                 self.store.meta,
                 index["cases"],
@@ -53,175 +120,220 @@ class IndexRoom:
                 self._sign_register,
             )
 
-    def read_index(self) -> dict | None:
-        """The decrypted index, or None when it is missing (rebuild with `dacli reindex`)."""
-        path = self.store.meta / INDEX
+    # -- the index -----------------------------------------------------------------------------------
+
+    def _load_index(self) -> dict | None:
+        """This person's index as saved on this computer, or None (missing, from another dacli, damaged, or
+        not theirs: it is a cache, rebuilt from the records)."""
         try:
-            sealed = path.read_bytes()
+            sealed = self._index_path().read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise StoreError(f"Cannot read the caseload index on this computer ({exc.strerror}).") from None
         try:
-            plain = crypto.decrypt(sealed, self.store_ring().identities, "The caseload index")
-        except IntegrityError:
-            self._store_ring = None  # rotated by another process since we cached it: reload once
-            plain = crypto.decrypt(sealed, self.store_ring().identities, "The caseload index")
-        body, author = self._checked("index", plain, "The caseload index")
-        if not author.active:  # the re-wrap after a removal writes it again (or drops it)
-            raise IntegrityError(
-                f"The caseload index is signed by {author.username}, who has left; a manager runs "
-                "`dacli rekey`."
-            )
-        try:
+            plain = crypto.decrypt(sealed, [self.identity], "The caseload index")
+            body, author = self._checked("index", plain, "The caseload index")
             index = load_json(body, "The caseload index", stored=True)
-        except Refused:
-            raise IntegrityError("The caseload index is damaged; run `dacli reindex`.") from None
-        if not isinstance(index, dict) or not str(index.get("schema", "")).startswith("caseload-index/"):
-            raise IntegrityError("The caseload index is damaged; run `dacli reindex`.")
-        shapes = (("cases", dict), ("audit_heads", dict), ("unreadable", list))
-        if any(not isinstance(index.get(key, kind()), kind) for key, kind in shapes) or not all(
-            isinstance(row, dict) for row in index.get("cases", {}).values()
+        except (DacliError, Refused):
+            return None
+        if author.id != self.member.id or not isinstance(index, dict) or index.get("schema") != INDEX_SCHEMA:
+            return None
+        shapes = (("cases", dict), ("stamps", dict), ("unreadable", dict))
+        if any(not isinstance(index.get(k), kind) for k, kind in shapes) or not all(
+            isinstance(row, dict) for row in index["cases"].values()
         ):
-            raise IntegrityError("The caseload index is damaged; run `dacli reindex`.")
-        if index["schema"] != INDEX_SCHEMA:
-            raise StaleIndex(
-                "The caseload index was written by another version of dacli; run `dacli reindex` "
-                "(the records are untouched)."
-            )
+            return None
         return index
 
-    def read_anchors(self) -> dict[str, tuple[int, str]]:
-        """The audit anchors kept beside the index ({log name: (seq, head)}); empty when there are none yet,
-        or when they are signed by someone who has left (the next index write signs them afresh)."""
-        path = self.store.meta / ANCHORS
-        try:
-            sealed = path.read_bytes()
-        except FileNotFoundError:
-            return {}
-        plain = crypto.decrypt(sealed, self.store_ring().identities, "The audit anchors")
-        body, author = self._checked("anchors", plain, "The audit anchors")
-        if not author.active:
-            return {}
-        try:
-            heads = json.loads(body)["audit_heads"]
-            return {str(k): (int(v[0]), str(v[1])) for k, v in heads.items()}
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-            raise IntegrityError("The audit anchors are damaged.") from None
+    def read_index(self, *, full: bool = False) -> dict:
+        """The caseload index, brought up to date with the case folders first (only the rows of folders that
+        changed are rebuilt; ``full`` rebuilds every row) and saved when anything changed."""
+        with self._index_lock():
+            index = None if full else self._load_index()
+            if index is None:
+                index = _empty()
+                full = True
+            if self._refresh(index) or full:
+                self._save_index_if_room(index)
+            return index
 
-    def _read_index_any_version(self) -> dict:
-        """An older index, for its audit anchors only (reindex keeps them across a format change)."""
+    def _refresh(self, index: dict) -> bool:
+        """Rebuild the rows of case folders that changed since their rows were built; write the retention
+        register if a row it carries changed. True if anything changed."""
+        from dacli.store.retention import folder_print, gone_for_good, register_row, tombstones
+
+        root = self.store.root
+        now: dict[str, str] = {}
         try:
-            sealed = (self.store.meta / INDEX).read_bytes()
-            plain = crypto.decrypt(sealed, self.store_ring().identities, "index")
-            body, author = self._checked("index", plain, "The caseload index")
-            if not author.active:
-                return {}
-            index = load_json(body, "The caseload index", stored=True)
-            return index if isinstance(index, dict) else {}
-        except (OSError, ValueError, DacliError):
-            return {}
+            with os.scandir(root) as it:
+                for entry in it:
+                    if CASE_REF_RE.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+                        now[entry.name] = folder_stamp(entry.stat(follow_symlinks=False))
+        except OSError as exc:
+            raise StoreError(f"Cannot list the store ({exc.strerror}).") from None
+        stamps, rows, unreadable = index["stamps"], index["cases"], index["unreadable"]
+        changed = [r for r, s in now.items() if not s or stamps.get(r) != s]
+        went = [r for r in {*stamps, *rows, *unreadable} if r not in now]
+        if not changed and not went:
+            return False
+        before = {r: register_row(rows[r]) for r in [*changed, *went] if r in rows}
+        for ref in went:
+            for part in (stamps, rows, unreadable):
+                part.pop(ref, None)
+        gone = tombstones(self.store.meta) if changed else {}
+        for ref in changed:
+            for part in (stamps, rows, unreadable):
+                part.pop(ref, None)
+            if ref in gone and gone_for_good(root, ref):
+                stamps[ref] = now[ref]  # boiled down by the retention sweep: only its summary is left
+                continue
+            if not self._holds_record(ref):
+                continue  # a case being made, or still arriving: looked at again next time
+            fingerprint = folder_print(root / ref)  # before the records are read: see the module's notes
+            if self.build_row is None:
+                raise StoreError("The caseload index cannot be built here (no service loaded).")
+            try:
+                row = self.build_row(ref)
+            except DacliError as exc:
+                unreadable[ref] = str(exc)
+            else:
+                row["_folder"] = fingerprint
+                rows[ref] = row
+            stamps[ref] = now[ref]
+        after = {r: register_row(rows[r]) for r in [*changed, *went] if r in rows}
+        if before != after:
+            self.write_register(index)
+        return True
 
-    def _seal_index(self, index: dict) -> None:
-        """Encrypt and write the index. The caller holds the store lock; the ring is re-read from disk."""
-        staff = self.staff()
-        self._store_ring = None
-        ring = self.store_ring()
-        if ring.epoch < staff.key_epoch:
-            ring.rotate(staff.key_epoch)
-            self._save_ring(self.store.meta / STORE_KEYS, ring, staff)
-        from dacli.store import retention
+    def _save_index_if_room(self, index: dict) -> None:
+        """Save the index unless this computer's cache folder cannot take it (a full disk, a read-only
+        home): it is a cache, so the caller goes on with it in memory and the next read builds it again."""
+        with suppress(DacliError):
+            self._save_index(index)
 
-        for ref in retention.tombstones(self.store.meta):
-            if retention.gone_for_good(self.store.root, ref):
-                index["cases"].pop(ref, None)  # purged by the retention sweep since the last write
+    def _save_index(self, index: dict) -> None:
+        """Encrypt the index to this person, sign it, and write it (the caller holds the index lock)."""
         _fill_schedules(index, self.store.policy)
         index["schema"] = INDEX_SCHEMA
         index["updated"] = clock.now().isoformat()
-        heads = index.setdefault("audit_heads", {})
-        try:
-            kept = self.read_anchors()
-        except DacliError:
-            kept = {}  # damaged: `audit verify` reports it; this write anchors afresh
-        for name, (seq, head) in [*kept.items(), *self._own_heads().items()]:
-            if seq >= heads.get(name, [0, ""])[0]:
-                heads[name] = [seq, head]
         data = json.dumps(index, separators=(",", ":"), default=_json_default).encode()
-        anchors = json.dumps({"schema": "audit-anchors/1", "audit_heads": heads}).encode()
-        atomic_write(
-            self.store.meta / ANCHORS, crypto.encrypt(self._signed("anchors", anchors), [ring.current.public])
-        )
-        atomic_write(
-            self.store.meta / INDEX, crypto.encrypt(self._signed("index", data), [ring.current.public])
-        )
-        self.store.settings = self.checked_settings()
-        retention_key = self.store.settings.retention_recipient  # re-read: `retention init` may be newer
-        if retention_key:
-            retention.write_register(
-                self.store.meta, index["cases"], [retention_key, ring.current.public], self._sign_register
-            )
-
-    def _own_heads(self) -> dict[str, tuple[int, str]]:
-        path = self._audit_path()
-        if not path.exists():
-            return {}
-        return {path.name: auditlog.head(path)}
-
-    def write_index(self, rows: dict[str, dict], unreadable: list[str] = ()) -> None:
-        """Replace every row (reindex), keeping the audit anchors of the old index if readable.
-        ``unreadable``: cases reindex could not read, so that a new intake knows they were seen."""
-        with self.store.meta_lock():
-            try:
-                old = self.read_index() or {}
-            except IntegrityError:
-                old = self._read_index_any_version()
-            except DacliError:
-                old = {}
-            index = {"cases": rows, "audit_heads": old.get("audit_heads", {})}
-            if unreadable:
-                index["unreadable"] = sorted(unreadable)
-            self._seal_index(index)
-
-    rebuild_index: Callable[[Any], Any] | None = None
-    """Rebuilds a missing index from the records (`services.case_view.reindex`, set there: the store cannot
-    read records as cases). The retention sweep deletes the index after each purge."""
+        atomic_write(self._index_path(), crypto.encrypt(self._signed("index", data), [self.identity.public]))
+        self._save_anchors()
 
     @contextmanager
     def index_transaction(self) -> Iterator[dict]:
-        """Hold the store lock, yield the index for changing, and seal it on a clean exit.
+        """The caseload index, up to date, for a change that reads other cases (an intake matching earlier
+        referrals) or must show in the retention register before it is written (a hold, a reopening).
 
-        Take it *before* writing a new case: a busy store then fails before anything is written, and the
-        index never misses a case that was created. Lock order is always store lock, then case lock.
-        A missing index (deleted by the retention sweep) or one an earlier dacli wrote is rebuilt from the
-        records first (outside the lock, which the rebuild takes itself).
+        Holds the store lock (writers on this computer wait; a busy store fails before anything is written)
+        and this person's index lock. On a clean exit the rows of the cases written are rebuilt from their
+        records and the index saved; on a failure the next read rebuilds them anyway (the folders changed).
         """
-        with self.unit():
-            for last in (False, True):
-                with self.store.meta_lock():
-                    try:
-                        index = self.read_index()
-                    except StaleIndex:
-                        if last or self.rebuild_index is None:
-                            raise
-                        index = None
-                    if index is not None or last or self.rebuild_index is None:
-                        if index is None:
-                            raise NotFound("The caseload index is missing; run `dacli reindex`.")
-                        self._unit_index = "pending"
-                        yield index
-                        self._unit_finishing = True
-                        self._flush_audits()  # the records' entries, then the index anchors them
-                        self._seal_index(index)
-                        self._unit_index = "done"
-                        self._unit_finishing = False
-                        return
-                self.rebuild_index()
+        with self.unit(), self.store.meta_lock(), self._index_lock():
+            index = self._load_index() or _empty()
+            self._refresh(index)
+            self._unit_index = "pending"
+            yield index
+            self._unit_finishing = True
+            self._flush_audits()
+            self._unit_index = "done"
+            # the records and their audit entries are whole; the index is a cache the next read brings
+            # up to date (their folders changed), so a failure here loses nothing
+            with suppress(DacliError):
+                self._refresh(index)
+                self._save_index(index)
+            self._unit_finishing = False
 
-    def update_index_row(self, ref: str, row: dict | None) -> None:
-        """Set (or with None, drop) one row, under the store lock."""
-        with self.index_transaction() as index:
-            if row is None:
-                index["cases"].pop(ref, None)
-            else:
-                index["cases"][ref] = row
+    # -- changes that stopped part way ---------------------------------------------------------------
+
+    def _unfinished_path(self) -> Path:
+        return self._cache_dir() / f"unfinished-{self.member.id}.json"
+
+    def note_unfinished(self, refs: list[str]) -> None:
+        """Remember on this computer the cases of a change that stopped after saving a record (references
+        only): a new intake refuses until `dacli reindex` has made them whole, so a referral taken again
+        before anyone reads the message does not become a second case, or a repeat of itself."""
+        with self._index_lock():
+            known = set(self.unfinished_cases())
+            data = json.dumps({"schema": "unfinished/1", "cases": sorted(known | set(refs))}).encode()
+            atomic_write(self._unfinished_path(), data)
+
+    def unfinished_cases(self) -> list[str]:
+        """The cases `note_unfinished` remembered (none when its file is missing or unreadable)."""
+        try:
+            doc = load_json(self._unfinished_path().read_bytes(), "unfinished", stored=True)
+        except (OSError, Refused):
+            return []
+        cases = doc.get("cases") if isinstance(doc, dict) else None
+        if not isinstance(cases, list):
+            return []
+        return [c for c in cases if isinstance(c, str) and CASE_REF_RE.fullmatch(c)]
+
+    def clear_unfinished(self) -> None:
+        """`dacli reindex` audited what no entry named: nothing is unfinished any more."""
+        with suppress(FileNotFoundError):
+            self._unfinished_path().unlink()
+
+    def seed_index(self, rows: dict[str, dict]) -> None:
+        """Start this person's index from rows built in this process from the records just written (the
+        benchmark's generator builds each row as it writes the case), each stamped with its folder now."""
+        from dacli.store.retention import folder_print
+
+        with self._index_lock():
+            index = _empty()
+            for ref, row in rows.items():
+                folder = self.store.root / ref
+                index["stamps"][ref] = folder_stamp(folder.stat())
+                index["cases"][ref] = {**row, "_folder": folder_print(folder)}
+            self._save_index(index)
+            self.write_register(index)
+
+    # -- audit anchors -------------------------------------------------------------------------------
+
+    def read_anchors(self) -> dict[str, tuple[int, str]]:
+        """The heads of the audit logs this person has seen on this computer ({log name: (seq, head)}):
+        a log met shorter than that was cut or put back from an older copy. Empty when there are none yet."""
+        try:
+            sealed = self._anchors_path().read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise StoreError(f"Cannot read the audit anchors ({exc.strerror}).") from None
+        plain = crypto.decrypt(sealed, [self.identity], "The audit anchors")
+        body, author = self._checked("anchors", plain, "The audit anchors")
+        try:
+            if author.id != self.member.id:
+                raise ValueError
+            heads = json.loads(body)["audit_heads"]
+            return {str(k): (int(v[0]), str(v[1])) for k, v in heads.items()}
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            raise IntegrityError("The audit anchors on this computer are damaged.") from None
+
+    def _save_anchors(self, *, own_only: bool = False) -> None:
+        """Anchor the head of every audit log as it is now, or (``own_only``, after a change) of this
+        person's log on this computer alone; never lower than seen before."""
+        try:
+            heads = {k: list(v) for k, v in self.read_anchors().items()}
+        except DacliError:
+            heads = {}  # damaged: `audit verify` reports it; anchored afresh
+        folder = self.store.audit_dir()
+        if own_only:
+            paths = [self._audit_path()]
+        else:
+            paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+        for path in paths:
+            seq, head = auditlog.head(path)
+            if seq and seq >= heads.get(path.name, [0, ""])[0]:  # an empty log anchors nothing
+                heads[path.name] = [seq, head]
+        data = json.dumps({"schema": ANCHORS_SCHEMA, "audit_heads": heads}).encode()
+        sealed = crypto.encrypt(self._signed("anchors", data), [self.identity.public])
+        atomic_write(self._anchors_path(), sealed)
+
+    def anchor_audit(self) -> None:
+        """Anchor this person's own audit log now (after a change wrote entries to it)."""
+        with self._index_lock():
+            self._save_anchors(own_only=True)
 
 
 def _json_default(value: Any) -> Any:
@@ -232,8 +344,8 @@ def _json_default(value: Any) -> Any:
 
 def _fill_schedules(index: dict, policy: Policy) -> None:
     """Resolve each row's deadlines (rules.schedule.encode) where not done yet under this policy, so listing
-    the caseload compares integers instead of running every rule on every row. Services replace a changed
-    row with a new dict, which has no "_due" yet."""
+    the caseload compares integers instead of running every rule on every row. A row rebuilt from its
+    records has no "_due" yet."""
     from dacli.rules import schedule
     from dacli.schemas.case import CaseRow
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +59,14 @@ class RecordRoom:
             yield
             self._unit_finishing = True
             self._flush_audits()
+            if self._unit_index == "":
+                with suppress(DacliError):  # a cache: the next index save anchors them
+                    self.anchor_audit()  # this person's entries, anchored on this computer
         except BaseException as exc:
             if not self._unit_saved or isinstance(exc, GeneratorExit | SystemExit):
                 raise
+            with suppress(DacliError, OSError):  # so a retried intake stops (`unfinished_cases`)
+                self.note_unfinished(sorted({ref for ref, _ in self._unit_saved}))
             raise self._partly_saved(exc) from None
         finally:
             self._unit_depth = 0
@@ -146,19 +151,6 @@ class RecordRoom:
             self.audit("case-create", case=ref)
             return ref
         raise StoreError("Could not find a free case reference.")  # pragma: no cover
-
-    def unindexed_cases(self, index: dict) -> list[str]:
-        """Case folders holding records that ``index`` does not list (not boiled down or purged): saved by a
-        command that stopped before the index was written, or pulled from another copy of the store. Call
-        under the store lock (no new case is being made meanwhile)."""
-        from dacli.store.retention import tombstones
-
-        seen = {*index["cases"], *index.get("unreadable", [])}  # a damaged case is reindex's to report
-        loose = [r for r in self.store.case_refs() if r not in seen]
-        if not loose:
-            return []
-        gone = tombstones(self.store.meta)
-        return [r for r in loose if r not in gone and self._holds_record(r)]
 
     def interrupted_cases(self) -> list[str]:
         """Case folders holding no record: a new case stopped (killed, or a full disk) between making its

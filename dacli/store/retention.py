@@ -34,7 +34,7 @@ from dacli import clock
 from dacli.errors import IntegrityError, StoreError
 from dacli.schemas.common import CASE_REF_RE
 from dacli.store import crypto
-from dacli.store.fsio import atomic_write, folder_lock, fsync_dir, make_dir
+from dacli.store.fsio import TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
 from dacli.text import Refused, load_json
 
 REGISTER = "retention.json.age"
@@ -57,6 +57,7 @@ def register_row(row: dict) -> dict:
         "closed_on": row.get("closed_on"),
         "youngest_child_dob": row.get("youngest_child_dob"),
         "held": bool(row.get("held", False)),
+        "folder": row.get("_folder"),
     }
 
 
@@ -140,11 +141,13 @@ def read_register(meta: Path, key: RetentionKey) -> dict:
     return doc
 
 
-def folder_says_keep(folder: Path) -> str | None:
+def folder_says_keep(folder: Path, expected: str | None = None) -> str | None:
     """Why a case's own folder says it must be kept whatever the register says, or None. The sweep
     destroys on the register's word; the register is signed, but an older signed copy could be put back.
     The record *names* in the folder are plain and need no key: a case with no closure, a reopening after
-    its latest closure, or more holds than hold ends is kept."""
+    its latest closure, or more holds than hold ends is kept; so is one whose folder no longer matches the
+    fingerprint ``expected`` the register holds for it (a fact arrived, from this office or another, after
+    the register was written: a staff member's next listing writes the register again)."""
     try:
         names = os.listdir(folder)
     except FileNotFoundError:
@@ -167,7 +170,25 @@ def folder_says_keep(folder: Path) -> str | None:
     holds = sum(n.startswith("hold-") for n in names)
     if holds > sum(n.startswith("holdend-") for n in names):
         return "its folder shows a hold in force"
+    if expected and folder_print(folder) != expected:
+        return "its folder changed since the retention register was written (a listing writes it again)"
     return None
+
+
+def folder_print(folder: Path) -> str:
+    """The fingerprint of a case folder's files (names and sizes; no key needed): the retention sweep keeps a
+    case whose folder no longer matches the register's."""
+    parts = []
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.endswith(".age") and not entry.name.startswith(TMP_PREFIX):
+                    parts.append(f"{entry.name}:{entry.stat(follow_symlinks=False).st_size}")
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise StoreError(f"Cannot list {folder.name} ({exc.strerror}).") from None
+    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:24]
 
 
 # -- the retention identity ------------------------------------------------------------------------------

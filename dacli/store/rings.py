@@ -4,7 +4,6 @@ removal, and the manager's re-key."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 
 from dacli.errors import (
@@ -21,7 +20,7 @@ from dacli.store.fsio import (
     folder_lock,
 )
 from dacli.store.keys import KeyRing
-from dacli.store.layout import CASE_KEYS, INDEX, STORE_KEYS
+from dacli.store.layout import CASE_KEYS, STORE_KEYS
 
 
 class KeyRoom:
@@ -122,19 +121,10 @@ class KeyRoom:
                     self._save_ring(path, ring, staff)
                     count += 1
                 self._rings[ref] = ring
-            # The index and the retention register again, to the newest store key and signed by a current
-            # member of staff: from now on one signed by a leaver is refused.
-            try:
-                index = self.read_index()
-            except IntegrityError:
-                # Signed by the leaver, or damaged: it is derived from the records, so it is not carried
-                # forward (a leaver could have planted it); the next listing rebuilds it from the records.
-                index = None
-                with suppress(FileNotFoundError):
-                    (self.store.meta / INDEX).unlink()
-                self.audit("index-dropped", detail={"why": "not readable or signed by someone who left"})
-            if index is not None:
-                self._seal_index(index)
+            # The retention register again, to the newest store key and signed by a current member of
+            # staff (every index is on its owner's computer, encrypted to them alone: nothing to re-wrap).
+            if self.store.settings.retention_recipient:
+                self.write_register(self.read_index())
             staff.rewrap_pending = False
             self._save_staff(staff)
         except StoreError as exc:

@@ -11,7 +11,7 @@ Layout (``STORE`` is ``--store``, ``DACLI_STORE`` or ``./casefiles``)::
         staff.toml               staff list: username, role, public age recipient (plain TOML)
         identities/s-<id>.age    each person's age identity, under their passphrase (scrypt)
         store-keys.age           store key ring, encrypted to every current member of staff
-        index.json.age           caseload index (derived, encrypted to the store key)
+        retention.json.age       the retention register (derived; encrypted to the retention key)
         audit/s-<id>-<machine>.jsonl   hash-chained audit log, one per person and machine
       DA-XXXXX-XXXXX/            one folder per client, named by an opaque reference
         keys.age                 the case key ring, encrypted to every current member of staff
@@ -244,7 +244,6 @@ class Store:
         store = cls(root)
         session = store.unlock_with_identity(member, creds)
         session.audit("store-init", detail={"store_id": settings.store_id})
-        session.write_index({})
         return store
 
     def member(self, username: str) -> StaffMember:
