@@ -81,11 +81,11 @@ _GUI_RE = re.compile(r"^(?:https?://)?127\.0\.0\.1:(\d+)$")
 _PROXY_VARS = {"all_proxy", "http_proxy", "https_proxy", "no_proxy", "ftp_proxy"}
 
 
-class NetworkRuleBroken(AssertionError):
+class NetworkRuleBroken(RuntimeError):
     """A config, or a running instance, that would talk to an address other than 127.0.0.1."""
 
 
-class SyncTimeout(AssertionError):
+class SyncTimeout(RuntimeError):
     """Syncthing did not reach the awaited state in time."""
 
 

@@ -56,6 +56,11 @@ def form(client: str, dob: str = "1987-04-12") -> str:
     return SYNTHETIC_FORM.replace('"Quorra Testperson-Alpha"', f'"{client}"').replace("1987-04-12", dob)
 
 
+class DacliFailed(RuntimeError):
+    """A dacli command that should have worked did not (kept apart from the assertions, so the xfail below
+    expects only its own)."""
+
+
 class Offices:
     """Two offices: each a copy of the store, a person at work there, and its own computer (data folder,
     machine id, so its own audit log), with Syncthing between the copies."""
@@ -80,8 +85,8 @@ class Offices:
             **more,
         }
         result = self._run(*args, input=input, extra_env=env)
-        if ok:
-            assert result.returncode == 0, (
+        if ok and result.returncode != 0:
+            raise DacliFailed(
                 f"office {office}: dacli {' '.join(args)} exit {result.returncode}: {result.stderr}"
             )
         return result
@@ -105,23 +110,27 @@ class Offices:
 
     def check_everything_reads(self) -> None:
         """Every case and every note written in either office is in both copies and reads there; the audit
-        trail verifies in both."""
-        for office in ("A", "B"):
-            for ref, client in self.cases.items():
-                shown = json.loads(self.dacli(office, "case", "show", ref, "--json").stdout)
-                assert shown["summary"]["client"] == client, f"office {office}: case {ref}"
-                assert not shown["incomplete"] and not shown["unreadable"], (office, ref, shown["unreadable"])
-                listed = json.loads(self.dacli(office, "note", "list", ref, "--json").stdout)
-                texts = {n["record"]: n["facts"] for n in listed}
-                for where, case, record, text in self.notes:
-                    if case == ref:
-                        assert record in shown["records"], f"office {office}: {record} (from {where}) missing"
-                        assert texts.get(record) == text, f"office {office}: note {record} from {where}"
-            verified = self.dacli(office, "audit", "verify")
-            assert "Audit trail intact." in verified.stdout, verified.stdout
+        trail verifies in both. (`case show` lists a note by its record name; `note list` gives its text.)"""
+        at_once([lambda: self._check_reads("A")], [lambda: self._check_reads("B")])
+
+    def _check_reads(self, office: str) -> None:
+        for ref, client in self.cases.items():
+            shown = json.loads(self.dacli(office, "case", "show", ref, "--json").stdout)
+            assert shown["summary"]["client"] == client, f"office {office}: case {ref}"
+            assert not shown["incomplete"] and not shown["unreadable"], (office, ref, shown["unreadable"])
+            listed = json.loads(self.dacli(office, "note", "list", ref, "--json").stdout)
+            texts = {n["record"]: n["facts"] for n in listed}
+            for where, case, record, text in self.notes:
+                if case == ref:
+                    assert record in shown["records"], f"office {office}: {record} (from {where}) missing"
+                    assert texts.get(record) == text, f"office {office}: note {record} from {where}"
+        verified = self.dacli(office, "audit", "verify")
+        assert "Audit trail intact." in verified.stdout, verified.stdout
 
     def conflict_report(self) -> str:
-        return json.dumps(self.pair.conflicts())
+        """The conflict copies in each copy; each is named for the device whose version lost."""
+        legend = {self.pair.a.device_id[:7]: "A", self.pair.b.device_id[:7]: "B"}
+        return f"{json.dumps(self.pair.conflicts())} (devices: {legend})"
 
 
 @pytest.fixture
@@ -297,20 +306,28 @@ def test_two_offices_at_once_and_while_paused(offices):
     assert in_cases == [], in_cases
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE_14)
+# raises=AssertionError: only a missing row is the expected failure (a harness timeout, a broken network
+# rule or a failed dacli command is a RuntimeError, a case folder lost by the sync a pytest.fail: each fails).
+@pytest.mark.xfail(strict=True, reason=ISSUE_14, raises=AssertionError)
 def test_the_caseload_in_each_office_lists_every_case(offices):
     """After two referrals taken at once, one in each office, and the sync, `dacli case list` in each office
-    lists every case made in either."""
-    taken = {}
+    lists every case made in either. Today both offices rewrite the one synced `.dacli/index.json.age`:
+    Syncthing keeps the newer and renames the other to a conflict copy, so a case drops out of the list."""
+    made_in = {ref: "A" for ref in offices.cases}
     at_once(
-        [lambda: taken.setdefault("A", offices.intake("A", "Tamsin Testperson-Zeta"))],
-        [lambda: taken.setdefault("B", offices.intake("B", "Oriel Testperson-Eta"))],
+        [lambda: made_in.setdefault(offices.intake("A", "Tamsin Testperson-Zeta"), "A")],
+        [lambda: made_in.setdefault(offices.intake("B", "Oriel Testperson-Eta"), "B")],
     )
     offices.pair.wait_in_sync()
-    conflicts = offices.conflict_report()
+    lacking = {}
     for office in ("A", "B"):
-        listed = offices.dacli(office, "case", "list", "--json", ok=False)
-        assert listed.returncode == 0, f"office {office}: case list exit {listed.returncode}: {listed.stderr}"
+        folders = {p.name for p in offices.folder[office].iterdir()}
+        if not set(made_in) <= folders:
+            pytest.fail(f"office {office}: the sync lost case folders {sorted(set(made_in) - folders)}")
+        listed = offices.dacli(office, "case", "list", "--json")
         refs = {row["ref"] for row in json.loads(listed.stdout)}
-        missing = sorted(set(offices.cases) - refs)
-        assert not missing, f"office {office}: case list lacks {missing}; conflict copies {conflicts}"
+        lacking[office] = [f"{ref} (made in {made_in[ref]})" for ref in sorted(set(made_in) - refs)]
+    assert lacking == {"A": [], "B": []}, (
+        f"case list lacks cases whose records are all here: {lacking}; "
+        f"conflict copies {offices.conflict_report()}"
+    )
