@@ -35,7 +35,6 @@ from tests.syncthing import (
 
 # Read when the module is imported: the suite's autouse fixture clears every DACLI_* variable per test.
 REQUIRED = os.environ.get("DACLI_REQUIRE_SYNCTHING") == "1"
-ISSUE_14 = "issue 14: caseload index is shared, lead is moving it"
 WORKER_B = "bex.cw"  # office B's caseworker (invented)
 
 pytestmark = [pytest.mark.syncthing, pytest.mark.timeout(150)]
@@ -82,6 +81,7 @@ class Offices:
             "DACLI_MACHINE_ID": f"office{office}",
             "DACLI_NOW": PINNED_NOW,
             "XDG_DATA_HOME": str(self.tmp / f"data-{office}"),
+            "XDG_CACHE_HOME": str(self.tmp / f"cache-{office}"),  # each computer's own caseload index
             **more,
         }
         result = self._run(*args, input=input, extra_env=env)
@@ -294,23 +294,20 @@ def test_two_offices_at_once_and_while_paused(offices):
         f" conflict copies after step 1 {conflicts_1}, at the end {offices.conflict_report()}"
     )
     assert len(offices.cases) == 5 and len(offices.notes) == 6
-    # A case's records are written once, by one office: no conflict copy may be made in a case folder.
-    # (The shared files in .dacli/, the index and the audit anchors, are issue 14's: see the xfail below.)
-    in_cases = [
-        c for copies in offices.pair.conflicts().values() for c in copies if not c.startswith(".dacli/")
-    ]
-    assert in_cases == [], in_cases
+    # Store format 3: a case's records are written once, by one office, and nothing derived is in the
+    # synced tree (each computer keeps its own caseload index): no conflict copy anywhere. (Before, the
+    # shared `.dacli/index.json.age` and `anchors.json.age` became conflict copies at every run.)
+    copies = [c for found in offices.pair.conflicts().values() for c in found]
+    assert copies == [], copies
 
 
-# raises=AssertionError: only a missing row is the expected failure (a harness timeout, a broken network
-# rule or a failed dacli command is a RuntimeError, a case folder lost by the sync a pytest.fail: each fails).
-@pytest.mark.xfail(strict=True, reason=ISSUE_14, raises=AssertionError)
 def test_the_caseload_in_each_office_lists_every_case(offices):
     """After a referral taken in each office while they are apart, and the sync, `dacli case list` in each
     office lists every case made in either. (Apart, so that both offices surely change the store at once
     as Syncthing sees it: taken while connected, the second intake may or may not have received the first's
-    index yet.) Today both rewrite the one synced `.dacli/index.json.age`: Syncthing keeps one and renames
-    the other to a conflict copy, so a case drops out of the list in both offices."""
+    index yet.) Before store format 3 both rewrote the one synced `.dacli/index.json.age`: Syncthing kept one
+    and renamed the other to a conflict copy, so a case dropped out of the list in both offices. Now each
+    computer keeps its own index and picks up the folders that arrived."""
     made_in = {ref: "A" for ref in offices.cases}
     offices.pair.pause()
     at_once(
