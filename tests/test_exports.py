@@ -125,7 +125,7 @@ def test_plan_safe_values_and_earlier_intakes_reach_every_export(session):
 
 def test_a_failed_delivery_is_not_audited_as_an_export(session):
     from dacli.schemas.issp import IsspCopyRecord
-    from dacli.services import issp
+    from dacli.services import issp, issp_copy
     from dacli.services.admin import audit_entries
     from dacli.services.intake import intake, parse_intake
 
@@ -144,7 +144,7 @@ def test_a_failed_delivery_is_not_audited_as_an_export(session):
         raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError):
-        issp.client_copy(session, ref, "md", True, [], None, broken)
+        issp_copy.client_copy(session, ref, "md", True, [], None, broken)
     entries = audit_entries(session)
     assert not any(e["action"] == "export" for e in entries)
     asked = [e for e in entries if e["action"] == "issp-copy-asked"]
@@ -372,7 +372,7 @@ def test_no_variant_survives_into_any_export(session, example):
 
     import pypdf
 
-    from dacli.services import issp
+    from dacli.services import issp, issp_copy
     from dacli.services.court import parse_hearing, record_hearing, summary
     from dacli.services.intake import intake, parse_intake
     from dacli.services.marac import parse_marac, parse_research, refer, research
@@ -434,7 +434,7 @@ def test_no_variant_survives_into_any_export(session, example):
         "court summary": summary(session, ref, [], None),
     }
     for fmt in ("md", "html", "pdf"):
-        content = issp.client_copy(session, ref, fmt, True, [], None, lambda _: None).content
+        content = issp_copy.client_copy(session, ref, fmt, True, [], None, lambda _: None).content
         if fmt == "pdf":
             reader = pypdf.PdfReader(io.BytesIO(content))
             outputs[fmt] = "\n".join(p.extract_text() for p in reader.pages)

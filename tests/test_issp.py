@@ -11,7 +11,7 @@ from dacli.errors import InvalidInput, NotFound
 from dacli.rules.deadlines import DeadlineState, issp_action
 from dacli.rules.issp import next_open_action, overdue_actions, seed_risks
 from dacli.schemas.issp import Action
-from dacli.services import issp
+from dacli.services import issp, issp_copy
 from dacli.services.admin import audit_entries
 from dacli.services.caseload import caseload
 from dacli.services.dash import parse_dash, record_dash
@@ -180,7 +180,7 @@ SINK: list[bytes] = []
 @pytest.mark.parametrize("fmt", ["md", "html", "pdf"])
 def test_client_copy_holds_the_actions_and_no_safe_value(session, case, fmt):
     issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
-    copy = issp.client_copy(session, case, fmt, True, [], None, SINK.append, today=TODAY)
+    copy = issp_copy.client_copy(session, case, fmt, True, [], None, SINK.append, today=TODAY)
     text = _text(copy.content, fmt)
     for expected in ("See GP", "Non-molestation order", "Local group", "passport", "Sanctuary scheme"):
         assert expected in text
@@ -197,7 +197,7 @@ def test_pdf_opens_and_holds_the_plan(session, case):
     import io
 
     issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
-    copy = issp.client_copy(session, case, "pdf", True, [], None, SINK.append, today=TODAY)
+    copy = issp_copy.client_copy(session, case, "pdf", True, [], None, SINK.append, today=TODAY)
     assert copy.content.startswith(b"%PDF-")
     reader = pypdf.PdfReader(io.BytesIO(copy.content))
     text = "".join(p.extract_text() for p in reader.pages)
@@ -208,10 +208,10 @@ def test_pdf_opens_and_holds_the_plan(session, case):
 def test_released_safe_field_needs_a_reason_and_is_audited(session, case):
     issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
     with pytest.raises(InvalidInput, match="reason"):
-        issp.client_copy(session, case, "md", True, ["safe.code_word"], "  ", SINK.append)
+        issp_copy.client_copy(session, case, "md", True, ["safe.code_word"], "  ", SINK.append)
     with pytest.raises(InvalidInput, match="not a safe field"):
-        issp.client_copy(session, case, "md", True, ["client.name"], "x", SINK.append)
-    copy = issp.client_copy(
+        issp_copy.client_copy(session, case, "md", True, ["client.name"], "x", SINK.append)
+    copy = issp_copy.client_copy(
         session, case, "md", True, ["safe.code_word"], "Client chose to keep it", SINK.append
     )
     text = copy.content.decode()
@@ -225,7 +225,7 @@ def test_released_safe_field_needs_a_reason_and_is_audited(session, case):
 
 def test_not_safe_to_take_home_is_recorded_and_nothing_is_rendered(session, case):
     issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
-    copy = issp.client_copy(session, case, "pdf", False, [], None, SINK.append)
+    copy = issp_copy.client_copy(session, case, "pdf", False, [], None, SINK.append)
     assert copy.content is None
     from dacli.schemas.issp import IsspCopyRecord
 
@@ -288,3 +288,53 @@ def test_template_never_prints_safe_values_and_blank_ones_are_kept(cli, session,
     doc["advice"]["legal"] = "Orders explained."  # a refresh saved unedited is refused (test_templates.py)
     _, refreshed = issp.record(session, case, issp.parse_issp(doc, TODAY), TODAY)
     assert refreshed.version == 2 and refreshed.safe.code_word == "bluebell"  # kept from version 1
+
+
+def _apart(session, ref, office_a, office_b):
+    """Office A and office B each save a change to the case while apart (as a sync engine delivers them):
+    B's change is made without A's file in the folder, and A's file arrives afterwards."""
+    before = set((session.store.root / ref).iterdir())
+    office_a()
+    made_by_a = [p for p in (session.store.root / ref).iterdir() if p not in before and p.suffix == ".age"]
+    aside = session.store.root.parent / "in-transit"
+    aside.mkdir(exist_ok=True)
+    for path in made_by_a:
+        path.rename(aside / path.name)
+    session._readable.pop(ref, None)
+    office_b()
+    for path in made_by_a:
+        (aside / path.name).rename(path)
+
+
+def test_two_offices_changing_the_plan_at_once_lose_nothing_and_are_told(session, case, cli):
+    """Store format 3: a plan version names the version it replaces. Two versions made at once from the same
+    version (two offices apart) are a fork: `issp show` says so and shows every action of both; the next
+    change joins them, keeping the action one office added and the completion the other recorded."""
+    first, p1 = issp.record(session, case, issp.parse_issp(_plan(), TODAY), TODAY)
+    assert p1.replaces == []
+    added = issp.parse_action(
+        {"risk": "Stalking at work", "action": "Tell the employer", "who": "Idva"}, TODAY
+    )
+    _apart(
+        session, case,
+        lambda: issp.add_action(session, case, added, TODAY),
+        lambda: issp.complete(session, case, 1, TODAY, "Seen by the GP", TODAY),
+    )  # fmt: skip
+    tips = issp.current(issp.plans(session, case))
+    assert (
+        len(tips) == 2 and {p.version for _, p in tips} == {2} and all(p.replaces == [first] for _, p in tips)
+    )
+    shown = cli("issp", "show", case)
+    assert shown.exit_code == 0, shown.stderr
+    assert "versions made at once: version 2 by mgr" in shown.stdout and "Stalking at work" in shown.stdout
+    assert "done " + TODAY.isoformat() in shown.stdout  # the completion made in the other office
+    later = TODAY + dt.timedelta(days=1)
+    name, p3 = issp.add_action(
+        session, case, issp.parse_action({"risk": "Money", "action": "Bank"}, later), later
+    )
+    assert p3.version == 3 and sorted(p3.replaces) == sorted(n for n, _ in tips)
+    risks = [a.risk for a in p3.actions]
+    assert risks == [*(a["risk"] for a in _plan()["actions"]), "Stalking at work", "Money"]
+    assert p3.actions[0].done == TODAY
+    assert issp.current(issp.plans(session, case)) == [(name, p3)]
+    assert "at once" not in cli("issp", "show", case).stdout

@@ -11,7 +11,7 @@ import pytest
 from dacli import clock
 from dacli.schemas.common import Role
 from dacli.schemas.records import schemas
-from dacli.services import issp, marac, retention, review
+from dacli.services import issp, issp_copy, marac, retention, review
 from dacli.services.case_view import show_case
 from dacli.services.children import confirm_csc_referral, parse_csc, record_csc_referral
 from dacli.services.consent import parse_agreement, parse_disclosure, record_agreement, share_with_consent
@@ -98,7 +98,7 @@ def _finish(s, ref, store):
 
 def _copy(s, ref, store):
     issp.record(s, ref, issp.parse_issp(ONE_ACTION, TODAY), TODAY)
-    issp.client_copy(s, ref, "md", False, [], None, lambda data: None, today=TODAY)
+    issp_copy.client_copy(s, ref, "md", False, [], None, lambda data: None, today=TODAY)
 
 
 def _disclosure(s, ref, store):

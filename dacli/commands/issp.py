@@ -141,11 +141,11 @@ def issp_show(
     """Show the plan (for the worker: safe fields included), with overdue actions marked."""
 
     from dacli.schemas.issp import ADVICE_SECTIONS
-    from dacli.services.issp import latest, overdue
+    from dacli.services.issp import overdue, to_show
 
     c: Context = ctx.obj
     session = c.session()
-    name, plan = latest(session, ref, version)
+    name, plan, fork = to_show(session, ref, version)
     session.audit("issp-read", case=ref, record=name)
     today = clock.today()  # the same 'today' as case show and the caseload
     late = {n for n, _ in overdue(plan, today)}
@@ -153,8 +153,11 @@ def issp_show(
         doc = plan.model_dump(mode="json", by_alias=True)
         doc["record"] = name
         doc["overdue_actions"] = sorted(late)
+        doc["fork"] = fork
         print_json(doc)
         return
+    if fork:
+        typer.echo(f"Note: {fork}\n")
     typer.echo(f"Safety plan {ref}, version {plan.version} ({name})")
     typer.echo(
         f"Created on {plan.created_on}; reviewed on {plan.reviewed_on or '-'} by {plan.reviewed_by or '-'}"
@@ -196,7 +199,7 @@ def issp_export(
     """The client's copy of the plan. Asks, and records, whether it is safe for them to take it home."""
     from dacli.commands.common import export_target
     from dacli.errors import InvalidInput
-    from dacli.services.issp import client_copy
+    from dacli.services.issp_copy import client_copy
 
     c: Context = ctx.obj
     target = export_target(out, c.store_path)

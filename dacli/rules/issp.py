@@ -32,3 +32,25 @@ def seed_risks(
         if occurring == "yes":
             out.append((f"Soag {kind}", f"{kind.replace('_', ' ')} abuse occurring ({severity or '-'})"))
     return out
+
+
+def join_actions(newest: list, others: list[list]) -> list:
+    """The actions of a plan made from two (or more) versions saved at once (store format 3): every action
+    of the newest version, then each action another version holds that the newest does not (the same risk,
+    agreed action and who, compared without case or surrounding space), and a completion date any of them
+    records where the newest has none. Nothing one office added or completed is lost."""
+
+    def key(a) -> tuple[str, str, str]:
+        return (a.risk.strip().casefold(), a.action.strip().casefold(), a.who.strip().casefold())
+
+    out = list(newest)
+    at = {key(a): n for n, a in enumerate(out)}
+    for actions in others:
+        for a in actions:
+            n = at.get(key(a))
+            if n is None:
+                at[key(a)] = len(out)
+                out.append(a)
+            elif out[n].done is None and a.done is not None:
+                out[n] = out[n].model_copy(update={"done": a.done})
+    return out

@@ -145,6 +145,11 @@ class IsspRecord(IsspForm):
     schema_: str = Field(ISSP_SCHEMA, alias="schema")
     case: str
     version: int = Field(ge=1)
+    """The version's number, for people: one more than the version(s) it replaces. Two versions made at once
+    in two offices can share a number; ``replaces`` says which is which."""
+    replaces: list[str] = []
+    """The plan version record(s) this version was made from (store format 3); empty for the first, and in
+    versions written before format 3 (whose parent is the version numbered one less)."""
     recorded_by: str
     recorded_at: dt.datetime
 

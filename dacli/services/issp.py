@@ -1,31 +1,23 @@
-"""The Individualised Safety and Support Plan: versions, seeding from Dash and Soag, completing actions,
-and the client's copy (Markdown, HTML or PDF) with safe fields withheld."""
+"""The Individualised Safety and Support Plan: versions (and versions made at once), seeding from Dash and
+Soag, completing actions. The client's copy is in `issp_copy`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from dacli import clock
-from dacli.errors import DacliError, InvalidInput, NotFound
-from dacli.rules.issp import overdue_actions, seed_risks
+from dacli.errors import InvalidInput, NotFound
+from dacli.rules.issp import join_actions, overdue_actions, seed_risks
+from dacli.rules.versions import Version, leaves
 from dacli.schemas.issp import (
-    ADVICE_SECTIONS,
-    EMERGENCY_PROMPT,
-    ISSP_COPY_SCHEMA,
     ISSP_SCHEMA,
-    LEAVE_PROMPT,
-    SAFE_FIELDS,
     Action,
-    IsspCopyRecord,
     IsspForm,
     IsspRecord,
 )
-from dacli.services.case_view import append_record, load_case
-from dacli.services.exports import WITHHELD, Deliver, case_safe_values, redact
+from dacli.services.case_view import load_case
 from dacli.services.forms import not_future, parse_form, stamp, unanswered_sentence, validated
 from dacli.store.layout import check_case_ref
 from dacli.store.store import Session
@@ -77,16 +69,82 @@ def plans(session: Session, ref: str) -> list[tuple[str, IsspRecord]]:
     return sorted(found, key=lambda p: (p[1].version, p[1].recorded_at))
 
 
+def plan_versions(found: list[tuple[str, IsspRecord]]) -> list[Version]:
+    """The plan records as versions naming what they replace (a version written before store format 3 names
+    nothing: its parent is the version numbered one less)."""
+    numbered: dict[int, list[str]] = {}
+    for name, plan in found:
+        numbered.setdefault(plan.version, []).append(name)
+    return [
+        Version(
+            name,
+            tuple(plan.replaces) or tuple(numbered.get(plan.version - 1, ())),
+            plan.recorded_at,
+            plan.recorded_by,
+        )  # fmt: skip
+        for name, plan in found
+    ]
+
+
+def current(found: list[tuple[str, IsspRecord]]) -> list[tuple[str, IsspRecord]]:
+    """The plan's current version(s), oldest first: one, or two or more made at once (a fork)."""
+    by_name = dict(found)
+    return [(v.name, by_name[v.name]) for v in leaves(plan_versions(found))]
+
+
+def working(found: list[tuple[str, IsspRecord]]) -> tuple[list[tuple[str, IsspRecord]], IsspRecord | None]:
+    """The current version(s), and the plan a change starts from: the current version, or where versions
+    were made at once, the newest of them holding every action of each (`rules.issp.join_actions`)."""
+    tips = current(found)
+    if not tips:
+        return tips, None
+    newest = tips[-1][1]
+    if len(tips) > 1:
+        newest = newest.model_copy(
+            update={"actions": join_actions(newest.actions, [p.actions for _, p in tips[:-1]])}
+        )
+    return tips, newest
+
+
+def fork_sentence(ref: str, tips: list[tuple[str, IsspRecord]], people: dict[str, str]) -> str | None:
+    """What a person is told about a plan saved in two places at once, or None when there is one current
+    version."""
+    if len(tips) < 2:
+        return None
+    made = " and ".join(
+        f"version {p.version} by {people.get(p.recorded_by, p.recorded_by)} ({clock.show(p.recorded_at)})"
+        for _, p in tips
+    )
+    return (
+        f"The safety plan of case {ref} has versions made at once: {made}. The next change to the plan joins "
+        "them (every action of each is kept; for the rest, the newer version's answers)."
+    )
+
+
 def latest(session: Session, ref: str, version: int | None = None) -> tuple[str, IsspRecord]:
     versions = plans(session, ref)
     if not versions:
         raise NotFound(f"Case {ref} has no safety plan yet; start one with `dacli issp template {ref}`.")
     if version is None:
-        return versions[-1]
+        return current(versions)[-1]
     for name, plan in versions:
         if plan.version == version:
             return name, plan
     raise NotFound(f"Case {ref} has no plan version {version} (it has 1 to {versions[-1][1].version}).")
+
+
+def to_show(session: Session, ref: str, version: int | None = None) -> tuple[str, IsspRecord, str | None]:
+    """The plan a person is shown: an earlier version asked for, or the current one. Where versions were
+    made at once, the plan the next change starts from (the newest, holding every action of each, numbered
+    as `issp complete` numbers them) and the sentence that says so."""
+    if version is not None:
+        return (*latest(session, ref, version), None)
+    found = plans(session, ref)
+    if not found:
+        raise NotFound(f"Case {ref} has no safety plan yet; start one with `dacli issp template {ref}`.")
+    tips, base = working(found)
+    people = {m.id: m.username for m in session.staff().staff}
+    return tips[-1][0], base, fork_sentence(ref, tips, people)
 
 
 def template(session: Session, ref: str, today: dt.date) -> dict:
@@ -96,9 +154,9 @@ def template(session: Session, ref: str, today: dt.date) -> dict:
     existing = plans(session, ref)
     session.audit("issp-read", case=ref)
     if existing:
-        plan = existing[-1][1]
+        plan = working(existing)[1]
         doc = plan.model_dump(
-            mode="python", exclude={"schema_", "case", "version", "recorded_by", "recorded_at"}
+            mode="python", exclude={"schema_", "case", "version", "replaces", "recorded_by", "recorded_at"}
         )
         doc["created_on"] = today
         return doc
@@ -160,7 +218,11 @@ def _save_version(
     check_case_ref(ref)
     now = clock.now()
     with session.unit(), session.store.meta_lock():  # one plan version at a time on this computer
-        existing = plans(session, ref)
+        found = plans(session, ref)
+        tips, base = working(found)  # versions made at once are joined by this one
+        existing = [p for p in found if p not in tips]
+        if tips:  # the plan this change starts from, last
+            existing.append((tips[-1][0], base))
         form = make(existing)
         safe = form.safe
         if existing:
@@ -174,7 +236,8 @@ def _save_version(
             "created_on": form.created_on or today,
             "schema": ISSP_SCHEMA,
             "case": ref,
-            "version": max((p.version for _, p in existing), default=0) + 1,
+            "version": max((p.version for _, p in tips), default=0) + 1,
+            "replaces": [name for name, _ in tips],
             "recorded_by": session.member.id,
             "recorded_at": now,
         }
@@ -233,260 +296,6 @@ def complete(
         )
 
     return _save_version(session, ref, make, today)
-
-
-@dataclass
-class ClientCopy:
-    record: str
-    """The issp-copy record that says what was asked and written."""
-    content: bytes | None
-    """None when the client said it is not safe to take a copy home."""
-    redacted: list[str]
-    """Safe fields found in free text and withheld."""
-
-
-def client_copy(
-    session: Session,
-    ref: str,
-    fmt: str,
-    safe_to_take_home: bool,
-    release: list[str],
-    reason: str | None,
-    deliver: Deliver,
-    version: int | None = None,
-    today: dt.date | None = None,
-) -> ClientCopy:
-    """Record whether it is safe for the client to take the plan home and, only if it is, render it and
-    hand it to ``deliver`` (a file or standard output). The export is recorded and audited after it was
-    delivered; a failed delivery is recorded as not written."""
-    if fmt not in FORMATS:
-        raise InvalidInput(f"--format must be {', '.join(FORMATS)}, not {fmt!r}.")
-    unknown = [f for f in release if f not in SAFE_FIELDS]
-    if unknown:
-        raise InvalidInput(
-            f"--release {unknown[0]}: not a safe field of the plan ({', '.join(SAFE_FIELDS)})."
-        )
-    if release and not (reason or "").strip():
-        raise InvalidInput("Releasing a safe field needs a --reason, which is audited.")
-    name, plan = latest(session, ref, version)
-    view = load_case(session, ref)
-    now = clock.now()
-
-    def answer(written: bool, found: list[str]) -> str:
-        with session.unit():  # the record and its audit entries, as one change (not the delivery)
-            return record_answer(written, found)
-
-    def record_answer(written: bool, found: list[str]) -> str:
-        fields = {
-            "schema": ISSP_COPY_SCHEMA,
-            "plan": name,
-            "version": plan.version,
-            "safe_to_take_home": safe_to_take_home,
-            "format": fmt,
-            "written": written,
-            "released": release if written else [],
-            "asked_by": session.member.id,
-            "asked_at": now,
-        }
-        copy_name, _ = append_record(
-            session, ref, kind="issp-copy", at=now, model=IsspCopyRecord, fields=fields, action="issp-copy",
-            index=False,
-        )  # fmt: skip
-        session.audit(
-            "issp-copy-asked",
-            case=ref,
-            record=copy_name,
-            detail={"safe_to_take_home": safe_to_take_home, "written": written},
-        )
-        if written:
-            if release:
-                session.audit(
-                    "safe-field-release",
-                    case=ref,
-                    record=copy_name,
-                    reason=reason,
-                    detail={"fields": release},
-                )
-            session.audit(
-                "export",
-                case=ref,
-                record=copy_name,
-                detail={"form": "issp-client-copy", "format": fmt, "redacted": found},
-            )
-        return copy_name
-
-    if not safe_to_take_home:
-        return ClientCopy(answer(False, []), None, [])
-    text = render_markdown(ref, plan, set(release), today or clock.local_date(now))
-    text, found = redact(text, case_safe_values(view), release)
-    if fmt == "md":
-        content = text.encode()
-    elif fmt == "html":
-        content = markdown_to_html(text).encode()
-    else:
-        content = markdown_to_pdf(text)
-    try:
-        deliver(content)
-    except DacliError as exc:
-        name = answer(False, found)
-        # the copy was not made, but the answer to 'safe to take home?' is on the case: never 'nothing was
-        # written' after writing that
-        raise type(exc)(
-            f"{exc.message.removesuffix(': nothing was written.').rstrip('.')}: the client's copy was not "
-            f"made; {name} in case {ref} records the answer and that it was not written."
-        ) from None
-    except BaseException:
-        answer(False, found)
-        raise
-    return ClientCopy(answer(True, found), content, found)
-
-
-def render_markdown(ref: str, plan: IsspRecord, released: set[str], today: dt.date) -> str:
-    """The client's copy: actions, options and advice, what to take. Safe fields only if released."""
-    lines = [
-        "# My safety and support plan",
-        "",
-        f"- Reference: {ref}",
-        f"- Plan created on: {plan.created_on}" + (f" (version {plan.version})" if plan.version > 1 else ""),
-    ]
-    if plan.reviewed_on:
-        lines.append(f"- Reviewed on: {plan.reviewed_on} by {plan.reviewed_by}")
-    lines += ["", "## What we agreed", ""]
-    if not plan.actions:
-        lines.append("No actions yet.")
-    late = {id(a) for a in overdue_actions(plan.actions, today)}
-    for n, a in enumerate(plan.actions, start=1):
-        state = f"done {a.done}" if a.done else ("overdue" if id(a) in late else "to do")
-        lines.append(f"{n}. **{a.risk}**")
-        lines.append(f"   - Agreed action: {a.action or '-'}")
-        lines.append(f"   - Who will do this: {a.who or '-'}")
-        lines.append(f"   - By when: {a.by or '-'} ({state})")
-        if a.comment:
-            lines.append(f"   - Comment: {a.comment}")
-    lines += ["", "## Options and advice", ""]
-    for key, title, prompt in ADVICE_SECTIONS:
-        given = getattr(plan.advice, key).strip()
-        if given:
-            lines += [f"### {title.rstrip(':')}", "", f"*{prompt}*", "", given, ""]
-    for prompt, items in ((LEAVE_PROMPT, plan.take.if_leave), (EMERGENCY_PROMPT, plan.take.emergency)):
-        if items:
-            lines += [f"### {prompt}", "", *(f"- {i}" for i in items), ""]
-    safe = [
-        (f, getattr(plan.safe, f.split(".", 1)[1]))
-        for f in SAFE_FIELDS
-        if getattr(plan.safe, f.split(".", 1)[1])
-    ]
-    shown = [(f, v) for f, v in safe if f in released]
-    if shown:
-        lines += [
-            "### Safe details",
-            "",
-            *(f"- {f.split('.', 1)[1].replace('_', ' ')}: {v}" for f, v in shown),
-            "",
-        ]
-    withheld = [f for f, _ in safe if f not in released]
-    if withheld:
-        lines += [f"Some safe details are kept by your worker and not printed here {WITHHELD}.", ""]
-    lines += [
-        "If you are in immediate danger, call 999. If you cannot speak, cough or tap the phone and press 55 "
-        "when asked (Silent Solution).",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def markdown_to_html(text: str) -> str:
-    """A self-contained page (no scripts, no links, nothing fetched) from the Markdown above."""
-    body: list[str] = []
-    in_list = False
-    for line in text.splitlines():
-        escaped = html.escape(line.strip())
-        escaped = _inline(escaped)
-        if line.startswith("- ") or line.startswith("   - "):
-            if not in_list:
-                body.append("<ul>")
-                in_list = True
-            body.append(f"<li>{escaped[2:]}</li>")
-            continue
-        if in_list:
-            body.append("</ul>")
-            in_list = False
-        if line.startswith("### "):
-            body.append(f"<h3>{escaped[4:]}</h3>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{escaped[3:]}</h2>")
-        elif line.startswith("# "):
-            body.append(f"<h1>{escaped[2:]}</h1>")
-        elif escaped:
-            body.append(f"<p>{escaped}</p>")
-    if in_list:
-        body.append("</ul>")
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="referrer" content="no-referrer"><title>Safety and support plan</title>'
-        "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto;line-height:1.4}</style>"
-        "</head><body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
-
-
-def _inline(escaped: str) -> str:
-    out, bold, italic = [], False, False
-    i = 0
-    while i < len(escaped):
-        if escaped.startswith("**", i):
-            out.append("</strong>" if bold else "<strong>")
-            bold = not bold
-            i += 2
-        elif escaped[i] == "*" and escaped.strip().startswith("*") and escaped.strip().endswith("*"):
-            out.append("</em>" if italic else "<em>")
-            italic = not italic
-            i += 1
-        else:
-            out.append(escaped[i])
-            i += 1
-    return "".join(out)
-
-
-def markdown_to_pdf(text: str) -> bytes:
-    """A plain A4 PDF of the copy (fpdf2, built-in Helvetica). Characters Helvetica cannot show are
-    replaced by their closest Latin letter, or '?'."""
-    import unicodedata
-
-    from fpdf import FPDF
-
-    def latin(s: str) -> str:
-        s = s.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-        s = s.replace("\u2013", "-").replace("\u2014", "-").replace("\u2026", "...")
-        try:
-            s.encode("latin-1")
-            return s
-        except UnicodeEncodeError:
-            folded = unicodedata.normalize("NFKD", s)
-            return "".join(c if ord(c) < 256 else "?" for c in folded if not unicodedata.combining(c))
-
-    pdf = FPDF(format="A4")
-    pdf.set_creator("dacli")
-    pdf.set_title("Safety and support plan")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-    for raw in text.splitlines():
-        line = latin(raw.replace("**", "").strip("*") if raw.startswith("*") else raw.replace("**", ""))
-        if line.startswith("# "):
-            pdf.set_font("Helvetica", "B", 16)
-            pdf.multi_cell(width, 9, line[2:], new_x="LMARGIN", new_y="NEXT")
-        elif line.startswith("## "):
-            pdf.set_font("Helvetica", "B", 13)
-            pdf.multi_cell(width, 8, line[3:], new_x="LMARGIN", new_y="NEXT")
-        elif line.startswith("### "):
-            pdf.set_font("Helvetica", "B", 11)
-            pdf.multi_cell(width, 7, line[4:], new_x="LMARGIN", new_y="NEXT")
-        elif not line.strip():
-            pdf.ln(3)
-        else:
-            pdf.set_font("Helvetica", "", 10)
-            pdf.multi_cell(width, 5, line, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
 
 
 def overdue(plan: IsspRecord | None, today: dt.date) -> list[tuple[int, Any]]:
