@@ -55,6 +55,14 @@ def _clean_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("NO_COLOR", "1")
 
 
+def first_intake(folder: Path) -> str:
+    """The name of a case's first intake record (`intake-<when>-<rand>.toml.age` since store format 3)."""
+    names = sorted(
+        p.name for p in folder.iterdir() if p.name.startswith("intake-") and p.name.endswith(".toml.age")
+    )
+    return names[0]
+
+
 def local_index_files(store_path: Path) -> list[Path]:
     """The caseload index files on this (test's) computer for the store at ``store_path``: one per person
     who has read or written it (`dacli.store.index`)."""

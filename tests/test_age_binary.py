@@ -11,6 +11,8 @@ import subprocess
 
 import pytest
 
+from tests.conftest import first_intake
+
 AGE = shutil.which("age")
 pytestmark = pytest.mark.skipif(
     AGE is None and os.environ.get("CI") != "true",
@@ -28,7 +30,7 @@ def test_age_binary_decrypts_a_record_with_the_exported_identity(cli, store_path
     identity.chmod(0o600)
     case = store_path / case_ref
     # bash process substitution keeps the case key ring off the disk, as the README shows
-    script = f'age -d -i <(age -d -i "{identity}" "{case}/keys.age") "{case}/intake-1.toml.age"'
+    script = f'age -d -i <(age -d -i "{identity}" "{case}/keys.age") "{case}/{first_intake(case)}"'
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith('schema = "intake/1"\ncase = "' + case_ref + '"\n')

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.conftest import first_intake
+
 from .conftest import MANAGER, PASSPHRASE, SYNTHETIC_FORM, TEST_LOG_N
 
 
@@ -143,7 +145,7 @@ def test_errors_are_one_sentence_with_an_exit_code(cli, args, extra, code, words
 
 
 def test_tampered_record_exit_code(cli, store_path, case_ref):
-    path = store_path / case_ref / "intake-1.toml.age"
+    path = store_path / case_ref / first_intake(store_path / case_ref)
     data = bytearray(path.read_bytes())
     data[-10] ^= 0xFF
     path.write_bytes(bytes(data))

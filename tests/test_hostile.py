@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from dacli.errors import IntegrityError, InvalidInput
 from dacli.store import crypto
+from tests.conftest import first_intake
 
 TODAY = dt.date(2026, 11, 23)
 DOCUMENTED = {2, 3, 4, 5, 6, 7, 8}
@@ -122,7 +123,7 @@ hostile_json = st.one_of(
 
 def _plant_old_text(session, ref: str) -> None:
     """An intake record as an older dacli would have written it: escape sequences in names and text."""
-    name = "intake-1.toml.age"
+    name = first_intake(session.store.root / ref)
 
     def change(doc):
         doc["client"]["name"] = f"Quorra {ESC}Testperson-Alpha"
@@ -158,7 +159,7 @@ def test_escape_sequences_in_stored_text_reach_no_output(session, case_ref, cli,
     assert "Testperson-Alpha" in runs["case show"].stdout
     assert PLACEHOLDER in runs["case show"].stdout and PLACEHOLDER in runs["marac refer"].stdout
     # the layer under every output (exports, the dashboard): the record as read
-    doc = session.read_record(case_ref, "intake-1.toml.age")
+    doc = session.read_record(case_ref, first_intake(session.store.root / case_ref))
     assert doc["client"]["name"].startswith(f"Quorra {PLACEHOLDER}]0;owned{PLACEHOLDER}")
 
 

@@ -13,6 +13,7 @@ from dacli.rules.issp import next_open_action, overdue_actions, seed_risks
 from dacli.schemas.issp import Action
 from dacli.services import issp, issp_copy
 from dacli.services.admin import audit_entries
+from dacli.services.case_facts import current_plans
 from dacli.services.caseload import caseload
 from dacli.services.dash import parse_dash, record_dash
 from dacli.services.intake import intake, parse_intake
@@ -320,7 +321,7 @@ def test_two_offices_changing_the_plan_at_once_lose_nothing_and_are_told(session
         lambda: issp.add_action(session, case, added, TODAY),
         lambda: issp.complete(session, case, 1, TODAY, "Seen by the GP", TODAY),
     )  # fmt: skip
-    tips = issp.current(issp.plans(session, case))
+    tips = current_plans(issp.plans(session, case))
     assert (
         len(tips) == 2 and {p.version for _, p in tips} == {2} and all(p.replaces == [first] for _, p in tips)
     )
@@ -336,5 +337,5 @@ def test_two_offices_changing_the_plan_at_once_lose_nothing_and_are_told(session
     risks = [a.risk for a in p3.actions]
     assert risks == [*(a["risk"] for a in _plan()["actions"]), "Stalking at work", "Money"]
     assert p3.actions[0].done == TODAY
-    assert issp.current(issp.plans(session, case)) == [(name, p3)]
+    assert current_plans(issp.plans(session, case)) == [(name, p3)]
     assert "at once" not in cli("issp", "show", case).stdout

@@ -17,6 +17,7 @@ from dacli.store import crypto, signing
 from dacli.store.documents import encode_document
 from dacli.store.keys import KeyRing
 from dacli.store.store import Store
+from tests.conftest import first_intake
 
 from .conftest import MANAGER, PASSPHRASE
 
@@ -35,14 +36,14 @@ def _plain(session, ref, name) -> bytes:
 
 
 def test_a_record_names_its_author_and_stays_plain_toml(session, case_ref):
-    plain = _plain(session, case_ref, "intake-1.toml.age")
+    plain = _plain(session, case_ref, first_intake(session.store.root / case_ref))
     assert plain.splitlines()[-1].startswith(f"# dacli-signed: {session.member.id} ".encode())
     doc = tomllib.loads(plain.decode())  # the signature is a TOML comment: any reader still works
     assert doc["case"] == case_ref
 
 
 def test_an_unsigned_record_encrypted_to_the_case_key_is_refused(session, case_ref):
-    doc = session.read_record(case_ref, "intake-1.toml.age")
+    doc = session.read_record(case_ref, first_intake(session.store.root / case_ref))
     doc["client"]["name"] = "Forged Testperson"
     sealed = crypto.encrypt(encode_document(doc), [_case_public(session, case_ref)])
     (session.store.root / case_ref / "intake-2.toml.age").write_bytes(sealed)
@@ -55,7 +56,7 @@ def test_a_record_signed_with_someone_elses_key_is_refused(session, case_ref, wh
     seed, _ = signing.generate()
     author = session.member.id if who == "staff id, own key" else "s-000000000000"
     forger = signing.Signer(author, seed)
-    body = encode_document(session.read_record(case_ref, "intake-1.toml.age"))
+    body = encode_document(session.read_record(case_ref, first_intake(session.store.root / case_ref)))
     context = session._context("record", case_ref, "intake-2.toml.age")
     sealed = crypto.encrypt(forger.seal(context, body), [_case_public(session, case_ref)])
     (session.store.root / case_ref / "intake-2.toml.age").write_bytes(sealed)
@@ -65,18 +66,18 @@ def test_a_record_signed_with_someone_elses_key_is_refused(session, case_ref, wh
 
 
 def test_a_record_changed_after_signing_is_refused(session, case_ref):
-    plain = _plain(session, case_ref, "intake-1.toml.age")
+    plain = _plain(session, case_ref, first_intake(session.store.root / case_ref))
     changed = plain.replace(b"Quorra", b"Qworra")
     assert changed != plain
     sealed = crypto.encrypt(changed, [_case_public(session, case_ref)])
-    (session.store.root / case_ref / "intake-1.toml.age").write_bytes(sealed)
+    (session.store.root / case_ref / first_intake(session.store.root / case_ref)).write_bytes(sealed)
     with pytest.raises(IntegrityError, match="does not match its signature"):
-        _fresh(session).read_record(case_ref, "intake-1.toml.age")
+        _fresh(session).read_record(case_ref, first_intake(session.store.root / case_ref))
 
 
 def test_a_signed_record_renamed_is_refused(session, case_ref):
     folder = session.store.root / case_ref
-    (folder / "intake-1.toml.age").rename(folder / "intake-7.toml.age")
+    (folder / first_intake(folder)).rename(folder / "intake-7.toml.age")
     with pytest.raises(IntegrityError, match="copied or moved"):
         _fresh(session).read_record(case_ref, "intake-7.toml.age")
 
@@ -89,7 +90,7 @@ def test_a_key_ring_swapped_for_one_the_attacker_made_is_refused(session, case_r
     path.write_bytes(crypto.encrypt(ring.dump(), [m.recipient for m in staff.active()]))
     fresh = _fresh(session)
     with pytest.raises(IntegrityError, match="not signed"):
-        fresh.read_record(case_ref, "intake-1.toml.age")
+        fresh.read_record(case_ref, first_intake(session.store.root / case_ref))
     with pytest.raises(IntegrityError, match="not signed"):
         fresh.write_record(case_ref, "note-x.toml.age", {"schema": "t/1", "case": case_ref})
     assert not (session.store.root / case_ref / "note-x.toml.age").exists()
@@ -192,11 +193,11 @@ def test_a_ring_signed_by_someone_who_has_left_is_refused_after_the_rewrap(sessi
     planted.rotate(staff.key_epoch)
     path.write_bytes(crypto.encrypt(leaver._signed("keyring", planted.dump(), planted.scope), recipients))
     with pytest.raises(IntegrityError, match="who has left"):
-        _fresh(session).read_record(case_ref, "intake-1.toml.age")
+        _fresh(session).read_record(case_ref, first_intake(session.store.root / case_ref))
     # the old ring they kept, wrapped again to the staff and signed by them: read, then rotated on write
     path.write_bytes(crypto.encrypt(leaver._signed("keyring", old_ring.dump(), old_ring.scope), recipients))
     fresh = _fresh(session)
-    assert fresh.read_record(case_ref, "intake-1.toml.age")["case"] == case_ref
+    assert fresh.read_record(case_ref, first_intake(session.store.root / case_ref))["case"] == case_ref
     fresh.write_record(case_ref, "note-after.toml.age", {"schema": "t/1", "case": case_ref})
     sealed = (session.store.root / case_ref / "note-after.toml.age").read_bytes()
     with pytest.raises(IntegrityError):
@@ -217,12 +218,13 @@ def test_audit_verify_reports_a_record_and_a_staff_list_changed_by_hand(session,
     result = cli("audit", "verify")
     assert result.exit_code == 0, result.output
     assert "signed files:" in result.output and "ok" in result.output
-    plain = _plain(session, case_ref, "intake-1.toml.age")
+    plain = _plain(session, case_ref, first_intake(session.store.root / case_ref))
     sealed = crypto.encrypt(plain.replace(b"Quorra", b"Qworra"), [_case_public(session, case_ref)])
-    (session.store.root / case_ref / "intake-1.toml.age").write_bytes(sealed)
+    (session.store.root / case_ref / first_intake(session.store.root / case_ref)).write_bytes(sealed)
     result = cli("audit", "verify")
     assert result.exit_code == 6
-    assert f"{case_ref}/intake-1.toml.age does not match its signature" in result.output
+    name = first_intake(session.store.root / case_ref)
+    assert f"{case_ref}/{name} does not match its signature" in result.output
     _edit_staff(session, lambda t: t.replace('role = "manager"', 'role = "senior"', 1))
     for args in (("audit", "verify"), ("audit", "verify", "--no-unlock")):
         result = cli(*args)
@@ -242,7 +244,13 @@ def test_records_decrypt_with_the_age_binary_and_stay_valid_toml(session, case_r
         crypto.decrypt((session.store.root / case_ref / "keys.age").read_bytes(), [session.identity], "ring")
     )
     out = subprocess.run(
-        ["age", "-d", "-i", str(ring), str(session.store.root / case_ref / "intake-1.toml.age")],
+        [
+            "age",
+            "-d",
+            "-i",
+            str(ring),
+            str(session.store.root / case_ref / first_intake(session.store.root / case_ref)),
+        ],
         capture_output=True,
         check=True,
     ).stdout
@@ -299,7 +307,7 @@ def test_a_staff_list_put_back_from_before_a_removal_is_refused(session, case_re
     # a computer that never saw the store before still sees the key rings are newer than the list
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "new-laptop"))
     with pytest.raises(IntegrityError, match="put back from an older copy"):
-        _fresh(session).read_record(case_ref, "intake-1.toml.age")
+        _fresh(session).read_record(case_ref, first_intake(session.store.root / case_ref))
 
 
 def test_a_removed_manager_cannot_reinstate_themselves_or_vouch_for_anyone(session):
@@ -365,13 +373,13 @@ def test_a_caseworker_who_raises_their_own_role_and_signs_the_list_is_refused(se
 
 
 def test_a_signature_line_with_escape_codes_is_refused_without_echoing_them(session, case_ref):
-    plain = _plain(session, case_ref, "intake-1.toml.age")
+    plain = _plain(session, case_ref, first_intake(session.store.root / case_ref))
     body = plain[: plain.rindex(b"# dacli-signed: ")]
     forged = body + b"# dacli-signed: \x1b[8m\x1b]0;x\x07 AAAA\n"
     sealed = crypto.encrypt(forged, [_case_public(session, case_ref)])
-    (session.store.root / case_ref / "intake-1.toml.age").write_bytes(sealed)
+    (session.store.root / case_ref / first_intake(session.store.root / case_ref)).write_bytes(sealed)
     with pytest.raises(IntegrityError, match="damaged signature line") as caught:
-        _fresh(session).read_record(case_ref, "intake-1.toml.age")
+        _fresh(session).read_record(case_ref, first_intake(session.store.root / case_ref))
     assert "\x1b" not in caught.value.message
     assert "\x1b" not in IntegrityError("a \x1b[2J b").message
 

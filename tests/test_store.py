@@ -13,12 +13,13 @@ from dacli.services.case_view import show_case
 from dacli.services.intake import intake
 from dacli.store.layout import check_case_ref
 from dacli.store.store import Store
+from tests.conftest import first_intake
 
 from .conftest import MANAGER, PASSPHRASE, TEST_LOG_N
 
 
 def test_round_trip(session, case_ref):
-    doc = session.read_record(case_ref, "intake-1.toml.age")
+    doc = session.read_record(case_ref, first_intake(session.store.root / case_ref))
     assert doc["schema"] == "intake/1"
     assert doc["case"] == case_ref
     assert doc["client"]["name"] == "Quorra Testperson-Alpha"
@@ -30,7 +31,7 @@ def test_round_trip(session, case_ref):
 def test_plaintext_starts_with_schema_then_case(session, case_ref):
     from dacli.store import crypto
 
-    sealed = (session.store.root / case_ref / "intake-1.toml.age").read_bytes()
+    sealed = (session.store.root / case_ref / first_intake(session.store.root / case_ref)).read_bytes()
     plain = crypto.decrypt(sealed, session.case_ring(case_ref).identities, "x").decode()
     first, second = plain.splitlines()[:2]
     assert first == 'schema = "intake/1"'
@@ -64,17 +65,17 @@ def test_missing_store(tmp_path):
     ids=["empty", "truncated-half", "truncated-1", "flipped-payload", "flipped-header"],
 )
 def test_damaged_record_is_refused(session, case_ref, mangle):
-    path = session.store.root / case_ref / "intake-1.toml.age"
+    path = session.store.root / case_ref / first_intake(session.store.root / case_ref)
     path.write_bytes(mangle(path.read_bytes()))
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
     with pytest.raises(IntegrityError, match=case_ref):
-        fresh.read_record(case_ref, "intake-1.toml.age")
+        fresh.read_record(case_ref, first_intake(session.store.root / case_ref))
 
 
 def test_record_copied_into_another_case_is_refused(session, form, case_ref):
     other = intake(session, form, new_case=True).case
     shutil.copy(
-        session.store.root / case_ref / "intake-1.toml.age",
+        session.store.root / case_ref / first_intake(session.store.root / case_ref),
         session.store.root / other / "intake-2.toml.age",
     )
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
@@ -92,7 +93,7 @@ def test_record_whose_case_line_differs_is_refused(session, case_ref, form):
     from dacli.store.documents import encode_document
 
     other = intake(session, form, new_case=True).case
-    doc = session.read_record(other, "intake-1.toml.age")
+    doc = session.read_record(other, first_intake(session.store.root / other))
     # signed by a member of staff for this place, so only the case line is wrong
     body = session._signed("record", encode_document(doc), case_ref, "intake-9.toml.age")
     sealed = crypto.encrypt(body, [session.case_ring(case_ref).current.public])
@@ -106,7 +107,7 @@ def test_key_ring_copied_from_another_case_is_refused(session, form, case_ref):
     shutil.copy(session.store.root / case_ref / "keys.age", session.store.root / other / "keys.age")
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
     with pytest.raises(IntegrityError, match="copied or moved"):
-        fresh.read_record(other, "intake-1.toml.age")
+        fresh.read_record(other, first_intake(session.store.root / other))
 
 
 def test_malformed_toml_inside_a_valid_age_file(session, case_ref):
@@ -147,7 +148,7 @@ def test_layout_modes_and_no_temp_files(session, case_ref):
     assert (root / ".gitattributes").read_text() == "*.age binary\n"
     assert sorted(p.name for p in (root / case_ref).iterdir() if p.name != ".lock") == [
         "case.toml.age",
-        "intake-1.toml.age",
+        first_intake(root / case_ref),
         "keys.age",
     ]
     for path in root.rglob("*"):

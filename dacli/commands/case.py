@@ -146,6 +146,7 @@ def case_show(
                 "records": view.records,
                 "incomplete": view.incomplete,
                 "unreadable": [{"record": n, "problem": why} for n, why in view.unreadable],
+                "forks": view.forks,
                 "children": [c.model_dump(mode="json") for c in people.children],
                 "perpetrators": [p.model_dump(mode="json") for p in people.perpetrators],
                 "safe_contact": people.safe,
@@ -159,6 +160,7 @@ def case_show(
     # the newest intake that gave an address says whether it is safe to write to
     with_address = next((i.client for i in reversed(view.intakes) if i.client.address), cl)
     lines = [f"  INCOMPLETE: {view.incomplete}"] if view.incomplete else []
+    lines += [f"  MADE AT ONCE: {fork}" for fork in view.forks]
     lines += [
         f"{s.ref}  {s.client}{' (' + s.aka + ')' if s.aka else ''}  [{s.status.value}]",
         f"  date of birth {s.dob or '-'} | worker {s.worker} | risk {s.risk or 'not assessed'}"

@@ -287,6 +287,16 @@ def finish(
         typer.echo(f"Intake of {ref} completed.")
         return
     current = latest_intake(session, ref).model_dump(
-        mode="python", exclude={"schema_", "case", "taken_by", "taken_at", "matches"}
+        mode="python",
+        exclude={
+            "schema_",
+            "case",
+            "taken_by",
+            "taken_at",
+            "matches",
+            "replaces",
+            "recorded_by",
+            "recorded_at",
+        },
     )
     _keep_going(session, ref, current, [], ask_first=False)

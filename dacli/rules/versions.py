@@ -56,11 +56,28 @@ def forks(versions: list[Version]) -> list[list[Version]]:
     return [found for found in by_root.values() if len(found) > 1]
 
 
-def closed(closures: list[dt.datetime], reopenings: list[dt.datetime]) -> bool:
-    """A case is closed when its latest closure is later than every reopening (a `reopen`, or a new
-    referral taken after the closure). The same moment counts as open: when in doubt, the case stays open.
-    Two offices closing and reopening while apart both agree, once each has the other's facts."""
-    if not closures:
-        return False
-    last = max(closures)
-    return all(r < last for r in reopenings)
+def closed(
+    closures: list[tuple[frozenset[str] | None, dt.datetime]], reopenings: list[tuple[str, dt.datetime]]
+) -> bool:
+    """Whether a case is closed: some closure answers every reopening (a `reopen`, or a referral taken after
+    the first). A closure answers the reopenings it names (``answers``: those on file when it was made, so
+    one taken in another office at the same moment, or later, reopens the case); a closure written before
+    store format 3 names none (None) and answers those made before it (the same moment counts as open:
+    when in doubt, the case stays open). Two offices closing and reopening while apart agree, once each
+    has the other's facts."""
+    for answers, at in closures:
+        if all((name in answers) if answers is not None else when < at for name, when in reopenings):
+            return True
+    return False
+
+
+def chains(versions: list[Version]) -> list[list[Version]]:
+    """The leaves of each chain (one thing and the versions made of it), chains in the order their first
+    versions were made (by time, then name), each chain's leaves oldest first: one leaf, or a fork."""
+    by_name = {v.name: v for v in versions}
+    chain = roots(versions)
+    grouped: dict[str, list[Version]] = {}
+    for leaf in leaves(versions):
+        grouped.setdefault(chain[leaf.name], []).append(leaf)
+    order = sorted(grouped, key=lambda r: (by_name[r].at, r))
+    return [grouped[r] for r in order]

@@ -240,7 +240,8 @@ class Match(Strict):
 
 
 class IntakeRecord(IntakeForm):
-    """`intake-<n>.toml.age`: one referral's form as stored. A repeat referral gets a new intake."""
+    """`intake-<when>-<rand>.toml.age` (`intake-<n>.toml.age` before store format 3): one referral's form as
+    stored. A repeat referral gets a new intake; completing one writes a new version that replaces it."""
 
     schema_: str = Field(INTAKE_SCHEMA, alias="schema")
     case: str
@@ -250,3 +251,9 @@ class IntakeRecord(IntakeForm):
     """When it was recorded (UTC)."""
     matches: list[Match] = []
     """Repeat referrals and conflicts found when the intake was recorded."""
+    replaces: list[str] = []
+    """Store format 3: the intake record(s) this version completes or corrects (`intake finish` writes a new
+    version; nothing is rewritten in place). Empty for a referral's first version."""
+    recorded_by: str | None = None
+    """Staff id of whoever wrote this version (a completion: not always who took the referral)."""
+    recorded_at: dt.datetime | None = None

@@ -147,6 +147,10 @@ class ClosureRecord(ExitForm):
     recorded_at: dt.datetime
     risk_at_intake: str | None = None
     risk_at_closure: str | None = None
+    answers: list[str] | None = None
+    """Store format 3: the referrals (first intake versions) and reopenings on file when the case was closed.
+    One that is not among them (taken in another office at the same time, or after) keeps the case open
+    (`rules.versions.closed`). None in closures written before format 3, which are compared by time."""
 
 
 class ReopenRecord(Strict):

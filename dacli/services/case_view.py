@@ -6,7 +6,6 @@ caseload index rebuilt from every case file (`dacli reindex`)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,12 +21,11 @@ from dacli.schemas.notes import (
     ContactRecord,
     NoteRecord,
 )
+from dacli.services.case_facts import case_state, fork_sentences, intake_names, intake_versions
 from dacli.services.forms import CASE_RECORD, parse_form, stamp, validated
 from dacli.store.documents import incomplete_sentence
 from dacli.store.layout import check_case_ref
 from dacli.store.store import Session
-
-INTAKE_NAME = re.compile(r"intake-([0-9]{1,6})\.toml\.age")
 
 
 def summarise(
@@ -149,6 +147,11 @@ class CaseView:
     """Retention holds in force: (record name, HoldRecord)."""
     declines: list = field(default_factory=list)
     """Decisions not to refer to the Marac: (record name, MaracDeclineRecord)."""
+    all_intakes: list = field(default_factory=list)
+    """Every intake record, every version: (record name, IntakeRecord)."""
+    forks: list = field(default_factory=list)
+    """Sentences naming what was changed in two places at once (store format 3: shown, never settled by a
+    silent winner)."""
     unreadable: list = field(default_factory=list)
     """Records that cannot be read (damaged, forged, unknown schema): (record name, why). The rest of the
     case is shown, marked incomplete, and nothing can be written to it."""
@@ -243,11 +246,6 @@ class CaseView:
         return out
 
 
-def intake_names(names: list[str]) -> list[str]:
-    numbered = [(int(m.group(1)), n) for n in names if (m := INTAKE_NAME.fullmatch(n))]
-    return [n for _, n in sorted(numbered)]
-
-
 def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date | None = None) -> CaseView:
     from dacli.rules.issp import next_open_action
     from dacli.schemas.children import CscReferralRecord
@@ -288,7 +286,9 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
         return [(n, r) for n, r in found if r is not None]
 
     case = read(CASE_RECORD, CaseRecord)
-    intakes = [r for r in (read(n, IntakeRecord) for n in intake_names(names)) if r is not None]
+    found_intakes = [(n, r) for n in intake_names(names) if (r := read(n, IntakeRecord)) is not None]
+    current_intakes, intake_forks = intake_versions(found_intakes)
+    intakes = [r for _, r in current_intakes]
     if case is None or not intakes:
         if unreadable:  # nothing to show a case by: its status or every intake is unreadable
             raise IntegrityError(incomplete_sentence(ref, unreadable))
@@ -300,6 +300,10 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
     shares = records("share", ShareRecord)
     signoffs = records("signoff", SignOffRecord)
     consented = records("disclosure", DisclosureRecord)
+    by_time = lambda found: sorted(found, key=lambda r: (r[1].recorded_at, r[0]))  # noqa: E731
+    closures = by_time(records("closure", ClosureRecord))
+    reopens = by_time(records("reopen", ReopenRecord))
+    case = case_state(case, found_intakes, closures, reopens)
     summary = summarise(ref, case, intakes, [n for _, n in notes], len(names), [d for _, d in dashes])
     hearings = records("court", lambda doc: CivilRecord if doc.get("kind") == "civil" else CriminalRecord)
     hearings.sort(key=lambda h: (h[1].hearing_date, h[0]))
@@ -309,10 +313,7 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
     ]
     plans = sorted(((n, r) for n, r in plans if r is not None), key=lambda p: p[1].version)
     referrals = records("marac", MaracRecord)
-    by_time = lambda found: sorted(found, key=lambda r: (r[1].recorded_at, r[0]))  # noqa: E731
     reviews = by_time(records("review", ReviewRecord))
-    closures = by_time(records("closure", ClosureRecord))
-    reopens = by_time(records("reopen", ReopenRecord))
     followups = by_time(records("followup", FollowUpRecord))
     holds = records("hold", HoldRecord)
     ended = {r.hold for _, r in records("holdend", HoldEndRecord)}
@@ -355,6 +356,8 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
     if any(i.client.pregnant and i.client.due_date for i in intakes):
         births += [i.client.due_date for i in intakes if i.client.pregnant and i.client.due_date]
     summary.youngest_child_dob = max(births, default=None)
+    view.all_intakes = found_intakes
+    view.forks = fork_sentences(session, ref, intake_forks, plans)
     view.holds = [(n, h) for n, h in holds if n not in ended]
     view.declines = declines
     view.unreadable = sorted(unreadable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,11 +11,12 @@ from dacli import clock
 from dacli.errors import InvalidInput, NotFound, PartlySaved
 from dacli.rules.intake import intake_problems
 from dacli.rules.matching import Person, same_person
-from dacli.schemas.case import CaseRecord, CaseRow, CaseStatus
+from dacli.schemas.case import CaseRecord, CaseRow
 from dacli.schemas.intake import INTAKE_SCHEMA, IntakeForm, IntakeRecord, Match
-from dacli.services.case_view import intake_names, load_case
+from dacli.services.case_facts import intake_names, intake_versions
+from dacli.services.case_view import load_case
 from dacli.services.caseload import index_rows
-from dacli.services.forms import CASE_RECORD, parse_form, validated
+from dacli.services.forms import CASE_RECORD, parse_form, stamp, validated
 from dacli.store.layout import check_case_ref
 from dacli.store.store import Session
 
@@ -102,24 +104,20 @@ def intake(
                 by_ref = {r.ref: r for r in rows}
                 target = max(repeats, key=lambda m: by_ref[m.case].referred_at).case
         now = clock.now()
+        reopened = False
         if target is None:
             ref = session.new_case()
             number = 1
         else:
             ref = target
-            number = 1 + len(intake_names(session.record_names(ref)))
+            number = 1 + len(load_case(session, ref).intakes)
+            reopened = index["cases"][ref].get("status") == "closed"
             index["cases"][ref] = {**index["cases"][ref], "status": "open"}
             session.write_register(index)  # the retention register shows it open before anything changes
-
-            def reopen(doc: dict | None) -> dict:
-                current = validated(CaseRecord, doc or {}, ref, CASE_RECORD)
-                return current.model_copy(update={"status": CaseStatus.open, "worker": worker}).model_dump(
-                    mode="python", by_alias=True
-                )
-
-            session.update_record(ref, CASE_RECORD, reopen, action="case-reopen")
+            # the new intake itself reopens a closed case and names its worker (`case_facts.case_state`):
+            # case.toml is written once, when the case is opened, and never changed
             matches = [m for m in matches if m.case != ref] + [Match(kind="repeat", case=ref, who="client")]
-        name = f"intake-{number}.toml.age"
+        name = f"intake-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
         try:
             record = IntakeRecord.model_validate(
                 {
@@ -136,6 +134,8 @@ def intake(
                 case = CaseRecord(case=ref, worker=worker, opened=now, opened_by=session.member.id)
                 session.write_record(ref, CASE_RECORD, case.model_dump(mode="python", by_alias=True))
             session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="intake")
+            if reopened:
+                session.audit("case-reopen", case=ref, record=name, detail={"by": "repeat referral"})
         except BaseException:
             if target is None:  # the intake itself was not saved: the new case goes whole, nothing names it
                 session.discard_new_case(ref)
@@ -148,45 +148,55 @@ def intake(
 
 
 def finish_intake(session: Session, ref: str, form: IntakeForm) -> list[Match]:
-    """Replace the latest intake's form with a completed one (after an urgent-fields-only intake). The
-    form is matched again against the other cases (a date of birth or a person who abuses may be new): a
-    match not recorded before is added to the intake's links, a conflict audited, and both returned."""
+    """Complete the latest referral's intake (after an urgent-fields-only intake) as a new version that
+    replaces it (store format 3: nothing is rewritten in place; where it was completed in two places at
+    once, this version replaces both). The form is matched again against the other cases (a date of birth
+    or a person who abuses may be new): a match not recorded before is added to the intake's links, a
+    conflict audited, and both returned."""
     check_case_ref(ref)
-    names = intake_names(session.record_names(ref))
-    if not names:
-        raise NotFound(f"Case {ref} has no intake record.")
-    latest = names[-1]
-    found: list[Match] = []
-
-    def complete(doc: dict | None) -> dict:
-        old = validated(IntakeRecord, doc or {}, ref, latest)
-        known = {(m.kind, m.case, m.who) for m in old.matches}
-        found[:] = [m for m in found if (m.kind, m.case, m.who) not in known]
-        merged = {
+    tips = current_intake(session, ref)
+    old = tips[-1][1]
+    known = {(m.kind, m.case, m.who) for _, t in tips for m in t.matches}
+    with session.index_transaction() as index:
+        matched = find_matches(form, index_rows(index), exclude=ref)
+        found = [m for m in matched if (m.kind, m.case, m.who) not in known]
+        earlier = {(m.kind, m.case, m.who): m for _, t in tips for m in t.matches}
+        now = clock.now()
+        fields = {
             **form.model_dump(mode="python"),
             "schema": INTAKE_SCHEMA,
             "case": ref,
             "caseworker": form.caseworker or old.caseworker,
             "taken_by": old.taken_by,
             "taken_at": old.taken_at,
-            "matches": [m.model_dump() for m in [*old.matches, *found]],
+            "matches": [m.model_dump() for m in [*earlier.values(), *found]],
+            "replaces": [name for name, _ in tips],
+            "recorded_by": session.member.id,
+            "recorded_at": now,
         }
-        return validated(IntakeRecord, merged, ref, latest).model_dump(mode="python", by_alias=True)
-
-    with session.index_transaction() as index:
-        found.extend(find_matches(form, index_rows(index), exclude=ref))
+        name = f"intake-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
+        record = validated(IntakeRecord, fields, ref, name)
         action = "intake-finish" if form.complete else "intake-update"
-        session.update_record(ref, latest, complete, action=action)
+        session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action=action)
         for m in found:
             if m.kind != "repeat":
-                session.audit("conflict-flag", case=ref, record=latest, detail=m.model_dump())
-        index["cases"][ref] = load_case(session, ref).summary.index_row()
+                session.audit("conflict-flag", case=ref, record=name, detail=m.model_dump())
     return found
 
 
-def latest_intake(session: Session, ref: str) -> IntakeRecord:
-    check_case_ref(ref)
-    names = intake_names(session.record_names(ref))
-    if not names:
+def current_intake(session: Session, ref: str) -> list[tuple[str, IntakeRecord]]:
+    """The latest referral's intake as it stands: its current version, or the versions made of it at once in
+    two places (oldest first)."""
+    found = [(n, validated(IntakeRecord, session.read_record(ref, n), ref, n)) for n in intake_names(
+        session.record_names(ref))]  # fmt: skip
+    if not found:
         raise NotFound(f"Case {ref} has no intake record.")
-    return validated(IntakeRecord, session.read_record(ref, names[-1]), ref, names[-1])
+    current, forks = intake_versions(found)
+    latest = current[-1][0]
+    return next((fork for fork in forks if fork[-1][0] == latest), [current[-1]])
+
+
+def latest_intake(session: Session, ref: str) -> IntakeRecord:
+    """The latest referral's intake as it stands (the newest of versions made at once)."""
+    check_case_ref(ref)
+    return current_intake(session, ref)[-1][1]

@@ -10,13 +10,13 @@ from typing import Any
 from dacli import clock
 from dacli.errors import InvalidInput, NotFound
 from dacli.rules.issp import join_actions, overdue_actions, seed_risks
-from dacli.rules.versions import Version, leaves
 from dacli.schemas.issp import (
     ISSP_SCHEMA,
     Action,
     IsspForm,
     IsspRecord,
 )
+from dacli.services.case_facts import current_plans, fork_sentence
 from dacli.services.case_view import load_case
 from dacli.services.forms import not_future, parse_form, stamp, unanswered_sentence, validated
 from dacli.store.layout import check_case_ref
@@ -69,33 +69,10 @@ def plans(session: Session, ref: str) -> list[tuple[str, IsspRecord]]:
     return sorted(found, key=lambda p: (p[1].version, p[1].recorded_at))
 
 
-def plan_versions(found: list[tuple[str, IsspRecord]]) -> list[Version]:
-    """The plan records as versions naming what they replace (a version written before store format 3 names
-    nothing: its parent is the version numbered one less)."""
-    numbered: dict[int, list[str]] = {}
-    for name, plan in found:
-        numbered.setdefault(plan.version, []).append(name)
-    return [
-        Version(
-            name,
-            tuple(plan.replaces) or tuple(numbered.get(plan.version - 1, ())),
-            plan.recorded_at,
-            plan.recorded_by,
-        )  # fmt: skip
-        for name, plan in found
-    ]
-
-
-def current(found: list[tuple[str, IsspRecord]]) -> list[tuple[str, IsspRecord]]:
-    """The plan's current version(s), oldest first: one, or two or more made at once (a fork)."""
-    by_name = dict(found)
-    return [(v.name, by_name[v.name]) for v in leaves(plan_versions(found))]
-
-
 def working(found: list[tuple[str, IsspRecord]]) -> tuple[list[tuple[str, IsspRecord]], IsspRecord | None]:
     """The current version(s), and the plan a change starts from: the current version, or where versions
     were made at once, the newest of them holding every action of each (`rules.issp.join_actions`)."""
-    tips = current(found)
+    tips = current_plans(found)
     if not tips:
         return tips, None
     newest = tips[-1][1]
@@ -106,27 +83,12 @@ def working(found: list[tuple[str, IsspRecord]]) -> tuple[list[tuple[str, IsspRe
     return tips, newest
 
 
-def fork_sentence(ref: str, tips: list[tuple[str, IsspRecord]], people: dict[str, str]) -> str | None:
-    """What a person is told about a plan saved in two places at once, or None when there is one current
-    version."""
-    if len(tips) < 2:
-        return None
-    made = " and ".join(
-        f"version {p.version} by {people.get(p.recorded_by, p.recorded_by)} ({clock.show(p.recorded_at)})"
-        for _, p in tips
-    )
-    return (
-        f"The safety plan of case {ref} has versions made at once: {made}. The next change to the plan joins "
-        "them (every action of each is kept; for the rest, the newer version's answers)."
-    )
-
-
 def latest(session: Session, ref: str, version: int | None = None) -> tuple[str, IsspRecord]:
     versions = plans(session, ref)
     if not versions:
         raise NotFound(f"Case {ref} has no safety plan yet; start one with `dacli issp template {ref}`.")
     if version is None:
-        return current(versions)[-1]
+        return current_plans(versions)[-1]
     for name, plan in versions:
         if plan.version == version:
             return name, plan

@@ -26,8 +26,9 @@ from dacli.schemas.review import (
     ReviewForm,
     ReviewRecord,
 )
+from dacli.services.case_facts import reopenings
 from dacli.services.case_view import append_record, load_case
-from dacli.services.forms import CASE_RECORD, not_future, parse_form, stamp, validated
+from dacli.services.forms import not_future, parse_form, stamp, validated
 from dacli.store.layout import check_case_ref
 from dacli.store.records import one_change
 from dacli.store.store import Session
@@ -175,12 +176,14 @@ def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tu
             "recorded_at": now,
             "risk_at_intake": dashes[0].result.risk_level if dashes else None,
             "risk_at_closure": dashes[-1].result.risk_level if dashes else None,
+            "answers": [n for n, _ in reopenings(view.all_intakes, view.reopens)],
         }
         record = parse_form(ClosureRecord, fields, "Closure")
         name = f"closure-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
         summary = boil_down(view, record, now)
-        # the summary first and the status last: a failure half way leaves an open case, never a closed
-        # one without the summary the retention sweep needs
+        # the summary first and the closure last (the closure record is what closes the case, store format
+        # 3: case.toml is never rewritten): a failure half way leaves an open case, never a closed one
+        # without the summary the retention sweep needs
         session.update_record(
             ref,
             SUMMARY_RECORD,
@@ -188,7 +191,7 @@ def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tu
             action="boil-down",
         )
         session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="case-exit")
-        session.update_record(ref, CASE_RECORD, _status(ref, CaseStatus.closed), action="case-close")
+        session.audit("case-close", case=ref, record=name)
         idx["cases"][ref] = load_case(session, ref).summary.index_row()
     session.audit(
         "decision",
@@ -198,16 +201,6 @@ def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tu
         detail={"decision": "closure", "reason": form.reason, "risk": record.risk_at_closure},
     )
     return name, record
-
-
-def _status(ref: str, status: CaseStatus):
-    def change(doc: dict | None) -> dict:
-        from dacli.schemas.case import CaseRecord
-
-        current = validated(CaseRecord, doc or {}, ref, CASE_RECORD)
-        return current.model_copy(update={"status": status}).model_dump(mode="python", by_alias=True)
-
-    return change
 
 
 def boil_down(view, closure: ClosureRecord, now: dt.datetime) -> BoilDown:
@@ -248,7 +241,6 @@ def reopen(session: Session, ref: str, reason: str) -> str:
         session.write_register(idx)  # the register shows it open before anything else changes
         name = f"reopen-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
         session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="case-reopen")
-        session.update_record(ref, CASE_RECORD, _status(ref, CaseStatus.open), action="case-reopen")
         idx["cases"][ref] = load_case(session, ref).summary.index_row()
     session.audit("decision", case=ref, record=name, reason=reason, detail={"decision": "reopen"})
     return name

@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ TOMBSTONES = "tombstones.jsonl"
 PURGING = "purging"
 RETENTION_KEY_SCHEMA = "dacli-retention-key/2"  # /2: with the trust line
 KEEP_ON_BOIL = ("keys.age", "summary.toml.age")
+STAMPED_INTAKE = re.compile(r"intake-[0-9]{8}T[0-9]{6}-[0-9a-f]{6}\.toml\.age")
 
 
 def register_row(row: dict) -> dict:
@@ -158,6 +160,8 @@ def folder_says_keep(folder: Path, expected: str | None = None) -> str | None:
         return None  # boiled down: only a destroy sweep touches it again, on its own dates
     closures = sorted(n for n in names if n.startswith("closure-"))
     reopens = sorted(n for n in names if n.startswith("reopen-"))
+    # store format 3: an intake (a referral, or a version of one) written after the closure reopens it
+    intakes = sorted(n for n in names if STAMPED_INTAKE.fullmatch(n))
     if not closures:
         return "its folder holds no closure"
 
@@ -167,6 +171,9 @@ def folder_says_keep(folder: Path, expected: str | None = None) -> str | None:
     # the same second counts as after: when in doubt, keep
     if reopens and max(map(stamp, reopens)) >= max(map(stamp, closures)):
         return "its folder shows it reopened after its last closure"
+    # (an intake in the same second as the closure is the referral it closed: a reopening cannot be so quick)
+    if intakes and max(map(stamp, intakes)) > max(map(stamp, closures)):
+        return "its folder shows a referral taken after its last closure"
     holds = sum(n.startswith("hold-") for n in names)
     if holds > sum(n.startswith("holdend-") for n in names):
         return "its folder shows a hold in force"
