@@ -25,6 +25,7 @@ settings_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("reindex")(reindex)
+    app.command("upgrade")(upgrade)
     app.command("rekey")(rekey)
     app.command("unlock")(unlock)
     app.command("lock")(lock)
@@ -291,6 +292,25 @@ def reindex(ctx: typer.Context) -> None:
             err=True,
         )
         raise typer.Exit(6)
+
+
+def upgrade(ctx: typer.Context) -> None:
+    """Bring a store of an earlier format to this dacli's (managers only; resumable, audited)."""
+    from dacli.schemas.store import STORE_FORMAT
+    from dacli.services.upgrade import upgrade as bring_up
+
+    c: Context = ctx.obj
+    result = bring_up(c.session())
+    for path in result.removed:
+        typer.echo(f"Removed {path} (derived; each computer keeps its own now).")
+    if result.was != STORE_FORMAT:
+        typer.echo(
+            f"Upgraded the store from {result.was} to {STORE_FORMAT}: {result.records} records, untouched."
+        )
+    elif not result.removed:
+        typer.echo(f"The store is already {STORE_FORMAT} ({result.records} records); nothing to do.")
+    for name, why in result.unreadable:
+        typer.echo(f"Note: {name} cannot be read ({why}); it was left as it was.", err=True)
 
 
 def rekey(ctx: typer.Context) -> None:

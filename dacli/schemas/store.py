@@ -9,7 +9,11 @@ from pydantic import Field, field_validator, model_validator
 from dacli.defaults import PASSPHRASE_LOG_N
 from dacli.schemas.common import STAFF_ID_RE, USERNAME_RE, Role, Strict
 
-STORE_FORMAT = "dacli-store/2"
+STORE_FORMAT = "dacli-store/3"
+"""/3: safe under a file-sync engine (facts written once, versions that name what they replace, derived data
+kept on each computer). /2 stores are read, and `dacli upgrade` makes them /3; nothing is written to a /2
+store until then."""
+READABLE_FORMATS = ("dacli-store/2", STORE_FORMAT)
 """/2: every record, key ring, index and staff list is signed (store.signing)."""
 
 
@@ -30,10 +34,11 @@ class StoreSettings(Strict):
     @field_validator("schema_")
     @classmethod
     def _format(cls, v: str) -> str:
-        if v != STORE_FORMAT:
+        if v not in READABLE_FORMATS:
             raise ValueError(
-                f"this store is in format {v!r}, and this dacli reads {STORE_FORMAT!r} only (from /2 on, "
-                "every file is signed by its author)"
+                f"this store is in format {v!r}, and this dacli reads "
+                f"{' and '.join(map(repr, READABLE_FORMATS))} only (from /2 on, every file is signed by its "
+                "author; /3 is safe under a sync engine)"
             )
         return v
 

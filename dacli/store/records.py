@@ -311,6 +311,7 @@ class RecordRoom:
     ) -> None:
         """Write a record under the case lock, then audit it. ``new`` refuses to overwrite."""
         path = self._record_path(ref, name)
+        self._refuse_old_format()
         self._refuse_boiled(ref)
         with self.unit():
             with self.case_lock(ref):
@@ -325,6 +326,18 @@ class RecordRoom:
     def _mark_readable(self, ref: str, name: str) -> None:
         stat = self._record_path(ref, name).stat()
         self._readable.setdefault(ref, {})[name] = (stat.st_size, stat.st_mtime_ns)
+
+    def _refuse_old_format(self) -> None:
+        """A format-2 store is read but not written until a manager runs `dacli upgrade`: a dacli of format 2
+        in another office would not follow the records format 3 writes (intake versions, status facts)."""
+        from dacli.schemas.store import STORE_FORMAT
+
+        if self.store.settings.schema_ != STORE_FORMAT:
+            raise StoreError(
+                f"This store is in format {self.store.settings.schema_[-1]}, and this dacli writes format "
+                f"{STORE_FORMAT[-1]}: nothing was written; a manager runs `dacli upgrade` once every office "
+                "runs this dacli or newer."
+            )
 
     def _refuse_boiled(self, ref: str) -> None:
         folder = self.store.root / ref
@@ -344,6 +357,7 @@ class RecordRoom:
     ) -> dict:
         """Read-modify-write one record under the case lock, so no concurrent update is lost."""
         path = self._record_path(ref, name)
+        self._refuse_old_format()
         self._refuse_boiled(ref)
         with self.unit():
             with self.case_lock(ref):
