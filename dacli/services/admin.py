@@ -137,6 +137,7 @@ def verify_files(
         session.staff()
     except DacliError as exc:
         return [str(exc)], checked
+    problems += session.tombstone_book().problems  # a tombstone line not believed, named
     problems += _missing_records(session)
     interrupted = set(session.interrupted_cases())
     for ref in session.store.case_refs():
@@ -161,9 +162,7 @@ def verify_files(
 def _missing_records(session: Session) -> list[str]:
     """Records the audit trail says were written that are no longer there. Records are never deleted, but
     by the retention sweep (which leaves a tombstone), so a missing one was removed outside dacli."""
-    from dacli.store.retention import tombstones
-
-    gone = set(tombstones(session.store.meta))
+    gone = set(session.tombstones())  # a forged tombstone excuses nothing
     folder = session.store.audit_dir()
     expected: dict[tuple[str, str], str] = {}
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
@@ -214,10 +213,10 @@ def verify_audit(
 def audit_entries(session: Session, case: str | None = None) -> list[dict]:
     """Every entry of every log, oldest first, reasons decrypted, except those of a case the retention sweep
     purged: reasons are free text (who a share went to, why), so they go with the case."""
-    from dacli.store.retention import gone_for_good, tombstones
+    from dacli.store.retention import gone_for_good
 
     root = session.store.root
-    purged = {ref for ref in tombstones(session.store.meta) if gone_for_good(root, ref)}
+    purged = {ref for ref in session.tombstones() if gone_for_good(root, ref)}
     folder = session.store.audit_dir()
     entries: list[dict] = []
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:

@@ -148,10 +148,10 @@ def _caseload(
 ) -> list[CaseRow]:
     index = session.read_index()  # brought up to date with the case folders first
     rows = index_rows(index)
-    from dacli.store.retention import gone_for_good, tombstones
+    from dacli.store.retention import gone_for_good
 
     root = session.store.root
-    gone = {ref for ref in tombstones(session.store.meta) if gone_for_good(root, ref)}
+    gone = {ref for ref in session.tombstones() if gone_for_good(root, ref)}  # believed lines only
     if gone:  # purged by the retention sweep; the next index write drops them
         rows = [r for r in rows if r.ref not in gone]
     if status:

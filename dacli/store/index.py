@@ -161,7 +161,7 @@ class IndexRoom:
     def _refresh(self, index: dict) -> bool:
         """Rebuild the rows of case folders that changed since their rows were built; write the retention
         register if a row it carries changed. True if anything changed."""
-        from dacli.store.retention import folder_print, gone_for_good, register_row, tombstones
+        from dacli.store.retention import folder_print, gone_for_good, register_row
 
         root = self.store.root
         now: dict[str, str] = {}
@@ -181,7 +181,7 @@ class IndexRoom:
         for ref in went:
             for part in (stamps, rows, unreadable):
                 part.pop(ref, None)
-        gone = tombstones(self.store.meta) if changed else {}
+        gone = self.tombstones() if changed else {}  # believed lines only
         for ref in changed:
             for part in (stamps, rows, unreadable):
                 part.pop(ref, None)

@@ -331,6 +331,7 @@ class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, AuditRoom):
         # records of each case read (or written) whole in this session: name -> (size, mtime) of the file
         self._readable: dict[str, dict[str, tuple[int, int]]] = {}
         self._reason_keys: dict[str, crypto.Identity] = {}  # reason key files read or made: "ref/name"
+        self._sweep_keys: tuple[set[str], set[str]] | None = None  # the sweep's keys, entries vouched for
 
     @property
     def machine(self) -> str:
