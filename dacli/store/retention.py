@@ -9,8 +9,9 @@ which is wrapped to staff only. Destroying a case needs no key at all; boiling i
 that `dacli close` wrote (encrypted to the case key) and the case's key ring, and drops everything else.
 
 Purging one case, in order (each step atomic; a sweep killed at any point is finished by the next one):
-1. a tombstone line is appended (and fsynced) to `.dacli/tombstones.jsonl`: reference, dates, rule, mode,
-   who or what ran it, no personal data; the case now counts as purged;
+1. a tombstone line, signed by the sweep's key (see tombstones.py), is appended (and fsynced) to
+   `.dacli/tombstones.jsonl`: reference, dates, rule, mode, who or what ran it, no personal data; the case
+   now counts as purged;
 2. the case folder is renamed into `.dacli/purging/` (one rename: it leaves the store whole);
 3. boil-down only: a new folder with the key ring and summary is built beside it and renamed into place;
 4. the old folder is deleted.
