@@ -181,11 +181,11 @@ class IndexRoom:
         for ref in went:
             for part in (stamps, rows, unreadable):
                 part.pop(ref, None)
-        gone = self.tombstones() if changed else {}  # believed lines only
+        gone = self.tombstone_book() if changed else None  # believed lines only
         for ref in changed:
             for part in (stamps, rows, unreadable):
                 part.pop(ref, None)
-            if ref in gone and gone_for_good(root, ref):
+            if gone is not None and gone_for_good(root, ref) and gone.believed(ref):
                 stamps[ref] = now[ref]  # boiled down by the retention sweep: only its summary is left
                 continue
             if not self._holds_record(ref):

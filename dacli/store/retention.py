@@ -306,9 +306,15 @@ def purge(
         raise StoreError(
             f"{ref} has no boil-down summary (it was closed without the exit form); nothing was changed."
         )
+    if book is None or book.signer is None or book.trust is None:
+        raise StoreError("A purge needs the tombstone register opened with the sweep's signing key.")
     with folder_lock(meta, timeout, "the store settings"):
-        book = book.current() if book else Tombstones(meta)
+        book = book.current()
         book.check()  # a forged line: nothing is appended after it, nothing destroyed
+        if book.key_in_force != signing.public_of(book.signer.seed):
+            raise StoreError(
+                f"{ref} left alone: a manager gave the sweep a new key (`retention init`) meanwhile."
+            )
         started = (trash / ref).exists()
         if not started and still_due is not None and not still_due(ref):
             raise StoreError(f"{ref} is no longer due (held or reopened since the plan); left alone.")

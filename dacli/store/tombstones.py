@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import KeysView
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,14 +92,15 @@ class Tombstones:
         return self
 
     def load(self) -> None:
-        self.entries: dict[str, dict] = {}
         self.keys: list[str] = []
         """The sweep keys the chain's key lines named, oldest first."""
         self.sweep_logs: dict = {}
         """The heads of the sweep's audit logs the first key line vouched for: {log name: [seq, hash]}."""
-        self.problems: list[str] = []
-        self.forged = False
-        """A line failed its signature (not only unsigned lines from before format 3 awaiting a manager)."""
+        self._problems: list[str] = []  # found without checking purge lines' signatures
+        self._forged = False
+        self._lines: dict[str, tuple[int, dict, str | None]] = {}  # ref: its last line, the key to check it
+        self._checked: dict[str, bool] = {}
+        self._all: dict[str, dict] | None = None  # every line believed (checked in order, on first use)
         self.last = GENESIS
         self.torn = False
         self.size = 0
@@ -133,23 +135,25 @@ class Tombstones:
             self.last = entry["hash"]
             if self.trust is None:
                 if not is_key:
-                    self.entries[entry["ref"]] = entry
-            elif not self.problems:
-                self._believe(n, entry, is_key, unsigned)
-        if self.trust is not None and not self.problems:
+                    self._lines[entry["ref"]] = (n, entry, None)
+            elif not self._problems:
+                self._place(n, entry, is_key, unsigned)
+        if self.trust is not None and not self._problems:
             if unsigned:
-                self.problems.append(
+                self._problems.append(
                     f"The tombstone register's line {unsigned[0][0]} is not signed by the retention sweep: "
                     "written by hand, or before format 3 and not yet vouched for by a manager (a manager "
                     "runs `dacli retention init`)."
                 )
             elif self.keys and self.trust.signing_key and self.keys[-1] != self.trust.signing_key:
-                self.problems.append(
+                self._problems.append(
                     "The tombstone register's latest sweep key is not the one store.toml names: a manager "
                     "runs `dacli retention init` again."
                 )
 
-    def _believe(self, n: int, entry: dict, is_key: bool, unsigned: list[tuple[int, dict]]) -> None:
+    def _place(self, n: int, entry: dict, is_key: bool, unsigned: list[tuple[int, dict]]) -> None:
+        """Check a key line's signature (there are few), and note the key each purge line must verify with
+        (checked when it is asked about: a listing asks about a handful of cases, not every purge)."""
         trust = self.trust
         assert trust is not None
         sig = entry.get("sig")
@@ -161,15 +165,15 @@ class Tombstones:
                 or not isinstance(sig, str)
                 or not signing.verify(public, sig, key_context(trust.store_id, entry["hash"]))
             ):
-                self.forged = True
-                self.problems.append(
+                self._forged = True
+                self._problems.append(
                     f"The tombstone register's line {n} names a sweep key but is not signed by a manager "
                     "(forged, or written by hand)."
                 )
                 return
             if not self.keys:  # the first key line vouches for what stands before it
-                for _, old in unsigned:
-                    self.entries[old["ref"]] = old
+                for m, old in unsigned:
+                    self._lines[old["ref"]] = (m, old, None)
                 unsigned.clear()
                 logs = entry.get("sweep_logs")
                 self.sweep_logs = logs if isinstance(logs, dict) else {}
@@ -179,25 +183,67 @@ class Tombstones:
             unsigned.append((n, entry))
             return
         if unsigned:  # a signed line after unsigned ones with no key line between: not from the sweep
-            self.forged = True
-            self.problems.append(
+            self._forged = True
+            self._problems.append(
                 f"The tombstone register's line {unsigned[0][0]} is not signed by the retention sweep "
                 "(written by hand)."
             )
             return
-        key = self.keys[-1] if self.keys else trust.signing_key
-        if (
-            not key
-            or not isinstance(sig, str)
-            or not signing.verify(key, sig, purge_context(trust.store_id, entry["hash"]))
-        ):
-            self.forged = True
-            self.problems.append(
-                f"The tombstone register's line {n} is not signed by the retention sweep's key in force "
-                "there (forged, or written by hand)."
-            )
-            return
-        self.entries[entry["ref"]] = entry
+        self._lines[entry["ref"]] = (n, entry, self.keys[-1] if self.keys else trust.signing_key or "")
+
+    def _holds(self, n: int, entry: dict, key: str | None) -> bool:
+        if self.trust is None or key is None:  # no trust asked for, or vouched for by a key line
+            return True
+        sig = entry.get("sig")
+        return (
+            bool(key)
+            and isinstance(sig, str)
+            and signing.verify(key, sig, purge_context(self.trust.store_id, entry["hash"]))
+        )
+
+    @property
+    def named(self) -> KeysView[str]:
+        """The cases a line names, believed or not (nothing checked: for narrowing down, then `believed`)."""
+        return self._lines.keys()
+
+    def believed(self, ref: str) -> dict | None:
+        """The tombstone line of ``ref`` if there is one and it is believed, else None."""
+        if self._all is not None:
+            return self._all.get(ref)
+        found = self._lines.get(ref)
+        if found is None:
+            return None
+        if ref not in self._checked:
+            self._checked[ref] = self._holds(*found)
+        return found[1] if self._checked[ref] else None
+
+    @property
+    def entries(self) -> dict[str, dict]:
+        """Every purged case whose line is believed: {ref: entry} (every signature checked, in order)."""
+        if self._all is None:
+            self._all = {}
+            for ref, (n, entry, key) in sorted(self._lines.items(), key=lambda item: item[1][0]):
+                if not self._holds(n, entry, key):
+                    self._forged = True
+                    self._problems.append(
+                        f"The tombstone register's line {n} is not signed by the retention sweep's key in "
+                        "force there (forged, or written by hand)."
+                    )
+                    break  # nothing after it is believed
+                self._all[ref] = entry
+        return self._all
+
+    @property
+    def problems(self) -> list[str]:
+        """Each line that is not believed, first one first (every signature checked)."""
+        self.entries  # noqa: B018 (checks every line)
+        return self._problems
+
+    @property
+    def forged(self) -> bool:
+        """A line failed its signature (not only unsigned lines from before format 3 awaiting a manager)."""
+        self.entries  # noqa: B018
+        return self._forged
 
     @property
     def key_in_force(self) -> str | None:
@@ -236,7 +282,10 @@ class Tombstones:
         if self.signer is not None and self.trust is not None:
             entry["sig"] = self.signer.sign(purge_context(self.trust.store_id, entry["hash"]))
         self._write(entry)
-        self.entries[entry["ref"]] = entry
+        self._lines[entry["ref"]] = (0, entry, None)  # written here: believed
+        self._checked[entry["ref"]] = True
+        if self._all is not None:
+            self._all[entry["ref"]] = entry
         return entry
 
     def append_key(self, public: str, manager: signing.Signer, store_id: str, sweep_logs: dict) -> dict:
