@@ -33,7 +33,7 @@ sys.path.append(str(HERE.parent))  # a fallback: an installed dacli (or PYTHONPA
 
 PASS = "synthetic-bench-passphrase"
 META_NAME = "bench-meta.json"
-META_VERSION = 1
+META_VERSION = 2  # 2: the retention key file holds the sweep's signing key (/3)
 DEFAULT_WORK = Path(tempfile.gettempdir()) / "dacli-bench-retention"
 
 

@@ -315,9 +315,10 @@ def test_a_tombstone_written_by_hand_destroys_and_hides_nothing(session, store_p
     refs, key = old_store
     append_tombstone(store_path / ".dacli", {"ref": refs[4], "mode": "destroy", "by": "someone"})
     assert refs[4] in {r.ref for r in caseload(session)}  # still listed: its folder is whole
-    outcome = apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "test", today=AS_OF)
-    assert (store_path / refs[4] / "case.toml.age").exists()
-    assert refs[4] in dict(outcome.failed) and refs[4] not in outcome.resumed
+    # not signed by the sweep: the sweep destroys nothing at all until the register is restored
+    with pytest.raises(IntegrityError, match="line 2 is not signed by the retention sweep"):
+        apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "test", today=AS_OF)
+    assert all((store_path / ref / "case.toml.age").exists() for ref in refs)
 
 
 def test_a_torn_tombstone_line_is_cut_away(store_path, old_store):
@@ -520,3 +521,211 @@ def test_a_contact_that_arrives_after_the_register_was_written_keeps_the_case(se
     Store(store_path).unlock(MANAGER, PASSPHRASE).read_index()  # a listing writes the register again
     states = {d.ref: d.state for d in plan(Store(store_path), _identity(store_path, key), AS_OF).decisions}
     assert states[refs[0]] == "kept"
+
+
+# --- the sweep signs its work (issue 14: an insider's forgeries) -------------------------------------------
+
+
+def _caseworker(session, store_path):
+    from dacli.services.admin import add_user
+
+    add_user(session, "cw", "caseworker", "another pass phrase")
+    return Store(store_path).unlock("cw", "another pass phrase")
+
+
+def _chain(meta: Path, entry: dict, sign=None) -> None:
+    """Append ``entry`` to the tombstone chain as someone with folder access would: the chain hash
+    recomputed, and (with ``sign``) a `sig` of their own making."""
+    from dacli.store.tombstones import Tombstones, line_hash
+
+    book = Tombstones(meta)
+    entry = {**entry, "prev": book.last}
+    entry["hash"] = line_hash(entry)
+    if sign:
+        entry["sig"] = sign(entry["hash"])
+    with open(meta / "tombstones.jsonl", "ab") as f:
+        f.write(json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+
+
+def _looks_boiled(store_path: Path, ref: str, aside: Path) -> None:
+    """What a purge by boil-down leaves, faked: no case.toml.age, a file called summary.toml.age."""
+    (store_path / ref / "case.toml.age").rename(aside)
+    (store_path / ref / "summary.toml.age").write_bytes(b"age-encryption.org/v1 made up")
+
+
+@pytest.mark.parametrize("forgery", ["unsigned", "signed by the caseworker", "a key line of her own"])
+def test_a_tombstone_a_caseworker_chains_by_hand_hides_no_case(session, store_path, old_store, forgery):
+    """Someone with folder access recomputes the chain hash (it is not keyed) and appends a tombstone for an
+    open case whose folder she made look boiled down: no reader believes the line, so the case is still
+    listed, its reasons still shown, `audit verify` names the line and the sweep destroys nothing."""
+    from dacli.services.admin import audit_entries, verify_audit
+    from dacli.services.case_view import reindex
+    from dacli.services.caseload import caseload
+    from dacli.store.documents import signed_context
+    from dacli.store.tombstones import key_context, purge_context
+
+    refs, key = old_store
+    apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
+    session.audit("disclosure", case=refs[4], reason="to PC Testcase")
+    cw = _caseworker(session, store_path)
+    meta, sid = store_path / ".dacli", session.store.settings.store_id
+    tomb = {"ref": refs[4], "mode": "boil-down", "rule": "six years", "keep_until": None,
+            "as_of": "2030-01-01", "purged_at": "2030-01-01T02:30:00+00:00", "by": "retention sweep",
+            "id": "0badf00d"}  # fmt: skip
+    if forgery == "unsigned":
+        _chain(meta, tomb)
+    elif forgery == "signed by the caseworker":
+        _chain(meta, tomb, lambda h: cw.signer.sign(purge_context(sid, h)))
+    else:  # she names her own key as the sweep's, signs that line herself, then the tombstone with it
+        _chain(meta, {"signing_key": cw.member.signing_key, "by": cw.member.id, "at": "2030-01-01"},
+               lambda h: cw.signer.sign(key_context(sid, h)))  # fmt: skip
+        _chain(meta, tomb, lambda h: cw.signer.sign(purge_context(sid, h)))
+    assert signed_context  # (the contexts are the real ones: only the key is wrong)
+    assert refs[4] in {r.ref for r in caseload(Store(store_path).unlock(MANAGER, PASSPHRASE))}
+    _looks_boiled(store_path, refs[4], store_path.parent / "case-aside")
+    fresh = Store(store_path).unlock(MANAGER, PASSPHRASE)
+    assert refs[4] not in fresh.tombstones()
+    # not taken for a purged case: the index names it as a case that cannot be read, not silently dropped
+    assert refs[4] in dict(reindex(fresh).skipped)
+    reasons = [e["reason"] for e in audit_entries(fresh, refs[4]) if e.get("reason")]
+    assert reasons == ["to PC Testcase"]
+    check = verify_audit(fresh.store, fresh)
+    assert not check.ok and any("tombstone register's line" in p for p in check.files), check.files
+    with pytest.raises(IntegrityError, match="tombstone register's line"):
+        apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
+
+
+def test_a_tombstone_hiding_a_case_deleted_by_hand_is_reported(session, store_path, old_store):
+    """A case folder deleted outside dacli, with a chained tombstone to make it look purged: `audit verify`
+    names both the line and the records the audit trail shows written."""
+    from dacli.services.admin import verify_audit
+
+    refs, key = old_store
+    cw = _caseworker(session, store_path)
+    _chain(store_path / ".dacli", {"ref": refs[3], "mode": "destroy", "by": "retention sweep"})
+    shutil.rmtree(store_path / refs[3])
+    check = verify_audit(cw.store, Store(store_path).unlock(MANAGER, PASSPHRASE))
+    assert any(f"{refs[3]}/" in p and "deleted outside dacli" in p for p in check.files), check.files
+    assert any("tombstone register's line" in p for p in check.files)
+
+
+def test_a_retention_audit_entry_written_by_hand_is_reported_as_forged(session, store_path, old_store):
+    from dacli.services.admin import verify_audit
+
+    refs, key = old_store
+    apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
+    assert verify_audit(session.store, Store(store_path).unlock(MANAGER, PASSPHRASE)).ok  # the sweep's own
+    cw = _caseworker(session, store_path)
+    log = store_path / ".dacli" / "audit" / "retention-elsewhere.jsonl"
+    for sign in (None, lambda h: cw.signer.sign(cw._context("audit", h))):
+        log.unlink(missing_ok=True)
+        auditlog.append(log, staff="retention", user="retention sweep", machine="elsewhere",
+                        action="retention-purge", case=refs[4], detail={"mode": "destroy"},
+                        sign=sign)  # fmt: skip
+        check = verify_audit(cw.store, Store(store_path).unlock(MANAGER, PASSPHRASE))
+        [report] = [r for r in check.logs if r.name == log.name]
+        assert (
+            report.problems
+            and "names the retention sweep" in report.problems[0]
+            and "forged" in (report.problems[0])
+        )
+
+
+def test_a_register_a_caseworker_signs_that_back_dates_an_open_case_destroys_nothing(
+    session, store_path, old_store
+):
+    """A current caseworker may sign the register (every staff write does): one that says the open case was
+    closed in 2001 is believed, but the case's own folder holds no closure, so the sweep keeps it."""
+    refs, key = old_store
+    cw = _caseworker(session, store_path)
+    index = cw.read_index()
+    for ref in refs:
+        index["cases"][ref] = {**index["cases"][ref], "status": "closed",
+                               "last_contact": "2001-01-01T10:00:00Z", "referral_date": "2001-01-01",
+                               "closed_on": "2001-01-02"}  # fmt: skip
+    cw.write_register(index)
+    current = plan(Store(store_path), _identity(store_path, key), AS_OF)
+    assert refs[4] not in {d.ref for d in current.due()}
+    assert "its folder holds no closure" in {d.ref: d.rule for d in current.held()}[refs[4]]
+    outcome = apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
+    assert refs[4] not in outcome.purged and (store_path / refs[4] / "case.toml.age").exists()
+
+
+def test_retention_init_gives_the_sweep_a_signing_key_and_a_new_one_replaces_it(
+    session, store_path, old_store
+):
+    """The key file (/3) holds the sweep's signing seed, store.toml its public half. Running `retention init`
+    again replaces both: the lines signed with the old key stay believed where they stand (before the key
+    change the manager signed into the chain); one the old key signs after it is not."""
+    from dacli.store import signing
+    from dacli.store.retention import load_retention_key
+    from dacli.store.tombstones import purge_context
+
+    refs, key = old_store
+    sid = session.store.settings.store_id
+    first = load_retention_key(key, sid, None)
+    assert "dacli-retention-key/3" in key.read_text()
+    assert Store(store_path).settings.retention_signing_key == first.signing_public
+    apply(Store(store_path), first, AS_OF, "destroy", "sweep", today=AS_OF)
+    newer = store_path.parent / "newer.key"
+    init_retention(Store(store_path).unlock(MANAGER, PASSPHRASE), newer, None)
+    second = _identity(store_path, newer)
+    assert second.signing_public != first.signing_public
+    assert Store(store_path).settings.retention_signing_key == second.signing_public
+    with pytest.raises(Exception, match="replaced by a newer one"):
+        _identity(store_path, key)
+    fresh = Store(store_path).unlock(MANAGER, PASSPHRASE)
+    assert set(fresh.tombstones()) == set(refs[:2]) and not fresh.tombstone_book().problems
+    # the old key, kept by someone, signs a line after the change: not believed
+    _chain(store_path / ".dacli", {"ref": refs[4], "mode": "destroy", "by": "retention sweep"},
+           lambda h: first.signer.sign(purge_context(sid, h)))  # fmt: skip
+    book = Store(store_path).unlock(MANAGER, PASSPHRASE).tombstone_book()
+    assert refs[4] not in book.entries and "line 5 is not signed" in book.problems[0]
+    assert signing.verify(second.signing_public, second.signer.sign(b"x"), b"x")
+
+
+def test_a_retention_key_from_before_signing_plans_but_does_not_apply(session, store_path, old_store):
+    """A /2 key file (no signing key) still plans; the sweep applies nothing with it and says what to do."""
+    from dacli.errors import StoreError
+    from dacli.store.retention import RETENTION_KEY_SCHEMA
+
+    refs, key = old_store
+    text = key.read_text().replace(RETENTION_KEY_SCHEMA, "dacli-retention-key/2")
+    old = store_path.parent / "old.key"
+    old.write_text("".join(line + "\n" for line in text.splitlines() if "# signing" not in line))
+    identity = _identity(store_path, old)
+    assert identity.signer is None
+    assert sorted(d.ref for d in plan(Store(store_path), identity, AS_OF).due()) == sorted(refs[:2])
+    with pytest.raises(StoreError, match="runs `dacli retention init` again"):
+        apply(Store(store_path), identity, AS_OF, "destroy", "sweep", today=AS_OF)
+    assert all((store_path / ref).is_dir() for ref in refs)
+
+
+def test_tombstones_and_sweep_entries_from_before_format_3_are_believed_once_a_manager_vouches(
+    session, store_path, case_ref, tmp_path
+):
+    """An existing store's unsigned tombstone lines and sweep audit entries (written before the sweep had a
+    key) are reported by `audit verify` until a manager runs `dacli retention init`: its key line, signed by
+    the manager, covers the chain before it and records the heads of the sweep's logs."""
+    from dacli.services.admin import verify_audit
+    from dacli.store.retention import append_tombstone
+
+    meta = store_path / ".dacli"
+    append_tombstone(meta, {"ref": "DA-2K3A7-9QW4E", "mode": "destroy", "by": "old sweep"})
+    log = meta / "audit" / "retention-oldbox.jsonl"
+    auditlog.append(log, staff="retention", user="old sweep", machine="oldbox", action="retention-purge",
+                    case="DA-2K3A7-9QW4E", detail={"mode": "destroy"})  # fmt: skip
+    check = verify_audit(session.store, session)
+    assert any("line 1 is not signed" in p and "retention init" in p for p in check.files), check.files
+    assert any(r.problems for r in check.logs if r.name == log.name)
+    assert "DA-2K3A7-9QW4E" not in session.tombstones()
+    init_retention(session, tmp_path / "retention.key", None)
+    fresh = Store(store_path).unlock(MANAGER, PASSPHRASE)
+    assert "DA-2K3A7-9QW4E" in fresh.tombstones()
+    assert verify_audit(fresh.store, fresh).ok
+    # an entry written by hand after the manager vouched is not covered
+    auditlog.append(log, staff="retention", user="old sweep", machine="oldbox", action="retention-purge",
+                    case=case_ref, detail={"mode": "destroy"})  # fmt: skip
+    later = Store(store_path).unlock(MANAGER, PASSPHRASE)
+    [report] = [r for r in verify_audit(later.store, later).logs if r.name == log.name]
+    assert [p for p in report.problems if "line 2" in p and "forged" in p]

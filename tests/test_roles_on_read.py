@@ -110,3 +110,48 @@ def test_nobody_signs_off_their_own_decision(people, case_ref):
     _write(sen, case_ref, "signoff", SignOffRecord, _signoff_fields(case_ref, share, sen.member.id, "senior"))
     [entry] = show_case(sen, case_ref).ledger()
     assert entry["sign_off"] == "not needed"
+
+
+def test_a_caseworker_cannot_close_or_reopen_a_case_in_someone_elses_name(people, case_ref):
+    """A closure starts the retention clock and a reopening stops the sweep: each counts only as signed by
+    the person it names."""
+    from dacli.schemas.review import ClosureRecord, ReopenRecord
+    from dacli.services.review import close_case, parse_exit
+
+    cw, sen = people
+    now = clock.now()
+    exit_form = parse_exit({"reason": "client-request", "follow_up_consent": False}, clock.today())
+    closure = {**exit_form.model_dump(mode="python"), "schema": "case-exit/1", "case": case_ref,
+               "closed_by": sen.member.id, "recorded_at": now}  # fmt: skip
+    with pytest.raises(IntegrityError, match="nothing was written"):
+        _write(cw, case_ref, "closure", ClosureRecord, closure)
+    close_case(cw, case_ref, exit_form, clock.today())  # in her own name: stands
+    reopen = {"schema": "case-reopen/1", "case": case_ref, "reason": "She rang.",
+              "reopened_by": sen.member.id, "recorded_at": now}  # fmt: skip
+    with pytest.raises(IntegrityError, match="nothing was written"):
+        _write(cw, case_ref, "reopen", ReopenRecord, reopen)
+    assert show_case(sen, case_ref).case.status.value == "closed"
+
+
+def test_a_caseworker_cannot_sign_the_policy_or_the_store_settings(people, store, store_path, tmp_path):
+    """policy.toml (the retention years) and store.toml (the retention keys) count only as signed by a current
+    manager: signed by a caseworker with her own key, staff stop on them and the sweep destroys nothing."""
+    from dacli.services.retention import init_retention, plan, retention_identity
+    from dacli.store.retention import checked_settings
+    from dacli.store.store import Store
+
+    cw, _ = people
+    manager = store.unlock(MANAGER, PASSPHRASE)
+    init_retention(manager, tmp_path / "retention.key", None)
+    meta = store_path / ".dacli"
+    policy = (meta / "policy.toml").read_bytes().split(b"# dacli-signed: ")[0]
+    (meta / "policy.toml").write_bytes(cw._signed("policy", policy.replace(b"= 14", b"= 20")))
+    key = retention_identity(Store(store_path), tmp_path / "retention.key", None)
+    with pytest.raises(IntegrityError, match="dacli policy accept"):
+        plan(Store(store_path), key, clock.today())
+    settings = (meta / "store.toml").read_bytes().split(b"# dacli-signed: ")[0]
+    (meta / "store.toml").write_bytes(cw._signed("settings", settings))
+    with pytest.raises(IntegrityError, match="store settings"):
+        checked_settings(meta, key)
+    with pytest.raises(IntegrityError, match="store settings"):
+        Store(store_path).unlock(MANAGER, PASSPHRASE)

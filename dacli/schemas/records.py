@@ -92,6 +92,8 @@ DECISIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "retention-hold/1": ("placed_by", SENIOR),
     "retention-hold-end/1": ("removed_by", SENIOR),
     "share-without-consent/1": ("decided_by", None),
+    "case-exit/1": ("closed_by", None),  # a closure starts the retention clock
+    "case-reopen/1": ("reopened_by", None),  # a reopening stops the sweep
 }
 
 

@@ -62,6 +62,9 @@ class StoreSettings(Strict):
     security: SecuritySettings = SecuritySettings()
     retention_recipient: str | None = None
     """Public key of the retention identity (`dacli retention init`): it opens the retention register only."""
+    retention_signing_key: str | None = None
+    """Public Ed25519 key of the retention sweep (`dacli retention init`): it signs each tombstone line and
+    the sweep's own audit entries, and readers believe those only as signed by it."""
 
 
 class DashPolicy(Strict):

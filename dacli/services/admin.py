@@ -137,6 +137,7 @@ def verify_files(
         session.staff()
     except DacliError as exc:
         return [str(exc)], checked
+    problems += session.tombstone_book().problems  # a tombstone line not believed, named
     problems += _missing_records(session)
     interrupted = set(session.interrupted_cases())
     for ref in session.store.case_refs():
@@ -161,9 +162,7 @@ def verify_files(
 def _missing_records(session: Session) -> list[str]:
     """Records the audit trail says were written that are no longer there. Records are never deleted, but
     by the retention sweep (which leaves a tombstone), so a missing one was removed outside dacli."""
-    from dacli.store.retention import tombstones
-
-    gone = set(tombstones(session.store.meta))
+    book = session.tombstone_book()  # a forged tombstone line excuses nothing
     folder = session.store.audit_dir()
     expected: dict[tuple[str, str], str] = {}
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
@@ -174,7 +173,7 @@ def _missing_records(session: Session) -> list[str]:
     return [
         f"{case}/{record} is gone, though the audit trail shows it written on {day} (deleted outside dacli)"
         for (case, record), day in sorted(expected.items())
-        if case not in gone and not (session.store.root / case / record).exists()
+        if not (session.store.root / case / record).exists() and not book.believed(case)
     ]
 
 
@@ -214,10 +213,11 @@ def verify_audit(
 def audit_entries(session: Session, case: str | None = None) -> list[dict]:
     """Every entry of every log, oldest first, reasons decrypted, except those of a case the retention sweep
     purged: reasons are free text (who a share went to, why), so they go with the case."""
-    from dacli.store.retention import gone_for_good, tombstones
+    from dacli.schemas.common import is_case_ref
+    from dacli.store.retention import gone_for_good
 
-    root = session.store.root
-    purged = {ref for ref in tombstones(session.store.meta) if gone_for_good(root, ref)}
+    root, book = session.store.root, session.tombstone_book()
+    purged: dict[str, bool] = {}  # case: purged by the sweep (gone, and its tombstone line believed)
     folder = session.store.audit_dir()
     entries: list[dict] = []
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
@@ -226,7 +226,10 @@ def audit_entries(session: Session, case: str | None = None) -> list[dict]:
                 entry = dict(entry)
                 if not isinstance(entry.get("case"), str | None):  # a line written by hand
                     entry["case"] = str(entry["case"])[:40]
-                if entry.get("case") in purged and entry.get("reason"):
+                ref = entry.get("case")
+                if isinstance(ref, str) and ref not in purged:
+                    purged[ref] = is_case_ref(ref) and gone_for_good(root, ref) and bool(book.believed(ref))
+                if isinstance(ref, str) and purged[ref] and entry.get("reason"):
                     entry["reason"] = "(withheld: the case was purged)"
                 else:
                     entry["reason"] = session.decrypt_reason(entry.get("reason"), entry.get("case"))

@@ -148,10 +148,13 @@ def _caseload(
 ) -> list[CaseRow]:
     index = session.read_index()  # brought up to date with the case folders first
     rows = index_rows(index)
-    from dacli.store.retention import gone_for_good, tombstones
+    from dacli.store.retention import gone_for_good
 
     root = session.store.root
-    gone = {ref for ref in tombstones(session.store.meta) if gone_for_good(root, ref)}
+    book = session.tombstone_book()  # a believed tombstone line only: a forged one hides nothing
+    gone = {
+        r.ref for r in rows if r.ref in book.named and gone_for_good(root, r.ref) and book.believed(r.ref)
+    }
     if gone:  # purged by the retention sweep; the next index write drops them
         rows = [r for r in rows if r.ref not in gone]
     if status:

@@ -26,8 +26,11 @@ MODES = ("destroy", "boil-down")
 
 def init_retention(session: Session, key_file: Path, passphrase: str | None, log_n: int = 17) -> str:
     """Create the retention identity: its key file goes where the manager says (never inside the store),
-    its public key into store.toml, and the register is written at once. Returns the public key."""
-    from dacli.store import crypto
+    its public key into store.toml, and the register is written at once. The key file also holds the sweep's
+    new signing key: its public half goes into store.toml and into a key line of the tombstone register,
+    signed by this manager (the first such line vouches for the unsigned lines from before format 3, and the
+    sweep's audit entries up to now). Running it again replaces both keys. Returns the public key."""
+    from dacli.store import crypto, signing
     from dacli.store.fsio import write_plaintext
 
     session.require_role(Role.manager)
@@ -36,26 +39,55 @@ def init_retention(session: Session, key_file: Path, passphrase: str | None, log
         raise InvalidInput("The retention key must live outside the store (that is the point of it).")
     if target.exists():
         raise InvalidInput(f"{key_file} exists; choose a new file (an old key stops working anyway).")
+    book = session.tombstone_book()
+    if book.forged:  # a manager's key line must not vouch for a forged line
+        book.check()
     identity = crypto.Identity.generate()
-    data = reg.dump_retention_key(identity, session.store.settings.store_id, session.credentials.trust)
+    seed, signing_key = signing.generate()
+    data = reg.dump_retention_key(identity, session.store.settings.store_id, session.credentials.trust, seed)
     if passphrase:
         data = crypto.passphrase_encrypt(data, passphrase, log_n)
     write_plaintext(target, data)  # no temp copy of the key is left if this is killed
     with session.store.meta_lock():
-        settings = session.store.settings.model_copy(update={"retention_recipient": identity.public})
+        book = session.tombstone_book()
+        if book.forged:
+            book.check()
+        book.append_key(signing_key, session.signer, session.store.settings.store_id, _sweep_heads(session))
+        update = {"retention_recipient": identity.public, "retention_signing_key": signing_key}
+        settings = session.store.settings.model_copy(update=update)
         session.save_settings(settings)
     session.write_register(session.read_index())  # the register, now to the new key too
-    session.audit("retention-init", detail={"recipient": identity.public, "passphrase": bool(passphrase)})
+    detail = {"recipient": identity.public, "signing_key": signing_key, "passphrase": bool(passphrase)}
+    session.audit("retention-init", detail=detail)
     return identity.public
+
+
+def _sweep_heads(session: Session) -> dict:
+    """The heads of the sweep's audit logs: {log name: [seq, hash]}."""
+    from dacli.store import audit as auditlog
+
+    folder = session.store.audit_dir()
+    logs = sorted(folder.glob("retention-*.jsonl")) if folder.is_dir() else []
+    return {path.name: list(auditlog.head(path)) for path in logs}
 
 
 def retention_identity(store: Store, key_file: Path, passphrase: str | None):
     if not store.settings.retention_recipient:
         raise StoreError("This store has no retention identity yet: a manager runs `dacli retention init`.")
     key = reg.load_retention_key(Path(key_file), store.settings.store_id, passphrase)
-    if key.identity.public != store.settings.retention_recipient:
+    if key.identity.public != store.settings.retention_recipient or (
+        key.signer is not None and key.signing_public != store.settings.retention_signing_key
+    ):
         raise StoreError("This retention key was replaced by a newer one (store.toml names another).")
     return key
+
+
+def _trusted(store: Store, identity) -> reg.Trust:
+    """The tombstone register's trust, from store.toml as a current manager signed it."""
+    settings = reg.checked_settings(store.meta, identity)
+    if settings.retention_recipient != identity.identity.public:
+        raise StoreError("This retention key was replaced by a newer one (store.toml names another).")
+    return reg.sweep_trust(store.meta, identity, settings)
 
 
 # -- holds -----------------------------------------------------------------------------------------------
@@ -146,7 +178,7 @@ def plan(store: Store, identity, as_of: dt.date) -> Plan:
     store._policy = reg.checked_policy(
         store.meta, identity
     )  # the retention dates, as a manager accepted them
-    gone = reg.tombstones(store.meta)
+    gone = reg.tombstones(store.meta, _trusted(store, identity))  # only lines believed (apply: all must be)
     decisions = [
         _decide(store, ref, row, as_of) for ref, row in sorted(register["cases"].items()) if ref not in gone
     ]
@@ -219,10 +251,21 @@ def apply(
         )
     if as_of > (today or clock.today()):
         raise InvalidInput("--apply cannot act for a date after today; plan future dates without --apply.")
+    if identity.signer is None:
+        raise StoreError(
+            "This retention key is from before the sweep signed its work (it plans, but applies nothing): a "
+            "manager runs `dacli retention init` again and gives the sweep the new key file."
+        )
+    book = reg.Tombstones(store.meta, _trusted(store, identity), identity.signer)
+    book.check()
+    if book.key_in_force != identity.signing_public:
+        raise StoreError(
+            "The tombstone register does not name this sweep's signing key: a manager runs `dacli retention "
+            "init` again."
+        )
     register = _Register(store, identity, as_of)
     result = Outcome()
     timeout = store.lock_timeout()
-    book = reg.Tombstones(store.meta)
     gone = book.entries
     current = plan(store, identity, as_of)
     for ref in current.pending:
@@ -236,9 +279,8 @@ def apply(
                 store.root, store.meta, ref, tomb["mode"], tomb, timeout, announce, book, register.still_due
             )
             result.resumed.append(ref)
-            _audit(
-                store, actor, "retention-purge-resumed", ref, {"mode": tomb["mode"], "rule": tomb.get("rule")}
-            )
+            detail = {"mode": tomb["mode"], "rule": tomb.get("rule")}
+            _audit(store, identity, actor, "retention-purge-resumed", ref, detail)
         except (DacliError, OSError) as exc:
             result.failed.append((ref, _why(exc)))
     due = current.due()
@@ -258,10 +300,19 @@ def apply(
                 store.root, store.meta, decision.ref, mode, tomb, timeout, announce, book, register.still_due
             )
             result.purged.append(decision.ref)
-            _audit(store, actor, "retention-purge", decision.ref, {"mode": mode, "rule": decision.rule})
+            _audit(
+                store, identity, actor, "retention-purge", decision.ref, {"mode": mode, "rule": decision.rule}
+            )
         except (DacliError, OSError) as exc:
             result.failed.append((decision.ref, _why(exc)))
-            _audit(store, actor, "retention-purge-failed", decision.ref, {"mode": mode, "why": _why(exc)})
+            _audit(
+                store,
+                identity,
+                actor,
+                "retention-purge-failed",
+                decision.ref,
+                {"mode": mode, "why": _why(exc)},
+            )
         if progress:
             progress(n, len(due), decision.ref)
     return result
@@ -275,18 +326,28 @@ def _why(exc: BaseException) -> str:
     )
 
 
-def _audit(store: Store, actor: str, action: str, ref: str, detail: dict) -> None:
-    """The sweep's own audit log (`audit/retention-<machine>.jsonl`), hash-chained like the staff logs."""
+def _audit(store: Store, identity, actor: str, action: str, ref: str, detail: dict) -> None:
+    """The sweep's own audit log (`audit/retention-<machine>.jsonl`), hash-chained like the staff logs and
+    signed by the sweep's key (`audit verify` checks it against the keys its managers gave the sweep)."""
     from filelock import FileLock
 
     from dacli.store import audit as auditlog
+    from dacli.store.documents import signed_context
     from dacli.store.fsio import make_dir
     from dacli.store.layout import machine_id
 
     machine = machine_id()
+    store_id = store.settings.store_id
     path = store.audit_dir() / f"retention-{machine}.jsonl"
     make_dir(path.parent)
     with FileLock(str(path.with_suffix(".lock")), timeout=store.lock_timeout(), mode=0o600):
         auditlog.append(
-            path, staff="retention", user=actor, machine=machine, action=action, case=ref, detail=detail
+            path,
+            staff="retention",
+            user=actor,
+            machine=machine,
+            action=action,
+            case=ref,
+            detail=detail,
+            sign=lambda entry_hash: identity.signer.sign(signed_context("audit", store_id, entry_hash)),
         )

@@ -19,6 +19,7 @@ from dacli.store.fsio import (
     make_dir,
 )
 from dacli.store.layout import CASE_KEYS
+from dacli.store.tombstones import Tombstones, Trust
 from dacli.text import neutralise
 
 
@@ -28,10 +29,50 @@ class AuditRoom:
     def _sign_audit(self, entry_hash: str) -> str:
         return self.signer.sign(self._context("audit", entry_hash))
 
+    def tombstone_book(self) -> Tombstones:
+        """The tombstone register, each line checked against store.toml's sweep key and the managers' keys
+        (`problems` names a line that is not believed; `audit verify` reports it)."""
+        staff = self._checked_staff()
+        managers = {m.id: m.signing_key for m in staff.staff if m.role.value == "manager"}
+        settings = self.store.settings
+        return Tombstones(self.store.meta, Trust(settings.store_id, settings.retention_signing_key, managers))
+
+    def tombstones(self) -> dict[str, dict]:
+        """The purged cases, from the tombstone lines that are believed only: a forged line hides nothing."""
+        return self.tombstone_book().entries
+
+    def _sweep_entry_problem(self, entry_hash: str, sig: str) -> str | None:
+        """Why an entry naming the retention sweep is not its own: it must be signed by a sweep key a manager
+        recorded (store.toml's, or one the tombstone register's key lines named), or be an unsigned entry
+        from before format 3 that the first key line vouched for."""
+        if self._sweep_keys is None:
+            book = self.tombstone_book()
+            keys = {*book.keys, *filter(None, [self.store.settings.retention_signing_key])}
+            self._sweep_keys = (keys, self._vouched_sweep_entries(book.sweep_logs))
+        keys, vouched = self._sweep_keys
+        context = self._context("audit", entry_hash)
+        if sig and any(signing.verify(key, sig, context) for key in keys):
+            return None
+        if not sig and entry_hash in vouched:
+            return None
+        return "names the retention sweep but is not signed by a sweep key a manager recorded (forged)"
+
+    def _vouched_sweep_entries(self, heads: dict) -> set[str]:
+        """The hashes of the sweep's entries up to the heads a manager vouched for (the chain links them)."""
+        vouched: set[str] = set()
+        for name, head in heads.items():
+            path = self.store.audit_dir() / str(name)
+            if not (isinstance(head, list) and len(head) == 2 and path.name.startswith("retention-")):
+                continue
+            chain = [e for e in auditlog.iter_entries(path) if isinstance(e.get("seq"), int)]
+            if any(e["seq"] == head[0] and e.get("hash") == head[1] for e in chain):
+                vouched |= {str(e.get("hash")) for e in chain if e["seq"] <= head[0]}
+        return vouched
+
     def audit_signature_problem(self, staff: str, entry_hash: str, sig: str) -> str | None:
-        """Why an audit entry is not signed by the member of staff it names, or None."""
+        """Why an audit entry is not signed by the member of staff it names (or the sweep), or None."""
         if staff == "retention":
-            return None  # the unattended sweep's own log: it holds no signing key (its entries are chained)
+            return self._sweep_entry_problem(entry_hash, sig)
         self._checked_staff()
         member = self._authors.get(staff)
         if member is None:

@@ -161,7 +161,7 @@ class IndexRoom:
     def _refresh(self, index: dict) -> bool:
         """Rebuild the rows of case folders that changed since their rows were built; write the retention
         register if a row it carries changed. True if anything changed."""
-        from dacli.store.retention import folder_print, gone_for_good, register_row, tombstones
+        from dacli.store.retention import folder_print, gone_for_good, register_row
 
         root = self.store.root
         now: dict[str, str] = {}
@@ -181,11 +181,11 @@ class IndexRoom:
         for ref in went:
             for part in (stamps, rows, unreadable):
                 part.pop(ref, None)
-        gone = tombstones(self.store.meta) if changed else {}
+        gone = self.tombstone_book() if changed else None  # believed lines only
         for ref in changed:
             for part in (stamps, rows, unreadable):
                 part.pop(ref, None)
-            if ref in gone and gone_for_good(root, ref):
+            if gone is not None and gone_for_good(root, ref) and gone.believed(ref):
                 stamps[ref] = now[ref]  # boiled down by the retention sweep: only its summary is left
                 continue
             if not self._holds_record(ref):

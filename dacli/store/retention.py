@@ -9,8 +9,9 @@ which is wrapped to staff only. Destroying a case needs no key at all; boiling i
 that `dacli close` wrote (encrypted to the case key) and the case's key ring, and drops everything else.
 
 Purging one case, in order (each step atomic; a sweep killed at any point is finished by the next one):
-1. a tombstone line is appended (and fsynced) to `.dacli/tombstones.jsonl`: reference, dates, rule, mode,
-   who or what ran it, no personal data; the case now counts as purged;
+1. a tombstone line, signed by the sweep's key (see tombstones.py), is appended (and fsynced) to
+   `.dacli/tombstones.jsonl`: reference, dates, rule, mode, who or what ran it, no personal data; the case
+   now counts as purged;
 2. the case folder is renamed into `.dacli/purging/` (one rename: it leaves the store whole);
 3. boil-down only: a new folder with the key ring and summary is built beside it and renamed into place;
 4. the old folder is deleted.
@@ -33,16 +34,18 @@ from pathlib import Path
 
 from dacli import clock
 from dacli.errors import IntegrityError, StoreError
-from dacli.schemas.common import CASE_REF_RE
-from dacli.store import crypto
+from dacli.store import crypto, signing
 from dacli.store.fsio import TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
+from dacli.store.tombstones import TOMBSTONES, Tombstones, Trust, append_tombstone, tombstones
 from dacli.text import Refused, load_json
+
+__all__ = ["TOMBSTONES", "Tombstones", "Trust", "append_tombstone", "tombstones"]  # their home before
 
 REGISTER = "retention.json.age"
 REGISTER_SCHEMA = "retention-register/1"
-TOMBSTONES = "tombstones.jsonl"
 PURGING = "purging"
-RETENTION_KEY_SCHEMA = "dacli-retention-key/2"  # /2: with the trust line
+RETENTION_KEY_SCHEMA = "dacli-retention-key/3"  # /2: with the trust line; /3: with the sweep's signing key
+OLD_KEY_SCHEMAS = ("dacli-retention-key/2",)  # still plan; the sweep applies nothing with one
 KEEP_ON_BOIL = ("keys.age", "summary.toml.age")
 STAMPED_INTAKE = re.compile(r"intake-[0-9]{8}T[0-9]{6}-[0-9a-f]{6}\.toml\.age")
 
@@ -85,6 +88,13 @@ class RetentionKey:
     identity: crypto.Identity
     trust: str
     store_id: str
+    signer: signing.Signer | None = None
+    """The sweep's signing key (/3): it signs each tombstone line and the sweep's audit entries. None for a
+    /2 key file, which still plans: the sweep refuses to apply with it."""
+
+    @property
+    def signing_public(self) -> str | None:
+        return signing.public_of(self.signer.seed) if self.signer else None
 
 
 def _staff(meta: Path, key: RetentionKey) -> list:
@@ -96,6 +106,27 @@ def _staff(meta: Path, key: RetentionKey) -> list:
     except OSError as exc:
         raise StoreError(f"Cannot read the staff list ({exc.strerror}).") from None
     return verify_staff(raw_staff, key.store_id, key.trust).staff
+
+
+def checked_settings(meta: Path, key: RetentionKey):
+    """store.toml as a current manager signed it: it names the retention key and the sweep's signing key."""
+    from dacli.schemas.store import StoreSettings
+    from dacli.store.documents import read_plain_toml, signed_context
+
+    path = meta / "store.toml"
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"Cannot read the store settings ({exc.strerror}).") from None
+    keys = {m.id: m.signing_key for m in _staff(meta, key) if m.active and m.role.value == "manager"}
+    signing.check(raw, signed_context("settings", key.store_id), keys, "The store settings")
+    return read_plain_toml(path, StoreSettings, "The store settings")
+
+
+def sweep_trust(meta: Path, key: RetentionKey, settings) -> Trust:
+    """What the sweep checks the tombstone register against (``settings`` as `checked_settings` read it)."""
+    managers = {m.id: m.signing_key for m in _staff(meta, key) if m.role.value == "manager"}
+    return Trust(key.store_id, settings.retention_signing_key, managers)
 
 
 def checked_policy(meta: Path, key: RetentionKey):
@@ -201,13 +232,17 @@ def folder_print(folder: Path) -> str:
 # -- the retention identity ------------------------------------------------------------------------------
 
 
-def dump_retention_key(identity: crypto.Identity, store_id: str, trust: str) -> bytes:
+def dump_retention_key(identity: crypto.Identity, store_id: str, trust: str, signing_seed: str) -> bytes:
+    """The key file: an age identity file (comments and one identity, so `age -d -i` reads it), with the
+    sweep's Ed25519 signing seed on a comment line."""
     lines = [
         "# dacli retention key: opens the retention register of one store and nothing else",
         f"# schema: {RETENTION_KEY_SCHEMA}",
         f"# store: {store_id}",
         f"# public key: {identity.public}",
         f"# trust: {trust}",
+        f"# signing key: {signing.public_of(signing_seed)}",
+        f"# signing seed: {signing_seed}",
         identity.secret,
     ]
     return ("\n".join(lines) + "\n").encode()
@@ -230,98 +265,20 @@ def load_retention_key(path: Path, store_id: str, passphrase: str | None) -> Ret
         line[2:].split(": ", 1) for line in text.splitlines() if line.startswith("# ") and ": " in line
     )
     secrets = [line.strip() for line in text.splitlines() if line.startswith("AGE-SECRET-KEY-")]
-    if meta.get("schema") != RETENTION_KEY_SCHEMA or len(secrets) != 1:
+    schema = meta.get("schema")
+    if schema not in (RETENTION_KEY_SCHEMA, *OLD_KEY_SCHEMAS) or len(secrets) != 1:
         raise IntegrityError(f"{path} is not a dacli retention key.")
     if meta.get("store") != store_id:
         raise IntegrityError(f"{path} is the retention key of another store.")
     if not meta.get("trust"):
         raise IntegrityError(f"{path} is not a dacli retention key.")
-    return RetentionKey(crypto.Identity(secrets[0]), meta["trust"], store_id)
-
-
-# -- tombstones ------------------------------------------------------------------------------------------
-
-
-def _line_hash(entry: dict) -> str:
-    body = {k: v for k, v in entry.items() if k != "hash"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def tombstones(meta: Path) -> dict[str, dict]:
-    """Every purged case: {ref: entry}. Each line is chained to the one before (a deleted or edited line
-    breaks the chain, reported as an integrity error)."""
-    return Tombstones(meta).entries
-
-
-class Tombstones:
-    """The tombstone register, read once and appended to (a sweep of thousands of cases must not re-read
-    it for each one)."""
-
-    def __init__(self, meta: Path) -> None:
-        self.path = meta / TOMBSTONES
-        self.load()
-
-    def current(self) -> Tombstones:
-        """Re-read if another process (an overlapping sweep) appended since; call under the store lock."""
+    signer = None
+    if schema == RETENTION_KEY_SCHEMA:
         try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            size = 0
-        if size != self.size:
-            self.load()
-        return self
-
-    def load(self) -> None:
-        self.entries: dict[str, dict] = {}
-        self.last = "0" * 64
-        self.torn = False
-        self.size = 0
-        self.whole = 0
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return
-        self.size = len(raw)
-        self.whole = raw.rfind(b"\n") + 1  # bytes up to the last whole line
-        lines = raw.splitlines()
-        for n, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                entry = load_json(line, "The tombstone register", stored=True, neutral=False)
-            except Refused:
-                if n == len(lines) and not raw.endswith(b"\n"):
-                    self.torn = True
-                    break  # a torn last line: the purge it announced never started
-                raise IntegrityError(f"The tombstone register is damaged at line {n}.") from None
-            if not isinstance(entry, dict) or not CASE_REF_RE.fullmatch(str(entry.get("ref"))):
-                raise IntegrityError(f"The tombstone register is damaged at line {n} (not a tombstone).")
-            if entry.get("prev") != self.last or entry.get("hash") != _line_hash(entry):
-                raise IntegrityError(f"The tombstone register was changed by hand at line {n}.")
-            self.last = entry["hash"]
-            self.entries[entry["ref"]] = entry
-
-    def append(self, entry: dict) -> dict:
-        entry = {**entry, "prev": self.last}
-        entry["hash"] = _line_hash(entry)
-        line = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-        if self.torn:  # a line cut off by a crash: its purge never started; cut it away
-            os.truncate(self.path, self.whole)
-            self.torn = False
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        self.size = self.path.stat().st_size
-        self.last = entry["hash"]
-        self.entries[entry["ref"]] = entry
-        return entry
-
-
-def append_tombstone(meta: Path, entry: dict) -> dict:
-    return Tombstones(meta).append(entry)
+            signer = signing.Signer("retention", meta["signing seed"])
+        except (KeyError, ValueError):
+            raise IntegrityError(f"{path} has a damaged signing seed.") from None
+    return RetentionKey(crypto.Identity(secrets[0]), meta["trust"], store_id, signer)
 
 
 # -- purging ---------------------------------------------------------------------------------------------
@@ -356,8 +313,15 @@ def purge(
         raise StoreError(
             f"{ref} has no boil-down summary (it was closed without the exit form); nothing was changed."
         )
+    if book is None or book.signer is None or book.trust is None:
+        raise StoreError("A purge needs the tombstone register opened with the sweep's signing key.")
     with folder_lock(meta, timeout, "the store settings"):
-        book = book.current() if book else Tombstones(meta)
+        book = book.current()
+        book.check()  # a forged line: nothing is appended after it, nothing destroyed
+        if book.key_in_force != signing.public_of(book.signer.seed):
+            raise StoreError(
+                f"{ref} left alone: a manager gave the sweep a new key (`retention init`) meanwhile."
+            )
         started = (trash / ref).exists()
         if not started and still_due is not None and not still_due(ref):
             raise StoreError(f"{ref} is no longer due (held or reopened since the plan); left alone.")

@@ -28,7 +28,8 @@ The store's rooms (no module imports this one; this one puts them together):
     records.py     one change as a whole, case folders, reading and writing records    (RecordRoom)
     index.py       the derived caseload index, audit anchors, the retention register    (IndexRoom)
     auditing.py    a session's audit entries and the per-case reason keys               (AuditRoom)
-    retention.py   the sweep's register, tombstones and purging one case
+    retention.py   the sweep's register, its key file and purging one case
+    tombstones.py  the tombstone chain, signed by the sweep's key, and who believes a line
     audit.py, crypto.py, signing.py, keys.py, fsio.py, seen.py, agent.py: the formats and primitives
 `Session` is one object made of the rooms (mixins sharing its state), so a service holds one session.
 """
@@ -331,6 +332,7 @@ class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, AuditRoom):
         # records of each case read (or written) whole in this session: name -> (size, mtime) of the file
         self._readable: dict[str, dict[str, tuple[int, int]]] = {}
         self._reason_keys: dict[str, crypto.Identity] = {}  # reason key files read or made: "ref/name"
+        self._sweep_keys: tuple[set[str], set[str]] | None = None  # the sweep's keys, entries vouched for
 
     @property
     def machine(self) -> str:
