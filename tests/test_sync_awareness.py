@@ -106,6 +106,9 @@ def test_a_onedrive_copy_is_a_name_dacli_writes_with_a_computer_name_appended(na
         ("keys (conflicted copy 2026-12-02 1010).age", None),
         ("keys conflicted copy 2026-12-02 101010.age", None),
         ("keys_conflict-2026-12-02.age", None),
+        # a name that would put an escape sequence on a terminal is no engine's copy
+        ("keys (Jo\x1b[2J's conflicted copy 2026-12-02).age", None),
+        ("keys (conflicted copy Jo\nX 2026-12-02 101010).age", None),
     ],
 )
 def test_names_that_merely_look_alike_are_not_conflict_copies(name, kind_of):

@@ -44,11 +44,11 @@ SYNCTHING, DROPBOX, NEXTCLOUD, ONEDRIVE = "Syncthing", "Dropbox", "Nextcloud/own
 
 _SYNCTHING = re.compile(r"^(?P<stem>.*)\.sync-conflict-\d{8}-\d{6}(?:-[A-Z0-9]{7})?(?P<ext>\.[^.]*)?$")
 _DROPBOX = re.compile(
-    r"^(?P<stem>.+?) \([^()]+['\u2019]s conflicted copy \d{4}-\d{2}-\d{2}(?: \(\d+\)| \d+)?\)(?: \(\d+\))?"
-    r"(?P<ext>\.[^ ()]*)?$"
+    r"^(?P<stem>.+?) \([^()\x00-\x1f\x7f]+['\u2019]s conflicted copy \d{4}-\d{2}-\d{2}"
+    r"(?: \(\d+\)| \d+)?\)(?: \(\d+\))?(?P<ext>\.[^ ()]*)?$"
 )
 _NEXTCLOUD = re.compile(
-    r"^(?P<stem>.+?) \(conflicted copy (?:[^()]+ )?\d{4}-\d{2}-\d{2} \d{6}\)(?P<ext>\.[^ ()]*)?$"
+    r"^(?P<stem>.+?) \(conflicted copy (?:[^()\x00-\x1f\x7f]+ )?\d{4}-\d{2}-\d{2} \d{6}\)(?P<ext>\.[^ ()]*)?$"
 )
 _OWNCLOUD = re.compile(r"^(?P<stem>.+)_conflict-\d{8}-\d{6}(?P<ext>\.[^.]*)?$")
 _COMPUTER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,14}$")  # a Windows computer name (NetBIOS: 15)
@@ -141,7 +141,12 @@ def audit_logs(folder: Path) -> list[Path]:
     them: a Syncthing copy of `s-x-m.jsonl` is `s-x-m.sync-conflict-....jsonl`, which `*.jsonl` matches."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*.jsonl") if not is_conflict_copy(p.name, audit_kind))
+    return sorted(p for p in folder.glob("*.jsonl") if not _copy_of_a_log(p.name))
+
+
+def _copy_of_a_log(name: str) -> bool:
+    origin = conflict_origin(name, audit_kind)
+    return origin is not None and audit_kind(origin[0]) == "audit log"
 
 
 @dataclass(frozen=True)
@@ -175,8 +180,8 @@ def _scan(folder: Path, place: str, kind_of: Callable[[str], str | None]) -> lis
         if name.startswith(TMP_PREFIX):
             continue
         origin = conflict_origin(name, kind_of)
-        if origin is not None:
-            kind = kind_of(origin[0]) or "unknown file"
+        kind = kind_of(origin[0]) if origin is not None else None
+        if origin is not None and kind is not None:  # a copy of a file dacli writes there (not another's)
             found.append(Copy(folder / name, place, origin[0], origin[1], kind))
     return found
 
@@ -320,8 +325,6 @@ class SyncRoom:
             "lock": "a lock file: safe to delete",
             "retention register": "derived (written again from the records): safe to delete",
         }.get(copy.kind, "derived, no longer used: safe to delete")
-        if copy.kind == "unknown file":
-            derived = "not a file dacli writes here"
         return CopyCheck(copy, None, None, None, derived)
 
     def _compare(self, copy: Copy, opener: Callable[[Path, Copy], bytes]) -> CopyCheck:
