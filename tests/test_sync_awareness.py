@@ -394,3 +394,22 @@ def test_sync_status_says_when_a_syncthing_folder_lacks_the_ignore_lines(cli, st
     assert result.exit_code == 0
     assert "Syncthing: .stignore lacks (?d).lock, (?d)*.lock, (?d).tmp-*" in result.stdout
     assert json.loads(cli("sync", "status", "--json").stdout)["ignore_files"][0]["file"] == ".stignore"
+
+
+def test_copies_of_the_tombstones_and_an_identity_file(cli, store_path):
+    meta = store_path / ".dacli"
+    line = b'{"ref": "DA-00000-00000"}\n'
+    (meta / "tombstones.jsonl").write_bytes(line)
+    (meta / _syncthing("tombstones.jsonl")).write_bytes(line)
+    (identity,) = (meta / "identities").glob("s-*.age")
+    shutil.copy(identity, identity.with_name(identity.stem + "-OFFICE2.age"))
+    code, out = _status(cli)
+    assert code == 0, out
+    found = {c["kind"]: c for c in out["conflict_copies"]}
+    assert found["tombstone register"]["identical"] is True
+    assert found["identity"]["identical"] is True and found["identity"]["verifies"] is None
+    # a tombstone the current register lacks: a purge it does not record
+    (meta / _syncthing("tombstones.jsonl")).write_bytes(line + b'{"ref": "DA-11111-11111"}\n')
+    code, out = _status(cli)
+    assert code == 11
+    assert {c["kind"]: c for c in out["conflict_copies"]}["tombstone register"]["identical"] is False
