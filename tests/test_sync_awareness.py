@@ -212,8 +212,12 @@ def test_a_forged_copy_does_not_verify(cli, session, case_ref, store_path):
     name = _note(session, case_ref)
     folder = store_path / case_ref
     (folder / _syncthing(name)).write_bytes(b"age-encryption.org/v1\nnot really\n")
+    shutil.copy(folder / name, folder / "keys (Jo's conflicted copy 2026-12-02).age")  # not a key ring
     code, out = _status(cli)
-    assert code == 11 and out["conflict_copies"][0]["verifies"] is False
+    assert code == 11
+    found = {c["original"]: c for c in out["conflict_copies"]}
+    assert found[name]["verifies"] is False and found["keys.age"]["verifies"] is False
+    assert "does not open with your key" in found["keys.age"]["problem"]
 
 
 def test_a_copy_whose_original_is_gone_is_the_only_one(cli, session, case_ref, store_path):

@@ -180,7 +180,7 @@ def case_show(
         lines.append(
             f"  {n} conflict cop{'y' if n == 1 else 'ies'} from a sync engine: see `dacli sync status`"
         )
-        lines += [f"    {c.path.name} ({c.engine} copy of {c.original})" for c in view.conflicts]
+        lines += [f"    {c.path.name} ({c.engine})" for c in view.conflicts]
     earlier = [
         f"{label} {', '.join(people.safe[key][1:])}"
         for key, label in (("safe_number", "number"), ("safe_time_to_call", "time to call"),

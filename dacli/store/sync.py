@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dacli.errors import DacliError
+from dacli.errors import AuthError, DacliError, IntegrityError
 from dacli.schemas.common import CASE_REF_RE, RECORD_NAME_RE
 from dacli.store.fsio import LOCK_NAME, TMP_PREFIX, atomic_write
 from dacli.store.layout import (
@@ -348,7 +348,11 @@ class SyncRoom:
         return self.open_record(ref, copy.original, path.read_bytes(), f"{ref}/{path.name}")[1]
 
     def _open_ring_copy(self, path: Path, copy: Copy) -> bytes:
-        return self._load_ring(path, f"case {copy.place}", f"{copy.place}/{path.name}").dump()
+        what = f"{copy.place}/{path.name}"
+        try:
+            return self._load_ring(path, f"case {copy.place}", what).dump()
+        except AuthError:  # `rekey` re-wraps rings, never a copy: 'run rekey' would be no help here
+            raise IntegrityError(f"{what} does not open with your key") from None
 
     def _open_reason_copy(self, path: Path, copy: Copy) -> bytes:
         from dacli.store import crypto
@@ -389,4 +393,5 @@ def _read(path: Path) -> bytes:
 
 
 def _why(exc: BaseException) -> str:
-    return exc.message if isinstance(exc, DacliError) else f"cannot be read ({getattr(exc, 'strerror', '')})"
+    why = exc.message if isinstance(exc, DacliError) else f"cannot be read ({getattr(exc, 'strerror', '')})"
+    return why.rstrip(". ")
