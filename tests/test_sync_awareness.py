@@ -396,8 +396,13 @@ def test_sync_status_says_when_a_syncthing_folder_lacks_the_ignore_lines(cli, st
     (store_path / ".stfolder").mkdir()
     result = cli("sync", "status")
     assert result.exit_code == 0
-    assert "Syncthing: .stignore lacks (?d).lock, (?d)*.lock, (?d).tmp-*" in result.stdout
+    assert "Syncthing: .stignore lacks (?d).lock, (?d)*.lock, (?d).tmp-*: run `dacli sync ignore`" in result.stdout
     assert json.loads(cli("sync", "status", "--json").stdout)["ignore_files"][0]["file"] == ".stignore"
+    assert cli("sync", "ignore").stdout == "Added dacli's locks and temp files to .stignore.\n"
+    assert "lacks" not in cli("sync", "status").stdout
+    before = (store_path / ".stignore").read_bytes()
+    assert cli("sync", "ignore").stdout.startswith("Nothing to add")
+    assert (store_path / ".stignore").read_bytes() == before
 
 
 def test_copies_of_the_tombstones_and_an_identity_file(cli, store_path):

@@ -53,8 +53,8 @@ def sync_status(
             typer.echo(f".dacli/{name}: derived, no longer used: safe to delete")
         for engine, ignore, lines in status.ignore_missing:
             typer.echo(
-                f"{engine}: {ignore} lacks {', '.join(lines)}: add those lines, so that dacli's locks and "
-                "temp files stay on each computer"
+                f"{engine}: {ignore} lacks {', '.join(lines)}: run `dacli sync ignore` so that dacli's locks "
+                "and temp files stay on each computer"
             )
         n, bad = len(status.copies), len(status.to_look_at)
         if not n:
@@ -66,6 +66,21 @@ def sync_status(
             )
     if status.to_look_at:
         raise typer.Exit(ATTENTION_EXIT)
+
+
+@sync_app.command("ignore")
+def sync_ignore(ctx: typer.Context) -> None:
+    """Add dacli's lock and temp file patterns to the ignore file of the sync engine whose marker is in the
+    store's folder (Syncthing's .stignore; Nextcloud's .sync-exclude.lst): appended, never a line twice.
+    `dacli init` does it for a folder that is already synced; this is for one that became so later."""
+    from dacli.services.sync import write_ignore_files
+
+    c: Context = ctx.obj
+    written = write_ignore_files(c.store())
+    if written:
+        typer.echo(f"Added dacli's locks and temp files to {', '.join(written)}.")
+    else:
+        typer.echo("Nothing to add: no sync engine's marker here, or its ignore file already has them.")
 
 
 def _verdict(check) -> str:

@@ -1,12 +1,13 @@
 """Sync status: the conflict copies a file-sync engine left in the store, each checked under its original
 name, the derived files a format-2 store still holds, and the engines' ignore files (`dacli.store.sync`).
-Nothing here deletes or changes anything."""
+Nothing here deletes anything; `write_ignore_files` only adds lines to an engine's ignore file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dacli.store.store import Session
+from dacli.store import sync
+from dacli.store.store import Session, Store
 from dacli.store.sync import Copy, CopyCheck, case_copies, find_copies, ignore_files_missing, legacy_files
 
 ATTENTION_EXIT = 11
@@ -36,6 +37,12 @@ def conflict_copies(session: Session, ref: str | None = None) -> list[Copy]:
     """The conflict copies in the store, or in one case's folder (by name only: nothing is opened)."""
     root = session.store.root
     return case_copies(root, ref) if ref else find_copies(root)
+
+
+def write_ignore_files(store: Store) -> list[str]:
+    """Add dacli's lock and temp files to the ignore file of each engine whose marker is in the store's
+    folder; the ignore files written."""
+    return sync.write_ignore_files(store.root)
 
 
 def copy_json(check: CopyCheck) -> dict:
