@@ -396,7 +396,8 @@ def test_sync_status_says_when_a_syncthing_folder_lacks_the_ignore_lines(cli, st
     (store_path / ".stfolder").mkdir()
     result = cli("sync", "status")
     assert result.exit_code == 0
-    assert "Syncthing: .stignore lacks (?d).lock, (?d)*.lock, (?d).tmp-*: run `dacli sync ignore`" in result.stdout
+    lacks = "Syncthing: .stignore lacks (?d).lock, (?d)*.lock, (?d).tmp-*: run `dacli sync ignore`"
+    assert lacks in result.stdout
     assert json.loads(cli("sync", "status", "--json").stdout)["ignore_files"][0]["file"] == ".stignore"
     assert cli("sync", "ignore").stdout == "Added dacli's locks and temp files to .stignore.\n"
     assert "lacks" not in cli("sync", "status").stdout
