@@ -112,6 +112,7 @@ def _register() -> None:
         review,
         sharing,
         soag,
+        sync,
         tui,
     )
 
@@ -130,6 +131,7 @@ def _register() -> None:
     intake.register(app)
     notes.register(app)
     case.register(app)
+    sync.register(app)
 
 
 _register()

@@ -191,6 +191,9 @@ def audit_verify(
                 "ok": check.ok,
                 "signed_files": {"checked": check.checked, "problems": check.files},
                 "interrupted": check.interrupted,
+                "conflict_copies": [
+                    {"file": c.shown, "original": c.original, "engine": c.engine} for c in check.conflicts
+                ],
                 "logs": [
                     {
                         "log": r.name,
@@ -223,6 +226,11 @@ def audit_verify(
             typer.echo(
                 f"  - note: {ref} is an interrupted new case (its folder holds no record: the intake stopped "
                 "before saving one); not tampering, `dacli reindex` removes it."
+            )
+        for copy in check.conflicts:
+            typer.echo(
+                f"  - note: {copy.shown} is a {copy.engine} conflict copy of {copy.original}; not tampering "
+                "(expected under a sync engine), not read as the file it copies: see `dacli sync status`."
             )
         typer.echo("Audit trail intact." if check.ok else "Audit trail has been tampered with.")
     if not check.ok:

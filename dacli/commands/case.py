@@ -147,6 +147,9 @@ def case_show(
                 "incomplete": view.incomplete,
                 "unreadable": [{"record": n, "problem": why} for n, why in view.unreadable],
                 "forks": view.forks,
+                "conflict_copies": [
+                    {"file": c.path.name, "original": c.original, "engine": c.engine} for c in view.conflicts
+                ],
                 "children": [c.model_dump(mode="json") for c in people.children],
                 "perpetrators": [p.model_dump(mode="json") for p in people.perpetrators],
                 "safe_contact": people.safe,
@@ -174,6 +177,12 @@ def case_show(
             {True: "yes", False: "NO", None: "not asked"}[with_address.address_safe_to_write],
         ),
     ]
+    if view.conflicts:
+        n = len(view.conflicts)
+        lines.append(
+            f"  {n} conflict cop{'y' if n == 1 else 'ies'} from a sync engine: see `dacli sync status`"
+        )
+        lines += [f"    {c.path.name} ({c.engine})" for c in view.conflicts]
     earlier = [
         f"{label} {', '.join(people.safe[key][1:])}"
         for key, label in (("safe_number", "number"), ("safe_time_to_call", "time to call"),

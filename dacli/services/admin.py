@@ -12,6 +12,7 @@ from dacli.schemas.store import StaffMember
 from dacli.services import rows as _rows  # noqa: F401  (the index builds rows with it)
 from dacli.store import audit as auditlog
 from dacli.store.store import Session, Store
+from dacli.store.sync import audit_logs, find_copies
 
 
 def init_store(
@@ -110,6 +111,9 @@ class AuditCheck:
     """How many signed files were checked."""
     interrupted: list[str] = field(default_factory=list)
     """Case folders holding no record: a new case stopped part way, not tampering (`reindex` removes them)."""
+    conflicts: list = field(default_factory=list)
+    """Conflict copies a sync engine made (`store.sync.Copy`): expected under one, not tampering; never
+    read as the file they copy (`dacli sync status` checks them)."""
 
     @property
     def ok(self) -> bool:
@@ -165,7 +169,7 @@ def _missing_records(session: Session) -> list[str]:
     book = session.tombstone_book()  # a forged tombstone line excuses nothing
     folder = session.store.audit_dir()
     expected: dict[tuple[str, str], str] = {}
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+    for path in audit_logs(folder):
         for entry in auditlog.iter_entries(path):
             case, record = entry.get("case"), entry.get("record")
             if isinstance(case, str) and isinstance(record, str) and record.endswith(".toml.age"):
@@ -194,7 +198,7 @@ def verify_audit(
             if seq >= anchors.get(name, [0, ""])[0]:
                 anchors[name] = [seq, head]
     folder = store.audit_dir()
-    paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    paths = audit_logs(folder)
     reports = []
     signed_by = session.audit_signature_problem if session is not None else None
     for path in paths:
@@ -207,7 +211,7 @@ def verify_audit(
                 auditlog.LogReport(name, 0, "", [f"is missing, but this computer saw {seq} entries in it"])
             )
     interrupted = session.interrupted_cases() if session is not None and files else []
-    return AuditCheck(reports, problems, checked, interrupted)
+    return AuditCheck(reports, problems, checked, interrupted, find_copies(store.root))
 
 
 def audit_entries(session: Session, case: str | None = None) -> list[dict]:
@@ -220,7 +224,7 @@ def audit_entries(session: Session, case: str | None = None) -> list[dict]:
     purged: dict[str, bool] = {}  # case: purged by the sweep (gone, and its tombstone line believed)
     folder = session.store.audit_dir()
     entries: list[dict] = []
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+    for path in audit_logs(folder):
         for entry in auditlog.iter_entries(path):
             if case is None or entry.get("case") == case:
                 entry = dict(entry)

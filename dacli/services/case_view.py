@@ -26,6 +26,7 @@ from dacli.services.forms import CASE_RECORD, parse_form, stamp, validated
 from dacli.store.documents import incomplete_sentence
 from dacli.store.layout import check_case_ref
 from dacli.store.store import Session
+from dacli.store.sync import case_copies
 
 
 def summarise(
@@ -155,6 +156,8 @@ class CaseView:
     unreadable: list = field(default_factory=list)
     """Records that cannot be read (damaged, forged, unknown schema): (record name, why). The rest of the
     case is shown, marked incomplete, and nothing can be written to it."""
+    conflicts: list = field(default_factory=list)
+    """Conflict copies a sync engine left in the case's folder (`store.sync.Copy`; `dacli sync status`)."""
 
     @property
     def incomplete(self) -> str | None:
@@ -405,6 +408,7 @@ def show_case(session: Session, ref: str, on: dt.date | None = None) -> CaseView
     out for (default today; the dashboard passes its own clock)."""
     check_case_ref(ref)
     view = load_case(session, ref, contacts=True, on=on)
+    view.conflicts = case_copies(session.store.root, ref)
     session.audit("case-read", case=ref)
     return view
 

@@ -36,6 +36,7 @@ from dacli.schemas.store import Policy
 from dacli.store import audit as auditlog
 from dacli.store import crypto
 from dacli.store.fsio import atomic_write, folder_lock, make_dir
+from dacli.store.sync import audit_logs
 from dacli.text import Refused, load_json
 
 INDEX_SCHEMA = "caseload-index/4"
@@ -321,7 +322,7 @@ class IndexRoom:
         if own_only:
             paths = [self._audit_path()]
         else:
-            paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+            paths = audit_logs(folder)
         for path in paths:
             seq, head = auditlog.head(path)
             if seq and seq >= heads.get(path.name, [0, ""])[0]:  # an empty log anchors nothing

@@ -55,7 +55,7 @@ STORE_GITIGNORE = """\
 HARMLESS_ENTRIES = (
     ".gitignore", ".gitattributes", "README.md",  # the two dacli itself writes (a copy there is kept)
     ".stfolder", ".stignore", ".stversions",  # Syncthing
-    ".sync_*.db*", ".owncloudsync.log",  # Nextcloud and ownCloud clients
+    ".sync_*.db*", ".owncloudsync.log", ".sync-exclude.lst",  # Nextcloud and ownCloud clients
     ".dropbox", ".dropbox.attr",  # Dropbox
     "desktop.ini", "Thumbs.db", ".DS_Store",  # Windows (also OneDrive) and macOS
 )  # fmt: skip

@@ -29,6 +29,7 @@ from dacli.store.fsio import (
 )
 from dacli.store.keys import KeyRing
 from dacli.store.layout import CASE_KEYS, new_case_ref
+from dacli.store.sync import audit_logs
 
 
 class RecordRoom:
@@ -180,7 +181,7 @@ class RecordRoom:
         folder holds now (records still arriving from another computer, or deleted)."""
         folder = self.store.audit_dir()
         cases: set[str] = set()
-        for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        for path in audit_logs(folder):
             for entry in auditlog.iter_entries(path):
                 if isinstance(entry.get("case"), str) and isinstance(entry.get("record"), str):
                     cases.add(entry["case"])
@@ -206,7 +207,7 @@ class RecordRoom:
         see `unit`), as found by `reindex`. Returns how many."""
         folder = self.store.audit_dir()
         named: set[tuple[str, str]] = set()
-        for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        for path in audit_logs(folder):
             for entry in auditlog.iter_entries(path):
                 case, record = entry.get("case"), entry.get("record")
                 if isinstance(case, str) and isinstance(record, str):
@@ -232,9 +233,9 @@ class RecordRoom:
         folder = self.store.case_dir(ref)
         if not folder.is_dir():
             raise NotFound(f"There is no case {ref} in this store.")
-        return sorted(
-            n for n in os.listdir(folder) if n.endswith(".toml.age") and not n.startswith(TMP_PREFIX)
-        )
+        # by name: a sync engine's conflict copy (`note-x (Jo's conflicted copy 2026-12-02).toml.age`) is
+        # not a record, and is never read as one (`dacli sync status` checks it under its original name)
+        return sorted(n for n in os.listdir(folder) if RECORD_NAME_RE.fullmatch(n))
 
     def _record_path(self, ref: str, name: str) -> Path:
         if not RECORD_NAME_RE.fullmatch(name):
@@ -250,7 +251,14 @@ class RecordRoom:
             sealed = path.read_bytes()
         except FileNotFoundError:
             raise NotFound(f"Case {ref} has no record {name}.") from None
-        what = f"{ref}/{name}"
+        doc = self.open_record(ref, name, sealed, f"{ref}/{name}")[0]
+        self._readable.setdefault(ref, {})[name] = (stat.st_size, stat.st_mtime_ns)
+        return doc
+
+    def open_record(self, ref: str, name: str, sealed: bytes, what: str) -> tuple[dict, bytes]:
+        """The record ``sealed`` holds, checked as record ``name`` of case ``ref`` (decrypted, signed for that
+        case and name, schema): the document and its signed text. A sync engine's conflict copy is opened
+        with this under its original name (`sync.SyncRoom`)."""
         try:
             plain = crypto.decrypt(sealed, self.case_ring(ref).identities, what)
         except IntegrityError:
@@ -264,8 +272,7 @@ class RecordRoom:
         problem = record_problem(doc) or decision_problem(doc, author.id, author.role.value)
         if problem is not None:
             raise IntegrityError(f"{what} does not match its schema ({problem}).")
-        self._readable.setdefault(ref, {})[name] = (stat.st_size, stat.st_mtime_ns)
-        return doc
+        return doc, body
 
     def unreadable(self, ref: str) -> list[tuple[str, str]]:
         """Every record of the case that cannot be read whole (decrypted, signature, schema), with why.

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from dacli import clock
 from dacli.errors import IntegrityError, StoreError
+from dacli.schemas.common import RECORD_NAME_RE
 from dacli.store import crypto, signing
 from dacli.store.fsio import TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
 from dacli.store.tombstones import TOMBSTONES, Tombstones, Trust, append_tombstone, tombstones
@@ -182,7 +183,8 @@ def folder_says_keep(folder: Path, expected: str | None = None) -> str | None:
     fingerprint ``expected`` the register holds for it (a fact arrived, from this office or another, after
     the register was written: a staff member's next listing writes the register again)."""
     try:
-        names = os.listdir(folder)
+        # records by name: a sync engine's conflict copy of a hold's end is not a second end
+        names = [n for n in os.listdir(folder) if RECORD_NAME_RE.fullmatch(n)]
     except FileNotFoundError:
         return None  # already gone (or boiled down and renamed in by an earlier step)
     except OSError as exc:

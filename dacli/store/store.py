@@ -28,6 +28,7 @@ The store's rooms (no module imports this one; this one puts them together):
     records.py     one change as a whole, case folders, reading and writing records    (RecordRoom)
     index.py       the derived caseload index, audit anchors, the retention register    (IndexRoom)
     auditing.py    a session's audit entries and the per-case reason keys               (AuditRoom)
+    sync.py        a sync engine's conflict copies, checked under their original names  (SyncRoom)
     retention.py   the sweep's register, its key file and purging one case
     tombstones.py  the tombstone chain, signed by the sweep's key, and who believes a line
     audit.py, crypto.py, signing.py, keys.py, fsio.py, seen.py, agent.py: the formats and primitives
@@ -87,6 +88,7 @@ from dacli.store.layout import (
 from dacli.store.records import RecordRoom
 from dacli.store.rings import KeyRoom
 from dacli.store.staff import StaffRoom, verify_staff
+from dacli.store.sync import SyncRoom, write_ignore_files
 from dacli.text import Refused, load_toml
 
 
@@ -242,6 +244,7 @@ class Store:
         for name, text in ((".gitignore", STORE_GITIGNORE), (".gitattributes", "*.age binary\n")):
             if not (root / name).exists():
                 atomic_write(root / name, text.encode())
+        write_ignore_files(root)  # a sync engine's folder (.stfolder): its locks and temp files stay here
         store = cls(root)
         session = store.unlock_with_identity(member, creds)
         session.audit("store-init", detail={"store_id": settings.store_id})
@@ -307,7 +310,7 @@ class Store:
         return self.unlock_with_identity(member, creds)
 
 
-class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, AuditRoom):
+class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, AuditRoom, SyncRoom):
     """A store unlocked by one member of staff. Holds keys in memory only."""
 
     def __init__(

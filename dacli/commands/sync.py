@@ -1,0 +1,100 @@
+"""dacli sync status: what a file-sync engine left in the store."""
+
+from __future__ import annotations
+
+import typer
+
+from dacli.commands.common import Context, print_json
+
+sync_app = typer.Typer(
+    help="A store shared through a file-sync engine (Syncthing, OneDrive, Nextcloud, Dropbox).",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sync_app, name="sync")
+
+
+@sync_app.command("status")
+def sync_status(
+    ctx: typer.Context,
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List every conflict copy a sync engine made in the store, each checked under its original name (does
+    it verify? is it identical to the file it copies, or does it differ?), the derived files a format-2 store
+    still holds, and a missing ignore file. Deletes nothing. Exits 11 when a copy differs or does not
+    verify."""
+    from dacli.services.sync import ATTENTION_EXIT, copy_json
+    from dacli.services.sync import sync_status as status_of
+
+    c: Context = ctx.obj
+    status = status_of(c.session())
+    if json_:
+        print_json(
+            {
+                "ok": not status.to_look_at,
+                "conflict_copies": [copy_json(check) for check in status.copies],
+                "legacy_files": [
+                    {"file": f".dacli/{n}", "note": "derived, no longer used: safe to delete"}
+                    for n in status.legacy
+                ],
+                "ignore_files": [
+                    {"engine": e, "file": f, "missing": lines} for e, f, lines in status.ignore_missing
+                ],
+            }
+        )
+    else:
+        for check in status.copies:
+            typer.echo(check.copy.shown)
+            copy = check.copy
+            typer.echo(f"  {copy.engine} conflict copy of {copy.original} ({copy.kind}): {_verdict(check)}")
+        for name in status.legacy:
+            typer.echo(f".dacli/{name}: derived, no longer used: safe to delete")
+        for engine, ignore, lines in status.ignore_missing:
+            typer.echo(
+                f"{engine}: {ignore} lacks {', '.join(lines)}: run `dacli sync ignore` so that dacli's locks "
+                "and temp files stay on each computer"
+            )
+        n, bad = len(status.copies), len(status.to_look_at)
+        if not n:
+            typer.echo("No conflict copies.")
+        else:
+            typer.echo(
+                f"{n} conflict cop{'y' if n == 1 else 'ies'}: {n - bad} harmless, {bad} to look at. "
+                "Nothing was deleted."
+            )
+    if status.to_look_at:
+        raise typer.Exit(ATTENTION_EXIT)
+
+
+@sync_app.command("ignore")
+def sync_ignore(ctx: typer.Context) -> None:
+    """Add dacli's lock and temp file patterns to the ignore file of the sync engine whose marker is in the
+    store's folder (Syncthing's .stignore; Nextcloud's .sync-exclude.lst): appended, never a line twice.
+    `dacli init` does it for a folder that is already synced; this is for one that became so later."""
+    from dacli.services.sync import write_ignore_files
+
+    c: Context = ctx.obj
+    written = write_ignore_files(c.store())
+    if written:
+        typer.echo(f"Added dacli's locks and temp files to {', '.join(written)}.")
+    else:
+        typer.echo("Nothing to add: no sync engine's marker here, or its ignore file already has them.")
+
+
+def _verdict(check) -> str:
+    if check.verifies is False:
+        return f"DOES NOT VERIFY ({check.problem}); it is not believed: look at it"
+    said = "verifies; " if check.verifies else ""
+    if check.same is True:
+        return (
+            said
+            + "identical to it: a harmless duplicate, safe to delete"
+            + (f" ({check.note})" if check.note else "")
+        )
+    if check.same is False:
+        return (
+            said + "DIFFERS from it" + (f": {check.note}" if check.note else "") + "; a person compares them"
+        )
+    return said + check.note

@@ -1,0 +1,61 @@
+"""Sync status: the conflict copies a file-sync engine left in the store, each checked under its original
+name, the derived files a format-2 store still holds, and the engines' ignore files (`dacli.store.sync`).
+Nothing here deletes anything; `write_ignore_files` only adds lines to an engine's ignore file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dacli.store import sync
+from dacli.store.store import Session, Store
+from dacli.store.sync import Copy, CopyCheck, case_copies, find_copies, ignore_files_missing, legacy_files
+
+ATTENTION_EXIT = 11
+"""`dacli sync status` exits with this when a conflict copy differs from the file it copies or does not
+verify (README 'Errors and exit codes')."""
+
+
+@dataclass
+class SyncStatus:
+    copies: list[CopyCheck] = field(default_factory=list)
+    legacy: list[str] = field(default_factory=list)
+    """Derived files of a format-2 store in `.dacli/` (index.json.age, anchors.json.age): no longer used."""
+    ignore_missing: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    """(engine, ignore file, lines it lacks) where an engine's marker is in the store's folder."""
+
+    @property
+    def to_look_at(self) -> list[CopyCheck]:
+        return [c for c in self.copies if c.to_look_at]
+
+
+def sync_status(session: Session) -> SyncStatus:
+    root = session.store.root
+    return SyncStatus(session.conflict_checks(), legacy_files(root), ignore_files_missing(root))
+
+
+def conflict_copies(session: Session, ref: str | None = None) -> list[Copy]:
+    """The conflict copies in the store, or in one case's folder (by name only: nothing is opened)."""
+    root = session.store.root
+    return case_copies(root, ref) if ref else find_copies(root)
+
+
+def write_ignore_files(store: Store) -> list[str]:
+    """Add dacli's lock and temp files to the ignore file of each engine whose marker is in the store's
+    folder; the ignore files written."""
+    return sync.write_ignore_files(store.root)
+
+
+def copy_json(check: CopyCheck) -> dict:
+    c = check.copy
+    return {
+        "case": c.case,
+        "file": c.shown,
+        "engine": c.engine,
+        "original": c.original,
+        "kind": c.kind,
+        "verifies": check.verifies,
+        "problem": check.problem,
+        "identical": check.same,
+        "note": check.note,
+        "to_look_at": check.to_look_at,
+    }
