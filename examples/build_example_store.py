@@ -52,8 +52,15 @@ CASES = [
 ]  # fmt: skip
 
 
+BUILT_AT = "2026-11-23T17:35:56+00:00"
+"""The moment the example's story is told from (its dates are fixed; the audit entries say the clock was set,
+and the computer's own time)."""
+
+
 def build(force: bool) -> None:
     os.environ["DACLI_MACHINE_ID"] = "example"
+    os.environ["DACLI_NOW"] = BUILT_AT  # dacli's one clock, pinned: the same store whatever day it is rebuilt
+    from dacli import clock
     from dacli.services.admin import add_user, init_store
     from dacli.services.dash import parse_dash, record_dash
     from dacli.services.intake import intake, parse_intake
@@ -106,7 +113,7 @@ def build(force: bool) -> None:
                     "facts": "First contact. Safe number and safe time to call confirmed.",
                     "activities": ["G"],
                 },
-                datetime.now(UTC),
+                clock.now(),
             ),
         )
     add_note(
@@ -122,7 +129,7 @@ def build(force: bool) -> None:
                 "opinion": "Client appears more frightened since the bail hearing.",
                 "activities": ["P", "CR"],
             },
-            datetime.now(UTC),
+            clock.now(),
         ),
     )
     add_contact(

@@ -549,7 +549,9 @@ class Pair:
         self.a.wait_for(lambda: not self.a.connected(self.b.device_id), timeout, "the pause")
         self.b.wait_for(lambda: not self.b.connected(self.a.device_id), timeout, "the pause")
 
-    def resume(self, timeout: float = 30) -> float:
+    def resume(self, timeout: float = 90) -> float:
+        """Resume both sides and wait until they are connected again. Generous: on a loaded machine the
+        first hello after a resume can time out (Syncthing's own 20 s) before the next dial succeeds."""
         self.a.post(f"/rest/system/resume?device={self.b.device_id}")
         self.b.post(f"/rest/system/resume?device={self.a.device_id}")
         return self.wait_connected(timeout)
