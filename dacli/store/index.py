@@ -62,9 +62,12 @@ def cache_root() -> Path:
     return user_cache_path("dacli")
 
 
-def folder_stamp(st: os.stat_result) -> str:
-    """What tells a changed case folder: its modification time and inode ("" when too recent to trust)."""
-    if clock.computer_now().timestamp() * 1e9 - st.st_mtime_ns < SETTLE_NS:
+def folder_stamp(st: os.stat_result, now_ns: float | None = None) -> str:
+    """What tells a changed case folder: its modification time and inode ("" when too recent to trust).
+    ``now_ns``: the computer's time in nanoseconds (read once for a whole listing)."""
+    if now_ns is None:
+        now_ns = clock.computer_now().timestamp() * 1e9
+    if now_ns - st.st_mtime_ns < SETTLE_NS:
         return ""
     return f"{st.st_mtime_ns}:{st.st_ino}"
 
@@ -166,11 +169,12 @@ class IndexRoom:
 
         root = self.store.root
         now: dict[str, str] = {}
+        now_ns = clock.computer_now().timestamp() * 1e9
         try:
             with os.scandir(root) as it:
                 for entry in it:
                     if CASE_REF_RE.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
-                        now[entry.name] = folder_stamp(entry.stat(follow_symlinks=False))
+                        now[entry.name] = folder_stamp(entry.stat(follow_symlinks=False), now_ns)
         except OSError as exc:
             raise StoreError(f"Cannot list the store ({exc.strerror}).") from None
         stamps, rows, unreadable = index["stamps"], index["cases"], index["unreadable"]
