@@ -328,3 +328,48 @@ def test_the_caseload_in_each_office_lists_every_case(offices):
         f"case list lacks cases whose records are all here: {lacking}; "
         f"conflict copies {offices.conflict_report()}"
     )
+
+
+PLAN = """\
+created_on = 2026-11-20
+[[actions]]
+risk = "Threats to kill"
+action = "Non-molestation order"
+who = "Idva"
+[[actions]]
+risk = "Isolation"
+action = "Local women's group"
+who = "Client"
+"""
+
+
+def test_a_plan_changed_in_both_offices_while_apart_is_told_in_both_and_loses_nothing(offices):
+    """Store format 3 under a real sync engine: office A and office B each complete a different action of the
+    same safety plan while the connection is paused. After the sync, both offices are told the plan has two
+    versions made at once, both completions are there, and the next change joins them."""
+    one = next(iter(offices.cases))
+    offices.dacli("A", "issp", "record", one, "--from", "-", input=PLAN)
+    offices.pair.wait_in_sync()
+    offices.pair.pause()
+    at_once(
+        [lambda: offices.dacli("A", "issp", "complete", one, "--action", "1", "--on", "2026-11-21")],
+        [lambda: offices.dacli("B", "issp", "complete", one, "--action", "2", "--on", "2026-11-22")],
+    )
+    offices.pair.resume()
+    offices.pair.wait_in_sync()
+    for office in ("A", "B"):
+        shown = json.loads(offices.dacli(office, "issp", "show", one, "--json").stdout)
+        assert shown["fork"] and "versions made at once" in shown["fork"], (office, shown["fork"])
+        assert [a["done"] for a in shown["actions"]] == ["2026-11-21", "2026-11-22"], office
+        case = json.loads(offices.dacli(office, "case", "show", one, "--json").stdout)
+        assert any("safety plan" in f for f in case["forks"]), office
+    template = offices.dacli("A", "issp", "template", one).stdout  # the joined plan, to change
+    more = '\n[[actions]]\nrisk = "Money"\naction = "Open a bank account of her own"\nwho = "Client"\n'
+    offices.dacli("A", "issp", "record", one, "--from", "-", input=template + more)
+    offices.pair.wait_in_sync()
+    for office in ("A", "B"):
+        shown = json.loads(offices.dacli(office, "issp", "show", one, "--json").stdout)
+        assert shown["fork"] is None, office
+        assert [a["done"] for a in shown["actions"]] == ["2026-11-21", "2026-11-22", None], office
+    copies = [c for found in offices.pair.conflicts().values() for c in found]
+    assert copies == [], copies
