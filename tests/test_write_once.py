@@ -156,3 +156,36 @@ def test_the_sweep_keeps_a_folder_whose_referral_came_after_its_closure(tmp_path
     assert folder_says_keep(folder) is None
     (folder / "intake-20200301T090001-dddddd.toml.age").write_bytes(b"x")
     assert folder_says_keep(folder) == "its folder shows a referral taken after its last closure"
+
+
+def test_the_dashboard_case_screen_tells_of_a_plan_changed_in_two_places_at_once(tmp_path):
+    import asyncio
+    import shutil
+
+    from textual.widgets import Static
+
+    from dacli.services import issp
+    from dacli.store.store import Store
+    from dacli.tui.app import DacliApp
+    from tests.test_tui import EXAMPLE, NOW, _open_case
+
+    store = tmp_path / "store"
+    shutil.copytree(EXAMPLE, store)
+    session = Store(store).unlock("demo", "demo-passphrase")
+    ref = next(r for r in Store(store).case_refs() if any((store / r).glob("issp-*")))
+    today = clock.today()
+    _apart(
+        session, ref,
+        lambda: issp.complete(session, ref, 1, today, "Done in office A.", today),
+        lambda: issp.complete(session, ref, 2, today, "Done in office B.", today),
+    )  # fmt: skip
+
+    async def run():
+        app = DacliApp(store, "demo", idle_seconds=600, now=NOW)
+        async with app.run_test(size=(120, 40)) as pilot:
+            name = load_case(session, ref).summary.client.split()[0].lower()
+            await _open_case(app, pilot, name)
+            safe = str(app.screen.query_one("#safe", Static).render())
+            assert f"MADE AT ONCE: The safety plan of case {ref} has versions made at once" in safe
+
+    asyncio.run(run())

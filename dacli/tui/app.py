@@ -421,6 +421,14 @@ class CaseScreen(Screen):
         safe = Text()
         if view.incomplete:
             safe.append(f"INCOMPLETE: {view.incomplete}\n", style="bold")
+        for fork in view.forks:  # changed in two places at once (store format 3): told, not settled
+            safe.append(f"MADE AT ONCE: {fork}\n", style="bold")
+        if view.conflicts:
+            safe.append(
+                f"{len(view.conflicts)} conflict copies from a sync engine in this case's folder: see "
+                "`dacli sync status`.\n",
+                style="bold",
+            )
         safe.append(
             f"{s.ref}  {s.client}  [{s.status.value}]  risk {s.risk or 'not assessed'}\n", style="bold"
         )
