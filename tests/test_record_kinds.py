@@ -152,6 +152,7 @@ WRITERS = {
     "court-criminal/1": lambda s, ref, w: record_hearing(s, ref, parse_hearing(_hearing("criminal"), TODAY)),
     "court-civil/1": lambda s, ref, w: record_hearing(s, ref, parse_hearing(_hearing("civil"), TODAY)),
     "csc-referral/1": _csc,
+    "csc-confirm/1": _csc,
     "case-review/1": lambda s, ref, w: review.record_review(
         s, ref, review.parse_review(REVIEW, TODAY), TODAY
     ),

@@ -189,3 +189,24 @@ def test_the_dashboard_case_screen_tells_of_a_plan_changed_in_two_places_at_once
             assert f"MADE AT ONCE: The safety plan of case {ref} has versions made at once" in safe
 
     asyncio.run(run())
+
+
+def test_a_written_confirmation_is_a_record_of_its_own_and_the_referral_is_never_rewritten(session, case_ref):
+    """A children's-services referral made by phone, confirmed in writing in two offices at once: the referral
+    record is written once; each confirmation is its own record, and the earliest moment stands."""
+    from dacli.services.children import confirm_csc_referral, parse_csc, record_csc_referral
+
+    at = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+    name = record_csc_referral(
+        session, case_ref, parse_csc({"referred_at": at, "to": "MASH", "how": "verbal"})
+    )
+    written = (session.store.root / case_ref / name).read_bytes()
+    _apart(
+        session, case_ref,
+        lambda: confirm_csc_referral(session, case_ref, name, at + dt.timedelta(hours=5)),
+        lambda: confirm_csc_referral(session, case_ref, name, at + dt.timedelta(hours=3)),
+    )  # fmt: skip
+    assert (session.store.root / case_ref / name).read_bytes() == written
+    (referral,) = [r for n, r in load_case(session, case_ref).csc if n == name]
+    assert referral.written_confirmation_at == at + dt.timedelta(hours=3)
+    assert len([n for n in session.record_names(case_ref) if n.startswith("cscconfirm-")]) == 2

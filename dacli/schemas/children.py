@@ -31,3 +31,20 @@ class CscReferralRecord(CscReferralForm):
     case: str
     recorded_by: str
     recorded_at: dt.datetime
+
+
+CSC_CONFIRM_SCHEMA = "csc-confirm/1"
+
+
+class CscConfirmRecord(Strict):
+    """`cscconfirm-<when>-<rand>.toml.age`: that a verbal referral to children's social care was confirmed in
+    writing. Store format 3: the referral record is written once and never changed; where two offices
+    record a confirmation of one referral, the earliest moment stands."""
+
+    schema_: str = Field(CSC_CONFIRM_SCHEMA, alias="schema")
+    case: str
+    referral: str = Field(min_length=1, max_length=80)
+    """The csc referral record confirmed."""
+    confirmed_at: dt.datetime
+    recorded_by: str
+    recorded_at: dt.datetime

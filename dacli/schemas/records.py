@@ -34,8 +34,9 @@ def _models() -> dict[str, type]:
             soag.SoagRecord, issp.IsspRecord, issp.IsspCopyRecord, consent.AgreementRecord,
             sharing.ShareRecord, sharing.SignOffRecord, sharing.DisclosureRecord, marac.MaracRecord,
             marac.ResearchRecord, marac.MaracDeclineRecord, court.CriminalRecord, court.CivilRecord,
-            children.CscReferralRecord, review.ReviewRecord, review.ClosureRecord, review.ReopenRecord,
-            review.FollowUpRecord, review.BoilDown, review.HoldRecord, review.HoldEndRecord,
+            children.CscReferralRecord, children.CscConfirmRecord, review.ReviewRecord, review.ClosureRecord,
+            review.ReopenRecord, review.FollowUpRecord, review.BoilDown, review.HoldRecord,
+            review.HoldEndRecord,
         ]  # fmt: skip
         _MODELS = {m.model_fields["schema_"].default: m for m in kinds}
     return _MODELS
@@ -92,6 +93,7 @@ DECISIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "retention-hold/1": ("placed_by", SENIOR),
     "retention-hold-end/1": ("removed_by", SENIOR),
     "share-without-consent/1": ("decided_by", None),
+    "csc-confirm/1": ("recorded_by", None),
     "case-exit/1": ("closed_by", None),  # a closure starts the retention clock
     "case-reopen/1": ("reopened_by", None),  # a reopening stops the sweep
 }

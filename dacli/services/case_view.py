@@ -251,7 +251,7 @@ class CaseView:
 
 def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date | None = None) -> CaseView:
     from dacli.rules.issp import next_open_action
-    from dacli.schemas.children import CscReferralRecord
+    from dacli.schemas.children import CscConfirmRecord, CscReferralRecord
     from dacli.schemas.consent import AgreementRecord
     from dacli.schemas.court import CivilRecord, CriminalRecord
     from dacli.schemas.issp import IsspRecord
@@ -300,6 +300,15 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
     found = records("contact", ContactRecord) if contacts else []
     dashes = records("dash", DashRecord)
     csc = records("csc", CscReferralRecord)
+    confirmed: dict[str, dt.datetime] = {}  # store format 3: a confirmation is a record of its own
+    for _, c in records("cscconfirm", CscConfirmRecord):
+        confirmed[c.referral] = min(confirmed.get(c.referral, c.confirmed_at), c.confirmed_at)
+    csc = [
+        (n, r.model_copy(update={"written_confirmation_at": confirmed[n]}))
+        if r.written_confirmation_at is None and n in confirmed
+        else (n, r)
+        for n, r in csc
+    ]
     shares = records("share", ShareRecord)
     signoffs = records("signoff", SignOffRecord)
     consented = records("disclosure", DisclosureRecord)

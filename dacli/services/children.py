@@ -37,26 +37,27 @@ def record_csc_referral(session: Session, ref: str, form) -> str:
     return name
 
 
-def confirm_csc_referral(session: Session, ref: str, name: str, at: dt.datetime) -> None:
-    """Record that a verbal referral was confirmed in writing (an audited update of that record)."""
-    from dacli.schemas.children import CscReferralRecord
+def confirm_csc_referral(session: Session, ref: str, name: str, at: dt.datetime) -> str:
+    """Record that a verbal referral was confirmed in writing: a record of its own naming the referral (store
+    format 3: the referral is never rewritten). Returns the confirmation's record name."""
+    from dacli.schemas.children import CSC_CONFIRM_SCHEMA, CscConfirmRecord, CscReferralRecord
 
     check_case_ref(ref)
     at = typed_moment(at, clock.now(), "Confirmation", "at")
     if not name.startswith("csc-"):
         raise InvalidInput(f"{name} is not a children's social care referral.")
-
-    def confirm(doc: dict | None) -> dict:
-        if doc is None:
-            raise NotFound(f"Case {ref} has no record {name}.")
-        rec = validated(CscReferralRecord, doc, ref, name)
-        if at < rec.referred_at:
-            raise InvalidInput("at: the written confirmation cannot come before the referral.")
-        return rec.model_copy(update={"written_confirmation_at": at}).model_dump(mode="python", by_alias=True)
-
     if name not in session.record_names(ref):
         raise NotFound(f"Case {ref} has no record {name}.")
-    session.update_record(ref, name, confirm, action="csc-confirm")
+    rec = validated(CscReferralRecord, session.read_record(ref, name), ref, name)
+    if at < rec.referred_at:
+        raise InvalidInput("at: the written confirmation cannot come before the referral.")
+    now = clock.now()
+    fields = {"schema": CSC_CONFIRM_SCHEMA, "referral": name, "confirmed_at": at,
+              "recorded_by": session.member.id, "recorded_at": now}  # fmt: skip
+    made, _ = append_record(
+        session, ref, kind="cscconfirm", at=now, model=CscConfirmRecord, fields=fields, action="csc-confirm"
+    )
+    return made
 
 
 def parse_csc(data: dict[str, Any]):
