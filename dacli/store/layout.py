@@ -43,8 +43,8 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 STORE_GITIGNORE = """\
-# dacli: locks, interrupted writes and the derived caseload index stay out of git.
-# After pulling another copy's changes, run `dacli reindex`.
+# dacli: locks and interrupted writes stay out of git (and a format-2 store's shared caseload index).
+# What another copy adds is listed at the next `dacli case list`: each computer keeps its own index.
 .lock
 .tmp-*
 .dacli/index.json.age
