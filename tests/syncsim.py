@@ -414,6 +414,14 @@ class Sim:
         self.completed.setdefault(ref, set()).add(risk)
         return True
 
+    def local_state(self, office: Office, user: str) -> dict[str, tuple[str, int]]:
+        """Each case in ``office``'s copy as it shows it there: (status, holds in force)."""
+        from dacli.services.case_view import load_case
+
+        with self.at(office):
+            views = {ref: load_case(self.session(office, user), ref) for ref in self.local_cases(office)}
+        return {ref: (str(v.case.status), len(v.holds)) for ref, v in views.items()}
+
     def status(self, office: Office, user: str, ref: str) -> str:
         from dacli.services.case_view import load_case
 

@@ -24,6 +24,11 @@ pytestmark = pytest.mark.timeout(300)
 
 OPERATIONS = ["new", "repeat", "note", "dash", "plan", "action", "complete", "finish", "close", "reopen",
               "hold", "unhold", "sync", "merge"]  # fmt: skip
+WANTS = {
+    "close": lambda status, holds: status == "open",
+    "reopen": lambda status, holds: status == "closed",
+    "unhold": lambda status, holds: holds > 0,
+}
 MAX_CLIENTS = 4  # few clients, so that offices often work on the same case while apart
 
 
@@ -54,6 +59,9 @@ def _run(sim: Sim, data: st.DataObject, steps: int) -> None:
         ):  # a client taken before in any office (not yet arrived here: a case of its own)
             sim.intake(office, user, data.draw(st.sampled_from(sorted(sim.clients)), label="client"))
             continue
+        if what in WANTS:  # a case this office shows closed to reopen, open to close, held to end a hold
+            shown = sim.local_state(office, user)
+            here = [ref for ref in here if WANTS[what](*shown[ref])] or here
         ref = data.draw(st.sampled_from(here), label="case")
         if what == "note":
             sim.note(office, user, ref)
