@@ -15,7 +15,7 @@ Hypothesis draws the work (derandomized: CI runs the same examples every time). 
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from tests.syncsim import SENIORS, STAFF, Sim, SimulationFailure
@@ -90,6 +90,9 @@ def _run(sim: Sim, data: st.DataObject, steps: int) -> None:
     deadline=None,
     derandomize=True,
     database=None,
+    # no shrinking: a failure names the first failing run's operations (at most 24, each printed), at once,
+    # rather than after minutes of replays that would meet the test's timeout
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.function_scoped_fixture,
