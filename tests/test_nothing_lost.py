@@ -551,3 +551,32 @@ def test_every_write_path_on_a_full_disk_says_what_it_saved(
         assert cli("reindex").exit_code == 0, what
     verified = cli("audit", "verify")
     assert verified.exit_code == 0, verified.stdout
+
+
+def test_ctrl_c_after_a_change_is_whole_says_interrupted_and_leaves_nothing_unfinished(
+    cli, store_path, case_ref, monkeypatch
+):
+    """Found by the sync simulator (tests/test_sync_simulator.py, a test timeout's signal landing there): an
+    interruption after a note was saved and audited, while this computer anchors the audit log, crashed in
+    the message meant for a part-saved change (IndexError: nothing was missing) and marked the case
+    unfinished, so the next intake refused. The change is whole: it is an interruption (exit 130), no more."""
+    from dacli.store.index import IndexRoom
+
+    real = IndexRoom.anchor_audit
+
+    def ctrl_c(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(IndexRoom, "anchor_audit", ctrl_c)
+    result = cli(
+        "note", "add", case_ref, "--type", "telephone", "--with", "client", "--text", "Spoke briefly."
+    )
+    monkeypatch.setattr(IndexRoom, "anchor_audit", real)
+    assert result.exit_code == 130 and result.stderr.strip() == "dacli: interrupted.", result.stderr
+    [note] = [n for n in os.listdir(store_path / case_ref) if n.startswith("note-")]
+    assert note in _audited(_fresh(store_path), case_ref)
+    assert _fresh(store_path).unfinished_cases() == []
+    form = store_path.parent / "form.toml"
+    form.write_text(SYNTHETIC_FORM.replace("Quorra", "Quillon"))
+    assert cli("intake", "--from", str(form)).exit_code == 0
+    assert cli("audit", "verify").exit_code == 0

@@ -64,8 +64,9 @@ class RecordRoom:
                 with suppress(DacliError):  # a cache: the next index save anchors them
                     self.anchor_audit()  # this person's entries, anchored on this computer
         except BaseException as exc:
-            if not self._unit_saved or isinstance(exc, GeneratorExit | SystemExit):
-                raise
+            whole = self._unit_finishing and not self._unit_audits and self._unit_index != "pending"
+            if not self._unit_saved or whole or isinstance(exc, GeneratorExit | SystemExit):
+                raise  # nothing saved, or the change is whole (an interruption while anchoring it): as it is
             with suppress(DacliError, OSError):  # so a retried intake stops (`unfinished_cases`)
                 self.note_unfinished(sorted({ref for ref, _ in self._unit_saved}))
             raise self._partly_saved(exc) from None
