@@ -295,6 +295,7 @@ def finish(
             "taken_at",
             "matches",
             "replaces",
+            "after",
             "recorded_by",
             "recorded_at",
         },

@@ -19,13 +19,15 @@ class Version:
     replaces: tuple[str, ...]
     at: dt.datetime
     by: str
+    order: int = 0
+    """Tie-break for versions made at the same moment: how many earlier ones its writer had on file."""
 
 
 def leaves(versions: list[Version]) -> list[Version]:
     """The versions no other version replaces, oldest first (by time, then name): the current one is the
     last; more than one is a fork."""
     replaced = {r for v in versions for r in v.replaces}
-    return sorted((v for v in versions if v.name not in replaced), key=lambda v: (v.at, v.name))
+    return sorted((v for v in versions if v.name not in replaced), key=lambda v: (v.at, v.order, v.name))
 
 
 def roots(versions: list[Version]) -> dict[str, str]:
@@ -79,5 +81,5 @@ def chains(versions: list[Version]) -> list[list[Version]]:
     grouped: dict[str, list[Version]] = {}
     for leaf in leaves(versions):
         grouped.setdefault(chain[leaf.name], []).append(leaf)
-    order = sorted(grouped, key=lambda r: (by_name[r].at, r))
+    order = sorted(grouped, key=lambda r: (by_name[r].at, by_name[r].order, r))
     return [grouped[r] for r in order]

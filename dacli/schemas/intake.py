@@ -256,4 +256,7 @@ class IntakeRecord(IntakeForm):
     version; nothing is rewritten in place). Empty for a referral's first version."""
     recorded_by: str | None = None
     """Staff id of whoever wrote this version (a completion: not always who took the referral)."""
+    after: list[str] = []
+    """The referrals (first intake versions) on file in the case when this one was taken: orders referrals
+    taken at the same moment (a repeat referral comes after those its writer saw)."""
     recorded_at: dt.datetime | None = None

@@ -37,6 +37,7 @@ def intake_versions(found: list[tuple[str, IntakeRecord]]) -> tuple[list[tuple[s
             tuple(r.replaces),
             r.recorded_at or r.taken_at or epoch + dt.timedelta(seconds=i),
             r.recorded_by or r.taken_by,
+            len(r.after),
         )  # fmt: skip
         for i, (n, r) in enumerate(found)
     ]

@@ -105,12 +105,15 @@ def intake(
                 target = max(repeats, key=lambda m: by_ref[m.case].referred_at).case
         now = clock.now()
         reopened = False
+        after: list[str] = []
         if target is None:
             ref = session.new_case()
             number = 1
         else:
             ref = target
-            number = 1 + len(load_case(session, ref).intakes)
+            earlier = load_case(session, ref)
+            number = 1 + len(earlier.intakes)
+            after = [n for n, r in earlier.all_intakes if not r.replaces]
             reopened = index["cases"][ref].get("status") == "closed"
             index["cases"][ref] = {**index["cases"][ref], "status": "open"}
             session.write_register(index)  # the retention register shows it open before anything changes
@@ -128,6 +131,7 @@ def intake(
                     "taken_by": session.member.id,
                     "taken_at": now,
                     "matches": [m.model_dump() for m in matches],
+                    "after": after,
                 }
             )
             if target is None:

@@ -169,7 +169,7 @@ class IndexRoom:
 
         root = self.store.root
         now: dict[str, str] = {}
-        now_ns = clock.computer_now().timestamp() * 1e9
+        now_ns = self._files_now_ns()
         try:
             with os.scandir(root) as it:
                 for entry in it:
@@ -210,6 +210,22 @@ class IndexRoom:
         if before != after:
             self.write_register(index)
         return True
+
+    def _files_now_ns(self) -> float:
+        """The time as the file system stamps files (a byte written to a file of ours in the cache folder,
+        and the time the kernel gave it read back): folder times are compared with it, not with this
+        process's clock, which can differ (a clock set by hand or moved by a tool, a computer whose clock is
+        off from a network drive's). Nothing of a case is in it."""
+        path = self._cache_dir() / "now"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, b".")
+            finally:
+                os.close(fd)
+            return float(path.stat().st_mtime_ns)
+        except OSError:
+            return clock.computer_now().timestamp() * 1e9
 
     def _save_index_if_room(self, index: dict) -> None:
         """Save the index unless this computer's cache folder cannot take it (a full disk, a read-only
