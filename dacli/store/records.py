@@ -28,7 +28,7 @@ from dacli.store.fsio import (
     folder_lock,
 )
 from dacli.store.keys import KeyRing
-from dacli.store.layout import CASE_KEYS, new_case_ref
+from dacli.store.layout import CASE_KEYS, KEY_FILE_RE, new_case_ref
 from dacli.store.sync import audit_logs
 
 
@@ -146,10 +146,8 @@ class RecordRoom:
             except OSError as exc:
                 raise StoreError(f"Cannot create a case folder ({exc.strerror}).") from None
             with self.case_lock(ref):
-                staff = self.staff()
-                ring = KeyRing.new(f"case {ref}", staff.key_epoch)
-                self._save_ring(folder / CASE_KEYS, ring, staff)
-            self._rings[ref] = ring
+                self._save_ring(folder / CASE_KEYS, KeyRing.new(f"case {ref}"), self.staff())
+                self.case_ring(ref)
             self.audit("case-create", case=ref)
             return ref
         raise StoreError("Could not find a free case reference.")  # pragma: no cover
@@ -175,7 +173,9 @@ class RecordRoom:
             return False  # not a folder dacli made: left for reindex to report
         except OSError as exc:
             raise StoreError(f"Cannot list case {ref} ({exc.strerror}).") from None
-        return all(n in ("keys.age", ".lock") or n.startswith(TMP_PREFIX) for n in names)
+        return all(
+            n in (CASE_KEYS, ".lock") or KEY_FILE_RE.fullmatch(n) or n.startswith(TMP_PREFIX) for n in names
+        )
 
     def _cases_with_audited_records(self) -> set[str]:
         """Cases the audit trail shows a record written to: never an interrupted new case, whatever their

@@ -37,6 +37,7 @@ from dacli.errors import IntegrityError, StoreError
 from dacli.schemas.common import RECORD_NAME_RE
 from dacli.store import crypto, signing
 from dacli.store.fsio import TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
+from dacli.store.layout import KEY_FILE_RE
 from dacli.store.tombstones import TOMBSTONES, Tombstones, Trust, append_tombstone, tombstones
 from dacli.text import Refused, load_json
 
@@ -48,6 +49,7 @@ PURGING = "purging"
 RETENTION_KEY_SCHEMA = "dacli-retention-key/3"  # /2: with the trust line; /3: with the sweep's signing key
 OLD_KEY_SCHEMAS = ("dacli-retention-key/2",)  # still plan; the sweep applies nothing with one
 KEEP_ON_BOIL = ("keys.age", "summary.toml.age")
+"""What a boil-down keeps: these, and every later key file of the case (`layout.KEY_FILE_RE`)."""
 STAMPED_INTAKE = re.compile(r"intake-[0-9]{8}T[0-9]{6}-[0-9a-f]{6}\.toml\.age")
 
 
@@ -100,13 +102,9 @@ class RetentionKey:
 
 def _staff(meta: Path, key: RetentionKey) -> list:
     """The staff list, checked against the founding manager's key the retention key file holds."""
-    from dacli.store.staff import verify_staff
+    from dacli.store.staff import checked_fold
 
-    try:
-        raw_staff = (meta / "staff.toml").read_bytes()
-    except OSError as exc:
-        raise StoreError(f"Cannot read the staff list ({exc.strerror}).") from None
-    return verify_staff(raw_staff, key.store_id, key.trust).staff
+    return checked_fold(meta, key.store_id, key.trust).staff.staff  # the snapshot and every staff change
 
 
 def checked_settings(meta: Path, key: RetentionKey):
@@ -341,8 +339,9 @@ def purge(
             new = trash / f"{ref}.boiled"
             shutil.rmtree(new, ignore_errors=True)
             make_dir(new)
-            for name in KEEP_ON_BOIL:
-                atomic_write(new / name, (old / name).read_bytes())
+            for name in sorted(os.listdir(old)):
+                if name in KEEP_ON_BOIL or KEY_FILE_RE.fullmatch(name):  # every key file of the case
+                    atomic_write(new / name, (old / name).read_bytes())
             step("boiled")
             os.replace(new, case)
             fsync_dir(root)
