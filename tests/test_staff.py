@@ -82,13 +82,17 @@ def test_removed_user_cannot_unlock_or_read_new_records(session, case_ref, form)
     with pytest.raises(IntegrityError):
         crypto.decrypt(new_record, [old_identity, *old_ring.identities], "new record")
     # Every key file made since the removal (the re-key's, the new case's) is closed to the leaver.
-    made_since = (set(folder.glob("keys*.age")) - before) | set((session.store.root / new_case).glob("keys*.age"))
+    made_since = (set(folder.glob("keys*.age")) - before) | set(
+        (session.store.root / new_case).glob("keys*.age")
+    )
     assert made_since
     for path in made_since:
         assert not _opens(path, old_identity), path
     # Honest about the limit: what they copied before still opens what was written before.
     old_plain = crypto.decrypt(old_ring_file, [old_identity], "old ring")
-    assert KeyRing.load(old_plain, f"case {case_ref}", "old").keys[0].identity.public == old_ring.current.public
+    assert (
+        KeyRing.load(old_plain, f"case {case_ref}", "old").keys[0].identity.public == old_ring.current.public
+    )
     # The manager still reads old and new records.
     assert manager.read_record(case_ref, first_intake(manager.store.root / case_ref))["case"] == case_ref
     assert manager.read_record(case_ref, "test-1.toml.age")["case"] == case_ref

@@ -108,6 +108,12 @@ class RetentionPolicy(Strict):
     """What happens after the period: destroy, or boil down to a summary in case the client returns."""
 
 
+class SyncPolicy(Strict):
+    arrival_grace_hours: int = Field(24, ge=1, le=24 * 90)
+    """How long a file encrypted to a key this copy lacks (or a key file naming a removal this copy has
+    not seen) is taken as not arrived yet from another office, not as tampering or an old copy put back."""
+
+
 class Policy(Strict):
     """`.dacli/policy.toml`: the service's rules, in plain TOML a manager can read and edit."""
 
@@ -115,6 +121,7 @@ class Policy(Strict):
     dash: DashPolicy = DashPolicy()
     review: ReviewPolicy = ReviewPolicy()
     retention: RetentionPolicy = RetentionPolicy()
+    sync: SyncPolicy = SyncPolicy()
 
 
 class StaffMember(Strict):

@@ -44,6 +44,9 @@ class KeyRing:
     scope: str
     keys: list[Key] = field(default_factory=list)
     fits: bool = True
+    gone: frozenset[str] = frozenset()
+    """Staff a key file of the ring names as removed though this copy's staff list does not (yet): never
+    given a new key, and no key they hold is written to."""
 
     @classmethod
     def new(cls, scope: str, epoch: int | None = None) -> KeyRing:
@@ -78,7 +81,7 @@ class KeyRing:
             lines.append(key.identity.secret)
         return ("\n".join(lines) + "\n").encode()
 
-    def dump_file(self, made: datetime, by: str, for_ids: list[str]) -> bytes:
+    def dump_file(self, made: datetime, by: str, for_ids: list[str], removed: list[str] = ()) -> bytes:
         """A key file (``keyfile/1``): these keys, who made the file and when, the staff it is wrapped to
         (``for``), and for each key everyone known to hold it. Written once, never changed."""
         lines = [
@@ -88,6 +91,7 @@ class KeyRing:
             f"# made: {made.isoformat()}",
             f"# by: {by}",
             f"# for: {' '.join(sorted(for_ids))}",
+            f"# removed: {' '.join(sorted(removed))}",
         ]
         for key in self.keys:
             holders = " ".join(sorted(key.holders | set(for_ids)))
@@ -120,9 +124,11 @@ class KeyRing:
 
 
 def file_facts(text: bytes, what: str) -> tuple[datetime, str, frozenset[str]]:
-    """(made, by, for) of a key file's text (``keyfile/1``)."""
+    """(made, by, removed) of a key file's text (``keyfile/1``): ``removed``, the staff its maker knew as
+    removed (a copy whose staff list shows one of them current has not had the removal yet, or had it
+    taken away)."""
     meta, _ = _parse(text, what)
-    return meta["made"], meta["by"], meta.get("for", frozenset())
+    return meta["made"], meta["by"], meta.get("removed", frozenset())
 
 
 @dataclass
@@ -188,6 +194,10 @@ def _parse(text: bytes, what: str) -> tuple[dict, list[str]]:
             meta["by"] = line[len("# by: ") :]
         elif line.startswith("# for: "):
             meta["for"] = frozenset(line[len("# for: ") :].split())
+        elif line.startswith("# removed: "):
+            meta["removed"] = frozenset(line[len("# removed: ") :].split())
+        elif line == "# removed:":
+            meta["removed"] = frozenset()
         elif line.startswith("# key created "):
             parts = line.split(" ")
             try:

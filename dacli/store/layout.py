@@ -177,4 +177,9 @@ years_from_last_contact = 6
 # children_until_age = 25
 # After the period: "destroy", or "boil-down" to a summary in case the client returns.
 action = "destroy"
+
+[sync]
+# A file encrypted to a key this copy does not have yet, made within this many hours, is reported as not
+# arrived yet from another office (let the sync finish), not as tampering.
+arrival_grace_hours = 24
 """

@@ -13,6 +13,7 @@ from dacli.errors import (
     DacliError,
     IntegrityError,
     InvalidInput,
+    NotArrived,
     NotFound,
     PartlySaved,
     StoreError,
@@ -252,7 +253,15 @@ class RecordRoom:
             sealed = path.read_bytes()
         except FileNotFoundError:
             raise NotFound(f"Case {ref} has no record {name}.") from None
-        doc = self.open_record(ref, name, sealed, f"{ref}/{name}")[0]
+        try:
+            doc = self.open_record(ref, name, sealed, f"{ref}/{name}")[0]
+        except IntegrityError as exc:
+            if "not encrypted to any key" in exc.message and self._not_arrived(sealed, stat.st_mtime_ns):
+                raise NotArrived(
+                    f"{ref}/{name} is encrypted to a key this copy does not have yet: not arrived yet from "
+                    "another office; let the sync finish."
+                ) from None
+            raise
         self._readable.setdefault(ref, {})[name] = (stat.st_size, stat.st_mtime_ns)
         return doc
 
@@ -274,6 +283,15 @@ class RecordRoom:
         if problem is not None:
             raise IntegrityError(f"{what} does not match its schema ({problem}).")
         return doc, body
+
+    def _not_arrived(self, sealed: bytes, mtime_ns: int) -> bool:
+        """A well-formed age file, written recently (by the file system's clock, within the policy's grace):
+        its key file has not arrived yet from the office that made it, rather than tampering."""
+        head = sealed[:4096]
+        if not head.startswith(b"age-encryption.org/v1\n") or b"\n--- " not in head:
+            return False
+        grace_ns = self._arrival_grace().total_seconds() * 1e9
+        return self._files_now_ns() - mtime_ns < grace_ns
 
     def unreadable(self, ref: str) -> list[tuple[str, str]]:
         """Every record of the case that cannot be read whole (decrypted, signature, schema), with why.

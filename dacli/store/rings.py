@@ -73,21 +73,40 @@ class KeyRoom:
                     if m.id in base and (m.removed is None or (m.removed_epoch or 10**9) > key.epoch)
                 )
         else:
-            made, by, _ = file_facts(body, what)
+            made, by, claimed = file_facts(body, what)
             if by != author.id:
                 raise IntegrityError(f"{what} names another author than its signer (forged).")
             if author.removed is not None and made >= author.removed:
                 raise IntegrityError(
                     f"{what} is signed by {author.username}, made after their removal (forged)."
                 )
+            unseen = claimed & {m.id for m in staff.active()}
+            if unseen and clock.now() - made > self._arrival_grace():
+                who = ", ".join(sorted(m.username for m in staff.staff if m.id in unseen))
+                raise IntegrityError(
+                    f"{what} was made after the removal of {who}, whom the staff list shows current: the "
+                    "staff list was put back from an older copy (a removal is missing)."
+                )
+            ring.gone = frozenset(unseen)  # not arrived yet here: treated as removed meanwhile
         return ring
+
+    def _arrival_grace(self):
+        """How long something from another office may take to arrive (policy `sync.arrival_grace_hours`)."""
+        from datetime import timedelta
+
+        try:
+            hours = self.store.policy.sync.arrival_grace_hours
+        except DacliError:
+            hours = 24  # a policy not accepted yet: the default, not a failure to read a key
+        return timedelta(hours=hours)
 
     def _save_ring(self, path: Path, ring: KeyRing, staff: StaffList) -> None:
         """Write ``ring``'s keys as a new key file at ``path`` (written once, never over another), signed by
         this person, wrapped to the current staff; each key's holders gain them."""
-        active = staff.active()
+        active = [m for m in staff.active() if m.id not in ring.gone]
         for_ids = [m.id for m in active]
-        text = ring.dump_file(clock.now(), self.member.id, for_ids)
+        removed = [m.id for m in staff.staff if not m.active] + sorted(ring.gone)
+        text = ring.dump_file(clock.now(), self.member.id, for_ids, removed)
         body = self._signed("keyring", text, ring.scope, path.name)
         atomic_write(path, crypto.encrypt(body, [m.recipient for m in active]), replace=False)
 
@@ -105,6 +124,7 @@ class KeyRoom:
         if not paths:
             raise IntegrityError(f"{what} is missing.")
         keys: dict[str, Key] = {}
+        gone: frozenset[str] = frozenset()
         locked_out = None
         for path in paths:
             try:
@@ -112,6 +132,7 @@ class KeyRoom:
             except AuthError as exc:
                 locked_out = exc  # not made for this person (a ring another grant covers, or none)
                 continue
+            gone |= ring.gone
             for key in ring.keys:
                 known = keys.get(key.identity.secret)
                 if known is None:
@@ -121,18 +142,18 @@ class KeyRoom:
                     known.created = min(known.created, key.created)
         if not keys:
             raise locked_out or IntegrityError(f"{what} is missing.")
-        return self._order(scope, list(keys.values()))
+        return self._order(scope, list(keys.values()), gone)
 
-    def _order(self, scope: str, keys: list[Key]) -> KeyRing:
+    def _order(self, scope: str, keys: list[Key], gone: frozenset[str]) -> KeyRing:
         staff = self._checked_staff()
-        removed = {m.id for m in staff.staff if not m.active}
-        active = {m.id for m in staff.active()}
+        removed = {m.id for m in staff.staff if not m.active} | gone
+        active = {m.id for m in staff.active()} - gone
         newest = sorted(keys, key=lambda k: (k.created, k.identity.secret), reverse=True)
         fitting = [k for k in newest if not (k.holders & removed) and active <= k.holders]
         if fitting:
             first = fitting[0]
-            return KeyRing(scope, [first, *(k for k in newest if k is not first)], fits=True)
-        return KeyRing(scope, newest, fits=False)
+            return KeyRing(scope, [first, *(k for k in newest if k is not first)], True, gone)
+        return KeyRing(scope, newest, False, gone)
 
     def store_ring(self) -> KeyRing:
         if self._store_ring is None:
@@ -151,7 +172,9 @@ class KeyRoom:
         """A new key file with one new key for the current staff (any writer may make one: nothing shared is
         rewritten), and the ring read again with it."""
         folder, is_store, _ = self._ring_place(scope)
-        self._save_ring(folder / key_file_name(is_store, clock.now()), KeyRing.new(scope), self.staff())
+        ring = KeyRing.new(scope)
+        ring.gone = self._union(scope).gone
+        self._save_ring(folder / key_file_name(is_store, clock.now()), ring, self.staff())
         return self._union(scope)
 
     def _ring_for_write(self, ref: str) -> KeyRing:
@@ -194,14 +217,14 @@ class KeyRoom:
         """What a re-key writes for ``ring``: its keys plus a new one (where none fits), for the staff, when
         a key is new or a current member lacks one; else None."""
         staff = self._checked_staff()
-        active = {m.id for m in staff.active()}
-        removed = {m.id for m in staff.staff if not m.active}
+        active = {m.id for m in staff.active()} - ring.gone
+        removed = {m.id for m in staff.staff if not m.active} | ring.gone
         keys = list(ring.keys)
         if all(k.holders & removed for k in keys):
             keys = [*KeyRing.new(ring.scope).keys, *keys]
         elif ring.fits and all(active <= k.holders for k in keys):
             return None
-        return KeyRing(ring.scope, keys)
+        return KeyRing(ring.scope, keys, gone=ring.gone)
 
     def rewrap_all(self) -> int:
         """`dacli rekey`: every ring given a key for the current staff without the removed, the newcomers

@@ -83,7 +83,7 @@ class Fold:
 
 
 def _parse(name: str, raw: bytes) -> tuple[StaffEvent, bytes, str, str]:
-    what = f"The staff change {EVENTS}/{name}"
+    what = f"The staff list change {EVENTS}/{name}"
     body, author, signature = signing.split(raw, what)
     try:
         event = StaffEvent.model_validate(load_toml(body.decode("utf-8"), what))
@@ -118,7 +118,7 @@ def fold(base: StaffList, events: list[tuple[str, bytes]], store_id: str, *, che
             break
         parsed = waiting
     for name, event, _body, signer_id, _sig in parsed:
-        what = f"The staff change {EVENTS}/{name}"
+        what = f"The staff list change {EVENTS}/{name}"
         whom = signer_id if signer_id not in {m.id for m in staff.staff} else event.staff
         result.waiting.append(f"{what} waits for the staff change that added {whom} to arrive")
     return result
@@ -127,7 +127,7 @@ def fold(base: StaffList, events: list[tuple[str, bytes]], store_id: str, *, che
 def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold) -> str:
     """Apply one event to ``staff``: "done" (applied, or not believed and listed), or "wait"."""
     name, event, body, signer_id, signature = parsed
-    what = f"The staff change {EVENTS}/{name}"
+    what = f"The staff list change {EVENTS}/{name}"
     by_id = {m.id: m for m in staff.staff}
     signer = by_id.get(signer_id)
     if signer is None:
