@@ -331,9 +331,9 @@ def test_a_staff_list_put_back_from_before_a_removal_is_refused(session, case_re
     assert any(cw_id in k.holders for k in ring.keys)  # the key they held is there, not written to
     # and once longer than the arrival grace has passed, it is called what it is: a list put back
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "another-laptop"))
-    with clock.pinned(clock.now() + dt.timedelta(days=2)):
-        with pytest.raises(IntegrityError, match="put back from an older copy"):
-            _fresh(session).read_record(case_ref, first_intake(session.store.root / case_ref))
+    later = clock.pinned(clock.now() + dt.timedelta(days=2))
+    with later, pytest.raises(IntegrityError, match="put back from an older copy"):
+        _fresh(session).read_record(case_ref, first_intake(session.store.root / case_ref))
 
 
 def test_a_removed_manager_cannot_reinstate_themselves_or_vouch_for_anyone(session):

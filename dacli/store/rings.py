@@ -306,7 +306,7 @@ class KeyRoom:
                     continue
                 since = min(removed[s] for s in key.holders if s in removed)
                 at = written.get((ref, name))
-                if at is None or _when(at) is None or _when(at) >= since:
+                if at is None or _when(at) is None or _when(at) > since:
                     atomic_write(path, crypto.encrypt(plain, [ring.current.public]))
                     self._readable.get(ref, {}).pop(name, None)
                     self.audit("record-reencrypt", case=ref, record=name)

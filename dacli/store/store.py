@@ -88,7 +88,7 @@ from dacli.store.layout import (
 from dacli.store.records import RecordRoom
 from dacli.store.rings import KeyRoom
 from dacli.store.staff import StaffRoom, checked_fold, staff_sources
-from dacli.store.staffevents import Fold, fold
+from dacli.store.staffevents import EVENTS, Fold, fold
 from dacli.store.sync import SyncRoom, write_ignore_files
 from dacli.text import Refused, load_toml
 
@@ -149,6 +149,7 @@ class Store:
         with folder_lock(self.meta, self.lock_timeout(), "the store settings"):
             # identity files are written under this lock too: a temp file there is a dead writer's
             clean_stale_temps(self.meta / "identities")
+            clean_stale_temps(self.meta / EVENTS)  # staff changes are written under it too
             yield
 
     def identity_path(self, staff_id: str) -> Path:
