@@ -203,6 +203,9 @@ def test_a_staff_change_by_a_manager_after_their_removal_is_not_believed(two, tm
         (note,) = mgr.staff_notes()
         assert "made by mgr.two after their removal: not believed" in note
         assert mgr.staff().by_username("sen.ada") is not None  # added before, by the first manager
+        from dacli.services.admin import verify_audit
+
+        assert any("after their removal: not believed" in p for p in verify_audit(mgr.store, mgr).files)
 
 
 # -- key rings --------------------------------------------------------------------------------------------
@@ -309,3 +312,21 @@ def test_a_record_whose_key_file_has_not_arrived_yet_is_told_apart(two, tmp_path
     assert told.value.exit_code == 11
     result = cli("case", "show", ref)  # the case still shows, the note named as not readable yet
     assert result.exit_code == 0 and "incomplete" in result.output
+
+
+def test_a_conflict_copy_of_a_staff_change_or_key_file_is_checked_under_its_original_name(two):
+    from dacli.services.sync import sync_status
+
+    a, _ = two
+    event = sorted((a / ".dacli" / EVENTS).iterdir())[0]
+    copy = event.with_name(event.stem + ".sync-conflict-20261202-101010-ABCDEFG.toml")
+    shutil.copy2(event, copy)
+    ref = Store(a).case_refs()[0]
+    grant = sorted((a / ref).glob("keys-*.age"))[0]
+    shutil.copy2(grant, grant.with_name(grant.stem + ".sync-conflict-20261202-101010-ABCDEFG.age"))
+    found = {c.copy.original: c for c in sync_status(_unlock(a, MANAGER)).copies}
+    assert found[event.name].verifies and found[event.name].same
+    assert found[grant.name].verifies and found[grant.name].same
+    copy.write_bytes(copy.read_bytes().replace(b"kind = \"add\"", b"kind = \"remove\""))
+    found = {c.copy.original: c for c in sync_status(_unlock(a, MANAGER)).copies}
+    assert found[event.name].verifies is False

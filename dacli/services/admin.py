@@ -142,6 +142,7 @@ def verify_files(
     except DacliError as exc:
         return [str(exc)], checked
     problems += session.tombstone_book().problems  # a tombstone line not believed, named
+    problems += session.staff_refused()  # a staff change made after its author's removal, named
     problems += _missing_records(session)
     interrupted = set(session.interrupted_cases())
     for ref in session.store.case_refs():

@@ -123,6 +123,11 @@ class StaffRoom:
             self._authors = {m.id: m for m in self._staff.staff}
         return self._staff
 
+    def staff_refused(self) -> list[str]:
+        """Staff changes not believed: made by a manager after their removal (one sentence each)."""
+        self._checked_staff()
+        return list(self._fold.late)
+
     def staff_notes(self) -> list[str]:
         """Staff changes not believed (made after their author's removal) or waiting for another to arrive."""
         self._checked_staff()

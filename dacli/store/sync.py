@@ -319,6 +319,7 @@ class SyncRoom:
             "store settings": lambda p, _c: self._checked_by_manager("settings", p.read_bytes(), str(p.name)),
             "store policy": lambda p, _c: self._checked_by_manager("policy", p.read_bytes(), str(p.name)),
             "store key ring": lambda p, c: self._ring_secrets(p, "store", p.name, c.original),
+            "staff change": self._open_staff_change_copy,
         }.get(copy.kind)
         if opener is not None:
             return self._compare(copy, opener)
@@ -362,6 +363,19 @@ class SyncRoom:
             return self._ring_secrets(path, f"case {copy.place}", what, copy.original)
         except AuthError:  # `rekey` re-wraps rings, never a copy: 'run rekey' would be no help here
             raise IntegrityError(f"{what} does not open with your key") from None
+
+    def _open_staff_change_copy(self, path: Path, copy: Copy) -> bytes:
+        """A staff change's copy, checked as the change it copies (its signer, for its original name)."""
+        from dacli.store import signing
+        from dacli.store.staffevents import event_context
+
+        raw = path.read_bytes()
+        body, author, signature = signing.split(raw, path.name)
+        signer = self._authors.get(author) if self._checked_staff() else None
+        context = event_context(self.store.settings.store_id, copy.original)
+        if signer is None or not signing.verify(signer.signing_key, signature, context + body):
+            raise DacliError(f"{path.name} does not match its signature")
+        return body
 
     def _ring_secrets(self, path: Path, scope: str, what: str, name: str) -> bytes:
         ring = self._load_ring(path, scope, what, name)
