@@ -97,6 +97,26 @@ def staff_sources(meta: Path) -> tuple[bytes, list[tuple[str, bytes]]]:
     return raw, events
 
 
+def staff_mark(meta: Path) -> tuple:
+    """What tells that the staff list may have changed: the snapshot's bytes, and each staff change's name,
+    size, modification time and inode (so a store's changes are read again only when one differs)."""
+    import os
+
+    try:
+        raw = (meta / STAFF_TOML).read_bytes()
+    except OSError:
+        return ()
+    marks = []
+    try:
+        with os.scandir(meta / EVENTS) as it:
+            for entry in it:
+                st = entry.stat(follow_symlinks=False)
+                marks.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    return (raw, tuple(sorted(marks)))
+
+
 def checked_fold(meta: Path, store_id: str, trust: str, sources=None) -> Fold:
     """The staff list folded from the snapshot and every event, each checked (see `staffevents`)."""
     raw, events = sources if sources is not None else staff_sources(meta)
@@ -113,13 +133,17 @@ class StaffRoom:
         return self._checked_staff().model_copy(deep=True)
 
     def _checked_staff(self) -> StaffList:
-        sources = staff_sources(self.store.meta)
-        if sources != self._staff_raw:
+        """The staff list, folded and checked again only when the snapshot's bytes or the staff changes
+        (their names, sizes, times and inodes: each is written once) differ from the last look."""
+        mark = staff_mark(self.store.meta)
+        if mark != self._staff_mark:
+            sources = staff_sources(self.store.meta)
             found = checked_fold(
                 self.store.meta, self.store.settings.store_id, self.credentials.trust, sources
             )
             seen.check(self.store.settings.store_id, found.staff)
             self._staff, self._staff_raw, self._fold = found.staff, sources, found
+            self._staff_mark = mark
             self._authors = {m.id: m for m in self._staff.staff}
         return self._staff
 
@@ -144,7 +168,7 @@ class StaffRoom:
             self.signer.seal(event_context(self.store.settings.store_id, name), body),
             replace=False,
         )
-        self._staff_raw = None  # read again, checked, on the next look
+        self._staff_mark = None  # read again, checked, on the next look
         return name
 
     def checked_settings(self) -> StoreSettings:

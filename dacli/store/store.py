@@ -8,13 +8,14 @@ Layout (``STORE`` is ``--store``, ``DACLI_STORE`` or ``./casefiles``)::
       .dacli/
         store.toml               store settings (plain TOML)
         policy.toml              thresholds, review interval, retention (plain TOML a manager edits)
-        staff.toml               staff list: username, role, public age recipient (plain TOML)
+        staff.toml               the staff list's snapshot: username, role, public age recipient (plain TOML)
+        staff/<when>-<rand>.toml one staff change each, written once, signed by its manager (staffevents.py)
         identities/s-<id>.age    each person's age identity, under their passphrase (scrypt)
-        store-keys.age           store key ring, encrypted to every current member of staff
+        store-keys*.age          the store's key files (their union is the store key ring)
         retention.json.age       the retention register (derived; encrypted to the retention key)
         audit/s-<id>-<machine>.jsonl   hash-chained audit log, one per person and machine
       DA-XXXXX-XXXXX/            one folder per client, named by an opaque reference
-        keys.age                 the case key ring, encrypted to every current member of staff
+        keys.age, keys-*.age     the case's key files, each written once: their union is its key ring
         case.toml.age            case status and worker (updated in place, under the case lock)
         intake-1.toml.age ...    records, each encrypted to the case key alone
 
@@ -24,7 +25,8 @@ The store's rooms (no module imports this one; this one puts them together):
     layout.py      names of files and folders, case references, this computer's id
     documents.py   what a signature covers, TOML records and plain settings files
     staff.py       the signed staff list, settings and policy, roles, staff changes   (StaffRoom)
-    rings.py       the store's and each case's key rings, rotation, re-key              (KeyRoom)
+    staffevents.py staff changes as write-once events, and the staff list as their fold
+    rings.py       key rings as the union of write-once key files, new keys, re-key    (KeyRoom)
     records.py     one change as a whole, case folders, reading and writing records    (RecordRoom)
     index.py       the derived caseload index, audit anchors, the retention register    (IndexRoom)
     auditing.py    a session's audit entries and the per-case reason keys               (AuditRoom)
@@ -87,7 +89,7 @@ from dacli.store.layout import (
 )
 from dacli.store.records import RecordRoom
 from dacli.store.rings import KeyRoom
-from dacli.store.staff import StaffRoom, checked_fold, staff_sources
+from dacli.store.staff import StaffRoom, checked_fold, staff_mark, staff_sources
 from dacli.store.staffevents import EVENTS, Fold, fold
 from dacli.store.sync import SyncRoom, write_ignore_files
 from dacli.text import Refused, load_toml
@@ -270,6 +272,7 @@ class Store:
     def unlock_with_identity(self, member: StaffMember, creds: Credentials) -> Session:
         """A session for ``member`` once the staff list has been checked against the founding manager's key
         their identity file holds, and their keys against the list."""
+        mark = staff_mark(self.meta)  # before reading: a change meanwhile is read again at the next look
         sources = staff_sources(self.meta)
         found = checked_fold(self.meta, self.settings.store_id, creds.trust, sources)
         staff = found.staff
@@ -283,7 +286,7 @@ class Store:
             raise IntegrityError(
                 f"The identity file for {member.username} does not match the staff list (tampered)."
             )
-        session = Session(self, listed, creds, sources, found)
+        session = Session(self, listed, creds, sources, found, mark)
         self.settings = session.checked_settings()
         clock.set_zone(self.settings.timezone)
         session.check_policy()
@@ -311,7 +314,13 @@ class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, AuditRoom, SyncRoom):
     """A store unlocked by one member of staff. Holds keys in memory only."""
 
     def __init__(
-        self, store: Store, member: StaffMember, creds: Credentials, staff_raw: tuple, found: Fold
+        self,
+        store: Store,
+        member: StaffMember,
+        creds: Credentials,
+        staff_raw: tuple,
+        found: Fold,
+        mark: tuple | None = None,
     ) -> None:
         self.store = store
         self.member = member
@@ -319,6 +328,7 @@ class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, AuditRoom, SyncRoom):
         self.identity = creds.identity
         self.signer = signing.Signer(member.id, creds.signing_seed)
         self._staff_raw, self._staff, self._fold = staff_raw, found.staff, found
+        self._staff_mark = mark
         self._authors = {m.id: m for m in found.staff.staff}
         self._machine: str | None = None
         self._store_ring: KeyRing | None = None
