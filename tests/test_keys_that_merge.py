@@ -327,6 +327,6 @@ def test_a_conflict_copy_of_a_staff_change_or_key_file_is_checked_under_its_orig
     found = {c.copy.original: c for c in sync_status(_unlock(a, MANAGER)).copies}
     assert found[event.name].verifies and found[event.name].same
     assert found[grant.name].verifies and found[grant.name].same
-    copy.write_bytes(copy.read_bytes().replace(b"kind = \"add\"", b"kind = \"remove\""))
+    copy.write_bytes(copy.read_bytes().replace(b'kind = "add"', b'kind = "remove"'))
     found = {c.copy.original: c for c in sync_status(_unlock(a, MANAGER)).copies}
     assert found[event.name].verifies is False
