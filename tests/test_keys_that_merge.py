@@ -330,3 +330,22 @@ def test_a_conflict_copy_of_a_staff_change_or_key_file_is_checked_under_its_orig
     copy.write_bytes(copy.read_bytes().replace(b'kind = "add"', b'kind = "remove"'))
     found = {c.copy.original: c for c in sync_status(_unlock(a, MANAGER)).copies}
     assert found[event.name].verifies is False
+
+
+def test_a_staff_change_whose_author_has_not_arrived_yet_waits_and_sync_status_says_so(
+    two, tmp_path, monkeypatch, cli
+):
+    """B adds a manager, who at once adds a caseworker; A receives the second change before the first."""
+    a, b = two
+    with office(tmp_path, "B", monkeypatch), _later(5):
+        add_user(_unlock(b, MANAGER), "mgr.three", "manager", PW)
+    with office(tmp_path, "B", monkeypatch), _later(6):
+        add_user(_unlock(b, "mgr.three"), "cw.eve", "caseworker", PW)
+    events = sorted(set(os.listdir(b / ".dacli" / EVENTS)) - set(os.listdir(a / ".dacli" / EVENTS)))
+    assert len(events) == 2
+    shutil.copy2(b / ".dacli" / EVENTS / events[1], a / ".dacli" / EVENTS / events[1])  # the second first
+    assert _unlock(a, MANAGER).staff().by_username("cw.eve") is None
+    result = cli("sync", "status")
+    assert result.exit_code == 0 and "waits for the staff change that added" in result.stdout
+    shutil.copy2(b / ".dacli" / EVENTS / events[0], a / ".dacli" / EVENTS / events[0])
+    assert _unlock(a, MANAGER).staff().by_username("cw.eve") is not None

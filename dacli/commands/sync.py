@@ -42,6 +42,7 @@ def sync_status(
                 "ignore_files": [
                     {"engine": e, "file": f, "missing": lines} for e, f, lines in status.ignore_missing
                 ],
+                "staff_changes_waiting": status.staff_waiting,
             }
         )
     else:
@@ -56,6 +57,8 @@ def sync_status(
                 f"{engine}: {ignore} lacks {', '.join(lines)}: run `dacli sync ignore` so that dacli's locks "
                 "and temp files stay on each computer"
             )
+        for sentence in status.staff_waiting:
+            typer.echo(f"{sentence}: not arrived yet from another office; let the sync finish")
         n, bad = len(status.copies), len(status.to_look_at)
         if not n:
             typer.echo("No conflict copies.")

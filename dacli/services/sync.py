@@ -22,6 +22,8 @@ class SyncStatus:
     """Derived files of a format-2 store in `.dacli/` (index.json.age, anchors.json.age): no longer used."""
     ignore_missing: list[tuple[str, str, list[str]]] = field(default_factory=list)
     """(engine, ignore file, lines it lacks) where an engine's marker is in the store's folder."""
+    staff_waiting: list[str] = field(default_factory=list)
+    """Staff changes waiting for another to arrive (the addition of their author, or of whom they remove)."""
 
     @property
     def to_look_at(self) -> list[CopyCheck]:
@@ -30,7 +32,8 @@ class SyncStatus:
 
 def sync_status(session: Session) -> SyncStatus:
     root = session.store.root
-    return SyncStatus(session.conflict_checks(), legacy_files(root), ignore_files_missing(root))
+    waiting = [n for n in session.staff_notes() if n not in session.staff_refused()]
+    return SyncStatus(session.conflict_checks(), legacy_files(root), ignore_files_missing(root), waiting)
 
 
 def conflict_copies(session: Session, ref: str | None = None) -> list[Copy]:
