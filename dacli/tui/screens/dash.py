@@ -13,7 +13,7 @@ from textual.widgets import (
     Static,
 )
 
-from dacli.errors import DacliError
+from dacli.tui.screens.form import save_or_refuse
 
 
 class DashScreen(Screen[bool]):
@@ -86,13 +86,12 @@ class DashScreen(Screen[bool]):
         from dacli.services.dash import parse_dash, record_dash
 
         today = self.app.today()
-        try:
+
+        def save() -> None:
             form = parse_dash({"answers": {f"q{n}": a for n, a in self.answers.items()}}, today)
             record_dash(self.app.session, self.ref, form, today)
-        except DacliError as exc:
-            self.query_one("#error", Label).update(exc.message)
-            return
-        self.dismiss(True)
+
+        save_or_refuse(self, save)
 
     def action_cancel(self) -> None:
         self.dismiss(False)

@@ -22,6 +22,17 @@ from textual.worker import Worker, WorkerState
 from dacli.errors import DacliError
 
 
+def save_or_refuse(screen: Screen, save: Callable[[], object]) -> None:
+    """For the short forms that save at once: run ``save``; close the screen saying it saved, or show the
+    service's refusal in the screen's ``#error`` line and stay."""
+    try:
+        save()
+    except DacliError as exc:
+        screen.query_one("#error", Label).update(exc.message)
+        return
+    screen.dismiss(True)
+
+
 class FormScreen(Screen[bool]):
     """A form on a screen of its own: it scrolls (so it fits 80x24), enter moves to the next field, ctrl+s
     (or the Save button) saves, escape cancels.

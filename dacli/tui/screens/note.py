@@ -14,7 +14,7 @@ from textual.widgets import (
     Select,
 )
 
-from dacli.errors import DacliError
+from dacli.tui.screens.form import save_or_refuse
 
 CONTACT_TYPES = ("telephone", "email", "letter", "face-to-face", "meeting", "text")
 
@@ -46,7 +46,6 @@ class NoteScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#save")
     @on(Input.Submitted)
     def save(self) -> None:
-        from dacli.errors import InvalidInput
         from dacli.services.notes import add_note, parse_note
 
         now = self.app.now()
@@ -62,16 +61,7 @@ class NoteScreen(ModalScreen[bool]):
         opinion = self.query_one("#opinion", Input).value.strip()
         if opinion:
             data["opinion"] = opinion
-        try:
-            note = parse_note(data, now)
-            add_note(self.app.session, self.ref, note)
-        except InvalidInput as exc:
-            self.query_one("#error", Label).update(exc.message)
-            return
-        except DacliError as exc:
-            self.query_one("#error", Label).update(exc.message)
-            return
-        self.dismiss(True)
+        save_or_refuse(self, lambda: add_note(self.app.session, self.ref, parse_note(data, now)))
 
     def action_cancel(self) -> None:
         self.dismiss(False)

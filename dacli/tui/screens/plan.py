@@ -15,8 +15,7 @@ from textual.widgets import (
     Static,
 )
 
-from dacli.errors import DacliError
-from dacli.tui.screens.form import FormScreen
+from dacli.tui.screens.form import FormScreen, save_or_refuse
 
 
 class CompleteActionScreen(ModalScreen[bool]):
@@ -50,12 +49,7 @@ class CompleteActionScreen(ModalScreen[bool]):
             return
         today = self.app.today()
         comment = self.query_one("#comment", Input).value.strip() or None
-        try:
-            complete(self.app.session, self.ref, int(text), today, comment, today)
-        except DacliError as exc:
-            self.query_one("#error", Label).update(exc.message)
-            return
-        self.dismiss(True)
+        save_or_refuse(self, lambda: complete(self.app.session, self.ref, int(text), today, comment, today))
 
     def action_cancel(self) -> None:
         self.dismiss(False)
