@@ -410,3 +410,31 @@ def test_copies_of_the_tombstones_and_an_identity_file(cli, store_path):
     code, out = _status(cli)
     assert code == 11
     assert {c["kind"]: c for c in out["conflict_copies"]}["tombstone register"]["identical"] is False
+
+
+def test_a_copy_named_before_toml_age_is_not_read_as_a_record(cli, session, case_ref, store_path):
+    """A copy named `note-x-LAPTOP1.toml.age` passes as a record's name; read as one it would fail its
+    signature (made for `note-x.toml.age`) and the whole case would look tampered."""
+    name = add_phone_note(session, case_ref)
+    folder = store_path / case_ref
+    copy = name.replace(".toml.age", "-LAPTOP1.toml.age")
+    shutil.copy(folder / name, folder / copy)
+    assert sync.doubled_records([name, copy, "case.toml.age"]) == {copy: name}
+    show = cli("case", "show", case_ref)
+    assert show.exit_code == 0, show.stdout
+    assert cli("audit", "verify").exit_code == 0
+    code, out = _status(cli)
+    assert code == 0, out
+    (found,) = out["conflict_copies"]
+    assert (found["original"], found["engine"]) == (name, "OneDrive")
+    assert found["verifies"] is True and found["identical"] is True
+    # one that differs is one to look at, and still never read as a record
+    (folder / copy).write_bytes(b"age-encryption.org/v1\nnot really\n")
+    assert cli("case", "show", case_ref).exit_code == 0
+    code, out = _status(cli)
+    assert code == 11 and out["conflict_copies"][0]["verifies"] is False
+
+
+def test_names_dacli_writes_are_never_taken_for_doubled_records():
+    names = ["case.toml.age", "intake-1.toml.age", REC, "note-20261122T060000-8a8f5c.toml.age"]
+    assert sync.doubled_records(names) == {}
