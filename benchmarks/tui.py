@@ -26,7 +26,8 @@ sys.path.append(str(HERE.parent))  # a fallback: an installed dacli (or PYTHONPA
 
 async def once(store_path: Path, user: str, passphrase: str) -> tuple[float, float, int]:
     from dacli.services.admin import open_store, unlock
-    from dacli.tui.app import CaseTable, DacliApp
+    from dacli.tui.app import DacliApp
+    from dacli.tui.widgets import CaseTable
 
     started = time.perf_counter()
     session = unlock(open_store(store_path), user, passphrase)

@@ -63,6 +63,21 @@ def first_intake(folder: Path) -> str:
     return names[0]
 
 
+def add_phone_note(session, ref: str, text: str = "Spoke to the client by phone.") -> str:
+    """A telephone note to the client, now on dacli's clock, through the service: the record's name."""
+    from dacli import clock
+    from dacli.services.notes import add_note, parse_note
+
+    fields = {
+        "at": clock.now(),
+        "initials": "QT",
+        "contact_type": "telephone",
+        "contact_with": "client",
+        "facts": text,
+    }
+    return add_note(session, ref, parse_note(fields, clock.now()))
+
+
 def local_index_files(store_path: Path) -> list[Path]:
     """The caseload index files on this (test's) computer for the store at ``store_path``: one per person
     who has read or written it (`dacli.store.index`)."""

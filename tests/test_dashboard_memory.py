@@ -52,7 +52,8 @@ def _store(path: Path) -> tuple[str, str]:
 def test_reloading_the_caseload_does_not_keep_old_caseloads(tmp_path):
     from textual.widgets import Input
 
-    from dacli.tui.app import CaseloadScreen, DacliApp
+    from dacli.tui.app import DacliApp
+    from dacli.tui.screens.caseload import CaseloadScreen
 
     user, passphrase = _store(tmp_path / "store")
 

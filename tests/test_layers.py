@@ -95,3 +95,46 @@ def test_help_does_not_load_the_store_or_rich():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_no_schema_reads_its_own_source_at_import():
+    """Field help is read from the schemas' source only when a template or a prompt asks for it
+    (`schemas.docs`); pydantic's `use_attribute_docstrings` would read and parse the source of each such
+    class at import, on every command (issue 15)."""
+    code = (
+        "import inspect, pkgutil, importlib\n"
+        "def refuse(*a, **k):\n"
+        "    raise AssertionError('source read at import')\n"
+        "inspect.getsourcelines = inspect.findsource = inspect.getsource = refuse\n"
+        "import dacli.schemas as S\n"
+        "for m in pkgutil.iter_modules(S.__path__):\n"
+        "    if m.name != 'docs':\n"
+        "        importlib.import_module('dacli.schemas.' + m.name)\n"
+        "import dacli.services.case_view\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_field_help_is_the_docstring_under_the_field():
+    from pydantic import Field
+
+    from dacli.schemas.common import Strict
+    from dacli.schemas.docs import field_doc
+    from dacli.schemas.intake import Client
+
+    class Base(Strict):
+        a: str = ""
+        """The base's help for a."""
+        b: str = Field("", description="Given as a description.")
+        """Not this."""
+
+    class Sub(Base):
+        c: int = 0
+        """The subclass's help for c,
+        over two lines."""
+
+    assert field_doc(Sub, "a") == "The base's help for a."
+    assert field_doc(Sub, "b") == "Given as a description."
+    assert field_doc(Sub, "c") == "The subclass's help for c,\nover two lines."
+    assert field_doc(Client, "name")  # the pack's wording, read from dacli's own source

@@ -11,24 +11,10 @@ import shutil
 import pytest
 
 from dacli.services.intake import intake
-from dacli.services.notes import add_note, parse_note
 from dacli.store.store import Session, Store
-from tests.conftest import MANAGER, PASSPHRASE, SYNTHETIC_FORM, local_index_files
+from tests.conftest import MANAGER, PASSPHRASE, SYNTHETIC_FORM, add_phone_note, local_index_files
 
 OLD = (1_700_000_000, 1_700_000_000)  # a folder time long past: its stamp is trusted
-
-
-def _note(session, ref, text="Spoke to the client by phone.") -> str:
-    from dacli import clock
-
-    fields = {
-        "at": clock.now(),
-        "initials": "QT",
-        "contact_type": "telephone",
-        "contact_with": "client",
-        "facts": text,
-    }
-    return add_note(session, ref, parse_note(fields, clock.now()))
 
 
 def _other_computer(tmp_path, name: str) -> dict[str, str]:
@@ -109,7 +95,7 @@ def test_only_the_rows_of_folders_that_changed_are_rebuilt(session, form, monkey
     built.clear()
     fresh.read_index()
     assert built == []  # nothing changed: no case is read
-    _note(fresh, refs[1])
+    add_phone_note(fresh, refs[1])
     fresh.read_index()
     assert built == [refs[1]]
     shutil.rmtree(session.store.root / refs[2])  # gone (as a sync engine deletes what another copy deleted)

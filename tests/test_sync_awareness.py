@@ -10,11 +10,9 @@ import shutil
 
 import pytest
 
-from dacli import clock
-from dacli.services.notes import add_note, parse_note
 from dacli.store import sync
 from dacli.store.store import Store
-from tests.conftest import MANAGER, PASSPHRASE, TEST_LOG_N
+from tests.conftest import MANAGER, PASSPHRASE, TEST_LOG_N, add_phone_note
 
 REC = "note-20261122T060000-8a8f5b.toml.age"
 ST = "sync-conflict-20261202-101010-ABCDEFG"
@@ -118,17 +116,6 @@ def test_names_that_merely_look_alike_are_not_conflict_copies(name, kind_of):
 # -- a store with copies -----------------------------------------------------------------------------------
 
 
-def _note(session, ref, text="Spoke to the client by phone.") -> str:
-    fields = {
-        "at": clock.now(),
-        "initials": "QT",
-        "contact_type": "telephone",
-        "contact_with": "client",
-        "facts": text,
-    }
-    return add_note(session, ref, parse_note(fields, clock.now()))
-
-
 def _syncthing(name: str) -> str:
     dot = name.rfind(".")
     return f"{name[:dot]}.{ST}{name[dot:]}"
@@ -158,7 +145,7 @@ def test_sync_status_is_quiet_without_copies(cli, case_ref):
 def test_a_copy_identical_to_its_record_is_a_harmless_duplicate(
     cli, session, case_ref, store_path, copy_name
 ):
-    name = _note(session, case_ref)
+    name = add_phone_note(session, case_ref)
     folder = store_path / case_ref
     copy = copy_name.format(stem=name.removesuffix(".toml.age"))
     shutil.copy(folder / name, folder / copy)
@@ -179,11 +166,11 @@ def test_a_copy_identical_to_its_record_is_a_harmless_duplicate(
 def test_a_copy_that_differs_is_listed_and_the_status_exits_11(cli, session, case_ref, store_path):
     """Two different records saved under one name (as an in-place rewrite does on two computers): the
     losing version is a conflict copy that verifies under the original name and differs from it."""
-    first = _note(session, case_ref, "First version of the note.")
+    first = add_phone_note(session, case_ref, "First version of the note.")
     folder = store_path / case_ref
     kept = (folder / first).read_bytes()
     (folder / first).unlink()
-    second = _note(session, case_ref, "Second version of the note.")
+    second = add_phone_note(session, case_ref, "Second version of the note.")
     (folder / _syncthing(first)).write_bytes(kept)
     (folder / second).rename(folder / first)  # not signed for this name: the copy is checked against it
     code, out = _status(cli)
@@ -196,8 +183,8 @@ def test_a_copy_that_differs_is_listed_and_the_status_exits_11(cli, session, cas
 
 def test_a_copy_of_another_records_file_does_not_verify(cli, session, case_ref, store_path):
     """A record renamed to look like a conflict copy of another one is checked for the name it claims."""
-    one = _note(session, case_ref, "One.")
-    other = _note(session, case_ref, "Other.")
+    one = add_phone_note(session, case_ref, "One.")
+    other = add_phone_note(session, case_ref, "Other.")
     folder = store_path / case_ref
     shutil.copy(folder / one, folder / _syncthing(other))
     code, out = _status(cli)
@@ -209,7 +196,7 @@ def test_a_copy_of_another_records_file_does_not_verify(cli, session, case_ref, 
 
 
 def test_a_forged_copy_does_not_verify(cli, session, case_ref, store_path):
-    name = _note(session, case_ref)
+    name = add_phone_note(session, case_ref)
     folder = store_path / case_ref
     (folder / _syncthing(name)).write_bytes(b"age-encryption.org/v1\nnot really\n")
     shutil.copy(folder / name, folder / "keys (Jo's conflicted copy 2026-12-02).age")  # not a key ring
@@ -221,7 +208,7 @@ def test_a_forged_copy_does_not_verify(cli, session, case_ref, store_path):
 
 
 def test_a_copy_whose_original_is_gone_is_the_only_one(cli, session, case_ref, store_path):
-    name = _note(session, case_ref)
+    name = add_phone_note(session, case_ref)
     folder = store_path / case_ref
     (folder / name).rename(folder / _syncthing(name))
     code, out = _status(cli)
@@ -276,7 +263,7 @@ def test_legacy_derived_files_are_named_safe_to_delete(cli, store_path):
 
 
 def test_case_show_names_its_conflict_copies(cli, session, case_ref, store_path):
-    name = _note(session, case_ref)
+    name = add_phone_note(session, case_ref)
     folder = store_path / case_ref
     shutil.copy(folder / name, folder / _syncthing(name))
     shutil.copy(folder / "keys.age", folder / "keys (Jo's conflicted copy 2026-12-02).age")
@@ -423,3 +410,31 @@ def test_copies_of_the_tombstones_and_an_identity_file(cli, store_path):
     code, out = _status(cli)
     assert code == 11
     assert {c["kind"]: c for c in out["conflict_copies"]}["tombstone register"]["identical"] is False
+
+
+def test_a_copy_named_before_toml_age_is_not_read_as_a_record(cli, session, case_ref, store_path):
+    """A copy named `note-x-LAPTOP1.toml.age` passes as a record's name; read as one it would fail its
+    signature (made for `note-x.toml.age`) and the whole case would look tampered."""
+    name = add_phone_note(session, case_ref)
+    folder = store_path / case_ref
+    copy = name.replace(".toml.age", "-LAPTOP1.toml.age")
+    shutil.copy(folder / name, folder / copy)
+    assert sync.doubled_records([name, copy, "case.toml.age"]) == {copy: name}
+    show = cli("case", "show", case_ref)
+    assert show.exit_code == 0, show.stdout
+    assert cli("audit", "verify").exit_code == 0
+    code, out = _status(cli)
+    assert code == 0, out
+    (found,) = out["conflict_copies"]
+    assert (found["original"], found["engine"]) == (name, "OneDrive")
+    assert found["verifies"] is True and found["identical"] is True
+    # one that differs is one to look at, and still never read as a record
+    (folder / copy).write_bytes(b"age-encryption.org/v1\nnot really\n")
+    assert cli("case", "show", case_ref).exit_code == 0
+    code, out = _status(cli)
+    assert code == 11 and out["conflict_copies"][0]["verifies"] is False
+
+
+def test_names_dacli_writes_are_never_taken_for_doubled_records():
+    names = ["case.toml.age", "intake-1.toml.age", REC, "note-20261122T060000-8a8f5c.toml.age"]
+    assert sync.doubled_records(names) == {}

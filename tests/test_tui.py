@@ -39,7 +39,7 @@ async def _unlock(app, pilot, passphrase: str = DEMO) -> None:
 
 
 def _table(app, screen=None):
-    from dacli.tui.app import CaseTable
+    from dacli.tui.widgets import CaseTable
 
     return (screen or app.screen).query_one(CaseTable)
 

@@ -14,8 +14,9 @@ from dacli.schemas.template import inner_type
 
 
 def _label(model: type[BaseModel], name: str) -> str:
-    field = model.model_fields[name]
-    text = " ".join((field.description or name).split())
+    from dacli.schemas.docs import field_doc
+
+    text = " ".join((field_doc(model, name) or name).split())
     return text if len(text) < 120 else text[:117] + "..."
 
 

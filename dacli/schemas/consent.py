@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from dacli.schemas.common import Strict
 
@@ -51,8 +51,6 @@ class AgencyPermission(Strict):
 
 
 class AgreementForm(Strict):
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
     how: Literal["in-writing", "telephone"]
     """Signed by the client, or explained and consented to over the telephone."""
     explained: bool

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from dacli.schemas.common import Strict
 from dacli.schemas.dash_bank import DASH_VERSION, QUESTIONS
@@ -16,8 +16,6 @@ SUBTICKS = {q.number: q.subticks for q in QUESTIONS if q.subticks}
 
 
 class Answer(Strict):
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
     answer: Literal["yes", "no", "dont-know"]
     comment: str | None = Field(None, max_length=5000)
     source: str | None = Field(None, max_length=200)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from dacli.schemas.common import Strict
 
@@ -27,7 +27,7 @@ URGENT = {"urgent": True}
 
 
 class Form(Strict):
-    model_config = ConfigDict(use_attribute_docstrings=True)
+    """A part of the intake form; each field's help is the docstring under it (`schemas.docs`)."""
 
 
 class How(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from dacli.schemas.common import Strict
 
@@ -58,8 +58,6 @@ ACTIVITY_MEANINGS = {
 
 
 class NoteForm(Strict):
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
     at: dt.datetime
     """Date and time of the contact (typed in local time, kept in UTC); in the past, never the future."""
     initials: str = Field(min_length=1, max_length=5, pattern=r"^[A-Za-z]+$")
@@ -96,8 +94,6 @@ class NoteRecord(NoteForm):
 
 
 class ContactForm(Strict):
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
     agency: str = Field(min_length=1, max_length=200)
     """Agency."""
     role: str | None = Field(None, max_length=200)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from dacli.schemas.common import Strict
 
@@ -30,8 +30,6 @@ Basis = Literal[
 
 
 class ShareForm(Strict):
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
     sent_to: str = Field(min_length=1, max_length=500)
     """Sent to: the agency and person the information went to."""
     shared_at: dt.datetime

@@ -8,6 +8,8 @@ from enum import Enum
 
 from pydantic import BaseModel
 
+from dacli.schemas.docs import field_doc
+
 SKIP = {"complete"}
 
 
@@ -33,8 +35,8 @@ def _example(annotation) -> str:
     }.get(getattr(kind, "__name__", ""), '""')
 
 
-def _comment(field, annotation) -> list[str]:
-    lines = [f"# {line.strip()}" for line in (field.description or "").splitlines() if line.strip()]
+def _comment(field, annotation, doc: str | None) -> list[str]:
+    lines = [f"# {line.strip()}" for line in (doc or "").splitlines() if line.strip()]
     kind = inner_type(annotation)
     extra = field.json_schema_extra or {}
     tags = []
@@ -78,7 +80,7 @@ def template(model: type[BaseModel], title: str) -> str:
         if isinstance(kind, type) and issubclass(kind, BaseModel):
             tables.append((name, kind, False))
             continue
-        out += _comment(field, field.annotation)
+        out += _comment(field, field.annotation, field_doc(model, name))
         out.append(_line(name, field))
         out.append("")
     for name, sub, many in tables:
@@ -87,7 +89,7 @@ def template(model: type[BaseModel], title: str) -> str:
         if many and doc:
             out.append(f"# one [[{name}]] block for each; {doc[0]}")
         for fname, field in sub.model_fields.items():
-            out += _comment(field, field.annotation)
+            out += _comment(field, field.annotation, field_doc(sub, fname))
             out.append(_line(fname, field))
         out.append("")
     return "\n".join(out)

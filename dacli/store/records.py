@@ -30,7 +30,7 @@ from dacli.store.fsio import (
 )
 from dacli.store.keys import KeyRing
 from dacli.store.layout import CASE_KEYS, KEY_FILE_RE, new_case_ref
-from dacli.store.sync import audit_logs
+from dacli.store.sync import audit_logs, doubled_records
 
 
 class RecordRoom:
@@ -237,7 +237,10 @@ class RecordRoom:
             raise NotFound(f"There is no case {ref} in this store.")
         # by name: a sync engine's conflict copy (`note-x (Jo's conflicted copy 2026-12-02).toml.age`) is
         # not a record, and is never read as one (`dacli sync status` checks it under its original name)
-        return sorted(n for n in os.listdir(folder) if RECORD_NAME_RE.fullmatch(n))
+        # (nor is a copy that passes as a record's name: `note-x-LAPTOP1.toml.age` beside `note-x.toml.age`)
+        names = [n for n in os.listdir(folder) if RECORD_NAME_RE.fullmatch(n)]
+        copies = doubled_records(names)
+        return sorted(n for n in names if n not in copies)
 
     def _record_path(self, ref: str, name: str) -> Path:
         if not RECORD_NAME_RE.fullmatch(name):

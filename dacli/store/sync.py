@@ -21,7 +21,7 @@ reads the copies.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,6 +140,28 @@ def _one_step(name: str, kind_of: Callable[[str], str | None] | None) -> tuple[s
     return None
 
 
+RECORD_EXT = ".toml.age"
+
+
+def doubled_records(names: Iterable[str]) -> dict[str, str]:
+    """{copy: original} for the names among a case folder's that pass as record names but are a copy of
+    another name there with a computer name put in before `.toml.age` (`note-x-LAPTOP1.toml.age` beside
+    `note-x.toml.age`: OneDrive, or a person, treating `.toml.age` as one extension). dacli never writes a
+    record whose name is another's with a suffix, so such a name is a copy: never read as a record (it would
+    fail its signature, made for the other name) and checked by `sync status` under its original name."""
+    present = set(names)
+    found = {}
+    for name in present:
+        if not name.endswith(RECORD_EXT):
+            continue
+        stem = name[: -len(RECORD_EXT)]
+        for i in range(len(stem) - 1, 0, -1):  # the shortest computer name first: the longest original
+            if stem[i] == "-" and _COMPUTER.fullmatch(stem[i + 1 :]) and stem[:i] + RECORD_EXT in present:
+                found[name] = stem[:i] + RECORD_EXT
+                break
+    return found
+
+
 def is_conflict_copy(name: str, kind_of: Callable[[str], str | None] | None = None) -> bool:
     return conflict_origin(name, kind_of) is not None
 
@@ -184,10 +206,11 @@ def _scan(folder: Path, place: str, kind_of: Callable[[str], str | None]) -> lis
     except OSError:
         return []  # not there (or not readable): the readers of that folder say so
     found = []
+    doubled = doubled_records(names) if kind_of is case_kind else {}
     for name in names:
         if name.startswith(TMP_PREFIX):
             continue
-        origin = conflict_origin(name, kind_of)
+        origin = (doubled[name], ONEDRIVE) if name in doubled else conflict_origin(name, kind_of)
         kind = kind_of(origin[0]) if origin is not None else None
         if origin is not None and kind is not None:  # a copy of a file dacli writes there (not another's)
             found.append(Copy(folder / name, place, origin[0], origin[1], kind))

@@ -1,0 +1,1 @@
+"""The dashboard's screens, one module per screen (the shared widgets are in `dacli.tui.widgets`)."""

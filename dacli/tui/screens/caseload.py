@@ -1,0 +1,161 @@
+"""The caseload screen: every case from the caseload index (no case decrypted), overdue cases first; type
+to filter; keys to sort, to switch between my cases and all, and to filter by risk or flag; counts by risk
+level in the header."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import (
+    Footer,
+    Input,
+    LoadingIndicator,
+    Static,
+)
+from textual.worker import Worker, WorkerState
+
+from dacli.errors import DacliError
+from dacli.tui.widgets import COLUMNS, CaseTable, row_cells
+
+SORTS = ("deadline", "reference", "client", "worker", "risk", "last contact")
+RISK_ORDER = {"high": 0, "medium": 1, "standard": 2, None: 3}
+
+
+class CaseloadScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("m", "mine", "My cases / all"),
+        Binding("s", "sort", "Sort"),
+        Binding("r", "risk", "Risk filter"),
+        Binding("o", "overdue", "Overdue only"),
+        Binding("ctrl+l", "app.lock", "Lock"),
+        Binding("question_mark", "app.help", "Help"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all_rows: list = []
+        self.mine = True
+        self.sort = 0
+        self.risk: str | None = None
+        self.only_overdue = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="counts")
+        yield Input(placeholder="type to filter (reference, name, worker, flag)", id="filter")
+        yield Static(" ".join(name.ljust(w) for name, w in COLUMNS), id="columns")
+        yield CaseTable(id="table")
+        yield LoadingIndicator(id="busy")
+        yield Footer()
+
+    def start(self) -> None:
+        """Load the caseload for the session just unlocked (the screen itself was built while the
+        passphrase was being typed, so only the rows remain to do)."""
+        self.query_one("#busy").display = True
+        self.query_one("#counts", Static).update("")
+        self.query_one(CaseTable).focus()  # now, so the footer settles while the rows load
+        self.load(self.app.session)
+
+    def clear(self) -> None:
+        """Drop every row (on lock): nothing of a case stays on this screen or in it."""
+        self.all_rows = []
+        self.query_one(CaseTable).set_rows([])
+        self.query_one("#counts", Static).update("")
+        self.query_one("#filter", Input).value = ""
+
+    @work(thread=True, exclusive=True, group="caseload", exit_on_error=False)
+    def load(self, session):
+        from dacli.services.caseload import caseload
+
+        return caseload(session, now=self.app.now())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "caseload":
+            return
+        if self.app.session is None:  # locked while loading: the rows are not shown
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.query_one("#busy").display = False
+            first = not self.all_rows  # after unlock: my cases if I have any; a reload keeps the view chosen
+            self.all_rows = event.worker.result
+            if first:
+                self.mine = any(r.worker == self.app.session.member.username for r in self.all_rows)
+            self.apply()
+            self.query_one(CaseTable).focus()
+        elif event.state == WorkerState.ERROR:
+            self.query_one("#busy").display = False
+            error = event.worker.error
+            self.query_one("#counts", Static).update(
+                error.message
+                if isinstance(error, DacliError)
+                else f"Could not load ({type(error).__name__})."
+            )
+
+    def apply(self) -> None:
+        me = self.app.session.member.username
+        words = self.query_one("#filter", Input).value.strip().lower().split()
+        from dacli.services.caseload import select
+
+        rows = select(
+            self.all_rows, worker=me if self.mine else None, risk=self.risk, only_overdue=self.only_overdue
+        )
+        if words:
+            rows = [r for r in rows if all(w in " ".join(row_cells(r)).lower() for w in words)]
+        key = SORTS[self.sort]
+        if key == "reference":
+            rows.sort(key=lambda r: r.ref)
+        elif key == "client":
+            rows.sort(key=lambda r: r.client.lower())
+        elif key == "worker":
+            rows.sort(key=lambda r: (r.worker, r.ref))
+        elif key == "risk":
+            rows.sort(key=lambda r: (RISK_ORDER.get(r.risk, 3), r.ref))
+        elif key == "last contact":
+            rows.sort(key=lambda r: r.raw.get("last_contact") or "", reverse=True)
+        self.query_one(CaseTable).set_rows(rows)
+        counts = {k: sum(1 for r in rows if r.risk == k) for k in ("high", "medium", "standard")}
+        unassessed = sum(1 for r in rows if not r.risk)
+        scope = "my cases" if self.mine else "all cases"
+        extra = "".join(
+            [f" | risk {self.risk}" if self.risk else "", " | overdue only" if self.only_overdue else ""]
+        )
+        self.query_one("#counts", Static).update(
+            f"{len(rows)} {scope} | high {counts['high']} | medium {counts['medium']} | standard "
+            f"{counts['standard']} | not assessed {unassessed} | overdue {sum(1 for r in rows if r.overdue)} "
+            f"| sort: {key}{extra}"
+        )
+
+    @on(Input.Changed, "#filter")
+    def filtered(self) -> None:
+        self.apply()
+
+    @on(Input.Submitted, "#filter")
+    def to_table(self) -> None:
+        self.query_one(CaseTable).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_mine(self) -> None:
+        self.mine = not self.mine
+        self.apply()
+
+    def action_sort(self) -> None:
+        self.sort = (self.sort + 1) % len(SORTS)
+        self.apply()
+
+    def action_risk(self) -> None:
+        order = [None, "high", "medium", "standard", "none"]
+        self.risk = order[(order.index(self.risk) + 1) % len(order)]
+        self.apply()
+
+    def action_overdue(self) -> None:
+        self.only_overdue = not self.only_overdue
+        self.apply()
+
+    def refresh_rows(self) -> None:
+        self.query_one("#busy").display = True
+        self.load(self.app.session)

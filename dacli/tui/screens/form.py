@@ -1,0 +1,128 @@
+"""The base of the dashboard's full-screen forms: fields read and checked by the service's own parser,
+a refusal shown inline with its field focused, the save in a worker thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    Footer,
+    Input,
+    Label,
+    Static,
+)
+from textual.worker import Worker, WorkerState
+
+from dacli.errors import DacliError
+
+
+def save_or_refuse(screen: Screen, save: Callable[[], object]) -> None:
+    """For the short forms that save at once: run ``save``; close the screen saying it saved, or show the
+    service's refusal in the screen's ``#error`` line and stay."""
+    try:
+        save()
+    except DacliError as exc:
+        screen.query_one("#error", Label).update(exc.message)
+        return
+    screen.dismiss(True)
+
+
+class FormScreen(Screen[bool]):
+    """A form on a screen of its own: it scrolls (so it fits 80x24), enter moves to the next field, ctrl+s
+    (or the Save button) saves, escape cancels.
+
+    ``prepare`` reads the entries with the service's own parser, so the rules and messages are the CLI's; a
+    refusal is shown inline, below the form, and the field it names is focused. The write runs in a worker
+    thread; on success the screen is dismissed with True (the case screen then reloads).
+    """
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    TITLE_TEXT = ""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.TITLE_TEXT.format(ref=self.ref), classes="form-title")
+        with VerticalScroll(classes="form"):
+            yield from self.fields()
+            yield Button("Save (ctrl+s)", variant="primary", id="save")
+        yield Label("", id="error")
+        yield Footer()
+
+    def fields(self) -> ComposeResult:
+        yield from ()
+
+    def prepare(self) -> Callable[[], object]:
+        """Check the entries (raising DacliError with the service's message) and return the save to run."""
+        raise NotImplementedError
+
+    def field_for(self, message: str) -> str | None:
+        """The id of the widget a refusal names (the first schema field it mentions), if any."""
+        import re
+
+        found = []
+        for widget in self.query("Input, Select, Checkbox"):
+            key = (widget.id or "").replace("-", ".")
+            if key and (m := re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", message)):
+                found.append((m.start(), widget.id))
+        return min(found)[1] if found else None
+
+    def refuse(self, message: str) -> None:
+        self.query_one("#error", Label).update(message)
+        target = self.field_for(message)
+        if target:
+            widget = self.query_one(f"#{target}")
+            widget.focus()
+            widget.scroll_visible(animate=False)
+
+    @on(Input.Submitted)
+    def next_field(self) -> None:
+        self.focus_next()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        try:
+            job = self.prepare()
+        except DacliError as exc:
+            self.refuse(exc.message)
+            return
+        self.saving = True
+        self.query_one("#error", Label).update("Saving...")
+        self.run_save(job)
+
+    @work(thread=True, exclusive=True, group="form-save", exit_on_error=False)
+    def run_save(self, job: Callable[[], object]):
+        return job()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "form-save" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.saving = False
+        if event.state == WorkerState.SUCCESS:
+            self.saved(event.worker.result)
+            self.dismiss(True)
+            return
+        error = event.worker.error
+        self.refuse(
+            error.message if isinstance(error, DacliError) else f"Not saved ({type(error).__name__})."
+        )
+
+    def saved(self, result) -> None:
+        """Called with what the save returned, just before the screen closes."""
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def value(self, widget_id: str) -> str:
+        return self.query_one(f"#{widget_id}", Input).value.strip()
