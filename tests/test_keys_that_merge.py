@@ -254,7 +254,7 @@ def test_a_leaver_cannot_read_what_another_office_wrote_after_the_removal_once_r
         remove_user(_unlock(a, MANAGER), "cw.bex", "left the service (test)")
     with office(tmp_path, "B", monkeypatch), _later(30):  # B has not heard: its key is one she holds
         _note(_unlock(b, "sen.ada"), ref, "note-late.toml.age")
-        _note(_unlock(b, "sen.ada"), ref, "note-late-2.toml.age")
+        _note(_unlock(b, "sen.ada"), ref, "note-later.toml.age")
     late = b / ref / "note-late.toml.age"
     crypto.decrypt(late.read_bytes(), held, "late note")  # readable by the leaver until a re-key
     _merge(a, b)
@@ -263,13 +263,13 @@ def test_a_leaver_cannot_read_what_another_office_wrote_after_the_removal_once_r
         mgr = _unlock(a, MANAGER)
         assert f"case {ref}" not in mgr.rekey_due()  # a key for the current staff exists: the re-key is
         mgr.rewrap_all()  # for the records, which the manager runs once the offices have met
-        for name in ("note-late.toml.age", "note-late-2.toml.age"):
+        for name in ("note-late.toml.age", "note-later.toml.age"):
             with pytest.raises(IntegrityError):
                 crypto.decrypt((a / ref / name).read_bytes(), held, name)
             assert mgr.read_record(ref, name)["case"] == ref  # still signed by its author, still reads
         assert (a / ref / first_intake(a / ref)).read_bytes() == before  # written before: left alone
         entries = [e["record"] for e in _audit(mgr) if e["action"] == "record-reencrypt"]
-        assert sorted(entries) == ["note-late-2.toml.age", "note-late.toml.age"]
+        assert sorted(entries) == ["note-late.toml.age", "note-later.toml.age"]
 
 
 def _audit(session) -> list[dict]:
