@@ -59,7 +59,7 @@ class StoreSettings(Strict):
     timezone: str = "Europe/London"
     """The service's local time zone (IANA name): times people type and read, and 'today'."""
     created: datetime
-    security: SecuritySettings = SecuritySettings()
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention_recipient: str | None = None
     """Public key of the retention identity (`dacli retention init`): it opens the retention register only."""
     retention_signing_key: str | None = None
@@ -112,9 +112,9 @@ class Policy(Strict):
     """`.dacli/policy.toml`: the service's rules, in plain TOML a manager can read and edit."""
 
     schema_: str = Field("policy/1", alias="schema")
-    dash: DashPolicy = DashPolicy()
-    review: ReviewPolicy = ReviewPolicy()
-    retention: RetentionPolicy = RetentionPolicy()
+    dash: DashPolicy = Field(default_factory=DashPolicy)
+    review: ReviewPolicy = Field(default_factory=ReviewPolicy)
+    retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
 
 
 class StaffMember(Strict):
