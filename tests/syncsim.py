@@ -46,9 +46,9 @@ from tests.conftest import MANAGER, PASSPHRASE, SYNTHETIC_FORM, TEST_LOG_N
 STAFF = {MANAGER: "manager", "sen.ada": "senior", "cw.bex": "caseworker", "cw.cal": "caseworker"}
 """Who works in the offices (any of them in any office): invented usernames."""
 SENIORS = [u for u, role in STAFF.items() if role in ("senior", "manager")]
-SHARED_REWRITTEN = {"summary.toml.age"}
-"""Case files still rewritten in place (README 'How the store works under a sync engine': a closure's
-summary): two offices closing one case while apart leave a conflict copy of it, reported by `sync status`."""
+SHARED_REWRITTEN: set[str] = set()
+"""Case files still rewritten in place: none since a closure's summary is written once (it was
+`summary.toml.age`, and two offices closing one case while apart left a conflict copy of it)."""
 _IGNORED = re.compile(r"^(\.lock|.*\.lock|\.tmp-.*|\.syncthing\..*\.tmp)$")
 _CONFLICT = ".sync-conflict-"
 VIRTUAL_MTIMES = True

@@ -181,17 +181,9 @@ def test_the_engine_makes_a_syncthing_conflict_copy_of_a_file_changed_in_both_of
     assert (a.root / rel).read_text() == (b.root / rel).read_text() == "# changed again\n"
 
 
-@pytest.mark.xfail(
-    raises=SimulationFailure,
-    strict=True,
-    reason="a closure's summary.toml.age is still rewritten in place (README 'How the store works under "
-    "a sync engine': left for later work): closing one case in two offices at once leaves a conflict copy "
-    "of it, which `sync status` reports as differing. The simulator allows it (syncsim.SHARED_REWRITTEN); "
-    "when the summary is written once, this passes: drop the xfail and empty SHARED_REWRITTEN",
-)
-def test_two_offices_closing_one_case_at_once_leave_no_conflict_copy_in_its_folder(tmp_path, monkeypatch):
-    import tests.syncsim
-
+def test_two_offices_closing_one_case_at_once_leave_no_conflict_copy_in_its_folder(tmp_path):
+    """The closure's summary is written once under a name of its own (it was rewritten in place, and the
+    second office's closure made a conflict copy of it): two summaries side by side, the newest read."""
     sim = Sim(tmp_path, 2)
     a, b = sim.offices
     ref = sim.intake(a, "cw.bex")
@@ -200,5 +192,4 @@ def test_two_offices_closing_one_case_at_once_leave_no_conflict_copy_in_its_fold
     assert sim.close(a, "mgr", ref)
     sim.step(5)
     assert sim.close(b, "sen.ada", ref)  # apart: B has not seen A's closure
-    monkeypatch.setattr(tests.syncsim, "SHARED_REWRITTEN", set())
     sim.check()

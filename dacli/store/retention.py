@@ -35,8 +35,10 @@ from pathlib import Path
 from dacli import clock
 from dacli.errors import IntegrityError, StoreError
 from dacli.schemas.common import RECORD_NAME_RE
+from dacli.schemas.review import is_summary
 from dacli.store import crypto, signing
 from dacli.store.fsio import TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
+from dacli.store.layout import boiled
 from dacli.store.tombstones import TOMBSTONES, Tombstones, Trust, append_tombstone, tombstones
 from dacli.text import Refused, load_json
 
@@ -189,7 +191,7 @@ def folder_says_keep(folder: Path, expected: str | None = None) -> str | None:
         return None  # already gone (or boiled down and renamed in by an earlier step)
     except OSError as exc:
         return f"its folder cannot be read ({exc.strerror})"
-    if "case.toml.age" not in names and "summary.toml.age" in names:
+    if "case.toml.age" not in names and any(map(is_summary, names)):
         return None  # boiled down: only a destroy sweep touches it again, on its own dates
     closures = sorted(n for n in names if n.startswith("closure-"))
     reopens = sorted(n for n in names if n.startswith("reopen-"))
@@ -287,9 +289,13 @@ def load_retention_key(path: Path, store_id: str, passphrase: str | None) -> Ret
 
 
 def _boiled(folder: Path) -> bool:
-    return (
-        folder.is_dir() and not (folder / "case.toml.age").exists() and (folder / "summary.toml.age").exists()
-    )
+    return boiled(folder)
+
+
+def kept_on_boil(names: list[str]) -> list[str]:
+    """The files a boil-down keeps: the key ring and every summary (written once: two closures made at
+    once in two offices left two)."""
+    return [n for n in names if n in KEEP_ON_BOIL or is_summary(n)]
 
 
 def purge(
@@ -311,7 +317,7 @@ def purge(
     case = root / ref
     trash = meta / PURGING
     make_dir(trash)
-    if mode == "boil-down" and case.is_dir() and not (case / "summary.toml.age").exists():
+    if mode == "boil-down" and case.is_dir() and not any(map(is_summary, os.listdir(case))):
         raise StoreError(
             f"{ref} has no boil-down summary (it was closed without the exit form); nothing was changed."
         )
@@ -341,7 +347,7 @@ def purge(
             new = trash / f"{ref}.boiled"
             shutil.rmtree(new, ignore_errors=True)
             make_dir(new)
-            for name in KEEP_ON_BOIL:
+            for name in kept_on_boil(os.listdir(old)):
                 atomic_write(new / name, (old / name).read_bytes())
             step("boiled")
             os.replace(new, case)
