@@ -21,11 +21,12 @@ from dacli.rules.retention import add_years, retention
 from dacli.schemas.review import is_summary
 from dacli.services.intake import intake, parse_intake
 from dacli.services.notes import add_note, parse_note
-from dacli.services.retention import add_hold, apply, init_retention, plan, remove_hold, retention_identity
+from dacli.services.retention import add_hold, init_retention, remove_hold, retention_identity
 from dacli.services.review import close_case, parse_exit
+from dacli.services.sweep import apply, plan
 from dacli.store import audit as auditlog
 from dacli.store import crypto
-from dacli.store.retention import read_register, tombstones
+from dacli.store.retention import read_registers, tombstones
 from dacli.store.store import Store
 
 from .conftest import MANAGER, PASSPHRASE
@@ -107,6 +108,20 @@ def _identity(store_path: Path, key: Path):
     return retention_identity(Store(store_path), key, None)
 
 
+GRACE = dt.timedelta(days=30)
+"""The policy's default `retention.purge_grace_days`."""
+
+
+def _intend(store_path: Path, key, mode: str = "destroy", day: dt.date = AS_OF):
+    """The first sweep, a grace period before ``day``: it writes a purge intent for each case due then, and
+    destroys nothing; a sweep on ``day`` carries them out."""
+    identity = _identity(store_path, key) if isinstance(key, Path) else key
+    before = day - GRACE
+    outcome = apply(Store(store_path), identity, before, mode, "first sweep", today=before)
+    assert outcome.purged == [] and outcome.failed == []
+    return outcome
+
+
 def test_plan_reads_only_the_register_which_holds_no_names(session, store_path, old_store):
     refs, key = old_store
     identity = _identity(store_path, key)
@@ -119,7 +134,7 @@ def test_plan_reads_only_the_register_which_holds_no_names(session, store_path, 
         (aside / ref).rename(store_path / ref)
     states = {d.ref: d.state for d in p.decisions}
     assert [states[r] for r in refs] == ["due", "due", "kept", "kept", "open"]
-    register = json.dumps(read_register(store_path / ".dacli", identity))
+    register = json.dumps([w.cases for w in read_registers(store_path / ".dacli", identity)])
     for value in [*NAMES, *SAFE.values(), "Testcase"]:
         assert value not in register
 
@@ -145,6 +160,7 @@ def test_destroy_removes_the_case_and_keys_and_leaves_a_tombstone(session, store
 
     refs, key = old_store
     store = Store(store_path)
+    _intend(store_path, key)
     outcome = apply(store, _identity(store_path, key), AS_OF, "destroy", "test sweep", today=AS_OF)
     assert sorted(outcome.purged) == sorted(refs[:2]) and outcome.failed == []
     for ref in refs[:2]:
@@ -159,11 +175,13 @@ def test_destroy_removes_the_case_and_keys_and_leaves_a_tombstone(session, store
     assert plan(store, _identity(store_path, key), AS_OF).due() == []  # nothing left to do
     log = next((store_path / ".dacli" / "audit").glob("retention-*.jsonl"))
     entries = [json.loads(x) for x in log.read_text().splitlines()]
-    assert [e["case"] for e in entries] == outcome.purged and entries[0]["action"] == "retention-purge"
+    assert [e["case"] for e in entries if e["action"] == "retention-intent"] == sorted(refs[:2])
+    assert [e["case"] for e in entries if e["action"] == "retention-purge"] == outcome.purged
 
 
 def test_boil_down_keeps_only_a_summary_without_personal_data(session, store_path, old_store):
     refs, key = old_store
+    _intend(store_path, key, "boil-down")
     apply(Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test sweep", today=AS_OF)
     for ref in refs[:2]:
         kept = sorted(p.name for p in (store_path / ref).iterdir() if not p.name.startswith("."))
@@ -179,24 +197,23 @@ def test_a_hold_blocks_and_an_open_case_is_never_purged(session, store_path, old
     refs, key = old_store
     hold = add_hold(session, refs[0], "Domestic homicide review")
     store = Store(store_path)
-    outcome = apply(
-        store, _identity(store_path, key), D(2099, 1, 1), "destroy", "test sweep", today=D(2099, 1, 1)
-    )
+    later = D(2099, 1, 1)
+    _intend(store_path, key, day=later)
+    outcome = apply(store, _identity(store_path, key), later, "destroy", "test sweep", today=later)
     assert refs[0] not in outcome.purged and refs[4] not in outcome.purged
+    assert sorted(outcome.purged) == sorted(refs[1:4])
     assert (store_path / refs[0] / "case.toml.age").exists() and (store_path / refs[4]).exists()
-    assert [d.ref for d in plan(store, _identity(store_path, key), D(2099, 1, 1)).held()] == [refs[0]]
+    assert [d.ref for d in plan(store, _identity(store_path, key), later).held()] == [refs[0]]
     remove_hold(session, refs[0], hold, "Review concluded")
     # the register still holds the folder as it was before the hold ended: kept until it is written again
-    assert (
-        apply(
-            store, _identity(store_path, key), D(2099, 1, 1), "destroy", "test sweep", today=D(2099, 1, 1)
-        ).purged
-        == []
-    )
+    outcome = apply(store, _identity(store_path, key), later, "destroy", "test sweep", today=later)
+    assert outcome.purged == [] and outcome.intended == []
     session.read_index()  # a listing (any member of staff) writes the register again
-    assert apply(
-        store, _identity(store_path, key), D(2099, 1, 1), "destroy", "test sweep", today=D(2099, 1, 1)
-    ).purged == [refs[0]]
+    outcome = apply(store, _identity(store_path, key), later, "destroy", "test sweep", today=later)
+    assert outcome.purged == [] and outcome.intended == [(refs[0], "2099-01-31")]  # a grace period first
+    after = later + GRACE
+    outcome = apply(store, _identity(store_path, key), after, "destroy", "test sweep", today=after)
+    assert outcome.purged == [refs[0]]
 
 
 def test_a_failure_on_one_case_does_not_stop_the_sweep(store_path, old_store):
@@ -204,6 +221,7 @@ def test_a_failure_on_one_case_does_not_stop_the_sweep(store_path, old_store):
     for path in (store_path / refs[0]).glob("summary*"):
         path.unlink()  # cannot be boiled down
     Store(store_path).unlock(MANAGER, PASSPHRASE).read_index()  # listed since: the register is current
+    _intend(store_path, key, "boil-down")
     outcome = apply(
         Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test sweep", today=AS_OF
     )
@@ -216,7 +234,8 @@ SWEEP = textwrap.dedent(
     """
     import sys, datetime as dt, time
     from pathlib import Path
-    from dacli.services.retention import apply, retention_identity
+    from dacli.services.retention import retention_identity
+    from dacli.services.sweep import apply
     from dacli.store.store import Store
     root, key, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     store = Store(root)
@@ -236,6 +255,7 @@ def test_a_sweep_killed_at_any_step_leaves_each_case_whole_or_gone(
     session, store_path, old_store, tmp_path, mode
 ):
     refs, key = old_store
+    _intend(store_path, key, mode)
     template = tmp_path / "template"
     shutil.copytree(store_path, template)
     whole = {ref: sorted(p.name for p in (store_path / ref).iterdir()) for ref in refs}
@@ -286,6 +306,10 @@ def test_cli_plan_and_apply_unattended(run_dacli, session, store_path, old_store
     future = run_dacli("retain-purge", "--as-of", "2099-01-01", "--apply", extra_env=env)
     assert future.returncode == 2 and "after today" in future.stderr
     assert all((store_path / r).exists() for r in refs)
+    assert all(d["goes_from"] is None for d in doc["due"]) and doc["grace_days"] == 30
+    _intend(store_path, key, day=clock.today())  # a sweep a grace period ago wrote the intents
+    text = run_dacli("retain-purge", extra_env=env).stdout
+    assert f"intended: goes from {clock.today()}" in text and "2 intended, a grace of 30 days" in text
     applied = run_dacli("retain-purge", "--apply", "--mode", "destroy", extra_env=env)
     assert applied.returncode == 0, applied.stderr
     assert "2 cases purged (destroy)" in applied.stdout
@@ -303,6 +327,7 @@ def test_a_hold_placed_during_a_sweep_is_honoured(session, store_path, old_store
         if n == 1:  # a manager places a hold while the sweep is running
             add_hold(session, second, "Serious case review starting")
 
+    _intend(store_path, key)
     outcome = apply(
         Store(store_path), _identity(store_path, key), AS_OF, "destroy", "test", meanwhile, today=AS_OF
     )
@@ -328,6 +353,7 @@ def test_a_torn_tombstone_line_is_cut_away(store_path, old_store):
     refs, key = old_store
     path = store_path / ".dacli" / "tombstones.jsonl"
     path.write_bytes(b'{"ref": "DA-TORN')  # a crash in the middle of the first line
+    _intend(store_path, key)
     outcome = apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "test", today=AS_OF)
     assert sorted(outcome.purged) == sorted(refs[:2])
     assert set(tombstones(store_path / ".dacli")) == set(refs[:2])
@@ -338,6 +364,7 @@ def test_nothing_can_be_added_to_a_boiled_down_case(session, store_path, old_sto
     from dacli.errors import StoreError
 
     refs, key = old_store
+    _intend(store_path, key, "boil-down")
     apply(Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test", today=AS_OF)
     before = sorted(p.name for p in (store_path / refs[0]).iterdir())
     now = clock.now()
@@ -406,14 +433,15 @@ def test_a_register_put_back_from_before_a_hold_or_reopening_destroys_nothing(se
     from dacli.services.review import reopen
 
     refs, key = old_store
-    register = store_path / ".dacli" / "retention.json.age"
-    before = register.read_bytes()
+    folder = store_path / ".dacli" / "retention"
+    before = {p: p.read_bytes() for p in folder.iterdir()}
     assert sorted(d.ref for d in plan(Store(store_path), _identity(store_path, key), AS_OF).due()) == sorted(
         refs[:2]
     )
     add_hold(session, refs[0], "domestic homicide review")
     reopen(session, refs[1], "the client came back")
-    register.write_bytes(before)
+    for path, data in before.items():
+        path.write_bytes(data)
     current = plan(Store(store_path), _identity(store_path, key), AS_OF)
     assert current.due() == []
     kept = {d.ref: d.rule for d in current.held()}
@@ -469,6 +497,7 @@ def test_right_after_a_boil_down_nothing_staff_read_holds_its_personal_data(sess
         session.audit("disclosure", case=ref, reason=f"to PC Testcase: about {NAMES[refs.index(ref)]}")
     before = b"".join(_staff_readable(session, store_path).values())
     assert NAMES[0].encode() in before  # the index holds it until the sweep
+    _intend(store_path, key, "boil-down")
     apply(Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test sweep", today=AS_OF)
     fresh = Store(store_path).unlock(MANAGER, PASSPHRASE)
     readable = _staff_readable(fresh, store_path)
@@ -520,7 +549,8 @@ def test_a_contact_that_arrives_after_the_register_was_written_keeps_the_case(se
         in {d.ref: d.rule for d in current.held()}[refs[0]]
     )
     outcome = apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
-    assert outcome.purged == [refs[1]] and (store_path / refs[0]).is_dir()
+    assert outcome.purged == [] and (store_path / refs[0]).is_dir()  # two-phase: an intent first
+    assert outcome.intended == [(refs[1], (AS_OF + GRACE).isoformat())]
     Store(store_path).unlock(MANAGER, PASSPHRASE).read_index()  # a listing writes the register again
     states = {d.ref: d.state for d in plan(Store(store_path), _identity(store_path, key), AS_OF).decisions}
     assert states[refs[0]] == "kept"
@@ -568,6 +598,7 @@ def test_a_tombstone_a_caseworker_chains_by_hand_hides_no_case(session, store_pa
     from dacli.store.tombstones import key_context, purge_context
 
     refs, key = old_store
+    _intend(store_path, key)
     apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
     session.audit("disclosure", case=refs[4], reason="to PC Testcase")
     cw = _caseworker(session, store_path)
@@ -647,6 +678,14 @@ def test_a_register_a_caseworker_signs_that_back_dates_an_open_case_destroys_not
                                "last_contact": "2001-01-01T10:00:00Z", "referral_date": "2001-01-01",
                                "closed_on": "2001-01-02"}  # fmt: skip
     cw.write_register(index)
+    # her register is merged with the manager's most cautiously: the later dates and 'open' win
+    current = plan(Store(store_path), _identity(store_path, key), AS_OF)
+    states = {d.ref: d.state for d in current.decisions}
+    assert [states[r] for r in refs] == ["due", "due", "kept", "kept", "open"]
+    # and were hers the only register left, the case's own folder holds no closure: kept
+    for path in (store_path / ".dacli" / "retention").iterdir():
+        if not path.name.startswith(cw.member.id):
+            path.unlink()
     current = plan(Store(store_path), _identity(store_path, key), AS_OF)
     assert refs[4] not in {d.ref for d in current.due()}
     assert "its folder holds no closure" in {d.ref: d.rule for d in current.held()}[refs[4]]
@@ -669,6 +708,7 @@ def test_retention_init_gives_the_sweep_a_signing_key_and_a_new_one_replaces_it(
     first = load_retention_key(key, sid, None)
     assert "dacli-retention-key/3" in key.read_text()
     assert Store(store_path).settings.retention_signing_key == first.signing_public
+    _intend(store_path, first)
     apply(Store(store_path), first, AS_OF, "destroy", "sweep", today=AS_OF)
     newer = store_path.parent / "newer.key"
     init_retention(Store(store_path).unlock(MANAGER, PASSPHRASE), newer, None)

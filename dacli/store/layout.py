@@ -163,4 +163,6 @@ years_from_last_contact = 6
 # children_until_age = 25
 # After the period: "destroy", or "boil-down" to a summary in case the client returns.
 action = "destroy"
+# Days between the sweep's purge intent and the purge (at least as long as an office may be offline, 14-365).
+# purge_grace_days = 30
 """
