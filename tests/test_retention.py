@@ -772,3 +772,134 @@ def test_tombstones_and_sweep_entries_from_before_format_3_are_believed_once_a_m
     later = Store(store_path).unlock(MANAGER, PASSPHRASE)
     [report] = [r for r in verify_audit(later.store, later).logs if r.name == log.name]
     assert [p for p in report.problems if "line 2" in p and "forged" in p]
+
+
+# --- two-phase destruction (issue 14: a sweep that waits for everyone) -------------------------------------
+
+
+def _sweep(store_path: Path, key: Path, day: dt.date, mode: str = "destroy"):
+    return apply(Store(store_path), _identity(store_path, key), day, mode, "sweep", today=day)
+
+
+def test_the_first_sweep_writes_a_signed_intent_and_destroys_nothing_until_the_grace_has_passed(
+    store_path, old_store
+):
+    refs, key = old_store
+    first = _sweep(store_path, key, AS_OF)
+    goes = (AS_OF + GRACE).isoformat()
+    assert first.purged == [] and sorted(first.intended) == sorted((r, goes) for r in refs[:2])
+    assert all((store_path / r / "case.toml.age").exists() for r in refs)
+    [doc] = [json.loads(p.read_text()) for p in (store_path / ".dacli" / "intents").glob(f"{refs[0]}-*.json")]
+    assert doc["kind"] == "intent" and doc["mode"] == "destroy" and doc["sig"] and doc["folder"]
+    assert doc["goes_from"] == goes and doc["facts"]["status"] == "closed"
+    for value in [*NAMES, *SAFE.values()]:
+        assert value not in json.dumps(doc)
+    p = plan(Store(store_path), _identity(store_path, key), AS_OF)
+    assert {d.ref: str(p.goes_from(d.ref)) for d in p.due()} == {r: goes for r in refs[:2]}
+    almost = _sweep(store_path, key, AS_OF + GRACE - dt.timedelta(days=1))
+    assert almost.purged == [] and sorted(almost.waiting) == sorted((r, goes) for r in refs[:2])
+    assert _sweep(store_path, key, AS_OF + GRACE).purged == sorted(refs[:2])
+    assert not any((store_path / r).exists() for r in refs[:2])
+
+
+@pytest.mark.parametrize("what", ["a note", "a hold"])
+def test_a_fact_or_a_hold_arriving_in_the_grace_period_cancels_the_intent(
+    session, store_path, old_store, what
+):
+    refs, key = old_store
+    _sweep(store_path, key, AS_OF)
+    if what == "a note":  # taken in an office that was offline, synced in during the grace period
+        note = {"at": clock.now(), "initials": "QT", "contact_type": "telephone", "contact_with": "client",
+                "facts": "The client rang again."}  # fmt: skip
+        add_note(session, refs[0], parse_note(note, clock.now()))
+    else:
+        hold = add_hold(session, refs[0], "Domestic homicide review")
+    later = AS_OF + GRACE
+    outcome = _sweep(store_path, key, later)
+    assert outcome.purged == [refs[1]] and [r for r, _ in outcome.cancelled] == [refs[0]]
+    assert (store_path / refs[0] / "case.toml.age").exists()
+    cancels = [json.loads(p.read_text()) for p in (store_path / ".dacli" / "intents").glob(f"{refs[0]}-*")]
+    assert [c["kind"] for c in cancels].count("cancel") == 1
+    log = next((store_path / ".dacli" / "audit").glob("retention-*.jsonl"))
+    assert any(json.loads(x)["action"] == "retention-intent-cancelled" for x in log.read_text().splitlines())
+    # it waits to become due again: a new intent, and a new grace period, before anything goes
+    if what == "a hold":
+        remove_hold(session, refs[0], hold, "Review concluded")
+    session.read_index()
+    again = _sweep(store_path, key, later)
+    assert again.purged == []
+    if what == "a hold":
+        assert again.intended == [(refs[0], (later + GRACE).isoformat())]
+    else:  # the new contact starts the six years again
+        assert again.intended == [] and (store_path / refs[0]).is_dir()
+
+
+def test_an_intent_not_signed_by_the_sweep_destroys_nothing(session, store_path, old_store):
+    """A caseworker (or anyone with folder access) writes an intent dated long ago for a due case: it is not
+    believed, named in the report, and the sweep starts its own grace period."""
+    from dacli.store import intents
+    from dacli.store.retention import folder_print
+
+    refs, key = old_store
+    cw = _caseworker(session, store_path)
+    sid = session.store.settings.store_id
+    doc = {"schema": intents.INTENT_SCHEMA, "kind": "intent", "ref": refs[0], "id": "0badf00d0bad",
+           "mode": "destroy", "rule": "six years", "keep_until": None, "facts": {}, "by": "retention sweep",
+           "folder": "", "noted_on": "2020-01-01", "grace_days": 30, "goes_from": "2020-01-31",
+           "at": "2020-01-01T00:00:00+00:00"}  # fmt: skip
+    doc["folder"] = folder_print(store_path / refs[0])
+    doc["sig"] = cw.signer.sign(intents.context(sid, intents.body_hash(doc)))
+    (store_path / ".dacli" / "intents").mkdir(exist_ok=True)
+    name = f"{refs[0]}-20200101T000000-abcdef.json"
+    (store_path / ".dacli" / "intents" / name).write_text(json.dumps(doc))
+    outcome = _sweep(store_path, key, AS_OF)
+    assert outcome.purged == [] and (store_path / refs[0] / "case.toml.age").exists()
+    assert any(name in p and "not signed by the retention sweep" in p for p in outcome.problems)
+    assert (refs[0], (AS_OF + GRACE).isoformat()) in outcome.intended
+
+
+def test_records_arriving_after_a_purge_are_reported_by_name_and_left_alone(
+    run_dacli, session, store_path, old_store
+):
+    """An office offline for longer than the grace period syncs a note after the purge: its folder comes
+    back holding the note alone. The sweep neither finishes it off nor forgets it; `sync status` names it."""
+    from dacli.services.sync import sync_status
+
+    refs, key = old_store
+    _intend(store_path, key)
+    assert _sweep(store_path, key, AS_OF).purged == sorted(refs[:2])
+    late = "note-20291231T101010-abc123.toml.age"
+    (store_path / refs[0]).mkdir()
+    (store_path / refs[0] / late).write_bytes(b"age-encryption.org/v1 (synced from an office offline)")
+    p = plan(Store(store_path), _identity(store_path, key), AS_OF)
+    assert p.late == {refs[0]: [late]} and refs[0] not in p.pending
+    outcome = _sweep(store_path, key, AS_OF)
+    assert outcome.late == {refs[0]: [late]} and outcome.resumed == [] and outcome.failed == []
+    assert (store_path / refs[0] / late).exists()  # never silently deleted
+    assert sync_status(Store(store_path).unlock(MANAGER, PASSPHRASE)).late == {refs[0]: [late]}
+    shown = run_dacli("sync", "status")
+    assert shown.returncode == 11 and refs[0] in shown.stdout and late in shown.stdout
+    for value in [*NAMES, *SAFE.values()]:
+        assert value not in shown.stdout
+
+
+def test_each_writer_has_a_register_of_their_own_and_no_one_shortens_a_retention_with_theirs(
+    session, store_path, old_store
+):
+    refs, key = old_store
+    meta = store_path / ".dacli"
+    assert not (meta / "retention.json.age").exists()
+    cw = _caseworker(session, store_path)
+    index = cw.read_index()
+    index["cases"][refs[2]] = {**index["cases"][refs[2]], "last_contact": "2001-01-01T10:00:00Z",
+                               "referral_date": "2001-01-01"}  # fmt: skip
+    cw.write_register(index)
+    mine = sorted(p.name for p in (meta / "retention").iterdir())
+    assert len(mine) == 2 and any(n.startswith(cw.member.id + "-") for n in mine)
+    states = {d.ref: d.state for d in plan(Store(store_path), _identity(store_path, key), AS_OF).decisions}
+    assert states[refs[2]] == "kept"  # the manager's later dates win
+    # her register under the manager's name is refused, not merged
+    own = next(p for p in (meta / "retention").iterdir() if p.name.startswith(cw.member.id))
+    own.rename(meta / "retention" / own.name.replace(cw.member.id, session.member.id[:-1] + "0"))
+    with pytest.raises(IntegrityError, match="signed by another member of staff"):
+        plan(Store(store_path), _identity(store_path, key), AS_OF)
