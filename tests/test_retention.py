@@ -903,3 +903,24 @@ def test_each_writer_has_a_register_of_their_own_and_no_one_shortens_a_retention
     own.rename(meta / "retention" / own.name.replace(cw.member.id, session.member.id[:-1] + "0"))
     with pytest.raises(IntegrityError, match="signed by another member of staff"):
         plan(Store(store_path), _identity(store_path, key), AS_OF)
+
+
+def test_the_shared_register_of_before_is_still_read_and_upgrade_moves_on(session, store_path, old_store):
+    from dacli.services.upgrade import upgrade
+    from dacli.store.registers import REGISTER_SCHEMA, register_row
+
+    refs, key = old_store
+    meta = store_path / ".dacli"
+    shutil.rmtree(meta / "retention")  # as an earlier dacli left it: one register every writer rewrote
+    rows = {ref: register_row(row) for ref, row in session.read_index()["cases"].items()}
+    body = json.dumps({"schema": REGISTER_SCHEMA, "updated": "2026-01-01T00:00:00+00:00", "cases": rows})
+    recipients = [session.store.settings.retention_recipient, session.store_ring().current.public]
+    (meta / "retention.json.age").write_bytes(
+        crypto.encrypt(session._sign_register(body.encode()), recipients)
+    )
+    due = sorted(refs[:2])
+    assert sorted(d.ref for d in plan(Store(store_path), _identity(store_path, key), AS_OF).due()) == due
+    result = upgrade(Store(store_path).unlock(MANAGER, PASSPHRASE))
+    assert ".dacli/retention.json.age" in result.removed and not (meta / "retention.json.age").exists()
+    assert len(list((meta / "retention").iterdir())) == 1
+    assert sorted(d.ref for d in plan(Store(store_path), _identity(store_path, key), AS_OF).due()) == due
