@@ -377,7 +377,9 @@ def pending(meta: Path) -> list[str]:
 
 
 def gone_for_good(root: Path, ref: str) -> bool:
-    """A tombstoned case is hidden from staff only once its folder is really gone or boiled down: a
-    tombstone line alone (written by hand, or a purge that never got further) hides nothing."""
+    """A tombstoned case is hidden from staff only once its folder is really gone, boiled down, or holds
+    only files that arrived after its purge (no `case.toml.age`: they are named to a manager, see
+    `late_arrivals`, never read as a case): a tombstone line alone (written by hand, or a purge that never
+    got further) hides nothing."""
     folder = root / ref
-    return not folder.exists() or _boiled(folder)
+    return not folder.exists() or _boiled(folder) or not (folder / "case.toml.age").exists()
