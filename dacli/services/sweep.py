@@ -82,10 +82,14 @@ def _decide(store: Store, ref: str, row: dict, as_of: dt.date) -> Decision:
 def decide(store: Store, ref: str, rows: list[dict], as_of: dt.date) -> tuple[Decision, dict]:
     """One case decided from every register's row (merged most cautiously) and its folder's record names."""
     folder = store.root / ref
-    closed = any(r.get("status") == "closed" for r in rows)
-    current = reg.folder_print(folder) if closed and folder.is_dir() else None
-    row, stale = registers.merge_rows(rows, current)
+    row, stale = registers.merge_rows(rows, None)  # every register judging: the most cautious
     d = _decide(store, ref, row, as_of)
+    agree = len({(r.get("status"), bool(r.get("held"))) for r in rows}) == 1
+    if (d.state == "due" or not agree) and any(r.get("status") == "closed" for r in rows) and folder.is_dir():
+        # only the registers that saw the folder as it is now judge its status and holds (a stale one
+        # saying open must not keep a case for ever); its fingerprint is read only when that can matter
+        row, stale = registers.merge_rows(rows, reg.folder_print(folder))
+        d = _decide(store, ref, row, as_of)
     if d.state == "due" and (why := reg.folder_says_keep(folder) or (STALE if stale else None)):
         d = Decision(ref, "held", f"{d.rule}; kept: {why} (the register is older)", d.keep_until)
     return d, row
