@@ -106,6 +106,10 @@ class RetentionPolicy(Strict):
     """If set, keep files involving children until the youngest turns this age (a common rule: 25)."""
     action: str = Field("destroy", pattern="^(destroy|boil-down)$")
     """What happens after the period: destroy, or boil down to a summary in case the client returns."""
+    purge_grace_days: int = Field(30, ge=14, le=365)
+    """Destruction is two-phase: the sweep that first finds a case due writes a signed purge intent, and a
+    later sweep carries it out only this many days after it, if nothing newer arrived meanwhile (a fact, a
+    hold, a reopening). At least as long as an office may be offline (14 days at least; default 30)."""
 
 
 class Policy(Strict):

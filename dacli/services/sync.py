@@ -22,15 +22,29 @@ class SyncStatus:
     """Derived files of a format-2 store in `.dacli/` (index.json.age, anchors.json.age): no longer used."""
     ignore_missing: list[tuple[str, str, list[str]]] = field(default_factory=list)
     """(engine, ignore file, lines it lacks) where an engine's marker is in the store's folder."""
+    late: dict[str, list[str]] = field(default_factory=dict)
+    """Files that arrived in a purged case's folder after the retention sweep purged it (an office that was
+    offline for longer than the grace period synced them since): {case: file names}. Left for a manager."""
 
     @property
     def to_look_at(self) -> list[CopyCheck]:
         return [c for c in self.copies if c.to_look_at]
 
+    @property
+    def attention(self) -> bool:
+        return bool(self.to_look_at or self.late)
+
 
 def sync_status(session: Session) -> SyncStatus:
+    from dacli.errors import DacliError
+    from dacli.store.retention import late_arrivals
+
     root = session.store.root
-    return SyncStatus(session.conflict_checks(), legacy_files(root), ignore_files_missing(root))
+    try:
+        late = late_arrivals(root, session.store.meta, session.tombstone_book().entries)
+    except DacliError:  # a damaged tombstone register: `audit verify` names it; the copies still show
+        late = {}
+    return SyncStatus(session.conflict_checks(), legacy_files(root), ignore_files_missing(root), late)
 
 
 def conflict_copies(session: Session, ref: str | None = None) -> list[Copy]:
