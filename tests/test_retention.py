@@ -886,6 +886,12 @@ def test_records_arriving_after_a_purge_are_reported_by_name_and_left_alone(
     assert shown.returncode == 11 and refs[0] in shown.stdout and late in shown.stdout
     for value in [*NAMES, *SAFE.values()]:
         assert value not in shown.stdout
+    # and `audit verify` names them too: not tampering, left for a manager
+    verified = run_dacli("audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"{refs[0]} was purged by the retention sweep" in verified.stdout and late in verified.stdout
+    as_json = json.loads(run_dacli("audit", "verify", "--json").stdout)
+    assert as_json["late_arrivals"] == [{"case": refs[0], "files": [late]}]
 
 
 def test_each_writer_has_a_register_of_their_own_and_no_one_shortens_a_retention_with_theirs(
