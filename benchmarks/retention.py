@@ -1,9 +1,10 @@
 """Retention sweep benchmark: plan and apply `dacli retain-purge` over a 50,000-case store.
 
-The sweep plans from the retention register alone and applies by deleting folders, so the store is built
+The sweep plans from the retention registers alone and applies by deleting folders, so the store is built
 for that: a real store (real index, real register, real retention key) whose 50,000 case folders hold copies
-of the files of one real, closed synthetic case. The sweep never opens a case record (the retention
-key cannot), so what it costs is the register and the deletes; both are what is measured.
+of the files of one real, closed synthetic case, with the sweep's purge intents written a grace period ago
+(the first of its two phases). The sweep never opens a case record (the retention key cannot), so what it
+costs is the register and the deletes; both are what is measured.
 
     python benchmarks/retention.py [--cases 50000] [--repeat 5] [--due-share 0.1] [--rebuild]
 
@@ -33,7 +34,8 @@ sys.path.append(str(HERE.parent))  # a fallback: an installed dacli (or PYTHONPA
 
 PASS = "synthetic-bench-passphrase"
 META_NAME = "bench-meta.json"
-META_VERSION = 2  # 2: the retention key file holds the sweep's signing key (/3)
+META_VERSION = 3  # 2: the retention key file holds the sweep's signing key (/3); 3: purge intents written
+GRACE = 30  # the policy's default purge_grace_days
 DEFAULT_WORK = Path(tempfile.gettempdir()) / "dacli-bench-retention"
 
 
@@ -79,7 +81,7 @@ def build(root: Path, cases: int, due_share: float, seed: int = 1) -> dict:
         closed = rng.random() < 0.8
         due = rng.random() < due_share
         last = today - dt.timedelta(
-            days=rng.randint(6 * 366 + 1, 7 * 365) if due else rng.randint(30, 6 * 365)
+            days=rng.randint(6 * 366 + GRACE + 1, 7 * 365) if due else rng.randint(30, 6 * 365)
         )
         rows[ref] = {
             "ref": ref, "client": f"Synthetic Testcase-{n:05d}", "worker": "bench",
@@ -95,6 +97,14 @@ def build(root: Path, cases: int, due_share: float, seed: int = 1) -> dict:
     key = root / "retention.key"
     init_retention(session, key, None)
     session.write_register({"cases": rows})
+    # the sweep destroys in two phases: its first run, a grace period ago, wrote the purge intents, so the
+    # timed --apply purges every case due
+    from dacli.services.retention import retention_identity
+    from dacli.services.sweep import apply
+
+    then = today - dt.timedelta(days=GRACE)
+    identity = retention_identity(Store(store_path), key, None)
+    apply(Store(store_path), identity, then, "destroy", "benchmark's first sweep", today=then)
     return {"store": str(store_path), "key": str(key), "built": today.isoformat(), "cases": cases}
 
 

@@ -46,9 +46,9 @@ from tests.conftest import MANAGER, PASSPHRASE, SYNTHETIC_FORM, TEST_LOG_N
 STAFF = {MANAGER: "manager", "sen.ada": "senior", "cw.bex": "caseworker", "cw.cal": "caseworker"}
 """Who works in the offices (any of them in any office): invented usernames."""
 SENIORS = [u for u, role in STAFF.items() if role in ("senior", "manager")]
-SHARED_REWRITTEN = {"summary.toml.age"}
-"""Case files still rewritten in place (README 'How the store works under a sync engine': a closure's
-summary): two offices closing one case while apart leave a conflict copy of it, reported by `sync status`."""
+SHARED_REWRITTEN: set[str] = set()
+"""Case files still rewritten in place: none since a closure's summary is written once (it was
+`summary.toml.age`, and two offices closing one case while apart left a conflict copy of it)."""
 _IGNORED = re.compile(r"^(\.lock|.*\.lock|\.tmp-.*|\.syncthing\..*\.tmp)$")
 _CONFLICT = ".sync-conflict-"
 VIRTUAL_MTIMES = True
@@ -130,6 +130,9 @@ class Sim:
     known_gone: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     """(case, record) -> who the copy it was written in knew as removed then: their key must not open it."""
     written_at: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)
+    sweep_day: dt.date | None = None
+    """The day the simulated retention sweep runs for: years after the work, moved on by each sweep (the
+    sweep is given it as its `today`; the offices' own clock stays where the work is)."""
 
     # -- setting up ----------------------------------------------------------------------------------------
 
@@ -154,7 +157,7 @@ class Sim:
                     add_user(mgr, user, role, PASSPHRASE)
             for user in STAFF:
                 self.identities[user] = store.unlock(user, PASSPHRASE).identity
-            # the register every read rewrites (shared and rewritten: its copies are reported, never read)
+            # each person's own retention register per computer, written by their listings
             init_retention(mgr, self.base / "retention-key.age", None, TEST_LOG_N)
         for other in self.offices[1:]:  # the store arrives in the other offices before anyone works there
             shutil.copytree(
@@ -562,6 +565,27 @@ class Sim:
                     found.add((entry.get("case"), entry.get("record")))
         return found
 
+    def sweep(self, office: Office, days: int) -> None:
+        """The retention sweep with `--apply --mode destroy`, in ``office``, ``days`` after the last one (the
+        first runs seven years after the work began: every closed case is due). It writes intents, cancels
+        those overtaken, and purges once the grace period has passed."""
+        from dacli.services.retention import retention_identity
+        from dacli.services.sweep import apply
+
+        if self.sweep_day is None:
+            self.sweep_day = clock.today() + dt.timedelta(days=7 * 366)
+        self.sweep_day += dt.timedelta(days=days)
+        day = self.sweep_day
+        with self.at(office):
+            store = Store(office.root)
+            identity = retention_identity(store, self.base / "retention-key.age", None)
+            out = apply(store, identity, day, "destroy", "simulated sweep", today=day)
+        self.log.append(
+            f"{office.name} retention sweep for {day}: intended {[r for r, _ in out.intended]}, purged "
+            f"{out.purged + out.resumed}, cancelled {[r for r, _ in out.cancelled]}, failed {out.failed}, "
+            f"late {out.late}"
+        )
+
     # -- the invariants --------------------------------------------------------------------------------
 
     def fail(self, message: str) -> None:
@@ -595,7 +619,10 @@ class Sim:
             with self.at(office):
                 s = self.session(office, MANAGER)
                 members = self.users_in(office)
-                copies = {c.copy.shown: c for c in sync_status(s).copies}
+                status_now = sync_status(s)
+                copies = {c.copy.shown: c for c in status_now.copies}
+                gone = s.tombstone_book().entries
+                self._check_purged(where, office, gone, status_now.late)
                 on_disk = {p.relative_to(office.root).as_posix() for p in office.root.rglob(f"*{_CONFLICT}*")}
                 if set(copies) != on_disk:
                     self.fail(
@@ -613,6 +640,8 @@ class Sim:
                     self.fail(f"{where}: conflict copies of write-once case records: {bad}")
                 reported = {(c.copy.case, c.copy.original) for c in in_cases}
                 for (ref, name), digest in sorted(self.written.items()):
+                    if ref in gone:
+                        continue  # checked by _check_purged
                     path = office.root / ref / name
                     if not path.is_file():
                         if (ref, name) not in reported:
@@ -635,14 +664,14 @@ class Sim:
                                 f"{where}: {user} (removed) reads {ref}/{name}, written after, re-keyed"
                             )
                 listed = {row.ref: row for row in caseload(s)}
-                missing = sorted(self.cases - set(listed))
+                missing = sorted(self.cases - set(listed) - set(gone))
                 if missing:
                     self.fail(f"{where}: the caseload lacks {missing}")
                 check = verify_audit(s.store, s)
                 if not check.ok:
                     problems = [*check.files, *(p for log in check.logs for p in log.problems)]
                     self.fail(f"{where}: audit verify fails: {problems}")
-                for ref in sorted(self.cases):
+                for ref in sorted(self.cases - set(gone)):
                     view = load_case(s, ref)
                     if view.unreadable:
                         self.fail(f"{where}: case {ref} has unreadable records {view.unreadable}")
@@ -674,3 +703,23 @@ class Sim:
         split = {ref: by for ref, by in statuses.items() if len(set(by.values())) > 1}
         if split:
             self.fail(f"merged copies disagree on a case's status: {split}")
+
+    def _check_purged(self, where: str, office: Office, gone: dict, late: dict[str, list[str]]) -> None:
+        """No held or reopened case was destroyed (judged by the files its purge took, which the tombstone
+        lists), and every record of a purged case is either one its purge took or, arrived since, still
+        there and reported by name (`sync status`)."""
+        for ref in sorted(self.cases & set(gone)):
+            files = gone[ref].get("files") or []
+            closures = sorted(n.split("-")[1] for n in files if n.startswith("closure-"))
+            reopens = sorted(n.split("-")[1] for n in files if n.startswith("reopen-"))
+            holds = sum(n.startswith("hold-") for n in files) - sum(n.startswith("holdend-") for n in files)
+            if not closures or holds > 0 or (reopens and reopens[-1] >= closures[-1]):
+                self.fail(f"{where}: case {ref} was destroyed held, reopened or open: {files}")
+            for (case, name), _ in sorted(self.written.items()):
+                if case != ref or name in files:
+                    continue
+                if not (office.root / ref / name).is_file() or name not in late.get(ref, []):
+                    self.fail(
+                        f"{where}: record {ref}/{name} arrived after the purge of {ref} and is not reported "
+                        f"by name (reported: {late.get(ref)})"
+                    )

@@ -104,7 +104,7 @@ def test_a_time_out_of_range_is_refused_in_one_sentence(cli, case_ref, typed):
 
 def test_the_sweep_never_destroys_by_a_clock_set_ahead(store):
     from dacli.errors import InvalidInput
-    from dacli.services.retention import apply
+    from dacli.services.sweep import apply
 
     assert not clock.ahead_of_computer()  # the suite's pin is in the past
     with clock.pinned(clock.computer_now() + dt.timedelta(days=400)):

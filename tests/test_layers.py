@@ -138,3 +138,25 @@ def test_field_help_is_the_docstring_under_the_field():
     assert field_doc(Sub, "b") == "Given as a description."
     assert field_doc(Sub, "c") == "The subclass's help for c,\nover two lines."
     assert field_doc(Client, "name")  # the pack's wording, read from dacli's own source
+
+
+def test_no_schema_is_built_until_a_command_uses_it():
+    """Every schema defers building its validator to its first use (`Strict`'s `defer_build`): importing the
+    services a command needs builds none, so `case show` pays only for the record kinds it reads."""
+    code = (
+        "import pkgutil, importlib, inspect\n"
+        "import pydantic\n"
+        "import dacli.schemas as S\n"
+        "import dacli.services.case_view, dacli.services.caseload\n"
+        "built = []\n"
+        "for m in pkgutil.iter_modules(S.__path__):\n"
+        "    mod = importlib.import_module('dacli.schemas.' + m.name)\n"
+        "    for name, cls in vars(mod).items():\n"
+        "        model = inspect.isclass(cls) and issubclass(cls, pydantic.BaseModel)\n"
+        "        if model and cls.__module__ == mod.__name__ and cls.__pydantic_complete__:\n"
+        "            built.append(mod.__name__ + '.' + name)\n"
+        "print(' '.join(built))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -17,13 +18,15 @@ import pytest
 from dacli import clock
 from dacli.errors import IntegrityError
 from dacli.rules.retention import add_years, retention
+from dacli.schemas.review import is_summary
 from dacli.services.intake import intake, parse_intake
 from dacli.services.notes import add_note, parse_note
-from dacli.services.retention import add_hold, apply, init_retention, plan, remove_hold, retention_identity
+from dacli.services.retention import add_hold, init_retention, remove_hold, retention_identity
 from dacli.services.review import close_case, parse_exit
+from dacli.services.sweep import apply, plan
 from dacli.store import audit as auditlog
 from dacli.store import crypto
-from dacli.store.retention import read_register, tombstones
+from dacli.store.retention import read_registers, tombstones
 from dacli.store.store import Store
 
 from .conftest import MANAGER, PASSPHRASE
@@ -105,6 +108,20 @@ def _identity(store_path: Path, key: Path):
     return retention_identity(Store(store_path), key, None)
 
 
+GRACE = dt.timedelta(days=30)
+"""The policy's default `retention.purge_grace_days`."""
+
+
+def _intend(store_path: Path, key, mode: str = "destroy", day: dt.date = AS_OF):
+    """The first sweep, a grace period before ``day``: it writes a purge intent for each case due then, and
+    destroys nothing; a sweep on ``day`` carries them out."""
+    identity = _identity(store_path, key) if isinstance(key, Path) else key
+    before = day - GRACE
+    outcome = apply(Store(store_path), identity, before, mode, "first sweep", today=before)
+    assert outcome.purged == [] and outcome.failed == []
+    return outcome
+
+
 def test_plan_reads_only_the_register_which_holds_no_names(session, store_path, old_store):
     refs, key = old_store
     identity = _identity(store_path, key)
@@ -117,7 +134,7 @@ def test_plan_reads_only_the_register_which_holds_no_names(session, store_path, 
         (aside / ref).rename(store_path / ref)
     states = {d.ref: d.state for d in p.decisions}
     assert [states[r] for r in refs] == ["due", "due", "kept", "kept", "open"]
-    register = json.dumps(read_register(store_path / ".dacli", identity))
+    register = json.dumps([w.cases for w in read_registers(store_path / ".dacli", identity)])
     for value in [*NAMES, *SAFE.values(), "Testcase"]:
         assert value not in register
 
@@ -143,6 +160,7 @@ def test_destroy_removes_the_case_and_keys_and_leaves_a_tombstone(session, store
 
     refs, key = old_store
     store = Store(store_path)
+    _intend(store_path, key)
     outcome = apply(store, _identity(store_path, key), AS_OF, "destroy", "test sweep", today=AS_OF)
     assert sorted(outcome.purged) == sorted(refs[:2]) and outcome.failed == []
     for ref in refs[:2]:
@@ -157,16 +175,18 @@ def test_destroy_removes_the_case_and_keys_and_leaves_a_tombstone(session, store
     assert plan(store, _identity(store_path, key), AS_OF).due() == []  # nothing left to do
     log = next((store_path / ".dacli" / "audit").glob("retention-*.jsonl"))
     entries = [json.loads(x) for x in log.read_text().splitlines()]
-    assert [e["case"] for e in entries] == outcome.purged and entries[0]["action"] == "retention-purge"
+    assert [e["case"] for e in entries if e["action"] == "retention-intent"] == sorted(refs[:2])
+    assert [e["case"] for e in entries if e["action"] == "retention-purge"] == outcome.purged
 
 
 def test_boil_down_keeps_only_a_summary_without_personal_data(session, store_path, old_store):
     refs, key = old_store
+    _intend(store_path, key, "boil-down")
     apply(Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test sweep", today=AS_OF)
     for ref in refs[:2]:
-        assert sorted(p.name for p in (store_path / ref).iterdir() if not p.name.startswith(".")) == [
-            "keys.age", "summary.toml.age"]  # fmt: skip
-        summary = session.read_record(ref, "summary.toml.age")
+        kept = sorted(p.name for p in (store_path / ref).iterdir() if not p.name.startswith("."))
+        assert kept[0] == "keys.age" and len(kept) == 2 and is_summary(kept[1])
+        summary = session.read_record(ref, kept[1])
         text = json.dumps(summary, default=str).lower()
         for value in [*NAMES, *SAFE.values(), NOTE_TEXT, "testcase", "aunt", "07700"]:
             assert value.lower() not in text
@@ -177,30 +197,31 @@ def test_a_hold_blocks_and_an_open_case_is_never_purged(session, store_path, old
     refs, key = old_store
     hold = add_hold(session, refs[0], "Domestic homicide review")
     store = Store(store_path)
-    outcome = apply(
-        store, _identity(store_path, key), D(2099, 1, 1), "destroy", "test sweep", today=D(2099, 1, 1)
-    )
+    later = D(2099, 1, 1)
+    _intend(store_path, key, day=later)
+    outcome = apply(store, _identity(store_path, key), later, "destroy", "test sweep", today=later)
     assert refs[0] not in outcome.purged and refs[4] not in outcome.purged
+    assert sorted(outcome.purged) == sorted(refs[1:4])
     assert (store_path / refs[0] / "case.toml.age").exists() and (store_path / refs[4]).exists()
-    assert [d.ref for d in plan(store, _identity(store_path, key), D(2099, 1, 1)).held()] == [refs[0]]
+    assert [d.ref for d in plan(store, _identity(store_path, key), later).held()] == [refs[0]]
     remove_hold(session, refs[0], hold, "Review concluded")
     # the register still holds the folder as it was before the hold ended: kept until it is written again
-    assert (
-        apply(
-            store, _identity(store_path, key), D(2099, 1, 1), "destroy", "test sweep", today=D(2099, 1, 1)
-        ).purged
-        == []
-    )
+    outcome = apply(store, _identity(store_path, key), later, "destroy", "test sweep", today=later)
+    assert outcome.purged == [] and outcome.intended == []
     session.read_index()  # a listing (any member of staff) writes the register again
-    assert apply(
-        store, _identity(store_path, key), D(2099, 1, 1), "destroy", "test sweep", today=D(2099, 1, 1)
-    ).purged == [refs[0]]
+    outcome = apply(store, _identity(store_path, key), later, "destroy", "test sweep", today=later)
+    assert outcome.purged == [] and outcome.intended == [(refs[0], "2099-01-31")]  # a grace period first
+    after = later + GRACE
+    outcome = apply(store, _identity(store_path, key), after, "destroy", "test sweep", today=after)
+    assert outcome.purged == [refs[0]]
 
 
 def test_a_failure_on_one_case_does_not_stop_the_sweep(store_path, old_store):
     refs, key = old_store
-    (store_path / refs[0] / "summary.toml.age").unlink()  # cannot be boiled down
+    for path in (store_path / refs[0]).glob("summary*"):
+        path.unlink()  # cannot be boiled down
     Store(store_path).unlock(MANAGER, PASSPHRASE).read_index()  # listed since: the register is current
+    _intend(store_path, key, "boil-down")
     outcome = apply(
         Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test sweep", today=AS_OF
     )
@@ -213,7 +234,8 @@ SWEEP = textwrap.dedent(
     """
     import sys, datetime as dt, time
     from pathlib import Path
-    from dacli.services.retention import apply, retention_identity
+    from dacli.services.retention import retention_identity
+    from dacli.services.sweep import apply
     from dacli.store.store import Store
     root, key, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     store = Store(root)
@@ -233,6 +255,7 @@ def test_a_sweep_killed_at_any_step_leaves_each_case_whole_or_gone(
     session, store_path, old_store, tmp_path, mode
 ):
     refs, key = old_store
+    _intend(store_path, key, mode)
     template = tmp_path / "template"
     shutil.copytree(store_path, template)
     whole = {ref: sorted(p.name for p in (store_path / ref).iterdir()) for ref in refs}
@@ -251,8 +274,8 @@ def test_a_sweep_killed_at_any_step_leaves_each_case_whole_or_gone(
         for ref in refs:
             folder = root / ref
             names = sorted(p.name for p in folder.iterdir()) if folder.exists() else None
-            boiled = names is not None and [n for n in names if not n.startswith(".")] == [
-                "keys.age", "summary.toml.age"]  # fmt: skip
+            left = [n for n in names or [] if not n.startswith(".")]
+            boiled = len(left) == 2 and left[0] == "keys.age" and is_summary(left[1])
             assert names is None or names == whole[ref] or (mode == "boil-down" and boiled), (ref, names)
             if names != whole[ref]:
                 assert ref in gone  # anything not whole is tombstoned
@@ -265,7 +288,7 @@ def test_a_sweep_killed_at_any_step_leaves_each_case_whole_or_gone(
             assert (
                 (not (root / ref).exists())
                 if mode == "destroy"
-                else (root / ref / "summary.toml.age").exists()
+                else any(map(is_summary, os.listdir(root / ref)))
             )
             assert not (root / ".dacli" / "purging" / ref).exists()
         for ref in refs[2:]:
@@ -283,6 +306,10 @@ def test_cli_plan_and_apply_unattended(run_dacli, session, store_path, old_store
     future = run_dacli("retain-purge", "--as-of", "2099-01-01", "--apply", extra_env=env)
     assert future.returncode == 2 and "after today" in future.stderr
     assert all((store_path / r).exists() for r in refs)
+    assert all(d["goes_from"] is None for d in doc["due"]) and doc["grace_days"] == 30
+    _intend(store_path, key, day=clock.today())  # a sweep a grace period ago wrote the intents
+    text = run_dacli("retain-purge", extra_env=env).stdout
+    assert f"intended: goes from {clock.today()}" in text and "2 intended, a grace of 30 days" in text
     applied = run_dacli("retain-purge", "--apply", "--mode", "destroy", extra_env=env)
     assert applied.returncode == 0, applied.stderr
     assert "2 cases purged (destroy)" in applied.stdout
@@ -300,6 +327,7 @@ def test_a_hold_placed_during_a_sweep_is_honoured(session, store_path, old_store
         if n == 1:  # a manager places a hold while the sweep is running
             add_hold(session, second, "Serious case review starting")
 
+    _intend(store_path, key)
     outcome = apply(
         Store(store_path), _identity(store_path, key), AS_OF, "destroy", "test", meanwhile, today=AS_OF
     )
@@ -325,6 +353,7 @@ def test_a_torn_tombstone_line_is_cut_away(store_path, old_store):
     refs, key = old_store
     path = store_path / ".dacli" / "tombstones.jsonl"
     path.write_bytes(b'{"ref": "DA-TORN')  # a crash in the middle of the first line
+    _intend(store_path, key)
     outcome = apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "test", today=AS_OF)
     assert sorted(outcome.purged) == sorted(refs[:2])
     assert set(tombstones(store_path / ".dacli")) == set(refs[:2])
@@ -335,6 +364,7 @@ def test_nothing_can_be_added_to_a_boiled_down_case(session, store_path, old_sto
     from dacli.errors import StoreError
 
     refs, key = old_store
+    _intend(store_path, key, "boil-down")
     apply(Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test", today=AS_OF)
     before = sorted(p.name for p in (store_path / refs[0]).iterdir())
     now = clock.now()
@@ -403,14 +433,15 @@ def test_a_register_put_back_from_before_a_hold_or_reopening_destroys_nothing(se
     from dacli.services.review import reopen
 
     refs, key = old_store
-    register = store_path / ".dacli" / "retention.json.age"
-    before = register.read_bytes()
+    folder = store_path / ".dacli" / "retention"
+    before = {p: p.read_bytes() for p in folder.iterdir()}
     assert sorted(d.ref for d in plan(Store(store_path), _identity(store_path, key), AS_OF).due()) == sorted(
         refs[:2]
     )
     add_hold(session, refs[0], "domestic homicide review")
     reopen(session, refs[1], "the client came back")
-    register.write_bytes(before)
+    for path, data in before.items():
+        path.write_bytes(data)
     current = plan(Store(store_path), _identity(store_path, key), AS_OF)
     assert current.due() == []
     kept = {d.ref: d.rule for d in current.held()}
@@ -466,6 +497,7 @@ def test_right_after_a_boil_down_nothing_staff_read_holds_its_personal_data(sess
         session.audit("disclosure", case=ref, reason=f"to PC Testcase: about {NAMES[refs.index(ref)]}")
     before = b"".join(_staff_readable(session, store_path).values())
     assert NAMES[0].encode() in before  # the index holds it until the sweep
+    _intend(store_path, key, "boil-down")
     apply(Store(store_path), _identity(store_path, key), AS_OF, "boil-down", "test sweep", today=AS_OF)
     fresh = Store(store_path).unlock(MANAGER, PASSPHRASE)
     readable = _staff_readable(fresh, store_path)
@@ -517,7 +549,8 @@ def test_a_contact_that_arrives_after_the_register_was_written_keeps_the_case(se
         in {d.ref: d.rule for d in current.held()}[refs[0]]
     )
     outcome = apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
-    assert outcome.purged == [refs[1]] and (store_path / refs[0]).is_dir()
+    assert outcome.purged == [] and (store_path / refs[0]).is_dir()  # two-phase: an intent first
+    assert outcome.intended == [(refs[1], (AS_OF + GRACE).isoformat())]
     Store(store_path).unlock(MANAGER, PASSPHRASE).read_index()  # a listing writes the register again
     states = {d.ref: d.state for d in plan(Store(store_path), _identity(store_path, key), AS_OF).decisions}
     assert states[refs[0]] == "kept"
@@ -565,6 +598,7 @@ def test_a_tombstone_a_caseworker_chains_by_hand_hides_no_case(session, store_pa
     from dacli.store.tombstones import key_context, purge_context
 
     refs, key = old_store
+    _intend(store_path, key)
     apply(Store(store_path), _identity(store_path, key), AS_OF, "destroy", "sweep", today=AS_OF)
     session.audit("disclosure", case=refs[4], reason="to PC Testcase")
     cw = _caseworker(session, store_path)
@@ -644,6 +678,14 @@ def test_a_register_a_caseworker_signs_that_back_dates_an_open_case_destroys_not
                                "last_contact": "2001-01-01T10:00:00Z", "referral_date": "2001-01-01",
                                "closed_on": "2001-01-02"}  # fmt: skip
     cw.write_register(index)
+    # her register is merged with the manager's most cautiously: the later dates and 'open' win
+    current = plan(Store(store_path), _identity(store_path, key), AS_OF)
+    states = {d.ref: d.state for d in current.decisions}
+    assert [states[r] for r in refs] == ["due", "due", "kept", "kept", "open"]
+    # and were hers the only register left, the case's own folder holds no closure: kept
+    for path in (store_path / ".dacli" / "retention").iterdir():
+        if not path.name.startswith(cw.member.id):
+            path.unlink()
     current = plan(Store(store_path), _identity(store_path, key), AS_OF)
     assert refs[4] not in {d.ref for d in current.due()}
     assert "its folder holds no closure" in {d.ref: d.rule for d in current.held()}[refs[4]]
@@ -666,6 +708,7 @@ def test_retention_init_gives_the_sweep_a_signing_key_and_a_new_one_replaces_it(
     first = load_retention_key(key, sid, None)
     assert "dacli-retention-key/3" in key.read_text()
     assert Store(store_path).settings.retention_signing_key == first.signing_public
+    _intend(store_path, first)
     apply(Store(store_path), first, AS_OF, "destroy", "sweep", today=AS_OF)
     newer = store_path.parent / "newer.key"
     init_retention(Store(store_path).unlock(MANAGER, PASSPHRASE), newer, None)
@@ -729,3 +772,166 @@ def test_tombstones_and_sweep_entries_from_before_format_3_are_believed_once_a_m
     later = Store(store_path).unlock(MANAGER, PASSPHRASE)
     [report] = [r for r in verify_audit(later.store, later).logs if r.name == log.name]
     assert [p for p in report.problems if "line 2" in p and "forged" in p]
+
+
+# --- two-phase destruction (issue 14: a sweep that waits for everyone) -------------------------------------
+
+
+def _sweep(store_path: Path, key: Path, day: dt.date, mode: str = "destroy"):
+    return apply(Store(store_path), _identity(store_path, key), day, mode, "sweep", today=day)
+
+
+def test_the_first_sweep_writes_a_signed_intent_and_destroys_nothing_until_the_grace_has_passed(
+    store_path, old_store
+):
+    refs, key = old_store
+    first = _sweep(store_path, key, AS_OF)
+    goes = (AS_OF + GRACE).isoformat()
+    assert first.purged == [] and sorted(first.intended) == sorted((r, goes) for r in refs[:2])
+    assert all((store_path / r / "case.toml.age").exists() for r in refs)
+    [doc] = [json.loads(p.read_text()) for p in (store_path / ".dacli" / "intents").glob(f"{refs[0]}-*.json")]
+    assert doc["kind"] == "intent" and doc["mode"] == "destroy" and doc["sig"] and doc["folder"]
+    assert doc["goes_from"] == goes and doc["facts"]["status"] == "closed"
+    for value in [*NAMES, *SAFE.values()]:
+        assert value not in json.dumps(doc)
+    p = plan(Store(store_path), _identity(store_path, key), AS_OF)
+    assert {d.ref: str(p.goes_from(d.ref)) for d in p.due()} == {r: goes for r in refs[:2]}
+    almost = _sweep(store_path, key, AS_OF + GRACE - dt.timedelta(days=1))
+    assert almost.purged == [] and sorted(almost.waiting) == sorted((r, goes) for r in refs[:2])
+    assert _sweep(store_path, key, AS_OF + GRACE).purged == sorted(refs[:2])
+    assert not any((store_path / r).exists() for r in refs[:2])
+
+
+@pytest.mark.parametrize("what", ["a note", "a hold"])
+def test_a_fact_or_a_hold_arriving_in_the_grace_period_cancels_the_intent(
+    session, store_path, old_store, what
+):
+    refs, key = old_store
+    _sweep(store_path, key, AS_OF)
+    if what == "a note":  # taken in an office that was offline, synced in during the grace period
+        note = {"at": clock.now(), "initials": "QT", "contact_type": "telephone", "contact_with": "client",
+                "facts": "The client rang again."}  # fmt: skip
+        add_note(session, refs[0], parse_note(note, clock.now()))
+    else:
+        hold = add_hold(session, refs[0], "Domestic homicide review")
+    later = AS_OF + GRACE
+    outcome = _sweep(store_path, key, later)
+    assert outcome.purged == [refs[1]] and [r for r, _ in outcome.cancelled] == [refs[0]]
+    assert (store_path / refs[0] / "case.toml.age").exists()
+    cancels = [json.loads(p.read_text()) for p in (store_path / ".dacli" / "intents").glob(f"{refs[0]}-*")]
+    assert [c["kind"] for c in cancels].count("cancel") == 1
+    log = next((store_path / ".dacli" / "audit").glob("retention-*.jsonl"))
+    assert any(json.loads(x)["action"] == "retention-intent-cancelled" for x in log.read_text().splitlines())
+    # it waits to become due again: a new intent, and a new grace period, before anything goes
+    if what == "a hold":
+        remove_hold(session, refs[0], hold, "Review concluded")
+    session.read_index()
+    again = _sweep(store_path, key, later)
+    assert again.purged == []
+    if what == "a hold":
+        assert again.intended == [(refs[0], (later + GRACE).isoformat())]
+    else:  # the new contact starts the six years again
+        assert again.intended == [] and (store_path / refs[0]).is_dir()
+
+
+def test_an_intent_not_signed_by_the_sweep_destroys_nothing(session, store_path, old_store):
+    """A caseworker (or anyone with folder access) writes an intent dated long ago for a due case: it is not
+    believed, named in the report, and the sweep starts its own grace period."""
+    from dacli.store import intents
+    from dacli.store.retention import folder_print
+
+    refs, key = old_store
+    cw = _caseworker(session, store_path)
+    sid = session.store.settings.store_id
+    doc = {"schema": intents.INTENT_SCHEMA, "kind": "intent", "ref": refs[0], "id": "0badf00d0bad",
+           "mode": "destroy", "rule": "six years", "keep_until": None, "facts": {}, "by": "retention sweep",
+           "folder": "", "noted_on": "2020-01-01", "grace_days": 30, "goes_from": "2020-01-31",
+           "at": "2020-01-01T00:00:00+00:00"}  # fmt: skip
+    doc["folder"] = folder_print(store_path / refs[0])
+    doc["sig"] = cw.signer.sign(intents.context(sid, intents.body_hash(doc)))
+    (store_path / ".dacli" / "intents").mkdir(exist_ok=True)
+    name = f"{refs[0]}-20200101T000000-abcdef.json"
+    (store_path / ".dacli" / "intents" / name).write_text(json.dumps(doc))
+    outcome = _sweep(store_path, key, AS_OF)
+    assert outcome.purged == [] and (store_path / refs[0] / "case.toml.age").exists()
+    assert any(name in p and "not signed by the retention sweep" in p for p in outcome.problems)
+    assert (refs[0], (AS_OF + GRACE).isoformat()) in outcome.intended
+
+
+def test_records_arriving_after_a_purge_are_reported_by_name_and_left_alone(
+    run_dacli, session, store_path, old_store
+):
+    """An office offline for longer than the grace period syncs a note after the purge: its folder comes
+    back holding the note alone. The sweep neither finishes it off nor forgets it; `sync status` names it."""
+    from dacli.services.case_view import reindex
+    from dacli.services.caseload import caseload
+    from dacli.services.sync import sync_status
+
+    refs, key = old_store
+    _intend(store_path, key)
+    assert _sweep(store_path, key, AS_OF).purged == sorted(refs[:2])
+    late = "note-20291231T101010-abc123.toml.age"
+    (store_path / refs[0]).mkdir()
+    (store_path / refs[0] / late).write_bytes(b"age-encryption.org/v1 (synced from an office offline)")
+    p = plan(Store(store_path), _identity(store_path, key), AS_OF)
+    assert p.late == {refs[0]: [late]} and refs[0] not in p.pending
+    outcome = _sweep(store_path, key, AS_OF)
+    assert outcome.late == {refs[0]: [late]} and outcome.resumed == [] and outcome.failed == []
+    assert (store_path / refs[0] / late).exists()  # never silently deleted
+    fresh = Store(store_path).unlock(MANAGER, PASSPHRASE)
+    assert sync_status(fresh).late == {refs[0]: [late]}
+    # not read as a case that cannot be read: the caseload and reindex leave it to the manager's report
+    assert refs[0] not in {r.ref for r in caseload(fresh)} and refs[0] not in dict(reindex(fresh).skipped)
+    shown = run_dacli("sync", "status")
+    assert shown.returncode == 11 and refs[0] in shown.stdout and late in shown.stdout
+    for value in [*NAMES, *SAFE.values()]:
+        assert value not in shown.stdout
+    # and `audit verify` names them too: not tampering, left for a manager
+    verified = run_dacli("audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"{refs[0]} was purged by the retention sweep" in verified.stdout and late in verified.stdout
+    as_json = json.loads(run_dacli("audit", "verify", "--json").stdout)
+    assert as_json["late_arrivals"] == [{"case": refs[0], "files": [late]}]
+
+
+def test_each_writer_has_a_register_of_their_own_and_no_one_shortens_a_retention_with_theirs(
+    session, store_path, old_store
+):
+    refs, key = old_store
+    meta = store_path / ".dacli"
+    assert not (meta / "retention.json.age").exists()
+    cw = _caseworker(session, store_path)
+    index = cw.read_index()
+    index["cases"][refs[2]] = {**index["cases"][refs[2]], "last_contact": "2001-01-01T10:00:00Z",
+                               "referral_date": "2001-01-01"}  # fmt: skip
+    cw.write_register(index)
+    mine = sorted(p.name for p in (meta / "retention").iterdir())
+    assert len(mine) == 2 and any(n.startswith(cw.member.id + "-") for n in mine)
+    states = {d.ref: d.state for d in plan(Store(store_path), _identity(store_path, key), AS_OF).decisions}
+    assert states[refs[2]] == "kept"  # the manager's later dates win
+    # her register under the manager's name is refused, not merged
+    own = next(p for p in (meta / "retention").iterdir() if p.name.startswith(cw.member.id))
+    own.rename(meta / "retention" / own.name.replace(cw.member.id, session.member.id[:-1] + "0"))
+    with pytest.raises(IntegrityError, match="signed by another member of staff"):
+        plan(Store(store_path), _identity(store_path, key), AS_OF)
+
+
+def test_the_shared_register_of_before_is_still_read_and_upgrade_moves_on(session, store_path, old_store):
+    from dacli.services.upgrade import upgrade
+    from dacli.store.registers import REGISTER_SCHEMA, register_row
+
+    refs, key = old_store
+    meta = store_path / ".dacli"
+    shutil.rmtree(meta / "retention")  # as an earlier dacli left it: one register every writer rewrote
+    rows = {ref: register_row(row) for ref, row in session.read_index()["cases"].items()}
+    body = json.dumps({"schema": REGISTER_SCHEMA, "updated": "2026-01-01T00:00:00+00:00", "cases": rows})
+    recipients = [session.store.settings.retention_recipient, session.store_ring().current.public]
+    (meta / "retention.json.age").write_bytes(
+        crypto.encrypt(session._sign_register(body.encode()), recipients)
+    )
+    due = sorted(refs[:2])
+    assert sorted(d.ref for d in plan(Store(store_path), _identity(store_path, key), AS_OF).due()) == due
+    result = upgrade(Store(store_path).unlock(MANAGER, PASSPHRASE))
+    assert ".dacli/retention.json.age" in result.removed and not (meta / "retention.json.age").exists()
+    assert len(list((meta / "retention").iterdir())) == 1
+    assert sorted(d.ref for d in plan(Store(store_path), _identity(store_path, key), AS_OF).due()) == due

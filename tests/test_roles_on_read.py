@@ -136,7 +136,8 @@ def test_a_caseworker_cannot_close_or_reopen_a_case_in_someone_elses_name(people
 def test_a_caseworker_cannot_sign_the_policy_or_the_store_settings(people, store, store_path, tmp_path):
     """policy.toml (the retention years) and store.toml (the retention keys) count only as signed by a current
     manager: signed by a caseworker with her own key, staff stop on them and the sweep destroys nothing."""
-    from dacli.services.retention import init_retention, plan, retention_identity
+    from dacli.services.retention import init_retention, retention_identity
+    from dacli.services.sweep import plan
     from dacli.store.retention import checked_settings
     from dacli.store.store import Store
 

@@ -27,7 +27,7 @@ from tests.syncsim import Sim, SimulationFailure
 pytestmark = pytest.mark.timeout(300)
 
 OPERATIONS = ["new", "repeat", "note", "dash", "plan", "action", "complete", "finish", "close", "reopen",
-              "hold", "unhold", "sync", "merge", "adduser", "removeuser", "rekey"]  # fmt: skip
+              "hold", "unhold", "sync", "merge", "sweep", "adduser", "removeuser", "rekey"]  # fmt: skip
 WANTS = {
     "close": lambda status, holds: status == "open",
     "reopen": lambda status, holds: status == "closed",
@@ -52,6 +52,9 @@ def _run(sim: Sim, data: st.DataObject, steps: int) -> None:
             continue
         sim.step(data.draw(st.integers(1, 240), label="minutes"))
         office = sim.offices[data.draw(st.sampled_from(offices), label="office")]
+        if what == "sweep":  # the clock moved past retention; now and then past an intent's grace period
+            sim.sweep(office, data.draw(st.sampled_from([0, 10, 31]), label="days"))
+            continue
         if what == "adduser":
             sim.add_user(office, data.draw(st.sampled_from(["caseworker", "senior"]), label="role"))
             continue
@@ -200,17 +203,9 @@ def test_the_engine_makes_a_syncthing_conflict_copy_of_a_file_changed_in_both_of
     assert (a.root / rel).read_text() == (b.root / rel).read_text() == "# changed again\n"
 
 
-@pytest.mark.xfail(
-    raises=SimulationFailure,
-    strict=True,
-    reason="a closure's summary.toml.age is still rewritten in place (README 'How the store works under "
-    "a sync engine': left for later work): closing one case in two offices at once leaves a conflict copy "
-    "of it, which `sync status` reports as differing. The simulator allows it (syncsim.SHARED_REWRITTEN); "
-    "when the summary is written once, this passes: drop the xfail and empty SHARED_REWRITTEN",
-)
-def test_two_offices_closing_one_case_at_once_leave_no_conflict_copy_in_its_folder(tmp_path, monkeypatch):
-    import tests.syncsim
-
+def test_two_offices_closing_one_case_at_once_leave_no_conflict_copy_in_its_folder(tmp_path):
+    """The closure's summary is written once under a name of its own (it was rewritten in place, and the
+    second office's closure made a conflict copy of it): two summaries side by side, the newest read."""
     sim = Sim(tmp_path, 2)
     a, b = sim.offices
     ref = sim.intake(a, "cw.bex")
@@ -219,7 +214,40 @@ def test_two_offices_closing_one_case_at_once_leave_no_conflict_copy_in_its_fold
     assert sim.close(a, "mgr", ref)
     sim.step(5)
     assert sim.close(b, "sen.ada", ref)  # apart: B has not seen A's closure
-    monkeypatch.setattr(tests.syncsim, "SHARED_REWRITTEN", set())
+    sim.check()
+
+
+def test_a_note_written_offline_reaches_a_case_purged_meanwhile_and_is_reported_by_name(tmp_path):
+    """Office B is offline for longer than the grace period and writes a note in a closed case that office A's
+    sweep intends and then destroys: when B syncs, its note is not lost in silence but named to a manager."""
+    sim = Sim(tmp_path, 2)
+    a, b = sim.offices
+    ref = sim.intake(a, "cw.bex")
+    sim.step(5)
+    assert sim.close(a, "mgr", ref)
+    sim.check()
+    sim.sweep(a, 0)  # the intent
+    sim.check()
+    sim.step(5)
+    sim.note(b, "cw.cal", ref)  # B offline from here
+    sim.sweep(a, 31)  # A has not seen B's note: the grace period is over, the case goes
+    assert not (a.root / ref).exists()
+    sim.check()  # B's note arrives in the purged case's folder: reported by name in both offices
+    assert (a.root / ref).is_dir() and not (a.root / ref / "case.toml.age").exists()
+
+
+def test_a_hold_synced_in_during_the_grace_period_stops_the_purge(tmp_path):
+    sim = Sim(tmp_path, 2)
+    a, b = sim.offices
+    ref = sim.intake(a, "cw.bex")
+    sim.step(5)
+    assert sim.close(a, "mgr", ref)
+    sim.check()
+    sim.sweep(a, 0)
+    sim.hold(b, "sen.ada", ref)
+    sim.check()  # the hold arrives within the grace period
+    sim.sweep(a, 31)
+    assert (a.root / ref / "case.toml.age").exists()
     sim.check()
 
 

@@ -194,6 +194,7 @@ def audit_verify(
                 "conflict_copies": [
                     {"file": c.shown, "original": c.original, "engine": c.engine} for c in check.conflicts
                 ],
+                "late_arrivals": [{"case": ref, "files": names} for ref, names in check.late.items()],
                 "logs": [
                     {
                         "log": r.name,
@@ -231,6 +232,12 @@ def audit_verify(
             typer.echo(
                 f"  - note: {copy.shown} is a {copy.engine} conflict copy of {copy.original}; not tampering "
                 "(expected under a sync engine), not read as the file it copies: see `dacli sync status`."
+            )
+        for ref, names in check.late.items():
+            typer.echo(
+                f"  - note: {ref} was purged by the retention sweep, and {len(names)} file(s) arrived in its "
+                f"folder after it (from an office offline since): {', '.join(names)}; not tampering, never "
+                "read as a case, left where they are for a manager to decide (see `dacli sync status`)."
             )
         typer.echo("Audit trail intact." if check.ok else "Audit trail has been tampered with.")
     if not check.ok:

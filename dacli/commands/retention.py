@@ -117,6 +117,7 @@ def retain_purge(
     from dacli.commands.common import passphrase_if_any
     from dacli.errors import InvalidInput
     from dacli.services import retention as svc
+    from dacli.services import sweep
 
     c: Context = ctx.obj
     store = c.store()
@@ -127,7 +128,7 @@ def retain_purge(
     except ValueError:
         raise InvalidInput(f"--as-of must be a date like 2032-01-31, not {as_of!r}.") from None
     identity = svc.retention_identity(store, Path(key_file), passphrase_if_any())
-    plan = svc.plan(store, identity, day)
+    plan = sweep.plan(store, identity, day)
     chosen = mode or store.policy.retention.action
     if not apply_:
         if json_:
@@ -135,22 +136,36 @@ def retain_purge(
                 {
                     "as_of": day.isoformat(),
                     "mode": chosen,
-                    "due": [_row(d) for d in plan.due()],
+                    "grace_days": plan.grace_days,
+                    "due": [_row(d, plan) for d in plan.due()],
                     "held": [_row(d) for d in plan.held()],
+                    "cancelled_at_next_apply": [{"ref": r, "why": why} for r, _, why in plan.cancels],
                     "pending": plan.pending,
+                    "late_arrivals": plan.late,
+                    "intent_problems": plan.problems,
                     "open": sum(1 for d in plan.decisions if d.state == "open"),
                     "kept": sum(1 for d in plan.decisions if d.state == "kept"),
                 }
             )
             return
         for d in plan.due():
-            typer.echo(f"due   {d.ref}  {d.rule}; may go from {d.keep_until}")
+            goes = plan.goes_from(d.ref)
+            when = (
+                f"intended: goes from {goes}"
+                if goes
+                else f"an intent is written at the next --apply; it goes {plan.grace_days} days after that"
+            )
+            typer.echo(f"due   {d.ref}  {d.rule}; may go from {d.keep_until}; {when}")
         for d in plan.held():
             typer.echo(f"held  {d.ref}  {d.rule}")
+        for ref, _, why in plan.cancels:
+            typer.echo(f"intent cancelled at the next --apply  {ref}  {why}")
         for ref in plan.pending:
             typer.echo(f"unfinished  {ref}  (an interrupted sweep; --apply finishes it)")
+        _late(plan.late, plan.problems)
         typer.echo(
-            f"As of {day}: {len(plan.due())} due ({chosen}), {len(plan.held())} held, "
+            f"As of {day}: {len(plan.due())} due ({chosen}; {len(plan.intents)} intended, a grace of "
+            f"{plan.grace_days} days), {len(plan.held())} held, "
             f"{sum(1 for d in plan.decisions if d.state == 'kept')} kept, "
             f"{sum(1 for d in plan.decisions if d.state == 'open')} open. Nothing was changed (add --apply)."
         )
@@ -161,7 +176,7 @@ def retain_purge(
 
         with Progress(transient=True) as bar:
             task = bar.add_task("Purging", total=len(plan.due()))
-            outcome = svc.apply(
+            outcome = sweep.apply(
                 store, identity, day, chosen, actor, lambda n, total, ref: bar.update(task, completed=n)
             )
     else:
@@ -169,21 +184,52 @@ def retain_purge(
         def line(n: int, total: int, ref: str) -> None:
             typer.echo(f"{n}/{total} {ref}", err=True)
 
-        outcome = svc.apply(store, identity, day, chosen, actor, None if json_ else line)
+        outcome = sweep.apply(store, identity, day, chosen, actor, None if json_ else line)
     if json_:
         print_json(
-            {"purged": outcome.purged, "resumed": outcome.resumed, "failed": outcome.failed, "mode": chosen}
+            {
+                "purged": outcome.purged,
+                "resumed": outcome.resumed,
+                "failed": outcome.failed,
+                "mode": chosen,
+                "intended": [{"ref": r, "goes_from": g} for r, g in outcome.intended],
+                "waiting": [{"ref": r, "goes_from": g} for r, g in outcome.waiting],
+                "cancelled": [{"ref": r, "why": w} for r, w in outcome.cancelled],
+                "late_arrivals": outcome.late,
+                "intent_problems": outcome.problems,
+            }
         )
     else:
         for ref, why in outcome.failed:
             typer.echo(f"failed {ref}: {why}", err=True)
+        for ref, goes in outcome.intended:
+            typer.echo(f"intended  {ref}  goes from {goes} if nothing newer arrives")
+        for ref, goes in outcome.waiting:
+            typer.echo(f"waiting   {ref}  goes from {goes}")
+        for ref, why in outcome.cancelled:
+            typer.echo(f"cancelled {ref}  {why}")
+        _late(outcome.late, outcome.problems)
         typer.echo(
             f"{len(outcome.purged)} cases purged ({chosen}), {len(outcome.resumed)} unfinished purges "
-            f"finished, {len(outcome.failed)} failed."
+            f"finished, {len(outcome.intended)} intents written, {len(outcome.waiting)} in their grace "
+            f"period, {len(outcome.cancelled)} cancelled, {len(outcome.failed)} failed."
         )
     if outcome.failed:
         raise typer.Exit(8)
 
 
-def _row(d) -> dict:
-    return {"ref": d.ref, "rule": d.rule, "keep_until": d.keep_until.isoformat() if d.keep_until else None}
+def _row(d, plan=None) -> dict:
+    row = {"ref": d.ref, "rule": d.rule, "keep_until": d.keep_until.isoformat() if d.keep_until else None}
+    if plan is not None:
+        goes = plan.goes_from(d.ref)
+        row["goes_from"] = goes.isoformat() if goes else None
+    return row
+
+
+def _late(late: dict[str, list[str]], problems: list[str]) -> None:
+    """Files that arrived in a purged case's folder after its purge, and intents not believed: named, for a
+    manager (the sweep leaves them where they are)."""
+    for ref, names in late.items():
+        typer.echo(f"late  {ref}  arrived after its purge, left for a manager: {', '.join(names)}")
+    for problem in problems:
+        typer.echo(f"not believed  {problem}")

@@ -23,8 +23,8 @@ def sync_status(
 ) -> None:
     """List every conflict copy a sync engine made in the store, each checked under its original name (does
     it verify? is it identical to the file it copies, or does it differ?), the derived files a format-2 store
-    still holds, and a missing ignore file. Deletes nothing. Exits 11 when a copy differs or does not
-    verify."""
+    still holds, a missing ignore file, and files that arrived in a purged case's folder after its purge.
+    Deletes nothing. Exits 11 when a copy differs or does not verify, or such files arrived."""
     from dacli.services.sync import ATTENTION_EXIT, copy_json
     from dacli.services.sync import sync_status as status_of
 
@@ -33,7 +33,7 @@ def sync_status(
     if json_:
         print_json(
             {
-                "ok": not status.to_look_at,
+                "ok": not status.attention,
                 "conflict_copies": [copy_json(check) for check in status.copies],
                 "legacy_files": [
                     {"file": f".dacli/{n}", "note": "derived, no longer used: safe to delete"}
@@ -43,6 +43,7 @@ def sync_status(
                     {"engine": e, "file": f, "missing": lines} for e, f, lines in status.ignore_missing
                 ],
                 "staff_changes_waiting": status.staff_waiting,
+                "late_arrivals": [{"case": ref, "files": names} for ref, names in status.late.items()],
             }
         )
     else:
@@ -59,6 +60,11 @@ def sync_status(
             )
         for sentence in status.staff_waiting:
             typer.echo(f"{sentence}: not arrived yet from another office; let the sync finish")
+        for ref, names in status.late.items():
+            typer.echo(
+                f"{ref}: purged by the retention sweep, and {len(names)} file(s) arrived after it (from an "
+                f"office offline since): {', '.join(names)}; left where they are for a manager to decide"
+            )
         n, bad = len(status.copies), len(status.to_look_at)
         if not n:
             typer.echo("No conflict copies.")
@@ -67,7 +73,7 @@ def sync_status(
                 f"{n} conflict cop{'y' if n == 1 else 'ies'}: {n - bad} harmless, {bad} to look at. "
                 "Nothing was deleted."
             )
-    if status.to_look_at:
+    if status.attention:
         raise typer.Exit(ATTENTION_EXIT)
 
 

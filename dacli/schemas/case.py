@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dacli.schemas.common import Strict
 
@@ -30,6 +30,8 @@ class CaseRecord(Strict):
 
 
 class PersonRow(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     aka: str | None = None
     dob: date | None = None
@@ -38,6 +40,8 @@ class PersonRow(BaseModel):
 class CaseSummary(BaseModel):
     """One row of the caseload index: enough to list and find a case, and to spot repeat referrals and
     conflicts of interest, without decrypting it. Derived from the records by `summarise`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     ref: str
     client: str

@@ -80,7 +80,7 @@ class Strict(BaseModel):
     single lines. Stored records are validated with ``context={"stored": True}`` and skip the check: old
     text is read, and neutralised where it is output (``dacli.text``)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     @field_validator("*", mode="after")
     @classmethod

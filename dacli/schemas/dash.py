@@ -63,8 +63,8 @@ class DashForm(Strict):
     checklist: str = DASH_VERSION
     assessed_on: dt.date | None = None
     answers: dict[str, Answer] = {}
-    context: Context = Context()
-    professional: Professional = Professional()
+    context: Context = Field(default_factory=Context)
+    professional: Professional = Field(default_factory=Professional)
 
     @model_validator(mode="before")
     @classmethod

@@ -211,11 +211,11 @@ class IntakeForm(Form):
     referral: Referral
     caseworker: str | None = None
     """Case worker: username of the allocated caseworker (the person taking the referral if left out)."""
-    concerns: Concerns = Concerns()
+    concerns: Concerns = Field(default_factory=Concerns)
     perpetrators: list[Perpetrator] = []
     children: list[Child] = []
-    children_info: ChildrenInfo = ChildrenInfo()
-    checklist: Checklist = Checklist()
+    children_info: ChildrenInfo = Field(default_factory=ChildrenInfo)
+    checklist: Checklist = Field(default_factory=Checklist)
     conflict_of_interest: bool | None = None
     """Is there a conflict of interest in this case? If yes, discuss with your manager."""
     conflict_details: str | None = _text()

@@ -125,9 +125,9 @@ class IsspForm(Strict):
     reviewed_on: dt.date | None = None
     reviewed_by: str = ""
     actions: list[Action] = []
-    advice: Advice = Advice()
-    take: Take = Take()
-    safe: SafeDetails = SafeDetails()
+    advice: Advice = Field(default_factory=Advice)
+    take: Take = Field(default_factory=Take)
+    safe: SafeDetails = Field(default_factory=SafeDetails)
 
     @model_validator(mode="after")
     def _dates(self) -> IsspForm:

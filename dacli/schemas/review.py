@@ -2,13 +2,17 @@
 
 `review-<when>-<rand>.toml.age`: a case review. `closure-<when>-<rand>.toml.age`: the exit form, which
 closes the case. `reopen-<when>-<rand>.toml.age`: a closed case reopened. `followup-...`: the follow-up
-call. `summary.toml.age`: the boil-down summary written at closure (dates, risk levels and outcome only),
-which is all that is left of a case boiled down by the retention sweep.
+call. `summary-<when>-<rand>.toml.age`: the boil-down summary written at closure (dates, risk levels and
+outcome only), which is all that is left of a case boiled down by the retention sweep. Written once, like
+every record (store format 3): two offices closing one case while apart make two summaries side by side, and
+the newest is the one read. Stores from before kept one `summary.toml.age`, rewritten at each closure: it is
+still read when no newer summary stands beside it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -21,6 +25,21 @@ REOPEN_SCHEMA = "case-reopen/1"
 FOLLOWUP_SCHEMA = "follow-up/1"
 SUMMARY_SCHEMA = "boil-down/1"
 SUMMARY_RECORD = "summary.toml.age"
+"""The summary's name before it was written once (still read)."""
+SUMMARY_RE = re.compile(r"^summary-[0-9]{8}T[0-9]{6}-[0-9a-f]{6}\.toml\.age$")
+
+
+def is_summary(name: str) -> bool:
+    return name == SUMMARY_RECORD or bool(SUMMARY_RE.fullmatch(name))
+
+
+def latest_summary(names) -> str | None:
+    """The summary read among a folder's record ``names``: the newest written once, else the old one."""
+    stamped = sorted(n for n in names if SUMMARY_RE.fullmatch(n))
+    if stamped:
+        return stamped[-1]
+    return SUMMARY_RECORD if SUMMARY_RECORD in names else None
+
 
 Outcome = Literal["continue", "scale-down", "close"]
 Change = Literal["worse", "no-change", "improved"]

@@ -45,10 +45,10 @@ class SoagRow(Strict):
 class SoagForm(Strict):
     grid: str = SOAG_VERSION
     assessed_on: dt.date | None = None
-    physical: SoagRow = SoagRow()
-    sexual: SoagRow = SoagRow()
-    stalking_harassment: SoagRow = SoagRow()
-    jealous_controlling_emotional: SoagRow = SoagRow()
+    physical: SoagRow = Field(default_factory=SoagRow)
+    sexual: SoagRow = Field(default_factory=SoagRow)
+    stalking_harassment: SoagRow = Field(default_factory=SoagRow)
+    jealous_controlling_emotional: SoagRow = Field(default_factory=SoagRow)
 
     def rows(self) -> list[tuple[str, SoagRow]]:
         return [(t, getattr(self, t)) for t in TYPES]

@@ -59,7 +59,7 @@ class StoreSettings(Strict):
     timezone: str = "Europe/London"
     """The service's local time zone (IANA name): times people type and read, and 'today'."""
     created: datetime
-    security: SecuritySettings = SecuritySettings()
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention_recipient: str | None = None
     """Public key of the retention identity (`dacli retention init`): it opens the retention register only."""
     retention_signing_key: str | None = None
@@ -106,6 +106,10 @@ class RetentionPolicy(Strict):
     """If set, keep files involving children until the youngest turns this age (a common rule: 25)."""
     action: str = Field("destroy", pattern="^(destroy|boil-down)$")
     """What happens after the period: destroy, or boil down to a summary in case the client returns."""
+    purge_grace_days: int = Field(30, ge=14, le=365)
+    """Destruction is two-phase: the sweep that first finds a case due writes a signed purge intent, and a
+    later sweep carries it out only this many days after it, if nothing newer arrived meanwhile (a fact, a
+    hold, a reopening). At least as long as an office may be offline (14 days at least; default 30)."""
 
 
 class SyncPolicy(Strict):
@@ -118,10 +122,10 @@ class Policy(Strict):
     """`.dacli/policy.toml`: the service's rules, in plain TOML a manager can read and edit."""
 
     schema_: str = Field("policy/1", alias="schema")
-    dash: DashPolicy = DashPolicy()
-    review: ReviewPolicy = ReviewPolicy()
-    retention: RetentionPolicy = RetentionPolicy()
-    sync: SyncPolicy = SyncPolicy()
+    dash: DashPolicy = Field(default_factory=DashPolicy)
+    review: ReviewPolicy = Field(default_factory=ReviewPolicy)
+    retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
+    sync: SyncPolicy = Field(default_factory=SyncPolicy)
 
 
 class StaffMember(Strict):

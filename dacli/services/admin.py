@@ -114,6 +114,9 @@ class AuditCheck:
     conflicts: list = field(default_factory=list)
     """Conflict copies a sync engine made (`store.sync.Copy`): expected under one, not tampering; never
     read as the file they copy (`dacli sync status` checks them)."""
+    late: dict[str, list[str]] = field(default_factory=dict)
+    """{case: files} that arrived in a purged case's folder after its purge (an office offline since): not
+    tampering, never read as a case, left for a manager (as `dacli sync status` and the sweep say)."""
 
     @property
     def ok(self) -> bool:
@@ -145,9 +148,14 @@ def verify_files(
     problems += session.staff_refused()  # a staff change made after its author's removal, named
     problems += _missing_records(session)
     interrupted = set(session.interrupted_cases())
+    from dacli.store.layout import boiled
+
+    late = _late(session)
     for ref in session.store.case_refs():
         if ref in interrupted:
             continue  # no record to check; reported apart, as interrupted
+        if ref in late and not boiled(session.store.root / ref):
+            continue  # a purged case's folder holding only what arrived after: reported apart, by name
         try:
             checked += 1
             names = session.record_names(ref)
@@ -212,7 +220,18 @@ def verify_audit(
                 auditlog.LogReport(name, 0, "", [f"is missing, but this computer saw {seq} entries in it"])
             )
     interrupted = session.interrupted_cases() if session is not None and files else []
-    return AuditCheck(reports, problems, checked, interrupted, find_copies(store.root))
+    return AuditCheck(reports, problems, checked, interrupted, find_copies(store.root), _late(session))
+
+
+def _late(session: Session | None) -> dict[str, list[str]]:
+    from dacli.store.retention import late_arrivals
+
+    if session is None:
+        return {}  # which tombstone lines to believe needs the staff list as unlocked
+    try:
+        return late_arrivals(session.store.root, session.store.meta, session.tombstone_book().entries)
+    except DacliError:  # a damaged tombstone register: named among the problems already
+        return {}
 
 
 def audit_entries(session: Session, case: str | None = None) -> list[dict]:

@@ -7,6 +7,7 @@ schemas nor the record readers: listing 20,000 cases is one decrypt of the index
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from pydantic import ValidationError
 
@@ -20,7 +21,11 @@ from dacli.schemas.store import ReviewPolicy
 from dacli.services import rows as _rows  # noqa: F401  (the index builds rows with it)
 from dacli.store.store import Session
 
-_DEFAULT_REVIEW = ReviewPolicy()
+
+@cache
+def _default_review() -> ReviewPolicy:
+    """Built on first use, not at import (a schema is built only by a command that uses it)."""
+    return ReviewPolicy()
 
 
 def index_rows(index: dict) -> list[CaseRow]:
@@ -45,7 +50,7 @@ def deadlines(
 ) -> list[Deadline]:
     """Every deadline of a case (`rules.schedule.deadlines`); the CLI and the dashboard both take them
     from here."""
-    return schedule.deadlines(row, now, first_contact_hours, dash_weeks, review or _DEFAULT_REVIEW)
+    return schedule.deadlines(row, now, first_contact_hours, dash_weeks, review or _default_review())
 
 
 def overdue(

@@ -1,15 +1,12 @@
-"""Retention: the retention identity, holds, and the sweep (`retain-purge`) that plans and applies."""
+"""Retention: the retention identity and holds (the sweep that plans and applies: `services.sweep`)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dacli import clock
-from dacli.errors import DacliError, InvalidInput, NotFound, StoreError
-from dacli.rules.retention import Decision, retention
+from dacli.errors import InvalidInput, NotFound, StoreError
 from dacli.schemas.common import Role
 from dacli.services.case_view import append_record, load_case
 from dacli.services.forms import parse_form, stamp
@@ -82,7 +79,7 @@ def retention_identity(store: Store, key_file: Path, passphrase: str | None):
     return key
 
 
-def _trusted(store: Store, identity) -> reg.Trust:
+def trusted(store: Store, identity) -> reg.Trust:
     """The tombstone register's trust, from store.toml as a current manager signed it."""
     settings = reg.checked_settings(store.meta, identity)
     if settings.retention_recipient != identity.identity.public:
@@ -137,217 +134,3 @@ def remove_hold(session: Session, ref: str, hold: str, reason: str) -> str:
     )
     session.audit("decision", case=ref, record=name, reason=reason, detail={"decision": "retention-hold-end"})
     return name
-
-
-# -- the sweep -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Plan:
-    as_of: dt.date
-    decisions: list[Decision]
-    pending: list[str] = field(default_factory=list)
-    """Purges started by an earlier sweep and not finished (the next --apply finishes them)."""
-
-    def due(self) -> list[Decision]:
-        return [d for d in self.decisions if d.state == "due"]
-
-    def held(self) -> list[Decision]:
-        return [d for d in self.decisions if d.state == "held"]
-
-
-def _decide(store: Store, ref: str, row: dict, as_of: dt.date) -> Decision:
-    policy = store.policy.retention
-    day = dt.date.fromisoformat
-    return retention(
-        ref,
-        status=row["status"],
-        last_contact=day(row["last_contact"]) if row.get("last_contact") else None,
-        referral_date=day(row["referral_date"]),
-        held=row.get("held", False),
-        as_of=as_of,
-        years=policy.years_from_last_contact,
-        youngest_child_dob=day(row["youngest_child_dob"]) if row.get("youngest_child_dob") else None,
-        children_until_age=policy.children_until_age,
-    )
-
-
-def plan(store: Store, identity, as_of: dt.date) -> Plan:
-    """Read the register only (no case is opened) and decide each case on ``as_of``."""
-    register = reg.read_register(store.meta, identity)
-    store._policy = reg.checked_policy(
-        store.meta, identity
-    )  # the retention dates, as a manager accepted them
-    gone = reg.tombstones(store.meta, _trusted(store, identity))  # only lines believed (apply: all must be)
-    decisions = [
-        _decide(store, ref, row, as_of) for ref, row in sorted(register["cases"].items()) if ref not in gone
-    ]
-    for n, d in enumerate(decisions):  # the folder's own record names overrule the register
-        if d.state == "due" and (
-            why := reg.folder_says_keep(store.root / d.ref, register["cases"][d.ref].get("folder"))
-        ):
-            decisions[n] = Decision(
-                d.ref, "held", f"{d.rule}; kept: {why} (the register is older)", d.keep_until
-            )
-    unfinished = sorted({*reg.pending(store.meta), *(r for r in gone if _unfinished(store, r, gone[r]))})
-    return Plan(as_of, decisions, unfinished)
-
-
-class _Register:
-    """The register as it stands now: re-read (under the store lock, from the caller) only when a staff
-    process has rewritten it since, so a hold or a reopening made during a long sweep is seen."""
-
-    def __init__(self, store: Store, identity, as_of: dt.date) -> None:
-        self.store, self.identity, self.as_of = store, identity, as_of
-        self.stamp: tuple[int, int] | None = None
-        self.cases: dict = {}
-
-    def still_due(self, ref: str) -> bool:
-        path = self.store.meta / reg.REGISTER
-        st = path.stat()
-        if (st.st_mtime_ns, st.st_size) != self.stamp:
-            self.cases = reg.read_register(self.store.meta, self.identity)["cases"]
-            self.store._policy = reg.checked_policy(self.store.meta, self.identity)
-            self.stamp = (st.st_mtime_ns, st.st_size)
-        row = self.cases.get(ref)
-        if row is None or _decide(self.store, ref, row, self.as_of).state != "due":
-            return False
-        return reg.folder_says_keep(self.store.root / ref, row.get("folder")) is None
-
-
-def _unfinished(store: Store, ref: str, tomb: dict) -> bool:
-    folder = store.root / ref
-    if tomb.get("mode") == "destroy":
-        return folder.exists()
-    return folder.exists() and (folder / "case.toml.age").exists()
-
-
-@dataclass
-class Outcome:
-    purged: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    resumed: list[str] = field(default_factory=list)
-
-
-def apply(
-    store: Store,
-    identity,
-    as_of: dt.date,
-    mode: str,
-    actor: str,
-    progress=None,
-    announce=None,
-    today: dt.date | None = None,
-) -> Outcome:
-    """Carry out the plan: finish any interrupted purge, then purge each due case. A failure on one case
-    is reported and the sweep goes on; each case is purged wholly or left untouched. Each case is decided
-    again under the store lock just before it is purged. Never for a date after today."""
-    if mode not in MODES:
-        raise InvalidInput(f"--mode must be destroy or boil-down, not {mode!r}.")
-    if clock.ahead_of_computer():
-        raise InvalidInput(
-            "The clock dacli reads (DACLI_NOW) is set ahead of this computer's; the sweep destroys nothing "
-            "by a moved clock."
-        )
-    if as_of > (today or clock.today()):
-        raise InvalidInput("--apply cannot act for a date after today; plan future dates without --apply.")
-    if identity.signer is None:
-        raise StoreError(
-            "This retention key is from before the sweep signed its work (it plans, but applies nothing): a "
-            "manager runs `dacli retention init` again and gives the sweep the new key file."
-        )
-    book = reg.Tombstones(store.meta, _trusted(store, identity), identity.signer)
-    book.check()
-    if book.key_in_force != identity.signing_public:
-        raise StoreError(
-            "The tombstone register does not name this sweep's signing key: a manager runs `dacli retention "
-            "init` again."
-        )
-    register = _Register(store, identity, as_of)
-    result = Outcome()
-    timeout = store.lock_timeout()
-    gone = book.entries
-    current = plan(store, identity, as_of)
-    for ref in current.pending:
-        tomb = gone.get(ref)
-        if tomb is None:  # moved aside but never tombstoned cannot happen (tombstone first); be safe
-            continue
-        try:
-            # a purge already moved aside is finished; one only tombstoned must still be due in the
-            # register (a tombstone line alone, written by hand, destroys nothing)
-            reg.purge(
-                store.root, store.meta, ref, tomb["mode"], tomb, timeout, announce, book, register.still_due
-            )
-            result.resumed.append(ref)
-            detail = {"mode": tomb["mode"], "rule": tomb.get("rule")}
-            _audit(store, identity, actor, "retention-purge-resumed", ref, detail)
-        except (DacliError, OSError) as exc:
-            result.failed.append((ref, _why(exc)))
-    due = current.due()
-    for n, decision in enumerate(due, start=1):
-        tomb = {
-            "ref": decision.ref,
-            "mode": mode,
-            "rule": decision.rule,
-            "keep_until": decision.keep_until.isoformat() if decision.keep_until else None,
-            "as_of": as_of.isoformat(),
-            "purged_at": clock.now().isoformat(timespec="seconds"),
-            "by": actor,
-            "id": secrets.token_hex(4),
-        }
-        try:
-            reg.purge(
-                store.root, store.meta, decision.ref, mode, tomb, timeout, announce, book, register.still_due
-            )
-            result.purged.append(decision.ref)
-            _audit(
-                store, identity, actor, "retention-purge", decision.ref, {"mode": mode, "rule": decision.rule}
-            )
-        except (DacliError, OSError) as exc:
-            result.failed.append((decision.ref, _why(exc)))
-            _audit(
-                store,
-                identity,
-                actor,
-                "retention-purge-failed",
-                decision.ref,
-                {"mode": mode, "why": _why(exc)},
-            )
-        if progress:
-            progress(n, len(due), decision.ref)
-    return result
-
-
-def _why(exc: BaseException) -> str:
-    return (
-        exc.message
-        if isinstance(exc, DacliError)
-        else f"{type(exc).__name__} ({getattr(exc, 'strerror', '')})"
-    )
-
-
-def _audit(store: Store, identity, actor: str, action: str, ref: str, detail: dict) -> None:
-    """The sweep's own audit log (`audit/retention-<machine>.jsonl`), hash-chained like the staff logs and
-    signed by the sweep's key (`audit verify` checks it against the keys its managers gave the sweep)."""
-    from filelock import FileLock
-
-    from dacli.store import audit as auditlog
-    from dacli.store.documents import signed_context
-    from dacli.store.fsio import make_dir
-    from dacli.store.layout import machine_id
-
-    machine = machine_id()
-    store_id = store.settings.store_id
-    path = store.audit_dir() / f"retention-{machine}.jsonl"
-    make_dir(path.parent)
-    with FileLock(str(path.with_suffix(".lock")), timeout=store.lock_timeout(), mode=0o600):
-        auditlog.append(
-            path,
-            staff="retention",
-            user=actor,
-            machine=machine,
-            action=action,
-            case=ref,
-            detail=detail,
-            sign=lambda entry_hash: identity.signer.sign(signed_context("audit", store_id, entry_hash)),
-        )

@@ -15,7 +15,6 @@ from dacli.schemas.review import (
     FOLLOWUP_SCHEMA,
     REOPEN_SCHEMA,
     REVIEW_SCHEMA,
-    SUMMARY_RECORD,
     SUMMARY_SCHEMA,
     BoilDown,
     ClosureRecord,
@@ -184,11 +183,11 @@ def close_case(session: Session, ref: str, form: ExitForm, today: dt.date) -> tu
         # the summary first and the closure last (the closure record is what closes the case, store format
         # 3: case.toml is never rewritten): a failure half way leaves an open case, never a closed one
         # without the summary the retention sweep needs
-        session.update_record(
-            ref,
-            SUMMARY_RECORD,
-            lambda _old: summary.model_dump(mode="python", by_alias=True),
-            action="boil-down",
+        # written once under a name of its own (two offices closing one case at once make two, side by
+        # side: the newest is read), never rewritten
+        summary_name = f"summary-{stamp(now)}-{secrets.token_hex(3)}.toml.age"
+        session.write_record(
+            ref, summary_name, summary.model_dump(mode="python", by_alias=True), action="boil-down"
         )
         session.write_record(ref, name, record.model_dump(mode="python", by_alias=True), action="case-exit")
         session.audit("case-close", case=ref, record=name)

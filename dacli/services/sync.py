@@ -22,6 +22,10 @@ class SyncStatus:
     """Derived files of a format-2 store in `.dacli/` (index.json.age, anchors.json.age): no longer used."""
     ignore_missing: list[tuple[str, str, list[str]]] = field(default_factory=list)
     """(engine, ignore file, lines it lacks) where an engine's marker is in the store's folder."""
+    late: dict[str, list[str]] = field(default_factory=dict)
+    """Files that arrived in a purged case's folder after the retention sweep purged it (an office that was
+    offline for longer than the grace period synced them since): {case: file names}. Left for a manager."""
+
     staff_waiting: list[str] = field(default_factory=list)
     """Staff changes waiting for another to arrive (the addition of their author, or of whom they remove)."""
 
@@ -29,11 +33,24 @@ class SyncStatus:
     def to_look_at(self) -> list[CopyCheck]:
         return [c for c in self.copies if c.to_look_at]
 
+    @property
+    def attention(self) -> bool:
+        return bool(self.to_look_at or self.late)
+
 
 def sync_status(session: Session) -> SyncStatus:
+    from dacli.errors import DacliError
+    from dacli.store.retention import late_arrivals
+
     root = session.store.root
+    try:
+        late = late_arrivals(root, session.store.meta, session.tombstone_book().entries)
+    except DacliError:  # a damaged tombstone register: `audit verify` names it; the copies still show
+        late = {}
     waiting = [n for n in session.staff_notes() if n not in session.staff_refused()]
-    return SyncStatus(session.conflict_checks(), legacy_files(root), ignore_files_missing(root), waiting)
+    return SyncStatus(
+        session.conflict_checks(), legacy_files(root), ignore_files_missing(root), late, waiting
+    )
 
 
 def conflict_copies(session: Session, ref: str | None = None) -> list[Copy]:

@@ -4,7 +4,8 @@ Format 2 to 3: every record stays as it is (record names and contents are signed
 a `case.toml` that was rewritten in place still read, and their facts mean the same), so the upgrade
 - reads every record whole first (decrypted, signature, schema) and counts them and hashes their files;
 - removes the derived files format 2 kept in the shared folder (`.dacli/index.json.age`,
-  `.dacli/anchors.json.age`: each computer keeps its own now);
+  `.dacli/anchors.json.age`: each computer keeps its own now), and the one retention register every writer
+  rewrote (`.dacli/retention.json.age`), once the manager's own register (`.dacli/retention/`) is written;
 - marks the store format 3 (store.toml, signed by the manager), after which a dacli older than format 3
   refuses the store rather than writing files the others could not follow;
 - counts and hashes again, and audits what it did. Run again after a stop, it finishes what is left.
@@ -75,6 +76,13 @@ def upgrade(session: Session) -> UpgradeResult:
                 removed.append(f".dacli/{name}")
         if settings.schema_ != STORE_FORMAT:
             session.save_settings(settings.model_copy(update={"schema_": STORE_FORMAT}))
+    register = session.store.meta / "retention.json.age"
+    if register.exists() and settings.retention_recipient:
+        # the one register every writer rewrote: this manager's own takes its place (the sweep merges every
+        # writer's), and writing it removes the shared one
+        session.write_register(session.read_index())
+        if not register.exists():
+            removed.append(".dacli/retention.json.age")
     after, _ = _census(session)
     if after != before:
         lost = sorted(set(before) - set(after)) or sorted(k for k in before if after.get(k) != before[k])

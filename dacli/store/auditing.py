@@ -18,7 +18,7 @@ from dacli.store.fsio import (
     atomic_write,
     make_dir,
 )
-from dacli.store.layout import CASE_KEYS
+from dacli.store.layout import CASE_KEYS, boiled
 from dacli.store.tombstones import Tombstones, Trust
 from dacli.text import neutralise
 
@@ -173,8 +173,7 @@ class AuditRoom:
         that name people go with the case although the audit logs they sit in are kept. None when the case
         folder is missing or boiled down (the store key is used)."""
         folder = self.store.case_dir(ref)
-        boiled = (folder / "summary.toml.age").exists() and not (folder / "case.toml.age").exists()
-        if not (folder / CASE_KEYS).is_file() or boiled:
+        if not (folder / CASE_KEYS).is_file() or boiled(folder):
             return None
         ring = self.case_ring(ref)
         path = self._reason_file(ref, ring.epoch)

@@ -13,10 +13,11 @@ is noticed). It is never believed over the records:
 - a folder changed in the last two seconds is looked at again next time (file times have a coarse tick);
 - `dacli reindex` rebuilds every row.
 
-The retention register (`.dacli/retention.json.age`, what the unattended sweep decides from) is written from
-the index whenever a row it carries changed. Each of its rows holds the case folder's fingerprint (record
-names and sizes, taken before the records were read), and the sweep keeps a case whose folder no longer
-matches it (`retention.folder_says_keep`): a register written before a fact arrived never destroys it.
+This person's retention register on this computer (`.dacli/retention/<staff id>-<machine>.json.age`, what
+the unattended sweep decides from, merged with everyone else's: registers.py) is written from the index
+whenever a row it carries changed. Each of its rows holds the case folder's fingerprint (record names and
+sizes, taken before the records were read), and the sweep keeps a case whose folder no register saw as it
+is now: a register written before a fact arrived never destroys it.
 """
 
 from __future__ import annotations
@@ -112,13 +113,16 @@ class IndexRoom:
         """Write the retention register from ``index`` now. Called before a hold or a reopening is written
         (so the register never shows a case as purgeable that is not), and by a read of the index that
         changed a row the register carries."""
-        from dacli.store import retention
+        from dacli.store import registers
+        from dacli.store.layout import machine_id
 
         self.store.settings = self.checked_settings()
         if self.store.settings.retention_recipient:
             key = self._store_ring_for_write().current.public  # never a key a leaver held
-            retention.write_register(
+            registers.write_register(
                 self.store.meta,
+                self.member.id,
+                machine_id(),
                 index["cases"],
                 [self.store.settings.retention_recipient, key],
                 self._sign_register,
@@ -165,7 +169,8 @@ class IndexRoom:
     def _refresh(self, index: dict) -> bool:
         """Rebuild the rows of case folders that changed since their rows were built; write the retention
         register if a row it carries changed. True if anything changed."""
-        from dacli.store.retention import folder_print, gone_for_good, register_row
+        from dacli.store.registers import register_row
+        from dacli.store.retention import folder_print, gone_for_good
 
         root = self.store.root
         now: dict[str, str] = {}

@@ -87,6 +87,18 @@ HARMLESS_ENTRIES = (
 )  # fmt: skip
 
 
+def boiled(folder: Path) -> bool:
+    """A case folder the retention sweep boiled down: a summary (written once, or the old
+    `summary.toml.age`) and no `case.toml.age`."""
+    from dacli.schemas.review import is_summary
+
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    return "case.toml.age" not in names and any(is_summary(n) for n in names)
+
+
 def foreign_entries(root: Path) -> list[str]:
     """Names in ``root`` other than `HARMLESS_ENTRIES`: what makes a folder not empty for a new store."""
     from fnmatch import fnmatchcase
@@ -177,6 +189,8 @@ years_from_last_contact = 6
 # children_until_age = 25
 # After the period: "destroy", or "boil-down" to a summary in case the client returns.
 action = "destroy"
+# Days between the sweep's purge intent and the purge (at least as long as an office may be offline, 14-365).
+# purge_grace_days = 30
 
 [sync]
 # A file encrypted to a key this copy does not have yet, made within this many hours, is reported as not

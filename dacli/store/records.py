@@ -29,7 +29,7 @@ from dacli.store.fsio import (
     folder_lock,
 )
 from dacli.store.keys import KeyRing
-from dacli.store.layout import CASE_KEYS, KEY_FILE_RE, new_case_ref
+from dacli.store.layout import CASE_KEYS, KEY_FILE_RE, boiled, new_case_ref
 from dacli.store.sync import audit_logs, doubled_records
 
 
@@ -369,8 +369,7 @@ class RecordRoom:
             )
 
     def _refuse_boiled(self, ref: str) -> None:
-        folder = self.store.root / ref
-        if (folder / "summary.toml.age").exists() and not (folder / "case.toml.age").exists():
+        if boiled(self.store.root / ref):
             raise StoreError(
                 f"Case {ref} was boiled down by the retention sweep: only its summary is kept, and nothing "
                 "can be added to it. A new referral starts a new case."

@@ -1,12 +1,12 @@
-"""The retention register, the tombstone register, and purging one case so that it is whole or gone.
+"""The sweep's side of retention: its key file, what it checks, and purging one case whole or not at all.
 
 Least privilege. The unattended sweep runs with a `retention` identity whose key file sits outside the
-store. Staff processes write the register (`.dacli/retention.json.age`) whenever they write the caseload
-index, encrypted to the retention recipient and to the store key: case reference, status, last contact,
-referral date, closure date, the youngest child's date of birth and whether a hold applies. No names. The
-retention key opens that register and nothing else: case records are encrypted to each case's own key,
-which is wrapped to staff only. Destroying a case needs no key at all; boiling it down keeps the summary
-that `dacli close` wrote (encrypted to the case key) and the case's key ring, and drops everything else.
+store. Staff processes write the retention registers (registers.py: one per writer, encrypted to the
+retention recipient and the store key): case reference, status, dates and whether a hold applies, no names.
+The retention key opens those and nothing else: case records are encrypted to each case's own key, which
+is wrapped to staff only. Destroying a case needs no key at all; boiling it down keeps the summaries that
+`dacli close` wrote (encrypted to the case key) and the case's key ring, and drops everything else.
+Destruction is two-phase (intents.py): a signed purge intent first, the purge only after a grace period.
 
 Purging one case, in order (each step atomic; a sweep killed at any point is finished by the next one):
 1. a tombstone line, signed by the sweep's key (see tombstones.py), is appended (and fsynced) to
@@ -22,65 +22,38 @@ Staff processes drop tombstoned cases from the index the next time they write it
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
-import json
 import os
 import re
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dacli import clock
 from dacli.errors import IntegrityError, StoreError
 from dacli.schemas.common import RECORD_NAME_RE
-from dacli.store import crypto, signing
-from dacli.store.fsio import TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
-from dacli.store.layout import KEY_FILE_RE
+from dacli.schemas.review import is_summary
+from dacli.store import crypto, registers, signing
+from dacli.store.fsio import LOCK_NAME, TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
+from dacli.store.layout import KEY_FILE_RE, boiled
+from dacli.store.registers import REGISTER, Witness, register_row
 from dacli.store.tombstones import TOMBSTONES, Tombstones, Trust, append_tombstone, tombstones
-from dacli.text import Refused, load_json
 
-__all__ = ["TOMBSTONES", "Tombstones", "Trust", "append_tombstone", "tombstones"]  # their home before
+__all__ = [  # their home before
+    "REGISTER",
+    "TOMBSTONES",
+    "Tombstones",
+    "Trust",
+    "append_tombstone",
+    "register_row",
+    "tombstones",
+]
 
-REGISTER = "retention.json.age"
-REGISTER_SCHEMA = "retention-register/1"
 PURGING = "purging"
 RETENTION_KEY_SCHEMA = "dacli-retention-key/3"  # /2: with the trust line; /3: with the sweep's signing key
 OLD_KEY_SCHEMAS = ("dacli-retention-key/2",)  # still plan; the sweep applies nothing with one
 KEEP_ON_BOIL = ("keys.age", "summary.toml.age")
 """What a boil-down keeps: these, and every later key file of the case (`layout.KEY_FILE_RE`)."""
 STAMPED_INTAKE = re.compile(r"intake-[0-9]{8}T[0-9]{6}-[0-9a-f]{6}\.toml\.age")
-
-
-def register_row(row: dict) -> dict:
-    """The register's view of an index row: dates and flags only."""
-    last = row.get("last_contact")
-    if last:  # the local date (a contact at 00:30 in British summer time is that day, not the day before)
-        last = clock.local_date(dt.datetime.fromisoformat(last.replace("Z", "+00:00"))).isoformat()
-    return {
-        "status": row.get("status", "open"),
-        "last_contact": last,
-        "referral_date": row.get("referral_date"),
-        "closed_on": row.get("closed_on"),
-        "youngest_child_dob": row.get("youngest_child_dob"),
-        "held": bool(row.get("held", False)),
-        "folder": row.get("_folder"),
-    }
-
-
-def write_register(
-    meta: Path, index_rows: dict[str, dict], recipients: list[str], sign: Callable[[bytes], bytes]
-) -> None:
-    """Write the register, signed by the writer (``sign`` appends their signature line): the sweep destroys
-    on its word, so one forged to the retention key (public in store.toml) must not pass."""
-    doc = {
-        "schema": REGISTER_SCHEMA,
-        "updated": clock.now().isoformat(timespec="seconds"),
-        "cases": {ref: register_row(row) for ref, row in index_rows.items()},
-    }
-    data = json.dumps(doc, separators=(",", ":")).encode()
-    atomic_write(meta / REGISTER, crypto.encrypt(sign(data), recipients))
 
 
 @dataclass
@@ -150,27 +123,13 @@ def checked_policy(meta: Path, key: RetentionKey):
     return read_plain_toml(path, Policy, "The store policy")
 
 
-def read_register(meta: Path, key: RetentionKey) -> dict:
-    try:
-        sealed = (meta / REGISTER).read_bytes()
-    except FileNotFoundError:
-        raise StoreError(
-            "There is no retention register yet: a manager runs `dacli retention init`, and any change to "
-            "the caseload (or `dacli reindex`) writes it."
-        ) from None
-    plain = crypto.decrypt(sealed, [key.identity], "The retention register")
-    from dacli.store import signing
-    from dacli.store.documents import signed_context
-
-    keys = {m.id: m.signing_key for m in _staff(meta, key) if m.active}
-    body, _ = signing.check(plain, signed_context("register", key.store_id), keys, "The retention register")
-    try:
-        doc = load_json(body, "The retention register", stored=True)
-    except Refused:
-        raise IntegrityError("The retention register is damaged; a manager runs `dacli reindex`.") from None
-    if not isinstance(doc, dict) or doc.get("schema") != REGISTER_SCHEMA:
-        raise IntegrityError("The retention register is not one this dacli can read; run `dacli reindex`.")
-    return doc
+def read_registers(meta: Path, key: RetentionKey) -> list[Witness]:
+    """Every retention register the sweep believes (see registers.py): signed by a current member of staff,
+    as the staff list the founding manager's key vouches for says."""
+    staff = _staff(meta, key)
+    current = {m.id: m.signing_key for m in staff if m.active}
+    past = {m.id for m in staff if not m.active}
+    return registers.read_registers(meta, key.identity, key.store_id, current, past)
 
 
 def folder_says_keep(folder: Path, expected: str | None = None) -> str | None:
@@ -187,7 +146,7 @@ def folder_says_keep(folder: Path, expected: str | None = None) -> str | None:
         return None  # already gone (or boiled down and renamed in by an earlier step)
     except OSError as exc:
         return f"its folder cannot be read ({exc.strerror})"
-    if "case.toml.age" not in names and "summary.toml.age" in names:
+    if "case.toml.age" not in names and any(map(is_summary, names)):
         return None  # boiled down: only a destroy sweep touches it again, on its own dates
     closures = sorted(n for n in names if n.startswith("closure-"))
     reopens = sorted(n for n in names if n.startswith("reopen-"))
@@ -285,9 +244,13 @@ def load_retention_key(path: Path, store_id: str, passphrase: str | None) -> Ret
 
 
 def _boiled(folder: Path) -> bool:
-    return (
-        folder.is_dir() and not (folder / "case.toml.age").exists() and (folder / "summary.toml.age").exists()
-    )
+    return boiled(folder)
+
+
+def kept_on_boil(names: list[str]) -> list[str]:
+    """The files a boil-down keeps: every key file of the case (`keys.age` and those added since) and every
+    summary (written once: two closures made at once in two offices left two)."""
+    return [n for n in names if n in KEEP_ON_BOIL or is_summary(n) or KEY_FILE_RE.fullmatch(n)]
 
 
 def purge(
@@ -309,7 +272,7 @@ def purge(
     case = root / ref
     trash = meta / PURGING
     make_dir(trash)
-    if mode == "boil-down" and case.is_dir() and not (case / "summary.toml.age").exists():
+    if mode == "boil-down" and case.is_dir() and not any(map(is_summary, os.listdir(case))):
         raise StoreError(
             f"{ref} has no boil-down summary (it was closed without the exit form); nothing was changed."
         )
@@ -326,8 +289,14 @@ def purge(
         if not started and still_due is not None and not still_due(ref):
             raise StoreError(f"{ref} is no longer due (held or reopened since the plan); left alone.")
         if ref not in book.entries:
+            tomb = {**tomb, "files": folder_files(case)}  # what it destroys: anything else arrived later
             book.append(tomb)
             step("tombstone")
+        elif late := arrived_after(root, meta, ref, book.entries[ref]):
+            raise StoreError(
+                f"{ref} left alone: {len(late)} file(s) arrived after its purge began ({', '.join(late)}); "
+                "a manager decides what becomes of them."
+            )
         if case.is_dir() and not _boiled(case):
             with folder_lock(case, timeout, f"case {ref}"):
                 os.replace(case, trash / ref)
@@ -339,9 +308,8 @@ def purge(
             new = trash / f"{ref}.boiled"
             shutil.rmtree(new, ignore_errors=True)
             make_dir(new)
-            for name in sorted(os.listdir(old)):
-                if name in KEEP_ON_BOIL or KEY_FILE_RE.fullmatch(name):  # every key file of the case
-                    atomic_write(new / name, (old / name).read_bytes())
+            for name in kept_on_boil(os.listdir(old)):
+                atomic_write(new / name, (old / name).read_bytes())
             step("boiled")
             os.replace(new, case)
             fsync_dir(root)
@@ -359,6 +327,44 @@ def purge(
         step("deleted")
 
 
+def folder_files(folder: Path) -> list[str]:
+    """The files of a case folder a purge takes (its lock and half-written files aside)."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise StoreError(f"Cannot list {folder.name} ({exc.strerror}).") from None
+    return sorted(n for n in names if n != LOCK_NAME and not n.startswith(TMP_PREFIX))
+
+
+def arrived_after(root: Path, meta: Path, ref: str, tomb: dict) -> list[str]:
+    """The files in a purged case's folder, or in its place in `.dacli/purging/`, that its purge never saw
+    (the tombstone lists what it took): records written in another office that synced after the purge.
+    For a purge from before tombstones listed files: every file of a folder that came back without its
+    `case.toml.age` (a whole case there is a purge the next sweep finishes)."""
+    files = tomb.get("files")
+    found: set[str] = set()
+    for place in (root / ref, meta / PURGING / ref, meta / PURGING / f"{ref}.boiled"):
+        names = folder_files(place) if place.is_dir() else []
+        if not isinstance(files, list):
+            if place == root / ref and names and "case.toml.age" not in names and not boiled(place):
+                found.update(names)
+            continue
+        found.update(n for n in names if n not in files)
+    return sorted(found)
+
+
+def late_arrivals(root: Path, meta: Path, entries: dict[str, dict]) -> dict[str, list[str]]:
+    """{case: the files that arrived after its purge} for every purged case (``entries``: the tombstone
+    lines believed). Nothing is deleted or moved: a manager decides (README, retention)."""
+    out = {}
+    for ref, tomb in sorted(entries.items()):
+        if late := arrived_after(root, meta, ref, tomb):
+            out[ref] = late
+    return out
+
+
 def pending(meta: Path) -> list[str]:
     """Cases whose purge was started but not finished (in `.dacli/purging/`)."""
     folder = meta / PURGING
@@ -368,7 +374,9 @@ def pending(meta: Path) -> list[str]:
 
 
 def gone_for_good(root: Path, ref: str) -> bool:
-    """A tombstoned case is hidden from staff only once its folder is really gone or boiled down: a
-    tombstone line alone (written by hand, or a purge that never got further) hides nothing."""
+    """A tombstoned case is hidden from staff only once its folder is really gone, boiled down, or holds
+    only files that arrived after its purge (no `case.toml.age`: they are named to a manager, see
+    `late_arrivals`, never read as a case): a tombstone line alone (written by hand, or a purge that never
+    got further) hides nothing."""
     folder = root / ref
-    return not folder.exists() or _boiled(folder)
+    return not folder.exists() or _boiled(folder) or not (folder / "case.toml.age").exists()

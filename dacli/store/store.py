@@ -12,7 +12,8 @@ Layout (``STORE`` is ``--store``, ``DACLI_STORE`` or ``./casefiles``)::
         staff/<when>-<rand>.toml one staff change each, written once, signed by its manager (staffevents.py)
         identities/s-<id>.age    each person's age identity, under their passphrase (scrypt)
         store-keys*.age          the store's key files (their union is the store key ring)
-        retention.json.age       the retention register (derived; encrypted to the retention key)
+        retention/<staff>-<machine>.json.age   each writer's retention register (to the retention key)
+        intents/<ref>-<when>-<rand>.json       the sweep's signed purge intents and cancellations
         audit/s-<id>-<machine>.jsonl   hash-chained audit log, one per person and machine
       DA-XXXXX-XXXXX/            one folder per client, named by an opaque reference
         keys.age, keys-*.age     the case's key files, each written once: their union is its key ring
@@ -31,7 +32,9 @@ The store's rooms (no module imports this one; this one puts them together):
     index.py       the derived caseload index, audit anchors, the retention register    (IndexRoom)
     auditing.py    a session's audit entries and the per-case reason keys               (AuditRoom)
     sync.py        a sync engine's conflict copies, checked under their original names  (SyncRoom)
-    retention.py   the sweep's register, its key file and purging one case
+    registers.py   each writer's retention register, merged by the sweep most cautiously
+    intents.py     the sweep's signed purge intents (the first of its two phases)
+    retention.py   the sweep's key file, what it checks, purging one case, late arrivals
     tombstones.py  the tombstone chain, signed by the sweep's key, and who believes a line
     audit.py, crypto.py, signing.py, keys.py, fsio.py, seen.py, agent.py: the formats and primitives
 `Session` is one object made of the rooms (mixins sharing its state), so a service holds one session.
