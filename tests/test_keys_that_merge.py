@@ -349,3 +349,28 @@ def test_a_staff_change_whose_author_has_not_arrived_yet_waits_and_sync_status_s
     assert result.exit_code == 0 and "waits for the staff change that added" in result.stdout
     shutil.copy2(b / ".dacli" / EVENTS / events[0], a / ".dacli" / EVENTS / events[0])
     assert _unlock(a, MANAGER).staff().by_username("cw.eve") is not None
+
+
+def test_an_addition_by_a_manager_removed_meanwhile_in_the_other_office_stands(two, tmp_path, monkeypatch):
+    """B's second manager adds someone; A, not knowing, removes that manager later. A's computer had seen the
+    store before: the newcomer, certified by someone now gone, arrives within the arrival grace and stands.
+    A back-dated addition the leaver signs days after their removal is refused by a computer that saw it."""
+    a, b = two
+    with office(tmp_path, "A", monkeypatch):
+        _unlock(a, MANAGER)  # this computer remembers who it has seen
+    with office(tmp_path, "B", monkeypatch), _later(5):
+        leaver = _unlock(b, "mgr.two")
+        add_user(leaver, "cw.fay", "caseworker", PW)
+    with office(tmp_path, "A", monkeypatch), _later(10):
+        remove_user(_unlock(a, MANAGER), "mgr.two", "left (test)")
+    _merge(a, b)
+    with office(tmp_path, "A", monkeypatch), _later(20):
+        assert _unlock(a, MANAGER).staff().by_username("cw.fay") is not None
+    with office(tmp_path, "A", monkeypatch), _later(60 * 24 * 3):
+        rogue = _rogue(leaver, leaver.member.id)
+        rogue.added = clock.now() - dt.timedelta(days=3)  # before the removal
+        rogue.certificate = leaver.signer.sign(certificate_context(leaver.store.settings.store_id, rogue))
+        _forge(leaver, StaffEvent(kind="add", at=rogue.added, author=leaver.member.id, member=rogue))
+        _merge(a, b)
+        with pytest.raises(IntegrityError, match="added by mgr.two who has left: forged"):
+            _unlock(a, MANAGER)

@@ -117,6 +117,20 @@ def staff_mark(meta: Path) -> tuple:
     return (raw, tuple(sorted(marks)))
 
 
+def arriving_since(store):
+    """The moment before which nothing can still be arriving from another office: now less the policy's
+    arrival grace (`sync.arrival_grace_hours`; 24 h while the policy is not accepted)."""
+    from datetime import timedelta
+
+    from dacli.errors import DacliError
+
+    try:
+        hours = store.policy.sync.arrival_grace_hours
+    except DacliError:
+        hours = 24
+    return clock.now() - timedelta(hours=hours)
+
+
 def checked_fold(meta: Path, store_id: str, trust: str, sources=None) -> Fold:
     """The staff list folded from the snapshot and every event, each checked (see `staffevents`)."""
     raw, events = sources if sources is not None else staff_sources(meta)
@@ -141,7 +155,8 @@ class StaffRoom:
             found = checked_fold(
                 self.store.meta, self.store.settings.store_id, self.credentials.trust, sources
             )
-            seen.check(self.store.settings.store_id, found.staff)
+            arriving = found.arriving(arriving_since(self.store))
+            seen.check(self.store.settings.store_id, found.staff, arriving)
             self._staff, self._staff_raw, self._fold = found.staff, sources, found
             self._staff_mark = mark
             self._authors = {m.id: m for m in self._staff.staff}

@@ -80,6 +80,12 @@ class Fold:
     """Events not believed (signed by a manager after their removal), one sentence each."""
     waiting: list[str] = field(default_factory=list)
     """Events that cannot be checked yet (their signer's own addition has not arrived)."""
+    added_at: dict[str, datetime] = field(default_factory=dict)
+    """Staff ids added by a staff change, and its time (checked to be before its signer's removal)."""
+
+    def arriving(self, since: datetime) -> frozenset[str]:
+        """Who was added by a staff change made since ``since`` (maybe still arriving in other offices)."""
+        return frozenset(i for i, at in self.added_at.items() if at >= since)
 
 
 def _parse(name: str, raw: bytes) -> tuple[StaffEvent, bytes, str, str]:
@@ -162,6 +168,7 @@ def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold) -
             result.late.append(f"{what} adds a second user called {m.username}: not believed")
             return "done"
         staff.staff.append(m.model_copy(deep=True))
+        result.added_at[m.id] = event.at
     elif event.kind == "remove" and event.staff is not None:
         target = by_id.get(event.staff)
         if target is None:

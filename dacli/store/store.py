@@ -92,7 +92,7 @@ from dacli.store.layout import (
 )
 from dacli.store.records import RecordRoom
 from dacli.store.rings import KeyRoom
-from dacli.store.staff import StaffRoom, checked_fold, staff_mark, staff_sources
+from dacli.store.staff import StaffRoom, arriving_since, checked_fold, staff_mark, staff_sources
 from dacli.store.staffevents import EVENTS, Fold, fold
 from dacli.store.sync import SyncRoom, write_ignore_files
 from dacli.text import Refused, load_toml
@@ -279,7 +279,7 @@ class Store:
         sources = staff_sources(self.meta)
         found = checked_fold(self.meta, self.settings.store_id, creds.trust, sources)
         staff = found.staff
-        seen.check(self.settings.store_id, staff)
+        seen.check(self.settings.store_id, staff, found.arriving(arriving_since(self)))
         listed = next((m for m in staff.staff if m.id == member.id and m.active), None)
         if (
             listed is None
