@@ -56,6 +56,13 @@ class IntegrityError(DacliError):
     exit_code = 6
 
 
+class NotArrived(IntegrityError):
+    """A recent file encrypted to a key this copy of the store does not have yet: another office's key file
+    is still on its way through the sync engine (not tampering; let the sync finish)."""
+
+    exit_code = 11
+
+
 class LockBusy(DacliError):
     """Another process holds the lock and did not let go in time."""
 

@@ -123,6 +123,13 @@ class Sim:
         default_factory=dict
     )  # case -> intake versions `intake finish` wrote
     counter: int = 0
+    # staff: who was added (username -> role), the identities of everyone ever on the staff, who left and when
+    roles: dict[str, str] = field(default_factory=lambda: dict(STAFF))
+    identities: dict = field(default_factory=dict)  # username -> their age identity (kept after they leave)
+    removed: dict[str, dt.datetime] = field(default_factory=dict)  # username -> when their removal was made
+    known_gone: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    """(case, record) -> who the copy it was written in knew as removed then: their key must not open it."""
+    written_at: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)
     sweep_day: dt.date | None = None
     """The day the simulated retention sweep runs for: years after the work, moved on by each sweep (the
     sweep is given it as its `today`; the offices' own clock stays where the work is)."""
@@ -148,6 +155,8 @@ class Sim:
             for user, role in STAFF.items():
                 if user != MANAGER:
                     add_user(mgr, user, role, PASSPHRASE)
+            for user in STAFF:
+                self.identities[user] = store.unlock(user, PASSPHRASE).identity
             # each person's own retention register per computer, written by their listings
             init_retention(mgr, self.base / "retention-key.age", None, TEST_LOG_N)
         for other in self.offices[1:]:  # the store arrives in the other offices before anyone works there
@@ -164,10 +173,12 @@ class Sim:
         """Work as on ``office``'s computer: its cache folder, its machine id, the simulator's clock. Every
         file written meanwhile gets the simulator's time as its modification time (the office computer's
         clock), so the engine decides its conflicts the same way on every run."""
-        saved = {k: os.environ.get(k) for k in ("DACLI_CACHE", "DACLI_MACHINE_ID")}
+        saved = {k: os.environ.get(k) for k in ("DACLI_CACHE", "DACLI_MACHINE_ID", "XDG_DATA_HOME")}
         os.environ["DACLI_CACHE"] = str(office.cache)
         os.environ["DACLI_MACHINE_ID"] = office.machine
+        os.environ["XDG_DATA_HOME"] = str(office.cache.parent / "data")  # what this computer has seen
         before = tree(office.root)
+        gone = self.gone_in(office)
         try:
             with clock.pinned(self.now):
                 yield
@@ -185,6 +196,8 @@ class Sim:
                     ref, _, name = rel.partition("/")
                     if CASE_REF_RE.fullmatch(ref) and RECORD_NAME_RE.fullmatch(name) and rel not in before:
                         self.written[(ref, name)] = digest
+                        self.known_gone[(ref, name)] = gone
+                        self.written_at[(ref, name)] = self.now
                         if ref not in self.cases:
                             self.cases.add(ref)
                             self.case_order.append(ref)
@@ -474,6 +487,84 @@ class Sim:
         )
         return True
 
+    # -- staff changes and re-keys -------------------------------------------------------------------
+
+    def gone_in(self, office: Office) -> set[str]:
+        """Who ``office``'s copy shows as removed (its staff list as it reads there, unchecked)."""
+        if not (office.root / ".dacli" / "store.toml").is_file():
+            return set()  # not made yet
+        return {m.username for m in Store(office.root).staff().staff if not m.active}
+
+    def users_in(self, office: Office, roles: tuple[str, ...] = ("manager", "senior", "caseworker")) -> list:
+        """Who can work in ``office``: on its copy's staff list (their addition has arrived there) and never
+        removed anywhere (a person removed in one office has left: they work in none)."""
+        here = {m.username for m in Store(office.root).staff().active()}
+        return [u for u, role in self.roles.items() if u in here and u not in self.removed and role in roles]
+
+    def add_user(self, office: Office, role: str) -> str:
+        from dacli.services.admin import add_user
+
+        self.counter += 1
+        user = f"{'cw' if role == 'caseworker' else 'sen'}.n{self.counter}"
+        self.do(
+            office, MANAGER, f"user add {user} --role {role}", lambda s: add_user(s, user, role, PASSPHRASE)
+        )
+        self.roles[user] = role
+        with self.at(office):
+            self.identities[user] = self.session(office, user).identity
+        return user
+
+    def remove_user(self, office: Office, user: str) -> None:
+        from dacli.services.admin import remove_user
+
+        self.do(office, MANAGER, f"user remove {user}", lambda s: remove_user(s, user, "Left the service."))
+        self.removed.setdefault(user, self.now)
+        for o in self.offices:
+            o.sessions.pop(user, None)
+
+    def rekey(self, office: Office) -> None:
+        self.do(office, MANAGER, "rekey", lambda s: s.rewrap_all())
+
+    def leaver_keys(self, office: Office, user: str, ref: str) -> list:
+        """Every key ``user`` (removed) can open in case ``ref`` of ``office``'s copy: their identity, and the
+        keys of each key file there wrapped to it (what they could have copied while they could)."""
+        from dacli.errors import IntegrityError
+        from dacli.store import crypto
+        from dacli.store.keys import KeyRing
+        from dacli.store.layout import key_files
+
+        mine = self.identities[user]
+        found = [mine]
+        for path in key_files(office.root / ref, False):
+            try:
+                plain = crypto.decrypt(path.read_bytes(), [mine], path.name)
+            except IntegrityError:
+                continue
+            found += KeyRing.load(plain, f"case {ref}", path.name).identities
+        return found
+
+    def leaver_reads(self, office: Office, ref: str, name: str, user: str) -> bool:
+        from dacli.errors import IntegrityError
+        from dacli.store import crypto
+
+        try:
+            crypto.decrypt((office.root / ref / name).read_bytes(), self.leaver_keys(office, user, ref), name)
+        except IntegrityError:
+            return False
+        return True
+
+    def reencrypted(self, office: Office) -> set[tuple[str, str]]:
+        """Records a re-key encrypted again (audited as such): the only records ever written twice."""
+        from dacli.store import audit as auditlog
+        from dacli.store.sync import audit_logs
+
+        found = set()
+        for path in audit_logs(office.root / ".dacli" / "audit"):
+            for entry in auditlog.iter_entries(path):
+                if entry.get("action") == "record-reencrypt":
+                    found.add((entry.get("case"), entry.get("record")))
+        return found
+
     def sweep(self, office: Office, days: int) -> None:
         """The retention sweep with `--apply --mode destroy`, in ``office``, ``days`` after the last one (the
         first runs seven years after the work began: every closed case is due). It writes intents, cancels
@@ -505,9 +596,15 @@ class Sim:
         """Merge every copy (pairs in ``order`` first), then check every invariant in every copy."""
         self.sync_all(order)
         self.log.append("    engine: every copy merged")
-        self.check_merged()
+        if self.removed or len(self.roles) > len(STAFF):
+            # a manager re-keys once the offices have met (README: after staff changes made apart), so
+            # newcomers hold every key and what was written after a removal is closed to the leaver
+            self.rekey(self.offices[0])
+            self.sync_all()
+            self.log.append("    engine: every copy merged")
+        self.check_merged(rekeyed=True)
 
-    def check_merged(self) -> None:
+    def check_merged(self, rekeyed: bool = False) -> None:
         """The invariants, in every copy, of copies already merged (`check` merges them first)."""
         from dacli.services.admin import verify_audit
         from dacli.services.case_facts import intake_versions
@@ -521,6 +618,7 @@ class Sim:
             where = f"office {office.name}"
             with self.at(office):
                 s = self.session(office, MANAGER)
+                members = self.users_in(office)
                 status_now = sync_status(s)
                 copies = {c.copy.shown: c for c in status_now.copies}
                 gone = s.tombstone_book().entries
@@ -531,7 +629,13 @@ class Sim:
                         f"{where}: `sync status` lists {sorted(copies)}, the folder holds {sorted(on_disk)}"
                     )
                 in_cases = [c for c in copies.values() if c.copy.case]
-                bad = [c.copy.shown for c in in_cases if c.copy.original not in SHARED_REWRITTEN]
+                twice = self.reencrypted(office)  # two offices re-keying apart: a copy of the same content
+                bad = [
+                    c.copy.shown
+                    for c in in_cases
+                    if c.copy.original not in SHARED_REWRITTEN
+                    and not ((c.copy.case, c.copy.original) in twice and c.same)
+                ]
                 if bad:
                     self.fail(f"{where}: conflict copies of write-once case records: {bad}")
                 reported = {(c.copy.case, c.copy.original) for c in in_cases}
@@ -543,12 +647,22 @@ class Sim:
                         if (ref, name) not in reported:
                             self.fail(f"{where}: record {ref}/{name} is lost (not there, no conflict copy)")
                         continue
-                    if name not in SHARED_REWRITTEN and sha(path) != digest:
+                    if name not in SHARED_REWRITTEN and sha(path) != digest and (ref, name) not in twice:
                         self.fail(f"{where}: record {ref}/{name} was rewritten (records are written once)")
-                    try:
-                        s.read_record(ref, name)
-                    except Exception as exc:  # noqa: BLE001 - any failure to read is the finding
-                        self.fail(f"{where}: record {ref}/{name} does not read: {exc}")
+                    for user in members:  # every current member reads it
+                        try:
+                            self.session(office, user).read_record(ref, name)
+                        except Exception as exc:  # noqa: BLE001 - any failure to read is the finding
+                            self.fail(f"{where}: record {ref}/{name} does not read for {user}: {exc}")
+                    for user in sorted(self.known_gone.get((ref, name), set())):
+                        if self.leaver_reads(office, ref, name, user):  # written where they were known gone
+                            self.fail(f"{where}: {user} (removed) reads {ref}/{name}, written after that")
+                    for user, when in sorted(self.removed.items()):
+                        late = self.written_at[(ref, name)] > when and rekeyed
+                        if late and self.leaver_reads(office, ref, name, user):
+                            self.fail(
+                                f"{where}: {user} (removed) reads {ref}/{name}, written after, re-keyed"
+                            )
                 listed = {row.ref: row for row in caseload(s)}
                 missing = sorted(self.cases - set(listed) - set(gone))
                 if missing:

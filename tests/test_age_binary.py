@@ -35,6 +35,11 @@ def test_age_binary_decrypts_a_record_with_the_exported_identity(cli, store_path
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith('schema = "intake/1"\ncase = "' + case_ref + '"\n')
     assert 'name = "Quorra Testperson-Alpha"' in out.stdout
+    # every key file wrapped to you together (README: a case with key files added since)
+    union = f'for f in "{case}"/keys*.age; do age -d -i "{identity}" "$f" 2>/dev/null; done'
+    script = f'age -d -i <({union}) "{case}/{first_intake(case)}"'
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
     # and this person's caseload index on this computer (outside the store), encrypted to them
     from tests.conftest import local_index_files
 

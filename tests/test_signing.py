@@ -7,11 +7,13 @@ cannot do is sign as a member of staff.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 
 import pytest
 
+from dacli import clock
 from dacli.errors import IntegrityError
 from dacli.store import crypto, signing
 from dacli.store.documents import encode_document
@@ -113,9 +115,24 @@ def test_an_unsigned_index_hiding_a_case_is_not_believed(session, case_ref):
 
 
 def _edit_staff(session, change) -> None:
-    path = session.store.meta / "staff.toml"
-    text = path.read_text()
-    path.write_text(change(text))
+    """Edit the staff list by hand where it is: the snapshot `staff.toml` and every staff change."""
+    for path in [session.store.meta / "staff.toml", *sorted((session.store.meta / "staff").glob("*.toml"))]:
+        text = path.read_text()
+        path.write_text(change(text))
+
+
+def _as_snapshot(session) -> None:
+    """The staff list as one signed snapshot with no staff changes beside it (a store from before staff
+    changes were events): the attacks on the snapshot below stay what they were."""
+    import shutil
+
+    from dacli.store.documents import dump_plain_toml, signed_context
+
+    staff = _fresh(session).staff()
+    sid = session.store.settings.store_id
+    text = session.signer.seal(signed_context("staff", sid), dump_plain_toml(staff))
+    (session.store.meta / "staff.toml").write_bytes(text)
+    shutil.rmtree(session.store.meta / "staff", ignore_errors=True)
 
 
 def test_a_role_raised_by_hand_in_the_staff_list_is_refused(session):
@@ -175,31 +192,29 @@ def test_a_manager_added_by_hand_and_signed_with_their_own_key_is_refused(sessio
         _fresh(session)
 
 
-def test_a_ring_signed_by_someone_who_has_left_is_refused_after_the_rewrap(session, case_ref):
-    """A leaver's ring at the epoch of their removal or later was made after they left: refused. One they
-    kept from before is believed (it is what they held anyway) but rotated before anything new is written,
-    so the leaver cannot read a record written after they left."""
+def test_a_key_file_signed_by_someone_who_has_left_is_refused(session, case_ref):
+    """A leaver still holds their signing key: a key file they make after their removal (a key of their
+    choosing, wrapped to the staff, so that new records would be written to it) is refused as forged. What
+    they held before stays in the ring (they had it anyway), but nothing new is written to it."""
     from dacli.services.admin import add_user, remove_user
+    from dacli.store.layout import key_file_name
 
     add_user(session, "cw", "caseworker", "another pass phrase")
     leaver = Store(session.store.root).unlock("cw", "another pass phrase")
-    old_ring = session.case_ring(case_ref)
+    old_ring = leaver.case_ring(case_ref)
     remove_user(session, "cw", "left the service")
     staff = session.staff()
-    recipients = [m.recipient for m in staff.active()]
-    path = session.store.root / case_ref / "keys.age"
-    # their own key made the newest generation, claiming the current epoch
-    planted = KeyRing(old_ring.scope, list(old_ring.keys))
-    planted.rotate(staff.key_epoch)
-    path.write_bytes(crypto.encrypt(leaver._signed("keyring", planted.dump(), planted.scope), recipients))
-    with pytest.raises(IntegrityError, match="who has left"):
-        _fresh(session).read_record(case_ref, first_intake(session.store.root / case_ref))
-    # the old ring they kept, wrapped again to the staff and signed by them: read, then rotated on write
-    path.write_bytes(crypto.encrypt(leaver._signed("keyring", old_ring.dump(), old_ring.scope), recipients))
+    planted = KeyRing.new(old_ring.scope)
+    folder = session.store.root / case_ref
+    path = folder / key_file_name(False, clock.now())
+    leaver._save_ring(path, planted, staff)  # made now, after their removal
+    with pytest.raises(IntegrityError, match="made after their removal"):
+        _fresh(session).read_record(case_ref, first_intake(folder))
+    path.unlink()
     fresh = _fresh(session)
-    assert fresh.read_record(case_ref, first_intake(session.store.root / case_ref))["case"] == case_ref
+    assert fresh.read_record(case_ref, first_intake(folder))["case"] == case_ref
     fresh.write_record(case_ref, "note-after.toml.age", {"schema": "t/1", "case": case_ref})
-    sealed = (session.store.root / case_ref / "note-after.toml.age").read_bytes()
+    sealed = (folder / "note-after.toml.age").read_bytes()
     with pytest.raises(IntegrityError):
         crypto.decrypt(sealed, old_ring.identities, "note")
 
@@ -299,14 +314,25 @@ def test_a_staff_list_put_back_from_before_a_removal_is_refused(session, case_re
     from dacli.services.admin import add_user, remove_user
 
     add_user(session, "cw", "caseworker", "another pass phrase")
-    before = (session.store.meta / "staff.toml").read_bytes()
+    events = session.store.meta / "staff"
+    before = set(events.iterdir())
     remove_user(session, "cw", "left the service")
-    (session.store.meta / "staff.toml").write_bytes(before)
+    (removal,) = set(events.iterdir()) - before
+    removal.unlink()  # the copy put back: the staff changes as they were before the removal
     with pytest.raises(IntegrityError, match="older than one this computer has already seen"):
         _fresh(session)
-    # a computer that never saw the store before still sees the key rings are newer than the list
+    # a computer that never saw the store before: the re-key's key files name the removal; meanwhile (the
+    # removal may still be on its way from another office) no key the leaver holds is written to
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "new-laptop"))
-    with pytest.raises(IntegrityError, match="put back from an older copy"):
+    laptop = _fresh(session)
+    cw_id = laptop.store.member("cw").id
+    ring = laptop.case_ring(case_ref)
+    assert ring.gone == {cw_id} and ring.fits and cw_id not in ring.keys[0].holders
+    assert any(cw_id in k.holders for k in ring.keys)  # the key they held is there, not written to
+    # and once longer than the arrival grace has passed, it is called what it is: a list put back
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "another-laptop"))
+    later = clock.pinned(clock.now() + dt.timedelta(days=2))
+    with later, pytest.raises(IntegrityError, match="put back from an older copy"):
         _fresh(session).read_record(case_ref, first_intake(session.store.root / case_ref))
 
 
@@ -318,6 +344,7 @@ def test_a_removed_manager_cannot_reinstate_themselves_or_vouch_for_anyone(sessi
     add_user(session, "mgr2", "manager", "another pass phrase")
     leaver = Store(session.store.root).unlock("mgr2", "another pass phrase")
     remove_user(session, "mgr2", "left the service")
+    _as_snapshot(session)
     genuine = (session.store.meta / "staff.toml").read_bytes()
     doc = _staff_doc(session)
     for m in doc["staff"]:
@@ -362,6 +389,7 @@ def test_a_caseworker_who_raises_their_own_role_and_signs_the_list_is_refused(se
     from dacli.services.admin import add_user
 
     add_user(session, "cw", "caseworker", "another pass phrase")
+    _as_snapshot(session)
     cw = Store(session.store.root).unlock("cw", "another pass phrase")
     path = session.store.meta / "staff.toml"
     body, _, _ = signing.split(path.read_bytes(), "staff")

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from dacli.errors import AuthError, IntegrityError, InvalidInput, NotFound, StoreError
+from dacli.errors import AuthError, IntegrityError, InvalidInput, NotArrived, NotFound, StoreError
 from dacli.services.case_view import show_case
 from dacli.services.intake import intake
 from dacli.store.layout import check_case_ref
@@ -79,8 +79,16 @@ def test_record_copied_into_another_case_is_refused(session, form, case_ref):
         session.store.root / other / "intake-2.toml.age",
     )
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
-    with pytest.raises(IntegrityError, match="not encrypted to any key"):
+    # new here, to a key this copy lacks: maybe another office's key file is still on its way (exit 11)
+    with pytest.raises(NotArrived, match="not arrived yet from another office"):
         fresh.read_record(other, "intake-2.toml.age")
+    # older than the arrival grace (policy `sync.arrival_grace_hours`, 24 h): refused as not this case's
+    copied = session.store.root / other / "intake-2.toml.age"
+    old = copied.stat().st_mtime_ns - 25 * 3600 * 10**9
+    os.utime(copied, ns=(old, old))
+    with pytest.raises(IntegrityError, match="not encrypted to any key") as refused:
+        fresh.read_record(other, "intake-2.toml.age")
+    assert refused.value.exit_code == 6
     # the rest of the case still shows, marked incomplete and naming the record (issue 13, section 4)
     view = show_case(fresh, other)
     assert [n for n, _ in view.unreadable] == ["intake-2.toml.age"] and "incomplete" in view.summary.flags

@@ -42,6 +42,7 @@ def sync_status(
                 "ignore_files": [
                     {"engine": e, "file": f, "missing": lines} for e, f, lines in status.ignore_missing
                 ],
+                "staff_changes_waiting": status.staff_waiting,
                 "late_arrivals": [{"case": ref, "files": names} for ref, names in status.late.items()],
             }
         )
@@ -57,6 +58,8 @@ def sync_status(
                 f"{engine}: {ignore} lacks {', '.join(lines)}: run `dacli sync ignore` so that dacli's locks "
                 "and temp files stay on each computer"
             )
+        for sentence in status.staff_waiting:
+            typer.echo(f"{sentence}: not arrived yet from another office; let the sync finish")
         for ref, names in status.late.items():
             typer.echo(
                 f"{ref}: purged by the retention sweep, and {len(names)} file(s) arrived after it (from an "

@@ -112,6 +112,12 @@ class RetentionPolicy(Strict):
     hold, a reopening). At least as long as an office may be offline (14 days at least; default 30)."""
 
 
+class SyncPolicy(Strict):
+    arrival_grace_hours: int = Field(24, ge=1, le=24 * 90)
+    """How long a file encrypted to a key this copy lacks (or a key file naming a removal this copy has
+    not seen) is taken as not arrived yet from another office, not as tampering or an old copy put back."""
+
+
 class Policy(Strict):
     """`.dacli/policy.toml`: the service's rules, in plain TOML a manager can read and edit."""
 
@@ -119,6 +125,7 @@ class Policy(Strict):
     dash: DashPolicy = Field(default_factory=DashPolicy)
     review: ReviewPolicy = Field(default_factory=ReviewPolicy)
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
+    sync: SyncPolicy = Field(default_factory=SyncPolicy)
 
 
 class StaffMember(Strict):
@@ -138,7 +145,8 @@ class StaffMember(Strict):
     removed: datetime | None = None
     removed_by: str | None = None
     removed_epoch: int | None = None
-    """The key epoch their removal began: key rings they signed are believed only if older than it."""
+    """The key epoch their removal began: a key ring (from before key files) they signed is believed only
+    if older than it; a key file they signed, only if made before ``removed``."""
 
     @field_validator("id")
     @classmethod
@@ -166,11 +174,12 @@ class StaffList(Strict):
 
     schema_: str = Field("staff/2", alias="schema")
     key_epoch: int = Field(0, ge=0)
-    """Raised by one each time someone is removed. A key ring whose newest key is from an earlier epoch
-    is rotated before its next write (and by the re-wrap that follows the removal), so a record written
-    after a removal never opens with the removed person's key."""
+    """How many removals the list holds: the snapshot's own, plus one per removal among the staff changes
+    (`store.staffevents`). A count of facts, so it only grows as copies merge; each computer remembers the
+    highest it has seen (`store.seen`). Key rings written before key files carry it per key."""
     rewrap_pending: bool = False
-    """True while key rings are being re-wrapped after a staff change; `dacli rekey` finishes the job."""
+    """Read from snapshots written before staff changes were events, and ignored: whether a re-key is due is
+    worked out from the key files (`KeyRoom.rekey_due`), never a shared field rewritten by each change."""
     staff: list[StaffMember] = []
 
     def active(self) -> list[StaffMember]:

@@ -145,6 +145,7 @@ def verify_files(
     except DacliError as exc:
         return [str(exc)], checked
     problems += session.tombstone_book().problems  # a tombstone line not believed, named
+    problems += session.staff_refused()  # a staff change made after its author's removal, named
     problems += _missing_records(session)
     interrupted = set(session.interrupted_cases())
     from dacli.store.layout import boiled

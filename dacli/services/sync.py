@@ -26,6 +26,9 @@ class SyncStatus:
     """Files that arrived in a purged case's folder after the retention sweep purged it (an office that was
     offline for longer than the grace period synced them since): {case: file names}. Left for a manager."""
 
+    staff_waiting: list[str] = field(default_factory=list)
+    """Staff changes waiting for another to arrive (the addition of their author, or of whom they remove)."""
+
     @property
     def to_look_at(self) -> list[CopyCheck]:
         return [c for c in self.copies if c.to_look_at]
@@ -44,7 +47,10 @@ def sync_status(session: Session) -> SyncStatus:
         late = late_arrivals(root, session.store.meta, session.tombstone_book().entries)
     except DacliError:  # a damaged tombstone register: `audit verify` names it; the copies still show
         late = {}
-    return SyncStatus(session.conflict_checks(), legacy_files(root), ignore_files_missing(root), late)
+    waiting = [n for n in session.staff_notes() if n not in session.staff_refused()]
+    return SyncStatus(
+        session.conflict_checks(), legacy_files(root), ignore_files_missing(root), late, waiting
+    )
 
 
 def conflict_copies(session: Session, ref: str | None = None) -> list[Copy]:

@@ -116,8 +116,7 @@ class AuditRoom:
         if reason:
             key = self._reason_key(case) if case else None
             if key is None:
-                self._store_ring = None  # the newest store key, never a cached one a leaver held
-                key = self.store_ring().current.public
+                key = self._store_ring_for_write().current.public  # never a key a leaver held
             reason_enc = crypto.encrypt(reason.encode(), [key])
         path = self._audit_path()
         make_dir(path.parent)

@@ -118,13 +118,13 @@ class IndexRoom:
 
         self.store.settings = self.checked_settings()
         if self.store.settings.retention_recipient:
-            self._store_ring = None  # the newest store key, never one a leaver held
+            key = self._store_ring_for_write().current.public  # never a key a leaver held
             registers.write_register(
                 self.store.meta,
                 self.member.id,
                 machine_id(),
                 index["cases"],
-                [self.store.settings.retention_recipient, self.store_ring().current.public],
+                [self.store.settings.retention_recipient, key],
                 self._sign_register,
             )
 

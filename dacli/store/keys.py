@@ -16,6 +16,7 @@ from dacli.errors import IntegrityError
 from dacli.store.crypto import SECRET_PREFIX, Identity
 
 KEYRING_SCHEMA = "keyring/1"
+KEYFILE_SCHEMA = "keyfile/1"
 IDENTITY_SCHEMA = "identity/2"
 
 
@@ -29,18 +30,28 @@ class Key:
     epoch: int
     """The staff list's key epoch when this key was made; a removal raises the epoch."""
     identity: Identity
+    holders: frozenset[str] = frozenset()
+    """The staff ids this key was wrapped to, as the key files holding it say (a key file written before key
+    files knew this: everyone its ring was wrapped to, see `KeyRoom`)."""
 
 
 @dataclass
 class KeyRing:
-    """The secret keys of one scope, newest first. Records are encrypted to ``current``."""
+    """The secret keys of one scope: the union of its key files. ``keys[0]`` is the key new records are
+    encrypted to (``current``): the newest key held by every current member and by no removed one, where
+    there is one (``fits``); else the newest, and a writer makes a new key file first."""
 
     scope: str
     keys: list[Key] = field(default_factory=list)
+    fits: bool = True
+    gone: frozenset[str] = frozenset()
+    """Staff a key file of the ring names as removed though this copy's staff list does not (yet): never
+    given a new key, and no key they hold is written to."""
 
     @classmethod
-    def new(cls, scope: str, epoch: int) -> KeyRing:
-        return cls(scope, [Key(_now(), epoch, Identity.generate())])
+    def new(cls, scope: str, epoch: int | None = None) -> KeyRing:
+        now = _now()
+        return cls(scope, [Key(now, int(now.timestamp()) if epoch is None else epoch, Identity.generate())])
 
     @property
     def current(self) -> Identity:
@@ -70,21 +81,54 @@ class KeyRing:
             lines.append(key.identity.secret)
         return ("\n".join(lines) + "\n").encode()
 
+    def dump_file(self, made: datetime, by: str, for_ids: list[str], removed: list[str] = ()) -> bytes:
+        """A key file (``keyfile/1``): these keys, who made the file and when, the staff it is wrapped to
+        (``for``), and for each key everyone known to hold it. Written once, never changed."""
+        lines = [
+            "# dacli key file: an age identity file (use with `age -d -i`)",
+            f"# schema: {KEYFILE_SCHEMA}",
+            f"# scope: {self.scope}",
+            f"# made: {made.isoformat()}",
+            f"# by: {by}",
+            f"# for: {' '.join(sorted(for_ids))}",
+            f"# removed: {' '.join(sorted(removed))}",
+        ]
+        for key in self.keys:
+            holders = " ".join(sorted(key.holders | set(for_ids)))
+            lines.append(f"# key created {key.created.isoformat()} epoch {key.epoch} holders {holders}")
+            lines.append(key.identity.secret)
+        return ("\n".join(lines) + "\n").encode()
+
     @classmethod
     def load(cls, text: bytes, expected_scope: str, what: str) -> KeyRing:
+        """A key ring (``keyring/1``, as format 3 wrote `keys.age` before key files) or a key file."""
         meta, secrets = _parse(text, what)
-        if meta.get("schema") != KEYRING_SCHEMA:
+        if meta.get("schema") not in (KEYRING_SCHEMA, KEYFILE_SCHEMA):
             raise IntegrityError(f"{what} is not a dacli key ring.")
         if meta.get("scope") != expected_scope:
             raise IntegrityError(
                 f"{what} belongs to {meta.get('scope', 'nothing')!s}, not {expected_scope}: "
                 "it was copied or moved here."
             )
+        if meta["schema"] == KEYFILE_SCHEMA:
+            listed = meta.get("keys", [])
+            if not secrets or len(listed) != len(secrets) or "made" not in meta or "by" not in meta:
+                raise IntegrityError(f"{what} is malformed.")
+            keys = [Key(c, e, Identity(s), h) for (c, e, h), s in zip(listed, secrets, strict=True)]
+            return cls(expected_scope, keys)
         generations = meta.get("generations", [])
         if not secrets or len(generations) != len(secrets):
             raise IntegrityError(f"{what} is malformed.")
         keys = [Key(c, e, Identity(s)) for (c, e), s in zip(generations, secrets, strict=True)]
         return cls(expected_scope, keys)
+
+
+def file_facts(text: bytes, what: str) -> tuple[datetime, str, frozenset[str]]:
+    """(made, by, removed) of a key file's text (``keyfile/1``): ``removed``, the staff its maker knew as
+    removed (a copy whose staff list shows one of them current has not had the removal yet, or had it
+    taken away)."""
+    meta, _ = _parse(text, what)
+    return meta["made"], meta["by"], meta.get("removed", frozenset())
 
 
 @dataclass
@@ -141,6 +185,29 @@ def _parse(text: bytes, what: str) -> tuple[dict, list[str]]:
             meta["signing key"] = line[len("# signing key: ") :]
         elif line.startswith("# trust: "):
             meta["trust"] = line[len("# trust: ") :]
+        elif line.startswith("# made: "):
+            try:
+                meta["made"] = datetime.fromisoformat(line[len("# made: ") :])
+            except ValueError:
+                raise IntegrityError(f"{what} is malformed.") from None
+        elif line.startswith("# by: "):
+            meta["by"] = line[len("# by: ") :]
+        elif line.startswith("# for: "):
+            meta["for"] = frozenset(line[len("# for: ") :].split())
+        elif line.startswith("# removed: "):
+            meta["removed"] = frozenset(line[len("# removed: ") :].split())
+        elif line == "# removed:":
+            meta["removed"] = frozenset()
+        elif line.startswith("# key created "):
+            parts = line.split(" ")
+            try:
+                if len(parts) < 7 or parts[4] != "epoch" or parts[6] != "holders":
+                    raise ValueError
+                meta.setdefault("keys", []).append(
+                    (datetime.fromisoformat(parts[3]), int(parts[5]), frozenset(parts[7:]))
+                )
+            except ValueError:
+                raise IntegrityError(f"{what} is malformed.") from None
         elif line.startswith("# generation "):
             parts = line.split(" ")
             try:

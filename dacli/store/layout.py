@@ -4,6 +4,7 @@ in, this computer's id, and the policy file `dacli init` writes."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -28,6 +29,31 @@ STORE_KEYS = "store-keys.age"
 
 
 CASE_KEYS = "keys.age"
+"""A case's first key file (or, in a store older than key files, its whole key ring): never rewritten."""
+
+
+KEY_FILE_RE = re.compile(r"^(?:store-)?keys-\d{8}T\d{12}Z-[0-9a-f]{8}\.age$")
+"""Key files added later, each written once: `keys-<UTC stamp>-<random>.age` in a case folder,
+`store-keys-<UTC stamp>-<random>.age` in `.dacli/`."""
+
+
+def key_file_name(store: bool, at) -> str:
+    from datetime import UTC
+
+    prefix = "store-keys" if store else "keys"
+    return f"{prefix}-{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S%f')}Z-{secrets.token_hex(4)}.age"
+
+
+def key_files(folder: Path, store: bool) -> list[Path]:
+    """Every key file of a scope: the first (`keys.age`, `store-keys.age`) and those added since, by name."""
+    first = STORE_KEYS if store else CASE_KEYS
+    prefix = "store-keys-" if store else "keys-"
+    try:
+        names = [p.name for p in folder.iterdir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    later = sorted(n for n in names if KEY_FILE_RE.fullmatch(n) and n.startswith(prefix))
+    return [folder / n for n in ([first] if first in names else []) + later]
 
 
 INDEX = "index.json.age"
@@ -165,4 +191,9 @@ years_from_last_contact = 6
 action = "destroy"
 # Days between the sweep's purge intent and the purge (at least as long as an office may be offline, 14-365).
 # purge_grace_days = 30
+
+[sync]
+# A file encrypted to a key this copy does not have yet, made within this many hours, is reported as not
+# arrived yet from another office (let the sync finish), not as tampering.
+arrival_grace_hours = 24
 """

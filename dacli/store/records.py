@@ -13,6 +13,7 @@ from dacli.errors import (
     DacliError,
     IntegrityError,
     InvalidInput,
+    NotArrived,
     NotFound,
     PartlySaved,
     StoreError,
@@ -28,7 +29,7 @@ from dacli.store.fsio import (
     folder_lock,
 )
 from dacli.store.keys import KeyRing
-from dacli.store.layout import CASE_KEYS, boiled, new_case_ref
+from dacli.store.layout import CASE_KEYS, KEY_FILE_RE, boiled, new_case_ref
 from dacli.store.sync import audit_logs, doubled_records
 
 
@@ -146,10 +147,8 @@ class RecordRoom:
             except OSError as exc:
                 raise StoreError(f"Cannot create a case folder ({exc.strerror}).") from None
             with self.case_lock(ref):
-                staff = self.staff()
-                ring = KeyRing.new(f"case {ref}", staff.key_epoch)
-                self._save_ring(folder / CASE_KEYS, ring, staff)
-            self._rings[ref] = ring
+                self._save_ring(folder / CASE_KEYS, KeyRing.new(f"case {ref}"), self.staff())
+                self.case_ring(ref)
             self.audit("case-create", case=ref)
             return ref
         raise StoreError("Could not find a free case reference.")  # pragma: no cover
@@ -175,7 +174,9 @@ class RecordRoom:
             return False  # not a folder dacli made: left for reindex to report
         except OSError as exc:
             raise StoreError(f"Cannot list case {ref} ({exc.strerror}).") from None
-        return all(n in ("keys.age", ".lock") or n.startswith(TMP_PREFIX) for n in names)
+        return all(
+            n in (CASE_KEYS, ".lock") or KEY_FILE_RE.fullmatch(n) or n.startswith(TMP_PREFIX) for n in names
+        )
 
     def _cases_with_audited_records(self) -> set[str]:
         """Cases the audit trail shows a record written to: never an interrupted new case, whatever their
@@ -255,7 +256,15 @@ class RecordRoom:
             sealed = path.read_bytes()
         except FileNotFoundError:
             raise NotFound(f"Case {ref} has no record {name}.") from None
-        doc = self.open_record(ref, name, sealed, f"{ref}/{name}")[0]
+        try:
+            doc = self.open_record(ref, name, sealed, f"{ref}/{name}")[0]
+        except IntegrityError as exc:
+            if "not encrypted to any key" in exc.message and self._not_arrived(sealed, stat.st_mtime_ns):
+                raise NotArrived(
+                    f"{ref}/{name} is encrypted to a key this copy does not have yet: not arrived yet from "
+                    "another office; let the sync finish."
+                ) from None
+            raise
         self._readable.setdefault(ref, {})[name] = (stat.st_size, stat.st_mtime_ns)
         return doc
 
@@ -277,6 +286,15 @@ class RecordRoom:
         if problem is not None:
             raise IntegrityError(f"{what} does not match its schema ({problem}).")
         return doc, body
+
+    def _not_arrived(self, sealed: bytes, mtime_ns: int) -> bool:
+        """A well-formed age file, written recently (by the file system's clock, within the policy's grace):
+        its key file has not arrived yet from the office that made it, rather than tampering."""
+        head = sealed[:4096]
+        if not head.startswith(b"age-encryption.org/v1\n") or b"\n--- " not in head:
+            return False
+        grace_ns = self._arrival_grace().total_seconds() * 1e9
+        return self._files_now_ns() - mtime_ns < grace_ns
 
     def unreadable(self, ref: str) -> list[tuple[str, str]]:
         """Every record of the case that cannot be read whole (decrypted, signature, schema), with why.

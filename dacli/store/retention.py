@@ -34,7 +34,7 @@ from dacli.schemas.common import RECORD_NAME_RE
 from dacli.schemas.review import is_summary
 from dacli.store import crypto, registers, signing
 from dacli.store.fsio import LOCK_NAME, TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
-from dacli.store.layout import boiled
+from dacli.store.layout import KEY_FILE_RE, boiled
 from dacli.store.registers import REGISTER, Witness, register_row
 from dacli.store.tombstones import TOMBSTONES, Tombstones, Trust, append_tombstone, tombstones
 
@@ -52,6 +52,7 @@ PURGING = "purging"
 RETENTION_KEY_SCHEMA = "dacli-retention-key/3"  # /2: with the trust line; /3: with the sweep's signing key
 OLD_KEY_SCHEMAS = ("dacli-retention-key/2",)  # still plan; the sweep applies nothing with one
 KEEP_ON_BOIL = ("keys.age", "summary.toml.age")
+"""What a boil-down keeps: these, and every later key file of the case (`layout.KEY_FILE_RE`)."""
 STAMPED_INTAKE = re.compile(r"intake-[0-9]{8}T[0-9]{6}-[0-9a-f]{6}\.toml\.age")
 
 
@@ -74,13 +75,9 @@ class RetentionKey:
 
 def _staff(meta: Path, key: RetentionKey) -> list:
     """The staff list, checked against the founding manager's key the retention key file holds."""
-    from dacli.store.staff import verify_staff
+    from dacli.store.staff import checked_fold
 
-    try:
-        raw_staff = (meta / "staff.toml").read_bytes()
-    except OSError as exc:
-        raise StoreError(f"Cannot read the staff list ({exc.strerror}).") from None
-    return verify_staff(raw_staff, key.store_id, key.trust).staff
+    return checked_fold(meta, key.store_id, key.trust).staff.staff  # the snapshot and every staff change
 
 
 def checked_settings(meta: Path, key: RetentionKey):
@@ -251,9 +248,9 @@ def _boiled(folder: Path) -> bool:
 
 
 def kept_on_boil(names: list[str]) -> list[str]:
-    """The files a boil-down keeps: the key ring and every summary (written once: two closures made at
-    once in two offices left two)."""
-    return [n for n in names if n in KEEP_ON_BOIL or is_summary(n)]
+    """The files a boil-down keeps: every key file of the case (`keys.age` and those added since) and every
+    summary (written once: two closures made at once in two offices left two)."""
+    return [n for n in names if n in KEEP_ON_BOIL or is_summary(n) or KEY_FILE_RE.fullmatch(n)]
 
 
 def purge(

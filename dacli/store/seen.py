@@ -43,9 +43,12 @@ def _load(path: Path) -> dict:
     return data
 
 
-def check(store_id: str, staff) -> None:
+def check(store_id: str, staff, arriving: frozenset[str] = frozenset()) -> None:
     """Refuse ``staff`` (a verified StaffList) if it is older than what this computer has seen; else
-    remember it. A home folder that cannot be written only loses the memory, never blocks work."""
+    remember it. A home folder that cannot be written only loses the memory, never blocks work.
+    ``arriving``: staff ids added by a recent staff change (within the arrival grace): one made by a manager
+    removed meanwhile in another office is an addition still arriving (the staff changes checked that it was
+    made before the removal), not forged."""
     path = _path(store_id)
     if path is None:
         return
@@ -66,7 +69,8 @@ def check(store_id: str, staff) -> None:
                 "was put back from a copy or forged."
             )
         issuer = by_id.get(m.added_by) if m.added_by else None
-        if members and m.id not in members and issuer is not None and not issuer.active:
+        recent = m.id in arriving
+        if members and m.id not in members and issuer is not None and not issuer.active and not recent:
             raise IntegrityError(
                 f"The staff list names {m.username}, added by {issuer.username} who has left: forged."
             )

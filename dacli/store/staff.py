@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from contextlib import suppress
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -31,6 +32,7 @@ from dacli.store.fsio import (
 )
 from dacli.store.keys import Credentials, dump_identity
 from dacli.store.layout import POLICY_TOML, STAFF_TOML, STORE_TOML
+from dacli.store.staffevents import EVENTS, Fold, StaffEvent, event_context, event_name, event_names, fold
 from dacli.text import Refused, load_toml
 
 
@@ -75,6 +77,66 @@ def verify_staff(raw: bytes, store_id: str, trust: str) -> StaffList:
     return staff
 
 
+def staff_sources(meta: Path) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The snapshot `staff.toml` and every staff event (name, bytes), as they are on disk."""
+    try:
+        raw = (meta / STAFF_TOML).read_bytes()
+    except FileNotFoundError:
+        raise NotFound("The staff list is missing.") from None
+    except OSError as exc:
+        raise StoreError(f"Cannot read the staff list ({exc.strerror}).") from None
+    folder = meta / EVENTS
+    events = []
+    for name in event_names(folder):
+        try:
+            events.append((name, (folder / name).read_bytes()))
+        except FileNotFoundError:
+            continue  # taken away meanwhile (a sync engine's rename): the next read sees what is there
+        except OSError as exc:
+            raise StoreError(f"Cannot read the staff change {name} ({exc.strerror}).") from None
+    return raw, events
+
+
+def staff_mark(meta: Path) -> tuple:
+    """What tells that the staff list may have changed: the snapshot's bytes, and each staff change's name,
+    size, modification time and inode (so a store's changes are read again only when one differs)."""
+    import os
+
+    try:
+        raw = (meta / STAFF_TOML).read_bytes()
+    except OSError:
+        return ()
+    marks = []
+    try:
+        with os.scandir(meta / EVENTS) as it:
+            for entry in it:
+                st = entry.stat(follow_symlinks=False)
+                marks.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    return (raw, tuple(sorted(marks)))
+
+
+def arriving_since(store):
+    """The moment before which nothing can still be arriving from another office: now less the policy's
+    arrival grace (`sync.arrival_grace_hours`; 24 h while the policy is not accepted)."""
+    from datetime import timedelta
+
+    from dacli.errors import DacliError
+
+    try:
+        hours = store.policy.sync.arrival_grace_hours
+    except DacliError:
+        hours = 24
+    return clock.now() - timedelta(hours=hours)
+
+
+def checked_fold(meta: Path, store_id: str, trust: str, sources=None) -> Fold:
+    """The staff list folded from the snapshot and every event, each checked (see `staffevents`)."""
+    raw, events = sources if sources is not None else staff_sources(meta)
+    return fold(verify_staff(raw, store_id, trust), events, store_id)
+
+
 class StaffRoom:
     """The part of a `Session` that knows who is who."""
 
@@ -85,13 +147,44 @@ class StaffRoom:
         return self._checked_staff().model_copy(deep=True)
 
     def _checked_staff(self) -> StaffList:
-        raw = self.store.staff_bytes()
-        if raw != self._staff_raw:
-            staff = verify_staff(raw, self.store.settings.store_id, self.credentials.trust)
-            seen.check(self.store.settings.store_id, staff)
-            self._staff, self._staff_raw = staff, raw
+        """The staff list, folded and checked again only when the snapshot's bytes or the staff changes
+        (their names, sizes, times and inodes: each is written once) differ from the last look."""
+        mark = staff_mark(self.store.meta)
+        if mark != self._staff_mark:
+            sources = staff_sources(self.store.meta)
+            found = checked_fold(
+                self.store.meta, self.store.settings.store_id, self.credentials.trust, sources
+            )
+            arriving = found.arriving(arriving_since(self.store))
+            seen.check(self.store.settings.store_id, found.staff, arriving)
+            self._staff, self._staff_raw, self._fold = found.staff, sources, found
+            self._staff_mark = mark
             self._authors = {m.id: m for m in self._staff.staff}
         return self._staff
+
+    def staff_refused(self) -> list[str]:
+        """Staff changes not believed: made by a manager after their removal (one sentence each)."""
+        self._checked_staff()
+        return list(self._fold.late)
+
+    def staff_notes(self) -> list[str]:
+        """Staff changes not believed (made after their author's removal) or waiting for another to arrive."""
+        self._checked_staff()
+        return [*self._fold.late, *self._fold.waiting]
+
+    def _write_event(self, event: StaffEvent) -> str:
+        """Write one staff change, once, signed by this manager for its own name."""
+        folder = self.store.meta / EVENTS
+        make_dir(folder)
+        name = event_name(event.at)
+        body = dump_plain_toml(event)
+        atomic_write(
+            folder / name,
+            self.signer.seal(event_context(self.store.settings.store_id, name), body),
+            replace=False,
+        )
+        self._staff_mark = None  # read again, checked, on the next look
+        return name
 
     def checked_settings(self) -> StoreSettings:
         """store.toml, read again and believed only as signed by a current manager: it names the retention
@@ -177,9 +270,6 @@ class StaffRoom:
                 f"{self.member.username} is a {self.member.role.value}; this needs a {wanted}."
             )
 
-    def _save_staff(self, staff: StaffList) -> None:
-        atomic_write(self.store.meta / STAFF_TOML, self._signed("staff", dump_plain_toml(staff)))
-
     def add_user(self, username: str, role: Role, passphrase: str) -> tuple[StaffMember, int]:
         self.require_role(Role.manager)
         identity = crypto.Identity.generate()
@@ -214,9 +304,7 @@ class StaffRoom:
                     self.store.settings.security.passphrase_log_n,
                 ),
             )
-            staff.staff.append(member)
-            staff.rewrap_pending = True
-            self._save_staff(staff)
+            self._write_event(StaffEvent(kind="add", at=member.added, author=self.member.id, member=member))
             self.audit("user-add", detail={"staff": member.id, "role": role.value})
             count = self._rewrap_locked()
         return member, count
@@ -230,12 +318,9 @@ class StaffRoom:
                 raise NotFound(f"There is no current user called {username!r}.")
             if member.id == self.member.id:
                 raise InvalidInput("You cannot remove yourself; ask another manager.")
-            member.removed = clock.now()
-            member.removed_by = self.member.id
-            staff.key_epoch += 1
-            member.removed_epoch = staff.key_epoch
-            staff.rewrap_pending = True
-            self._save_staff(staff)
+            self._write_event(
+                StaffEvent(kind="remove", at=clock.now(), author=self.member.id, staff=member.id)
+            )
             with suppress(FileNotFoundError):
                 self.store.identity_path(member.id).unlink()
 

@@ -8,14 +8,15 @@ Layout (``STORE`` is ``--store``, ``DACLI_STORE`` or ``./casefiles``)::
       .dacli/
         store.toml               store settings (plain TOML)
         policy.toml              thresholds, review interval, retention (plain TOML a manager edits)
-        staff.toml               staff list: username, role, public age recipient (plain TOML)
+        staff.toml               the staff list's snapshot: username, role, public age recipient (plain TOML)
+        staff/<when>-<rand>.toml one staff change each, written once, signed by its manager (staffevents.py)
         identities/s-<id>.age    each person's age identity, under their passphrase (scrypt)
-        store-keys.age           store key ring, encrypted to every current member of staff
+        store-keys*.age          the store's key files (their union is the store key ring)
         retention/<staff>-<machine>.json.age   each writer's retention register (to the retention key)
         intents/<ref>-<when>-<rand>.json       the sweep's signed purge intents and cancellations
         audit/s-<id>-<machine>.jsonl   hash-chained audit log, one per person and machine
       DA-XXXXX-XXXXX/            one folder per client, named by an opaque reference
-        keys.age                 the case key ring, encrypted to every current member of staff
+        keys.age, keys-*.age     the case's key files, each written once: their union is its key ring
         case.toml.age            case status and worker (updated in place, under the case lock)
         intake-1.toml.age ...    records, each encrypted to the case key alone
 
@@ -25,7 +26,8 @@ The store's rooms (no module imports this one; this one puts them together):
     layout.py      names of files and folders, case references, this computer's id
     documents.py   what a signature covers, TOML records and plain settings files
     staff.py       the signed staff list, settings and policy, roles, staff changes   (StaffRoom)
-    rings.py       the store's and each case's key rings, rotation, re-key              (KeyRoom)
+    staffevents.py staff changes as write-once events, and the staff list as their fold
+    rings.py       key rings as the union of write-once key files, new keys, re-key    (KeyRoom)
     records.py     one change as a whole, case folders, reading and writing records    (RecordRoom)
     index.py       the derived caseload index, audit anchors, the retention register    (IndexRoom)
     auditing.py    a session's audit entries and the per-case reason keys               (AuditRoom)
@@ -90,7 +92,8 @@ from dacli.store.layout import (
 )
 from dacli.store.records import RecordRoom
 from dacli.store.rings import KeyRoom
-from dacli.store.staff import StaffRoom, verify_staff
+from dacli.store.staff import StaffRoom, arriving_since, checked_fold, staff_mark, staff_sources
+from dacli.store.staffevents import EVENTS, Fold, fold
 from dacli.store.sync import SyncRoom, write_ignore_files
 from dacli.text import Refused, load_toml
 
@@ -127,28 +130,21 @@ class Store:
     def staff(self) -> StaffList:
         """The staff list as it reads, unchecked (who is who, before anyone unlocks). A session checks its
         signatures (`Session.staff`) before trusting it with keys or authorship."""
-        return read_plain_toml(self.meta / STAFF_TOML, StaffList, "The staff list")
+        base = read_plain_toml(self.meta / STAFF_TOML, StaffList, "The staff list")
+        return fold(base, staff_sources(self.meta)[1], self.settings.store_id, check=False).staff
 
     def staff_checked_alone(self) -> StaffList:
         """The staff list checked against its own signatures and certificates, with the founder it names as
         the root (no passphrase needed): a hand edit fails, a list forged whole does not. A session checks
         it against the founding manager's key in the user's identity file instead."""
-        raw = self.staff_bytes()
-        body = signing.split(raw, "The staff list")[0]
+        sources = staff_sources(self.meta)
+        body = signing.split(sources[0], "The staff list")[0]
         try:
             listed = StaffList.model_validate(load_toml(body.decode("utf-8"), "The staff list"))
         except (UnicodeDecodeError, Refused, ValidationError):
             raise IntegrityError("The staff list is damaged.") from None
         founder = next((m.signing_key for m in listed.staff if m.added_by is None), "")
-        return verify_staff(raw, self.settings.store_id, founder)
-
-    def staff_bytes(self) -> bytes:
-        try:
-            return (self.meta / STAFF_TOML).read_bytes()
-        except FileNotFoundError:
-            raise NotFound("The staff list is missing.") from None
-        except OSError as exc:
-            raise StoreError(f"Cannot read the staff list ({exc.strerror}).") from None
+        return checked_fold(self.meta, self.settings.store_id, founder, sources).staff
 
     def lock_timeout(self) -> float:
         return self.settings.security.lock_timeout_seconds
@@ -158,6 +154,7 @@ class Store:
         with folder_lock(self.meta, self.lock_timeout(), "the store settings"):
             # identity files are written under this lock too: a temp file there is a dead writer's
             clean_stale_temps(self.meta / "identities")
+            clean_stale_temps(self.meta / EVENTS)  # staff changes are written under it too
             yield
 
     def identity_path(self, staff_id: str) -> Path:
@@ -234,8 +231,9 @@ class Store:
                 crypto.passphrase_encrypt(dump_identity(member.id, creds), passphrase, passphrase_log_n),
             )
             sid = settings.store_id
-            ring = KeyRing.new("store", 0)
-            ring_text = signer.seal(signed_context("keyring", sid, ring.scope), ring.dump())
+            ring = KeyRing.new("store")
+            ring_text = ring.dump_file(clock.now(), member.id, [member.id])
+            ring_text = signer.seal(signed_context("keyring", sid, ring.scope, STORE_KEYS), ring_text)
             atomic_write(meta / STORE_KEYS, crypto.encrypt(ring_text, [identity.public]))
             staff_text = dump_plain_toml(StaffList(staff=[member]))
             atomic_write(meta / STAFF_TOML, signer.seal(signed_context("staff", sid), staff_text))
@@ -277,9 +275,11 @@ class Store:
     def unlock_with_identity(self, member: StaffMember, creds: Credentials) -> Session:
         """A session for ``member`` once the staff list has been checked against the founding manager's key
         their identity file holds, and their keys against the list."""
-        raw = self.staff_bytes()
-        staff = verify_staff(raw, self.settings.store_id, creds.trust)
-        seen.check(self.settings.store_id, staff)
+        mark = staff_mark(self.meta)  # before reading: a change meanwhile is read again at the next look
+        sources = staff_sources(self.meta)
+        found = checked_fold(self.meta, self.settings.store_id, creds.trust, sources)
+        staff = found.staff
+        seen.check(self.settings.store_id, staff, found.arriving(arriving_since(self)))
         listed = next((m for m in staff.staff if m.id == member.id and m.active), None)
         if (
             listed is None
@@ -289,7 +289,7 @@ class Store:
             raise IntegrityError(
                 f"The identity file for {member.username} does not match the staff list (tampered)."
             )
-        session = Session(self, listed, creds, raw, staff)
+        session = Session(self, listed, creds, sources, found, mark)
         self.settings = session.checked_settings()
         clock.set_zone(self.settings.timezone)
         session.check_policy()
@@ -317,15 +317,22 @@ class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, AuditRoom, SyncRoom):
     """A store unlocked by one member of staff. Holds keys in memory only."""
 
     def __init__(
-        self, store: Store, member: StaffMember, creds: Credentials, staff_raw: bytes, staff: StaffList
+        self,
+        store: Store,
+        member: StaffMember,
+        creds: Credentials,
+        staff_raw: tuple,
+        found: Fold,
+        mark: tuple | None = None,
     ) -> None:
         self.store = store
         self.member = member
         self.credentials = creds
         self.identity = creds.identity
         self.signer = signing.Signer(member.id, creds.signing_seed)
-        self._staff_raw, self._staff = staff_raw, staff
-        self._authors = {m.id: m for m in staff.staff}
+        self._staff_raw, self._staff, self._fold = staff_raw, found.staff, found
+        self._staff_mark = mark
+        self._authors = {m.id: m for m in found.staff.staff}
         self._machine: str | None = None
         self._store_ring: KeyRing | None = None
         self._rings: dict[str, KeyRing] = {}

@@ -32,6 +32,7 @@ from dacli.store.layout import (
     ANCHORS,
     CASE_KEYS,
     INDEX,
+    KEY_FILE_RE,
     META,
     POLICY_TOML,
     STAFF_TOML,
@@ -39,6 +40,7 @@ from dacli.store.layout import (
     STORE_TOML,
 )
 from dacli.store.retention import REGISTER, TOMBSTONES
+from dacli.store.staffevents import EVENT_RE, EVENTS
 
 SYNCTHING, DROPBOX, NEXTCLOUD, ONEDRIVE = "Syncthing", "Dropbox", "Nextcloud/ownCloud", "OneDrive"
 
@@ -77,7 +79,7 @@ _META_KINDS = {
 
 def case_kind(name: str) -> str | None:
     """What a file dacli writes in a case folder is, by its name, or None."""
-    if name == CASE_KEYS:
+    if name == CASE_KEYS or (KEY_FILE_RE.fullmatch(name) and name.startswith("keys-")):
         return "key ring"
     if REASON_KEY_RE.fullmatch(name):
         return "reason key"
@@ -87,7 +89,13 @@ def case_kind(name: str) -> str | None:
 
 
 def meta_kind(name: str) -> str | None:
+    if KEY_FILE_RE.fullmatch(name) and name.startswith("store-keys-"):
+        return "store key ring"
     return _META_KINDS.get(name)
+
+
+def staff_event_kind(name: str) -> str | None:
+    return "staff change" if EVENT_RE.fullmatch(name) else None
 
 
 def audit_kind(name: str) -> str | None:
@@ -221,6 +229,7 @@ def find_copies(root: Path) -> list[Copy]:
     found = _scan(meta, META, meta_kind)
     found += _scan(meta / "audit", f"{META}/audit", audit_kind)
     found += _scan(meta / "identities", f"{META}/identities", identity_kind)
+    found += _scan(meta / EVENTS, f"{META}/{EVENTS}", staff_event_kind)
     try:
         refs = sorted(n for n in (p.name for p in root.iterdir()) if CASE_REF_RE.fullmatch(n))
     except OSError:
@@ -332,7 +341,8 @@ class SyncRoom:
             "staff list": self._open_staff_copy,
             "store settings": lambda p, _c: self._checked_by_manager("settings", p.read_bytes(), str(p.name)),
             "store policy": lambda p, _c: self._checked_by_manager("policy", p.read_bytes(), str(p.name)),
-            "store key ring": lambda p, _c: self._load_ring(p, "store", p.name).dump(),
+            "store key ring": lambda p, c: self._ring_secrets(p, "store", p.name, c.original),
+            "staff change": self._open_staff_change_copy,
         }.get(copy.kind)
         if opener is not None:
             return self._compare(copy, opener)
@@ -373,9 +383,26 @@ class SyncRoom:
     def _open_ring_copy(self, path: Path, copy: Copy) -> bytes:
         what = f"{copy.place}/{path.name}"
         try:
-            return self._load_ring(path, f"case {copy.place}", what).dump()
+            return self._ring_secrets(path, f"case {copy.place}", what, copy.original)
         except AuthError:  # `rekey` re-wraps rings, never a copy: 'run rekey' would be no help here
             raise IntegrityError(f"{what} does not open with your key") from None
+
+    def _open_staff_change_copy(self, path: Path, copy: Copy) -> bytes:
+        """A staff change's copy, checked as the change it copies (its signer, for its original name)."""
+        from dacli.store import signing
+        from dacli.store.staffevents import event_context
+
+        raw = path.read_bytes()
+        body, author, signature = signing.split(raw, path.name)
+        signer = self._authors.get(author) if self._checked_staff() else None
+        context = event_context(self.store.settings.store_id, copy.original)
+        if signer is None or not signing.verify(signer.signing_key, signature, context + body):
+            raise DacliError(f"{path.name} does not match its signature")
+        return body
+
+    def _ring_secrets(self, path: Path, scope: str, what: str, name: str) -> bytes:
+        ring = self._load_ring(path, scope, what, name)
+        return "\n".join(sorted(k.identity.secret for k in ring.keys)).encode()
 
     def _open_reason_copy(self, path: Path, copy: Copy) -> bytes:
         from dacli.store import crypto
