@@ -192,11 +192,12 @@ def test_a_manager_added_by_hand_and_signed_with_their_own_key_is_refused(sessio
         _fresh(session)
 
 
-def test_a_key_file_signed_by_someone_who_has_left_is_refused(session, case_ref):
+def test_a_key_file_signed_by_someone_who_has_left_is_not_believed(session, case_ref):
     """A leaver still holds their signing key: a key file they make after their removal (a key of their
-    choosing, wrapped to the staff, so that new records would be written to it) is refused as forged. What
-    they held before stays in the ring (they had it anyway), but nothing new is written to it."""
-    from dacli.services.admin import add_user, remove_user
+    choosing, wrapped to the staff, so that new records would be written to it) is not believed: nothing new
+    is written to it (its author holds it), the case still reads for everyone (one planted file takes no case
+    away), and `audit verify` names it."""
+    from dacli.services.admin import add_user, remove_user, verify_audit
     from dacli.store.layout import key_file_name
 
     add_user(session, "cw", "caseworker", "another pass phrase")
@@ -208,15 +209,15 @@ def test_a_key_file_signed_by_someone_who_has_left_is_refused(session, case_ref)
     folder = session.store.root / case_ref
     path = folder / key_file_name(False, clock.now())
     leaver._save_ring(path, planted, staff)  # made now, after their removal
-    with pytest.raises(IntegrityError, match="made after their removal"):
-        _fresh(session).read_record(case_ref, first_intake(folder))
-    path.unlink()
     fresh = _fresh(session)
     assert fresh.read_record(case_ref, first_intake(folder))["case"] == case_ref
+    named = verify_audit(fresh.store, fresh).files
+    assert any("made by cw after their removal: not believed" in p for p in named)
     fresh.write_record(case_ref, "note-after.toml.age", {"schema": "t/1", "case": case_ref})
     sealed = (folder / "note-after.toml.age").read_bytes()
-    with pytest.raises(IntegrityError):
-        crypto.decrypt(sealed, old_ring.identities, "note")
+    for keys in (old_ring.identities, planted.identities):
+        with pytest.raises(IntegrityError):
+            crypto.decrypt(sealed, keys, "note")
 
 
 def test_records_by_someone_who_has_left_still_read(session, case_ref):
@@ -329,11 +330,17 @@ def test_a_staff_list_put_back_from_before_a_removal_is_refused(session, case_re
     ring = laptop.case_ring(case_ref)
     assert ring.gone == {cw_id} and ring.fits and cw_id not in ring.keys[0].holders
     assert any(cw_id in k.holders for k in ring.keys)  # the key they held is there, not written to
-    # and once longer than the arrival grace has passed, it is called what it is: a list put back
+    # and once longer than the arrival grace has passed, it is called what it is, a list put back, by name;
+    # the case still reads, and still nothing is written to a key the leaver holds
+    from dacli.services.admin import verify_audit
+
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "another-laptop"))
-    later = clock.pinned(clock.now() + dt.timedelta(days=2))
-    with later, pytest.raises(IntegrityError, match="put back from an older copy"):
-        _fresh(session).read_record(case_ref, first_intake(session.store.root / case_ref))
+    with clock.pinned(clock.now() + dt.timedelta(days=2)):
+        other = _fresh(session)
+        assert other.read_record(case_ref, first_intake(session.store.root / case_ref))["case"] == case_ref
+        assert other.case_ring(case_ref).gone == {cw_id}
+        named = verify_audit(other.store, other).files
+        assert any("names cw as removed" in p and "put back from an older copy" in p for p in named)
 
 
 def test_a_removed_manager_cannot_reinstate_themselves_or_vouch_for_anyone(session):

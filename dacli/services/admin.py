@@ -145,6 +145,10 @@ def verify_files(
     except DacliError as exc:
         return [str(exc)], checked
     problems += session.tombstone_book().problems  # a tombstone line not believed, named
+    try:
+        problems += session.store_ring().notes
+    except DacliError as exc:
+        problems.append(str(exc))
     problems += session.staff_refused()  # a staff change made after its author's removal, named
     problems += _missing_records(session)
     interrupted = set(session.interrupted_cases())
@@ -159,7 +163,7 @@ def verify_files(
         try:
             checked += 1
             names = session.record_names(ref)
-            session.case_ring(ref)
+            problems += session.case_ring(ref).notes  # key files not believed in full, named
         except DacliError as exc:
             problems.append(str(exc))
             continue

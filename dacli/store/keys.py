@@ -47,6 +47,10 @@ class KeyRing:
     gone: frozenset[str] = frozenset()
     """Staff a key file of the ring names as removed though this copy's staff list does not (yet): never
     given a new key, and no key they hold is written to."""
+    notes: tuple[str, ...] = ()
+    """Key files of the ring not believed in full, one sentence each (made after their author's removal, dated
+    in the future, naming a removal this copy never had, or not opening at all): the ring is read without
+    what they claim, and `audit verify` names them."""
 
     @classmethod
     def new(cls, scope: str, epoch: int | None = None) -> KeyRing:

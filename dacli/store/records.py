@@ -294,7 +294,10 @@ class RecordRoom:
         if not head.startswith(b"age-encryption.org/v1\n") or b"\n--- " not in head:
             return False
         grace_ns = self._arrival_grace().total_seconds() * 1e9
-        return self._files_now_ns() - mtime_ns < grace_ns
+        age_ns = self._files_now_ns() - mtime_ns
+        # a time in the future is no arrival (anyone can set a file's time, and an engine carries it): that
+        # would keep a tampered record 'not arrived yet' for ever; a few minutes of clock skew are allowed
+        return -300e9 < age_ns < grace_ns
 
     def unreadable(self, ref: str) -> list[tuple[str, str]]:
         """Every record of the case that cannot be read whole (decrypted, signature, schema), with why.

@@ -76,18 +76,32 @@ class KeyRoom:
             made, by, claimed = file_facts(body, what)
             if by != author.id:
                 raise IntegrityError(f"{what} names another author than its signer (forged).")
+            # What a key file says of its keys is its author's word: the author always holds them (so a key
+            # whose author has left is never written to again, whatever holders it lists), and no key is
+            # newer than the file that first carried it.
+            for key in ring.keys:
+                key.holders = key.holders | {author.id}
+                key.created = min(key.created, made)
+            notes = []
+            now = clock.now()
             if author.removed is not None and made >= author.removed:
-                raise IntegrityError(
-                    f"{what} is signed by {author.username}, made after their removal (forged)."
+                notes.append(
+                    f"{what} was made by {author.username} after their removal: not believed (its keys "
+                    "still open what was written to them; nothing new is written to them)."
                 )
+            future = made - now > self._arrival_grace()
+            if future:
+                notes.append(f"{what} is dated {made:%Y-%m-%d}, in the future (a wrong clock, or forged).")
             unseen = claimed & {m.id for m in staff.active()}
-            if unseen and clock.now() - made > self._arrival_grace():
+            if unseen and (future or now - made > self._arrival_grace()):  # no grace from a future date
                 who = ", ".join(sorted(m.username for m in staff.staff if m.id in unseen))
-                raise IntegrityError(
-                    f"{what} was made after the removal of {who}, whom the staff list shows current: the "
-                    "staff list was put back from an older copy (a removal is missing)."
+                notes.append(
+                    f"{what}, made by {author.username}, names {who} as removed, whom the staff list shows "
+                    "current: a removal missing here (a staff list put back from an older copy), or a key "
+                    "file forged; nothing is written to a key they hold until a manager looks."
                 )
             ring.gone = frozenset(unseen)  # not arrived yet here: treated as removed meanwhile
+            ring.notes = tuple(notes)
         return ring
 
     def _arrival_grace(self):
@@ -126,13 +140,22 @@ class KeyRoom:
         keys: dict[str, Key] = {}
         gone: frozenset[str] = frozenset()
         locked_out = None
+        damaged: IntegrityError | None = None
+        notes: list[str] = []
         for path in paths:
             try:
                 ring = self._load_ring(path, scope, what if len(paths) == 1 else f"{what} ({path.name})")
             except AuthError as exc:
                 locked_out = exc  # not made for this person (a ring another grant covers, or none)
                 continue
+            except IntegrityError as exc:
+                # one damaged or forged key file does not take the case from everyone: the ring is read
+                # without it, and it is named (a record written to a key only it held fails by name)
+                damaged = damaged or exc
+                notes.append(str(exc))
+                continue
             gone |= ring.gone
+            notes += ring.notes
             for key in ring.keys:
                 known = keys.get(key.identity.secret)
                 if known is None:
@@ -141,8 +164,10 @@ class KeyRoom:
                     known.holders = known.holders | key.holders
                     known.created = min(known.created, key.created)
         if not keys:
-            raise locked_out or IntegrityError(f"{what} is missing.")
-        return self._order(scope, list(keys.values()), gone)
+            raise damaged or locked_out or IntegrityError(f"{what} is missing.")
+        ring = self._order(scope, list(keys.values()), gone)
+        ring.notes = tuple(notes)
+        return ring
 
     def _order(self, scope: str, keys: list[Key], gone: frozenset[str]) -> KeyRing:
         staff = self._checked_staff()
