@@ -167,3 +167,22 @@ def test_interrupted_rewrap_is_finished_by_rekey(session, case_ref, monkeypatch)
     assert manager.rekey_due() == []
     cw = Store(session.store.root).unlock("cw1", NEW_PW)
     assert show_case(cw, case_ref).summary.ref == case_ref
+
+
+def test_removing_the_manager_who_signed_the_settings_and_policy_leaves_the_store_working(session, case_ref):
+    """Settings and policy are believed only as signed by a current manager: the one who removes their signer
+    (the founding manager, here) signs them again as they stand first (from a security review)."""
+    from dacli.services.admin import add_user, remove_user
+    from dacli.store import signing
+
+    add_user(session, "mgr.two", "manager", "another pass phrase")
+    second = Store(session.store.root).unlock("mgr.two", "another pass phrase")
+    meta = session.store.meta
+    before = {n: signing.split((meta / n).read_bytes(), n)[0] for n in ("store.toml", "policy.toml")}
+    remove_user(second, MANAGER, "left the service (test)")
+    again = Store(session.store.root).unlock("mgr.two", "another pass phrase")
+    assert again.checked_settings().store_id == session.store.settings.store_id
+    assert again.store.policy.retention is not None  # accepted still, not 'changed since a manager accepted'
+    for name, body in before.items():
+        now_body, author, _ = signing.split((meta / name).read_bytes(), name)
+        assert now_body == body and author == second.member.id

@@ -318,6 +318,7 @@ class StaffRoom:
                 raise NotFound(f"There is no current user called {username!r}.")
             if member.id == self.member.id:
                 raise InvalidInput("You cannot remove yourself; ask another manager.")
+            self._sign_over(member)
             self._write_event(
                 StaffEvent(kind="remove", at=clock.now(), author=self.member.id, staff=member.id)
             )
@@ -330,6 +331,26 @@ class StaffRoom:
                 self.audit("user-remove", reason=reason, detail={"staff": member.id})
 
             return self._rewrap_locked(after_store_ring=audit_removal)
+
+    def _sign_over(self, leaving: StaffMember) -> None:
+        """The store settings and the policy the leaving manager signed, signed again as they stand by this
+        manager before the removal: settings and policy are believed only as signed by a current manager, so
+        otherwise removing the manager who signed them (the founder, say) would stop every unlock and the
+        sweep. Only what verifies now is signed again; a policy edited since it was accepted stays for a
+        manager to read and accept."""
+        for kind, name, what in (
+            ("settings", STORE_TOML, "The store settings"),
+            ("policy", POLICY_TOML, "The store policy"),
+        ):
+            path = self.store.meta / name
+            try:
+                raw = path.read_bytes()
+                if signing.split(raw, what)[1] != leaving.id:
+                    continue
+                body = self._checked_by_manager(kind, raw, what)
+            except (OSError, IntegrityError):
+                continue
+            atomic_write(path, self._signed(kind, body))
 
     def change_passphrase(self, new_passphrase: str) -> None:
         with self.store.meta_lock():
