@@ -935,3 +935,36 @@ def test_the_shared_register_of_before_is_still_read_and_upgrade_moves_on(sessio
     assert ".dacli/retention.json.age" in result.removed and not (meta / "retention.json.age").exists()
     assert len(list((meta / "retention").iterdir())) == 1
     assert sorted(d.ref for d in plan(Store(store_path), _identity(store_path, key), AS_OF).due()) == due
+
+
+def test_a_caseworker_who_drops_a_file_in_a_held_case_and_writes_a_register_saying_not_held_destroys_nothing(
+    session, store_path, old_store
+):
+    """From a security review: a junk `holdend-...` in the folder makes every other register stale; her own,
+    written after it, says 'not held, closed'. Only a senior's or a manager's register that saw the folder as
+    it is now may outweigh the older ones that say held."""
+    from dacli.store.retention import folder_print
+
+    refs, key = old_store
+    ref = refs[0]
+    add_hold(session, ref, "Domestic homicide review")
+    session.read_index()  # the manager's register: held
+    cw = _caseworker(session, store_path)
+    folder = store_path / ref
+    (folder / "holdend-20261123T120001-abcdef.toml.age").write_bytes(
+        b"age-encryption.org/v1\n-> X25519 x\n--- y\n"
+    )
+    index = cw.read_index()
+    index["cases"][ref] = {
+        **index["cases"][ref],
+        "held": False,
+        "status": "closed",
+        "_folder": folder_print(folder),
+    }
+    cw.write_register(index)
+    before = AS_OF - GRACE
+    apply(Store(store_path), _identity(store_path, key), before, "destroy", "test sweep", today=before)
+    outcome = apply(
+        Store(store_path), _identity(store_path, key), AS_OF, "destroy", "test sweep", today=AS_OF
+    )
+    assert ref not in outcome.purged and (folder / "case.toml.age").exists()

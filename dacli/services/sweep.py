@@ -99,7 +99,7 @@ def _rows(witnesses: list[registers.Witness]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for w in witnesses:
         for ref, row in w.cases.items():
-            out.setdefault(ref, []).append(row)
+            out.setdefault(ref, []).append({**row, "_senior": w.senior})
     return out
 
 

@@ -101,6 +101,10 @@ class Witness:
     author: str
     updated: str
     cases: dict[str, dict]
+    senior: bool = False
+    """Written by a senior or a manager: only such a register, having seen the folder as it is now, outweighs
+    the older registers that say a case is held or open (a hold ends, or a case closes, by a senior's or a
+    manager's fact)."""
 
 
 def register_files(meta: Path) -> list[Path]:
@@ -162,10 +166,12 @@ def merge_rows(rows: list[dict], current: str | None) -> tuple[dict, bool]:
     as it is now (``current``: the folder's fingerprint, None when the folder is not there to compare).
 
     Dates: the latest in any register. Status and holds: from the registers whose fingerprint matches the
-    folder (all of them when none can be compared): open if any says open, held if any says held."""
+    folder, if a senior's or a manager's is among them (``_senior`` in a row); else from every register:
+    open if any says open, held if any says held. So a caseworker who changes a folder (a file dropped in
+    it) and then writes a register saying 'not held' outweighs nobody."""
     seen = [r for r in rows if current is None or r.get("folder") in (None, current)]
     stale = not seen
-    judges = seen or rows
+    judges = seen if any(r.get("_senior") for r in seen) or current is None else rows
     merged: dict = {
         "status": "closed" if all(r.get("status") == "closed" for r in judges) else "open",
         "held": any(bool(r.get("held")) for r in judges),

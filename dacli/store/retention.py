@@ -129,7 +129,11 @@ def read_registers(meta: Path, key: RetentionKey) -> list[Witness]:
     staff = _staff(meta, key)
     current = {m.id: m.signing_key for m in staff if m.active}
     past = {m.id for m in staff if not m.active}
-    return registers.read_registers(meta, key.identity, key.store_id, current, past)
+    seniors = {m.id for m in staff if m.active and m.role.value in ("senior", "manager")}
+    witnesses = registers.read_registers(meta, key.identity, key.store_id, current, past)
+    for w in witnesses:
+        w.senior = w.author in seniors
+    return witnesses
 
 
 def folder_says_keep(folder: Path, expected: str | None = None) -> str | None:
