@@ -8,8 +8,10 @@ applied in order of time, then name. Rules checked on every read:
 
 - the signer is the author the event names (``author``; an added member's ``added_by``), and was a current
   manager at the event's time: an event signed by a caseworker, or naming another author, or whose signature
-  fails, is forged (IntegrityError); one signed by a manager after their removal (in an office that had not
-  heard of it yet, or by a leaver's key) is not believed and is listed (``late``);
+  fails, is forged: not believed, and named (`audit verify`), never stopping anyone's work; so is one signed
+  by a manager after their removal (in an office that had not heard of it yet, or by a leaver's key), except
+  the removal of the very manager who removed them: a removal is permanent, so a leaver who back-dates the
+  removal of their remover does not undo their own, and both are removed (listed in ``late``);
 - an event signed by someone this copy does not know yet (the event that added them has not arrived) waits,
   believed once it can be checked (``waiting``);
 - a removal is permanent: nothing adds an id that was ever on the staff again, and a removal of someone not
@@ -112,9 +114,9 @@ def fold(base: StaffList, events: list[tuple[str, bytes]], store_id: str, *, che
     for name, raw in events:
         try:
             parsed.append((name, *_parse(name, raw)))
-        except IntegrityError:
-            if check:
-                raise
+        except IntegrityError as exc:
+            if check:  # not believed, and named: one bad file in the folder stops no one's work
+                result.late.append(f"{exc.message.rstrip('.')}: not believed")
     parsed.sort(key=lambda p: (p[1].at, p[0]))
     # In order of time, then name; an event that needs another (its signer's addition, or the addition of
     # whom it removes) waits for it, and is applied after it (a clock between offices may disagree).
@@ -139,31 +141,42 @@ def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold) -
     if signer is None:
         return "wait"
     if check:
+        # A change that fails a check is not believed and is named (`audit verify`), never applied: one
+        # forged or damaged file in the folder changes no one and stops no one's work.
+        forged = None
         if not signing.verify(signer.signing_key, signature, event_context(store_id, name) + body):
-            raise IntegrityError(
-                f"{what} was changed outside dacli, or moved (it does not match its signature)."
-            )
-        if event.author != signer_id:
-            raise IntegrityError(
-                f"{what} names {event.author} as its author but is signed by {signer.username} (forged)."
-            )
-        if signer.role != Role.manager:
-            raise IntegrityError(
+            forged = f"{what} was changed outside dacli, or moved (it does not match its signature)"
+        elif event.author != signer_id:
+            forged = f"{what} names {event.author} as its author but is signed by {signer.username} (forged)"
+        elif signer.role != Role.manager:
+            forged = (
                 f"{what} is signed by {signer.username}, a {signer.role.value}: only a manager changes staff "
-                "(forged)."
+                "(forged)"
             )
-        if signer.removed is not None and signer.removed <= event.at:
+        if forged is not None:
+            result.late.append(f"{forged}: not believed")
+            return "done"
+        mutual = event.kind == "remove" and event.staff is not None and event.staff == signer.removed_by
+        if signer.removed is not None and signer.removed <= event.at and not mutual:
             result.late.append(f"{what} was made by {signer.username} after their removal: not believed")
             return "done"
+        # (a removal of the very manager who removed the signer stands, as a removal is permanent: a leaver
+        # who back-dates the removal of their remover does not undo their own; both are removed)
     if event.kind == "add" and event.member is not None:
         m = event.member
         if m.id in by_id:
             return "done"  # nothing adds an id that was ever on the staff again (a removal is permanent)
         if check:
             if m.added_by != signer_id or m.removed is not None:
-                raise IntegrityError(f"{what} adds {m.username} in another manager's name (forged).")
+                result.late.append(
+                    f"{what} adds {m.username} in another manager's name (forged): not believed"
+                )
+                return "done"
             if not signing.verify(signer.signing_key, m.certificate, certificate_context(store_id, m)):
-                raise IntegrityError(f"{what} adds {m.username} without a valid certificate (forged).")
+                result.late.append(
+                    f"{what} adds {m.username} without a valid certificate (forged): not believed"
+                )
+                return "done"
         if any(s.username == m.username for s in staff.staff):
             result.late.append(f"{what} adds a second user called {m.username}: not believed")
             return "done"
