@@ -317,7 +317,8 @@ def test_a_record_whose_key_file_has_not_arrived_yet_is_told_apart(two, tmp_path
         remove_user(_unlock(b, MANAGER), "cw.bex", "left (test)")
         _note(_unlock(b, "sen.ada"), ref, "note-new-key.toml.age")
     shutil.copy2(b / ref / "note-new-key.toml.age", a / ref / "note-new-key.toml.age")
-    os.utime(a / ref / "note-new-key.toml.age")  # arrived just now
+    arrived = a / ref / "note-new-key.toml.age"
+    arrived.write_bytes(arrived.read_bytes())  # arrived just now, by the file system's clock
     with pytest.raises(NotArrived, match="not arrived yet from another office; let the sync finish") as told:
         _unlock(a, MANAGER).read_record(ref, "note-new-key.toml.age")
     assert told.value.exit_code == 11
