@@ -406,3 +406,100 @@ def test_a_removed_manager_who_back_dates_the_removal_of_their_remover_does_not_
         folded = checked_fold(a / ".dacli", sid, trust)
         assert folded.staff.by_username("mgr.two") is None  # not current: their removal stands
         assert all(m.username != "mgr.two" for m in folded.staff.active())
+
+
+def _forge_backdated_addition(leaver, days_before_now: float):
+    rogue = _rogue(leaver, leaver.member.id)
+    rogue.added = clock.now() - dt.timedelta(days=days_before_now)
+    rogue.certificate = leaver.signer.sign(certificate_context(leaver.store.settings.store_id, rogue))
+    return _forge(leaver, StaffEvent(kind="add", at=rogue.added, author=leaver.member.id, member=rogue))
+
+
+def test_a_leaver_cannot_add_anyone_in_the_past_even_on_a_computer_that_never_saw_the_store(
+    two, tmp_path, monkeypatch
+):
+    """From a security review: a removed manager signs, days later, an addition dated before their removal.
+    The removal named the changes its remover knew the leaver had signed (its seal); this one is not among
+    them and is dated before the arrival grace, so no computer believes it, a new one included, and it is
+    named; no one's work stops."""
+    from dacli.services.admin import verify_audit
+
+    a, _ = two
+    leaver = _unlock(a, "mgr.two")
+    with _later(5):
+        add_user(leaver, "cw.gus", "caseworker", PW)  # a genuine change of theirs, known to the remover
+    with _later(60 * 24 * 2):
+        remove_user(_unlock(a, MANAGER), "mgr.two", "left the service (test)")
+    with _later(60 * 24 * 9):
+        _forge_backdated_addition(leaver, days_before_now=8.5)  # 1.5 days before the removal
+        with office(tmp_path, "new", monkeypatch):
+            mgr = _unlock(a, MANAGER)  # a computer that has never seen the store
+            staff = mgr.staff()
+            assert staff.by_username("rogue") is None
+            assert staff.by_username("cw.gus") is not None  # what the remover knew of stands
+            sentence = "adds rogue, signed by mgr.two but not known to mgr when removing them"
+            assert any(sentence in n for n in mgr.staff_notes())
+            assert any(sentence in p for p in verify_audit(mgr.store, mgr).files)
+            _unlock(a, "cw.gus")  # works on
+
+
+def test_a_leavers_addition_made_shortly_before_their_removal_stands_and_is_listed(
+    two, tmp_path, monkeypatch
+):
+    """Made offline within the arrival grace before a removal that did not know of it: it may be genuine (an
+    office offline when the removal was made), so it stands, and `sync status` lists it for a manager."""
+    a, b = two
+    with office(tmp_path, "B", monkeypatch), _later(5):
+        add_user(_unlock(b, "mgr.two"), "cw.fay", "caseworker", PW)
+    with office(tmp_path, "A", monkeypatch), _later(60 * 6):
+        remove_user(_unlock(a, MANAGER), "mgr.two", "left (test)")
+    _merge(a, b)
+    with office(tmp_path, "new", monkeypatch), _later(60 * 7):
+        mgr = _unlock(a, MANAGER)
+        assert mgr.staff().by_username("cw.fay") is not None
+        (note,) = [n for n in mgr.staff_notes() if "cw.fay" in n]
+        assert "signed by mgr.two shortly before their removal" in note
+        from dacli.services.sync import sync_status
+
+        assert any("shortly before their removal" in n for n in sync_status(mgr).staff_waiting)
+
+
+def test_a_back_dated_removal_of_the_manager_who_signed_the_settings_stops_no_one_for_good(
+    two, tmp_path, monkeypatch, cli
+):
+    """From a security review: the leaver back-dates the removal of the manager who removed them, who also
+    signed the store settings and the policy. Both removals stand; a computer that saw the settings before
+    still believes them (unchanged) and says so; a new computer refuses them in one sentence until a current
+    manager runs `dacli settings sign`, and then works."""
+    from dacli.services.admin import sign_settings
+    from dacli.services.sync import sync_status
+
+    a, _ = two
+    add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
+    leaver = _unlock(a, "mgr.two")
+    mgr = _unlock(a, MANAGER)  # this computer believes the settings and policy the founder signed
+    with _later(5):
+        remove_user(mgr, "mgr.two", "left the service (test)")
+    with _later(60 * 24 * 10):
+        at = clock.now() - dt.timedelta(days=10) + dt.timedelta(minutes=4)
+        _forge(leaver, StaffEvent(kind="remove", at=at, author=leaver.member.id, staff=mgr.member.id))
+        three = _unlock(a, "mgr.three")  # works on, here
+        notes = sync_status(three).staff_waiting
+        assert any(
+            "The store settings: signed by mgr, removed since; believed on this computer" in n for n in notes
+        )
+        with (
+            office(tmp_path, "new", monkeypatch),
+            pytest.raises(
+                IntegrityError, match="signed by mgr, removed since, and not seen on this computer"
+            ),
+        ):
+            _unlock(a, "mgr.three")
+        assert sorted(sign_settings(three)) == ["policy.toml", "store.toml"]
+        assert sign_settings(three) == []
+        with office(tmp_path, "new", monkeypatch):
+            fresh = _unlock(a, "mgr.three")
+            assert fresh.store.policy.sync.arrival_grace_hours == 24
+            assert not [n for n in fresh.staff_notes() if "removed since" in n]
+        result = cli("settings", "sign", extra_env={"DACLI_USER": "mgr.three", "DACLI_PASSPHRASE": PW})
+        assert result.exit_code == 0 and "nothing was written" in result.stdout
