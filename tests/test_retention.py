@@ -968,3 +968,17 @@ def test_a_caseworker_who_drops_a_file_in_a_held_case_and_writes_a_register_sayi
         Store(store_path), _identity(store_path, key), AS_OF, "destroy", "test sweep", today=AS_OF
     )
     assert ref not in outcome.purged and (folder / "case.toml.age").exists()
+
+
+def test_the_sweep_logs_heads_leave_out_a_sync_engines_copies(session, case_ref):
+    """The heads the retention key's record names are of the sweep's own logs, never of a conflict copy a
+    sync engine made of one (which `retention-*.jsonl` would match)."""
+    import shutil
+
+    from dacli.services.retention import _sweep_heads
+
+    folder = session.store.audit_dir()
+    (own,) = [p for p in folder.glob("*.jsonl") if p.name.startswith(session.member.id)]
+    shutil.copy2(own, folder / "retention-officea.jsonl")
+    shutil.copy2(own, folder / "retention-officea.sync-conflict-20261202-101010-ABCDEFG.jsonl")
+    assert list(_sweep_heads(session)) == ["retention-officea.jsonl"]

@@ -62,10 +62,11 @@ def init_retention(session: Session, key_file: Path, passphrase: str | None, log
 def _sweep_heads(session: Session) -> dict:
     """The heads of the sweep's audit logs: {log name: [seq, hash]}."""
     from dacli.store import audit as auditlog
+    from dacli.store.sync import audit_logs
 
     folder = session.store.audit_dir()
-    logs = sorted(folder.glob("retention-*.jsonl")) if folder.is_dir() else []
-    return {path.name: list(auditlog.head(path)) for path in logs}
+    logs = [p for p in audit_logs(folder) if p.name.startswith("retention-")] if folder.is_dir() else []
+    return {path.name: list(auditlog.head(path)) for path in logs}  # a sync engine's copies left out
 
 
 def retention_identity(store: Store, key_file: Path, passphrase: str | None):
