@@ -1,67 +1,34 @@
 """The root Typer app, global options and the single error boundary.
 
 Every expected failure is a ``DacliError``; it is rendered here once, as one sentence on stderr with its
-exit code. An unexpected exception prints its type only (its message or a traceback could hold case
-data), unless ``DACLI_DEBUG=1`` is set on a developer's machine.
+exit code, by the rules in `dacli.boundary` (which the hot commands, run without this app, share).
 
 Start-up is kept lean: command modules import the store, pydantic and rich inside their functions.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
 from typer.core import TyperGroup
 
-from dacli import __version__, clock
-from dacli.errors import DacliError, InputEnded
+from dacli import __version__
+from dacli.boundary import discard_pending_input, handle
+from dacli.errors import DacliError
 
 
 class ErrorBoundary(TyperGroup):
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
-        except DacliError as exc:
-            typer.echo(f"dacli: {exc.message}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except clock.ClockError as exc:  # DACLI_NOW or a zone setting that cannot be read
-            typer.echo(f"dacli: {exc}", err=True)
-            raise typer.Exit(2) from None
-        except typer.Abort as exc:
-            # click turns Ctrl-C and the end of input at a prompt into Abort ('Aborted!', exit 1)
-            typer.echo("", err=True)  # the prompt's line was left open
-            if isinstance(exc.__context__, KeyboardInterrupt):
-                typer.echo("dacli: interrupted.", err=True)
-                raise typer.Exit(130) from None
-            ended = InputEnded("the input ended before every question was answered, so nothing was saved.")
-            typer.echo(f"dacli: {ended.message}", err=True)
-            raise typer.Exit(ended.exit_code) from None
         except (typer.Exit, typer.TyperException):
             raise
-        except BrokenPipeError:
-            # the reader went away (`dacli case list | head`): stop quietly, as other Unix tools do
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            raise typer.Exit(141) from None
-        except KeyboardInterrupt:
-            typer.echo("dacli: interrupted.", err=True)
-            raise typer.Exit(130) from None
-        except OverflowError:
-            # the last resort for a date or number a reader let through that no calendar or float holds
-            # (`--at 0001-01-01T00:10+23:59`): readers should refuse it themselves, with its field's name
-            typer.echo("dacli: a date or number is out of range; nothing more was written.", err=True)
-            raise typer.Exit(2) from None
-        except Exception as exc:
-            if os.environ.get("DACLI_DEBUG") == "1":
+        except (Exception, KeyboardInterrupt) as exc:  # the rules: `dacli.boundary`
+            code = handle(exc)
+            if code is None:
                 raise
-            typer.echo(
-                f"dacli: stopped on an unexpected {type(exc).__name__}; nothing more was written. "
-                "Please report it (the message is withheld because it may hold case data).",
-                err=True,
-            )
-            raise typer.Exit(70) from None
+            raise typer.Exit(code) from None
 
 
 app = typer.Typer(
@@ -135,18 +102,6 @@ def _register() -> None:
 
 
 _register()
-
-
-def discard_pending_input() -> None:
-    """On a terminal, what was typed or pasted and not yet read is dropped, so that nothing of a refused or
-    interrupted answer reaches the shell (which would run it and keep it in its history)."""
-    try:
-        if sys.stdin is not None and sys.stdin.isatty():
-            import termios
-
-            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
-    except (OSError, ValueError, ImportError):
-        pass  # no terminal to clear
 
 
 def main() -> None:

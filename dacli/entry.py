@@ -2,7 +2,8 @@
 
 `dacli dash score FILE` must start about as fast as a small script, and typer (0.29) imports pydantic and
 builds its adapters at start-up. So the entry point looks at the arguments first: `dash score` without a
-case goes to the lean `dacli.dashscore` (standard library and `dacli.rules.dash` only); everything else
+case goes to the lean `dacli.dashscore` (standard library and `dacli.rules.dash` only); `case list` and
+`case show REF` go to `dacli.hot` (the same output without building the typer app); everything else
 loads the full typer app. Both paths share `dacli.dashscore`'s reader and renderer.
 
 Before either, the process is hardened (`dacli.harden`): no core dumps, not dumpable, since it is about to
@@ -23,6 +24,12 @@ def main() -> None:
         from dacli.dashscore import main as dash_score
 
         sys.exit(dash_score(argv[2:]))
+    if "case" in argv:
+        from dacli.hot import main as hot
+
+        code = hot(argv)
+        if code is not None:
+            sys.exit(code)
     from dacli.cli import main as full
 
     full()

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from dacli import clock
 from dacli.errors import AuthError, InvalidInput
 
@@ -69,6 +67,8 @@ def passphrase(prompt: str) -> str:
         raise AuthError(
             "No passphrase: run `dacli unlock` first, or set DACLI_PASSPHRASE_FILE, or run in a terminal."
         )
+    import typer
+
     return typer.prompt(prompt, hide_input=True)
 
 
@@ -88,11 +88,13 @@ def new_passphrase(prompt: str) -> str:
         raise AuthError(
             "There is no terminal to ask for a new passphrase: set DACLI_NEW_PASSPHRASE or run in a terminal."
         )
+    import typer
+
     return typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False), flush=True)
 
 
 def require(value: str | None, what: str) -> str:
@@ -173,6 +175,8 @@ def ask_text(label: str, *, required: bool = True) -> str | None:
     text pasted in one go is one answer and nothing of it is left for the shell. On a terminal the end is
     Ctrl-D on an empty line; off a terminal, the end of input or a line holding only '.' (so scripted answers
     can go on to the next question). Empty: asked again on a terminal when it is needed, None when not."""
+    import typer
+
     tty = _interactive()
     hint = TEXT_END if tty else "end with a line holding only '.' or the end of input"
     while True:
@@ -262,6 +266,8 @@ def deliverer(target: Path | None):
 
     def deliver(content: bytes) -> None:
         if target is None:
+            import typer
+
             typer.echo(content.decode(), nl=False)
             return
         from dacli.store.fsio import write_plaintext
