@@ -390,21 +390,6 @@ def settings_set(
     typer.echo(f"{key} is now {value}.")
 
 
-@settings_app.command("sign")
-def settings_sign(ctx: typer.Context) -> None:
-    """Sign again, unchanged, the store settings and the policy signed by a manager removed since (managers;
-    audited). Run it on a computer that has used the store: one that never saw them refuses to believe them
-    until then."""
-    from dacli.services.admin import sign_settings
-
-    c: Context = ctx.obj
-    signed = sign_settings(c.session())
-    if signed:
-        typer.echo(f"Signed again, unchanged: {', '.join(signed)}.")
-    else:
-        typer.echo("Nothing to sign again: nothing was written.")
-
-
 @policy_app.command("accept")
 def policy_accept(ctx: typer.Context) -> None:
     """Accept .dacli/policy.toml as it now reads (managers; audited). Edit it by hand, read it, then run

@@ -276,12 +276,6 @@ SETTINGS = {
 }
 
 
-def sign_settings(session: Session) -> list[str]:
-    """Sign again the store settings and the policy signed by a manager removed since (managers; audited):
-    a computer that never saw them before believes them again. The file names signed."""
-    return session.sign_settings_again()
-
-
 def change_setting(session: Session, key: str, value: str) -> dict:
     """Change one store setting (managers): store.toml is signed, so it is changed here, not by hand.
     Returns the settings as saved; audited with the old and new value."""

@@ -32,7 +32,7 @@ from pathlib import Path
 from dacli.errors import IntegrityError, StoreError
 from dacli.schemas.common import RECORD_NAME_RE
 from dacli.schemas.review import is_summary
-from dacli.store import crypto, registers, seen, signing
+from dacli.store import crypto, registers, signing
 from dacli.store.fsio import LOCK_NAME, TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
 from dacli.store.layout import KEY_FILE_RE, boiled
 from dacli.store.registers import REGISTER, Witness, register_row
@@ -90,15 +90,8 @@ def checked_settings(meta: Path, key: RetentionKey):
         raw = path.read_bytes()
     except OSError as exc:
         raise StoreError(f"Cannot read the store settings ({exc.strerror}).") from None
-    managers = {m.id: m for m in _staff(meta, key) if m.role.value == "manager"}
-    seen.check_by_manager(
-        key.store_id,
-        "settings",
-        raw,
-        signed_context("settings", key.store_id),
-        managers,
-        "The store settings",
-    )
+    keys = {m.id: m.signing_key for m in _staff(meta, key) if m.active and m.role.value == "manager"}
+    signing.check(raw, signed_context("settings", key.store_id), keys, "The store settings")
     return read_plain_toml(path, StoreSettings, "The store settings")
 
 
@@ -111,6 +104,7 @@ def sweep_trust(meta: Path, key: RetentionKey, settings) -> Trust:
 def checked_policy(meta: Path, key: RetentionKey):
     """policy.toml as a current manager accepted it (signed): the sweep's retention dates come from it."""
     from dacli.schemas.store import Policy
+    from dacli.store import signing
     from dacli.store.documents import read_plain_toml, signed_context
 
     path = meta / "policy.toml"
@@ -118,14 +112,10 @@ def checked_policy(meta: Path, key: RetentionKey):
         raw = path.read_bytes()
     except OSError as exc:
         raise StoreError(f"Cannot read the store policy ({exc.strerror}).") from None
-    managers = {m.id: m for m in _staff(meta, key) if m.role.value == "manager"}
+    keys = {m.id: m.signing_key for m in _staff(meta, key) if m.active and m.role.value == "manager"}
     try:
-        seen.check_by_manager(
-            key.store_id, "policy", raw, signed_context("policy", key.store_id), managers, "The store policy"
-        )
-    except IntegrityError as exc:
-        if "removed since" in exc.message:
-            raise
+        signing.check(raw, signed_context("policy", key.store_id), keys, "The store policy")
+    except IntegrityError:
         raise IntegrityError(
             "The store policy (policy.toml) has changed since a manager accepted it: the sweep destroys "
             "nothing until a manager runs `dacli policy accept`."

@@ -6,10 +6,6 @@ their own data folder (never in the store), per store: the highest key epoch see
 and who was seen at all. A list is refused if it goes back to a lower epoch, shows someone seen removed as
 current, or names someone new who was certified by a person no longer on the staff. Holds staff ids and
 numbers only. The first look at a store is trusted (there is nothing to compare with yet).
-
-It also keeps the SHA-256 of the store settings and of the policy as last believed (signed by a current
-manager): settings signed by a manager removed since are still believed here while unchanged, so a removal
-(even one a leaver back-dated) does not stop this computer's work before a manager signs them again.
 """
 
 from __future__ import annotations
@@ -42,41 +38,9 @@ def _load(path: Path) -> dict:
         or not isinstance(data.get("key_epoch", 0), int)
         or not all(isinstance(data.get(k, []), list) for k in ("removed", "members"))
         or not all(isinstance(x, str) for k in ("removed", "members") for x in data.get(k, []))
-        or not isinstance(data.get("signed", {}), dict)
-        or not all(isinstance(v, str) for v in data.get("signed", {}).values())
     ):
         return {}
     return data
-
-
-def _save(path: Path, state: dict) -> None:
-    """Write what this computer remembers; a home folder that cannot be written only loses the memory."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(state))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-
-
-def remember_signed(store_id: str, kind: str, digest: str) -> None:
-    """Remember that ``kind`` (settings, policy) with this digest was believed (a current manager signed)."""
-    path = _path(store_id)
-    if path is None:
-        return
-    seen = _load(path)
-    if seen.get("signed", {}).get(kind) == digest:
-        return
-    seen.setdefault("signed", {})[kind] = digest
-    _save(path, seen)
-
-
-def signed_before(store_id: str, kind: str, digest: str) -> bool:
-    """Whether this computer last believed ``kind`` with this digest (signed by a manager then current)."""
-    path = _path(store_id)
-    return path is not None and _load(path).get("signed", {}).get(kind) == digest
 
 
 def check(store_id: str, staff, arriving: frozenset[str] = frozenset()) -> None:
@@ -117,34 +81,11 @@ def check(store_id: str, staff, arriving: frozenset[str] = frozenset()) -> None:
     }
     if state == {"key_epoch": epoch, "removed": sorted(removed), "members": sorted(members)}:
         return
-    if "signed" in seen:
-        state["signed"] = seen["signed"]
-    _save(path, state)
-
-
-def check_by_manager(
-    store_id: str, kind: str, data: bytes, context: bytes, managers: dict, what: str
-) -> tuple[bytes, str | None]:
-    """The body of ``data`` (store settings, policy) if a manager signed it who is current, or who was current
-    when this computer last believed these very bytes; with, in that second case, a sentence for a manager
-    (sign them again). ``managers``: staff id to the manager (current or past) on the checked staff list.
-    Else a clear IntegrityError."""
-    import hashlib
-
-    from dacli.store import signing
-
-    body, author = signing.check(data, context, {i: m.signing_key for i, m in managers.items()}, what)
-    signer = managers[author]
-    digest = hashlib.sha256(body).hexdigest()
-    if signer.active:
-        remember_signed(store_id, kind, digest)
-        return body, None
-    if signed_before(store_id, kind, digest):
-        return body, (
-            f"{what}: signed by {signer.username}, removed since; believed on this computer, which saw them "
-            "unchanged before: a manager signs them again with `dacli settings sign`"
-        )
-    raise IntegrityError(
-        f"{what}: signed by {signer.username}, removed since, and not seen on this computer before: a "
-        "manager signs them again with `dacli settings sign` on a computer that has used this store."
-    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(state))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError:
+        pass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from contextlib import suppress
-from datetime import timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -118,29 +117,24 @@ def staff_mark(meta: Path) -> tuple:
     return (raw, tuple(sorted(marks)))
 
 
-def arrival_grace(store) -> timedelta:
-    """The policy's arrival grace (`sync.arrival_grace_hours`; 24 h while the policy is not accepted)."""
+def arriving_since(store):
+    """The moment before which nothing can still be arriving from another office: now less the policy's
+    arrival grace (`sync.arrival_grace_hours`; 24 h while the policy is not accepted)."""
+    from datetime import timedelta
+
     from dacli.errors import DacliError
 
     try:
         hours = store.policy.sync.arrival_grace_hours
     except DacliError:
         hours = 24
-    return timedelta(hours=hours)
+    return clock.now() - timedelta(hours=hours)
 
 
-def arriving_since(store):
-    """The moment before which nothing can still be arriving from another office: now less the policy's
-    arrival grace."""
-    return clock.now() - arrival_grace(store)
-
-
-def checked_fold(
-    meta: Path, store_id: str, trust: str, sources=None, grace: timedelta = timedelta(hours=24)
-) -> Fold:
+def checked_fold(meta: Path, store_id: str, trust: str, sources=None) -> Fold:
     """The staff list folded from the snapshot and every event, each checked (see `staffevents`)."""
     raw, events = sources if sources is not None else staff_sources(meta)
-    return fold(verify_staff(raw, store_id, trust), events, store_id, grace=grace)
+    return fold(verify_staff(raw, store_id, trust), events, store_id)
 
 
 class StaffRoom:
@@ -159,11 +153,7 @@ class StaffRoom:
         if mark != self._staff_mark:
             sources = staff_sources(self.store.meta)
             found = checked_fold(
-                self.store.meta,
-                self.store.settings.store_id,
-                self.credentials.trust,
-                sources,
-                arrival_grace(self.store),
+                self.store.meta, self.store.settings.store_id, self.credentials.trust, sources
             )
             arriving = found.arriving(arriving_since(self.store))
             seen.check(self.store.settings.store_id, found.staff, arriving)
@@ -180,7 +170,7 @@ class StaffRoom:
     def staff_notes(self) -> list[str]:
         """Staff changes not believed (made after their author's removal) or waiting for another to arrive."""
         self._checked_staff()
-        return [*self._fold.late, *self._fold.waiting, *self._fold.checks, *self._signed_notes.values()]
+        return [*self._fold.late, *self._fold.waiting]
 
     def _write_event(self, event: StaffEvent) -> str:
         """Write one staff change, once, signed by this manager for its own name."""
@@ -259,24 +249,10 @@ class StaffRoom:
         return self.signer.seal(self._context(kind, *where), body)
 
     def _checked_by_manager(self, kind: str, data: bytes, what: str) -> bytes:
-        """The body of store settings or policy, signed by a current manager, or by a manager removed since
-        if this computer believed these very bytes before (`seen.check_by_manager`: noted for a manager)."""
-        self._checked_staff()
-        managers = {i: m for i, m in self._authors.items() if m.role == Role.manager}
-        try:
-            body, note = seen.check_by_manager(
-                self.store.settings.store_id, kind, data, self._context(kind), managers, what
-            )
-        except IntegrityError as exc:
-            if "not on the staff list" in exc.message:
-                raise IntegrityError(
-                    f"{what} is not signed by a current manager (changed by hand)."
-                ) from None
-            raise
-        if note is None:
-            self._signed_notes.pop(kind, None)
-        else:
-            self._signed_notes[kind] = note
+        """`_checked`, and the author must be a current manager (store settings, policy)."""
+        body, author = self._checked(kind, data, what)
+        if author.role != Role.manager or not author.active:
+            raise IntegrityError(f"{what} is not signed by a current manager (changed by hand).")
         return body
 
     def _checked(self, kind: str, data: bytes, what: str, *where: str) -> tuple[bytes, StaffMember]:
@@ -342,11 +318,9 @@ class StaffRoom:
                 raise NotFound(f"There is no current user called {username!r}.")
             if member.id == self.member.id:
                 raise InvalidInput("You cannot remove yourself; ask another manager.")
-            self._sign_over(lambda author: author == member.id)
-            self._checked_staff()
-            known = sorted(self._fold.authored.get(member.id, []))  # the seal: what they signed, as known
+            self._sign_over(member)
             self._write_event(
-                StaffEvent(kind="remove", at=clock.now(), author=self.member.id, staff=member.id, known=known)
+                StaffEvent(kind="remove", at=clock.now(), author=self.member.id, staff=member.id)
             )
             with suppress(FileNotFoundError):
                 self.store.identity_path(member.id).unlink()
@@ -358,13 +332,12 @@ class StaffRoom:
 
             return self._rewrap_locked(after_store_ring=audit_removal)
 
-    def _sign_over(self, again) -> list[str]:
-        """The store settings and the policy whose signer ``again`` (a staff id) says, signed again as they
-        stand by this manager: settings and policy are believed only as signed by a current manager, so
-        removing the manager who signed them (the founder, say) would otherwise stop every unlock and the
-        sweep on a computer that had not seen them before. Only what verifies now is signed again; a policy
-        edited since it was accepted stays for a manager to read and accept. The file names signed."""
-        signed = []
+    def _sign_over(self, leaving: StaffMember) -> None:
+        """The store settings and the policy the leaving manager signed, signed again as they stand by this
+        manager before the removal: settings and policy are believed only as signed by a current manager, so
+        otherwise removing the manager who signed them (the founder, say) would stop every unlock and the
+        sweep. Only what verifies now is signed again; a policy edited since it was accepted stays for a
+        manager to read and accept."""
         for kind, name, what in (
             ("settings", STORE_TOML, "The store settings"),
             ("policy", POLICY_TOML, "The store policy"),
@@ -372,27 +345,12 @@ class StaffRoom:
             path = self.store.meta / name
             try:
                 raw = path.read_bytes()
-                if not again(signing.split(raw, what)[1]):
+                if signing.split(raw, what)[1] != leaving.id:
                     continue
                 body = self._checked_by_manager(kind, raw, what)
             except (OSError, IntegrityError):
                 continue
             atomic_write(path, self._signed(kind, body))
-            self._signed_notes.pop(kind, None)
-            signed.append(name)
-        return signed
-
-    def sign_settings_again(self) -> list[str]:
-        """`dacli settings sign`: the store settings and the policy, where their signer is no longer a current
-        manager (removed since) and this computer believes them, signed again as they stand by this manager
-        (audited). The file names signed."""
-        self.require_role(Role.manager)
-        with self.store.meta_lock():
-            current = {m.id for m in self.staff().active() if m.role == Role.manager}
-            signed = self._sign_over(lambda author: author not in current)
-        if signed:
-            self.audit("decision", detail={"decision": "settings-sign", "files": signed})
-        return signed
 
     def change_passphrase(self, new_passphrase: str) -> None:
         with self.store.meta_lock():

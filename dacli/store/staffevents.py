@@ -15,12 +15,7 @@ applied in order of time, then name. Rules checked on every read:
 - an event signed by someone this copy does not know yet (the event that added them has not arrived) waits,
   believed once it can be checked (``waiting``);
 - a removal is permanent: nothing adds an id that was ever on the staff again, and a removal of someone not
-  yet known here waits for their addition. Two managers' changes made apart both stand;
-- a removal seals the leaver's changes: it names those its remover knew of (``known``). An addition by the
-  leaver that it does not name was signed after the removal and back-dated, or made offline until after it:
-  believed only if dated within the arrival grace before the removal (and then listed for a manager to look
-  at, ``checks``), else not believed. So a leaver's key cannot add anyone in the past, even on a computer
-  that has never seen the store. (A leaver's removal of someone stands, as removals fail safe.)
+  yet known here waits for their addition. Two managers' changes made apart both stand.
 
 ``key_epoch`` of the folded list is the snapshot's plus one per removal: it only grows as copies merge (a
 count of facts, never a number one office chose), so `seen` can still tell a list put back from an old copy.
@@ -31,7 +26,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -60,10 +55,6 @@ class StaffEvent(Strict):
     """add: the new member, certified by the author."""
     staff: str | None = None
     """remove: the staff id removed."""
-    known: list[str] | None = None
-    """remove: the names of the staff changes the removed member signed, as the remover knew them (their
-    seal): an addition of theirs not named here was signed after the removal and back-dated, or made offline
-    until after it (None in changes written before seals: nothing is sealed)."""
 
 
 def event_name(at: datetime) -> str:
@@ -93,14 +84,6 @@ class Fold:
     """Events that cannot be checked yet (their signer's own addition has not arrived)."""
     added_at: dict[str, datetime] = field(default_factory=dict)
     """Staff ids added by a staff change, and its time (checked to be before its signer's removal)."""
-    checks: list[str] = field(default_factory=list)
-    """Believed changes a manager should look at (a leaver's addition their remover did not know of)."""
-    authored: dict[str, list[str]] = field(default_factory=dict)
-    """The staff changes each author signed (names), as this copy holds them: a removal's seal."""
-    additions: list[tuple[str, StaffEvent, str]] = field(default_factory=list)
-    """(name, event, signer) of each addition applied."""
-    removals: dict[str, tuple[str, StaffEvent]] = field(default_factory=dict)
-    """The removal applied for each staff id removed: (name, event)."""
 
     def arriving(self, since: datetime) -> frozenset[str]:
         """Who was added by a staff change made since ``since`` (maybe still arriving in other offices)."""
@@ -119,78 +102,22 @@ def _parse(name: str, raw: bytes) -> tuple[StaffEvent, bytes, str, str]:
     return event, body, author, signature
 
 
-def fold(
-    base: StaffList,
-    events: list[tuple[str, bytes]],
-    store_id: str,
-    *,
-    check: bool = True,
-    grace: timedelta = timedelta(hours=24),
-) -> Fold:
+def fold(base: StaffList, events: list[tuple[str, bytes]], store_id: str, *, check: bool = True) -> Fold:
     """The staff list: ``base`` (already verified by the caller when ``check``) and ``events`` (name, bytes)
     applied in order of time, then name. With ``check`` every rule in the module's notes is enforced; without
     it (who is who before anyone unlocks) the events are only parsed, and the ones that cannot apply skipped.
-
-    Sealed additions: a removal names the changes its remover knew the removed manager had signed. An
-    addition by a removed manager that their removal does not name was signed after it and back-dated, or
-    made offline until after it: it is believed only if dated within ``grace`` (the arrival grace) before the
-    removal, and then listed for a manager to look at (``checks``); older, it is not believed (``late``).
-    Not believing it may take away what it made possible (a change by whom it added), so the fold is made
-    again without it, until nothing more is left out.
     """
-    parsed, broken = [], []
+    staff = base.model_copy(deep=True)
+    staff.rewrap_pending = False  # derived now (`KeyRoom.rekey_due`): never a shared rewritten field
+    result = Fold(staff, {m.id for m in staff.staff})
+    parsed = []
     for name, raw in events:
         try:
             parsed.append((name, *_parse(name, raw)))
         except IntegrityError as exc:
-            broken.append(f"{exc.message.rstrip('.')}: not believed")
+            if check:  # not believed, and named: one bad file in the folder stops no one's work
+                result.late.append(f"{exc.message.rstrip('.')}: not believed")
     parsed.sort(key=lambda p: (p[1].at, p[0]))
-    left_out: dict[str, str] = {}
-    while True:
-        result = _fold_once(base, [p for p in parsed if p[0] not in left_out], store_id, check)
-        unsealed = _unsealed(result, grace) if check else {}
-        if not unsealed.keys() - left_out.keys():
-            break
-        left_out.update(unsealed)
-    if check:  # not believed, and named: one bad file in the folder stops no one's work
-        result.late[:0] = broken + list(left_out.values())
-    for name, _event, _body, author, _sig in parsed:
-        result.authored.setdefault(author, []).append(name)
-    return result
-
-
-def _unsealed(result: Fold, grace: timedelta) -> dict[str, str]:
-    """Additions by a removed manager that their removal's seal does not name and that are dated more than
-    ``grace`` before it: {name: the sentence saying why it is not believed}. Those within ``grace`` are listed
-    in ``result.checks`` while whom they added is current."""
-    by_id = {m.id: m for m in result.staff.staff}
-    out = {}
-    for name, event, signer_id in result.additions:
-        removal = result.removals.get(signer_id)
-        if removal is None or removal[1].known is None or name in removal[1].known:
-            continue
-        signer, remover = by_id[signer_id], by_id.get(removal[1].author)
-        added = event.member.username if event.member else "?"
-        what = f"The staff list change {EVENTS}/{name}"
-        who = remover.username if remover else removal[1].author
-        if event.at < removal[1].at - grace:
-            out[name] = (
-                f"{what} adds {added}, signed by {signer.username} but not known to {who} when removing "
-                "them, and dated before the arrival grace (signed after the removal and back-dated): not "
-                "believed; a manager adds them again if they should be on the staff"
-            )
-        elif (m := by_id.get(event.member.id if event.member else "")) is not None and m.active:
-            result.checks.append(
-                f"{what} adds {added}, signed by {signer.username} shortly before their removal, which {who} "
-                "did not know of: it stands; a manager checks that it was wanted (`dacli user remove` if not)"
-            )
-    return out
-
-
-def _fold_once(base: StaffList, parsed: list, store_id: str, check: bool) -> Fold:
-    staff = base.model_copy(deep=True)
-    staff.rewrap_pending = False  # derived now (`KeyRoom.rekey_due`): never a shared rewritten field
-    result = Fold(staff, {m.id for m in staff.staff})
     # In order of time, then name; an event that needs another (its signer's addition, or the addition of
     # whom it removes) waits for it, and is applied after it (a clock between offices may disagree).
     while True:
@@ -255,7 +182,6 @@ def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold) -
             return "done"
         staff.staff.append(m.model_copy(deep=True))
         result.added_at[m.id] = event.at
-        result.additions.append((name, event, signer_id))
     elif event.kind == "remove" and event.staff is not None:
         target = by_id.get(event.staff)
         if target is None:
@@ -264,5 +190,4 @@ def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold) -
             staff.key_epoch += 1
             target.removed, target.removed_by = event.at, signer_id
             target.removed_epoch = staff.key_epoch
-            result.removals[target.id] = (name, event)
     return "done"

@@ -92,14 +92,7 @@ from dacli.store.layout import (
 )
 from dacli.store.records import RecordRoom
 from dacli.store.rings import KeyRoom
-from dacli.store.staff import (
-    StaffRoom,
-    arrival_grace,
-    arriving_since,
-    checked_fold,
-    staff_mark,
-    staff_sources,
-)
+from dacli.store.staff import StaffRoom, arriving_since, checked_fold, staff_mark, staff_sources
 from dacli.store.staffevents import EVENTS, Fold, fold
 from dacli.store.sync import SyncRoom, write_ignore_files
 from dacli.text import Refused, load_toml
@@ -284,7 +277,7 @@ class Store:
         their identity file holds, and their keys against the list."""
         mark = staff_mark(self.meta)  # before reading: a change meanwhile is read again at the next look
         sources = staff_sources(self.meta)
-        found = checked_fold(self.meta, self.settings.store_id, creds.trust, sources, arrival_grace(self))
+        found = checked_fold(self.meta, self.settings.store_id, creds.trust, sources)
         staff = found.staff
         seen.check(self.settings.store_id, staff, found.arriving(arriving_since(self)))
         listed = next((m for m in staff.staff if m.id == member.id and m.active), None)
@@ -340,7 +333,6 @@ class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, AuditRoom, SyncRoom):
         self._staff_raw, self._staff, self._fold = staff_raw, found.staff, found
         self._staff_mark = mark
         self._authors = {m.id: m for m in found.staff.staff}
-        self._signed_notes: dict[str, str] = {}  # settings, policy signed by a manager removed since
         self._machine: str | None = None
         self._store_ring: KeyRing | None = None
         self._rings: dict[str, KeyRing] = {}
