@@ -217,16 +217,23 @@ def test_two_offices_closing_one_case_at_once_leave_no_conflict_copy_in_its_fold
     sim.check()
 
 
-def test_a_note_written_offline_reaches_a_case_purged_meanwhile_and_is_reported_by_name(tmp_path):
-    """Office B is offline for longer than the grace period and writes a note in a closed case that office A's
-    sweep intends and then destroys: when B syncs, its note is not lost in silence but named to a manager."""
+def _closed_and_intended(tmp_path) -> tuple[Sim, str]:
+    """Two offices; a case taken in A and closed, and A's sweep has written its purge intent for it."""
     sim = Sim(tmp_path, 2)
-    a, b = sim.offices
+    a, _ = sim.offices
     ref = sim.intake(a, "cw.bex")
     sim.step(5)
     assert sim.close(a, "mgr", ref)
     sim.check()
     sim.sweep(a, 0)  # the intent
+    return sim, ref
+
+
+def test_a_note_written_offline_reaches_a_case_purged_meanwhile_and_is_reported_by_name(tmp_path):
+    """Office B is offline for longer than the grace period and writes a note in a closed case that office A's
+    sweep intends and then destroys: when B syncs, its note is not lost in silence but named to a manager."""
+    sim, ref = _closed_and_intended(tmp_path)
+    a, b = sim.offices
     sim.check()
     sim.step(5)
     sim.note(b, "cw.cal", ref)  # B offline from here
@@ -237,13 +244,8 @@ def test_a_note_written_offline_reaches_a_case_purged_meanwhile_and_is_reported_
 
 
 def test_a_hold_synced_in_during_the_grace_period_stops_the_purge(tmp_path):
-    sim = Sim(tmp_path, 2)
+    sim, ref = _closed_and_intended(tmp_path)
     a, b = sim.offices
-    ref = sim.intake(a, "cw.bex")
-    sim.step(5)
-    assert sim.close(a, "mgr", ref)
-    sim.check()
-    sim.sweep(a, 0)
     sim.hold(b, "sen.ada", ref)
     sim.check()  # the hold arrives within the grace period
     sim.sweep(a, 31)
