@@ -364,9 +364,11 @@ def test_a_staff_change_whose_author_has_not_arrived_yet_waits_and_sync_status_s
 
 
 def test_an_addition_by_a_manager_removed_meanwhile_in_the_other_office_stands(two, tmp_path, monkeypatch):
-    """B's second manager adds someone; A, not knowing, removes that manager later. A's computer had seen the
-    store before: the newcomer, certified by someone now gone, arrives within the arrival grace and stands.
-    A back-dated addition the leaver signs days after their removal is refused by a computer that saw it."""
+    """B's second manager adds someone; A, not knowing, removes that manager later. The newcomer, certified
+    by someone now gone and not known to the manager who removed them, was added within the arrival grace
+    before the removal: it stands, and is listed for a manager to check. An addition the leaver signs days
+    after their removal, dated just before it, is not believed by a computer that already knew of the
+    removal (it arrived too late); a new computer cannot tell it from the first, and lists it the same way."""
     a, b = two
     with office(tmp_path, "A", monkeypatch):
         _unlock(a, MANAGER)  # this computer remembers who it has seen
@@ -377,15 +379,26 @@ def test_an_addition_by_a_manager_removed_meanwhile_in_the_other_office_stands(t
         remove_user(_unlock(a, MANAGER), "mgr.two", "left (test)")
     _merge(a, b)
     with office(tmp_path, "A", monkeypatch), _later(20):
-        assert _unlock(a, MANAGER).staff().by_username("cw.fay") is not None
+        mgr = _unlock(a, MANAGER)
+        assert mgr.staff().by_username("cw.fay") is not None
+        (doubt,) = mgr.staff_notes()
+        assert "(adds cw.fay) was made by mgr.two shortly before their removal" in doubt
     with office(tmp_path, "A", monkeypatch), _later(60 * 24 * 3):
         rogue = _rogue(leaver, leaver.member.id)
         rogue.added = clock.now() - dt.timedelta(days=3)  # before the removal
         rogue.certificate = leaver.signer.sign(certificate_context(leaver.store.settings.store_id, rogue))
         _forge(leaver, StaffEvent(kind="add", at=rogue.added, author=leaver.member.id, member=rogue))
         _merge(a, b)
-        with pytest.raises(IntegrityError, match="added by mgr.two who has left: forged"):
-            _unlock(a, MANAGER)
+        mgr = _unlock(a, MANAGER)
+        assert mgr.staff().by_username("rogue") is None
+        assert any("reached this computer after it knew mgr.two had left" in n for n in mgr.staff_notes())
+        assert _unlock(a, "cw.fay").staff().by_username("cw.fay") is not None  # seen before: still believed
+    with office(tmp_path, "new", monkeypatch), _later(60 * 24 * 3):
+        mgr = _unlock(a, MANAGER)
+        assert mgr.staff().by_username("rogue") is not None
+        assert any(
+            "(adds rogue) was made by mgr.two shortly before their removal" in n for n in mgr.staff_notes()
+        )
 
 
 def test_a_removed_manager_who_back_dates_the_removal_of_their_remover_does_not_undo_their_own(two):

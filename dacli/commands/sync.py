@@ -43,6 +43,7 @@ def sync_status(
                     {"engine": e, "file": f, "missing": lines} for e, f, lines in status.ignore_missing
                 ],
                 "staff_changes_waiting": status.staff_waiting,
+                "staff_changes_to_check": status.staff_to_check,
                 "late_arrivals": [{"case": ref, "files": names} for ref, names in status.late.items()],
             }
         )
@@ -60,6 +61,8 @@ def sync_status(
             )
         for sentence in status.staff_waiting:
             typer.echo(f"{sentence}: not arrived yet from another office; let the sync finish")
+        for sentence in status.staff_to_check:
+            typer.echo(f"{sentence}.")
         for ref, names in status.late.items():
             typer.echo(
                 f"{ref}: purged by the retention sweep, and {len(names)} file(s) arrived after it (from an "

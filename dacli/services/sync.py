@@ -28,6 +28,10 @@ class SyncStatus:
 
     staff_waiting: list[str] = field(default_factory=list)
     """Staff changes waiting for another to arrive (the addition of their author, or of whom they remove)."""
+    staff_to_check: list[str] = field(default_factory=list)
+    """Staff changes believed that a manager checks: a leaver's, made shortly before their removal and not
+    known to the manager who removed them (listed on every look, with no exit code of their own: most are a
+    manager's genuine last change, still on its way when the removal was made)."""
 
     @property
     def to_look_at(self) -> list[CopyCheck]:
@@ -47,9 +51,13 @@ def sync_status(session: Session) -> SyncStatus:
         late = late_arrivals(root, session.store.meta, session.tombstone_book().entries)
     except DacliError:  # a damaged tombstone register: `audit verify` names it; the copies still show
         late = {}
-    waiting = [n for n in session.staff_notes() if n not in session.staff_refused()]
     return SyncStatus(
-        session.conflict_checks(), legacy_files(root), ignore_files_missing(root), late, waiting
+        session.conflict_checks(),
+        legacy_files(root),
+        ignore_files_missing(root),
+        late,
+        session.staff_waiting(),
+        session.staff_doubts(),
     )
 
 

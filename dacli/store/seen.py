@@ -3,9 +3,11 @@
 A staff list is signed, but an older signed copy (from a backup, or git history) would still verify, and a
 manager who has been removed still holds a key that signed lists once. So each person's computer keeps, in
 their own data folder (never in the store), per store: the highest key epoch seen, who was seen removed,
-and who was seen at all. A list is refused if it goes back to a lower epoch, shows someone seen removed as
-current, or names someone new who was certified by a person no longer on the staff. Holds staff ids and
-numbers only. The first look at a store is trusted (there is nothing to compare with yet).
+who was seen at all, and the names of the staff changes believed. A list is refused if it goes back to a
+lower epoch or shows someone seen removed as current; a staff change signed by someone this computer had
+already seen removed, first seen after that and dated more than the arrival grace ago, is not believed
+(`staffevents.Memory`). Holds staff ids, staff-change file names (a time and a random part) and numbers
+only. The first look at a store is trusted (there is nothing to compare with yet).
 """
 
 from __future__ import annotations
@@ -36,19 +38,29 @@ def _load(path: Path) -> dict:
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("key_epoch", 0), int)
-        or not all(isinstance(data.get(k, []), list) for k in ("removed", "members"))
-        or not all(isinstance(x, str) for k in ("removed", "members") for x in data.get(k, []))
+        or not all(isinstance(data.get(k, []), list) for k in ("removed", "members", "events"))
+        or not all(isinstance(x, str) for k in ("removed", "members", "events") for x in data.get(k, []))
     ):
         return {}
     return data
 
 
-def check(store_id: str, staff, arriving: frozenset[str] = frozenset()) -> None:
-    """Refuse ``staff`` (a verified StaffList) if it is older than what this computer has seen; else
-    remember it. A home folder that cannot be written only loses the memory, never blocks work.
-    ``arriving``: staff ids added by a recent staff change (within the arrival grace): one made by a manager
-    removed meanwhile in another office is an addition still arriving (the staff changes checked that it was
-    made before the removal), not forged."""
+def memory(store_id: str, now):
+    """What this computer remembers of the store's staff changes, for the fold (`staffevents.Memory`)."""
+    from dacli.store.staffevents import Memory
+
+    path = _path(store_id)
+    seen = _load(path) if path is not None else {}
+    names = seen.get("events")
+    return Memory(frozenset(seen.get("removed", [])), None if names is None else frozenset(names), now)
+
+
+def check(store_id: str, staff, names: list[str] = (), added: set[str] = frozenset()) -> None:
+    """Refuse ``staff`` (a verified StaffList) if it is older than what this computer has seen, or names
+    someone new in its snapshot certified by someone who has left; else remember it, and ``names``, the
+    staff changes believed. ``added``: who a staff change believed added (the fold has checked those
+    against the removals' seals and this computer's memory). A home folder that cannot be written only
+    loses the memory, never blocks work."""
     path = _path(store_id)
     if path is None:
         return
@@ -56,6 +68,7 @@ def check(store_id: str, staff, arriving: frozenset[str] = frozenset()) -> None:
     epoch = int(seen.get("key_epoch", 0))
     removed = set(seen.get("removed", []))
     members = set(seen.get("members", []))
+    events = set(seen.get("events", []))
     if staff.key_epoch < epoch:
         raise IntegrityError(
             f"The staff list is older than one this computer has already seen (key epoch {staff.key_epoch}, "
@@ -69,8 +82,7 @@ def check(store_id: str, staff, arriving: frozenset[str] = frozenset()) -> None:
                 "was put back from a copy or forged."
             )
         issuer = by_id.get(m.added_by) if m.added_by else None
-        recent = m.id in arriving
-        if members and m.id not in members and issuer is not None and not issuer.active and not recent:
+        if members and m.id not in members and m.id not in added and issuer is not None and not issuer.active:
             raise IntegrityError(
                 f"The staff list names {m.username}, added by {issuer.username} who has left: forged."
             )
@@ -78,8 +90,15 @@ def check(store_id: str, staff, arriving: frozenset[str] = frozenset()) -> None:
         "key_epoch": max(epoch, staff.key_epoch),
         "removed": sorted(removed | {m.id for m in staff.staff if not m.active}),
         "members": sorted(members | set(by_id)),
+        "events": sorted(events | set(names)),
     }
-    if state == {"key_epoch": epoch, "removed": sorted(removed), "members": sorted(members)}:
+    old = {
+        "key_epoch": epoch,
+        "removed": sorted(removed),
+        "members": sorted(members),
+        "events": sorted(events),
+    }
+    if state == old and "events" in seen:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

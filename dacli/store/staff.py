@@ -131,10 +131,19 @@ def arriving_since(store):
     return clock.now() - timedelta(hours=hours)
 
 
-def checked_fold(meta: Path, store_id: str, trust: str, sources=None) -> Fold:
+def checked_fold(meta: Path, store_id: str, trust: str, sources=None, memory=None) -> Fold:
     """The staff list folded from the snapshot and every event, each checked (see `staffevents`)."""
     raw, events = sources if sources is not None else staff_sources(meta)
-    return fold(verify_staff(raw, store_id, trust), events, store_id)
+    return fold(verify_staff(raw, store_id, trust), events, store_id, memory=memory)
+
+
+def watched_fold(store_id: str, meta: Path, trust: str, sources) -> Fold:
+    """`checked_fold` with what this computer remembers (`seen`): a staff list older than one seen here is
+    refused, a leaver's change that reached this computer after it knew of their removal is not believed,
+    and what is believed now is remembered."""
+    found = checked_fold(meta, store_id, trust, sources, seen.memory(store_id, clock.now()))
+    seen.check(store_id, found.staff, found.names, found.added)
+    return found
 
 
 class StaffRoom:
@@ -152,11 +161,9 @@ class StaffRoom:
         mark = staff_mark(self.store.meta)
         if mark != self._staff_mark:
             sources = staff_sources(self.store.meta)
-            found = checked_fold(
-                self.store.meta, self.store.settings.store_id, self.credentials.trust, sources
+            found = watched_fold(
+                self.store.settings.store_id, self.store.meta, self.credentials.trust, sources
             )
-            arriving = found.arriving(arriving_since(self.store))
-            seen.check(self.store.settings.store_id, found.staff, arriving)
             self._staff, self._staff_raw, self._fold = found.staff, sources, found
             self._staff_mark = mark
             self._authors = {m.id: m for m in self._staff.staff}
@@ -168,9 +175,18 @@ class StaffRoom:
         return list(self._fold.late)
 
     def staff_notes(self) -> list[str]:
-        """Staff changes not believed (made after their author's removal) or waiting for another to arrive."""
+        """Staff changes not believed (made after their author's removal), waiting for another to arrive, or
+        believed but for a manager to check (a leaver's, made shortly before their removal)."""
         self._checked_staff()
-        return [*self._fold.late, *self._fold.waiting]
+        return [*self._fold.late, *self._fold.waiting, *self._fold.doubts]
+
+    def staff_waiting(self) -> list[str]:
+        self._checked_staff()
+        return list(self._fold.waiting)
+
+    def staff_doubts(self) -> list[str]:
+        self._checked_staff()
+        return list(self._fold.doubts)
 
     def _write_event(self, event: StaffEvent) -> str:
         """Write one staff change, once, signed by this manager for its own name."""
@@ -320,7 +336,14 @@ class StaffRoom:
                 raise InvalidInput("You cannot remove yourself; ask another manager.")
             self._sign_over(member)
             self._write_event(
-                StaffEvent(kind="remove", at=clock.now(), author=self.member.id, staff=member.id)
+                StaffEvent(
+                    kind="remove",
+                    at=clock.now(),
+                    author=self.member.id,
+                    staff=member.id,
+                    seal=self._fold.seal_of(member.id),
+                    grace_hours=int((clock.now() - arriving_since(self.store)).total_seconds() // 3600),
+                )
             )
             with suppress(FileNotFoundError):
                 self.store.identity_path(member.id).unlink()

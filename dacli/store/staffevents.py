@@ -15,7 +15,16 @@ applied in order of time, then name. Rules checked on every read:
 - an event signed by someone this copy does not know yet (the event that added them has not arrived) waits,
   believed once it can be checked (``waiting``);
 - a removal is permanent: nothing adds an id that was ever on the staff again, and a removal of someone not
-  yet known here waits for their addition. Two managers' changes made apart both stand.
+  yet known here waits for their addition. Two managers' changes made apart both stand;
+- a removal is sealed: it names (``seal``, SHA-256 of each file's bytes) every change signed by the person
+  removed that its author believed, and the arrival grace then in force (``grace_hours``). A change signed by
+  a removed person, dated more than that grace before a removal of them, and named by no removal's seal, was
+  made with a leaver's key and back-dated (an office offline for longer than the grace has the same effect,
+  which is why the grace must be at least that long): not believed, on every computer, a new one too.
+  A change the leaver signed within the grace before their removal cannot be told from one still arriving
+  from an office that was offline: it stands, and is listed for a manager to check (``doubts``);
+- ``memory`` (this computer's own, `seen`): a change signed by someone this computer already knew had left,
+  first seen here after that, and dated more than the grace before now, is not believed here either.
 
 ``key_epoch`` of the folded list is the snapshot's plus one per removal: it only grows as copies merge (a
 count of facts, never a number one office chose), so `seen` can still tell a list put back from an old copy.
@@ -23,12 +32,13 @@ count of facts, never a number one office chose), so `seen` can still tell a lis
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError
 
@@ -43,6 +53,11 @@ EVENTS = "staff"
 """The folder in `.dacli/` that holds the staff events."""
 EVENT_SCHEMA = "staff-event/1"
 EVENT_RE = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{8}\.toml$")
+MAX_EVENT_BYTES = 2 * 1024 * 1024
+"""A staff change larger than this is not read (a seal naming 20,000 changes is about 1.4 MB)."""
+DIGEST_RE = r"^[0-9a-f]{64}$"
+ROUNDS = 4
+"""How many times the fold is taken again while the seals it believes change what it believes."""
 
 
 class StaffEvent(Strict):
@@ -55,6 +70,11 @@ class StaffEvent(Strict):
     """add: the new member, certified by the author."""
     staff: str | None = None
     """remove: the staff id removed."""
+    seal: list[Annotated[str, Field(pattern=DIGEST_RE)]] | None = Field(None, max_length=20_000)
+    """remove: SHA-256 of each staff change signed by the person removed that the author believed (None in a
+    removal written before seals: it seals nothing)."""
+    grace_hours: int | None = Field(None, ge=1, le=24 * 90)
+    """remove: the policy's arrival grace when the removal was made."""
 
 
 def event_name(at: datetime) -> str:
@@ -82,16 +102,36 @@ class Fold:
     """Events not believed (signed by a manager after their removal), one sentence each."""
     waiting: list[str] = field(default_factory=list)
     """Events that cannot be checked yet (their signer's own addition has not arrived)."""
-    added_at: dict[str, datetime] = field(default_factory=dict)
-    """Staff ids added by a staff change, and its time (checked to be before its signer's removal)."""
+    doubts: list[str] = field(default_factory=list)
+    """Changes believed that a manager should check: made by a leaver shortly before their removal, and not
+    known to the manager who removed them."""
+    believed: dict[str, list[str]] = field(default_factory=dict)
+    """Signer's staff id to the SHA-256 of each of their changes believed (what a removal of them seals)."""
+    names: list[str] = field(default_factory=list)
+    """The file names of the changes believed (what a computer remembers it has seen, `seen`)."""
+    added: set[str] = field(default_factory=set)
+    """Staff ids added by a change believed (the rest come from the snapshot)."""
+    removals: list[tuple[StaffEvent, str]] = field(default_factory=list)
+    """Removals believed (applied, or of someone already removed), with their author's username."""
 
-    def arriving(self, since: datetime) -> frozenset[str]:
-        """Who was added by a staff change made since ``since`` (maybe still arriving in other offices)."""
-        return frozenset(i for i, at in self.added_at.items() if at >= since)
+    def seal_of(self, staff_id: str) -> list[str]:
+        return sorted(set(self.believed.get(staff_id, ())))
 
 
-def _parse(name: str, raw: bytes) -> tuple[StaffEvent, bytes, str, str]:
+@dataclass(frozen=True)
+class Memory:
+    """What this computer remembers of a store's staff changes (`seen`): who it already knew had left, the
+    changes it has believed (file names; None when it kept none yet), and now."""
+
+    removed: frozenset[str]
+    names: frozenset[str] | None
+    now: datetime
+
+
+def _parse(name: str, raw: bytes) -> tuple[StaffEvent, bytes, str, str, str]:
     what = f"The staff list change {EVENTS}/{name}"
+    if len(raw) > MAX_EVENT_BYTES:
+        raise IntegrityError(f"{what} is too large to be a staff change ({len(raw):,} bytes).")
     body, author, signature = signing.split(raw, what)
     try:
         event = StaffEvent.model_validate(load_toml(body.decode("utf-8"), what))
@@ -99,42 +139,140 @@ def _parse(name: str, raw: bytes) -> tuple[StaffEvent, bytes, str, str]:
         raise IntegrityError(f"{what} is damaged (edited by hand, or not dacli's).") from None
     if event.schema_ != EVENT_SCHEMA:
         raise IntegrityError(f"{what} is not a dacli staff change.")
-    return event, body, author, signature
+    return event, body, author, signature, hashlib.sha256(raw).hexdigest()
 
 
-def fold(base: StaffList, events: list[tuple[str, bytes]], store_id: str, *, check: bool = True) -> Fold:
+def fold(
+    base: StaffList,
+    events: list[tuple[str, bytes]],
+    store_id: str,
+    *,
+    check: bool = True,
+    memory: Memory | None = None,
+) -> Fold:
     """The staff list: ``base`` (already verified by the caller when ``check``) and ``events`` (name, bytes)
     applied in order of time, then name. With ``check`` every rule in the module's notes is enforced; without
     it (who is who before anyone unlocks) the events are only parsed, and the ones that cannot apply skipped.
     """
-    staff = base.model_copy(deep=True)
-    staff.rewrap_pending = False  # derived now (`KeyRoom.rekey_due`): never a shared rewritten field
-    result = Fold(staff, {m.id for m in staff.staff})
-    parsed = []
+    parsed, bad = [], []
     for name, raw in events:
         try:
             parsed.append((name, *_parse(name, raw)))
         except IntegrityError as exc:
-            if check:  # not believed, and named: one bad file in the folder stops no one's work
-                result.late.append(f"{exc.message.rstrip('.')}: not believed")
+            bad.append(f"{exc.message.rstrip('.')}: not believed")
     parsed.sort(key=lambda p: (p[1].at, p[0]))
+    if not check:
+        return _fold_once(base, parsed, store_id, False, {}, [])
+    # The seals believed decide which of a leaver's changes are believed, which may change the removals (and
+    # so the seals) believed: folded again until nothing changes; if it never settles, the most cautious.
+    excluded: dict[str, str] = {}
+    tried: dict[str, str] = {}
+    for _ in range(ROUNDS):
+        result = _fold_once(base, parsed, store_id, True, excluded, bad)
+        found = _excluded(parsed, result, memory)
+        if found == excluded:
+            break
+        tried.update(found)
+        excluded = found
+    else:
+        result = _fold_once(base, parsed, store_id, True, tried, bad)
+        result.late.append(
+            "The staff changes contradict one another (removals whose seals disagree): the most cautious "
+            "reading is used, and a manager checks the removals listed by `dacli sync status`: not settled"
+        )
+    _doubts(parsed, result)
+    return result
+
+
+def _seals(result: Fold) -> dict[str, list[StaffEvent]]:
+    """Staff id to the sealed removals of them believed."""
+    found: dict[str, list[StaffEvent]] = {}
+    for event, _author in result.removals:
+        if event.seal is not None and event.staff is not None:
+            found.setdefault(event.staff, []).append(event)
+    return found
+
+
+def _before_grace(event: StaffEvent, removal: StaffEvent) -> bool:
+    return event.at < removal.at - timedelta(hours=removal.grace_hours or 24)
+
+
+def _excluded(parsed, result: Fold, memory: Memory | None) -> dict[str, str]:
+    """The changes (SHA-256 to a sentence) not believed as back-dated with a leaver's key: signed by someone
+    removed, dated more than the grace before a sealed removal of them and named by no seal of one; or (on
+    this computer) first seen here after it knew of their removal, and dated more than the grace ago."""
+    seals = _seals(result)
+    known = {who: {d for r in rs for d in r.seal or ()} for who, rs in seals.items()}
+    removals: dict[str, list[StaffEvent]] = {}
+    for event, _author in result.removals:
+        removals.setdefault(event.staff or "", []).append(event)
+    names = {m.id: m.username for m in result.staff.staff}
+    found = {}
+    for name, event, _body, signer_id, _sig, digest in parsed:
+        what = f"The staff list change {EVENTS}/{name}, dated {event.at:%Y-%m-%d %H:%M} UTC,"
+        who = names.get(signer_id, signer_id)
+        if (
+            signer_id in seals
+            and digest not in known[signer_id]
+            and any(_before_grace(event, r) for r in seals[signer_id])
+        ):
+            found[digest] = (
+                f"{what} is signed by {who} before their removal, but the manager who removed them did not "
+                "know of it: back-dated with a leaver's key"
+            )
+        elif memory is not None and memory.names is not None and signer_id in memory.removed:
+            grace = max((r.grace_hours or 24 for r in removals.get(signer_id, ())), default=24)
+            if name not in memory.names and event.at < memory.now - timedelta(hours=grace):
+                found[digest] = (
+                    f"{what} reached this computer after it knew {who} had left, more than the arrival grace "
+                    "after its date: back-dated with a leaver's key"
+                )
+    return found
+
+
+def _doubts(parsed, result: Fold) -> None:
+    """List the believed changes of a leaver that no removal of them sealed (made within the grace before
+    it): for a manager to check, as they may be back-dated with the leaver's key."""
+    seals = _seals(result)
+    names = {m.id: m.username for m in result.staff.staff}
+    for name, event, _body, signer_id, _sig, digest in parsed:
+        rs = seals.get(signer_id)
+        if not rs or digest not in result.believed.get(signer_id, ()):
+            continue
+        if any(digest in (r.seal or ()) for r in rs):
+            continue
+        what = "adds " + event.member.username if event.kind == "add" and event.member else event.kind
+        result.doubts.append(
+            f"The staff list change {EVENTS}/{name} ({what}) was made by {names.get(signer_id, signer_id)} "
+            f"shortly before their removal and was not known to {names.get(rs[0].author, rs[0].author)} "
+            "who removed them: it is believed (it may have been arriving from an office offline), and a "
+            "manager checks it"
+        )
+
+
+def _fold_once(base, parsed, store_id, check, excluded, bad) -> Fold:
+    staff = base.model_copy(deep=True)
+    staff.rewrap_pending = False  # derived now (`KeyRoom.rekey_due`): never a shared rewritten field
+    result = Fold(staff, {m.id for m in staff.staff})
+    if check:
+        result.late.extend(bad)  # not believed, and named: one bad file in the folder stops no one's work
     # In order of time, then name; an event that needs another (its signer's addition, or the addition of
     # whom it removes) waits for it, and is applied after it (a clock between offices may disagree).
     while True:
-        waiting = [p for p in parsed if _apply(p, staff, store_id, check, result) == "wait"]
+        waiting = [p for p in parsed if _apply(p, staff, store_id, check, result, excluded) == "wait"]
         if len(waiting) == len(parsed):
             break
         parsed = waiting
-    for name, event, _body, signer_id, _sig in parsed:
+    for name, event, _body, signer_id, _sig, _digest in parsed:
         what = f"The staff list change {EVENTS}/{name}"
         whom = signer_id if signer_id not in {m.id for m in staff.staff} else event.staff
         result.waiting.append(f"{what} waits for the staff change that added {whom} to arrive")
     return result
 
 
-def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold) -> str:
+def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold, excluded) -> str:
     """Apply one event to ``staff``: "done" (applied, or not believed and listed), or "wait"."""
-    name, event, body, signer_id, signature = parsed
+    name, event, body, signer_id, signature, digest = parsed
     what = f"The staff list change {EVENTS}/{name}"
     by_id = {m.id: m for m in staff.staff}
     signer = by_id.get(signer_id)
@@ -153,6 +291,10 @@ def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold) -
                 f"{what} is signed by {signer.username}, a {signer.role.value}: only a manager changes staff "
                 "(forged)"
             )
+        elif event.kind == "remove" and event.staff == signer_id:
+            forged = f"{what} removes its own author, {signer.username} (forged)"
+        elif digest in excluded:
+            forged = excluded[digest]
         if forged is not None:
             result.late.append(f"{forged}: not believed")
             return "done"
@@ -165,6 +307,7 @@ def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold) -
     if event.kind == "add" and event.member is not None:
         m = event.member
         if m.id in by_id:
+            _believed(result, signer_id, digest, name)
             return "done"  # nothing adds an id that was ever on the staff again (a removal is permanent)
         if check:
             if m.added_by != signer_id or m.removed is not None:
@@ -181,7 +324,7 @@ def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold) -
             result.late.append(f"{what} adds a second user called {m.username}: not believed")
             return "done"
         staff.staff.append(m.model_copy(deep=True))
-        result.added_at[m.id] = event.at
+        result.added.add(m.id)
     elif event.kind == "remove" and event.staff is not None:
         target = by_id.get(event.staff)
         if target is None:
@@ -190,4 +333,11 @@ def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold) -
             staff.key_epoch += 1
             target.removed, target.removed_by = event.at, signer_id
             target.removed_epoch = staff.key_epoch
+        result.removals.append((event, signer.username))
+    _believed(result, signer_id, digest, name)
     return "done"
+
+
+def _believed(result: Fold, signer_id: str, digest: str, name: str) -> None:
+    result.believed.setdefault(signer_id, []).append(digest)
+    result.names.append(name)

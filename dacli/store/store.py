@@ -61,7 +61,7 @@ from dacli.errors import (
 )
 from dacli.schemas.common import CASE_REF_RE, Role
 from dacli.schemas.store import STORE_FORMAT, Policy, StaffList, StaffMember, StoreSettings
-from dacli.store import crypto, seen, signing
+from dacli.store import crypto, signing
 from dacli.store.auditing import AuditRoom
 from dacli.store.documents import (
     certificate_context,
@@ -92,7 +92,7 @@ from dacli.store.layout import (
 )
 from dacli.store.records import RecordRoom
 from dacli.store.rings import KeyRoom
-from dacli.store.staff import StaffRoom, arriving_since, checked_fold, staff_mark, staff_sources
+from dacli.store.staff import StaffRoom, checked_fold, staff_mark, staff_sources, watched_fold
 from dacli.store.staffevents import EVENTS, Fold, fold
 from dacli.store.sync import SyncRoom, write_ignore_files
 from dacli.text import Refused, load_toml
@@ -252,13 +252,15 @@ class Store:
         return store
 
     def member(self, username: str) -> StaffMember:
+        """Who ``username`` is, from the staff list as it reads (unchecked: before a passphrase). Someone it
+        shows as removed is refused only once the list is checked (`unlock_with_identity`): a change no one
+        has checked yet (planted in the folder, or a leaver's) must not lock anyone out."""
         staff = self.staff()
         member = staff.by_username(username)
         if member is None:
-            removed = any(s.username == username for s in staff.staff)
-            if removed:
-                raise AuthError(f"{username} has been removed from this store.")
-            raise AuthError(f"There is no user called {username!r} in this store.")
+            member = next((s for s in reversed(staff.staff) if s.username == username), None)
+            if member is None:
+                raise AuthError(f"There is no user called {username!r} in this store.")
         return member
 
     def unlock(self, username: str, passphrase: str) -> Session:
@@ -267,6 +269,8 @@ class Store:
         try:
             sealed = path.read_bytes()
         except FileNotFoundError:
+            if not member.active:  # a removal deletes the identity file
+                raise AuthError(f"{username} has been removed from this store.") from None
             raise IntegrityError(f"The identity file for {username} is missing.") from None
         plain = crypto.passphrase_decrypt(sealed, passphrase, f"user {username}")
         creds = load_identity(plain, member.id, f"The identity file for {username}")
@@ -277,10 +281,16 @@ class Store:
         their identity file holds, and their keys against the list."""
         mark = staff_mark(self.meta)  # before reading: a change meanwhile is read again at the next look
         sources = staff_sources(self.meta)
-        found = checked_fold(self.meta, self.settings.store_id, creds.trust, sources)
+        found = watched_fold(self.settings.store_id, self.meta, creds.trust, sources)
         staff = found.staff
-        seen.check(self.settings.store_id, staff, found.arriving(arriving_since(self)))
-        listed = next((m for m in staff.staff if m.id == member.id and m.active), None)
+        listed = next((m for m in staff.staff if m.id == member.id), None)
+        if listed is not None and not listed.active:
+            raise AuthError(f"{member.username} has been removed from this store.")
+        if listed is None:
+            raise IntegrityError(
+                f"{member.username} is not on the staff list as checked here: the change that added them is "
+                f"not believed ({(found.late or found.waiting or ['it has not arrived'])[0]})."
+            )
         if (
             listed is None
             or creds.identity.public != listed.recipient
