@@ -251,3 +251,32 @@ def test_a_staff_change_too_large_to_be_one_is_not_read(two):
     mgr = _unlock(a, MANAGER)
     assert mgr.staff().by_username("cw.bex") is not None
     _refused(mgr, "too large to be a staff change")
+
+
+def test_a_leavers_removal_of_the_manager_who_added_them_must_seal_that_addition(two, tmp_path, monkeypatch):
+    """Within the grace a planted removal is believed on a new computer, but one of the manager who added
+    the leaver, sealing nothing, leaves out the change the leaver stands on: its author believed it, or
+    could not be on the staff. Forged; so the founder stays, and their removal of the leaver still seals."""
+    a, _ = two
+    leaver, removal = _left(a)
+    founder = _unlock(a, MANAGER).member.id
+    with _later(DAY * 10):
+        at = removal.at - dt.timedelta(minutes=1)
+        _forge(leaver, StaffEvent(kind="remove", at=at, author=leaver.member.id, staff=founder, seal=[]))
+        _crony(leaver, removal.at - dt.timedelta(days=2))
+        with office(tmp_path, "new", monkeypatch):
+            mgr = _unlock(a, MANAGER)
+            assert {m.username for m in mgr.staff().active()} == {MANAGER, "sen.ada", "cw.bex"}
+            _refused(mgr, "leaves out of its seal the change by which they added mgr.two")
+
+
+def test_a_staff_change_dated_other_than_its_name_is_not_believed(two):
+    """A change's file name carries its time: one renamed to another time (to stand in for a change a
+    computer remembers, or to be read in another order) is forged."""
+    a, _ = two
+    mgr = _unlock(a, MANAGER)
+    (path,) = [p for p in (a / ".dacli" / EVENTS).iterdir() if b"cw.bex" in p.read_bytes()]
+    path.rename(path.with_name("20200101T000000000000Z-00000000.toml"))
+    mgr = _unlock(a, MANAGER)
+    assert mgr.staff().by_username("cw.bex") is None
+    _refused(mgr, "not the time its name gives")

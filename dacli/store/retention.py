@@ -75,9 +75,14 @@ class RetentionKey:
 
 def _staff(meta: Path, key: RetentionKey) -> list:
     """The staff list, checked against the founding manager's key the retention key file holds."""
+    from dacli import clock
+    from dacli.store import seen
     from dacli.store.staff import checked_fold
 
-    return checked_fold(meta, key.store_id, key.trust).staff.staff  # the snapshot and every staff change
+    # the snapshot and every staff change, with what this computer remembers (read, not written: the
+    # sweep believes no more than a session on this computer does)
+    memory = seen.memory(key.store_id, clock.now())
+    return checked_fold(meta, key.store_id, key.trust, memory=memory).staff.staff
 
 
 def checked_settings(meta: Path, key: RetentionKey):

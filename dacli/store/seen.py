@@ -6,8 +6,9 @@ their own data folder (never in the store), per store: the highest key epoch see
 who was seen at all, and the names of the staff changes believed. A list is refused if it goes back to a
 lower epoch or shows someone seen removed as current; a staff change signed by someone this computer had
 already seen removed, first seen after that and dated more than the arrival grace ago, is not believed
-(`staffevents.Memory`). Holds staff ids, staff-change file names (a time and a random part) and numbers
-only. The first look at a store is trusted (there is nothing to compare with yet).
+(`staffevents.Memory`), nor one whose file changed since it was read here. Holds staff ids, staff-change
+file names (a time and a random part) with their SHA-256, and numbers only. The first look at a store is
+trusted (there is nothing to compare with yet).
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ def _load(path: Path) -> dict:
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("key_epoch", 0), int)
-        or not all(isinstance(data.get(k, []), list) for k in ("removed", "members", "events"))
-        or not all(isinstance(x, str) for k in ("removed", "members", "events") for x in data.get(k, []))
+        or not all(isinstance(data.get(k, []), list) for k in ("removed", "members"))
+        or not all(isinstance(x, str) for k in ("removed", "members") for x in data.get(k, []))
+        or not isinstance(data.get("changes", {}), dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.get("changes", {}).items())
     ):
         return {}
     return data
@@ -51,16 +54,16 @@ def memory(store_id: str, now):
 
     path = _path(store_id)
     seen = _load(path) if path is not None else {}
-    names = seen.get("events")
-    return Memory(frozenset(seen.get("removed", [])), None if names is None else frozenset(names), now)
+    changes = seen.get("changes")
+    return Memory(frozenset(seen.get("removed", [])), None if changes is None else dict(changes), now)
 
 
-def check(store_id: str, staff, names: list[str] = (), added: set[str] = frozenset()) -> None:
+def check(store_id: str, staff, names: dict[str, str] | None = None, added: set[str] = frozenset()) -> None:
     """Refuse ``staff`` (a verified StaffList) if it is older than what this computer has seen, or names
     someone new in its snapshot certified by someone who has left; else remember it, and ``names``, the
-    staff changes believed. ``added``: who a staff change believed added (the fold has checked those
-    against the removals' seals and this computer's memory). A home folder that cannot be written only
-    loses the memory, never blocks work."""
+    staff changes believed (file name to SHA-256). ``added``: who a staff change believed added (the fold
+    has checked those against the removals' seals and this computer's memory). A home folder that cannot
+    be written only loses the memory, never blocks work."""
     path = _path(store_id)
     if path is None:
         return
@@ -68,7 +71,7 @@ def check(store_id: str, staff, names: list[str] = (), added: set[str] = frozens
     epoch = int(seen.get("key_epoch", 0))
     removed = set(seen.get("removed", []))
     members = set(seen.get("members", []))
-    events = set(seen.get("events", []))
+    changes = dict(seen.get("changes", {}))
     if staff.key_epoch < epoch:
         raise IntegrityError(
             f"The staff list is older than one this computer has already seen (key epoch {staff.key_epoch}, "
@@ -90,15 +93,10 @@ def check(store_id: str, staff, names: list[str] = (), added: set[str] = frozens
         "key_epoch": max(epoch, staff.key_epoch),
         "removed": sorted(removed | {m.id for m in staff.staff if not m.active}),
         "members": sorted(members | set(by_id)),
-        "events": sorted(events | set(names)),
+        "changes": {**changes, **(names or {})},
     }
-    old = {
-        "key_epoch": epoch,
-        "removed": sorted(removed),
-        "members": sorted(members),
-        "events": sorted(events),
-    }
-    if state == old and "events" in seen:
+    old = {"key_epoch": epoch, "removed": sorted(removed), "members": sorted(members), "changes": changes}
+    if state == old and "changes" in seen:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -53,8 +53,8 @@ EVENTS = "staff"
 """The folder in `.dacli/` that holds the staff events."""
 EVENT_SCHEMA = "staff-event/1"
 EVENT_RE = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{8}\.toml$")
-MAX_EVENT_BYTES = 2 * 1024 * 1024
-"""A staff change larger than this is not read (a seal naming 20,000 changes is about 1.4 MB)."""
+MAX_EVENT_BYTES = 512 * 1024
+"""A staff change larger than this is not read (a seal naming 5,000 changes is about 350 KB)."""
 DIGEST_RE = r"^[0-9a-f]{64}$"
 ROUNDS = 4
 """How many times the fold is taken again while the seals it believes change what it believes."""
@@ -70,7 +70,7 @@ class StaffEvent(Strict):
     """add: the new member, certified by the author."""
     staff: str | None = None
     """remove: the staff id removed."""
-    seal: list[Annotated[str, Field(pattern=DIGEST_RE)]] | None = Field(None, max_length=20_000)
+    seal: list[Annotated[str, Field(pattern=DIGEST_RE)]] | None = Field(None, max_length=5_000)
     """remove: SHA-256 of each staff change signed by the person removed that the author believed (None in a
     removal written before seals: it seals nothing)."""
     grace_hours: int | None = Field(None, ge=1, le=24 * 90)
@@ -107,12 +107,21 @@ class Fold:
     known to the manager who removed them."""
     believed: dict[str, list[str]] = field(default_factory=dict)
     """Signer's staff id to the SHA-256 of each of their changes believed (what a removal of them seals)."""
-    names: list[str] = field(default_factory=list)
-    """The file names of the changes believed (what a computer remembers it has seen, `seen`)."""
+    names: dict[str, str] = field(default_factory=dict)
+    """File name to SHA-256 of the changes believed (what a computer remembers it has seen, `seen`)."""
     added: set[str] = field(default_factory=set)
     """Staff ids added by a change believed (the rest come from the snapshot)."""
     removals: list[tuple[StaffEvent, str]] = field(default_factory=list)
-    """Removals believed (applied, or of someone already removed), with their author's username."""
+    """Removals believed (applied, or of someone already removed), with their file's SHA-256."""
+    adds: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Staff id added by a change believed, to (its signer's id, its SHA-256)."""
+    unadded: dict[str, str] = field(default_factory=dict)
+    """Staff id to the sentence saying why the change adding them is not believed."""
+    aliases: list[StaffMember] = field(default_factory=list)
+    """Unchecked fold only: people added under a username already taken (whoever has an identity file is
+    who they are: a planted addition must not stand in for a real one before the list is checked)."""
+    removal_grace: dict[str, int] = field(default_factory=dict)
+    """Staff id removed, to the arrival grace (hours) its removal was made under."""
 
     def seal_of(self, staff_id: str) -> list[str]:
         return sorted(set(self.believed.get(staff_id, ())))
@@ -121,17 +130,32 @@ class Fold:
 @dataclass(frozen=True)
 class Memory:
     """What this computer remembers of a store's staff changes (`seen`): who it already knew had left, the
-    changes it has believed (file names; None when it kept none yet), and now."""
+    changes it has believed (file name to SHA-256; None when it kept none yet), and now."""
 
     removed: frozenset[str]
-    names: frozenset[str] | None
+    changes: dict[str, str] | None
     now: datetime
+
+
+_PARSED: dict[tuple[str, str], tuple] = {}
+"""(file name, SHA-256) to what `_parse` made of it: a store's changes are read by every command, twice."""
 
 
 def _parse(name: str, raw: bytes) -> tuple[StaffEvent, bytes, str, str, str]:
     what = f"The staff list change {EVENTS}/{name}"
     if len(raw) > MAX_EVENT_BYTES:
         raise IntegrityError(f"{what} is too large to be a staff change ({len(raw):,} bytes).")
+    digest = hashlib.sha256(raw).hexdigest()
+    done = _PARSED.get((name, digest))
+    if done is None:
+        done = _parse_new(name, raw, what, digest)
+        if len(_PARSED) > 20_000:
+            _PARSED.clear()
+        _PARSED[(name, digest)] = done
+    return done
+
+
+def _parse_new(name: str, raw: bytes, what: str, digest: str) -> tuple[StaffEvent, bytes, str, str, str]:
     body, author, signature = signing.split(raw, what)
     try:
         event = StaffEvent.model_validate(load_toml(body.decode("utf-8"), what))
@@ -139,7 +163,9 @@ def _parse(name: str, raw: bytes) -> tuple[StaffEvent, bytes, str, str, str]:
         raise IntegrityError(f"{what} is damaged (edited by hand, or not dacli's).") from None
     if event.schema_ != EVENT_SCHEMA:
         raise IntegrityError(f"{what} is not a dacli staff change.")
-    return event, body, author, signature, hashlib.sha256(raw).hexdigest()
+    if not name.startswith(event_name(event.at)[:22]):
+        raise IntegrityError(f"{what} is dated {event.at.isoformat()}, not the time its name gives (forged).")
+    return event, body, author, signature, digest
 
 
 def fold(
@@ -184,11 +210,11 @@ def fold(
     return result
 
 
-def _seals(result: Fold) -> dict[str, list[StaffEvent]]:
-    """Staff id to the sealed removals of them believed."""
+def _seals(result: Fold, forged=()) -> dict[str, list[StaffEvent]]:
+    """Staff id to the sealed removals of them believed (less the ``forged``, by SHA-256)."""
     found: dict[str, list[StaffEvent]] = {}
-    for event, _author in result.removals:
-        if event.seal is not None and event.staff is not None:
+    for event, digest in result.removals:
+        if event.seal is not None and event.staff is not None and digest not in forged:
             found.setdefault(event.staff, []).append(event)
     return found
 
@@ -198,31 +224,52 @@ def _before_grace(event: StaffEvent, removal: StaffEvent) -> bool:
 
 
 def _excluded(parsed, result: Fold, memory: Memory | None) -> dict[str, str]:
-    """The changes (SHA-256 to a sentence) not believed as back-dated with a leaver's key: signed by someone
-    removed, dated more than the grace before a sealed removal of them and named by no seal of one; or (on
-    this computer) first seen here after it knew of their removal, and dated more than the grace ago."""
-    seals = _seals(result)
-    known = {who: {d for r in rs for d in r.seal or ()} for who, rs in seals.items()}
-    removals: dict[str, list[StaffEvent]] = {}
-    for event, _author in result.removals:
-        removals.setdefault(event.staff or "", []).append(event)
+    """The changes (SHA-256 to a sentence) not believed:
+    - a file this computer read before under the same name with other content (written once: tampered);
+    - a removal whose seal leaves out the change by which its target added its own author (or one on its
+      author's chain of certificates): its author believed that change, or could not be on the staff;
+    - back-dated with a leaver's key: signed by someone removed, dated more than the grace before a sealed
+      removal of them and named by no seal of one (never one this computer believed before); or first seen
+      here after this computer knew of their removal, dated more than the grace before now, and sealed by
+      no removal of them."""
     names = {m.id: m.username for m in result.staff.staff}
+    remembered = memory.changes if memory is not None and memory.changes is not None else None
     found = {}
+    for event, digest in result.removals:
+        if event.seal is None:
+            continue
+        sealed, author, chain = set(event.seal), event.author, set()
+        while author in result.adds and author not in chain:
+            chain.add(author)
+            adder, added_by = result.adds[author]
+            if adder == event.staff and added_by not in sealed:
+                found[digest] = (
+                    f"The staff list change removing {names.get(event.staff, event.staff)} leaves out of its "
+                    f"seal the change by which they added {names.get(author, author)}, on whose certificate "
+                    "its author stands (forged)"
+                )
+                break
+            author = adder
+    seals = _seals(result, forged=found)
+    known = {who: {d for r in rs for d in r.seal or ()} for who, rs in seals.items()}
     for name, event, _body, signer_id, _sig, digest in parsed:
         what = f"The staff list change {EVENTS}/{name}, dated {event.at:%Y-%m-%d %H:%M} UTC,"
         who = names.get(signer_id, signer_id)
-        if (
-            signer_id in seals
-            and digest not in known[signer_id]
-            and any(_before_grace(event, r) for r in seals[signer_id])
-        ):
+        before = remembered.get(name) if remembered is not None else None
+        if before is not None and before != digest:
+            found[digest] = f"{what} is not the file this computer read under that name before (tampered)"
+        elif before is not None or digest in found:
+            continue  # believed here before: no removal planted since takes it away on this computer
+        elif signer_id in seals and digest in known[signer_id]:
+            continue  # known to a manager who removed them
+        elif signer_id in seals and any(_before_grace(event, r) for r in seals[signer_id]):
             found[digest] = (
                 f"{what} is signed by {who} before their removal, but the manager who removed them did not "
                 "know of it: back-dated with a leaver's key"
             )
-        elif memory is not None and memory.names is not None and signer_id in memory.removed:
-            grace = max((r.grace_hours or 24 for r in removals.get(signer_id, ())), default=24)
-            if name not in memory.names and event.at < memory.now - timedelta(hours=grace):
+        elif remembered is not None and signer_id in memory.removed:
+            grace = result.removal_grace.get(signer_id, 24)
+            if event.at < memory.now - timedelta(hours=grace):
                 found[digest] = (
                     f"{what} reached this computer after it knew {who} had left, more than the arrival grace "
                     "after its date: back-dated with a leaver's key"
@@ -256,28 +303,35 @@ def _fold_once(base, parsed, store_id, check, excluded, bad) -> Fold:
     result = Fold(staff, {m.id for m in staff.staff})
     if check:
         result.late.extend(bad)  # not believed, and named: one bad file in the folder stops no one's work
+    by_id = {m.id: m for m in staff.staff}
+    usernames = {m.username for m in staff.staff}
     # In order of time, then name; an event that needs another (its signer's addition, or the addition of
-    # whom it removes) waits for it, and is applied after it (a clock between offices may disagree).
-    while True:
-        waiting = [p for p in parsed if _apply(p, staff, store_id, check, result, excluded) == "wait"]
-        if len(waiting) == len(parsed):
+    # whom it removes) waits for it, and is applied after it (a clock between offices may disagree). Each
+    # pass goes over what still waits only once something it waited for was added.
+    while parsed:
+        before = len(by_id)
+        waiting = [p for p in parsed if _apply(p, by_id, usernames, store_id, check, result, excluded)]
+        if len(waiting) == len(parsed) or len(by_id) == before:
+            parsed = waiting
             break
         parsed = waiting
     for name, event, _body, signer_id, _sig, _digest in parsed:
         what = f"The staff list change {EVENTS}/{name}"
-        whom = signer_id if signer_id not in {m.id for m in staff.staff} else event.staff
+        whom = signer_id if signer_id not in by_id else event.staff
         result.waiting.append(f"{what} waits for the staff change that added {whom} to arrive")
+        if event.kind == "add" and event.member is not None:
+            result.unadded.setdefault(event.member.id, f"{what} waits for the change that added its author")
     return result
 
 
-def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold, excluded) -> str:
-    """Apply one event to ``staff``: "done" (applied, or not believed and listed), or "wait"."""
+def _apply(parsed, by_id: dict, usernames: set, store_id: str, check: bool, result: Fold, excluded) -> bool:
+    """Apply one event to the staff list (``by_id``, ``usernames``): False when done (applied, or not
+    believed and listed), True when it waits for another."""
     name, event, body, signer_id, signature, digest = parsed
     what = f"The staff list change {EVENTS}/{name}"
-    by_id = {m.id: m for m in staff.staff}
     signer = by_id.get(signer_id)
     if signer is None:
-        return "wait"
+        return True
     if check:
         # A change that fails a check is not believed and is named (`audit verify`), never applied: one
         # forged or damaged file in the folder changes no one and stops no one's work.
@@ -295,49 +349,61 @@ def _apply(parsed, staff: StaffList, store_id: str, check: bool, result: Fold, e
             forged = f"{what} removes its own author, {signer.username} (forged)"
         elif digest in excluded:
             forged = excluded[digest]
+        elif signer.removed is not None and signer.removed <= event.at:
+            # made after the signer's removal: not believed, except the removal of the very manager who
+            # removed them made within the grace after it (the two did not know of each other's; a removal is
+            # permanent, so both stand). Later than that, a leaver's key is at work.
+            grace = timedelta(hours=result.removal_grace.get(signer_id, 24))
+            mutual = event.kind == "remove" and event.staff == signer.removed_by
+            if not mutual or event.at > signer.removed + grace:
+                forged = f"{what} was made by {signer.username} after their removal"
         if forged is not None:
             result.late.append(f"{forged}: not believed")
-            return "done"
-        mutual = event.kind == "remove" and event.staff is not None and event.staff == signer.removed_by
-        if signer.removed is not None and signer.removed <= event.at and not mutual:
-            result.late.append(f"{what} was made by {signer.username} after their removal: not believed")
-            return "done"
-        # (a removal of the very manager who removed the signer stands, as a removal is permanent: a leaver
-        # who back-dates the removal of their remover does not undo their own; both are removed)
+            if event.kind == "add" and event.member is not None:
+                result.unadded.setdefault(event.member.id, forged)
+            return False
     if event.kind == "add" and event.member is not None:
         m = event.member
         if m.id in by_id:
             _believed(result, signer_id, digest, name)
-            return "done"  # nothing adds an id that was ever on the staff again (a removal is permanent)
+            return False  # nothing adds an id that was ever on the staff again (a removal is permanent)
         if check:
+            problem = None
             if m.added_by != signer_id or m.removed is not None:
-                result.late.append(
-                    f"{what} adds {m.username} in another manager's name (forged): not believed"
-                )
-                return "done"
-            if not signing.verify(signer.signing_key, m.certificate, certificate_context(store_id, m)):
-                result.late.append(
-                    f"{what} adds {m.username} without a valid certificate (forged): not believed"
-                )
-                return "done"
-        if any(s.username == m.username for s in staff.staff):
-            result.late.append(f"{what} adds a second user called {m.username}: not believed")
-            return "done"
-        staff.staff.append(m.model_copy(deep=True))
+                problem = f"{what} adds {m.username} in another manager's name (forged)"
+            elif not signing.verify(signer.signing_key, m.certificate, certificate_context(store_id, m)):
+                problem = f"{what} adds {m.username} without a valid certificate (forged)"
+            if problem is not None:
+                result.late.append(f"{problem}: not believed")
+                result.unadded.setdefault(m.id, problem)
+                return False
+        if m.username in usernames:
+            if check:
+                result.late.append(f"{what} adds a second user called {m.username}: not believed")
+                result.unadded.setdefault(m.id, f"{what} adds a second user called {m.username}")
+            else:
+                result.aliases.append(m.model_copy(deep=True))
+            return False
+        added = m.model_copy(deep=True)
+        result.staff.staff.append(added)
+        by_id[m.id] = added
+        usernames.add(m.username)
         result.added.add(m.id)
+        result.adds[m.id] = (signer_id, digest)
     elif event.kind == "remove" and event.staff is not None:
         target = by_id.get(event.staff)
         if target is None:
-            return "wait"
+            return True
         if target.removed is None:
-            staff.key_epoch += 1
+            result.staff.key_epoch += 1
             target.removed, target.removed_by = event.at, signer_id
-            target.removed_epoch = staff.key_epoch
-        result.removals.append((event, signer.username))
+            target.removed_epoch = result.staff.key_epoch
+            result.removal_grace[target.id] = event.grace_hours or 24
+        result.removals.append((event, digest))
     _believed(result, signer_id, digest, name)
-    return "done"
+    return False
 
 
 def _believed(result: Fold, signer_id: str, digest: str, name: str) -> None:
     result.believed.setdefault(signer_id, []).append(digest)
-    result.names.append(name)
+    result.names[name] = digest

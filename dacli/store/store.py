@@ -253,15 +253,18 @@ class Store:
 
     def member(self, username: str) -> StaffMember:
         """Who ``username`` is, from the staff list as it reads (unchecked: before a passphrase). Someone it
-        shows as removed is refused only once the list is checked (`unlock_with_identity`): a change no one
-        has checked yet (planted in the folder, or a leaver's) must not lock anyone out."""
-        staff = self.staff()
-        member = staff.by_username(username)
-        if member is None:
-            member = next((s for s in reversed(staff.staff) if s.username == username), None)
-            if member is None:
-                raise AuthError(f"There is no user called {username!r} in this store.")
-        return member
+        shows as removed is refused only once the list is checked (`unlock_with_identity`), and where two
+        changes add the same username the one with an identity file is taken: a change no one has checked
+        yet (planted in the folder, or a leaver's) must not lock anyone out."""
+        base = read_plain_toml(self.meta / STAFF_TOML, StaffList, "The staff list")
+        found = fold(base, staff_sources(self.meta)[1], self.settings.store_id, check=False)
+        named = [m for m in (*found.staff.staff, *found.aliases) if m.username == username]
+        if not named:
+            raise AuthError(f"There is no user called {username!r} in this store.")
+        for m in named:
+            if m.active and self.identity_path(m.id).is_file():
+                return m
+        return next((m for m in named if m.active), named[-1])
 
     def unlock(self, username: str, passphrase: str) -> Session:
         member = self.member(username)
@@ -287,10 +290,8 @@ class Store:
         if listed is not None and not listed.active:
             raise AuthError(f"{member.username} has been removed from this store.")
         if listed is None:
-            raise IntegrityError(
-                f"{member.username} is not on the staff list as checked here: the change that added them is "
-                f"not believed ({(found.late or found.waiting or ['it has not arrived'])[0]})."
-            )
+            why = found.unadded.get(member.id, "the change that added them has not arrived here")
+            raise IntegrityError(f"{member.username} is not on the staff list as checked here: {why}.")
         if (
             listed is None
             or creds.identity.public != listed.recipient
