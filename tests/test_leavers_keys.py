@@ -225,7 +225,8 @@ def test_sync_status_lists_a_leavers_change_for_a_manager_to_check(two, cli):
 
 
 def test_many_back_dated_changes_are_folded_in_a_few_passes(two, monkeypatch):
-    """From a security review: the fold is taken again only while the seals change what it believes."""
+    """From a security review: the fold is taken again only while the seals change what it believes, and
+    once per person removed (at a225ed4, 1,000 crafted files took 22 s to unlock; since, under a second)."""
     a, _ = two
     leaver, removal = _left(a)
     with _later(DAY * 10):
@@ -235,7 +236,9 @@ def test_many_back_dated_changes_are_folded_in_a_few_passes(two, monkeypatch):
         real = staffevents._fold_once
         monkeypatch.setattr(staffevents, "_fold_once", lambda *x: passes.append(x[3]) or real(*x))
         assert not any(m.username.startswith("rogue") for m in _unlock(a, MANAGER).staff().staff)
-        assert passes.count(True) == 2  # checked: once, and once more to find nothing changed
+        # checked: once per round (the removal decided without the leaver's changes) until nothing changes,
+        # then the fold itself
+        assert passes.count(True) <= 4
 
 
 def test_a_staff_change_too_large_to_be_one_is_not_read(two):
@@ -253,10 +256,11 @@ def test_a_staff_change_too_large_to_be_one_is_not_read(two):
     _refused(mgr, "too large to be a staff change")
 
 
-def test_a_leavers_removal_of_the_manager_who_added_them_must_seal_that_addition(two, tmp_path, monkeypatch):
-    """Within the grace a planted removal is believed on a new computer, but one of the manager who added
-    the leaver, sealing nothing, leaves out the change the leaver stands on: its author believed it, or
-    could not be on the staff. Forged; so the founder stays, and their removal of the leaver still seals."""
+def test_a_leavers_removal_of_the_manager_who_added_them_does_not_stand(two, tmp_path, monkeypatch):
+    """Within the grace a planted removal is believed on a new computer, but not one of the manager who
+    added the leaver: a person's own changes never decide whether they are removed, and without the
+    founder's changes the leaver is not on the staff. So the founder stays, and their removal of the leaver
+    still seals."""
     a, _ = two
     leaver, removal = _left(a)
     founder = _unlock(a, MANAGER).member.id
@@ -267,7 +271,7 @@ def test_a_leavers_removal_of_the_manager_who_added_them_must_seal_that_addition
         with office(tmp_path, "new", monkeypatch):
             mgr = _unlock(a, MANAGER)
             assert {m.username for m in mgr.staff().active()} == {MANAGER, "sen.ada", "cw.bex"}
-            _refused(mgr, "leaves out of its seal the change by which they added mgr.two")
+            _refused(mgr, "stands only on changes they made themselves")
 
 
 def test_a_staff_change_dated_other_than_its_name_is_not_believed(two):

@@ -10,8 +10,12 @@ applied in order of time, then name. Rules checked on every read:
   manager at the event's time: an event signed by a caseworker, or naming another author, or whose signature
   fails, is forged: not believed, and named (`audit verify`), never stopping anyone's work; so is one signed
   by a manager after their removal (in an office that had not heard of it yet, or by a leaver's key), except
-  the removal of the very manager who removed them: a removal is permanent, so a leaver who back-dates the
-  removal of their remover does not undo their own, and both are removed (listed in ``late``);
+  the removal of the very manager who removed them made within the grace after it (two managers removing
+  each other apart: both stand) (listed in ``late``); a file whose name does not carry its time is forged;
+- a person's own changes never decide whether they are removed (`_sure`): a removal of X counts only if it
+  stands in the staff list folded without any change X signed. So a leaver's back-dated removal of the
+  manager who removed them, or an addition of that manager's id with keys the leaver holds, cannot stop
+  their own removal, and a removal by someone X added (or standing on X's changes) is not a removal of X;
 - an event signed by someone this copy does not know yet (the event that added them has not arrived) waits,
   believed once it can be checked (``waiting``);
 - a removal is permanent: nothing adds an id that was ever on the staff again, and a removal of someone not
@@ -24,7 +28,10 @@ applied in order of time, then name. Rules checked on every read:
   A change the leaver signed within the grace before their removal cannot be told from one still arriving
   from an office that was offline: it stands, and is listed for a manager to check (``doubts``);
 - ``memory`` (this computer's own, `seen`): a change signed by someone this computer already knew had left,
-  first seen here after that, and dated more than the grace before now, is not believed here either.
+  first seen here after that, and dated more than the grace before now, is not believed here either; a
+  change it believed before is never taken away, and a file it read before under the same name with other
+  content is tampered;
+- one id added by changes that disagree: the one signed by someone removed does not stand in for another's.
 
 ``key_epoch`` of the folded list is the snapshot's plus one per removal: it only grows as copies merge (a
 count of facts, never a number one office chose), so `seen` can still tell a list put back from an old copy.
@@ -120,11 +127,15 @@ class Fold:
     aliases: list[StaffMember] = field(default_factory=list)
     """Unchecked fold only: people added under a username already taken (whoever has an identity file is
     who they are: a planted addition must not stand in for a real one before the list is checked)."""
+    sealable: dict[str, list[str]] = field(default_factory=dict)
+    """Signer's staff id to the SHA-256 of their changes that wait (their signature checked): sealed too."""
+    sure: dict[str, list] = field(default_factory=dict)
+    """Staff id to the removals of them that stand without their own changes (`_sure`)."""
     removal_grace: dict[str, int] = field(default_factory=dict)
     """Staff id removed, to the arrival grace (hours) its removal was made under."""
 
     def seal_of(self, staff_id: str) -> list[str]:
-        return sorted(set(self.believed.get(staff_id, ())))
+        return sorted({*self.believed.get(staff_id, ()), *self.sealable.get(staff_id, ())})
 
 
 @dataclass(frozen=True)
@@ -189,104 +200,131 @@ def fold(
     parsed.sort(key=lambda p: (p[1].at, p[0]))
     if not check:
         return _fold_once(base, parsed, store_id, False, {}, [])
-    # The seals believed decide which of a leaver's changes are believed, which may change the removals (and
-    # so the seals) believed: folded again until nothing changes; if it never settles, the most cautious.
-    excluded: dict[str, str] = {}
-    tried: dict[str, str] = {}
+    # Who is removed is decided without their own changes (`_sure`); the seals of those removals, and this
+    # computer's memory, decide which of a leaver's changes are believed (`_excluded`); that may change the
+    # removals again: decided again until nothing changes.
+    excluded: dict[tuple[str, str], str] = {}
+    seen: list[dict[tuple[str, str], str]] = []
     for _ in range(ROUNDS):
-        result = _fold_once(base, parsed, store_id, True, excluded, bad)
-        found = _excluded(parsed, result, memory)
+        sure = _sure(base, parsed, store_id, excluded)
+        found = _excluded(parsed, sure, memory, _names(base, parsed))
         if found == excluded:
             break
-        tried.update(found)
+        seen.append(found)
         excluded = found
     else:
-        result = _fold_once(base, parsed, store_id, True, tried, bad)
+        # It never settles (removals planted to contradict one another): a change stays refused only if
+        # every reading refused it, and never one by someone the reading shows as current.
+        excluded = {k: v for k, v in seen[-1].items() if all(k in other for other in seen)}
+        sure = _sure(base, parsed, store_id, excluded)
+    result = _fold_once(base, parsed, store_id, True, excluded, bad, sure)
+    if len(seen) == ROUNDS:
         result.late.append(
-            "The staff changes contradict one another (removals whose seals disagree): the most cautious "
-            "reading is used, and a manager checks the removals listed by `dacli sync status`: not settled"
+            "The staff changes contradict one another (removals whose seals disagree): a manager checks "
+            "the removals listed by `dacli sync status`: not settled"
         )
+    result.sure = sure
     _doubts(parsed, result)
     return result
 
 
-def _seals(result: Fold, forged=()) -> dict[str, list[StaffEvent]]:
-    """Staff id to the sealed removals of them believed (less the ``forged``, by SHA-256)."""
-    found: dict[str, list[StaffEvent]] = {}
-    for event, digest in result.removals:
-        if event.seal is not None and event.staff is not None and digest not in forged:
-            found.setdefault(event.staff, []).append(event)
-    return found
+def _names(base: StaffList, parsed) -> dict[str, str]:
+    """Staff id to username, from the snapshot and every addition (for sentences only)."""
+    names = {m.id: m.username for m in base.staff}
+    for _n, event, *_rest in parsed:
+        if event.kind == "add" and event.member is not None:
+            names.setdefault(event.member.id, event.member.username)
+    return names
+
+
+def _sure(base, parsed, store_id, excluded) -> dict[str, list[tuple[StaffEvent, str]]]:
+    """For each person some change removes: the removals (event, SHA-256) that stand in the staff list
+    folded without any change that person signed. A person's own changes never decide whether they are
+    removed: a leaver's back-dated removal of the manager who removed them, or an addition of that
+    manager's id with keys the leaver holds, cannot stop their own removal; a removal by someone the
+    person removed added (or by anyone whose place stands on the person's changes) does not stand."""
+    targets = sorted({p[1].staff for p in parsed if p[1].kind == "remove" and p[1].staff})
+    sure: dict[str, list[tuple[StaffEvent, str]]] = {}
+    for target in targets:
+        without = [p for p in parsed if p[3] != target]
+        folded = _fold_once(base, without, store_id, True, excluded, [])
+        sure[target] = [(e, d) for e, d in folded.removals if e.staff == target]
+    return sure
 
 
 def _before_grace(event: StaffEvent, removal: StaffEvent) -> bool:
     return event.at < removal.at - timedelta(hours=removal.grace_hours or 24)
 
 
-def _excluded(parsed, result: Fold, memory: Memory | None) -> dict[str, str]:
-    """The changes (SHA-256 to a sentence) not believed:
+def _excluded(parsed, sure, memory: Memory | None, names: dict[str, str]) -> dict[tuple[str, str], str]:
+    """The changes ((file name, SHA-256) to a sentence) not believed:
     - a file this computer read before under the same name with other content (written once: tampered);
-    - a removal whose seal leaves out the change by which its target added its own author (or one on its
-      author's chain of certificates): its author believed that change, or could not be on the staff;
     - back-dated with a leaver's key: signed by someone removed, dated more than the grace before a sealed
       removal of them and named by no seal of one (never one this computer believed before); or first seen
       here after this computer knew of their removal, dated more than the grace before now, and sealed by
       no removal of them."""
-    names = {m.id: m.username for m in result.staff.staff}
+    seals = {who: [e for e, _d in rs if e.seal is not None] for who, rs in sure.items()}
+    seals = {who: rs for who, rs in seals.items() if rs}
+    known = {who: {d for r in rs for d in r.seal or ()} for who, rs in seals.items()}
+    grace = {who: max((e.grace_hours or 24 for e, _d in rs), default=24) for who, rs in sure.items()}
     remembered = memory.changes if memory is not None and memory.changes is not None else None
     found = {}
-    for event, digest in result.removals:
-        if event.seal is None:
-            continue
-        sealed, author, chain = set(event.seal), event.author, set()
-        while author in result.adds and author not in chain:
-            chain.add(author)
-            adder, added_by = result.adds[author]
-            if adder == event.staff and added_by not in sealed:
-                found[digest] = (
-                    f"The staff list change removing {names.get(event.staff, event.staff)} leaves out of its "
-                    f"seal the change by which they added {names.get(author, author)}, on whose certificate "
-                    "its author stands (forged)"
-                )
-                break
-            author = adder
-    seals = _seals(result, forged=found)
-    known = {who: {d for r in rs for d in r.seal or ()} for who, rs in seals.items()}
+    # One id added by changes that disagree (an id is made once, at random, by the manager who adds the
+    # person): the addition signed by someone removed does not stand in for the one by someone who is not.
+    adds: dict[str, list] = {}
+    for p in parsed:
+        if p[1].kind == "add" and p[1].member is not None:
+            adds.setdefault(p[1].member.id, []).append(p)
+    for entries in adds.values():
+        if len({e[1].member.model_dump_json() for e in entries}) > 1:
+            kept = [e for e in entries if e[3] not in sure or not sure[e[3]]]
+            for name, event, _body, signer_id, _sig, digest in entries if kept else ():
+                if (name, digest) not in {(k[0], k[5]) for k in kept}:
+                    found[name, digest] = (
+                        f"The staff list change {EVENTS}/{name} adds {event.member.username}'s id again, "
+                        f"with other details, signed by {names.get(signer_id, signer_id)}, who has been "
+                        "removed (forged)"
+                    )
     for name, event, _body, signer_id, _sig, digest in parsed:
+        if (name, digest) in found:
+            continue
         what = f"The staff list change {EVENTS}/{name}, dated {event.at:%Y-%m-%d %H:%M} UTC,"
         who = names.get(signer_id, signer_id)
         before = remembered.get(name) if remembered is not None else None
         if before is not None and before != digest:
-            found[digest] = f"{what} is not the file this computer read under that name before (tampered)"
-        elif before is not None or digest in found:
+            found[name, digest] = (
+                f"{what} is not the file this computer read under that name before (tampered)"
+            )
+        elif before is not None:
             continue  # believed here before: no removal planted since takes it away on this computer
         elif signer_id in seals and digest in known[signer_id]:
             continue  # known to a manager who removed them
         elif signer_id in seals and any(_before_grace(event, r) for r in seals[signer_id]):
-            found[digest] = (
+            found[name, digest] = (
                 f"{what} is signed by {who} before their removal, but the manager who removed them did not "
                 "know of it: back-dated with a leaver's key"
             )
-        elif remembered is not None and signer_id in memory.removed:
-            grace = result.removal_grace.get(signer_id, 24)
-            if event.at < memory.now - timedelta(hours=grace):
-                found[digest] = (
-                    f"{what} reached this computer after it knew {who} had left, more than the arrival grace "
-                    "after its date: back-dated with a leaver's key"
-                )
+        elif (
+            remembered is not None
+            and signer_id in memory.removed
+            and event.at < memory.now - timedelta(hours=grace.get(signer_id, 24))
+        ):
+            found[name, digest] = (
+                f"{what} reached this computer after it knew {who} had left, more than the arrival grace "
+                "after its date: back-dated with a leaver's key"
+            )
     return found
 
 
 def _doubts(parsed, result: Fold) -> None:
     """List the believed changes of a leaver that no removal of them sealed (made within the grace before
     it): for a manager to check, as they may be back-dated with the leaver's key."""
-    seals = _seals(result)
     names = {m.id: m.username for m in result.staff.staff}
     for name, event, _body, signer_id, _sig, digest in parsed:
-        rs = seals.get(signer_id)
+        rs = [e for e, _d in result.sure.get(signer_id, ()) if e.seal is not None]
         if not rs or digest not in result.believed.get(signer_id, ()):
             continue
-        if any(digest in (r.seal or ()) for r in rs):
+        if any(digest in r.seal for r in rs):
             continue
         what = "adds " + event.member.username if event.kind == "add" and event.member else event.kind
         result.doubts.append(
@@ -297,7 +335,9 @@ def _doubts(parsed, result: Fold) -> None:
         )
 
 
-def _fold_once(base, parsed, store_id, check, excluded, bad) -> Fold:
+def _fold_once(base, parsed, store_id, check, excluded, bad, sure=None) -> Fold:
+    """One fold of ``parsed`` over ``base``, less the ``excluded`` changes; with ``sure``, a removal counts
+    only if it stands without its target's own changes (`_sure`)."""
     staff = base.model_copy(deep=True)
     staff.rewrap_pending = False  # derived now (`KeyRoom.rekey_due`): never a shared rewritten field
     result = Fold(staff, {m.id for m in staff.staff})
@@ -310,21 +350,26 @@ def _fold_once(base, parsed, store_id, check, excluded, bad) -> Fold:
     # pass goes over what still waits only once something it waited for was added.
     while parsed:
         before = len(by_id)
-        waiting = [p for p in parsed if _apply(p, by_id, usernames, store_id, check, result, excluded)]
+        waiting = [p for p in parsed if _apply(p, by_id, usernames, store_id, check, result, excluded, sure)]
         if len(waiting) == len(parsed) or len(by_id) == before:
             parsed = waiting
             break
         parsed = waiting
-    for name, event, _body, signer_id, _sig, _digest in parsed:
+    for name, event, body, signer_id, sig, digest in parsed:
         what = f"The staff list change {EVENTS}/{name}"
         whom = signer_id if signer_id not in by_id else event.staff
         result.waiting.append(f"{what} waits for the staff change that added {whom} to arrive")
+        signer = by_id.get(signer_id)
+        if signer is not None and _verify(signer.signing_key, sig, event_context(store_id, name) + body):
+            result.sealable.setdefault(signer_id, []).append(digest)  # a removal of them seals it too
         if event.kind == "add" and event.member is not None:
             result.unadded.setdefault(event.member.id, f"{what} waits for the change that added its author")
     return result
 
 
-def _apply(parsed, by_id: dict, usernames: set, store_id: str, check: bool, result: Fold, excluded) -> bool:
+def _apply(
+    parsed, by_id: dict, usernames: set, store_id: str, check: bool, result: Fold, excluded, sure
+) -> bool:
     """Apply one event to the staff list (``by_id``, ``usernames``): False when done (applied, or not
     believed and listed), True when it waits for another."""
     name, event, body, signer_id, signature, digest = parsed
@@ -336,7 +381,7 @@ def _apply(parsed, by_id: dict, usernames: set, store_id: str, check: bool, resu
         # A change that fails a check is not believed and is named (`audit verify`), never applied: one
         # forged or damaged file in the folder changes no one and stops no one's work.
         forged = None
-        if not signing.verify(signer.signing_key, signature, event_context(store_id, name) + body):
+        if not _verify(signer.signing_key, signature, event_context(store_id, name) + body):
             forged = f"{what} was changed outside dacli, or moved (it does not match its signature)"
         elif event.author != signer_id:
             forged = f"{what} names {event.author} as its author but is signed by {signer.username} (forged)"
@@ -347,8 +392,19 @@ def _apply(parsed, by_id: dict, usernames: set, store_id: str, check: bool, resu
             )
         elif event.kind == "remove" and event.staff == signer_id:
             forged = f"{what} removes its own author, {signer.username} (forged)"
-        elif digest in excluded:
-            forged = excluded[digest]
+        elif (name, digest) in excluded:
+            forged = excluded[name, digest]
+        elif (
+            sure is not None
+            and event.kind == "remove"
+            and event.staff in by_id
+            and digest not in {d for _e, d in sure.get(event.staff, ())}
+        ):
+            forged = (
+                f"{what} removes {by_id[event.staff].username if event.staff in by_id else event.staff}, but "
+                "stands only on changes they made themselves (they added its author, or it is dated after "
+                "their removal of its author): not a removal of them"
+            )
         elif signer.removed is not None and signer.removed <= event.at:
             # made after the signer's removal: not believed, except the removal of the very manager who
             # removed them made within the grace after it (the two did not know of each other's; a removal is
@@ -371,7 +427,7 @@ def _apply(parsed, by_id: dict, usernames: set, store_id: str, check: bool, resu
             problem = None
             if m.added_by != signer_id or m.removed is not None:
                 problem = f"{what} adds {m.username} in another manager's name (forged)"
-            elif not signing.verify(signer.signing_key, m.certificate, certificate_context(store_id, m)):
+            elif not _verify(signer.signing_key, m.certificate, certificate_context(store_id, m)):
                 problem = f"{what} adds {m.username} without a valid certificate (forged)"
             if problem is not None:
                 result.late.append(f"{problem}: not believed")
@@ -402,6 +458,20 @@ def _apply(parsed, by_id: dict, usernames: set, store_id: str, check: bool, resu
         result.removals.append((event, digest))
     _believed(result, signer_id, digest, name)
     return False
+
+
+_VERIFIED: dict[tuple[str, str, bytes], bool] = {}
+
+
+def _verify(public: str, signature: str, message: bytes) -> bool:
+    """`signing.verify`, remembered: a fold is taken again per person removed (`_sure`)."""
+    key = (public, signature, hashlib.sha256(message).digest())
+    done = _VERIFIED.get(key)
+    if done is None:
+        if len(_VERIFIED) > 50_000:
+            _VERIFIED.clear()
+        done = _VERIFIED[key] = signing.verify(public, signature, message)
+    return done
 
 
 def _believed(result: Fold, signer_id: str, digest: str, name: str) -> None:
