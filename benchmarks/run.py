@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import retention  # noqa: E402  (sibling scripts, not a package)
+import rows as issue15  # noqa: E402
 import synthetic  # noqa: E402
 import tui  # noqa: E402
 
@@ -70,6 +71,8 @@ class Row:
     label: str
     times: list[float]
     in_process: bool = False  # timed inside this script: no interpreter start-up, so no ratio
+    key: str = ""  # the issue-15 target it is measured against (`rows.TARGETS`), and at which size
+    size: str = ""
 
     @property
     def median(self) -> float:
@@ -83,8 +86,11 @@ def log(message: str) -> None:
 # -- the synthetic store -------------------------------------------------------------------------------
 
 
-def ensure_store(cache: Path, cases: int, users: int, jobs: int | None, log_n: int, rebuild: bool) -> dict:
-    """Reuse ``cache/store`` when its metadata and its case folders say it holds ``cases`` cases."""
+def ensure_store(
+    cache: Path, cases: int, users: int, jobs: int | None, log_n: int, rebuild: bool, index_only: int = 0
+) -> dict:
+    """Reuse ``cache/store`` when its metadata and its case folders say it holds ``cases`` cases (of which
+    ``index_only`` are an index row and an empty folder only: `synthetic.make_store`)."""
     from dacli.store.store import Store
 
     store_path = cache / "store"
@@ -96,6 +102,7 @@ def ensure_store(cache: Path, cases: int, users: int, jobs: int | None, log_n: i
                 meta.get("version") == META_VERSION
                 and meta.get("cases") == cases
                 and meta.get("log_n") == log_n
+                and meta.get("index_only", 0) == index_only
                 and len(Store(store_path).case_refs()) == cases
             )
         except Exception:
@@ -112,10 +119,13 @@ def ensure_store(cache: Path, cases: int, users: int, jobs: int | None, log_n: i
         shutil.rmtree(cache)
     cache.mkdir(parents=True)
     log(f"Generating {cases} synthetic cases at {store_path} (done once, then cached)...")
-    gen = synthetic.make_store(store_path, cases, users=users, jobs=jobs, passphrase_log_n=log_n)
+    gen = synthetic.make_store(
+        store_path, cases - index_only, users=users, jobs=jobs, passphrase_log_n=log_n, index_only=index_only
+    )
     meta = {
         "version": META_VERSION,
         "cases": cases,
+        "index_only": index_only,
         "users": len(gen.users) + 1,
         "manager": gen.manager,
         "passphrase": gen.passphrase,
@@ -184,6 +194,77 @@ def note_add(label: str, store_path: Path, meta: dict, env: dict[str, str], work
         return timed(label, cmd, agent_env, repeat)
     finally:
         run_once([*DACLI, "lock"], agent_env)
+
+
+def start_agent(store_path: Path, meta: dict, env: dict[str, str], agents: Path) -> dict[str, str]:
+    """Start `dacli unlock` for the store's manager; the environment that uses it (stop it with `lock`)."""
+    agent_env = {k: v for k, v in env.items() if k != "DACLI_PASSPHRASE"}
+    agent_env.update(DACLI_STORE=str(store_path), DACLI_USER=meta["manager"], DACLI_AGENT_DIR=str(agents))
+    _, out = run_once(
+        [*DACLI, "unlock", "--idle", "60"], {**agent_env, "DACLI_PASSPHRASE": meta["passphrase"]}
+    )
+    if "Unlocked" not in out:
+        raise SystemExit(f"unexpected `unlock` output: {out.strip()}")
+    return agent_env
+
+
+def write_rows(
+    n: int, size: str, store_path: Path, ref: str, checklist: Path, agent_env: dict, repeat: int
+) -> list[Row]:
+    """`dash record --from` on one case and `intake --from` (matching against every case), with the agent."""
+    log(f"  `dacli dash record REF --from FILE` ({n} cases) ...")
+    dash = issue15.dash_record(DACLI, ref, checklist, agent_env, repeat, run_once)
+    log(f"  `dacli intake --from FORM --new-case` ({n} cases) ...")
+    form = HERE.parent / "examples" / "forms" / "intake-example.toml"
+    times, matches = issue15.intake(DACLI, store_path, form, agent_env, repeat, run_once)
+    return [
+        Row(
+            f"`dacli dash record REF --from FILE` ({n} cases, unlock agent running)",
+            dash,
+            key="dash",
+            size=size,
+        ),
+        Row(
+            f"`dacli intake --from FORM --new-case` ({n} cases, unlock agent running; {matches} matches)",
+            times,
+            key="intake",
+            size=size,
+        ),
+    ]
+
+
+def big_store(args, log_n: int, env: dict, work: Path, xdg: Path, checklist: Path) -> tuple[dict, list[Row]]:
+    """The large store's rows: the listing, one case, the writes and the dashboard."""
+    big = args.big_cases
+    size = "100k" if big == 100000 else ""
+    cache = Path(tempfile.gettempdir()) / f"dacli-bench-{big}-index-only"
+    meta = ensure_store(cache, big, 1, args.jobs, log_n, args.rebuild, index_only=big - args.big_real)
+    meta["store"] = str(cache / "store")
+    store_path, ref = cache / "store", meta["sample_ref"]
+    rows: list[Row] = []
+    agent_env = start_agent(store_path, meta, env, work / "agents-big")
+    try:
+        cmd = [*DACLI, "case", "list"]
+        rows.append(
+            timed(f"`dacli case list` ({big} cases, unlock agent running)", cmd, agent_env, args.repeat)
+        )
+        rows[-1].key, rows[-1].size = "list", size
+        cmd = [*DACLI, "case", "show", ref]
+        rows.append(
+            timed(f"`dacli case show REF` ({big} cases, unlock agent running)", cmd, agent_env, args.repeat)
+        )
+        rows[-1].key, rows[-1].size = "show", size
+        rows += write_rows(big, size, store_path, ref, checklist, agent_env, args.repeat)
+    finally:
+        run_once([*DACLI, "lock"], agent_env)
+    note = note_add(
+        f"`dacli note add REF` ({big} cases, unlock agent running)", store_path, meta, env, work, args.repeat
+    )
+    note.key, note.size = "note", size
+    rows.append(note)
+    rows.append(dashboard(store_path, meta["manager"], meta["passphrase"], args.repeat, xdg, big))
+    rows[-1].key, rows[-1].size = "dashboard", size
+    return meta, rows
 
 
 def bare_scrypt(store_path: Path, username: str, passphrase: str, repeat: int) -> Row:
@@ -330,6 +411,16 @@ def main(argv: list[str] | None = None) -> int:
         default=100,
         help="cases in the small store `note add` is compared on (default 100)",
     )
+    parser.add_argument(
+        "--big-cases",
+        type=int,
+        default=100000,
+        help="cases in the large store (default 100000; 0 leaves it out); all but --big-real of them are "
+        "index rows and empty folders only",
+    )
+    parser.add_argument(
+        "--big-real", type=int, default=200, help="real cases in the large store (default 200)"
+    )
     parser.add_argument("--rebuild", action="store_true", help="regenerate the cached stores")
     parser.add_argument(
         "--skip-slow", action="store_true", help="leave out `user add`, `reindex` and the retention sweep"
@@ -362,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         XDG_DATA_HOME=str(xdg),
     )
     n = args.cases
+    size = "20k" if n == 20000 else ""
     rows: list[Row] = []
     try:
         log(f"Timing ({args.repeat} runs each after one warm-up; slow commands {args.slow_repeat} runs):")
@@ -413,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.repeat,
                 )
             )
+            rows[-1].key, rows[-1].size = "show", size
             rows.append(
                 timed(
                     f"`dacli case list` ({n} cases, unlock agent running)",
@@ -421,6 +514,8 @@ def main(argv: list[str] | None = None) -> int:
                     args.repeat,
                 )
             )
+            rows[-1].key, rows[-1].size = "list", size
+            rows += write_rows(n, size, store_path, ref, checklist, agent_env, args.repeat)
         finally:
             run_once([*DACLI, "lock"], agent_env)
 
@@ -431,6 +526,9 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"`case list --json` returned {listed} rows, expected {n}")
 
         rows.append(dashboard(store_path, meta["manager"], meta["passphrase"], args.repeat, xdg, n))
+        rows[-1].key, rows[-1].size = "dashboard", size
+        log("  dashboard: memory after one caseload and after 10 reloads (in-process) ...")
+        mem = tui.memory(store_path, meta["manager"], meta["passphrase"], 10)
 
         # What one write costs: the same `note add` on this store and on a small one (store format 3: a
         # write touches one case folder and no caseload-wide file).
@@ -448,7 +546,13 @@ def main(argv: list[str] | None = None) -> int:
             work,
             args.repeat,
         )
+        note_big.key, note_big.size = "note", size
         rows += [note_small, note_big]
+
+        big_meta = None
+        if args.big_cases:
+            big_meta, big_rows = big_store(args, log_n, env, work, xdg, checklist)
+            rows += big_rows
 
         add_times: list[float] = []
         copy_times: list[float] = []
@@ -471,6 +575,16 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 Row(f"`dacli user add NEW --role caseworker` (re-wraps {n + 1} key rings)", add_times)
             )
+            rows[-1].key, rows[-1].size = "user-add", size
+
+            log("  a new computer's first `case list` (no caseload cache yet) ...")
+            agent_env = start_agent(store_path, meta, env, work / "agents-new")
+            try:
+                first = issue15.new_computer(DACLI, agent_env, work / "new-computer-cache", run_once)
+            finally:
+                run_once([*DACLI, "lock"], agent_env)
+            rows.append(Row(f"a new computer's first `dacli case list` ({n} cases, cache built)", [first]))
+            rows[-1].key, rows[-1].size = "new-computer", size
 
             log(f"  `dacli reindex` x{args.slow_repeat} (in place; idempotent) ...")
             reindex_times = []
@@ -495,6 +609,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 Row(f"`dacli retain-purge --json` (plan, {m} cases, {sweep.due} due)", sweep.plan_times)
             )
+            rows[-1].key = "purge-plan"
+            rows[-1].size = {20000: "20k", 100000: "100k"}.get(m, "")
             rows.append(
                 Row(
                     f"`dacli retain-purge --apply --mode destroy` ({sweep.purged} of {m} cases purged)",
@@ -538,6 +654,13 @@ def main(argv: list[str] | None = None) -> int:
             f"- not timed: copying the store for each `user add` (`shutil.copytree`): {spread(copy_times)}; "
             f"for each `retain-purge --apply` (`cp -a`): {spread(sweep.copy_times)}"
         )
+    if big_meta:
+        context.append(
+            f"- large store: {big_meta['store']}, {args.big_cases} cases of which "
+            f"{big_meta['index_only']} are an index row and an empty folder only (`synthetic.make_store`): "
+            f"enough for `case list`, the dashboard and matching at intake; `case show`, `note add` and "
+            f"`dash record` use one of its {args.big_cases - big_meta['index_only']} real cases"
+        )
     lines = [
         f"# dacli benchmarks: {n} cases",
         "",
@@ -550,6 +673,20 @@ def main(argv: list[str] | None = None) -> int:
         "Every command that unlocks the store with a passphrase (`case show`, `case list`, `user add`, "
         f"`reindex`) pays the scrypt unlock (median {scrypt_row.median:.3f} s here) before doing any work; "
         "with the unlock agent running (`dacli unlock`) they skip it. The dashboard row starts after it.",
+        "",
+    ]
+    verdicts = [
+        issue15.verdict(t, r.size, r.median, base.median, r.in_process)
+        for t in issue15.TARGETS
+        for r in rows
+        if r.key == t.key and r.size in t.seconds
+    ]
+    lines += [
+        f"Dashboard memory (resident, in-process, {mem[2]} rows): {mem[0] / 2**20:.1f} MiB after the first "
+        f"caseload, {mem[1] / 2**20:.1f} MiB after 10 reloads ({mem[1] / mem[0]:.2f}x; target: within 1.20x, "
+        f"{'met' if mem[1] <= 1.2 * mem[0] else 'missed'}).",
+        "",
+        *issue15.targets_table(verdicts, base.median),
         "",
     ]
     lines.insert(

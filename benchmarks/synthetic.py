@@ -146,6 +146,31 @@ def _make_chunk(chunk: int) -> list[tuple[str, dict]]:
     return out
 
 
+_REF_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _index_only_rows(path: Path, rows: dict[str, dict], count: int, seed: int) -> dict[str, dict]:
+    """``count`` index rows copied from ``rows`` under new references, each with an empty case folder
+    dated an hour ago (so the index takes it as unchanged since the row was built)."""
+    rng = random.Random(f"{seed}-index-only")
+    real = list(rows.values())
+    past = time.time() - 3600
+    made: dict[str, dict] = {}
+    while len(made) < count:
+        ref = "DA-" + "".join(rng.choice(_REF_CHARS) for _ in range(5))
+        ref += "-" + "".join(rng.choice(_REF_CHARS) for _ in range(5))
+        if ref in rows or ref in made:
+            continue
+        folder = path / ref
+        folder.mkdir()
+        os.utime(folder, (past, past))
+        row = dict(real[len(made) % len(real)])
+        row["ref"] = ref
+        row["client"] = f"{_word(rng)} Testcase-x{len(made):06d}"
+        made[ref] = row
+    return made
+
+
 def _summary(summarise, ref: str, case, record):
     """The index row, as `intake` makes it; copes with `summarise` taking the case's notes (none here)."""
     if "notes" in inspect.signature(summarise).parameters:
@@ -163,11 +188,15 @@ def make_store(
     jobs: int | None = None,
     passphrase_log_n: int | None = None,
     progress: bool = True,
+    index_only: int = 0,
 ) -> Generated:
     """Create a store at ``path`` (which must not exist or be empty) holding ``cases`` synthetic cases.
 
     Cases are made in chunks of ``audit_chunk`` by ``jobs`` forked processes (default: one per CPU);
-    the content depends on ``seed`` only, not on ``jobs``.
+    the content depends on ``seed`` only, not on ``jobs``. ``index_only``: that many more cases exist only
+    as an empty folder and a row in the generating person's caseload index (a copy of a real case's row
+    under a new reference and an invented name): enough for what reads the index alone (`case list`, the
+    dashboard's caseload, matching at intake), at a size whose records would take hours to write.
     """
     import multiprocessing
 
@@ -225,6 +254,8 @@ def make_store(
             for ref, row in results[c]:
                 rows[ref] = row
                 result.refs.append(ref)
+        if index_only:
+            rows.update(_index_only_rows(path, rows, index_only, seed))
         t_cases = time.perf_counter()
 
         os.environ["DACLI_MACHINE_ID"] = "synthsetup"
@@ -263,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--audit-chunk", type=int, default=1000, help="cases per audit log (default 1000; see the docstring)"
     )
+    parser.add_argument(
+        "--index-only",
+        type=int,
+        default=0,
+        help="more cases as index rows and empty folders only (default 0)",
+    )
     args = parser.parse_args(argv)
     if args.cases < 1 or args.users < 0 or args.audit_chunk < 1:
         parser.error("--cases and --audit-chunk must be positive, --users not negative")
@@ -278,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
             audit_chunk=args.audit_chunk,
             jobs=args.jobs,
             passphrase_log_n=args.log_n,
+            index_only=args.index_only,
         )
     except DacliError as exc:
         print(f"synthetic: {exc.message}", file=sys.stderr)

@@ -55,6 +55,47 @@ async def once(store_path: Path, user: str, passphrase: str) -> tuple[float, flo
     return scrypt, elapsed, rows
 
 
+def _rss() -> int:
+    """This process's resident memory (bytes), after a full collection."""
+    import gc
+    import os
+
+    gc.collect()
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def _reloads(store_path: Path, user: str, passphrase: str, reloads: int) -> tuple[int, int, int]:
+    from dacli.services.admin import open_store, unlock
+    from dacli.tui.app import DacliApp
+
+    session = unlock(open_store(store_path), user, passphrase)
+    app = DacliApp(store_path, user, idle_seconds=600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while type(app.screen).__name__ != "UnlockScreen":
+            await pilot.pause(0.01)
+        app.unlocked(session)
+        screen = None
+        while screen is None or not screen.all_rows:
+            await pilot.pause(0.01)
+            screen = app.screen if type(app.screen).__name__ == "CaseloadScreen" else None
+        await pilot.pause()
+        after_one = _rss()
+        for _ in range(reloads):
+            before = screen.all_rows
+            screen.refresh_rows()
+            while screen.all_rows is before:
+                await pilot.pause(0.01)
+            await pilot.pause()
+        return after_one, _rss(), len(screen.all_rows)
+
+
+def memory(store_path: Path, user: str, passphrase: str, reloads: int = 10) -> tuple[int, int, int]:
+    """The dashboard's resident memory after the first caseload and after ``reloads`` more (bytes), and
+    the rows held. Linux only (/proc)."""
+    return asyncio.run(_reloads(store_path, user, passphrase, reloads))
+
+
 def measure(
     store_path: Path, user: str, passphrase: str, repeat: int, warmup: bool = False
 ) -> tuple[list[float], list[float], int]:

@@ -131,3 +131,38 @@ def test_a_damaged_index_on_this_computer_is_built_again(session, case_ref, dama
     path.write_bytes(damage)
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
     assert list(fresh.read_index()["cases"]) == [case_ref]
+
+
+def test_a_new_computers_first_caseload_shows_its_progress(session, form, monkeypatch, tmp_path):
+    """Building the index from nothing reads every case once (a minute at 20,000 cases): the CLI draws a
+    bar on a terminal (`progress_bar`) and the dashboard a line, from the calls counted here."""
+    import io
+
+    from dacli.commands.common import progress_bar
+    from dacli.store import index
+
+    refs = [intake(session, form).case]
+    for n in range(2):
+        other = form.model_copy(deep=True)
+        other.client.name = f"Quillon Testperson-{n}"
+        refs.append(intake(session, other, new_case=True).case)
+    for ref in refs:
+        os.utime(session.store.root / ref, OLD)
+    monkeypatch.setattr(index, "PROGRESS_FROM", 3)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "new-computer-cache"))
+    fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
+    told: list[tuple[int, int]] = []
+    fresh.on_progress = lambda done, total: told.append((done, total))
+    assert sorted(fresh.read_index()["cases"]) == sorted(refs)
+    assert told == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    told.clear()
+    fresh.read_index()
+    assert told == []  # nothing to build: no bar
+    stream = io.StringIO()
+    bar = progress_bar(stream)
+    bar(1, 4)
+    bar(4, 4)
+    assert stream.getvalue() == (
+        "\rBuilding this computer's caseload: [#######                       ] 1 of 4 cases"
+        "\rBuilding this computer's caseload: [##############################] 4 of 4 cases\n"
+    )

@@ -38,11 +38,31 @@ class Context:
         store = self.store()
         username = self.username()
         store.member(username)  # unknown user: say so before asking for a passphrase
+        session = None
         if use_agent and os.environ.get("DACLI_NO_AGENT") != "1":
             session = session_from_agent(store, username)
-            if session is not None:
-                return session
-        return unlock(store, username, passphrase(f"Passphrase for {username}"))
+        if session is None:
+            session = unlock(store, username, passphrase(f"Passphrase for {username}"))
+        if sys.stderr.isatty():
+            session.on_progress = progress_bar(sys.stderr)
+        return session
+
+
+def progress_bar(stream):
+    """Draws "Building this computer's caseload: [####      ] 4,000 of 20,000 cases" on ``stream``, in place,
+    for a refresh of the caseload index that rebuilds many rows (a new computer's first caseload)."""
+
+    def show(done: int, total: int) -> None:
+        filled = done * 30 // max(total, 1)
+        stream.write(
+            f"\rBuilding this computer's caseload: [{'#' * filled}{' ' * (30 - filled)}] "
+            f"{done:,} of {total:,} cases"
+        )
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
 
 
 def _from_file(var: str) -> str | None:

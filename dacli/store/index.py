@@ -45,6 +45,8 @@ INDEX_SCHEMA = "caseload-index/4"
 in the store (`.dacli/index.json.age`, shared by everyone); `dacli upgrade` removes that file."""
 
 ANCHORS_SCHEMA = "audit-anchors/2"
+PROGRESS_FROM = 200
+"""A refresh that rebuilds at least this many rows reports its progress (`IndexRoom.on_progress`)."""
 SETTLE_NS = 2_000_000_000
 """A folder changed this recently is looked at again on the next read (file times have a coarse tick)."""
 
@@ -83,6 +85,9 @@ class IndexRoom:
     build_row: Callable[[Any, str], dict] | None = None
     """Builds one case's row from its records (`services.case_view`, set there: the store cannot read
     records as cases)."""
+    on_progress: Callable[[int, int], None] | None = None
+    """Told (rows done, rows to do) while many rows are rebuilt (a new computer's first caseload): the CLI
+    draws a progress bar on a terminal, the dashboard a line above the caseload."""
 
     def _cache_dir(self) -> Path:
         return cache_root() / self.store.settings.store_id
@@ -192,7 +197,11 @@ class IndexRoom:
             for part in (stamps, rows, unreadable):
                 part.pop(ref, None)
         gone = self.tombstone_book() if changed else None  # believed lines only
-        for ref in changed:
+        progress = self.on_progress if len(changed) >= PROGRESS_FROM else None
+        step = max(1, len(changed) // 100)
+        for done, ref in enumerate(changed):
+            if progress is not None and done % step == 0:
+                progress(done, len(changed))
             for part in (stamps, rows, unreadable):
                 part.pop(ref, None)
             if gone is not None and gone_for_good(root, ref) and gone.believed(ref):
@@ -211,6 +220,8 @@ class IndexRoom:
                 row["_folder"] = fingerprint
                 rows[ref] = row
             stamps[ref] = now[ref]
+        if progress is not None:
+            progress(len(changed), len(changed))
         after = {r: register_row(rows[r]) for r in [*changed, *went] if r in rows}
         if before != after:
             self.write_register(index)

@@ -70,7 +70,17 @@ class CaseloadScreen(Screen):
     def load(self, session):
         from dacli.services.caseload import caseload
 
-        return caseload(session, now=self.app.now())
+        counts = self.query_one("#counts", Static)
+
+        def progress(done: int, total: int) -> None:  # a new computer's first caseload: many rows to build
+            text = f"Building this computer's caseload: {done:,} of {total:,} cases"
+            self.app.call_from_thread(counts.update, text)
+
+        session.on_progress = progress
+        try:
+            return caseload(session, now=self.app.now())
+        finally:
+            session.on_progress = None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "caseload":
