@@ -338,7 +338,8 @@ def _doubts(parsed, result: Fold) -> None:
 def _fold_once(base, parsed, store_id, check, excluded, bad, sure=None) -> Fold:
     """One fold of ``parsed`` over ``base``, less the ``excluded`` changes; with ``sure``, a removal counts
     only if it stands without its target's own changes (`_sure`)."""
-    staff = base.model_copy(deep=True)
+    # copies one level deep: a member's fields are plain values, and only the fold's own copies change
+    staff = base.model_copy(update={"staff": [m.model_copy() for m in base.staff]})
     staff.rewrap_pending = False  # derived now (`KeyRoom.rekey_due`): never a shared rewritten field
     result = Fold(staff, {m.id for m in staff.staff})
     if check:
@@ -438,9 +439,9 @@ def _apply(
                 result.late.append(f"{what} adds a second user called {m.username}: not believed")
                 result.unadded.setdefault(m.id, f"{what} adds a second user called {m.username}")
             else:
-                result.aliases.append(m.model_copy(deep=True))
+                result.aliases.append(m.model_copy())
             return False
-        added = m.model_copy(deep=True)
+        added = m.model_copy()
         result.staff.staff.append(added)
         by_id[m.id] = added
         usernames.add(m.username)
