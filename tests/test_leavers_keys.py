@@ -258,9 +258,9 @@ def test_a_staff_change_too_large_to_be_one_is_not_read(two):
 
 def test_a_leavers_removal_of_the_manager_who_added_them_does_not_stand(two, tmp_path, monkeypatch):
     """Within the grace a planted removal is believed on a new computer, but not one of the manager who
-    added the leaver: a person's own changes never decide whether they are removed, and without the
-    founder's changes the leaver is not on the staff. So the founder stays, and their removal of the leaver
-    still seals."""
+    added the leaver that does not name that addition: a person's own changes never decide whether they are
+    removed, and without the founder's changes (but those its seal names: none) the leaver is not on the
+    staff. So the founder stays, and their removal of the leaver still seals."""
     a, _ = two
     leaver, removal = _left(a)
     founder = _unlock(a, MANAGER).member.id
@@ -284,3 +284,18 @@ def test_a_staff_change_dated_other_than_its_name_is_not_believed(two):
     mgr = _unlock(a, MANAGER)
     assert mgr.staff().by_username("cw.bex") is None
     _refused(mgr, "not the time its name gives")
+
+
+def test_a_removal_no_computer_would_believe_is_refused_and_nothing_is_written(two, monkeypatch):
+    """`user remove` folds the staff list with its removal before writing it: one that would not stand says
+    so in one sentence and writes nothing (not a success message over a removal no one believes)."""
+    import pytest
+
+    from dacli.errors import IntegrityError
+
+    a, _ = two
+    before = sorted(p.name for p in (a / ".dacli" / EVENTS).iterdir())
+    monkeypatch.setattr(staffevents, "_sure", lambda *args: {})  # as if the removal stood on no one
+    with pytest.raises(IntegrityError, match="cw.bex cannot be removed here: .* Nothing was written"):
+        remove_user(_unlock(a, MANAGER), "cw.bex", "left the service (test)")
+    assert sorted(p.name for p in (a / ".dacli" / EVENTS).iterdir()) == before

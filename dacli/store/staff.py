@@ -188,17 +188,18 @@ class StaffRoom:
         self._checked_staff()
         return list(self._fold.doubts)
 
-    def _write_event(self, event: StaffEvent) -> str:
+    def _event_file(self, event: StaffEvent) -> tuple[str, bytes]:
+        """One staff change's file name and bytes, signed by this manager for that name."""
+        name = event_name(event.at)
+        body = dump_plain_toml(event)
+        return name, self.signer.seal(event_context(self.store.settings.store_id, name), body)
+
+    def _write_event(self, event: StaffEvent, made: tuple[str, bytes] | None = None) -> str:
         """Write one staff change, once, signed by this manager for its own name."""
         folder = self.store.meta / EVENTS
         make_dir(folder)
-        name = event_name(event.at)
-        body = dump_plain_toml(event)
-        atomic_write(
-            folder / name,
-            self.signer.seal(event_context(self.store.settings.store_id, name), body),
-            replace=False,
-        )
+        name, raw = made or self._event_file(event)
+        atomic_write(folder / name, raw, replace=False)
         self._staff_mark = None  # read again, checked, on the next look
         return name
 
@@ -334,17 +335,18 @@ class StaffRoom:
                 raise NotFound(f"There is no current user called {username!r}.")
             if member.id == self.member.id:
                 raise InvalidInput("You cannot remove yourself; ask another manager.")
-            self._sign_over(member)
-            self._write_event(
-                StaffEvent(
-                    kind="remove",
-                    at=clock.now(),
-                    author=self.member.id,
-                    staff=member.id,
-                    seal=self._fold.seal_of(member.id),
-                    grace_hours=int((clock.now() - arriving_since(self.store)).total_seconds() // 3600),
-                )
+            event = StaffEvent(
+                kind="remove",
+                at=clock.now(),
+                author=self.member.id,
+                staff=member.id,
+                seal=self._fold.seal_of(member.id),
+                grace_hours=int((clock.now() - arriving_since(self.store)).total_seconds() // 3600),
             )
+            made = self._event_file(event)
+            self._check_removal(member, made)  # before anything is written
+            self._sign_over(member)
+            self._write_event(event, made)
             with suppress(FileNotFoundError):
                 self.store.identity_path(member.id).unlink()
 
@@ -354,6 +356,17 @@ class StaffRoom:
                 self.audit("user-remove", reason=reason, detail={"staff": member.id})
 
             return self._rewrap_locked(after_store_ring=audit_removal)
+
+    def _check_removal(self, member: StaffMember, made: tuple[str, bytes]) -> None:
+        """Refuse, writing nothing, a removal every computer would not believe (the staff list folded with it
+        still shows ``member`` as current)."""
+        raw, events = self._staff_raw
+        sid = self.store.settings.store_id
+        found = checked_fold(self.store.meta, sid, self.credentials.trust, (raw, [*events, made]))
+        after = next((m for m in found.staff.staff if m.id == member.id), None)
+        if after is not None and after.active:
+            why = next((n for n in found.late if made[0] in n), "it would not be believed")
+            raise IntegrityError(f"{member.username} cannot be removed here: {why}. Nothing was written.")
 
     def _sign_over(self, leaving: StaffMember) -> None:
         """The store settings and the policy the leaving manager signed, signed again as they stand by this

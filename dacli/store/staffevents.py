@@ -13,9 +13,9 @@ applied in order of time, then name. Rules checked on every read:
   the removal of the very manager who removed them made within the grace after it (two managers removing
   each other apart: both stand) (listed in ``late``); a file whose name does not carry its time is forged;
 - a person's own changes never decide whether they are removed (`_sure`): a removal of X counts only if it
-  stands in the staff list folded without any change X signed. So a leaver's back-dated removal of the
-  manager who removed them, or an addition of that manager's id with keys the leaver holds, cannot stop
-  their own removal, and a removal by someone X added (or standing on X's changes) is not a removal of X;
+  stands in the staff list folded without X's changes other than those its seal names. So a leaver's
+  back-dated removal of the manager who removed them, or an addition of that manager's id with keys the
+  leaver holds, cannot stop their own removal, while a manager can remove the manager who added them;
 - an event signed by someone this copy does not know yet (the event that added them has not arrived) waits,
   believed once it can be checked (``waiting``);
 - a removal is permanent: nothing adds an id that was ever on the staff again, and a removal of someone not
@@ -25,6 +25,8 @@ applied in order of time, then name. Rules checked on every read:
   a removed person, dated more than that grace before a removal of them, and named by no removal's seal, was
   made with a leaver's key and back-dated (an office offline for longer than the grace has the same effect,
   which is why the grace must be at least that long): not believed, on every computer, a new one too.
+  Every removal of X made more than the grace after such a change must name it (one removal cannot vouch
+  for the addition of its own author).
   A change the leaver signed within the grace before their removal cannot be told from one still arriving
   from an office that was offline: it stands, and is listed for a manager to check (``doubts``);
 - ``memory`` (this computer's own, `seen`): a change signed by someone this computer already knew had left,
@@ -238,17 +240,36 @@ def _names(base: StaffList, parsed) -> dict[str, str]:
 
 
 def _sure(base, parsed, store_id, excluded) -> dict[str, list[tuple[StaffEvent, str]]]:
-    """For each person some change removes: the removals (event, SHA-256) that stand in the staff list
-    folded without any change that person signed. A person's own changes never decide whether they are
-    removed: a leaver's back-dated removal of the manager who removed them, or an addition of that
-    manager's id with keys the leaver holds, cannot stop their own removal; a removal by someone the
-    person removed added (or by anyone whose place stands on the person's changes) does not stand."""
-    targets = sorted({p[1].staff for p in parsed if p[1].kind == "remove" and p[1].staff})
+    """For each person removed: the removals of them (event, SHA-256) that stand without the person's own
+    changes, less those its seal vouches for. A removal of X is folded with none of X's changes but the ones
+    its seal names (what its author believed X had done: X's addition of the author, say) and that are not
+    refused; it counts if it still removes X. So a leaver's back-dated removal of the manager who removed
+    them, or an addition of that manager's id with the leaver's keys, cannot stop their own removal, while
+    a manager can remove the manager who added them. (A removal written before seals vouches for every
+    change X made before it.) Only removals signed by the author they name are folded for."""
+    keys: dict[str, set[str]] = {}  # every key any addition gives an id (one may be a leaver's forgery)
+    for m in base.staff:
+        keys.setdefault(m.id, set()).add(m.signing_key)
+    for p in parsed:
+        if p[1].kind == "add" and p[1].member is not None:
+            keys.setdefault(p[1].member.id, set()).add(p[1].member.signing_key)
     sure: dict[str, list[tuple[StaffEvent, str]]] = {}
-    for target in targets:
-        without = [p for p in parsed if p[3] != target]
-        folded = _fold_once(base, without, store_id, True, excluded, [])
-        sure[target] = [(e, d) for e, d in folded.removals if e.staff == target]
+    for name, event, body, signer_id, sig, digest in parsed:
+        target = event.staff
+        if event.kind != "remove" or not target or target == signer_id or (name, digest) in excluded:
+            continue
+        message = event_context(store_id, name) + body
+        if not any(_verify(public, sig, message) for public in keys.get(signer_id, ())):
+            continue  # not signed by whom it names (forged): the fold refuses it anyway
+        vouched = set(event.seal or ())
+        kept = [
+            p
+            for p in parsed
+            if p[3] != target or (p[5] in vouched if event.seal is not None else p[1].at < event.at)
+        ]
+        folded = _fold_once(base, kept, store_id, True, excluded, [])
+        if any(d == digest for _e, d in folded.removals):
+            sure.setdefault(target, []).append((event, digest))
     return sure
 
 
@@ -265,7 +286,6 @@ def _excluded(parsed, sure, memory: Memory | None, names: dict[str, str]) -> dic
       no removal of them."""
     seals = {who: [e for e, _d in rs if e.seal is not None] for who, rs in sure.items()}
     seals = {who: rs for who, rs in seals.items() if rs}
-    known = {who: {d for r in rs for d in r.seal or ()} for who, rs in seals.items()}
     grace = {who: max((e.grace_hours or 24 for e, _d in rs), default=24) for who, rs in sure.items()}
     remembered = memory.changes if memory is not None and memory.changes is not None else None
     found = {}
@@ -297,13 +317,17 @@ def _excluded(parsed, sure, memory: Memory | None, names: dict[str, str]) -> dic
             )
         elif before is not None:
             continue  # believed here before: no removal planted since takes it away on this computer
-        elif signer_id in seals and digest in known[signer_id]:
-            continue  # known to a manager who removed them
-        elif signer_id in seals and any(_before_grace(event, r) for r in seals[signer_id]):
+        elif signer_id in seals and any(
+            _before_grace(event, r) and digest not in r.seal for r in seals[signer_id]
+        ):
+            # every removal of them made more than the grace after it must seal it: one removal cannot
+            # vouch for the change that made its own author (a crony's removal of the leaver who added them)
             found[name, digest] = (
                 f"{what} is signed by {who} before their removal, but the manager who removed them did not "
                 "know of it: back-dated with a leaver's key"
             )
+        elif signer_id in seals and any(digest in r.seal for r in seals[signer_id]):
+            continue  # known to a manager who removed them
         elif (
             remembered is not None
             and signer_id in memory.removed
@@ -403,8 +427,8 @@ def _apply(
         ):
             forged = (
                 f"{what} removes {by_id[event.staff].username if event.staff in by_id else event.staff}, but "
-                "stands only on changes they made themselves (they added its author, or it is dated after "
-                "their removal of its author): not a removal of them"
+                "stands only on changes they made themselves that it does not name (it is dated after their "
+                "removal of its author, or its author's place rests on them): not a removal of them"
             )
         elif signer.removed is not None and signer.removed <= event.at:
             # made after the signer's removal: not believed, except the removal of the very manager who
