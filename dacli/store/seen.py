@@ -6,7 +6,7 @@ their own data folder (never in the store), per store: the highest key epoch see
 who was seen at all, and the names of the staff changes believed. A list is refused if it goes back to a
 lower epoch or shows someone seen removed as current; a staff change signed by someone this computer had
 already seen removed, first seen after that and dated more than the arrival grace ago, is not believed
-(`staffevents.Memory`), nor one whose file changed since it was read here. Holds staff ids, staff-change
+(`Memory`), nor one whose file changed since it was read here. Holds staff ids, staff-change
 file names (a time and a random part) with their SHA-256, and numbers only. The first look at a store is
 trusted (there is nothing to compare with yet).
 """
@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from dacli.errors import IntegrityError
@@ -48,10 +50,19 @@ def _load(path: Path) -> dict:
     return data
 
 
-def memory(store_id: str, now):
-    """What this computer remembers of the store's staff changes, for the fold (`staffevents.Memory`)."""
-    from dacli.store.staffevents import Memory
+@dataclass(frozen=True)
+class Memory:
+    """What this computer remembers of a store's staff changes, for the fold (`staffevents.fold`): who it
+    already knew had left, the changes it has believed (file name to SHA-256; None when it kept none yet),
+    and now."""
 
+    removed: frozenset[str]
+    changes: dict[str, str] | None
+    now: datetime
+
+
+def memory(store_id: str, now) -> Memory:
+    """What this computer remembers of the store's staff changes."""
     path = _path(store_id)
     seen = _load(path) if path is not None else {}
     changes = seen.get("changes")

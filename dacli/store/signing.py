@@ -92,6 +92,22 @@ def verify(public: str, signature: str, message: bytes) -> bool:
     return True
 
 
+_VERIFIED: dict[tuple[str, str, bytes], bool] = {}
+
+
+def verify_once(public: str, signature: str, message: bytes) -> bool:
+    """`verify`, remembered for this process (the staff list is folded once per person removed)."""
+    import hashlib
+
+    key = (public, signature, hashlib.sha256(message).digest())
+    done = _VERIFIED.get(key)
+    if done is None:
+        if len(_VERIFIED) > 50_000:
+            _VERIFIED.clear()
+        done = _VERIFIED[key] = verify(public, signature, message)
+    return done
+
+
 def split(data: bytes, what: str) -> tuple[bytes, str, str]:
     """(body, author's staff id, signature) of a signed file; refuses one that is not signed."""
     at = data.rfind(b"\n" + MARK)

@@ -56,6 +56,7 @@ from dacli.schemas.common import Role, Strict
 from dacli.schemas.store import StaffList, StaffMember
 from dacli.store import signing
 from dacli.store.documents import certificate_context, signed_context
+from dacli.store.seen import Memory
 from dacli.text import Refused, load_toml
 
 EVENTS = "staff"
@@ -138,16 +139,6 @@ class Fold:
 
     def seal_of(self, staff_id: str) -> list[str]:
         return sorted({*self.believed.get(staff_id, ()), *self.sealable.get(staff_id, ())})
-
-
-@dataclass(frozen=True)
-class Memory:
-    """What this computer remembers of a store's staff changes (`seen`): who it already knew had left, the
-    changes it has believed (file name to SHA-256; None when it kept none yet), and now."""
-
-    removed: frozenset[str]
-    changes: dict[str, str] | None
-    now: datetime
 
 
 _PARSED: dict[tuple[str, str], tuple] = {}
@@ -259,7 +250,7 @@ def _sure(base, parsed, store_id, excluded) -> dict[str, list[tuple[StaffEvent, 
         if event.kind != "remove" or not target or target == signer_id or (name, digest) in excluded:
             continue
         message = event_context(store_id, name) + body
-        if not any(_verify(public, sig, message) for public in keys.get(signer_id, ())):
+        if not any(signing.verify_once(public, sig, message) for public in keys.get(signer_id, ())):
             continue  # not signed by whom it names (forged): the fold refuses it anyway
         vouched = set(event.seal or ())
         kept = [
@@ -385,7 +376,9 @@ def _fold_once(base, parsed, store_id, check, excluded, bad, sure=None) -> Fold:
         whom = signer_id if signer_id not in by_id else event.staff
         result.waiting.append(f"{what} waits for the staff change that added {whom} to arrive")
         signer = by_id.get(signer_id)
-        if signer is not None and _verify(signer.signing_key, sig, event_context(store_id, name) + body):
+        if signer is not None and signing.verify_once(
+            signer.signing_key, sig, event_context(store_id, name) + body
+        ):
             result.sealable.setdefault(signer_id, []).append(digest)  # a removal of them seals it too
         if event.kind == "add" and event.member is not None:
             result.unadded.setdefault(event.member.id, f"{what} waits for the change that added its author")
@@ -406,7 +399,7 @@ def _apply(
         # A change that fails a check is not believed and is named (`audit verify`), never applied: one
         # forged or damaged file in the folder changes no one and stops no one's work.
         forged = None
-        if not _verify(signer.signing_key, signature, event_context(store_id, name) + body):
+        if not signing.verify_once(signer.signing_key, signature, event_context(store_id, name) + body):
             forged = f"{what} was changed outside dacli, or moved (it does not match its signature)"
         elif event.author != signer_id:
             forged = f"{what} names {event.author} as its author but is signed by {signer.username} (forged)"
@@ -452,7 +445,7 @@ def _apply(
             problem = None
             if m.added_by != signer_id or m.removed is not None:
                 problem = f"{what} adds {m.username} in another manager's name (forged)"
-            elif not _verify(signer.signing_key, m.certificate, certificate_context(store_id, m)):
+            elif not signing.verify_once(signer.signing_key, m.certificate, certificate_context(store_id, m)):
                 problem = f"{what} adds {m.username} without a valid certificate (forged)"
             if problem is not None:
                 result.late.append(f"{problem}: not believed")
@@ -483,20 +476,6 @@ def _apply(
         result.removals.append((event, digest))
     _believed(result, signer_id, digest, name)
     return False
-
-
-_VERIFIED: dict[tuple[str, str, bytes], bool] = {}
-
-
-def _verify(public: str, signature: str, message: bytes) -> bool:
-    """`signing.verify`, remembered: a fold is taken again per person removed (`_sure`)."""
-    key = (public, signature, hashlib.sha256(message).digest())
-    done = _VERIFIED.get(key)
-    if done is None:
-        if len(_VERIFIED) > 50_000:
-            _VERIFIED.clear()
-        done = _VERIFIED[key] = signing.verify(public, signature, message)
-    return done
 
 
 def _believed(result: Fold, signer_id: str, digest: str, name: str) -> None:
