@@ -691,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     lines.insert(
         -1,
+        "\n"
         f"`note add` on {n} cases took {note_big.median / note_small.median:.2f}x its time on "
         f"{args.small_cases} cases (medians {note_big.median:.3f} s and {note_small.median:.3f} s).\n",
     )
