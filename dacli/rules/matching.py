@@ -14,6 +14,8 @@ def normalise_name(name: str) -> str:
     write names inconsistently, and a missed repeat referral is a missed risk. (The date of birth must
     match too, so the looser comparison links few people wrongly.)
     """
+    if name.isascii():  # most names: the same result without decomposing
+        return "".join(c for c in name.lower() if c.isalnum())
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c))
 

@@ -32,12 +32,17 @@ def parse_intake(data: dict[str, Any], today: dt.date, now: dt.datetime | None =
 
 
 def find_matches(form: IntakeForm, rows: list[CaseRow], exclude: str | None = None) -> list[Match]:
-    """Repeat referrals and conflicts of interest, against every case in the index (open or closed)."""
+    """Repeat referrals and conflicts of interest, against every case in the index (open or closed). Two
+    people match only with the same date of birth (`same_person`), so a row is looked at only where a
+    date of birth in it is one of this referral's: the names of the rest are never normalised."""
     client = Person((form.client.name, form.client.aka or ""), form.client.dob)
     perps = [(n, Person((p.name, p.aka or ""), p.dob)) for n, p in enumerate(form.perpetrators, 1)]
+    dobs = {d for d in (client.dob, *(p.dob for _n, p in perps)) if d is not None}
     found: list[Match] = []
     for row in rows:
         if row.ref == exclude:
+            continue
+        if row.dob not in dobs and not any(p.dob in dobs for p in row.perpetrators):
             continue
         other_client = Person((row.client, row.aka or ""), row.dob)
         other_perps = [Person((p.name, p.aka or ""), p.dob) for p in row.perpetrators]
