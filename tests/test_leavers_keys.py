@@ -271,7 +271,7 @@ def test_a_leavers_removal_of_the_manager_who_added_them_does_not_stand(two, tmp
         with office(tmp_path, "new", monkeypatch):
             mgr = _unlock(a, MANAGER)
             assert {m.username for m in mgr.staff().active()} == {MANAGER, "sen.ada", "cw.bex"}
-            _refused(mgr, "stands only on changes they made themselves")
+            _refused(mgr, "does not stand without changes it cannot rest on")
 
 
 def test_a_staff_change_dated_other_than_its_name_is_not_believed(two):

@@ -33,7 +33,7 @@ def test_a_manager_removes_the_manager_who_added_them(two, tmp_path, monkeypatch
     """mgr.y was added by mgr.x; mgr.x leaves, and mgr.y (a current manager) removes them. No leaver's key is
     at work: the removal must stand, and mgr.x (who kept a copy of their identity file) must not read a case
     note written after it. At 292670b `remove_user` returns as if done, the audit says user-remove, yet the
-    fold refuses the removal ('stands only on changes they made themselves'): mgr.x stays a current
+    fold refuses the removal ('does not stand without changes it cannot rest on'): mgr.x stays a current
     manager, on every computer, and the rings are re-wrapped to them."""
     a, _ = two
     add_user(_unlock(a, MANAGER), "mgr.x", "manager", PW)

@@ -244,19 +244,36 @@ def _sure(base, parsed, store_id, excluded) -> dict[str, list[tuple[StaffEvent, 
     for p in parsed:
         if p[1].kind == "add" and p[1].member is not None:
             keys.setdefault(p[1].member.id, set()).add(p[1].member.signing_key)
-    sure: dict[str, list[tuple[StaffEvent, str]]] = {}
+    candidates = []
     for name, event, body, signer_id, sig, digest in parsed:
         target = event.staff
         if event.kind != "remove" or not target or target == signer_id or (name, digest) in excluded:
             continue
         message = event_context(store_id, name) + body
-        if not any(signing.verify_once(public, sig, message) for public in keys.get(signer_id, ())):
-            continue  # not signed by whom it names (forged): the fold refuses it anyway
+        if any(signing.verify_once(public, sig, message) for public in keys.get(signer_id, ())):
+            candidates.append((event, digest))  # else not signed by whom it names: the fold refuses it
+    # What each author's own removals say: the changes of the people they removed that they did not know of,
+    # dated more than the grace before (a removal is checked with its author's view of the others they
+    # removed, so two leavers' back-dated removals of the same manager cannot hold each other up).
+    unknown: dict[str, set[str]] = {}
+    for event, _digest in candidates:
+        if event.seal is not None:
+            sealed = set(event.seal)
+            unknown.setdefault(event.author, set()).update(
+                p[5]
+                for p in parsed
+                if p[3] == event.staff and p[5] not in sealed and _before_grace(p[1], event)
+            )
+    sure: dict[str, list[tuple[StaffEvent, str]]] = {}
+    for event, digest in candidates:
+        target = event.staff
         vouched = set(event.seal or ())
+        disowned = unknown.get(event.author, set()) - {digest}
         kept = [
             p
             for p in parsed
-            if p[3] != target or (p[5] in vouched if event.seal is not None else p[1].at < event.at)
+            if (p[3] != target or (p[5] in vouched if event.seal is not None else p[1].at < event.at))
+            and (p[3] == target or p[5] not in disowned)
         ]
         folded = _fold_once(base, kept, store_id, True, excluded, [])
         if any(d == digest for _e, d in folded.removals):
@@ -420,8 +437,8 @@ def _apply(
         ):
             forged = (
                 f"{what} removes {by_id[event.staff].username if event.staff in by_id else event.staff}, but "
-                "stands only on changes they made themselves that it does not name (it is dated after their "
-                "removal of its author, or its author's place rests on them): not a removal of them"
+                "does not stand without changes it cannot rest on (theirs that it does not name, or ones "
+                "back-dated with a leaver's key): not a removal of them"
             )
         elif signer.removed is not None and signer.removed <= event.at:
             # made after the signer's removal: not believed, except the removal of the very manager who
