@@ -207,7 +207,7 @@ def fold(
         excluded = found
     else:
         # It never settles (removals planted to contradict one another): a change stays refused only if
-        # every reading refused it, and never one by someone the reading shows as current.
+        # every reading refused it.
         excluded = {k: v for k, v in seen[-1].items() if all(k in other for other in seen)}
         sure = _sure(base, parsed, store_id, excluded)
     result = _fold_once(base, parsed, store_id, True, excluded, bad, sure)
