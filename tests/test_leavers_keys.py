@@ -62,6 +62,16 @@ def _left(a: Path, days_later: int = 3):
     return leaver, _removal_of(a, leaver.member.id)
 
 
+def _who(root: Path, user: str):
+    """The current staff as ``user`` sees them after unlocking, or the sentence that stopped the unlock."""
+    from dacli.errors import AuthError, IntegrityError
+
+    try:
+        return sorted(m.username for m in _unlock(root, user).staff().active())
+    except (AuthError, IntegrityError) as exc:
+        return exc.message
+
+
 def _refused(session, sentence: str) -> None:
     assert any(re.search(sentence, n) for n in session.staff_refused()), session.staff_notes()
     assert any(re.search(sentence, p) for p in verify_audit(session.store, session).files)

@@ -9,21 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 from dacli import clock
-from dacli.errors import AuthError, IntegrityError
+from dacli.errors import AuthError
 from dacli.services.admin import add_user, remove_user
 from tests import test_keys_that_merge
 from tests.conftest import MANAGER
 from tests.test_keys_that_merge import PW, _later, _unlock, office
-from tests.test_leavers_keys import DAY
+from tests.test_leavers_keys import DAY, _who
 
 two = test_keys_that_merge.two
-
-
-def _who(root, user):
-    try:
-        return sorted(m.username for m in _unlock(root, user).staff().active())
-    except (AuthError, IntegrityError) as exc:
-        return exc.message
 
 
 # -- 1. honest: a manager removes the manager who added them ---------------------------------------------

@@ -7,22 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dacli.errors import AuthError, IntegrityError
 from dacli.services.admin import add_user, remove_user
 from dacli.store.staffevents import StaffEvent
 from tests import test_keys_that_merge
 from tests.conftest import MANAGER
 from tests.test_keys_that_merge import PW, _forge, _later, _unlock, office
-from tests.test_leavers_keys import DAY, _removal_of
+from tests.test_leavers_keys import DAY, _removal_of, _who
 
 two = test_keys_that_merge.two
-
-
-def _who(root, user):
-    try:
-        return sorted(m.username for m in _unlock(root, user).staff().active())
-    except (AuthError, IntegrityError) as exc:
-        return exc.message
 
 
 def _two_leavers(a):

@@ -74,7 +74,8 @@ def test_work_done_on_another_computer_is_listed_without_reindex(cli, store_path
     assert len(list((tmp_path / "cache-officeb").rglob("index-*.age"))) == 1
 
 
-def test_only_the_rows_of_folders_that_changed_are_rebuilt(session, form, monkeypatch):
+def _three_cases(session, form) -> list[str]:
+    """Three cases of three synthetic clients, their folders dated long past (their stamps trusted)."""
     refs = [intake(session, form).case]
     for n in range(2):
         other = form.model_copy(deep=True)
@@ -82,6 +83,11 @@ def test_only_the_rows_of_folders_that_changed_are_rebuilt(session, form, monkey
         refs.append(intake(session, other, new_case=True).case)
     for ref in refs:
         os.utime(session.store.root / ref, OLD)
+    return refs
+
+
+def test_only_the_rows_of_folders_that_changed_are_rebuilt(session, form, monkeypatch):
+    refs = _three_cases(session, form)
     built: list[str] = []
     real = Session.build_row
 
@@ -141,13 +147,7 @@ def test_a_new_computers_first_caseload_shows_its_progress(session, form, monkey
     from dacli.commands.common import progress_bar
     from dacli.store import index
 
-    refs = [intake(session, form).case]
-    for n in range(2):
-        other = form.model_copy(deep=True)
-        other.client.name = f"Quillon Testperson-{n}"
-        refs.append(intake(session, other, new_case=True).case)
-    for ref in refs:
-        os.utime(session.store.root / ref, OLD)
+    refs = _three_cases(session, form)
     monkeypatch.setattr(index, "PROGRESS_FROM", 3)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "new-computer-cache"))
     fresh = Store(session.store.root).unlock(MANAGER, PASSPHRASE)
