@@ -305,7 +305,7 @@ def test_a_removal_no_computer_would_believe_is_refused_and_nothing_is_written(t
 
     a, _ = two
     before = sorted(p.name for p in (a / ".dacli" / EVENTS).iterdir())
-    monkeypatch.setattr(staffevents, "_sure", lambda *args: {})  # as if the removal stood on no one
+    monkeypatch.setattr(staffevents, "sure_removals", lambda *args: {})  # as if the removal stood on no one
     with pytest.raises(IntegrityError, match="cw.bex cannot be removed here: .* Nothing was written"):
         remove_user(_unlock(a, MANAGER), "cw.bex", "left the service (test)")
     assert sorted(p.name for p in (a / ".dacli" / EVENTS).iterdir()) == before

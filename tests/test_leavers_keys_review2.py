@@ -1,6 +1,6 @@
 """A second independent review's attacks on sealed removals (issue 14, finding H1), each asserting the
 secure or honest behaviour; the ones marked 'at e1e685f' failed there, before the removals were decided
-without their target's own changes (`staffevents._sure`)."""
+without their target's own changes (`leavers.sure_removals`)."""
 
 from __future__ import annotations
 

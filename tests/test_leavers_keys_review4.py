@@ -1,7 +1,7 @@
 """A fourth independent review's tests of sealed removals (issue 14, finding H1), each asserting the secure
 or honest behaviour. At 729e8a7 two leavers who each back-dated a removal of the manager who removed them
 held each other up on a new computer (a removal is now checked with its author's own view of the others
-they removed: `staffevents._sure`)."""
+they removed: `leavers.sure_removals`)."""
 
 from __future__ import annotations
 

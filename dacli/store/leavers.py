@@ -1,0 +1,153 @@
+"""Who a leaver's changes cannot speak for: the rules `staffevents.fold` applies to removed managers.
+
+A removed manager (a leaver) keeps their signing key. These rules decide, from the staff changes alone (and
+this computer's memory), which removals stand whatever the leaver signed afterwards (`sure_removals`), which
+of a leaver's changes were back-dated (`back_dated`), and which believed ones a manager should check
+(`add_doubts`). The module notes of `staffevents` state them in full; the README's "A removal is sealed"
+says what they cannot tell apart.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dacli.store import signing
+from dacli.store.seen import Memory
+from dacli.store.staffformat import EVENTS, Fold, StaffEvent, event_context
+
+
+def sure_removals(base, parsed, store_id, excluded, fold_once) -> dict[str, list[tuple[StaffEvent, str]]]:
+    """For each person removed: the removals of them (event, SHA-256) that stand without the person's own
+    changes, less those its seal vouches for. A removal of X is folded with none of X's changes but the ones
+    its seal names (what its author believed X had done: X's addition of the author, say) and that are not
+    refused; it counts if it still removes X. So a leaver's back-dated removal of the manager who removed
+    them, or an addition of that manager's id with the leaver's keys, cannot stop their own removal, while
+    a manager can remove the manager who added them. (A removal written before seals vouches for every
+    change X made before it.) Only removals signed by the author they name are folded for."""
+    keys: dict[str, set[str]] = {}  # every key any addition gives an id (one may be a leaver's forgery)
+    for m in base.staff:
+        keys.setdefault(m.id, set()).add(m.signing_key)
+    for p in parsed:
+        if p[1].kind == "add" and p[1].member is not None:
+            keys.setdefault(p[1].member.id, set()).add(p[1].member.signing_key)
+    candidates = []
+    for name, event, body, signer_id, sig, digest in parsed:
+        target = event.staff
+        if event.kind != "remove" or not target or target == signer_id or (name, digest) in excluded:
+            continue
+        message = event_context(store_id, name) + body
+        if any(signing.verify_once(public, sig, message) for public in keys.get(signer_id, ())):
+            candidates.append((event, digest))  # else not signed by whom it names: the fold refuses it
+    # What each author's own removals say: the changes of the people they removed that they did not know of,
+    # dated more than the grace before (a removal is checked with its author's view of the others they
+    # removed, so two leavers' back-dated removals of the same manager cannot hold each other up).
+    unknown: dict[str, set[str]] = {}
+    for event, _digest in candidates:
+        if event.seal is not None:
+            sealed = set(event.seal)
+            unknown.setdefault(event.author, set()).update(
+                p[5]
+                for p in parsed
+                if p[3] == event.staff and p[5] not in sealed and before_grace(p[1], event)
+            )
+    sure: dict[str, list[tuple[StaffEvent, str]]] = {}
+    for event, digest in candidates:
+        target = event.staff
+        vouched = set(event.seal or ())
+        disowned = unknown.get(event.author, set()) - {digest}
+        kept = [
+            p
+            for p in parsed
+            if (p[3] != target or (p[5] in vouched if event.seal is not None else p[1].at < event.at))
+            and (p[3] == target or p[5] not in disowned)
+        ]
+        folded = fold_once(base, kept, store_id, True, excluded, [])
+        if any(d == digest for _e, d in folded.removals):
+            sure.setdefault(target, []).append((event, digest))
+    return sure
+
+
+def before_grace(event: StaffEvent, removal: StaffEvent) -> bool:
+    return event.at < removal.at - timedelta(hours=removal.grace_hours or 24)
+
+
+def back_dated(parsed, sure, memory: Memory | None, names: dict[str, str]) -> dict[tuple[str, str], str]:
+    """The changes ((file name, SHA-256) to a sentence) not believed:
+    - a file this computer read before under the same name with other content (written once: tampered);
+    - back-dated with a leaver's key: signed by someone removed, dated more than the grace before a sealed
+      removal of them and named by no seal of one (never one this computer believed before); or first seen
+      here after this computer knew of their removal, dated more than the grace before now, and sealed by
+      no removal of them."""
+    seals = {who: [e for e, _d in rs if e.seal is not None] for who, rs in sure.items()}
+    seals = {who: rs for who, rs in seals.items() if rs}
+    grace = {who: max((e.grace_hours or 24 for e, _d in rs), default=24) for who, rs in sure.items()}
+    remembered = memory.changes if memory is not None and memory.changes is not None else None
+    found = {}
+    # One id added by changes that disagree (an id is made once, at random, by the manager who adds the
+    # person): the addition signed by someone removed does not stand in for the one by someone who is not.
+    adds: dict[str, list] = {}
+    for p in parsed:
+        if p[1].kind == "add" and p[1].member is not None:
+            adds.setdefault(p[1].member.id, []).append(p)
+    for entries in adds.values():
+        if len({e[1].member.model_dump_json() for e in entries}) > 1:
+            kept = [e for e in entries if e[3] not in sure or not sure[e[3]]]
+            for name, event, _body, signer_id, _sig, digest in entries if kept else ():
+                if (name, digest) not in {(k[0], k[5]) for k in kept}:
+                    found[name, digest] = (
+                        f"The staff list change {EVENTS}/{name} adds {event.member.username}'s id again, "
+                        f"with other details, signed by {names.get(signer_id, signer_id)}, who has been "
+                        "removed (forged)"
+                    )
+    for name, event, _body, signer_id, _sig, digest in parsed:
+        if (name, digest) in found:
+            continue
+        what = f"The staff list change {EVENTS}/{name}, dated {event.at:%Y-%m-%d %H:%M} UTC,"
+        who = names.get(signer_id, signer_id)
+        before = remembered.get(name) if remembered is not None else None
+        if before is not None and before != digest:
+            found[name, digest] = (
+                f"{what} is not the file this computer read under that name before (tampered)"
+            )
+        elif before is not None:
+            continue  # believed here before: no removal planted since takes it away on this computer
+        elif signer_id in seals and any(
+            before_grace(event, r) and digest not in r.seal for r in seals[signer_id]
+        ):
+            # every removal of them made more than the grace after it must seal it: one removal cannot
+            # vouch for the change that made its own author (a crony's removal of the leaver who added them)
+            found[name, digest] = (
+                f"{what} is signed by {who} before their removal, but the manager who removed them did not "
+                "know of it: back-dated with a leaver's key"
+            )
+        elif signer_id in seals and any(digest in r.seal for r in seals[signer_id]):
+            continue  # known to a manager who removed them
+        elif (
+            remembered is not None
+            and signer_id in memory.removed
+            and event.at < memory.now - timedelta(hours=grace.get(signer_id, 24))
+        ):
+            found[name, digest] = (
+                f"{what} reached this computer after it knew {who} had left, more than the arrival grace "
+                "after its date: back-dated with a leaver's key"
+            )
+    return found
+
+
+def add_doubts(parsed, result: Fold) -> None:
+    """List the believed changes of a leaver that no removal of them sealed (made within the grace before
+    it): for a manager to check, as they may be back-dated with the leaver's key."""
+    names = {m.id: m.username for m in result.staff.staff}
+    for name, event, _body, signer_id, _sig, digest in parsed:
+        rs = [e for e, _d in result.sure.get(signer_id, ()) if e.seal is not None]
+        if not rs or digest not in result.believed.get(signer_id, ()):
+            continue
+        if any(digest in r.seal for r in rs):
+            continue
+        what = "adds " + event.member.username if event.kind == "add" and event.member else event.kind
+        result.doubts.append(
+            f"The staff list change {EVENTS}/{name} ({what}) was made by {names.get(signer_id, signer_id)} "
+            f"shortly before their removal and was not known to {names.get(rs[0].author, rs[0].author)} "
+            "who removed them: it is believed (it may have been arriving from an office offline), and a "
+            "manager checks it"
+        )
