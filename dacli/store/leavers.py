@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from dacli.schemas.common import Role
 from dacli.store import signing
+from dacli.store.documents import certificate_context
 from dacli.store.seen import Memory
 from dacli.store.staffformat import EVENTS, Fold, StaffEvent, event_context
 
@@ -23,38 +25,39 @@ def sure_removals(base, parsed, store_id, excluded, fold_once) -> dict[str, list
     refused; it counts if it still removes X. So a leaver's back-dated removal of the manager who removed
     them, or an addition of that manager's id with the leaver's keys, cannot stop their own removal, while
     a manager can remove the manager who added them. (A removal written before seals vouches for every
-    change X made before it.) Only removals signed by the author they name are folded for."""
-    keys: dict[str, set[str]] = {}  # every key any addition gives an id (one may be a leaver's forgery)
-    for m in base.staff:
-        keys.setdefault(m.id, set()).add(m.signing_key)
-    for p in parsed:
-        if p[1].kind == "add" and p[1].member is not None:
-            keys.setdefault(p[1].member.id, set()).add(p[1].member.signing_key)
+    change X made before it.) Only removals signed by the author they name, under a key a manager gave them
+    (`_keys`), are folded for; what one says of its author's view counts only for that key's removals."""
+    keys = _keys(base, parsed, store_id)
     candidates = []
     for name, event, body, signer_id, sig, digest in parsed:
         target = event.staff
         if event.kind != "remove" or not target or target == signer_id or (name, digest) in excluded:
             continue
+        if event.author != signer_id:
+            continue  # names another author: the fold refuses it, and it says nothing of theirs
         message = event_context(store_id, name) + body
-        if any(signing.verify_once(public, sig, message) for public in keys.get(signer_id, ())):
-            candidates.append((event, digest))  # else not signed by whom it names: the fold refuses it
+        key = next((k for k in keys.get(signer_id, ()) if signing.verify_once(k, sig, message)), None)
+        if key is not None:
+            candidates.append((event, digest, key))  # else not signed by whom it names: the fold refuses it
     # What each author's own removals say: the changes of the people they removed that they did not know of,
     # dated more than the grace before (a removal is checked with its author's view of the others they
-    # removed, so two leavers' back-dated removals of the same manager cannot hold each other up).
-    unknown: dict[str, set[str]] = {}
-    for event, _digest in candidates:
+    # removed, so two leavers' back-dated removals of the same manager cannot hold each other up). Kept per
+    # signing key: a key a leaver gave the author's id in an addition of their own speaks for no removal
+    # signed with the author's real key.
+    unknown: dict[tuple[str, str], set[str]] = {}
+    for event, _digest, key in candidates:
         if event.seal is not None:
             sealed = set(event.seal)
-            unknown.setdefault(event.author, set()).update(
+            unknown.setdefault((event.author, key), set()).update(
                 p[5]
                 for p in parsed
                 if p[3] == event.staff and p[5] not in sealed and before_grace(p[1], event)
             )
     sure: dict[str, list[tuple[StaffEvent, str]]] = {}
-    for event, digest in candidates:
+    for event, digest, key in candidates:
         target = event.staff
         vouched = set(event.seal or ())
-        disowned = unknown.get(event.author, set()) - {digest}
+        disowned = unknown.get((event.author, key), set()) - {digest}
         kept = [
             p
             for p in parsed
@@ -65,6 +68,43 @@ def sure_removals(base, parsed, store_id, excluded, fold_once) -> dict[str, list
         if any(d == digest for _e, d in folded.removals):
             sure.setdefault(target, []).append((event, digest))
     return sure
+
+
+def _keys(base, parsed, store_id) -> dict[str, set[str]]:
+    """Every signing key a manager's key gives an id: the snapshot's, then each addition signed (and its
+    certificate) by a key already given a manager, whenever made (one may be a leaver's addition of another's
+    id with keys they hold: `sure_removals` keeps what each key's removals say apart). A key no manager
+    signed for, planted by someone with only the folder, gives nobody anything."""
+    keys: dict[str, set[str]] = {}
+    managers: set[tuple[str, str]] = set()  # (id, key) given the manager's role
+    for m in base.staff:
+        keys.setdefault(m.id, set()).add(m.signing_key)
+        if m.role == Role.manager:
+            managers.add((m.id, m.signing_key))
+    adds = [p for p in parsed if p[1].kind == "add" and p[1].member is not None]
+    while adds:
+        left = []
+        for p in adds:
+            name, event, body, signer_id, sig, _digest = p
+            m = event.member
+            message = event_context(store_id, name) + body
+            by = [
+                k
+                for k in keys.get(signer_id, ())
+                if (signer_id, k) in managers and signing.verify_once(k, sig, message)
+            ]
+            if not by:
+                left.append(p)
+            elif m.added_by == signer_id and any(
+                signing.verify_once(k, m.certificate, certificate_context(store_id, m)) for k in by
+            ):
+                keys.setdefault(m.id, set()).add(m.signing_key)
+                if m.role == Role.manager:
+                    managers.add((m.id, m.signing_key))
+        if len(left) == len(adds):
+            break
+        adds = left
+    return keys
 
 
 def before_grace(event: StaffEvent, removal: StaffEvent) -> bool:

@@ -86,14 +86,17 @@ def check(store_id: str, staff, names: dict[str, str] | None = None, added: set[
     if staff.key_epoch < epoch:
         raise IntegrityError(
             f"The staff list is older than one this computer has already seen (key epoch {staff.key_epoch}, "
-            f"not {epoch}): it was put back from a copy. A manager restores the current one."
+            f"not {epoch}): a removal it believed is missing or no longer believed (its file deleted or "
+            "put back from a copy, or a staff change planted since). A manager checks .dacli/staff against a "
+            "backup."
         )
     by_id = {m.id: m for m in staff.staff}
     for m in staff.staff:
         if m.active and m.id in removed:
             raise IntegrityError(
-                f"The staff list shows {m.username} as current, but this computer has seen them removed: it "
-                "was put back from a copy or forged."
+                f"The staff list shows {m.username} as current, but this computer has seen them removed: "
+                "their removal is missing or no longer believed (deleted, put back from a copy, or a staff "
+                "change planted since). A manager checks .dacli/staff against a backup."
             )
         issuer = by_id.get(m.added_by) if m.added_by else None
         if members and m.id not in members and m.id not in added and issuer is not None and not issuer.active:
