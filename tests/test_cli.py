@@ -212,7 +212,7 @@ def test_unexpected_errors_withhold_their_message(cli, monkeypatch):
     def boom(*a, **k):
         raise ValueError("Quorra Testperson-Alpha secret detail")
 
-    monkeypatch.setattr(caseload, "caseload", boom)
+    monkeypatch.setattr(caseload, "listing", boom)
     result = cli("case", "list")
     assert result.exit_code == 70
     _one_sentence(result.stderr)

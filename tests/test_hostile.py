@@ -379,7 +379,9 @@ def _seal_index(session, body: bytes) -> bytes:
     return crypto.encrypt(session._signed("index", body), [session.identity.public])
 
 
-STORE_FILES = ["record", "index", "staff", "staff-signed", "store", "policy", "audit", "tombstones"]
+STORE_FILES = [
+    "record", "index", "listing", "staff", "staff-signed", "store", "policy", "audit", "tombstones",
+]  # fmt: skip
 
 
 def _plant(session, ref: str, which: str, document: bytes) -> tuple[Path, list[str]]:
@@ -398,6 +400,11 @@ def _plant(session, ref: str, which: str, document: bytes) -> tuple[Path, list[s
         session.read_index()
         (path,) = local_index_files(root)
         path.write_bytes(_seal_index(session, document))
+        return path, ["case", "list", "--json"]  # the full rows: the listing alone does not read the index
+    if which == "listing":  # what a caseload shows, beside the index
+        session.read_listing()
+        path = session._listing_path()
+        path.write_bytes(crypto.encrypt(session._signed("listing", document), [session.identity.public]))
         return path, ["case", "list"]
     if which == "staff":
         path = meta / "staff.toml"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -88,6 +89,9 @@ def test_a_failure_on_the_hot_path_is_one_sentence_and_its_exit_code(run_dacli, 
     assert result.returncode == 2 and "No such option" in result.stderr
 
 
+LISTING_NEVER = ("dacli.services.case_view", "dacli.services.intake", "dacli.schemas.intake", "textual")
+
+
 @pytest.mark.parametrize("command", [["case", "list"], ["case", "show", "{ref}"]])
 def test_the_hot_commands_import_neither_typer_nor_the_command_modules(env, case_ref, command):
     """What a hot command loads: not typer, not the typer app, not the other commands' modules."""
@@ -103,9 +107,14 @@ def test_the_hot_commands_import_neither_typer_nor_the_command_modules(env, case
         "loaded = [m for m in sys.modules if m == 'typer' or m.startswith(('typer.', 'click', 'dacli.cli',"
         " 'dacli.commands.')) and m not in ('dacli.commands', 'dacli.commands.common',"
         " 'dacli.commands.caseviews', 'dacli.commands.render')]\n"
+        # the listing reads one file of listed columns: no case reader, no intake schemas, no rich
+        f"loaded += [m for m in {LISTING_NEVER!r} if m in sys.modules and {command[1] == 'list'}]\n"
         "print(' '.join(sorted(loaded)), file=sys.stderr)\n"
     )
     merged = {k: v for k, v in os.environ.items() if not k.startswith("DACLI_")} | env
+    if command[1] == "list":  # the listing made once, its case folder settled: the next one reads it alone
+        os.utime(Path(env["DACLI_STORE"]) / case_ref, (1_700_000_000, 1_700_000_000))
+        subprocess.run([sys.executable, "-m", "dacli", *argv], env=merged, capture_output=True, timeout=120)
     run = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=merged, timeout=120
     )

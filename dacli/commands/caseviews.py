@@ -25,22 +25,16 @@ def list_cases(
     json_: bool = False,
 ) -> None:
     from dacli.perf import gc_paused
-    from dacli.services.caseload import caseload
 
     session = c.session()
-    with gc_paused(freeze=True):  # a one-shot process: frozen objects go when it exits (perf.gc_paused)
-        rows = caseload(
-            session,
-            worker=session.member.username if mine else worker,
-            status=status,
-            risk=risk,
-            flag=flag,
-            only_overdue=overdue,
-        )
-    if json_:
-        with gc_paused(freeze=True):
+    who = session.member.username if mine else worker
+    options = dict(worker=who, status=status, risk=risk, flag=flag, only_overdue=overdue)
+    if json_:  # every field of every row, and every deadline: the full rows
+        from dacli.services.caseload import caseload
+
+        with gc_paused(freeze=True):  # a one-shot process: frozen objects go when it exits (perf.gc_paused)
             out = []
-            for r in rows:
+            for r in caseload(session, **options):
                 row = r.as_json()
                 row["deadlines"] = [
                     {"name": d.name, "due": d.due_at.isoformat(), "state": d.state.value} for d in r.deadlines
@@ -48,6 +42,10 @@ def list_cases(
                 out.append(row)
             print_json(out)
         return
+    from dacli.services.caseload import listing
+
+    with gc_paused(freeze=True):
+        rows = listing(session, **options)
     if not rows:
         echo("No cases.")
         return
@@ -58,23 +56,25 @@ def list_cases(
 
 def _print_rows(rows) -> None:
     from dacli.commands.render import table
+    from dacli.rules.schedule import deadline_of
 
     shown: dict = {}  # many rows share a deadline (a review day): format each one once
 
     def next_due(r) -> str:
-        d = r.next_due
-        if d is None:
+        code = r.next_code
+        if code is None:
             return "-"
-        text = shown.get(d)
+        text = shown.get(code)
         if text is None:
+            d = deadline_of(code)
             word = "OVERDUE" if d.state == "overdue" else "due"
-            text = shown[d] = f"{d.name} {word} {clock.show(d.due_at)}"
+            text = shown[code] = f"{d.name} {word} {clock.show(d.due_at)}"
         return text
 
     days: dict = {}
 
     def last_contact(r) -> str:  # stored in UTC; shown as the local date
-        at = r.raw.get("last_contact")
+        at = r.contact_at
         if not at:
             return "-"
         day = days.get(at)
@@ -91,7 +91,7 @@ def _print_rows(rows) -> None:
                 r.worker,
                 r.status,
                 r.risk or "-",
-                r.raw["referral_date"],
+                r.referral_date,
                 last_contact(r),
                 next_due(r),
                 ",".join(r.flags),

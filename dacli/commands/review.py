@@ -137,16 +137,14 @@ def close(
         typer.echo(_exit_template(children), nl=False)
         return
     if candidates:
-        from dacli.services.caseload import caseload
+        from dacli.services.caseload import listing
 
-        rows = caseload(c.session(), status="open", flag="closure-candidate")
+        rows = listing(c.session(), status="open", flag="closure-candidate")
         if json_:
-            print_json(
-                [{"ref": r.ref, "worker": r.worker, "last_contact": r.raw.get("last_contact")} for r in rows]
-            )
+            print_json([{"ref": r.ref, "worker": r.worker, "last_contact": r.contact_at} for r in rows])
             return
         for r in rows:
-            typer.echo(f"{r.ref}  {r.worker}  last contact {(r.raw.get('last_contact') or 'never')[:10]}")
+            typer.echo(f"{r.ref}  {r.worker}  last contact {(r.contact_at or 'never')[:10]}")
         typer.echo(f"{len(rows)} open cases with no client contact for 8 weeks or more.")
         return
 

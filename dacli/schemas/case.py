@@ -197,6 +197,11 @@ class CaseRow:
     def deadlines(self, value: list) -> None:
         self._deadlines = value
 
+    @property
+    def contact_at(self) -> str | None:
+        """The last client contact as the index stores it (ISO text, UTC), or None."""
+        return self.raw.get("last_contact")
+
     def as_json(self) -> dict:
         """The full row, every key present (the index leaves defaults out), as JSON types."""
         defaults = {k: list(v) if isinstance(v, list) else v for k, v in _ROW_DEFAULTS.items()}

@@ -75,7 +75,7 @@ def folder_stamp(st: os.stat_result, now_ns: float | None = None) -> str:
     return f"{st.st_mtime_ns}:{st.st_ino}"
 
 
-def _empty() -> dict:
+def empty_index() -> dict:
     return {"schema": INDEX_SCHEMA, "cases": {}, "stamps": {}, "unreadable": {}}
 
 
@@ -165,28 +165,36 @@ class IndexRoom:
         with self._index_lock():
             index = None if full else self._load_index()
             if index is None:
-                index = _empty()
+                index = empty_index()
                 full = True
             if self._refresh(index) or full:
                 self._save_index_if_room(index)
             return index
 
-    def _refresh(self, index: dict) -> bool:
-        """Rebuild the rows of case folders that changed since their rows were built; write the retention
-        register if a row it carries changed. True if anything changed."""
+    def _scan(self) -> dict[str, str]:
+        """Every case folder's stamp now ({reference: `folder_stamp`})."""
+        now: dict[str, str] = {}
+        now_ns = self._files_now_ns()
+        match = CASE_REF_RE.fullmatch
+        try:
+            with os.scandir(self.store.root) as it:
+                for entry in it:
+                    if match(entry.name) and entry.is_dir(follow_symlinks=False):
+                        now[entry.name] = folder_stamp(entry.stat(follow_symlinks=False), now_ns)
+        except OSError as exc:
+            raise StoreError(f"Cannot list the store ({exc.strerror}).") from None
+        return now
+
+    def _refresh(self, index: dict, now: dict[str, str] | None = None) -> bool:
+        """Rebuild the rows of case folders that changed since their rows were built (``now``: the folders'
+        stamps, `_scan`, when already taken); write the retention register if a row it carries changed.
+        True if anything changed."""
         from dacli.store.registers import register_row
         from dacli.store.retention import folder_print, gone_for_good
 
         root = self.store.root
-        now: dict[str, str] = {}
-        now_ns = self._files_now_ns()
-        try:
-            with os.scandir(root) as it:
-                for entry in it:
-                    if CASE_REF_RE.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
-                        now[entry.name] = folder_stamp(entry.stat(follow_symlinks=False), now_ns)
-        except OSError as exc:
-            raise StoreError(f"Cannot list the store ({exc.strerror}).") from None
+        if now is None:
+            now = self._scan()
         stamps, rows, unreadable = index["stamps"], index["cases"], index["unreadable"]
         changed = [r for r, s in now.items() if not s or stamps.get(r) != s]
         went = [r for r in {*stamps, *rows, *unreadable} if r not in now]
@@ -251,11 +259,12 @@ class IndexRoom:
 
     def _save_index(self, index: dict) -> None:
         """Encrypt the index to this person, sign it, and write it (the caller holds the index lock)."""
-        _fill_schedules(index, self.store.policy)
+        fill_schedules(index, self.store.policy)
         index["schema"] = INDEX_SCHEMA
         index["updated"] = clock.now().isoformat()
         data = json.dumps(index, separators=(",", ":"), default=_json_default).encode()
         atomic_write(self._index_path(), crypto.encrypt(self._signed("index", data), [self.identity.public]))
+        self._save_listing(index)  # what a caseload shows, read without the rest (listing.py)
         self._save_anchors()
 
     @contextmanager
@@ -268,7 +277,7 @@ class IndexRoom:
         records and the index saved; on a failure the next read rebuilds them anyway (the folders changed).
         """
         with self.unit(), self.store.meta_lock(), self._index_lock():
-            index = self._load_index() or _empty()
+            index = self._load_index() or empty_index()
             self._refresh(index)
             self._unit_index = "pending"
             yield index
@@ -318,7 +327,7 @@ class IndexRoom:
         from dacli.store.retention import folder_print
 
         with self._index_lock():
-            index = _empty()
+            index = empty_index()
             for ref, row in rows.items():
                 folder = self.store.root / ref
                 index["stamps"][ref] = folder_stamp(folder.stat())
@@ -379,7 +388,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-def _fill_schedules(index: dict, policy: Policy) -> None:
+def fill_schedules(index: dict, policy: Policy) -> None:
     """Resolve each row's deadlines (rules.schedule.encode) where not done yet under this policy, so listing
     the caseload compares integers instead of running every rule on every row. A row rebuilt from its
     records has no "_due" yet."""

@@ -30,6 +30,7 @@ The store's rooms (no module imports this one; this one puts them together):
     rings.py       key rings as the union of write-once key files, new keys, re-key    (KeyRoom)
     records.py     one change as a whole, case folders, reading and writing records    (RecordRoom)
     index.py       the derived caseload index, audit anchors, the retention register    (IndexRoom)
+    listing.py     the caseload's listed columns, saved with the index                  (ListingRoom)
     auditing.py    a session's audit entries and the per-case reason keys               (AuditRoom)
     sync.py        a sync engine's conflict copies, checked under their original names  (SyncRoom)
     registers.py   each writer's retention register, merged by the sweep most cautiously
@@ -90,6 +91,7 @@ from dacli.store.layout import (
     machine_id,
     policy_template,
 )
+from dacli.store.listing import ListingRoom
 from dacli.store.records import RecordRoom
 from dacli.store.rings import KeyRoom
 from dacli.store.staff import StaffRoom, checked_fold, staff_mark, staff_sources, watched_fold
@@ -324,7 +326,7 @@ class Store:
         return self.unlock_with_identity(member, creds)
 
 
-class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, AuditRoom, SyncRoom):
+class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, ListingRoom, AuditRoom, SyncRoom):
     """A store unlocked by one member of staff. Holds keys in memory only."""
 
     def __init__(

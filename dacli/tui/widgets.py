@@ -104,9 +104,7 @@ def row_cells(r) -> tuple[str, ...]:
         r.worker,
         str(r.status),
         r.risk or "-",
-        clock.local_date(dt.datetime.fromisoformat(r.raw["last_contact"])).isoformat()
-        if r.raw.get("last_contact")
-        else "-",
+        clock.local_date(dt.datetime.fromisoformat(r.contact_at)).isoformat() if r.contact_at else "-",
         nxt,
         ",".join(r.flags),
     )

@@ -68,7 +68,7 @@ class CaseloadScreen(Screen):
 
     @work(thread=True, exclusive=True, group="caseload", exit_on_error=False)
     def load(self, session):
-        from dacli.services.caseload import caseload
+        from dacli.services.caseload import listing
 
         counts = self.query_one("#counts", Static)
 
@@ -78,7 +78,7 @@ class CaseloadScreen(Screen):
 
         session.on_progress = progress
         try:
-            return caseload(session, now=self.app.now())
+            return listing(session, now=self.app.now())
         finally:
             session.on_progress = None
 
@@ -124,7 +124,7 @@ class CaseloadScreen(Screen):
         elif key == "risk":
             rows.sort(key=lambda r: (RISK_ORDER.get(r.risk, 3), r.ref))
         elif key == "last contact":
-            rows.sort(key=lambda r: r.raw.get("last_contact") or "", reverse=True)
+            rows.sort(key=lambda r: r.contact_at or "", reverse=True)
         self.query_one(CaseTable).set_rows(rows)
         counts = {k: sum(1 for r in rows if r.risk == k) for k in ("high", "medium", "standard")}
         unassessed = sum(1 for r in rows if not r.risk)
