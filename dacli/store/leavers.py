@@ -18,7 +18,9 @@ from dacli.store.seen import Memory
 from dacli.store.staffformat import EVENTS, Fold, StaffEvent, event_context
 
 
-def sure_removals(base, parsed, store_id, excluded, fold_once) -> dict[str, list[tuple[StaffEvent, str]]]:
+def sure_removals(
+    base, parsed, store_id, excluded, fold_once, *, wary: bool = False
+) -> dict[str, list[tuple[StaffEvent, str]]]:
     """For each person removed: the removals of them (event, SHA-256) that stand without the person's own
     changes, less those its seal vouches for. A removal of X is folded with none of X's changes but the ones
     its seal names (what its author believed X had done: X's addition of the author, say) and that are not
@@ -26,7 +28,10 @@ def sure_removals(base, parsed, store_id, excluded, fold_once) -> dict[str, list
     them, or an addition of that manager's id with the leaver's keys, cannot stop their own removal, while
     a manager can remove the manager who added them. (A removal written before seals vouches for every
     change X made before it.) Only removals signed by the author they name, under a key a manager gave them
-    (`_keys`), are folded for; what one says of its author's view counts only for that key's removals."""
+    (`_keys`), are folded for; what one says of its author's view counts only for that key's removals.
+    ``wary`` (the first reading, `staffevents.fold`): each removal is also folded without every change any
+    removal's seal says is back-dated, except its own author's, so leavers removed by different managers
+    cannot hold up each other's removals with back-dated removals of the other's remover."""
     keys = _keys(base, parsed, store_id)
     candidates = []
     for name, event, body, signer_id, sig, digest in parsed:
@@ -53,6 +58,7 @@ def sure_removals(base, parsed, store_id, excluded, fold_once) -> dict[str, list
                 for p in parsed
                 if p[3] == event.staff and p[5] not in sealed and before_grace(p[1], event)
             )
+    suspect = set().union(*unknown.values()) if wary else set()
     sure: dict[str, list[tuple[StaffEvent, str]]] = {}
     for event, digest, key in candidates:
         target = event.staff
@@ -63,6 +69,7 @@ def sure_removals(base, parsed, store_id, excluded, fold_once) -> dict[str, list
             for p in parsed
             if (p[3] != target or (p[5] in vouched if event.seal is not None else p[1].at < event.at))
             and (p[3] == target or p[5] not in disowned)
+            and (p[5] not in suspect or p[3] == event.author or p[5] == digest)
         ]
         folded = fold_once(base, kept, store_id, True, excluded, [])
         if any(d == digest for _e, d in folded.removals):

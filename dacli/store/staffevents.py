@@ -94,11 +94,15 @@ def fold(
     # Who is removed is decided without their own changes (`leavers.sure_removals`); the seals of those
     # removals, and this computer's memory, decide which of a leaver's changes are believed
     # (`leavers.back_dated`); that may change the removals again: decided again until nothing changes.
-    excluded: dict[tuple[str, str], str] = {}
+    names = _names(base, parsed)
+    # the first reading is wary (each removal without every change any seal calls back-dated), so
+    # removals held up only by back-dated changes count from the start
+    seed = sure_removals(base, parsed, store_id, {}, _fold_once, wary=True)
+    excluded = back_dated(parsed, seed, memory, names)
     seen: list[dict[tuple[str, str], str]] = []
     for _ in range(ROUNDS):
         sure = sure_removals(base, parsed, store_id, excluded, _fold_once)
-        found = back_dated(parsed, sure, memory, _names(base, parsed))
+        found = back_dated(parsed, sure, memory, names)
         if found == excluded:
             break
         seen.append(found)
