@@ -14,7 +14,7 @@ from textual.widgets import (
     LoadingIndicator,
     Static,
 )
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from dacli.errors import DacliError
 from dacli.tui.widgets import COLUMNS, CaseTable, row_cells
@@ -78,24 +78,31 @@ class CaseloadScreen(Screen):
 
         session.on_progress = progress
         try:
-            return listing(session, now=self.app.now())
+            rows = listing(session, now=self.app.now())
         finally:
             session.on_progress = None
+        # handed over, not returned: a finished worker sits in reference cycles until the collector runs,
+        # and each caseload it held stayed in memory that long (1.6x after ten reloads at 20,000 cases)
+        if not get_current_worker().is_cancelled:  # a newer load took its place
+            self.app.call_from_thread(self.show_rows, rows)
+
+    def show_rows(self, rows: list) -> None:
+        if self.app.session is None:  # locked while loading: the rows are not shown
+            return
+        self.query_one("#busy").display = False
+        first = not self.all_rows  # after unlock: my cases if I have any; a reload keeps the view chosen
+        self.all_rows = rows
+        if first:
+            self.mine = any(r.worker == self.app.session.member.username for r in self.all_rows)
+        self.apply()
+        self.query_one(CaseTable).focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "caseload":
             return
         if self.app.session is None:  # locked while loading: the rows are not shown
             return
-        if event.state == WorkerState.SUCCESS:
-            self.query_one("#busy").display = False
-            first = not self.all_rows  # after unlock: my cases if I have any; a reload keeps the view chosen
-            self.all_rows = event.worker.result
-            if first:
-                self.mine = any(r.worker == self.app.session.member.username for r in self.all_rows)
-            self.apply()
-            self.query_one(CaseTable).focus()
-        elif event.state == WorkerState.ERROR:
+        if event.state == WorkerState.ERROR:
             self.query_one("#busy").display = False
             error = event.worker.error
             self.query_one("#counts", Static).update(
