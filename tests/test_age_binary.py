@@ -43,6 +43,7 @@ def test_age_binary_decrypts_a_record_with_the_exported_identity(cli, store_path
     # and this person's caseload index on this computer (outside the store), encrypted to them
     from tests.conftest import local_index_files
 
+    assert cli("case", "list").exit_code == 0  # the index is made at the first listing
     (index,) = local_index_files(store_path)
     out = subprocess.run(["age", "-d", "-i", str(identity), str(index)], capture_output=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -201,6 +201,7 @@ def test_reindex_rebuilds_a_lost_index(cli, store_path, case_ref):
 def test_missing_index_is_rebuilt_on_list(cli, store_path, case_ref):
     from tests.conftest import local_index_files
 
+    assert cli("case", "list").exit_code == 0
     (found,) = local_index_files(store_path)
     found.unlink()
     assert json.loads(cli("case", "list", "--json").stdout)[0]["ref"] == case_ref

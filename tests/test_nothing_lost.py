@@ -89,6 +89,7 @@ def _audited(session, ref: str) -> set[str]:
 def _cache(store_path: Path) -> Path:
     from tests.conftest import local_index_files
 
+    Store(store_path).unlock(MANAGER, PASSPHRASE).read_index()  # made at the first listing
     return local_index_files(store_path)[0].parent
 
 

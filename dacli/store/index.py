@@ -257,15 +257,17 @@ class IndexRoom:
         with suppress(DacliError):
             self._save_index(index)
 
-    def _save_index(self, index: dict) -> None:
-        """Encrypt the index to this person, sign it, and write it (the caller holds the index lock)."""
+    def _save_index(self, index: dict) -> dict:
+        """Encrypt the index to this person, sign it, and write it (the caller holds the index lock), and
+        the listing made from it (`ListingRoom`), which it returns."""
         fill_schedules(index, self.store.policy)
         index["schema"] = INDEX_SCHEMA
         index["updated"] = clock.now().isoformat()
         data = json.dumps(index, separators=(",", ":"), default=_json_default).encode()
         atomic_write(self._index_path(), crypto.encrypt(self._signed("index", data), [self.identity.public]))
-        self._save_listing(index)  # what a caseload shows, read without the rest (listing.py)
+        listing = self._save_listing(index)  # what a caseload shows, read without the rest (listing.py)
         self._save_anchors()
+        return listing
 
     @contextmanager
     def index_transaction(self) -> Iterator[dict]:
@@ -273,8 +275,9 @@ class IndexRoom:
         referrals) or must show in the retention register before it is written (a hold, a reopening).
 
         Holds the store lock (writers on this computer wait; a busy store fails before anything is written)
-        and this person's index lock. On a clean exit the rows of the cases written are rebuilt from their
-        records and the index saved; on a failure the next read rebuilds them anyway (the folders changed).
+        and this person's index lock. The index is not saved after: the cases written changed their folders,
+        so the next read rebuilds their rows (a write costs its case, not a rewrite of every row: 10 MB at
+        20,000 cases).
         """
         with self.unit(), self.store.meta_lock(), self._index_lock():
             index = self._load_index() or empty_index()
@@ -284,11 +287,6 @@ class IndexRoom:
             self._unit_finishing = True
             self._flush_audits()
             self._unit_index = "done"
-            # the records and their audit entries are whole; the index is a cache the next read brings
-            # up to date (their folders changed), so a failure here loses nothing
-            with suppress(DacliError):
-                self._refresh(index)
-                self._save_index(index)
             self._unit_finishing = False
 
     # -- changes that stopped part way ---------------------------------------------------------------

@@ -45,14 +45,31 @@ _SHAPES = frozenset(
 
 def project(index: dict) -> dict:
     """The listing of ``index`` (its rows' listed columns and stamps, in the caseload's order)."""
-    stamps = index["stamps"]
-    rows = [[row.get(c) for c in COLUMNS] + [stamps.get(ref, "")] for ref, row in index["cases"].items()]
-    for r in rows:
-        if r[8] is None:
-            r[8] = []
-    rows.sort(key=lambda r: (r[3] != "open", r[7], r[0]))
-    others = {ref: s for ref, s in stamps.items() if ref not in index["cases"]}
+    stamps, cases = index["stamps"], index["cases"]
+    get = stamps.get
+    rows = [
+        [
+            ref,
+            r.get("client"),
+            r.get("worker"),
+            r.get("status"),
+            r.get("risk"),
+            r.get("referral_date"),
+            r.get("last_contact"),
+            r.get("referred_at"),
+            r.get("flags") or [],
+            r.get("_due"),
+            get(ref, ""),
+        ]
+        for ref, r in cases.items()
+    ]
+    rows.sort(key=_order)
+    others = {ref: s for ref, s in stamps.items() if ref not in cases}
     return {"schema": LISTING_SCHEMA, "schedule": index.get("schedule"), "rows": rows, "others": others}
+
+
+def _order(r: list) -> tuple:
+    return (r[3] != "open", r[7], r[0])
 
 
 def well_formed(listing: Any) -> bool:
@@ -77,11 +94,14 @@ class ListingRoom:
     def _listing_path(self):
         return self._cache_dir() / f"listing-{self.member.id}.age"
 
-    def _save_listing(self, index: dict) -> None:
-        """Save the listing of ``index`` (the caller holds the index lock, and has just saved the index)."""
-        data = json.dumps(project(index), separators=(",", ":")).encode()
+    def _save_listing(self, index: dict) -> dict:
+        """Save the listing of ``index`` and return it (the caller holds the index lock, and has just saved
+        the index)."""
+        listing = project(index)
+        data = json.dumps(listing, separators=(",", ":")).encode()
         sealed = crypto.encrypt(self._signed("listing", data), [self.identity.public])
         atomic_write(self._listing_path(), sealed)
+        return listing
 
     def _load_listing(self) -> dict | None:
         """The listing saved on this computer, or None (missing, damaged, of another format, not theirs)."""
@@ -118,11 +138,11 @@ class ListingRoom:
                 index = empty_index()
             if self._refresh(index, now) or full or index.get("schedule") != fingerprint:
                 with suppress(DacliError):  # a cache: a full disk leaves it in memory, as the index
-                    self._save_index(index)  # and the listing with it
+                    return self._save_index(index)  # and the listing with it
+                fill_schedules(index, policy)  # as the save does: each row's deadlines under this policy
             else:  # the index was up to date and the listing was not (missing, or not saved last time)
                 with suppress(DacliError):
-                    self._save_listing(index)
-            fill_schedules(index, policy)  # done by the save; again if it could not save
+                    return self._save_listing(index)
             return project(index)
 
 
