@@ -36,8 +36,8 @@ TARGETS = [
         "list",
         "`case list` with the agent",
         {"20k": 0.20, "100k": 0.60},
-        "a listing-only file (the printed columns, pre-sorted, deadlines as codes) read without pydantic "
-        "or per-row objects; the index refresh's stat of every case folder",
+        "the listing file is read already; what is left: importing pydantic and the store's schemas for "
+        "the unlock (about a third), and the stat of every case folder that tells a changed one",
     ),
     Target(
         "show",
@@ -51,13 +51,14 @@ TARGETS = [
         "intake",
         "`intake --from` with the agent (matching included)",
         {"20k": 0.30, "100k": 0.60},
-        "matching reads the whole index; a names-only file for matching",
+        "matching still decrypts and parses the whole index (no longer saved after): a file of the "
+        "names and dates matching needs, beside the listing",
     ),
     Target(
         "dashboard",
         "dashboard: unlock to interactive caseload (in-process)",
         {"20k": 0.30, "100k": 1.0},
-        "the same listing-only file as `case list`",
+        "reads the listing already; the rest is Textual drawing the first frame and the imports",
     ),
     Target(
         "user-add",
