@@ -287,6 +287,8 @@ class IndexRoom:
             self._unit_finishing = True
             self._flush_audits()
             self._unit_index = "done"
+            with suppress(DacliError):  # a cache: the next index save anchors them
+                self._save_anchors(own_only=True)  # this person's entries, anchored on this computer
             self._unit_finishing = False
 
     # -- changes that stopped part way ---------------------------------------------------------------
