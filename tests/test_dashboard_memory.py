@@ -49,39 +49,44 @@ def _store(path: Path) -> tuple[str, str]:
     return MANAGER, PASSPHRASE
 
 
-def test_reloading_the_caseload_does_not_keep_old_caseloads(tmp_path):
+async def _wait(pilot, condition) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 30
+    while not condition():
+        assert loop.time() < end, "timed out waiting for the dashboard"
+        await pilot.pause(0.02)
+
+
+async def _caseload(app, pilot, passphrase: str):
+    """Unlock the dashboard with ``passphrase`` and wait for the whole caseload: its screen and its busy
+    indicator."""
     from textual.widgets import Input
 
-    from dacli.tui.app import DacliApp
     from dacli.tui.screens.caseload import CaseloadScreen
 
-    user, passphrase = _store(tmp_path / "store")
+    await _wait(pilot, lambda: app.screen.__class__.__name__ == "UnlockScreen" and app.screen.is_mounted)
+    app.screen.query_one("#passphrase", Input).value = passphrase
+    await pilot.press("enter")
+    await _wait(pilot, lambda: isinstance(app.screen, CaseloadScreen) and len(app.screen.all_rows) == CASES)
+    screen = app.screen
+    busy = screen.query_one("#busy")
+    await _wait(pilot, lambda: not busy.display)
+    return screen, busy
 
-    async def wait(pilot, condition) -> None:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + 30
-        while not condition():
-            assert loop.time() < end, "timed out waiting for the dashboard"
-            await pilot.pause(0.02)
+
+def test_reloading_the_caseload_does_not_keep_old_caseloads(tmp_path):
+    from dacli.tui.app import DacliApp
+
+    user, passphrase = _store(tmp_path / "store")
 
     async def run() -> list[int]:
         app = DacliApp(tmp_path / "store", user, idle_seconds=600)
         sizes: list[int] = []
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait(
-                pilot, lambda: app.screen.__class__.__name__ == "UnlockScreen" and app.screen.is_mounted
-            )
-            app.screen.query_one("#passphrase", Input).value = passphrase
-            await pilot.press("enter")
-            await wait(
-                pilot, lambda: isinstance(app.screen, CaseloadScreen) and len(app.screen.all_rows) == CASES
-            )
-            screen = app.screen
-            busy = screen.query_one("#busy")
-            await wait(pilot, lambda: not busy.display)
+            screen, busy = await _caseload(app, pilot, passphrase)
             for _ in range(10):
                 screen.refresh_rows()  # what going back from a case does
-                await wait(pilot, lambda: not busy.display)
+                await _wait(pilot, lambda: not busy.display)
                 await pilot.pause()
                 gc.collect()
                 sizes.append(tracemalloc.get_traced_memory()[0])
@@ -101,42 +106,22 @@ def test_a_replaced_caseload_is_freed_at_once_not_at_the_next_collection(tmp_pat
     finished worker, freed only when the collector reached the worker's reference cycles, by which time
     the next one was in between. Handed over instead of returned, a replaced caseload goes by reference
     counting alone: with the collector off, no more than the shown caseload and the one loading."""
-    from textual.widgets import Input
-
     from dacli.services.caseload import Listed
     from dacli.tui.app import DacliApp
-    from dacli.tui.screens.caseload import CaseloadScreen
 
     user, passphrase = _store(tmp_path / "store")
-
-    async def wait(pilot, condition) -> None:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + 30
-        while not condition():
-            assert loop.time() < end, "timed out waiting for the dashboard"
-            await pilot.pause(0.02)
 
     async def run() -> int:
         app = DacliApp(tmp_path / "store", user, idle_seconds=600)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait(
-                pilot, lambda: app.screen.__class__.__name__ == "UnlockScreen" and app.screen.is_mounted
-            )
-            app.screen.query_one("#passphrase", Input).value = passphrase
-            await pilot.press("enter")
-            await wait(
-                pilot, lambda: isinstance(app.screen, CaseloadScreen) and len(app.screen.all_rows) == CASES
-            )
-            screen = app.screen
-            busy = screen.query_one("#busy")
-            await wait(pilot, lambda: not busy.display)
+            screen, busy = await _caseload(app, pilot, passphrase)
             gc.collect()
             gc.disable()
             try:
                 for _ in range(5):
                     before = screen.all_rows
                     screen.refresh_rows()
-                    await wait(pilot, lambda old=before: screen.all_rows is not old and not busy.display)
+                    await _wait(pilot, lambda old=before: screen.all_rows is not old and not busy.display)
                     await pilot.pause()
                 return sum(1 for o in gc.get_objects() if type(o) is Listed)
             finally:
