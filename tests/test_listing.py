@@ -131,3 +131,18 @@ def test_a_case_from_another_computer_is_in_the_text_listing(cli, store_path, ca
     assert cli(*note, extra_env=other).exit_code == 0
     line = next(x for x in cli("case", "list").stdout.splitlines() if x.startswith(case_ref))
     assert clock.today().isoformat() in line.split("  ", 6)[-1]  # the last contact, today
+
+
+def test_a_listing_naming_one_case_twice_does_not_hide_another(session, form):
+    """Signed by its owner, but one row twice in place of another case's: the counts agree, the set of
+    cases does not, and the listing is made again from the index."""
+    refs = _cases(session, form)
+    session.read_listing()
+    listing = session._load_listing()
+    rows = listing["rows"]
+    hidden = rows[-1][0]
+    rows[-1] = list(rows[0])
+    body = session._signed("listing", json.dumps(listing).encode())
+    session._listing_path().write_bytes(crypto.encrypt(body, [session.identity.public]))
+    listed = [r.ref for r in listing(_fresh(session))]
+    assert hidden in listed and sorted(listed) == sorted(refs)

@@ -149,7 +149,8 @@ class ListingRoom:
 def _same(listing: dict, now: dict[str, str]) -> bool:
     """Whether every case folder is as the listing saw it (none changed, arrived or went)."""
     rows, others = listing["rows"], listing["others"]
-    if len(rows) + len(others) != len(now):
+    refs = {r[0] for r in rows}  # each folder once: a row twice cannot stand in for a folder left out
+    if len(refs) != len(rows) or len(refs) + len(others) != len(now) or not refs.isdisjoint(others):
         return False
     get = now.get
     for r in rows:
