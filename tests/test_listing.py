@@ -138,11 +138,11 @@ def test_a_listing_naming_one_case_twice_does_not_hide_another(session, form):
     cases does not, and the listing is made again from the index."""
     refs = _cases(session, form)
     session.read_listing()
-    listing = session._load_listing()
-    rows = listing["rows"]
+    saved = session._load_listing()
+    rows = saved["rows"]
     hidden = rows[-1][0]
     rows[-1] = list(rows[0])
-    body = session._signed("listing", json.dumps(listing).encode())
+    body = session._signed("listing", json.dumps(saved).encode())
     session._listing_path().write_bytes(crypto.encrypt(body, [session.identity.public]))
     listed = [r.ref for r in listing(_fresh(session))]
     assert hidden in listed and sorted(listed) == sorted(refs)
