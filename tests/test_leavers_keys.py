@@ -36,10 +36,11 @@ def _removal_of(root: Path, staff_id: str) -> StaffEvent:
     raise AssertionError("no removal")
 
 
-def _crony(leaver, at: dt.datetime, username: str = "rogue") -> StaffMember:
-    """A manager the leaver adds in a change dated ``at``, with keys the leaver holds."""
+def _crony(leaver, at: dt.datetime, username: str = "rogue", member_id: str | None = None) -> StaffMember:
+    """A manager the leaver adds in a change dated ``at``, with keys the leaver holds (under ``member_id``:
+    an id someone already has, added again)."""
     member = StaffMember(
-        id=f"s-{abs(hash(username)) % 16**12:012x}",
+        id=member_id or f"s-{abs(hash(username)) % 16**12:012x}",
         username=username,
         role="manager",
         recipient=crypto.Identity.generate().public,

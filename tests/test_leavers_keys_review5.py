@@ -17,7 +17,7 @@ from dacli.store.staffevents import StaffEvent
 from tests import test_keys_that_merge
 from tests.conftest import MANAGER
 from tests.test_keys_that_merge import PW, _forge, _later, _unlock, office
-from tests.test_leavers_keys import DAY, _who
+from tests.test_leavers_keys import DAY, _crony, _who
 
 two = test_keys_that_merge.two
 
@@ -221,9 +221,7 @@ def test_a_key_a_leaver_gave_their_removers_id_speaks_for_none_of_their_removals
     mgr.y when the founder's real removal of mgr.y is checked, which would then not stand. What a removal
     says of its author's view counts only for removals signed with the same key."""
     from dacli import clock
-    from dacli.schemas.store import StaffMember
-    from dacli.store import crypto, signing
-    from dacli.store.documents import certificate_context
+    from dacli.store import signing
 
     a, _ = two
     with _later(DAY):
@@ -238,18 +236,7 @@ def test_a_key_a_leaver_gave_their_removers_id_speaks_for_none_of_their_removals
         remove_user(_unlock(a, MANAGER), "mgr.y", "left the service (test)")
     with _later(DAY * 6):
         at = clock.now() - dt.timedelta(days=1, hours=2)  # two hours before the removal
-        again = StaffMember(
-            id=founder.id,
-            username="founder.again",
-            role="manager",
-            recipient=crypto.Identity.generate().public,
-            signing_key=leaver.member.signing_key,
-            certificate="",
-            added=at,
-            added_by=leaver.member.id,
-        )
-        again.certificate = leaver.signer.sign(certificate_context(leaver.store.settings.store_id, again))
-        _forge(leaver, StaffEvent(kind="add", at=at, author=leaver.member.id, member=again))
+        _crony(leaver, at, "founder.again", member_id=founder.id)
         as_founder = signing.Signer(founder.id, leaver.signer.seed)
         removal = StaffEvent(
             kind="remove",

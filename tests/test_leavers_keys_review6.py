@@ -24,11 +24,17 @@ from tests.test_leavers_keys import DAY, _who
 two = test_keys_that_merge.two
 
 
-def _remove(leaver, target_id: str, at: dt.datetime, seal=()) -> None:
+def _remove(leaver, target_id: str, at: dt.datetime, seal=(), grace_hours: int = 24) -> None:
+    """A removal the leaver signs with their own key, dated ``at``, sealing ``seal``."""
     _forge(
         leaver,
         StaffEvent(
-            kind="remove", at=at, author=leaver.member.id, staff=target_id, seal=list(seal), grace_hours=24
+            kind="remove",
+            at=at,
+            author=leaver.member.id,
+            staff=target_id,
+            seal=sorted(seal),
+            grace_hours=grace_hours,
         ),
     )
 

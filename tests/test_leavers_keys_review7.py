@@ -19,27 +19,14 @@ import pytest
 from dacli import clock
 from dacli.services.admin import add_user, remove_user
 from dacli.store import staffevents
-from dacli.store.staffevents import EVENTS, StaffEvent
+from dacli.store.staffevents import EVENTS
 from tests import test_keys_that_merge
 from tests.conftest import MANAGER
-from tests.test_keys_that_merge import PW, _forge, _later, _unlock, office
+from tests.test_keys_that_merge import PW, _later, _unlock, office
 from tests.test_leavers_keys import DAY, _who
+from tests.test_leavers_keys_review6 import _remove
 
 two = test_keys_that_merge.two
-
-
-def _remove(leaver, target_id: str, at: dt.datetime, seal=(), grace_hours: int = 24) -> None:
-    _forge(
-        leaver,
-        StaffEvent(
-            kind="remove",
-            at=at,
-            author=leaver.member.id,
-            staff=target_id,
-            seal=sorted(seal),
-            grace_hours=grace_hours,
-        ),
-    )
 
 
 def _digests(a, pred) -> list[str]:
