@@ -1,12 +1,12 @@
 """Seventh adversarial review of sealed removals (issue 14, H1), at c62e34b: attack tests.
 
-Each test asserts the correct behaviour. The three marked as strict known failures are open: a leaver signs
-removals AFTER their own removal, dated then, and a computer set up afterwards believes them, because the
-same files are what a removed manager would write to back-date removals (the mirror of what the seals
-refuse). Reading the staff files alone cannot tell the two apart; the README ("A removal is sealed", "Not
-closed yet") says what a service does meanwhile, and the closing note of issue 14 what would close it
-(evidence signed by third parties: records and audit entries written after a removal under keys that leave
-the leaver out)."""
+Each test asserts the correct behaviour. The three marked as strict known failures hold on a computer that
+reads the shared files alone: a leaver signs removals AFTER their own removal, dated then, and a computer set
+up afterwards believes them, because the same files are what a removed manager would write to back-date
+removals (the mirror of what the seals refuse). Reading the staff files alone cannot tell the two apart; a
+new computer introduced by one that has used the store (`dacli sync join`) is not fooled, and
+`tests/test_introduce.py` runs each case through that. The README ("A computer introduced by another")
+says why."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ def _three_removes_two(a):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="open (issue 14): a post-dated removal of the founder sealing only the leaver's own "
+    reason="on a computer not introduced (`dacli sync join`, test_introduce.py): "
+    "a post-dated removal of the founder sealing only the leaver's own "
     "addition makes the founder's other additions look back-dated on a new computer",
 )
 def test_a_leaver_post_dates_a_removal_of_the_founder_not_their_remover(two, tmp_path, monkeypatch):
@@ -105,7 +106,8 @@ def _all_but_removal(a, author: str, of: str) -> list[str]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="open (issue 14): the mirror of review 6's crossed back-dating, which the wary reading chose",
+    reason="on a computer not introduced (`dacli sync join`, test_introduce.py): "
+    "the mirror of review 6's crossed back-dating, which the wary reading chose",
 )
 def test_two_leavers_post_date_removals_of_each_others_remover_on_a_new_computer(two, tmp_path, monkeypatch):
     """Finding B (regression of the wary round): the mirror of review 6's crossed back-dating. mgr.l1
@@ -131,7 +133,8 @@ def test_two_leavers_post_date_removals_of_each_others_remover_on_a_new_computer
 
 @pytest.mark.xfail(
     strict=True,
-    reason="open (issue 14): a leaver's post-dated removal of their remover, sealing their own addition",
+    reason="on a computer not introduced (`dacli sync join`, test_introduce.py): "
+    "a leaver's post-dated removal of their remover, sealing their own addition",
 )
 def test_the_known_open_case_also_when_the_remover_added_the_leaver(two, tmp_path, monkeypatch):
     """The known open case (review 6's xfail), checked against the README's "when that manager had not

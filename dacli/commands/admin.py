@@ -80,6 +80,7 @@ def user_list(
 
     c: Context = ctx.obj
     users = list_users(c.store(), include_removed=all_)
+    _warn_memory(c.store())
     if json_:
         print_json(
             [
@@ -356,6 +357,16 @@ def unlock(
         f"Unlocked for {session.member.username} (agent pid {pid}): it locks after {idle:g} minutes unused "
         f"and after {max_hours:g} hours at most. `dacli lock` locks now."
     )
+    _warn_memory(session.store)
+
+
+def _warn_memory(store) -> None:
+    """On stderr: this computer first read a store that already had leavers, and was not introduced."""
+    from dacli.services.sync import memory_warning
+
+    sentence = memory_warning(store)
+    if sentence:
+        typer.echo(sentence, err=True)
 
 
 def lock() -> None:

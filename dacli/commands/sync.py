@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from dacli.commands.common import Context, print_json
+from dacli.errors import NotFound, StoreError
 
 sync_app = typer.Typer(
     help="A store shared through a file-sync engine (Syncthing, OneDrive, Nextcloud, Dropbox).",
@@ -45,6 +48,7 @@ def sync_status(
                 "staff_changes_waiting": status.staff_waiting,
                 "staff_changes_to_check": status.staff_to_check,
                 "late_arrivals": [{"case": ref, "files": names} for ref, names in status.late.items()],
+                "staff_memory": status.memory,
             }
         )
     else:
@@ -63,6 +67,8 @@ def sync_status(
             typer.echo(f"{sentence}: not arrived yet from another office; let the sync finish")
         for sentence in status.staff_to_check:
             typer.echo(f"{sentence}.")
+        if status.memory:
+            typer.echo(status.memory)
         for ref, names in status.late.items():
             typer.echo(
                 f"{ref}: purged by the retention sweep, and {len(names)} file(s) arrived after it (from an "
@@ -93,6 +99,58 @@ def sync_ignore(ctx: typer.Context) -> None:
         typer.echo(f"Added dacli's locks and temp files to {', '.join(written)}.")
     else:
         typer.echo("Nothing to add: no sync engine's marker here, or its ignore file already has them.")
+
+
+@sync_app.command("introduce")
+def sync_introduce(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", help="The file to write (not overwritten if it exists)."),
+) -> None:
+    """Write this computer's memory of the staff list (which staff changes it believed, who it saw
+    removed), signed by you, for a new computer to take over with `dacli sync join FILE`. A computer set up
+    later than a leaver's removal then cannot be fooled by a change the leaver signs afterwards. Holds no
+    client data. Example: dacli sync introduce --out /media/usb/introduction.dacli"""
+    from dacli.services.sync import introduce
+
+    c: Context = ctx.obj
+    data = introduce(c.session())
+    try:
+        with open(out, "xb") as f:
+            f.write(data)
+    except FileExistsError:
+        raise StoreError(f"{out} already exists: nothing was written.") from None
+    except OSError as exc:
+        out.unlink(missing_ok=True)
+        raise StoreError(f"Cannot write {out} ({exc.strerror}): nothing was written.") from None
+    typer.echo(f"Wrote {out}. On the new computer: dacli sync join {out}")
+
+
+@sync_app.command("join")
+def sync_join(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="An introduction made by `dacli sync introduce`."),
+) -> None:
+    """Take over another computer's memory of the staff list, from an introduction it made (`dacli sync
+    introduce`), in place of this computer's own; says whose it is. Checks it was signed, for this store,
+    by someone a manager added; changes nothing otherwise. No passphrase needed: it holds no secret."""
+    from dacli.services.sync import join
+
+    c: Context = ctx.obj
+    try:
+        with open(file, "rb") as f:
+            raw = f.read(64 * 1024 * 1024)
+    except OSError as exc:
+        raise NotFound(f"Cannot read {file} ({exc.strerror}).") from None
+    made = join(c.store(), raw)
+    typer.echo(
+        f"This computer now remembers the staff list as {made['username']}'s computer did at {made['at']}. "
+        "Check that this is who gave you the file."
+    )
+    if made["unknown"]:
+        typer.echo(
+            f"{made['unknown']} staff change(s) in the store are not in it (made since, or not believed by "
+            "that computer): if people have joined or left since it was made, ask for a newer one."
+        )
 
 
 def _verdict(check) -> str:

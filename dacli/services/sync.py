@@ -33,6 +33,10 @@ class SyncStatus:
     known to the manager who removed them (listed on every look, with no exit code of their own: most are a
     manager's genuine last change, still on its way when the removal was made)."""
 
+    memory: str | None = None
+    """How this computer came to its memory of the staff list, when that is worth saying: introduced by
+    another computer, or a first look at a store that already had leavers (`staff_memory`)."""
+
     @property
     def to_look_at(self) -> list[CopyCheck]:
         return [c for c in self.copies if c.to_look_at]
@@ -58,7 +62,55 @@ def sync_status(session: Session) -> SyncStatus:
         late,
         session.staff_waiting(),
         session.staff_doubts(),
+        staff_memory(session.store),
     )
+
+
+def staff_memory(store: Store) -> str | None:
+    """One sentence on this computer's memory of the staff list: who introduced it (`dacli sync join`), or,
+    when its first look was at a store that already had leavers, that it reads the shared files alone."""
+    from dacli.store import seen
+
+    kept = seen.remembered(store.settings.store_id)
+    made = kept.get("introduced")
+    if made:
+        return (
+            f"This computer was introduced to the store by {made.get('username')} (their computer's memory"
+            f" of the staff list as at {made.get('at')}, joined {made.get('joined')})."
+        )
+    first = kept.get("first_look") or {}
+    if first.get("removed"):
+        return (
+            f"This computer first read the staff list on {first.get('at')}, when {first['removed']} "
+            f"{'person' if first['removed'] == 1 else 'people'} had already been removed, from the shared "
+            "files alone: a leaver's forged change could be "
+            "believed here. Run `dacli sync introduce --out FILE` on a computer that has used the store "
+            "longer, then `dacli sync join FILE` here."
+        )
+    return None
+
+
+def memory_warning(store: Store) -> str | None:
+    """`staff_memory`'s sentence when it warns: a first look at a store with leavers, not introduced."""
+    from dacli.store import seen
+
+    if seen.remembered(store.settings.store_id).get("introduced"):
+        return None
+    return staff_memory(store)
+
+
+def introduce(session: Session) -> bytes:
+    """This computer's memory of the staff list, signed by the person unlocked (`store.introduce`)."""
+    from dacli.store.introduce import introduction
+
+    return introduction(session)
+
+
+def join(store: Store, raw: bytes) -> dict:
+    """Make the introduction ``raw`` this computer's memory of the staff list (`store.introduce`)."""
+    from dacli.store.introduce import join as join_store
+
+    return join_store(store, raw)
 
 
 def conflict_copies(session: Session, ref: str | None = None) -> list[Copy]:

@@ -28,11 +28,11 @@ def sure_removals(
     them, or an addition of that manager's id with the leaver's keys, cannot stop their own removal, while
     a manager can remove the manager who added them. (A removal written before seals vouches for every
     change X made before it.) Only removals signed by the author they name, under a key a manager gave them
-    (`_keys`), are folded for; what one says of its author's view counts only for that key's removals.
+    (`given_keys`), are folded for; what one says of its author's view counts only for that key's removals.
     ``wary`` (the first reading, `staffevents.fold`): each removal is also folded without every change any
     removal's seal says is back-dated, except its own author's, so leavers removed by different managers
     cannot hold up each other's removals with back-dated removals of the other's remover."""
-    keys = _keys(base, parsed, store_id)
+    keys = given_keys(base, parsed, store_id)
     candidates = []
     for name, event, body, signer_id, sig, digest in parsed:
         target = event.staff
@@ -77,7 +77,7 @@ def sure_removals(
     return sure
 
 
-def _keys(base, parsed, store_id) -> dict[str, set[str]]:
+def given_keys(base, parsed, store_id) -> dict[str, set[str]]:
     """Every signing key a manager's key gives an id: the snapshot's, then each addition signed (and its
     certificate) by a key already given a manager, whenever made (one may be a leaver's addition of another's
     id with keys they hold: `sure_removals` keeps what each key's removals say apart). A key no manager

@@ -8,7 +8,9 @@ lower epoch or shows someone seen removed as current; a staff change signed by s
 already seen removed, first seen after that and dated more than the arrival grace ago, is not believed
 (`Memory`), nor one whose file changed since it was read here. Holds staff ids, staff-change
 file names (a time and a random part) with their SHA-256, and numbers only. The first look at a store is
-trusted (there is nothing to compare with yet).
+trusted (there is nothing to compare with yet), and remembered (``first_look``: when, and how many people
+had been removed by then) unless another computer's memory was handed to this one (`introduce`), which
+replaces this computer's own and is remembered as ``introduced`` (by whom, when).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from dacli.errors import IntegrityError
+from dacli.errors import IntegrityError, StoreError
 from dacli.text import Refused, load_json
 
 
@@ -38,16 +40,50 @@ def _load(path: Path) -> dict:
         data = load_json(path.read_bytes(), "seen")
     except (OSError, Refused):
         return {}
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("key_epoch", 0), int)
-        or not all(isinstance(data.get(k, []), list) for k in ("removed", "members"))
-        or not all(isinstance(x, str) for k in ("removed", "members") for x in data.get(k, []))
-        or not isinstance(data.get("changes", {}), dict)
-        or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.get("changes", {}).items())
-    ):
-        return {}
-    return data
+    return data if valid(data) else {}
+
+
+def valid(data) -> bool:
+    """Whether ``data`` has the shape of a computer's memory of a store (`_load`)."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("key_epoch", 0), int)
+        and all(isinstance(data.get(k, []), list) for k in ("removed", "members"))
+        and all(isinstance(x, str) for k in ("removed", "members") for x in data.get(k, []))
+        and isinstance(data.get("changes", {}), dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in data.get("changes", {}).items())
+        and all(
+            isinstance(data.get(k, {}), dict)
+            and all(isinstance(v, (str, int)) for v in data.get(k, {}).values())
+            for k in ("introduced", "first_look")
+        )
+    )
+
+
+KEPT = ("key_epoch", "removed", "members", "changes")
+"""What one computer's memory hands to another (`introduce`): not when or how it came by it."""
+
+
+def remembered(store_id: str) -> dict:
+    """This computer's memory of the store as kept ({} when it has none)."""
+    path = _path(store_id)
+    return _load(path) if path is not None else {}
+
+
+def adopt(store_id: str, kept: dict, introduced: dict[str, str]) -> None:
+    """Replace this computer's memory of the store with another computer's (``kept``: its `KEPT` fields,
+    shape checked by the caller), remembering who ``introduced`` it. Its own memory is not merged in: a
+    change it believed on a first look that a leaver had planted would stay believed."""
+    path = _path(store_id)
+    if path is None:
+        raise IntegrityError("The store's id is not one this computer can keep a memory for.")
+    try:
+        _write(path, {**{k: kept[k] for k in KEPT}, "introduced": introduced}, strict=True)
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot keep this computer's memory of the store in {path.parent} ({exc.strerror}): nothing "
+            "was changed."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -112,6 +148,20 @@ def check(store_id: str, staff, names: dict[str, str] | None = None, added: set[
     old = {"key_epoch": epoch, "removed": sorted(removed), "members": sorted(members), "changes": changes}
     if state == old and "changes" in seen:
         return
+    for kept in ("introduced", "first_look"):
+        if kept in seen:
+            state[kept] = seen[kept]
+    if not seen:
+        from dacli import clock
+
+        removed_now = sum(1 for m in staff.staff if not m.active)
+        state["first_look"] = {"at": clock.now().isoformat(timespec="seconds"), "removed": removed_now}
+    _write(path, state)
+
+
+def _write(path: Path, state: dict, strict: bool = False) -> None:
+    """Keep ``state`` as this computer's memory (a home folder that cannot be written only loses it, unless
+    ``strict``)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
@@ -119,4 +169,5 @@ def check(store_id: str, staff, names: dict[str, str] | None = None, added: set[
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except OSError:
-        pass
+        if strict:
+            raise
