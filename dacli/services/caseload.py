@@ -41,6 +41,17 @@ def index_rows(index: dict) -> list[CaseRow]:
         ) from None
 
 
+def people_rows(rows: list[dict]) -> list[CaseRow]:
+    """Rows for matching an intake (`Session.match_transaction`: the fields `find_matches` reads)."""
+    try:
+        return [CaseRow.from_index(r) for r in rows]
+    except (KeyError, ValueError, TypeError, AttributeError):
+        raise IntegrityError(
+            "The caseload's people file was written by another version of dacli or is damaged; "
+            "run `dacli reindex` (the records are untouched)."
+        ) from None
+
+
 def deadlines(
     row: CaseRow | CaseSummary,
     now: dt.datetime,

@@ -15,7 +15,7 @@ from dacli.schemas.case import CaseRecord, CaseRow
 from dacli.schemas.intake import INTAKE_SCHEMA, IntakeForm, IntakeRecord, Match
 from dacli.services.case_facts import intake_names, intake_versions
 from dacli.services.case_view import load_case
-from dacli.services.caseload import index_rows
+from dacli.services.caseload import people_rows
 from dacli.services.forms import CASE_RECORD, parse_form, stamp, validated
 from dacli.store.layout import check_case_ref
 from dacli.store.store import Session
@@ -58,6 +58,11 @@ def find_matches(form: IntakeForm, rows: list[CaseRow], exclude: str | None = No
     return found
 
 
+def _dobs(form: IntakeForm) -> set[str]:
+    """The referral's dates of birth (ISO): a case can match it only if it holds one (`find_matches`)."""
+    return {str(d) for d in (form.client.dob, *(p.dob for p in form.perpetrators)) if d is not None}
+
+
 @dataclass
 class IntakeResult:
     case: str
@@ -88,7 +93,7 @@ def intake(
         check_case_ref(repeat_of)
     # The store lock first: a busy store fails before anything is written, and the index never misses
     # a case that was created.
-    with session.index_transaction() as index:
+    with session.match_transaction(_dobs(form)) as found:
         loose = session.unfinished_cases()
         if (
             loose
@@ -98,9 +103,9 @@ def intake(
                 "was written; run `dacli reindex` first, and if it is this referral, finish it with "
                 f"`dacli intake finish {loose[0]}` instead of taking it again."
             )
-        rows = index_rows(index)
+        rows = people_rows(found.rows)
         matches = find_matches(form, rows)
-        if repeat_of is not None and repeat_of not in index["cases"]:
+        if repeat_of is not None and repeat_of not in found.index()["cases"]:
             raise NotFound(f"There is no case {repeat_of} in this store.")
         target = repeat_of
         if target is None and not new_case:
@@ -116,6 +121,7 @@ def intake(
             number = 1
         else:
             ref = target
+            index = found.index()  # a repeat: the earlier case's row, and the register, from the index
             earlier = load_case(session, ref)
             number = 1 + len(earlier.intakes)
             after = [n for n, r in earlier.all_intakes if not r.replaces]
@@ -152,7 +158,6 @@ def intake(
         for m in matches:
             if m.kind != "repeat":
                 session.audit("conflict-flag", case=ref, record=name, detail=m.model_dump())
-        index["cases"][ref] = load_case(session, ref).summary.index_row()
     return IntakeResult(ref, number, matches)
 
 
@@ -166,8 +171,8 @@ def finish_intake(session: Session, ref: str, form: IntakeForm) -> list[Match]:
     tips = current_intake(session, ref)
     old = tips[-1][1]
     known = {(m.kind, m.case, m.who) for _, t in tips for m in t.matches}
-    with session.index_transaction() as index:
-        matched = find_matches(form, index_rows(index), exclude=ref)
+    with session.match_transaction(_dobs(form)) as candidates:
+        matched = find_matches(form, people_rows(candidates.rows), exclude=ref)
         found = [m for m in matched if (m.kind, m.case, m.who) not in known]
         earlier = {(m.kind, m.case, m.who): m for _, t in tips for m in t.matches}
         now = clock.now()

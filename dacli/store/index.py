@@ -266,6 +266,7 @@ class IndexRoom:
         data = json.dumps(index, separators=(",", ":"), default=_json_default).encode()
         atomic_write(self._index_path(), crypto.encrypt(self._signed("index", data), [self.identity.public]))
         listing = self._save_listing(index)  # what a caseload shows, read without the rest (listing.py)
+        self._save_people(index)  # who is in it, by date of birth, for an intake's matching (people.py)
         self._save_anchors()
         return listing
 

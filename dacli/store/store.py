@@ -92,6 +92,7 @@ from dacli.store.layout import (
     policy_template,
 )
 from dacli.store.listing import ListingRoom
+from dacli.store.people import MatchRoom, PeopleRoom
 from dacli.store.records import RecordRoom
 from dacli.store.rings import KeyRoom
 from dacli.store.staff import StaffRoom, checked_fold, staff_mark, staff_sources, watched_fold
@@ -326,7 +327,9 @@ class Store:
         return self.unlock_with_identity(member, creds)
 
 
-class Session(StaffRoom, KeyRoom, RecordRoom, IndexRoom, ListingRoom, AuditRoom, SyncRoom):
+class Session(
+    StaffRoom, KeyRoom, RecordRoom, IndexRoom, ListingRoom, PeopleRoom, MatchRoom, AuditRoom, SyncRoom
+):
     """A store unlocked by one member of staff. Holds keys in memory only."""
 
     def __init__(
