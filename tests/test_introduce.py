@@ -11,12 +11,12 @@ import pytest
 
 from dacli import clock
 from dacli.errors import IntegrityError, InvalidInput
-from dacli.services.sync import introduce, join, staff_memory
+from dacli.services.sync import introduce, prepare_join, staff_memory, take_join
 from dacli.store import seen, signing
 from dacli.store.store import Store
 from tests import test_keys_that_merge
-from tests.conftest import MANAGER
-from tests.test_keys_that_merge import _later, _unlock, office
+from tests.conftest import MANAGER, PASSPHRASE
+from tests.test_keys_that_merge import PW, _later, _unlock, office
 from tests.test_leavers_keys import DAY, _who
 from tests.test_leavers_keys_review6 import _post_dated, _remove
 from tests.test_leavers_keys_review7 import (
@@ -27,6 +27,13 @@ from tests.test_leavers_keys_review7 import (
 )
 
 two = test_keys_that_merge.two
+
+
+def join(store: Store, raw: bytes, user: str = "sen.ada"):
+    """`dacli sync join` as ``user`` on this computer: checked, then taken (the answer is yes)."""
+    joining = prepare_join(store, *store.credentials(user, PASSPHRASE if user == MANAGER else PW), raw)
+    take_join(joining)
+    return joining
 
 
 def _review6(a):
@@ -86,7 +93,8 @@ def test_a_new_computer_introduced_by_an_old_one_is_not_fooled_by_a_leavers_late
     assert isinstance(old, list) and current <= set(old) and not gone & set(old), old
     with office(tmp_path, "new", monkeypatch), _later(DAY * 8 + 10):
         joined = join(Store(a), made)
-        assert joined["username"] == "sen.ada" and joined["unknown"] == len(gone)
+        assert joined.username == "sen.ada" and joined.unknown == 0
+        assert any(sorted(gone)[0] in d for d in joined.differences), joined.differences
         new = _who(a, "sen.ada")
         assert "introduced to the store by sen.ada" in staff_memory(Store(a))
     assert new == old
@@ -153,12 +161,17 @@ def test_a_bad_introduction_changes_nothing(two, tmp_path, monkeypatch):
         def other_store(d):
             d["store_id"] = "0" * 32
 
+        def no_refused(d):
+            del d["refused"]
+
         cases = [
             (_resigned(made, edit_removals), IntegrityError, "does not match its signature"),
             (_resigned(made, edit_removals, seed, ada), IntegrityError, "does not match its signature"),
             (_resigned(made, other_store), IntegrityError, "another store"),
             (_resigned(made, lambda d: d.update(schema="x")), InvalidInput, "not an introduction"),
             (_resigned(made, lambda d: d["memory"].update(changes=[1])), IntegrityError, "damaged"),
+            (_resigned(made, no_refused), IntegrityError, "damaged"),
+            (_resigned(made, lambda d: d.update(at="\x1b[2J")), IntegrityError, "damaged"),
             (b"", IntegrityError, "not signed"),
             (b"{}", IntegrityError, "not signed"),
         ]
@@ -173,7 +186,7 @@ def test_an_introduction_holds_no_client_data(two, case_ref, tmp_path, monkeypat
     a, _ = two
     made = introduce(_unlock(a, "sen.ada"))
     data = json.loads(signing.split(made, "x")[0])
-    assert set(data) == {"schema", "store_id", "by", "username", "at", "memory"}
+    assert set(data) == {"schema", "store_id", "by", "at", "memory", "refused"}
     assert set(data["memory"]) == set(seen.KEPT)
     assert case_ref not in made.decode()
     assert "Synthetic" not in made.decode() and "Testperson" not in made.decode()
@@ -184,19 +197,20 @@ def test_sync_introduce_and_join_from_the_cli(two, cli, run_dacli, tmp_path, mon
     process); an existing file is not overwritten; `sync status` says whose memory this computer took."""
     a, _ = two
     out = tmp_path / "introduction.dacli"
-    result = cli("sync", "introduce", "--out", str(out))
-    assert result.exit_code == 0, result.output
-    assert f"dacli sync join {out}" in result.stdout
-    again = cli("sync", "introduce", "--out", str(out))
-    assert again.exit_code == 8 and "already exists: nothing was written" in again.stderr
     new_home = {"XDG_DATA_HOME": str(tmp_path / "new-data"), "XDG_CACHE_HOME": str(tmp_path / "new-cache")}
     assert cli("user", "remove", "cw.bex", "--reason", "left the service (test)").exit_code == 0
     first = run_dacli("sync", "status", extra_env=new_home)
     assert "1 person had already been removed, from the shared files alone" in first.stdout, first.stdout
     listed = run_dacli("user", "list", extra_env=new_home)
     assert listed.returncode == 0 and "dacli sync join FILE" in listed.stderr
+    result = cli("sync", "introduce", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"dacli sync join {out}" in result.stdout
+    again = cli("sync", "introduce", "--out", str(out))
+    assert again.exit_code == 8 and "already exists: nothing was written" in again.stderr
     joined = run_dacli("sync", "join", str(out), extra_env=new_home)
     assert joined.returncode == 0, joined.stderr
+    assert f"signed by {MANAGER} (manager)" in joined.stdout
     assert f"as {MANAGER}'s computer did" in joined.stdout
     status = run_dacli("sync", "status", extra_env=new_home)
     assert status.returncode == 0, status.stderr
@@ -208,3 +222,35 @@ def test_sync_introduce_and_join_from_the_cli(two, cli, run_dacli, tmp_path, mon
     junk = run_dacli("sync", "join", str(tmp_path / "junk"), extra_env=new_home)
     assert junk.returncode == 6 and len(junk.stderr.strip().splitlines()) == 1
     assert "\x1b" not in junk.stderr
+
+
+def test_sync_join_asks_before_taking_an_introduction_that_differs_from_the_files(
+    two, run_dacli, tmp_path, monkeypatch
+):
+    """Review 6's case from the command line: on a new computer the introduction gives mgr.three as current
+    and mgr.two as removed, the opposite of the shared files read alone. `sync join` names both, and
+    without a terminal to ask on, refuses until `--yes`; with it, the new computer is not fooled."""
+    a, _ = two
+    with office(tmp_path, "old", monkeypatch):
+        forge, _current, _gone = _review6(a)
+    with _later(DAY * 5):
+        forge()
+    with office(tmp_path, "old", monkeypatch), _later(DAY * 5 + 5):
+        (tmp_path / "intro").write_bytes(introduce(_unlock(a, "sen.ada")))
+    env = {
+        "XDG_DATA_HOME": str(tmp_path / "new-data"),
+        "XDG_CACHE_HOME": str(tmp_path / "new-cache"),
+        "DACLI_USER": "sen.ada",
+        "DACLI_PASSPHRASE": PW,
+        "DACLI_NOW": (clock.now() + dt.timedelta(days=5, minutes=10)).isoformat(),
+    }
+    asked = run_dacli("sync", "join", str(tmp_path / "intro"), extra_env=env)
+    assert asked.returncode == 2 and "run again with --yes" in asked.stderr, asked.stderr
+    assert "Current with it, but not reading the shared files alone: mgr.three" in asked.stdout
+    assert "Current reading the shared files alone, but not with it: mgr.two" in asked.stdout
+    listed = run_dacli("user", "list", extra_env=env)
+    assert "mgr.two" in listed.stdout  # nothing was taken: still the files alone (and warned)
+    taken = run_dacli("sync", "join", str(tmp_path / "intro"), "--yes", extra_env=env)
+    assert taken.returncode == 0, taken.stderr
+    status = run_dacli("sync", "status", extra_env=env)
+    assert "introduced to the store by sen.ada" in status.stdout

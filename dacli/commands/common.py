@@ -47,6 +47,17 @@ class Context:
             session.on_progress = progress_bar(sys.stderr)
         return session
 
+    def credentials(self):
+        """(member, credentials): the acting user's identity opened (through the agent when one runs,
+        else with the passphrase), without checking the staff list (`dacli sync join` checks it itself)."""
+        store = self.store()
+        username = self.username()
+        store.member(username)
+        found = None
+        if os.environ.get("DACLI_NO_AGENT") != "1":
+            found = store.credentials_from_agent(username)
+        return found or store.credentials(username, passphrase(f"Passphrase for {username}"))
+
 
 def progress_bar(stream):
     """Draws "Building this computer's caseload: [####      ] 4,000 of 20,000 cases" on ``stream``, in place,

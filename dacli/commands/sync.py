@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
 from dacli.commands.common import Context, print_json
-from dacli.errors import NotFound, StoreError
+from dacli.errors import InvalidInput, NotFound, StoreError
 
 sync_app = typer.Typer(
     help="A store shared through a file-sync engine (Syncthing, OneDrive, Nextcloud, Dropbox).",
@@ -129,11 +130,14 @@ def sync_introduce(
 def sync_join(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="An introduction made by `dacli sync introduce`."),
+    yes: bool = typer.Option(False, "--yes", help="Take it even where it differs from the shared files."),
 ) -> None:
     """Take over another computer's memory of the staff list, from an introduction it made (`dacli sync
-    introduce`), in place of this computer's own; says whose it is. Checks it was signed, for this store,
-    by someone a manager added; changes nothing otherwise. No passphrase needed: it holds no secret."""
-    from dacli.services.sync import join
+    introduce`), in place of this computer's own. Checks it against the staff list as your own identity
+    file anchors it (your passphrase, or the unlock agent), says who signed it and how the staff list it
+    gives differs from the shared files read alone, and asks before taking it where it differs. Refuses
+    one that is stale, would make this computer forget a removal, or does not fit; changes nothing then."""
+    from dacli.services.sync import prepare_join, take_join
 
     c: Context = ctx.obj
     try:
@@ -141,15 +145,29 @@ def sync_join(
             raw = f.read(64 * 1024 * 1024)
     except OSError as exc:
         raise NotFound(f"Cannot read {file} ({exc.strerror}).") from None
-    made = join(c.store(), raw)
+    member, creds = c.credentials()
+    joining = prepare_join(c.store(), member, creds, raw)
     typer.echo(
-        f"This computer now remembers the staff list as {made['username']}'s computer did at {made['at']}. "
-        "Check that this is who gave you the file."
+        f"An introduction signed by {joining.username} ({joining.role}): their computer's memory of the "
+        f"staff list as at {joining.at}."
     )
-    if made["unknown"]:
+    for sentence in joining.differences:
+        typer.echo(f"{sentence}.")
+    if joining.differences and not yes:
+        if not sys.stdin.isatty():
+            raise InvalidInput(
+                "The introduction differs from the shared files read alone (above): nothing was changed; "
+                "if you trust the person who gave it to you, run again with --yes."
+            )
+        if not typer.confirm("Take it? Only if you trust the person who gave it to you", err=True):
+            typer.echo("Nothing was changed.")
+            return
+    take_join(joining)
+    typer.echo(f"This computer now remembers the staff list as {joining.username}'s computer did.")
+    if joining.unknown:
         typer.echo(
-            f"{made['unknown']} staff change(s) in the store are not in it (made since, or not believed by "
-            "that computer): if people have joined or left since it was made, ask for a newer one."
+            f"{joining.unknown} staff change(s) in the store are newer than it (people added since): each is "
+            "checked as it would be on any computer."
         )
 
 

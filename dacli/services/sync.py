@@ -106,11 +106,19 @@ def introduce(session: Session) -> bytes:
     return introduction(session)
 
 
-def join(store: Store, raw: bytes) -> dict:
-    """Make the introduction ``raw`` this computer's memory of the staff list (`store.introduce`)."""
-    from dacli.store.introduce import join as join_store
+def prepare_join(store: Store, member, creds, raw: bytes):
+    """Check the introduction ``raw`` for this computer, for ``member`` (their identity, ``creds``, anchors
+    the staff list): what taking it would change (`store.introduce.Joining`). Changes nothing."""
+    from dacli.store.introduce import prepare_join as prepare
 
-    return join_store(store, raw)
+    return prepare(store, member, creds, raw)
+
+
+def take_join(joining) -> None:
+    """Make a checked introduction (`prepare_join`) this computer's memory of the staff list."""
+    from dacli.store.introduce import take
+
+    take(joining)
 
 
 def conflict_copies(session: Session, ref: str | None = None) -> list[Copy]:

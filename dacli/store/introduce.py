@@ -8,28 +8,41 @@ would have back-dated (the README's "A computer introduced by another"). So a ne
 the memory of one that has used the store longer, from a person who works there:
 
 - `introduction` (on the computer that has used the store): its memory of the store's staff changes (which
-  it believed, with their SHA-256; who it saw removed; the key epoch), signed by the person unlocked there.
-  It holds staff ids, staff change file names and digests, and numbers: nothing about a client.
-- `join` (on the new computer): the file's signature is checked against the keys a manager's signed
-  addition gave the person it names (a leaver's too: whoever hands the file over is named, and the person
-  joining decides whether to trust them), for this store; then it replaces this computer's own memory.
-
-The file carries no secret: it may travel by email or a USB stick, and a changed one does not verify.
+  it believed, with their SHA-256; who it saw removed; the key epoch) and the staff changes it holds and
+  did not believe, signed by the person unlocked there. It holds staff ids, staff change file names and
+  digests, and numbers: nothing about a client, and no secret.
+- `prepare_join` (on the new computer, with the joining person's identity: the founding manager's key in it
+  anchors the staff list, not a snapshot someone put in the folder) checks it and says what taking it would
+  change; `take` makes it this computer's memory. Refused, with nothing changed:
+  - a file changed since it was signed, for another store, or signed by a key no manager's signed addition
+    gave anyone;
+  - one older than a removal now in the store that it does not name (neither believed nor refused there):
+    it cannot speak for the removals made since;
+  - one that would make this computer forget a removal it has seen, unless the introduction names the
+    change behind it as one it refused (a first look fooled by a leaver's removal: the case it is for);
+  - one that does not fit the staff list it gives (someone it saw removed shown current, an older key
+    epoch), signed by someone not current on that list, or on which the person joining is not current.
+  The name shown is the signer's on the staff list, never the file's own words. Where the list it gives
+  differs from the shared files read alone, the differences are named for the person to judge (an
+  introduction is as trustworthy as the person who made it: the README says to take it only from a
+  colleague in person).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass
+from datetime import datetime
 
 from dacli import clock
 from dacli.errors import IntegrityError, InvalidInput
-from dacli.schemas.store import StaffList
 from dacli.store import seen, signing
-from dacli.store.layout import STAFF_TOML
 from dacli.store.leavers import given_keys
+from dacli.store.seen import Memory
 from dacli.store.staff import staff_sources, verify_staff
-from dacli.store.staffevents import parse_event
-from dacli.text import Refused, load_json, load_toml
+from dacli.store.staffevents import fold, parse_event
+from dacli.text import Refused, load_json
 
 SCHEMA = "dacli-introduction/1"
 MAX_BYTES = 16 * 1024 * 1024
@@ -40,9 +53,13 @@ def _context(store_id: str) -> bytes:
     return f"dacli introduction to store {store_id}\n".encode()
 
 
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
 def introduction(session) -> bytes:
-    """This computer's memory of the store's staff list, signed by ``session``'s person (the staff list is
-    checked, and remembered, first)."""
+    """This computer's memory of the store's staff list, and the staff changes it holds and does not
+    believe, signed by ``session``'s person (the staff list is checked, and remembered, first)."""
     session.staff()
     store_id = session.store.settings.store_id
     kept = seen.remembered(store_id)
@@ -51,23 +68,41 @@ def introduction(session) -> bytes:
             "This computer keeps no memory of the store's staff list (its data folder cannot be written): "
             "make the introduction on a computer that does."
         )
+    believed = kept["changes"]
+    refused = {n: _digest(raw) for n, raw in staff_sources(session.store.meta)[1] if n not in believed}
     body = {
         "schema": SCHEMA,
         "store_id": store_id,
         "by": session.member.id,
-        "username": session.member.username,
         "at": clock.now().isoformat(timespec="seconds"),
         "memory": {k: kept.get(k, 0 if k == "key_epoch" else []) for k in seen.KEPT},
+        "refused": refused,
     }
     text = json.dumps(body, indent=1, sort_keys=True).encode()
     return session.signer.seal(_context(store_id), text)
 
 
-def join(store, raw: bytes, what: str = "The introduction") -> dict[str, str]:
-    """Check the introduction ``raw`` for ``store`` and make its memory this computer's; returns who made
-    it ({"by", "username", "at"}) and how many staff changes in the folder it does not name ("unknown":
-    made since, or not believed by that computer). Anything wrong is one IntegrityError (or InvalidInput
-    for a file that is not an introduction at all), and nothing is changed."""
+@dataclass
+class Joining:
+    """An introduction checked for this computer (`prepare_join`), to take (`take`) or leave."""
+
+    store_id: str
+    by: str
+    username: str
+    """The signer's username on the staff list the introduction gives (never the file's own words)."""
+    role: str
+    at: str
+    memory: dict
+    differences: list[str]
+    """How the staff list read with it differs from the shared files read alone (one sentence each)."""
+    unknown: int
+    """Staff changes in the store it does not name (additions made since: believed as any arrival)."""
+
+
+def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction") -> Joining:
+    """Check the introduction ``raw`` for ``store``, for ``member`` (whose identity, ``creds``, anchors
+    the staff list): anything wrong is one IntegrityError (InvalidInput for a file that is not an
+    introduction at all). Changes nothing."""
     if len(raw) > MAX_BYTES:
         raise InvalidInput(f"{what} is larger than {MAX_BYTES // (1024 * 1024)} MB: not an introduction.")
     store_id = store.settings.store_id
@@ -80,46 +115,124 @@ def join(store, raw: bytes, what: str = "The introduction") -> dict[str, str]:
         raise InvalidInput(f"{what} is not an introduction made by `dacli sync introduce`.")
     if data.get("store_id") != store_id:
         raise IntegrityError(f"{what} was made for another store, not this one.")
-    memory = data.get("memory")
+    memory, refused = data.get("memory"), data.get("refused")
+    try:
+        at = datetime.fromisoformat(data.get("at")).isoformat(timespec="minutes")
+    except (TypeError, ValueError):
+        at = None
     if (
-        data.get("by") != author
-        or not isinstance(data.get("username"), str)
-        or not isinstance(data.get("at"), str)
+        set(data) != {"schema", "store_id", "by", "at", "memory", "refused"}
+        or data.get("by") != author
+        or at is None
         or not isinstance(memory, dict)
         or set(memory) != set(seen.KEPT)
         or not seen.valid(memory)
+        or not isinstance(refused, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in refused.items())
     ):
         raise IntegrityError(f"{what} is damaged (changed outside dacli).")
-    keys = _keys(store)
+    snapshot, events = staff_sources(store.meta)
+    base = verify_staff(snapshot, store_id, creds.trust)  # the founder in the person's own identity file
+    parsed = []
+    for name, event_raw in events:
+        try:
+            parsed.append((name, *parse_event(name, event_raw)))
+        except IntegrityError:
+            continue
+    keys = given_keys(base, parsed, store_id)
     if not any(signing.verify(k, signature, _context(store_id) + body) for k in keys.get(author, ())):
         raise IntegrityError(
             f"{what} does not match its signature: changed since it was made, or signed by someone no "
             "manager added to this store."
         )
-    made = {"by": author, "username": data["username"], "at": data["at"]}
-    seen.adopt(store_id, memory, {**made, "joined": clock.now().isoformat(timespec="seconds")})
-    unknown = [name for name, _raw in staff_sources(store.meta)[1] if name not in memory["changes"]]
-    return {**made, "unknown": len(unknown)}
-
-
-def _keys(store) -> dict[str, set[str]]:
-    """Each staff id's signing keys, as a manager's signed addition gave them (`leavers.given_keys`), from
-    the snapshot (checked against its own founding manager: the unlock afterwards checks it against the
-    person's identity file) and every staff change that parses."""
-    raw, events = staff_sources(store.meta)
-    try:
-        founder = next(
-            m.signing_key
-            for m in StaffList.model_validate(load_toml(signing.split(raw, "x")[0].decode(), "x")).staff
-            if m.added_by is None
+    _check_not_stale(what, memory, refused, parsed)
+    _check_forgets_nothing(what, store_id, memory, refused, parsed)
+    now = clock.now()
+    given = fold(base, events, store_id, memory=Memory(frozenset(memory["removed"]), memory["changes"], now))
+    staff = given.staff
+    by_id = {m.id: m for m in staff.staff}
+    if staff.key_epoch < memory["key_epoch"] or any(
+        m.active and m.id in memory["removed"] for m in staff.staff
+    ):
+        raise IntegrityError(
+            f"{what} does not fit the staff list as it reads here (someone it saw removed is current, or a "
+            "removal it saw is missing): not taken."
         )
-    except (StopIteration, UnicodeDecodeError, Refused, ValueError, IntegrityError):
-        raise IntegrityError(f"The staff list ({STAFF_TOML}) is damaged.") from None
-    base = verify_staff(raw, store.settings.store_id, founder)
-    parsed = []
-    for name, body in events:
-        try:
-            parsed.append((name, *parse_event(name, body)))
-        except IntegrityError:
-            continue
-    return given_keys(base, parsed, store.settings.store_id)
+    signer = by_id.get(author)
+    if signer is None or not signer.active:
+        raise IntegrityError(
+            f"{what} is signed by someone who is not a current member of staff on the staff list it gives: "
+            "not taken."
+        )
+    listed = by_id.get(member.id)
+    if listed is None or not listed.active:
+        raise IntegrityError(
+            f"{what} gives a staff list on which {member.username} is not current: not taken (you could "
+            "not unlock here with it)."
+        )
+    alone = fold(base, events, store_id, memory=None).staff
+    unknown = sum(1 for name, _raw in events if name not in memory["changes"] and name not in refused)
+    return Joining(
+        store_id,
+        author,
+        signer.username,
+        signer.role.value,
+        at,
+        {k: memory[k] for k in seen.KEPT},
+        _differences(staff, alone, signer.username),
+        unknown,
+    )
+
+
+def _check_not_stale(what, memory, refused, parsed) -> None:
+    """Refuse an introduction made before a removal now in the store (it names the change neither as
+    believed nor as refused)."""
+    later = [
+        p[0]
+        for p in parsed
+        if p[1].kind == "remove" and p[0] not in memory["changes"] and p[0] not in refused
+    ]
+    if later:
+        raise IntegrityError(
+            f"{what} was made before {len(later)} staff removal(s) now in the store: make a new one on that "
+            "computer (after it has synced): not taken."
+        )
+
+
+def _check_forgets_nothing(what, store_id, memory, refused, parsed) -> None:
+    """Refuse an introduction that would make this computer forget a removal it has seen, unless every
+    removal behind it is one the introduction names as refused (a first look a leaver fooled)."""
+    own = seen.remembered(store_id)
+    for staff_id in set(own.get("removed", [])) - set(memory["removed"]):
+        behind = [p[0] for p in parsed if p[1].kind == "remove" and p[1].staff == staff_id]
+        if not behind or not all(name in refused for name in behind):
+            raise IntegrityError(
+                f"This computer has seen someone removed ({staff_id}) whom {what[0].lower()}{what[1:]} does "
+                "not know as removed: make a newer one: not taken."
+            )
+
+
+def _differences(staff, alone, signer: str) -> list[str]:
+    """How the staff list an introduction gives differs from the shared files read alone."""
+    with_it = {m.username for m in staff.staff if m.active}
+    without = {m.username for m in alone.staff if m.active}
+    found = []
+    if with_it - without:
+        found.append(
+            "Current with it, but not reading the shared files alone: " + ", ".join(sorted(with_it - without))
+        )
+    if without - with_it:
+        found.append(
+            "Current reading the shared files alone, but not with it: " + ", ".join(sorted(without - with_it))
+        )
+    if signer not in without:
+        found.append(f"Its signer, {signer}, is not current reading the shared files alone")
+    return found
+
+
+def take(joining: Joining) -> None:
+    """Make the checked introduction this computer's memory of the staff list."""
+    made = {"by": joining.by, "username": joining.username, "at": joining.at}
+    seen.adopt(
+        joining.store_id, joining.memory, {**made, "joined": clock.now().isoformat(timespec="minutes")}
+    )

@@ -270,6 +270,11 @@ class Store:
         return next((m for m in named if m.active), named[-1])
 
     def unlock(self, username: str, passphrase: str) -> Session:
+        return self.unlock_with_identity(*self.credentials(username, passphrase))
+
+    def credentials(self, username: str, passphrase: str) -> tuple[StaffMember, Credentials]:
+        """``username``'s identity file opened with ``passphrase`` (their keys and the founding manager's
+        key they trust), before the staff list is checked (`unlock_with_identity` does that)."""
         member = self.member(username)
         path = self.identity_path(member.id)
         try:
@@ -279,8 +284,7 @@ class Store:
                 raise AuthError(f"{username} has been removed from this store.") from None
             raise IntegrityError(f"The identity file for {username} is missing.") from None
         plain = crypto.passphrase_decrypt(sealed, passphrase, f"user {username}")
-        creds = load_identity(plain, member.id, f"The identity file for {username}")
-        return self.unlock_with_identity(member, creds)
+        return member, load_identity(plain, member.id, f"The identity file for {username}")
 
     def unlock_with_identity(self, member: StaffMember, creds: Credentials) -> Session:
         """A session for ``member`` once the staff list has been checked against the founding manager's key
@@ -312,6 +316,11 @@ class Store:
     def unlock_from_agent(self, username: str) -> Session | None:
         """A session from a running unlock agent (`dacli unlock`), or None when there is none or it holds
         an identity the staff list no longer names (then the caller asks for the passphrase)."""
+        found = self.credentials_from_agent(username)
+        return None if found is None else self.unlock_with_identity(*found)
+
+    def credentials_from_agent(self, username: str) -> tuple[StaffMember, Credentials] | None:
+        """`credentials` from a running unlock agent, or None (none running, or another identity)."""
         from dacli.store import agent
 
         member = self.member(username)
@@ -324,7 +333,7 @@ class Store:
             return None
         if creds.identity.public != member.recipient:
             return None
-        return self.unlock_with_identity(member, creds)
+        return member, creds
 
 
 class Session(
