@@ -101,3 +101,14 @@ def test_the_people_file_holds_only_what_matching_reads(session, form):
     assert form.client.name in text  # encrypted on disk: it is case data
     assert form.client.name.encode() not in session._people_path().read_bytes()
     assert "safe_number" not in text and "07700" not in text and "code_word" not in text
+
+
+def test_an_intake_that_read_the_index_saves_the_people_file_for_the_next(session, form, index_reads):
+    first = intake(session, form).case
+    listing(session)
+    session._people_path().unlink()
+    index_reads.clear()
+    intake(session, form, new_case=True)
+    assert index_reads == [1] and session._people_path().is_file()
+    index_reads.clear()
+    assert first in _repeats(intake(session, form, new_case=True)) and index_reads == []

@@ -13,7 +13,7 @@ the referral's dates of birth alone.
 It is believed only as the index is: signed by this person, of this format. A case folder changed, arrived
 or went since it was saved (a case written since, or one a sync engine brought) is read from its records
 instead (`IndexRoom.build_row`, as the index would), and a gone one is left out; with more than
-`MAX_CHANGED` such folders, or no file, the caller reads the index (which saves this file again).
+`MAX_CHANGED` such folders, or no file, the index is read instead (and this file saved from it).
 """
 
 from __future__ import annotations
@@ -158,6 +158,8 @@ class Matching:
         if self.rows is None:
             index = self.index()
             self.rows = [row for ref, row in index["cases"].items() if _dobs({**row, "ref": ref}) & dobs]
+            with suppress(DacliError):  # a cache: the next intake reads it (the index itself is not saved)
+                session._save_people(index)
 
     def index(self) -> dict:
         """The caseload index, up to date (read, and its changed rows rebuilt, the first time asked)."""
