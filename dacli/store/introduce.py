@@ -68,6 +68,12 @@ def introduction(session) -> bytes:
             "This computer keeps no memory of the store's staff list (its data folder cannot be written): "
             "make the introduction on a computer that does."
         )
+    if not seen.vouches(kept):
+        raise IntegrityError(
+            "This computer itself reads the staff list from the shared files alone (its first look was at a "
+            "store that already had leavers, and it was not introduced): make the introduction on a computer "
+            "that has used the store since before anyone left, or was introduced by one."
+        )
     believed = kept["changes"]
     refused = {n: _digest(raw) for n, raw in staff_sources(session.store.meta)[1] if n not in believed}
     body = {
@@ -97,6 +103,8 @@ class Joining:
     """How the staff list read with it differs from the shared files read alone (one sentence each)."""
     unknown: int
     """Staff changes in the store it does not name (additions made since: believed as any arrival)."""
+    own: dict
+    """This computer's memory when it was checked: `take` refuses if it changed meanwhile."""
 
 
 def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction") -> Joining:
@@ -145,8 +153,14 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             f"{what} does not match its signature: changed since it was made, or signed by someone no "
             "manager added to this store."
         )
+    own = seen.remembered(store_id)
+    if seen.vouches(own):
+        raise IntegrityError(
+            "This computer has used the store since before anyone left (or was introduced already): it "
+            "reads the staff list as well as an introduction could, and needs none: nothing was changed."
+        )
     _check_not_stale(what, memory, refused, parsed)
-    _check_forgets_nothing(what, store_id, memory, refused, parsed)
+    _check_forgets_nothing(what, own, memory, refused, parsed)
     now = clock.now()
     given = fold(base, events, store_id, memory=Memory(frozenset(memory["removed"]), memory["changes"], now))
     staff = given.staff
@@ -179,8 +193,9 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         signer.role.value,
         at,
         {k: memory[k] for k in seen.KEPT},
-        _differences(staff, alone, signer.username),
+        _differences(staff, alone, signer.id),
         unknown,
+        own,
     )
 
 
@@ -199,10 +214,10 @@ def _check_not_stale(what, memory, refused, parsed) -> None:
         )
 
 
-def _check_forgets_nothing(what, store_id, memory, refused, parsed) -> None:
-    """Refuse an introduction that would make this computer forget a removal it has seen, unless every
-    removal behind it is one the introduction names as refused (a first look a leaver fooled)."""
-    own = seen.remembered(store_id)
+def _check_forgets_nothing(what, own, memory, refused, parsed) -> None:
+    """Refuse an introduction that would make this computer (``own``: its memory, a first look at a store
+    with leavers) forget a removal it has seen, unless every removal behind it is one the introduction
+    names as refused (the first look a leaver fooled that an introduction is for)."""
     for staff_id in set(own.get("removed", [])) - set(memory["removed"]):
         behind = [p[0] for p in parsed if p[1].kind == "remove" and p[1].staff == staff_id]
         if not behind or not all(name in refused for name in behind):
@@ -213,25 +228,33 @@ def _check_forgets_nothing(what, store_id, memory, refused, parsed) -> None:
 
 
 def _differences(staff, alone, signer: str) -> list[str]:
-    """How the staff list an introduction gives differs from the shared files read alone."""
-    with_it = {m.username for m in staff.staff if m.active}
-    without = {m.username for m in alone.staff if m.active}
+    """How the staff list an introduction gives differs from the shared files read alone: who is current
+    (each by staff id, shown with their username and role, so a person added again under a current
+    person's username is named too), and whether its signer is."""
+
+    def current(listed) -> dict[str, str]:
+        return {m.id: f"{m.username} ({m.role.value})" for m in listed.staff if m.active}
+
+    with_it, without = current(staff), current(alone)
     found = []
-    if with_it - without:
-        found.append(
-            "Current with it, but not reading the shared files alone: " + ", ".join(sorted(with_it - without))
-        )
-    if without - with_it:
-        found.append(
-            "Current reading the shared files alone, but not with it: " + ", ".join(sorted(without - with_it))
-        )
+    if set(with_it) - set(without):
+        names = sorted(with_it[i] for i in set(with_it) - set(without))
+        found.append("Current with it, but not reading the shared files alone: " + ", ".join(names))
+    if set(without) - set(with_it):
+        names = sorted(without[i] for i in set(without) - set(with_it))
+        found.append("Current reading the shared files alone, but not with it: " + ", ".join(names))
     if signer not in without:
-        found.append(f"Its signer, {signer}, is not current reading the shared files alone")
+        found.append(f"Its signer, {with_it[signer]}, is not current reading the shared files alone")
     return found
 
 
 def take(joining: Joining) -> None:
     """Make the checked introduction this computer's memory of the staff list."""
+    if seen.remembered(joining.store_id) != joining.own:
+        raise IntegrityError(
+            "This computer's memory of the staff list changed while the introduction was being checked "
+            "(dacli ran meanwhile): nothing was changed; run `dacli sync join` again."
+        )
     made = {"by": joining.by, "username": joining.username, "at": joining.at}
     seen.adopt(
         joining.store_id, joining.memory, {**made, "joined": clock.now().isoformat(timespec="minutes")}

@@ -16,12 +16,11 @@ replaces this computer's own and is remembered as ``introduced`` (by whom, when)
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from dacli.errors import IntegrityError, StoreError
+from dacli.errors import DacliError, IntegrityError, StoreError
 from dacli.text import Refused, load_json
 
 
@@ -64,6 +63,15 @@ KEPT = ("key_epoch", "removed", "members", "changes")
 """What one computer's memory hands to another (`introduce`): not when or how it came by it."""
 
 
+def vouches(kept: dict) -> bool:
+    """Whether a memory (`remembered`) can vouch for the staff list: its first look was at a store no one
+    had left yet, or it was taken from an introduction (`introduce`). A first look at a store that already
+    had leavers read the staff changes alone, and may have been fooled by one."""
+    if not kept or kept.get("introduced"):
+        return bool(kept)
+    return not (kept.get("first_look") or {}).get("removed")
+
+
 def remembered(store_id: str) -> dict:
     """This computer's memory of the store as kept ({} when it has none)."""
     path = _path(store_id)
@@ -79,10 +87,10 @@ def adopt(store_id: str, kept: dict, introduced: dict[str, str]) -> None:
         raise IntegrityError("The store's id is not one this computer can keep a memory for.")
     try:
         _write(path, {**{k: kept[k] for k in KEPT}, "introduced": introduced}, strict=True)
-    except OSError as exc:
+    except (OSError, DacliError):
         raise StoreError(
-            f"Cannot keep this computer's memory of the store in {path.parent} ({exc.strerror}): nothing "
-            "was changed."
+            f"Cannot keep this computer's memory of the store in {path.parent} (a full disk, or a folder "
+            "that cannot be written): nothing was changed."
         ) from None
 
 
@@ -160,14 +168,13 @@ def check(store_id: str, staff, names: dict[str, str] | None = None, added: set[
 
 
 def _write(path: Path, state: dict, strict: bool = False) -> None:
-    """Keep ``state`` as this computer's memory (a home folder that cannot be written only loses it, unless
-    ``strict``)."""
+    """Keep ``state`` as this computer's memory, whole or not at all (fsynced; no temp file left behind): a
+    home folder that cannot be written only loses it, unless ``strict``."""
+    from dacli.store.fsio import atomic_write
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(state))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError:
+        atomic_write(path, json.dumps(state).encode())
+    except (OSError, DacliError):
         if strict:
             raise
