@@ -172,8 +172,8 @@ def test_a_bad_introduction_changes_nothing(two, tmp_path, monkeypatch):
             (_resigned(made, lambda d: d["memory"].update(changes=[1])), IntegrityError, "damaged"),
             (_resigned(made, no_refused), IntegrityError, "damaged"),
             (_resigned(made, lambda d: d.update(at="\x1b[2J")), IntegrityError, "damaged"),
-            (b"", IntegrityError, "not signed"),
-            (b"{}", IntegrityError, "not signed"),
+            (b"", InvalidInput, "not an introduction"),
+            (b"{}", InvalidInput, "not an introduction"),
         ]
         for raw, error, sentence in cases:
             with pytest.raises(error, match=sentence):
@@ -207,7 +207,8 @@ def test_sync_introduce_and_join_from_the_cli(two, cli, run_dacli, tmp_path, mon
     assert result.exit_code == 0, result.output
     assert f"dacli sync join {out}" in result.stdout
     again = cli("sync", "introduce", "--out", str(out))
-    assert again.exit_code == 8 and "already exists: nothing was written" in again.stderr
+    assert again.exit_code == 2 and "already exists: nothing was written" in again.stderr
+    assert oct(out.stat().st_mode & 0o777) == "0o600"  # it names staff: readable by its maker alone
     joined = run_dacli("sync", "join", str(out), extra_env=new_home)
     assert joined.returncode == 0, joined.stderr
     assert f"signed by {MANAGER} (manager)" in joined.stdout
@@ -220,7 +221,7 @@ def test_sync_introduce_and_join_from_the_cli(two, cli, run_dacli, tmp_path, mon
     assert missing.returncode == 5 and "Cannot read" in missing.stderr
     (tmp_path / "junk").write_bytes(b"\x1b[31mnot an introduction\n")
     junk = run_dacli("sync", "join", str(tmp_path / "junk"), extra_env=new_home)
-    assert junk.returncode == 6 and len(junk.stderr.strip().splitlines()) == 1
+    assert junk.returncode == 2 and len(junk.stderr.strip().splitlines()) == 1
     assert "\x1b" not in junk.stderr
 
 

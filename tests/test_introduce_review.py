@@ -222,7 +222,7 @@ def test_a_stale_introduction_does_not_silence_the_warning(two, tmp_path, monkey
         who = _who(a, "sen.ada")
         warning = memory_warning(Store(a))
     # refused (made before the removals now in the store): the computer says it reads the files alone
-    assert isinstance(joined, DacliError) and "made before 2 staff removal(s)" in joined.message, joined
+    assert isinstance(joined, DacliError) and "made before 2 staff removals" in joined.message, joined
     assert "mgr.three" not in who  # fooled, as a computer not introduced
     assert warning is not None, who
 

@@ -211,7 +211,9 @@ def _fill(folder, entries: dict[str, str]) -> None:
 def test_init_accepts_a_folder_holding_only_a_sync_engines_markers(tmp_path, engine):
     folder = tmp_path / "shared"
     _fill(folder, SYNC_MARKERS[engine])
-    with pytest.raises(NotFound, match="create one with `dacli init`"):
+    with pytest.raises(
+        NotFound, match="wait until the store has arrived .*; to start a new store, `dacli init`"
+    ):
         Store(folder)  # not "is not a dacli store": the folder counts as empty
     Store.create(folder, username=MANAGER, passphrase=PASSPHRASE, passphrase_log_n=TEST_LOG_N)
     session = Store(folder).unlock(MANAGER, PASSPHRASE)

@@ -66,7 +66,8 @@ def user_add(
     c: Context = ctx.obj
     session = c.session()
     member, rings = add_user(session, name, role, new_passphrase(f"New passphrase for {name}"))
-    typer.echo(f"Added {member.username} as {member.role.value}; re-wrapped {rings} key rings.")
+    rings_said = f"{rings} key ring{'s' if rings != 1 else ''}"
+    typer.echo(f"Added {member.username} as {member.role.value}; re-wrapped {rings_said}.")
 
 
 @user_app.command("list")
@@ -126,10 +127,11 @@ def user_remove(
     c: Context = ctx.obj
     session = c.session()
     session.store.member(name)  # an unknown name is refused before the reason is asked for
-    reason = narrative(reason, "--reason", "Why is this person removed? (audited, encrypted)", required=False)
+    reason = narrative(reason, "--reason", "Why is this person removed? (audited, encrypted)")
     rings = remove_user(session, name, reason)
     typer.echo(
-        f"Removed {name}. Re-wrapped and rotated {rings} key rings: records written from now on do "
+        f"Removed {name}. Re-wrapped and rotated {rings} key ring{'s' if rings != 1 else ''}: records "
+        "written from now on do "
         f"not open with {name}'s key. Copies of files or keys {name} already took stay readable to "
         "them; dacli cannot reach those."
     )
@@ -335,7 +337,10 @@ def rekey(ctx: typer.Context) -> None:
 
     c: Context = ctx.obj
     count = rewrap(c.session())
-    typer.echo(f"Re-wrapped {count} key rings to the current staff.")
+    if count:
+        typer.echo(f"Re-wrapped {count} key ring{'s' if count != 1 else ''} to the current staff.")
+    else:
+        typer.echo("Every key ring already holds the current staff: no key ring was changed.")
 
 
 def unlock(

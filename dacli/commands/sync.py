@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -115,11 +116,15 @@ def sync_introduce(
 
     c: Context = ctx.obj
     data = introduce(c.session())
-    try:
-        with open(out, "xb") as f:
-            f.write(data)
+    try:  # readable by you alone (it names staff), never over an existing file
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise StoreError(f"{out} already exists: nothing was written.") from None
+        raise InvalidInput(f"{out} already exists: nothing was written.") from None
+    except OSError as exc:
+        raise StoreError(f"Cannot write {out} ({exc.strerror}): nothing was written.") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
     except OSError as exc:
         out.unlink(missing_ok=True)
         raise StoreError(f"Cannot write {out} ({exc.strerror}): nothing was written.") from None
@@ -149,7 +154,7 @@ def sync_join(
     joining = prepare_join(c.store(), member, creds, raw)
     typer.echo(
         f"An introduction signed by {joining.username} ({joining.role}): their computer's memory of the "
-        f"staff list as at {joining.at}."
+        f"staff list as at {_shown(joining.at)}."
     )
     for sentence in joining.differences:
         typer.echo(f"{sentence}.")
@@ -169,6 +174,15 @@ def sync_join(
             f"{joining.unknown} staff change(s) in the store are newer than it (people added since): each is "
             "checked as it would be on any computer."
         )
+
+
+def _shown(at: str) -> str:
+    """An ISO time from an introduction as a person reads it (local, to the minute)."""
+    from datetime import datetime
+
+    from dacli import clock
+
+    return clock.show(datetime.fromisoformat(at))
 
 
 def _verdict(check) -> str:

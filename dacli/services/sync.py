@@ -76,18 +76,30 @@ def staff_memory(store: Store) -> str | None:
     if made:
         return (
             f"This computer was introduced to the store by {made.get('username')} (their computer's memory"
-            f" of the staff list as at {made.get('at')}, joined {made.get('joined')})."
+            f" of the staff list as at {_shown(made.get('at'))}, joined {_shown(made.get('joined'))})."
         )
     first = kept.get("first_look") or {}
     if first.get("removed"):
         return (
-            f"This computer first read the staff list on {first.get('at')}, when {first['removed']} "
+            f"This computer first read the staff list on {_shown(first.get('at'))}, when {first['removed']} "
             f"{'person' if first['removed'] == 1 else 'people'} had already been removed, from the shared "
-            "files alone: a leaver's forged change could be "
-            "believed here. Run `dacli sync introduce --out FILE` on a computer that has used the store "
-            "longer, then `dacli sync join FILE` here."
+            "files alone: a leaver's forged change could be believed here. Run `dacli sync introduce --out "
+            "FILE` on a computer that has used the store since before anyone left (or was introduced), then "
+            "`dacli sync join FILE` here."
         )
     return None
+
+
+def _shown(at) -> str:
+    """A time this computer's memory keeps (ISO text), as a person reads it; as kept if it is not one."""
+    from datetime import datetime
+
+    from dacli import clock
+
+    try:
+        return clock.show(datetime.fromisoformat(at))
+    except (TypeError, ValueError):
+        return "an unknown time"
 
 
 def memory_warning(store: Store) -> str | None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dacli import clock
-from dacli.errors import IntegrityError, InvalidInput
+from dacli.errors import IntegrityError, InvalidInput, LockBusy
 from dacli.store import seen, signing
 from dacli.store.leavers import given_keys
 from dacli.store.seen import Memory
@@ -69,7 +69,7 @@ def introduction(session) -> bytes:
             "make the introduction on a computer that does."
         )
     if not seen.vouches(kept):
-        raise IntegrityError(
+        raise InvalidInput(
             "This computer itself reads the staff list from the shared files alone (its first look was at a "
             "store that already had leavers, and it was not introduced): make the introduction on a computer "
             "that has used the store since before anyone left, or was introduced by one."
@@ -114,6 +114,8 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
     if len(raw) > MAX_BYTES:
         raise InvalidInput(f"{what} is larger than {MAX_BYTES // (1024 * 1024)} MB: not an introduction.")
     store_id = store.settings.store_id
+    if f'"schema": "{SCHEMA}"'.encode() not in raw[:4096]:
+        raise InvalidInput(f"{what} is not an introduction made by `dacli sync introduce`.")
     body, author, signature = signing.split(raw, what)
     try:
         data = load_json(body, what)
@@ -155,22 +157,26 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         )
     own = seen.remembered(store_id)
     if seen.vouches(own):
-        raise IntegrityError(
+        raise InvalidInput(
             "This computer has used the store since before anyone left (or was introduced already): it "
             "reads the staff list as well as an introduction could, and needs none: nothing was changed."
         )
+    _check_same_files(what, memory, refused, events)
     _check_not_stale(what, memory, refused, parsed)
     _check_forgets_nothing(what, own, memory, refused, parsed)
     now = clock.now()
     given = fold(base, events, store_id, memory=Memory(frozenset(memory["removed"]), memory["changes"], now))
     staff = given.staff
     by_id = {m.id: m for m in staff.staff}
-    if staff.key_epoch < memory["key_epoch"] or any(
-        m.active and m.id in memory["removed"] for m in staff.staff
+    removed = {m.id for m in staff.staff if not m.active}
+    if (
+        staff.key_epoch < memory["key_epoch"]
+        or not set(memory["removed"]) <= removed
+        or not set(memory["members"]) <= set(by_id)
     ):
         raise IntegrityError(
-            f"{what} does not fit the staff list as it reads here (someone it saw removed is current, or a "
-            "removal it saw is missing): not taken."
+            f"{what} does not fit the staff list as it reads here (someone it saw removed is current or not "
+            "here, or a removal it saw is missing): not taken."
         )
     signer = by_id.get(author)
     if signer is None or not signer.active:
@@ -185,6 +191,11 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             "not unlock here with it)."
         )
     alone = fold(base, events, store_id, memory=None).staff
+    differences = _differences(staff, alone, signer.id, "reading the shared files alone")
+    if own.get("changes") is not None:  # and from this computer's own reading, where it has one
+        mine = Memory(frozenset(own.get("removed", [])), dict(own["changes"]), now)
+        here = fold(base, events, store_id, memory=mine).staff
+        differences += _differences(staff, here, signer.id, "on this computer now")
     unknown = sum(1 for name, _raw in events if name not in memory["changes"] and name not in refused)
     return Joining(
         store_id,
@@ -193,10 +204,22 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         signer.role.value,
         at,
         {k: memory[k] for k in seen.KEPT},
-        _differences(staff, alone, signer.id),
+        differences,
         unknown,
         own,
     )
+
+
+def _check_same_files(what, memory, refused, events) -> None:
+    """Refuse an introduction that names a staff change this copy of the store does not hold, or holds with
+    other content: it would speak for a file before it arrives (and call the real one tampered)."""
+    here = {name: _digest(raw) for name, raw in events}
+    named = {**memory["changes"], **refused}
+    if any(here.get(name) != digest for name, digest in named.items()):
+        raise IntegrityError(
+            f"{what} names staff changes this copy of the store does not hold, or holds with other content: "
+            "let the sync finish on both computers and make it again: not taken."
+        )
 
 
 def _check_not_stale(what, memory, refused, parsed) -> None:
@@ -208,9 +231,10 @@ def _check_not_stale(what, memory, refused, parsed) -> None:
         if p[1].kind == "remove" and p[0] not in memory["changes"] and p[0] not in refused
     ]
     if later:
-        raise IntegrityError(
-            f"{what} was made before {len(later)} staff removal(s) now in the store: make a new one on that "
-            "computer (after it has synced): not taken."
+        removals = "a staff removal" if len(later) == 1 else f"{len(later)} staff removals"
+        raise InvalidInput(
+            f"{what} was made before {removals} now in the store: make a new one on that computer (once it "
+            "has synced): not taken."
         )
 
 
@@ -218,19 +242,22 @@ def _check_forgets_nothing(what, own, memory, refused, parsed) -> None:
     """Refuse an introduction that would make this computer (``own``: its memory, a first look at a store
     with leavers) forget a removal it has seen, unless every removal behind it is one the introduction
     names as refused (the first look a leaver fooled that an introduction is for)."""
+    first = set((own.get("first_look") or {}).get("believed") or ())
     for staff_id in set(own.get("removed", [])) - set(memory["removed"]):
         behind = [p[0] for p in parsed if p[1].kind == "remove" and p[1].staff == staff_id]
-        if not behind or not all(name in refused for name in behind):
-            raise IntegrityError(
+        # only a removal believed at the first look (which may have been fooled) is excused; one this
+        # computer saw arrive afterwards stands, whatever the introduction says it refused
+        if not behind or not all(name in refused and name in first for name in behind):
+            raise InvalidInput(
                 f"This computer has seen someone removed ({staff_id}) whom {what[0].lower()}{what[1:]} does "
                 "not know as removed: make a newer one: not taken."
             )
 
 
-def _differences(staff, alone, signer: str) -> list[str]:
-    """How the staff list an introduction gives differs from the shared files read alone: who is current
-    (each by staff id, shown with their username and role, so a person added again under a current
-    person's username is named too), and whether its signer is."""
+def _differences(staff, alone, signer: str, reading: str) -> list[str]:
+    """How the staff list an introduction gives differs from another reading (the shared files alone, or
+    this computer's own): who is current (each by staff id, shown with their username and role, so a
+    person added again under a current person's username is named too), and whether its signer is."""
 
     def current(listed) -> dict[str, str]:
         return {m.id: f"{m.username} ({m.role.value})" for m in listed.staff if m.active}
@@ -239,19 +266,19 @@ def _differences(staff, alone, signer: str) -> list[str]:
     found = []
     if set(with_it) - set(without):
         names = sorted(with_it[i] for i in set(with_it) - set(without))
-        found.append("Current with it, but not reading the shared files alone: " + ", ".join(names))
+        found.append(f"Current with it, but not {reading}: " + ", ".join(names))
     if set(without) - set(with_it):
         names = sorted(without[i] for i in set(without) - set(with_it))
-        found.append("Current reading the shared files alone, but not with it: " + ", ".join(names))
+        found.append(f"Current {reading}, but not with it: " + ", ".join(names))
     if signer not in without:
-        found.append(f"Its signer, {with_it[signer]}, is not current reading the shared files alone")
+        found.append(f"Its signer, {with_it[signer]}, is not current {reading}")
     return found
 
 
 def take(joining: Joining) -> None:
     """Make the checked introduction this computer's memory of the staff list."""
     if seen.remembered(joining.store_id) != joining.own:
-        raise IntegrityError(
+        raise LockBusy(
             "This computer's memory of the staff list changed while the introduction was being checked "
             "(dacli ran meanwhile): nothing was changed; run `dacli sync join` again."
         )

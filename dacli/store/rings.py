@@ -264,9 +264,9 @@ class KeyRoom:
     def _rewrap_locked(self, after_store_ring: Callable[[], None] | None = None) -> int:
         staff = self.staff()
         refs = self._rekey_refs()
-        count = 0
+        count = changed = 0  # rings done, and of those the ones given a new key file
         try:
-            self._rekey_scope("store", self.store.meta, True, staff)
+            changed += self._rekey_scope("store", self.store.meta, True, staff)[1]
             self._store_ring = None
             count += 1
             if after_store_ring is not None:
@@ -275,9 +275,10 @@ class KeyRoom:
             for ref in refs:
                 folder = self.store.root / ref
                 with folder_lock(folder, self.store.lock_timeout(), f"The key ring of {ref}"):
-                    ring = self._rekey_scope(f"case {ref}", folder, False, staff)
+                    ring, new = self._rekey_scope(f"case {ref}", folder, False, staff)
                     self._reencrypt(ref, ring, staff, written)
                 count += 1
+                changed += new
             if self.store.settings.retention_recipient:
                 self.write_register(self.read_index())
         except StoreError as exc:
@@ -287,10 +288,13 @@ class KeyRoom:
                 f"{reason}: the re-key stopped part way ({count} of {1 + len(refs)} key rings done, none "
                 "half written); once that is fixed, run `dacli rekey` to finish."
             ) from None
-        self.audit("rekey", detail={"key_rings": count})
-        return count
+        self.audit("rekey", detail={"key_rings": changed})
+        return changed
 
-    def _rekey_scope(self, scope: str, folder: Path, is_store: bool, staff: StaffList) -> KeyRing:
+    def _rekey_scope(
+        self, scope: str, folder: Path, is_store: bool, staff: StaffList
+    ) -> tuple[KeyRing, bool]:
+        """The scope's ring for the current staff, and whether a key file was written for it."""
         ring = self._union(scope)
         change = self._ring_change(ring)
         if change is not None:
@@ -298,7 +302,7 @@ class KeyRoom:
             ring = self._union(scope)
         if not is_store:
             self._rings[scope.removeprefix("case ")] = ring
-        return ring
+        return ring, change is not None
 
     def _record_times(self) -> dict[tuple[str, str], str]:
         """When each record was first written, as the audit trail says (case, name -> ISO time)."""

@@ -8,9 +8,10 @@ lower epoch or shows someone seen removed as current; a staff change signed by s
 already seen removed, first seen after that and dated more than the arrival grace ago, is not believed
 (`Memory`), nor one whose file changed since it was read here. Holds staff ids, staff-change
 file names (a time and a random part) with their SHA-256, and numbers only. The first look at a store is
-trusted (there is nothing to compare with yet), and remembered (``first_look``: when, and how many people
-had been removed by then) unless another computer's memory was handed to this one (`introduce`), which
-replaces this computer's own and is remembered as ``introduced`` (by whom, when).
+trusted (there is nothing to compare with yet), and remembered (``first_look``: when, how many people had
+been removed by then, and the names of the changes it believed) unless another computer's memory was
+handed to this one (`introduce`), which replaces this computer's own and is remembered as ``introduced``
+(by whom, when).
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ def valid(data) -> bool:
         and all(isinstance(k, str) and isinstance(v, str) for k, v in data.get("changes", {}).items())
         and all(
             isinstance(data.get(k, {}), dict)
-            and all(isinstance(v, (str, int)) for v in data.get(k, {}).values())
+            and all(
+                isinstance(v, (str, int)) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+                for v in data.get(k, {}).values()
+            )
             for k in ("introduced", "first_look")
         )
     )
@@ -163,7 +167,11 @@ def check(store_id: str, staff, names: dict[str, str] | None = None, added: set[
         from dacli import clock
 
         removed_now = sum(1 for m in staff.staff if not m.active)
-        state["first_look"] = {"at": clock.now().isoformat(timespec="seconds"), "removed": removed_now}
+        state["first_look"] = {
+            "at": clock.now().isoformat(timespec="seconds"),
+            "removed": removed_now,
+            "believed": sorted(names or {}),  # what a first look with leavers may have been fooled by
+        }
     _write(path, state)
 
 

@@ -112,7 +112,10 @@ class Store:
                 raise NotFound(f"{self.root} is a file, not a dacli store.")
             if self.root.exists() and foreign_entries(self.root):
                 raise NotFound(f"{self.root} is not a dacli store (no {META}/{STORE_TOML}).")
-            raise NotFound(f"There is no dacli store at {self.root}; create one with `dacli init`.")
+            raise NotFound(
+                f"There is no dacli store at {self.root} (if a sync engine shares this folder, wait until "
+                "the store has arrived from another computer; to start a new store, `dacli init`)."
+            )
         self.settings: StoreSettings = read_plain_toml(
             self.meta / STORE_TOML, StoreSettings, "The store settings"
         )
