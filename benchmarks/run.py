@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,10 +73,16 @@ class Row:
     in_process: bool = False  # timed inside this script: no interpreter start-up, so no ratio
     key: str = ""  # the issue-15 target it is measured against (`rows.TARGETS`), and at which size
     size: str = ""
+    bases: list[float] = field(default_factory=list)
+    """`python -c pass`, run just before each timed run (`paired`): this row's own baseline."""
 
     @property
     def median(self) -> float:
         return statistics.median(self.times)
+
+    def baseline(self, whole_run: float) -> float:
+        """The median of this row's own `python -c pass` runs, else the whole run's."""
+        return statistics.median(self.bases) if self.bases else whole_run
 
 
 def log(message: str) -> None:
@@ -168,11 +174,28 @@ def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
     return elapsed, proc.stdout
 
 
+PASS = [sys.executable, "-c", "pass"]
+
+
+def paired(bases: list[float]):
+    """A runner that runs `python -c pass` just before each command and keeps its time in ``bases``: the
+    machine is shared, and its speed drifts over a run of half an hour, so each row is scaled by the
+    baseline measured beside it."""
+
+    def run(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+        bases.append(run_once(PASS, env)[0])
+        return run_once(cmd, env)
+
+    return run
+
+
 def timed(label: str, cmd: list[str], env: dict[str, str], repeat: int, warmup: bool = True) -> Row:
     log(f"  {label} ...")
     if warmup:
         run_once(cmd, env)
-    return Row(label, [run_once(cmd, env)[0] for _ in range(repeat)])
+    bases: list[float] = []
+    run = paired(bases)
+    return Row(label, [run(cmd, env)[0] for _ in range(repeat)], bases=bases)
 
 
 def note_add(label: str, store_path: Path, meta: dict, env: dict[str, str], work: Path, repeat: int) -> Row:
@@ -213,22 +236,26 @@ def write_rows(
 ) -> list[Row]:
     """`dash record --from` on one case and `intake --from` (matching against every case), with the agent."""
     log(f"  `dacli dash record REF --from FILE` ({n} cases) ...")
-    dash = issue15.dash_record(DACLI, ref, checklist, agent_env, repeat, run_once)
+    dash_bases: list[float] = []
+    dash = issue15.dash_record(DACLI, ref, checklist, agent_env, repeat, paired(dash_bases))
     log(f"  `dacli intake --from FORM --new-case` ({n} cases) ...")
     form = HERE.parent / "examples" / "forms" / "intake-example.toml"
-    times, matches = issue15.intake(DACLI, store_path, form, agent_env, repeat, run_once)
+    intake_bases: list[float] = []
+    times, matches = issue15.intake(DACLI, store_path, form, agent_env, repeat, paired(intake_bases))
     return [
         Row(
             f"`dacli dash record REF --from FILE` ({n} cases, unlock agent running)",
             dash,
             key="dash",
             size=size,
+            bases=dash_bases,
         ),
         Row(
             f"`dacli intake --from FORM --new-case` ({n} cases, unlock agent running; {matches} matches)",
             times,
             key="intake",
             size=size,
+            bases=intake_bases,
         ),
     ]
 
@@ -350,14 +377,17 @@ def fmt(seconds: float) -> str:
 
 def table(rows: list[Row], baseline: float) -> list[str]:
     out = [
-        "| command | runs | median (s) | min (s) | max (s) | × `python -c pass` |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| command | runs | median (s) | min (s) | max (s) | `python -c pass` beside it (s) "
+        "| × `python -c pass` |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        ratio = "–" if r.in_process else f"{r.median / baseline:.1f}"
+        base = r.baseline(baseline)
+        ratio = "–" if r.in_process else f"{r.median / base:.1f}"
+        beside = "–" if r.in_process else (fmt(base) if r.bases else f"{fmt(base)} (the run's)")
         out.append(
             f"| {r.label} | {len(r.times)} | {fmt(r.median)} | {fmt(min(r.times))} | {fmt(max(r.times))} "
-            f"| {ratio} |"
+            f"| {beside} | {ratio} |"
         )
     return out
 
@@ -676,7 +706,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     verdicts = [
-        issue15.verdict(t, r.size, r.median, base.median, r.in_process)
+        issue15.verdict(t, r.size, r.median, r.baseline(base.median), r.in_process)
         for t in issue15.TARGETS
         for r in rows
         if r.key == t.key and r.size in t.seconds
