@@ -75,3 +75,27 @@ def discard_pending_input() -> None:
             termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
     except (OSError, ValueError, ImportError):
         pass  # no terminal to clear
+
+
+def run_without_app(where: dict[str, str], call) -> int:
+    """Run ``call(context)`` for a command dispatched without the typer app (`dacli.hot`, `dacli.lean`):
+    the global options as the root callback reads them (the option, else the environment variable when not
+    empty, else the default), through the rules above; the exit code."""
+    try:
+        from dacli.commands.common import Context
+
+        store = where["store"] if "store" in where else os.environ.get("DACLI_STORE") or "./casefiles"
+        user = where["user"] if "user" in where else os.environ.get("DACLI_USER") or None
+        call(Context(store_path=store, user=user))
+    except BaseException as exc:
+        if "click" in sys.modules:  # typer.Exit from a command's own function: an exit already decided
+            from click.exceptions import Exit
+
+            if isinstance(exc, Exit):
+                return exc.exit_code
+        code = handle(exc)
+        if code is None:
+            raise
+        discard_pending_input()
+        return code
+    return 0

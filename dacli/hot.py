@@ -11,8 +11,6 @@ reader does not know, a missing value) goes to the typer app, which says what it
 
 from __future__ import annotations
 
-import os
-
 _LIST_FLAGS = {"--mine": "mine", "--overdue": "overdue", "--json": "json_"}
 _LIST_VALUES = {"--worker": "worker", "--status": "status", "--risk": "risk", "--flag": "flag"}
 _SHOW_FLAGS = {"--json": "json_", "--all": "all_"}
@@ -71,25 +69,15 @@ def main(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     command, where, options = parsed
-    from dacli.boundary import discard_pending_input, handle
+    from dacli.boundary import run_without_app
 
-    try:
+    def run(c) -> None:
         from dacli.commands.caseviews import list_cases, show_case_text
-        from dacli.commands.common import Context
 
-        # as typer reads them: the option, else the environment variable (when not empty), else the default
-        store = where["store"] if "store" in where else os.environ.get("DACLI_STORE") or "./casefiles"
-        user = where["user"] if "user" in where else os.environ.get("DACLI_USER") or None
-        c = Context(store_path=store, user=user)
         if command == "list":
             list_cases(c, **options)
         else:
             ref = options.pop("ref")
             show_case_text(c, ref, **options)
-    except BaseException as exc:
-        code = handle(exc)
-        if code is None:
-            raise
-        discard_pending_input()
-        return code
-    return 0
+
+    return run_without_app(where, run)

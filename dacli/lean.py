@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
 from pathlib import Path
 
 HOT = {
@@ -150,23 +149,6 @@ def main(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     function, where, kwargs = parsed
-    from click.exceptions import Exit
+    from dacli.boundary import run_without_app
 
-    from dacli.boundary import discard_pending_input, handle
-    from dacli.commands.common import Context
-
-    # as the root callback reads them: the option, else the environment variable (when not empty), else
-    # the default
-    store = where["store"] if "store" in where else os.environ.get("DACLI_STORE") or "./casefiles"
-    user = where["user"] if "user" in where else os.environ.get("DACLI_USER") or None
-    try:
-        function(_Ctx(Context(store_path=store, user=user)), **kwargs)
-    except Exit as exc:
-        return exc.exit_code
-    except BaseException as exc:
-        code = handle(exc)
-        if code is None:
-            raise
-        discard_pending_input()
-        return code
-    return 0
+    return run_without_app(where, lambda c: function(_Ctx(c), **kwargs))

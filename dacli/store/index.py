@@ -283,11 +283,23 @@ class IndexRoom:
         so the next read rebuilds their rows (a write costs its case, not a rewrite of every row: 10 MB at
         20,000 cases).
         """
-        with self.unit(), self.store.meta_lock(), self._index_lock():
-            index = self._load_index() or empty_index()
-            self._refresh(index)
-            self._unit_index = "pending"
+        with self._caseload_change(self._fresh_index) as index:
             yield index
+
+    def _fresh_index(self) -> dict:
+        index = self._load_index() or empty_index()
+        self._refresh(index)
+        return index
+
+    @contextmanager
+    def _caseload_change(self, read: Callable[[], Any]) -> Iterator[Any]:
+        """A change that reads the caseload first (``read``, under the locks): the store lock and this
+        person's index lock held throughout, and this person's audit entries anchored on this computer
+        after (the index, not saved, no longer does it)."""
+        with self.unit(), self.store.meta_lock(), self._index_lock():
+            found = read()
+            self._unit_index = "pending"
+            yield found
             self._unit_finishing = True
             self._flush_audits()
             self._unit_index = "done"

@@ -178,13 +178,5 @@ class MatchRoom:
         """`IndexRoom.index_transaction` for an intake: the same locks and audit anchoring, but the rows the
         referral can match come from the people file when it can say, and the index is read only if asked
         (`Matching.index`)."""
-        with self.unit(), self.store.meta_lock(), self._index_lock():
-            found = Matching(self, dobs, self._scan())
-            self._unit_index = "pending"
+        with self._caseload_change(lambda: Matching(self, dobs, self._scan())) as found:
             yield found
-            self._unit_finishing = True
-            self._flush_audits()
-            self._unit_index = "done"
-            with suppress(DacliError):  # a cache: the next index save anchors them
-                self._save_anchors(own_only=True)
-            self._unit_finishing = False
