@@ -126,7 +126,7 @@ def issp_export(session, cli, tmp_path):
 
 def user_remove(session, cli, tmp_path):
     _caseworker(cli)
-    return ["user", "remove", "cw1"], "--reason", False
+    return ["user", "remove", "cw1"], "--reason", True  # a removal is a decision: its reason is needed
 
 
 def note_text(session, cli, tmp_path):
