@@ -292,7 +292,7 @@ def test_the_checker_finds_a_leaver_reading_a_record_written_after_their_removal
     # a writer that knows of the removal but writes to the old key (no new key file): found at once
     monkeypatch.undo()
     monkeypatch.setattr(Session, "_new_key", lambda self, scope: self._union(scope))
-    monkeypatch.setattr(Session, "_rekey_scope", lambda self, scope, *_: self._union(scope))
+    monkeypatch.setattr(Session, "_rekey_scope", lambda self, scope, *_: (self._union(scope), False))
     sim, ref = _apart_after_a_removal(tmp_path / "again")
     sim.sync_all()  # merged, before any re-key
     with pytest.raises(
