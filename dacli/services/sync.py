@@ -79,6 +79,13 @@ def staff_memory(store: Store) -> str | None:
             f" of the staff list as at {_shown(made.get('at'))}, joined {_shown(made.get('joined'))})."
         )
     first = kept.get("first_look") or {}
+    if kept and not seen.vouches(kept) and "first_look" not in kept:
+        return (
+            "This computer's memory of the staff list was kept by an earlier dacli, which did not record "
+            "whether anyone had left before its first look: a leaver's forged change could be believed "
+            "here. Run `dacli sync introduce --out FILE` on a computer that has used the store since before "
+            "anyone left (or was introduced), then `dacli sync join FILE` here."
+        )
     if first.get("removed"):
         return (
             f"This computer first read the staff list on {_shown(first.get('at'))}, when {first['removed']} "

@@ -171,12 +171,16 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
     removed = {m.id for m in staff.staff if not m.active}
     if (
         staff.key_epoch < memory["key_epoch"]
-        or not set(memory["removed"]) <= removed
+        or set(memory["removed"]) != removed
         or not set(memory["members"]) <= set(by_id)
+        or not set(memory["changes"]) <= set(given.names)
+        or set(refused) & set(given.names)
     ):
+        # each thing a memory says must be what the list it gives says: who is removed, exactly; every
+        # change it believed believed there (not waiting, not refused), and none it refused believed
         raise IntegrityError(
-            f"{what} does not fit the staff list as it reads here (someone it saw removed is current or not "
-            "here, or a removal it saw is missing): not taken."
+            f"{what} does not fit the staff list as it reads here (who it saw removed, or the changes it "
+            "believed or refused, are not what that list shows): not taken."
         )
     signer = by_id.get(author)
     if signer is None or not signer.active:
@@ -239,15 +243,13 @@ def _check_not_stale(what, memory, refused, parsed) -> None:
 
 
 def _check_forgets_nothing(what, own, memory, refused, parsed) -> None:
-    """Refuse an introduction that would make this computer (``own``: its memory, a first look at a store
-    with leavers) forget a removal it has seen, unless every removal behind it is one the introduction
-    names as refused (the first look a leaver fooled that an introduction is for)."""
-    first = set((own.get("first_look") or {}).get("believed") or ())
+    """Refuse an introduction that would make this computer (``own``: its memory, one that does not vouch)
+    forget a removal it has seen that the introduction does not know of. One the introduction names as
+    refused (its maker saw the change and did not believe it) is not refused here: the person joining is
+    asked, with the difference from this computer's own reading named (`prepare_join`)."""
     for staff_id in set(own.get("removed", [])) - set(memory["removed"]):
         behind = [p[0] for p in parsed if p[1].kind == "remove" and p[1].staff == staff_id]
-        # only a removal believed at the first look (which may have been fooled) is excused; one this
-        # computer saw arrive afterwards stands, whatever the introduction says it refused
-        if not behind or not all(name in refused and name in first for name in behind):
+        if not behind or not all(name in refused for name in behind):
             raise InvalidInput(
                 f"This computer has seen someone removed ({staff_id}) whom {what[0].lower()}{what[1:]} does "
                 "not know as removed: make a newer one: not taken."

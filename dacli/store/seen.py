@@ -8,10 +8,9 @@ lower epoch or shows someone seen removed as current; a staff change signed by s
 already seen removed, first seen after that and dated more than the arrival grace ago, is not believed
 (`Memory`), nor one whose file changed since it was read here. Holds staff ids, staff-change
 file names (a time and a random part) with their SHA-256, and numbers only. The first look at a store is
-trusted (there is nothing to compare with yet), and remembered (``first_look``: when, how many people had
-been removed by then, and the names of the changes it believed) unless another computer's memory was
-handed to this one (`introduce`), which replaces this computer's own and is remembered as ``introduced``
-(by whom, when).
+trusted (there is nothing to compare with yet), and remembered (``first_look``: when, and how many people
+had been removed by then) unless another computer's memory was handed to this one (`introduce`), which
+replaces this computer's own and is remembered as ``introduced`` (by whom, when).
 """
 
 from __future__ import annotations
@@ -73,7 +72,9 @@ def vouches(kept: dict) -> bool:
     had leavers read the staff changes alone, and may have been fooled by one."""
     if not kept or kept.get("introduced"):
         return bool(kept)
-    return not (kept.get("first_look") or {}).get("removed")
+    if "first_look" not in kept:  # kept by a dacli that did not record its first look: only if it never
+        return not kept.get("removed")  # saw anyone removed can it not have been fooled by a leaver
+    return not kept["first_look"].get("removed")
 
 
 def remembered(store_id: str) -> dict:
@@ -167,11 +168,7 @@ def check(store_id: str, staff, names: dict[str, str] | None = None, added: set[
         from dacli import clock
 
         removed_now = sum(1 for m in staff.staff if not m.active)
-        state["first_look"] = {
-            "at": clock.now().isoformat(timespec="seconds"),
-            "removed": removed_now,
-            "believed": sorted(names or {}),  # what a first look with leavers may have been fooled by
-        }
+        state["first_look"] = {"at": clock.now().isoformat(timespec="seconds"), "removed": removed_now}
     _write(path, state)
 
 
