@@ -194,12 +194,20 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             f"{what} gives a staff list on which {member.username} is not current: not taken (you could "
             "not unlock here with it)."
         )
-    alone = fold(base, events, store_id, memory=None).staff
-    differences = _differences(staff, alone, signer.id, "reading the shared files alone")
+    alone = fold(base, events, store_id, memory=None)
+    differences = _differences(given, alone, signer.id, "reading the shared files alone")
     if own.get("changes") is not None:  # and from this computer's own reading, where it has one
         mine = Memory(frozenset(own.get("removed", [])), dict(own["changes"]), now)
-        here = fold(base, events, store_id, memory=mine).staff
-        differences += _differences(staff, here, signer.id, "on this computer now")
+        here = fold(base, events, store_id, memory=mine)
+        differences += _differences(given, here, signer.id, "on this computer now")
+    names = {m.id: m.username for m in staff.staff}
+    for staff_id in sorted(set(own.get("removed", [])) - removed):  # seen removed here, no removal left
+        differences.append(
+            f"This computer saw {names.get(staff_id, staff_id)} removed, and no removal of them is in the "
+            "store now"
+        )
+    # what the list it gives believes is kept, as a read of it now would keep it (`seen.check`)
+    memory = {**memory, "changes": {**memory["changes"], **given.names}}
     unknown = sum(1 for name, _raw in events if name not in memory["changes"] and name not in refused)
     return Joining(
         store_id,
@@ -245,35 +253,46 @@ def _check_not_stale(what, memory, refused, parsed) -> None:
 def _check_forgets_nothing(what, own, memory, refused, parsed) -> None:
     """Refuse an introduction that would make this computer (``own``: its memory, one that does not vouch)
     forget a removal it has seen that the introduction does not know of. One the introduction names as
-    refused (its maker saw the change and did not believe it) is not refused here: the person joining is
-    asked, with the difference from this computer's own reading named (`prepare_join`)."""
+    refused (its maker saw the change and did not believe it), or one no longer in the store, is not
+    refused here: the person joining is asked, with the difference named (`prepare_join`)."""
     for staff_id in set(own.get("removed", [])) - set(memory["removed"]):
         behind = [p[0] for p in parsed if p[1].kind == "remove" and p[1].staff == staff_id]
-        if not behind or not all(name in refused for name in behind):
+        # none left in the store (deleted since): asked about, named (`prepare_join`)
+        if behind and not all(name in refused for name in behind):
             raise InvalidInput(
                 f"This computer has seen someone removed ({staff_id}) whom {what[0].lower()}{what[1:]} does "
                 "not know as removed: make a newer one: not taken."
             )
 
 
-def _differences(staff, alone, signer: str, reading: str) -> list[str]:
-    """How the staff list an introduction gives differs from another reading (the shared files alone, or
-    this computer's own): who is current (each by staff id, shown with their username and role, so a
-    person added again under a current person's username is named too), and whether its signer is."""
+def _differences(given, other, signer: str, reading: str) -> list[str]:
+    """How the staff list an introduction gives (``given``, a `Fold`) differs from another reading
+    (``other``: the shared files alone, or this computer's own): who is current, who is removed, who is on
+    the list at all (each by staff id, shown with their username and role, so a person added again under a
+    current person's username is named too), whether its signer is current, and how many staff changes one
+    believes and the other does not (a change believed there may decide a removal that arrives later)."""
 
-    def current(listed) -> dict[str, str]:
-        return {m.id: f"{m.username} ({m.role.value})" for m in listed.staff if m.active}
+    def people(listed, active: bool | None) -> dict[str, str]:
+        return {
+            m.id: f"{m.username} ({m.role.value})"
+            for m in listed.staff.staff
+            if active is None or m.active == active
+        }
 
-    with_it, without = current(staff), current(alone)
     found = []
-    if set(with_it) - set(without):
-        names = sorted(with_it[i] for i in set(with_it) - set(without))
-        found.append(f"Current with it, but not {reading}: " + ", ".join(names))
-    if set(without) - set(with_it):
-        names = sorted(without[i] for i in set(without) - set(with_it))
-        found.append(f"Current {reading}, but not with it: " + ", ".join(names))
-    if signer not in without:
-        found.append(f"Its signer, {with_it[signer]}, is not current {reading}")
+    for what, active in (("Current", True), ("Removed", False), ("On the staff list", None)):
+        with_it, without = people(given, active), people(other, active)
+        if set(with_it) - set(without):
+            shown = sorted(with_it[i] for i in set(with_it) - set(without))
+            found.append(f"{what} with it, but not {reading}: " + ", ".join(shown))
+        if set(without) - set(with_it):
+            shown = sorted(without[i] for i in set(without) - set(with_it))
+            found.append(f"{what} {reading}, but not with it: " + ", ".join(shown))
+    if signer not in people(other, True):
+        found.append(f"Its signer, {people(given, True)[signer]}, is not current {reading}")
+    more = set(given.names) - set(other.names)
+    if more:
+        found.append(f"It believes {len(more)} staff change(s) not believed {reading}")
     return found
 
 
