@@ -18,8 +18,8 @@ the memory of one that has used the store longer, from a person who works there:
     gave anyone;
   - one older than a removal now in the store that it does not name (neither believed nor refused there):
     it cannot speak for the removals made since;
-  - one that would make this computer forget a removal it has seen, unless the introduction names the
-    change behind it as one it refused (a first look fooled by a leaver's removal: the case it is for);
+  - one that would make this computer forget a removal it has seen that it does not know of (one it
+    refused, or one no longer in the store, is named and asked about instead);
   - one that does not fit the staff list it gives (someone it saw removed shown current, an older key
     epoch), signed by someone not current on that list, or on which the person joining is not current.
   The name shown is the signer's on the staff list, never the file's own words. Where the list it gives
@@ -156,10 +156,10 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             "manager added to this store."
         )
     own = seen.remembered(store_id)
-    if seen.vouches(own):
+    if seen.vouches(own) and not own.get("introduced"):  # one introduced may take a newer one (asked)
         raise InvalidInput(
-            "This computer has used the store since before anyone left (or was introduced already): it "
-            "reads the staff list as well as an introduction could, and needs none: nothing was changed."
+            "This computer has used the store since before anyone left: it reads the staff list as well as "
+            "an introduction could, and needs none: nothing was changed."
         )
     _check_same_files(what, memory, refused, events)
     _check_not_stale(what, memory, refused, parsed)
@@ -206,8 +206,10 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             f"This computer saw {names.get(staff_id, staff_id)} removed, and no removal of them is in the "
             "store now"
         )
-    # what the list it gives believes is kept, as a read of it now would keep it (`seen.check`)
-    memory = {**memory, "changes": {**memory["changes"], **given.names}}
+    # what the list it gives believes, and who is on it, is kept, as a read of it now would keep it
+    # (`seen.check`): a later read finds nothing in it that the join did not show
+    members = sorted(set(memory["members"]) | set(by_id))
+    memory = {**memory, "changes": {**memory["changes"], **given.names}, "members": members}
     unknown = sum(1 for name, _raw in events if name not in memory["changes"] and name not in refused)
     return Joining(
         store_id,
@@ -290,9 +292,11 @@ def _differences(given, other, signer: str, reading: str) -> list[str]:
             found.append(f"{what} {reading}, but not with it: " + ", ".join(shown))
     if signer not in people(other, True):
         found.append(f"Its signer, {people(given, True)[signer]}, is not current {reading}")
-    more = set(given.names) - set(other.names)
+    more, fewer = set(given.names) - set(other.names), set(other.names) - set(given.names)
     if more:
         found.append(f"It believes {len(more)} staff change(s) not believed {reading}")
+    if fewer:
+        found.append(f"It does not believe {len(fewer)} staff change(s) believed {reading}")
     return found
 
 
