@@ -206,11 +206,11 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             f"This computer saw {names.get(staff_id, staff_id)} removed, and no removal of them is in the "
             "store now"
         )
+    unknown = sum(1 for name, _raw in events if name not in memory["changes"] and name not in refused)
     # what the list it gives believes, and who is on it, is kept, as a read of it now would keep it
     # (`seen.check`): a later read finds nothing in it that the join did not show
     members = sorted(set(memory["members"]) | set(by_id))
     memory = {**memory, "changes": {**memory["changes"], **given.names}, "members": members}
-    unknown = sum(1 for name, _raw in events if name not in memory["changes"] and name not in refused)
     return Joining(
         store_id,
         author,
