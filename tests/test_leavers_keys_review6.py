@@ -110,26 +110,36 @@ def _reverse_chain(a, count: int, start: dt.datetime):
 
 
 def test_timing_300_chained_additions_in_reverse_order_and_100_leavers(two, tmp_path, monkeypatch):
-    """Measured (printed with -s): 100 managers removed by the founder (3 changes each), then a chain of 300
-    managers each added by the one before, dated in reverse: one unlock on a new computer."""
+    """100 managers removed by the founder (3 changes each), then a chain of 300 managers each added by the
+    one before, dated in reverse: one unlock on a new computer. Measured (printed with -s), and bounded by
+    what does not depend on the machine: the number of folds of the staff list, linear in the leavers (two
+    readings of each removal, and the final fold), where a225ed4 folded it over and over (22 s). A wall-clock
+    bound failed here on a busy shared machine (5.08 s against 5); the benchmarks measure time."""
     import time
 
+    from dacli.store import staffevents
     from tests.test_leavers_keys_review3 import _many_leavers
 
     a, _ = two
     t = _many_leavers(a, 100, 3)
     _reverse_chain(a, 300, t + dt.timedelta(days=1))
+    folds: list[int] = []
+    real = staffevents._fold_once
+    monkeypatch.setattr(staffevents, "_fold_once", lambda *args: folds.append(1) or real(*args))
     with office(tmp_path, "new", monkeypatch), clock.pinned(t + dt.timedelta(days=2)):
         start = time.perf_counter()
         session = _unlock(a, MANAGER)
-        first = time.perf_counter() - start
+        first, first_folds = time.perf_counter() - start, len(folds)
         start = time.perf_counter()
         _unlock(a, MANAGER)
-        again = time.perf_counter() - start
+        again, again_folds = time.perf_counter() - start, len(folds) - first_folds
         active = {m.username for m in session.staff().active()}
-    print(f"\nunlock, 100 leavers + 300 reverse-chained additions: first {first:.2f} s, again {again:.2f} s")
+    print(
+        f"\nunlock, 100 leavers + 300 reverse-chained additions: first {first:.2f} s ({first_folds} folds), "
+        f"again {again:.2f} s ({again_folds} folds)"
+    )
     assert "mgr.r299" in active and not any(f"mgr.l{i}" in active for i in range(100))
-    assert first < 10 and again < 5
+    assert first_folds <= 2 * 100 + 10 and again_folds <= 2 * 100 + 10
 
 
 def _post_dated(a):
