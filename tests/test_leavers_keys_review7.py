@@ -190,7 +190,9 @@ def test_planted_removals_that_make_every_honest_change_suspect_lock_no_one_out_
 def test_timing_wary_round_100_leavers_300_chained_and_planted_suspects(two, tmp_path, monkeypatch):
     """Measured (printed with -s): review 6's 100 leavers (3 changes each) + 300 reverse-chained additions,
     plus 100 removals of the leavers by mgr.two dated a year ahead with empty seals (100 more candidates,
-    every leaver's change suspect): one unlock on a new computer."""
+    every leaver's change suspect): one unlock on a new computer. Bounded by the number of folds of the
+    staff list (linear in the removals), not by the machine's speed."""
+    from dacli.store import staffevents
     from tests.test_leavers_keys_review3 import _many_leavers
     from tests.test_leavers_keys_review6 import _reverse_chain
 
@@ -203,11 +205,14 @@ def test_timing_wary_round_100_leavers_300_chained_and_planted_suspects(two, tmp
         for m in staff:
             if m.username.startswith("mgr.l"):  # 100 more candidates, every leaver's change suspect
                 _remove(planter, m.id, t + dt.timedelta(days=365), grace_hours=1)
+    folds: list[int] = []
+    real = staffevents._fold_once
+    monkeypatch.setattr(staffevents, "_fold_once", lambda *args: folds.append(1) or real(*args))
     with office(tmp_path, "new", monkeypatch), clock.pinned(t + dt.timedelta(days=2)):
         start = time.perf_counter()
         session = _unlock(a, MANAGER)
         first = time.perf_counter() - start
         active = {m.username for m in session.staff().active()}
-    print(f"\nunlock, 100 leavers + 300 reverse-chained additions + 100 planted: {first:.2f} s")
+    print(f"\nunlock, 100 leavers + 300 reverse-chained + 100 planted: {first:.2f} s, {len(folds)} folds")
     assert "mgr.r299" in active and not any(f"mgr.l{i}" in active for i in range(100))
-    assert first < 10
+    assert len(folds) <= 2 * 200 + 10  # 200 removals; the machine's speed is not tested
