@@ -11,6 +11,7 @@ import pytest
 
 from dacli import clock
 from dacli.errors import IntegrityError, InvalidInput
+from dacli.services.admin import add_user
 from dacli.services.sync import introduce, prepare_join, staff_memory, take_join
 from dacli.store import seen, signing
 from dacli.store.store import Store
@@ -123,6 +124,33 @@ def test_joining_replaces_a_first_look_that_believed_a_leavers_removal(two, tmp_
         assert isinstance(who, list) and current <= set(who) and not gone & set(who), who
         # and it stays so: the next look keeps the memory it took over
         assert _who(a, "cw.bex") == who
+
+
+def test_a_memory_changed_between_the_check_and_the_take_is_not_replaced(two, tmp_path, monkeypatch):
+    """`take` writes only if this computer's memory is still the one the introduction was checked against
+    (compared under the memories' lock): a staff change read meanwhile by another dacli is not lost in
+    silence; the person is told to run `sync join` again (exit 7), and nothing is changed."""
+    from dacli.errors import LockBusy
+
+    a, _ = two
+    with office(tmp_path, "old", monkeypatch):
+        forge, _current, _gone = _review6(a)
+    with _later(DAY * 5):
+        forge()
+    with office(tmp_path, "new", monkeypatch), _later(DAY * 5 + 5):
+        _who(a, "sen.ada")
+    with office(tmp_path, "old", monkeypatch), _later(DAY * 5 + 10):
+        made = introduce(_unlock(a, "mgr.three"))
+    with office(tmp_path, "new", monkeypatch), _later(DAY * 5 + 15):
+        store = Store(a)
+        joining = prepare_join(store, *store.credentials("sen.ada", PW), made)
+        add_user(_unlock(a, MANAGER), "cw.meanwhile", "caseworker", PW)  # read here: remembered
+        between = _memory(a)
+        assert between != joining.own
+        with pytest.raises(LockBusy, match="run `dacli sync join` again") as raised:
+            take_join(joining)
+        assert raised.value.exit_code == 7
+        assert _memory(a) == between and not between.get("introduced")
 
 
 def _memory(a) -> dict:

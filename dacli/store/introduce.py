@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from dacli import clock
-from dacli.errors import IntegrityError, InvalidInput, LockBusy
+from dacli.errors import IntegrityError, InvalidInput
 from dacli.store import seen, signing
 from dacli.store.leavers import given_keys
 from dacli.store.seen import Memory
@@ -188,24 +189,32 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             f"{what} is signed by someone who is not a current member of staff on the staff list it gives: "
             "not taken."
         )
+    alone = fold(base, events, store_id, memory=None)
+    here = None
+    if own.get("changes") is not None:  # this computer's own reading, where it has one
+        mine = Memory(frozenset(own.get("removed", [])), dict(own["changes"]), now)
+        here = fold(base, events, store_id, memory=mine)
+    _check_signer_key(what, signer, signature, _context(store_id) + body, [alone, *([here] if here else [])])
     listed = by_id.get(member.id)
     if listed is None or not listed.active:
         raise IntegrityError(
             f"{what} gives a staff list on which {member.username} is not current: not taken (you could "
             "not unlock here with it)."
         )
-    alone = fold(base, events, store_id, memory=None)
     differences = _differences(given, alone, signer.id, "reading the shared files alone")
-    if own.get("changes") is not None:  # and from this computer's own reading, where it has one
-        mine = Memory(frozenset(own.get("removed", [])), dict(own["changes"]), now)
-        here = fold(base, events, store_id, memory=mine)
+    if here is not None:  # and from this computer's own reading
         differences += _differences(given, here, signer.id, "on this computer now")
     names = {m.id: m.username for m in staff.staff}
-    for staff_id in sorted(set(own.get("removed", [])) - removed):  # seen removed here, no removal left
-        differences.append(
-            f"This computer saw {names.get(staff_id, staff_id)} removed, and no removal of them is in the "
-            "store now"
-        )
+    for staff_id in sorted(set(own.get("removed", [])) - removed):  # seen removed here, not with it
+        held = [p[0] for p in parsed if p[1].kind == "remove" and p[1].staff == staff_id]
+        who = names.get(staff_id, staff_id)
+        if held:
+            differences.append(
+                f"This computer saw {who} removed, and the introduction does not believe the removal of "
+                "them that is in the store"
+            )
+        else:
+            differences.append(f"This computer saw {who} removed, and no removal of them is in the store now")
     unknown = sum(1 for name, _raw in events if name not in memory["changes"] and name not in refused)
     # what the list it gives believes, and who is on it, is kept, as a read of it now would keep it
     # (`seen.check`): a later read finds nothing in it that the join did not show
@@ -222,6 +231,25 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         unknown,
         own,
     )
+
+
+def _check_signer_key(what, signer, signature: str, message: bytes, others: list) -> None:
+    """Refuse an introduction not signed with the key the staff list it gives holds for its signer, or whose
+    signer that list gives another key than a reading of this computer's does (a leaver can plant an
+    addition of a current colleague's id with a key of their own: no reading believes it, but it must not
+    sign for them)."""
+    if not signing.verify(signer.signing_key, signature, message):
+        raise IntegrityError(
+            f"{what} is not signed with the key {signer.username} holds on the staff list it gives: "
+            "not taken."
+        )
+    for other in others:
+        listed = next((m for m in other.staff.staff if m.id == signer.id), None)
+        if listed is not None and listed.signing_key != signer.signing_key:
+            raise IntegrityError(
+                f"{what} is signed with a key the staff list read here does not give {signer.username}: "
+                "not taken."
+            )
 
 
 def _check_same_files(what, memory, refused, events) -> None:
@@ -302,12 +330,13 @@ def _differences(given, other, signer: str, reading: str) -> list[str]:
 
 def take(joining: Joining) -> None:
     """Make the checked introduction this computer's memory of the staff list."""
-    if seen.remembered(joining.store_id) != joining.own:
-        raise LockBusy(
-            "This computer's memory of the staff list changed while the introduction was being checked "
-            "(dacli ran meanwhile): nothing was changed; run `dacli sync join` again."
-        )
     made = {"by": joining.by, "username": joining.username, "at": joining.at}
+    joined = clock.now().isoformat(timespec="minutes")
+    # a random mark tells this join from any other (`seen.introduced_mark`: readings made before it are
+    # refused, not merged into it)
     seen.adopt(
-        joining.store_id, joining.memory, {**made, "joined": clock.now().isoformat(timespec="minutes")}
+        joining.store_id,
+        joining.memory,
+        {**made, "joined": joined, "mark": secrets.token_hex(8)},
+        joining.own,
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from dacli.errors import DacliError, IntegrityError, StoreError
+from dacli.errors import DacliError, IntegrityError, LockBusy, StoreError
 from dacli.text import Refused, load_json
 
 
@@ -62,6 +62,11 @@ def valid(data) -> bool:
     )
 
 
+class MemoryReplaced(LockBusy):
+    """A reading of the staff list made from a memory an introduction replaced meanwhile (`check`): the
+    reader folds again with the memory taken (`staff.watched_fold`)."""
+
+
 KEPT = ("key_epoch", "removed", "members", "changes")
 """What one computer's memory hands to another (`introduce`): not when or how it came by it."""
 
@@ -83,15 +88,24 @@ def remembered(store_id: str) -> dict:
     return _load(path) if path is not None else {}
 
 
-def adopt(store_id: str, kept: dict, introduced: dict[str, str]) -> None:
+def adopt(store_id: str, kept: dict, introduced: dict[str, str], expect: dict | None = None) -> None:
     """Replace this computer's memory of the store with another computer's (``kept``: its `KEPT` fields,
     shape checked by the caller), remembering who ``introduced`` it. Its own memory is not merged in: a
-    change it believed on a first look that a leaver had planted would stay believed."""
+    change it believed on a first look that a leaver had planted would stay believed. ``expect``: the memory
+    the introduction was checked against; if it changed meanwhile, nothing is written (LockBusy)."""
     path = _path(store_id)
     if path is None:
         raise IntegrityError("The store's id is not one this computer can keep a memory for.")
     try:
-        _write(path, {**{k: kept[k] for k in KEPT}, "introduced": introduced}, strict=True)
+        with _locked(path):
+            if expect is not None and _load(path) != expect:
+                raise LockBusy(
+                    "This computer's memory of the staff list changed while the introduction was being "
+                    "checked (dacli ran meanwhile): nothing was changed; run `dacli sync join` again."
+                )
+            _write(path, {**{k: kept[k] for k in KEPT}, "introduced": introduced}, strict=True)
+    except LockBusy:
+        raise
     except (OSError, DacliError):
         raise StoreError(
             f"Cannot keep this computer's memory of the store in {path.parent} (a full disk, or a folder "
@@ -108,6 +122,15 @@ class Memory:
     removed: frozenset[str]
     changes: dict[str, str] | None
     now: datetime
+    introduced: str = ""
+    """Which introduction the memory was read from (`introduced_mark`): `check` refuses to keep a reading
+    made from a memory an introduction has replaced since."""
+
+
+def introduced_mark(kept: dict) -> str:
+    """What tells one introduction taken from another, or from none ("")."""
+    made = kept.get("introduced")
+    return json.dumps(made, sort_keys=True) if made else ""
 
 
 def memory(store_id: str, now) -> Memory:
@@ -115,19 +138,51 @@ def memory(store_id: str, now) -> Memory:
     path = _path(store_id)
     seen = _load(path) if path is not None else {}
     changes = seen.get("changes")
-    return Memory(frozenset(seen.get("removed", [])), None if changes is None else dict(changes), now)
+    return Memory(
+        frozenset(seen.get("removed", [])),
+        None if changes is None else dict(changes),
+        now,
+        introduced_mark(seen),
+    )
 
 
-def check(store_id: str, staff, names: dict[str, str] | None = None, added: set[str] = frozenset()) -> None:
+def check(
+    store_id: str,
+    staff,
+    names: dict[str, str] | None = None,
+    added: set[str] = frozenset(),
+    read_with: Memory | None = None,
+) -> None:
     """Refuse ``staff`` (a verified StaffList) if it is older than what this computer has seen, or names
     someone new in its snapshot certified by someone who has left; else remember it, and ``names``, the
     staff changes believed (file name to SHA-256). ``added``: who a staff change believed added (the fold
-    has checked those against the removals' seals and this computer's memory). A home folder that cannot
-    be written only loses the memory, never blocks work."""
+    has checked those against the removals' seals and this computer's memory). ``read_with``: the memory
+    the reading was made with; if an introduction (`adopt`) has replaced it since, the reading is refused,
+    not merged into the memory taken. A home folder that cannot be written only loses the memory, never
+    blocks work."""
     path = _path(store_id)
     if path is None:
         return
-    seen = _load(path)
+    if _merged(_load(path), staff, names, added, read_with) is None:
+        return  # nothing new to remember: no lock taken (every unlock reads this)
+    try:
+        with _locked(path):  # read again: an introduction (`adopt`) or another reading may have written
+            state = _merged(_load(path), staff, names, added, read_with)
+            if state is not None:
+                _write(path, state)
+    except LockBusy:
+        raise
+    except DacliError:  # the home folder cannot be written: only the memory is lost
+        return
+
+
+def _merged(seen: dict, staff, names, added, read_with: Memory | None) -> dict | None:
+    """`check`'s memory after ``staff`` is read against ``seen`` (None if nothing changes), or the refusal."""
+    if read_with is not None and introduced_mark(seen) != read_with.introduced:
+        raise MemoryReplaced(
+            "This computer's memory of the staff list was replaced by an introduction (`dacli sync join`) "
+            "while the staff list was being read: nothing was changed; run the command again."
+        )
     epoch = int(seen.get("key_epoch", 0))
     removed = set(seen.get("removed", []))
     members = set(seen.get("members", []))
@@ -160,7 +215,7 @@ def check(store_id: str, staff, names: dict[str, str] | None = None, added: set[
     }
     old = {"key_epoch": epoch, "removed": sorted(removed), "members": sorted(members), "changes": changes}
     if state == old and "changes" in seen:
-        return
+        return None
     for kept in ("introduced", "first_look"):
         if kept in seen:
             state[kept] = seen[kept]
@@ -169,7 +224,15 @@ def check(store_id: str, staff, names: dict[str, str] | None = None, added: set[
 
         removed_now = sum(1 for m in staff.staff if not m.active)
         state["first_look"] = {"at": clock.now().isoformat(timespec="seconds"), "removed": removed_now}
-    _write(path, state)
+    return state
+
+
+def _locked(path: Path):
+    """The lock of this computer's memories (held by every writer of them: `check`, `adopt`)."""
+    from dacli.store.fsio import folder_lock
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder_lock(path.parent, 10.0, "this computer's memory of the staff list")
 
 
 def _write(path: Path, state: dict, strict: bool = False) -> None:

@@ -141,9 +141,18 @@ def watched_fold(store_id: str, meta: Path, trust: str, sources) -> Fold:
     """`checked_fold` with what this computer remembers (`seen`): a staff list older than one seen here is
     refused, a leaver's change that reached this computer after it knew of their removal is not believed,
     and what is believed now is remembered."""
-    found = checked_fold(meta, store_id, trust, sources, seen.memory(store_id, clock.now()))
-    seen.check(store_id, found.staff, found.names, found.added)
-    return found
+    tries = 3
+    while True:
+        memory = seen.memory(store_id, clock.now())
+        found = checked_fold(meta, store_id, trust, sources, memory)
+        try:
+            seen.check(store_id, found.staff, found.names, found.added, read_with=memory)
+        except seen.MemoryReplaced:  # `dacli sync join` took an introduction meanwhile: read with it
+            tries -= 1
+            if not tries:
+                raise
+            continue
+        return found
 
 
 class StaffRoom:
