@@ -143,6 +143,42 @@ def test_the_schedule_agrees_on_each_side_of_every_threshold(row, policy, zone, 
     assert _by_schedule(row, now, hours, weeks, review) == _by_rules(row, now, hours, weeks, review)
 
 
+@settings(max_examples=300, deadline=None)
+@given(rows(), policies, zones, st.data())
+def test_the_answer_is_the_same_anywhere_in_its_window_on_the_same_day(row, policy, zone, data):
+    """`after_window`: a listing saved with `next_code`'s answers reuses one while now stays within the
+    row's window and the same local day. Tried at the window's ends, one microsecond inside them, at the
+    thresholds between them, and at random moments, all on the day of the answer; and the window is as
+    wide as can be when an end is another day's (a deadline's state is exact there)."""
+    clock.set_zone(zone)
+    hours, weeks, review = policy
+    encoded = schedule.encode(row, hours, weeks, review)
+    at = data.draw(st.sampled_from([*_thresholds(encoded), schedule.micros(data.draw(moments))]))
+    at += data.draw(st.sampled_from([-1, 0, 1]))
+    when = schedule.When(schedule.moment(at))
+    lo, hi = schedule.after_window(encoded, at)
+    assert lo <= at < hi
+    day = clock.local_date(schedule.moment(at))
+    first = max(lo, when[1])
+    last = min(hi, schedule.micros(clock.start_of(day + dt.timedelta(days=1)))) - 1
+    inside = [first, last, first + 1, last - 1, *_thresholds(encoded), data.draw(st.integers(first, last))]
+    answer = schedule.next_code(encoded, when)
+    for other in (m for m in inside if first <= m <= last):
+        assert schedule.next_code(encoded, schedule.When(schedule.moment(other))) == answer, other
+
+
+def test_an_after_window_ends_where_a_deadline_turns_overdue():
+    row = _row()  # referred 2026-11-02 09:00 UTC: first contact and Dash due 48 hours on
+    encoded = schedule.encode(row, 48, 8, ReviewPolicy())
+    due = schedule.micros(dt.datetime(2026, 11, 4, 9, 0, tzinfo=UTC))
+    assert schedule.after_window(encoded, due - 5) == (-schedule.NEVER, due + 1)
+    assert schedule.after_window(encoded, due) == (-schedule.NEVER, due + 1)
+    assert schedule.after_window(encoded, due + 1) == (due + 1, schedule.NEVER)
+    when = schedule.When(schedule.moment(due))
+    assert schedule.next_code(encoded, when)[1] is False
+    assert schedule.next_code(encoded, schedule.When(schedule.moment(due + 1)))[1] is True
+
+
 def _row(**kw) -> CaseRow:
     base = dict(
         raw={},

@@ -250,6 +250,31 @@ def next_code(encoded: str, when: When) -> tuple[tuple[str, int, bool] | None, b
     return (first, first_due, first_late), late_any, quiet
 
 
+NEVER = 1 << 62
+"""A moment after any `after_window` bound (microseconds since the epoch: about the year 148,000)."""
+
+
+def after_window(encoded: str, now_us: int) -> tuple[int, int]:
+    """The moments [lo, hi) around ``now_us`` between which `next_code` gives for ``encoded`` what it gives
+    at ``now_us``, as far as the deadlines that turn overdue at an instant (first contact, Dash, written
+    confirmation, share sign-off) decide: one turns overdue just after its due moment. Every other state
+    (a day's deadline, an order's or a court date's window, a closure candidate) changes only when a local
+    day starts, so within the same local day (`When`'s today) the answer is the same anywhere in the window.
+    A listing saved with its answers (store.listing) is read without `next_code` while both hold."""
+    lo, hi = -NEVER, NEVER
+    for item in encoded.split():
+        code = item[0]
+        if code == "Q" or CODES[code][1] != AFTER:
+            continue
+        at = item[1:]
+        flip = (_us(at) if "." in at else int(at) * 1_000_000) + 1  # `now_us > due` from here on
+        if flip <= now_us:
+            lo = max(lo, flip)
+        else:
+            hi = min(hi, flip)
+    return lo, hi
+
+
 def deadline_of(code: tuple[str, int, bool]) -> Deadline:
     """The deadline `next_code` names, as the rules give it."""
     letter, due, late = code
