@@ -195,6 +195,7 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         mine = Memory(frozenset(own.get("removed", [])), dict(own["changes"]), now)
         here = fold(base, events, store_id, memory=mine)
     _check_signer_key(what, signer, signature, _context(store_id) + body, [alone, *([here] if here else [])])
+    _check_signer_not_doubted(what, signer, given)  # as it gives it: another reading may be the fooled one
     listed = by_id.get(member.id)
     if listed is None or not listed.active:
         raise IntegrityError(
@@ -250,6 +251,24 @@ def _check_signer_key(what, signer, signature: str, message: bytes, others: list
                 f"{what} is signed with a key the staff list read here does not give {signer.username}: "
                 "not taken."
             )
+
+
+def _check_signer_not_doubted(what, signer, given) -> None:
+    """Refuse an introduction whose signer was added, or has an adder who was added, by a change the staff
+    list it gives asks a manager to check (made by a leaver shortly before their removal, sealed by no
+    removal of them: it may be back-dated with the leaver's key, `leavers.add_doubts`)."""
+    at, seen_ids = signer.id, set()
+    while at in given.adds and at not in seen_ids:
+        seen_ids.add(at)
+        adder, digest = given.adds[at]
+        if digest in given.doubted:
+            names = {m.id: m.username for m in given.staff.staff}
+            raise IntegrityError(
+                f"{what} is signed by {signer.username}, whose addition (or that of the person who added "
+                f"them) was made by {names.get(adder, adder)} shortly before their removal and is for a "
+                "manager to check (`dacli sync status`): not taken; ask another member of staff for one."
+            )
+        at = adder
 
 
 def _check_same_files(what, memory, refused, events) -> None:

@@ -185,13 +185,17 @@ def add_doubts(parsed, result: Fold) -> None:
     """List the believed changes of a leaver that no removal of them sealed (made within the grace before
     it): for a manager to check, as they may be back-dated with the leaver's key."""
     names = {m.id: m.username for m in result.staff.staff}
+    gone = {m.id for m in result.staff.staff if not m.active}
     for name, event, _body, signer_id, _sig, digest in parsed:
+        if signer_id not in gone:
+            continue  # not removed on this reading (a removal of them not believed): not a leaver's change
         rs = [e for e, _d in result.sure.get(signer_id, ()) if e.seal is not None]
         if not rs or digest not in result.believed.get(signer_id, ()):
             continue
         if any(digest in r.seal for r in rs):
             continue
         what = "adds " + event.member.username if event.kind == "add" and event.member else event.kind
+        result.doubted.add(digest)
         result.doubts.append(
             f"The staff list change {EVENTS}/{name} ({what}) was made by {names.get(signer_id, signer_id)} "
             f"shortly before their removal and was not known to {names.get(rs[0].author, rs[0].author)} "

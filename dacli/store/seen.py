@@ -35,11 +35,24 @@ def _path(store_id: str) -> Path | None:
 def _load(path: Path) -> dict:
     """What this computer remembers; a file of another shape (damaged, or edited by hand) is forgotten
     rather than a crash (whoever can write it can delete it)."""
+    return _load_stamped(path)[0]
+
+
+def _load_stamped(path: Path) -> tuple[dict, tuple | None]:
+    """`_load`, and the file's `stamp` as it was read (None when there is none)."""
+    import os
+
     try:
-        data = load_json(path.read_bytes(), "seen")
-    except (OSError, Refused):
-        return {}
-    return data if valid(data) else {}
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            raw = f.read()
+    except OSError:
+        return {}, None
+    try:
+        data = load_json(raw, "seen")
+    except Refused:
+        data = {}
+    return (data if valid(data) else {}), (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def valid(data) -> bool:
@@ -86,6 +99,19 @@ def remembered(store_id: str) -> dict:
     """This computer's memory of the store as kept ({} when it has none)."""
     path = _path(store_id)
     return _load(path) if path is not None else {}
+
+
+def stamp(store_id: str) -> tuple | None:
+    """This computer's memory file as it stands (size, modification time, inode), or None: it changes
+    whenever the memory is written, and an introduction taken (`adopt`) replaces it, so a session open
+    meanwhile reads the staff list again (`StaffRoom._checked_staff` compares it with what `check`
+    returned)."""
+    path = _path(store_id)
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if st is None else (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def adopt(store_id: str, kept: dict, introduced: dict[str, str], expect: dict | None = None) -> None:
@@ -152,28 +178,32 @@ def check(
     names: dict[str, str] | None = None,
     added: set[str] = frozenset(),
     read_with: Memory | None = None,
-) -> None:
+) -> tuple | None:
     """Refuse ``staff`` (a verified StaffList) if it is older than what this computer has seen, or names
     someone new in its snapshot certified by someone who has left; else remember it, and ``names``, the
     staff changes believed (file name to SHA-256). ``added``: who a staff change believed added (the fold
     has checked those against the removals' seals and this computer's memory). ``read_with``: the memory
     the reading was made with; if an introduction (`adopt`) has replaced it since, the reading is refused,
     not merged into the memory taken. A home folder that cannot be written only loses the memory, never
-    blocks work."""
+    blocks work. Returns the memory file's `stamp` as this reading compared against it or left it."""
     path = _path(store_id)
     if path is None:
-        return
-    if _merged(_load(path), staff, names, added, read_with) is None:
-        return  # nothing new to remember: no lock taken (every unlock reads this)
+        return None
+    seen, now = _load_stamped(path)
+    if _merged(seen, staff, names, added, read_with) is None:
+        return now  # nothing new to remember: no lock taken (every unlock reads this)
     try:
         with _locked(path):  # read again: an introduction (`adopt`) or another reading may have written
-            state = _merged(_load(path), staff, names, added, read_with)
+            seen, now = _load_stamped(path)
+            state = _merged(seen, staff, names, added, read_with)
             if state is not None:
                 _write(path, state)
+                now = stamp(store_id)  # under the lock: as this reading left it
+            return now
     except LockBusy:
         raise
-    except DacliError:  # the home folder cannot be written: only the memory is lost
-        return
+    except (OSError, DacliError):  # the home folder cannot be written: only the memory is lost
+        return None
 
 
 def _merged(seen: dict, staff, names, added, read_with: Memory | None) -> dict | None:

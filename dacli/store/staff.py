@@ -146,7 +146,7 @@ def watched_fold(store_id: str, meta: Path, trust: str, sources) -> Fold:
         memory = seen.memory(store_id, clock.now())
         found = checked_fold(meta, store_id, trust, sources, memory)
         try:
-            seen.check(store_id, found.staff, found.names, found.added, read_with=memory)
+            found.memory_stamp = seen.check(store_id, found.staff, found.names, found.added, read_with=memory)
         except seen.MemoryReplaced:  # `dacli sync join` took an introduction meanwhile: read with it
             tries -= 1
             if not tries:
@@ -167,14 +167,13 @@ class StaffRoom:
     def _checked_staff(self) -> StaffList:
         """The staff list, folded and checked again only when the snapshot's bytes or the staff changes
         (their names, sizes, times and inodes: each is written once) differ from the last look."""
+        store_id = self.store.settings.store_id
         mark = staff_mark(self.store.meta)
-        if mark != self._staff_mark:
+        if (mark, seen.stamp(store_id)) != self._staff_mark:  # or an introduction replaced the memory
             sources = staff_sources(self.store.meta)
-            found = watched_fold(
-                self.store.settings.store_id, self.store.meta, self.credentials.trust, sources
-            )
+            found = watched_fold(store_id, self.store.meta, self.credentials.trust, sources)
             self._staff, self._staff_raw, self._fold = found.staff, sources, found
-            self._staff_mark = mark
+            self._staff_mark = (mark, found.memory_stamp)
             self._authors = {m.id: m for m in self._staff.staff}
         return self._staff
 

@@ -77,6 +77,10 @@ class Fold:
     doubts: list[str] = field(default_factory=list)
     """Changes believed that a manager should check: made by a leaver shortly before their removal, and not
     known to the manager who removed them."""
+    doubted: set[str] = field(default_factory=set)
+    """The SHA-256 of each change in ``doubts``."""
+    memory_stamp: tuple | None = None
+    """This computer's memory file as the reading left it (`seen.check`, `staff.watched_fold`)."""
     believed: dict[str, list[str]] = field(default_factory=dict)
     """Signer's staff id to the SHA-256 of each of their changes believed (what a removal of them seals)."""
     names: dict[str, str] = field(default_factory=dict)

@@ -310,7 +310,7 @@ class Store:
             raise IntegrityError(
                 f"The identity file for {member.username} does not match the staff list (tampered)."
             )
-        session = Session(self, listed, creds, sources, found, mark)
+        session = Session(self, listed, creds, sources, found, (mark, found.memory_stamp))
         self.settings = session.checked_settings()
         clock.set_zone(self.settings.timezone)
         session.check_policy()

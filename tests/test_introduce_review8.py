@@ -192,3 +192,25 @@ def test_held_a_dead_writers_lock_and_temp_file_stop_no_one_and_the_rewrite_keep
         assert "mgr.three" in _who(a, "sen.ada") and "cw.dot" in _who(a, "sen.ada")
         kept = seen.remembered(sid)
     assert kept.get("introduced", {}).get("username") == "sen.ada" and "first_look" not in kept
+
+
+# -- found while fixing P3 ---------------------------------------------------------------------------------
+
+
+def test_a_reading_that_does_not_believe_a_removal_lists_no_doubt_of_its_target(two, tmp_path, monkeypatch):
+    """Review 7's case A: mgr.two, removed by mgr.three, later removes the founder (a forgery the old
+    computer does not believe: the founder is current there). The founder's own earlier changes (adding
+    sen.ada, cw.bex, mgr.three) were listed on that computer as "made by mgr shortly before their
+    removal", a manager to check: a false sentence in `sync status`, and P3's check then refused the old
+    computer's honest introduction. A doubt is of a leaver's change: only someone removed on that reading."""
+    from tests.test_introduce import _case_a
+
+    a, _ = two
+    with office(tmp_path, "old", monkeypatch):
+        forge, current, _gone = _case_a(a)
+    with _at(DAY * 8):
+        forge()
+    with office(tmp_path, "old", monkeypatch), _at(DAY * 8 + 5):
+        session = _unlock(a, MANAGER)
+        assert current <= {m.username for m in session.staff().active()}
+        assert not [d for d in session.staff_doubts() if "made by mgr shortly" in d], session.staff_doubts()
