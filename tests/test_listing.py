@@ -64,6 +64,30 @@ def test_the_listing_shows_what_the_full_rows_show(session, form, later):
             assert got == [r.ref for r in caseload(_fresh(session), **options)]
 
 
+def test_answers_saved_with_the_listing_hold_only_while_they_are_true(session, form):
+    """The listing is saved with each row's next deadline as it stood then (`store.listing.ANSWER`); read
+    later with no folder changed, each row must still show what the rules show at the moment of reading:
+    a microsecond before and after the first-contact deadline, the next day, and weeks on."""
+    _cases(session, form)
+    start = clock.now()
+    listing(_fresh(session), now=start)  # saved now, with its answers
+    due = min(r.next_due.due_at for r in listing(_fresh(session), now=start))
+    for at in (
+        start + dt.timedelta(minutes=1),
+        due,
+        due + dt.timedelta(microseconds=1),
+        start + dt.timedelta(days=1),
+        start + dt.timedelta(weeks=9),
+        start - dt.timedelta(days=1),
+    ):
+        with clock.pinned(start):  # the clock the listing was saved under: nothing saves it again
+            listed = listing(_fresh(session), now=at)
+            full = {r.ref: r for r in caseload(_fresh(session), now=at)}
+        for a in listed:
+            b = full[a.ref]
+            assert (a.next_due, a.overdue, a.flags) == (b.next_due, b.overdue, b.flags), (at, a.ref)
+
+
 def test_the_listing_is_read_alone_while_no_folder_changes(session, form, monkeypatch):
     refs = _cases(session, form)
     listing(_fresh(session))

@@ -179,7 +179,8 @@ def _listing(
     only_overdue: bool,
     now: dt.datetime | None,
 ) -> list[Listed]:
-    rows = session.read_listing()["rows"]  # brought up to date with the case folders first
+    saved = session.read_listing()  # brought up to date with the case folders first
+    rows = saved["rows"]
     if status:
         try:
             wanted = CaseStatus(status).value
@@ -199,8 +200,7 @@ def _listing(
         gone = {r[0] for r in rows if r[0] in named and gone_for_good(root, r[0]) and believed(r[0])}
         rows = [r for r in rows if r[0] not in gone]  # purged by the sweep; the next write drops them
     when = schedule.When((now or clock.now()).astimezone(dt.UTC))
-    code = schedule.next_code
-    out = [Listed(r, *code(r[9], when)) for r in rows]
+    out = _answered(rows, when, saved.get("day") == when[1])
     if only_overdue:
         out = [r for r in out if r.overdue]
     if flag:
@@ -208,6 +208,21 @@ def _listing(
     # saved open first, then by referral: open and overdue first, keeping that order within
     out.sort(key=lambda r: (r.status != "open", not r.overdue))
     session.audit("caseload-read", detail={"rows": len(out)})
+    return out
+
+
+def _answered(rows: list[list], when: schedule.When, same_day: bool) -> list[Listed]:
+    """Each row listed at ``when``: the answer saved with it (store.listing's `ANSWER`) where it still holds
+    (the same local day, within its window), else `rules.schedule.next_code` run on its deadlines."""
+    code, now_us, out = schedule.next_code, when[0], []
+    add = out.append
+    for r in rows:
+        if same_day and r[14] <= now_us < r[15]:
+            letter, states = r[11], r[13]
+            first = (letter, r[12], bool(states & 1)) if letter else None
+            add(Listed(r, first, bool(states & 2), states > 3))
+        else:
+            add(Listed(r, *code(r[9], when)))
     return out
 
 

@@ -19,24 +19,43 @@ from __future__ import annotations
 
 import json
 from contextlib import suppress
+from datetime import UTC
 from itertools import chain
 from typing import Any
 
+from dacli import clock
 from dacli.errors import DacliError
 from dacli.store import crypto
 from dacli.store.fsio import atomic_write
 from dacli.store.index import empty_index, fill_schedules
 from dacli.text import Refused, load_json
 
-LISTING_SCHEMA = "caseload-listing/1"
+LISTING_SCHEMA = "caseload-listing/2"
 COLUMNS = (
     "ref", "client", "worker", "status", "risk", "referral_date", "last_contact", "referred_at", "flags",
     "_due",
 )  # fmt: skip
-"""A listed row, in this order, then the folder's stamp."""
-_TEXT, _NONE = str, type(None)
+"""A listed row, in this order, then the folder's stamp, then its deadlines' answer when saved (`ANSWER`)."""
+ANSWER = 11
+"""Where a row's saved answer starts: the letter of its next deadline ("" for none), that deadline's due
+moment, the states (1: it is overdue, 2: any is, 4: a closure candidate), and the window [lo, hi) in which
+the answer holds on the listing's ``day`` (`rules.schedule.next_code`, `after_window`)."""
+_TEXT, _NONE, _INT = str, type(None), int
 _SHAPES = frozenset(
-    (_TEXT, _TEXT, _TEXT, _TEXT, risk, _TEXT, contact, _TEXT, list, _TEXT, _TEXT)
+    (
+        _TEXT,
+        _TEXT,
+        _TEXT,
+        _TEXT,
+        risk,
+        _TEXT,
+        contact,
+        _TEXT,
+        list,
+        _TEXT,
+        _TEXT,
+        *(_TEXT, _INT, _INT, _INT, _INT),
+    )
     for risk in (_TEXT, _NONE)
     for contact in (_TEXT, _NONE)
 )
@@ -65,7 +84,38 @@ def project(index: dict) -> dict:
     ]
     rows.sort(key=_order)
     others = {ref: s for ref, s in stamps.items() if ref not in cases}
-    return {"schema": LISTING_SCHEMA, "schedule": index.get("schedule"), "rows": rows, "others": others}
+    day = _answer(rows)
+    return {
+        "schema": LISTING_SCHEMA,
+        "schedule": index.get("schedule"),
+        "day": day,
+        "rows": rows,
+        "others": others,
+    }
+
+
+_FAR = 9_000_000_000_000_000
+"""A moment in the year 2255 (microseconds): no answer is saved as holding after it."""
+
+
+def _answer(rows: list[list]) -> int:
+    """Append to each row its deadlines' answer now (`ANSWER`), and return the local day it is for (the
+    first moment of today): a caseload read the same day, within a row's window, takes it as it is."""
+    from dacli.rules import schedule
+
+    when = schedule.When(clock.now().astimezone(UTC))
+    now_us = when[0]
+    code, window = schedule.next_code, schedule.after_window
+    for r in rows:
+        encoded = r[9]
+        first, late_any, quiet = code(encoded, when)
+        lo, hi = window(encoded, now_us)
+        lo, hi = max(lo, 0), min(hi, _FAR)  # narrower is as true, and the file shorter
+        if first is None:
+            r += ["", 0, 2 * late_any + 4 * quiet, lo, hi]
+        else:
+            r += [first[0], first[1], first[2] + 2 * late_any + 4 * quiet, lo, hi]
+    return when[1]
 
 
 def _order(r: list) -> tuple:
@@ -77,7 +127,7 @@ def well_formed(listing: Any) -> bool:
     if not isinstance(listing, dict) or listing.get("schema") != LISTING_SCHEMA:
         return False
     rows, others = listing.get("rows"), listing.get("others")
-    if not isinstance(rows, list) or not isinstance(others, dict):
+    if not isinstance(rows, list) or not isinstance(others, dict) or type(listing.get("day")) is not int:
         return False
     try:  # one pass in C per row: 100,000 rows are checked in a few milliseconds
         if not all(type(r) is list and tuple(map(type, r)) in _SHAPES for r in rows):
