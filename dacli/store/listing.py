@@ -21,6 +21,7 @@ import json
 from contextlib import suppress
 from datetime import UTC
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from dacli import clock
@@ -199,12 +200,9 @@ class ListingRoom:
 def _same(listing: dict, now: dict[str, str]) -> bool:
     """Whether every case folder is as the listing saw it (none changed, arrived or went)."""
     rows, others = listing["rows"], listing["others"]
-    refs = {r[0] for r in rows}  # each folder once: a row twice cannot stand in for a folder left out
-    if len(refs) != len(rows) or len(refs) + len(others) != len(now) or not refs.isdisjoint(others):
+    saved = dict(zip(map(itemgetter(0), rows), map(itemgetter(10), rows), strict=True))
+    # each folder once: a row twice cannot stand in for a folder left out
+    if len(saved) != len(rows) or not saved.keys().isdisjoint(others):
         return False
-    get = now.get
-    for r in rows:
-        stamp = r[10]
-        if not stamp or get(r[0]) != stamp:
-            return False
-    return all(s and get(ref) == s for ref, s in others.items())
+    saved.update(others)
+    return saved == now and "" not in saved.values()  # compared in C; an unsettled stamp is never the same
