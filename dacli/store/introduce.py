@@ -41,7 +41,7 @@ from dacli.errors import IntegrityError, InvalidInput
 from dacli.store import seen, signing
 from dacli.store.leavers import given_keys
 from dacli.store.seen import Memory
-from dacli.store.staff import staff_sources, verify_staff
+from dacli.store.staff import pinned_snapshot, staff_sources, verify_staff
 from dacli.store.staffevents import fold, parse_event
 from dacli.text import Refused, load_json
 
@@ -167,6 +167,7 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
     _check_forgets_nothing(what, own, memory, refused, parsed)
     now = clock.now()
     given = fold(base, events, store_id, memory=Memory(frozenset(memory["removed"]), memory["changes"], now))
+    pinned_snapshot(given, snapshot)
     staff = given.staff
     by_id = {m.id: m for m in staff.staff}
     removed = {m.id for m in staff.staff if not m.active}
@@ -190,6 +191,7 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             "not taken."
         )
     alone = fold(base, events, store_id, memory=None)
+    pinned_snapshot(alone, snapshot)
     here = None
     if own.get("changes") is not None:  # this computer's own reading, where it has one
         mine = Memory(frozenset(own.get("removed", [])), dict(own["changes"]), now)

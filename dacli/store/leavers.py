@@ -181,6 +181,18 @@ def back_dated(parsed, sure, memory: Memory | None, names: dict[str, str]) -> di
     return found
 
 
+def _descends(adds: dict[str, tuple[str, str]], staff_id: str, ancestor: str) -> bool:
+    """Whether ``staff_id`` was added by ``ancestor``, or by someone ``ancestor`` added, and so on
+    (``adds``: staff id to (its adder's id, the addition's SHA-256), `Fold.adds`)."""
+    seen_ids = set()
+    while staff_id in adds and staff_id not in seen_ids:
+        seen_ids.add(staff_id)
+        staff_id = adds[staff_id][0]
+        if staff_id == ancestor:
+            return True
+    return False
+
+
 def add_doubts(parsed, result: Fold) -> None:
     """List the believed changes of a leaver that no removal of them sealed (made within the grace before
     it): for a manager to check, as they may be back-dated with the leaver's key."""
@@ -192,8 +204,12 @@ def add_doubts(parsed, result: Fold) -> None:
         rs = [e for e, _d in result.sure.get(signer_id, ()) if e.seal is not None]
         if not rs or digest not in result.believed.get(signer_id, ()):
             continue
-        if any(digest in r.seal for r in rs):
+        # a seal vouches only if its author is not someone the leaver added (or one of theirs added): a
+        # crony would seal their own addition in a second removal of the leaver
+        if any(digest in r.seal for r in rs if not _descends(result.adds, r.author, signer_id)):
             continue
+        if not any(event.at >= r.at - timedelta(hours=r.grace_hours or 24) for r in rs):
+            continue  # older than the grace before every removal: believed here as held before, not in doubt
         what = "adds " + event.member.username if event.kind == "add" and event.member else event.kind
         result.doubted.add(digest)
         result.doubts.append(

@@ -189,21 +189,21 @@ def check(
     path = _path(store_id)
     if path is None:
         return None
-    seen, now = _load_stamped(path)
+    seen, read = _load_stamped(path)
     if _merged(seen, staff, names, added, read_with) is None:
-        return now  # nothing new to remember: no lock taken (every unlock reads this)
+        return read  # nothing new to remember: no lock taken (every unlock reads this)
     try:
         with _locked(path):  # read again: an introduction (`adopt`) or another reading may have written
-            seen, now = _load_stamped(path)
+            seen, read = _load_stamped(path)
             state = _merged(seen, staff, names, added, read_with)
             if state is not None:
                 _write(path, state)
-                now = stamp(store_id)  # under the lock: as this reading left it
-            return now
+                read = stamp(store_id)  # under the lock: as this reading left it
+            return read
     except LockBusy:
         raise
-    except (OSError, DacliError):  # the home folder cannot be written: only the memory is lost
-        return None
+    except (OSError, DacliError):  # the home folder cannot be written: only the memory is lost (and the
+        return read  # file as read stands: the next look does not read the staff list again for it)
 
 
 def _merged(seen: dict, staff, names, added, read_with: Memory | None) -> dict | None:

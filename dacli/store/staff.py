@@ -3,6 +3,7 @@ manager signed them, signatures checked against the staff list, roles, and staff
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from contextlib import suppress
 from pathlib import Path
@@ -134,7 +135,25 @@ def arriving_since(store):
 def checked_fold(meta: Path, store_id: str, trust: str, sources=None, memory=None) -> Fold:
     """The staff list folded from the snapshot and every event, each checked (see `staffevents`)."""
     raw, events = sources if sources is not None else staff_sources(meta)
-    return fold(verify_staff(raw, store_id, trust), events, store_id, memory=memory)
+    found = fold(verify_staff(raw, store_id, trust), events, store_id, memory=memory)
+    pinned_snapshot(found, raw)
+    return found
+
+
+def pinned_snapshot(found: Fold, raw: bytes) -> None:
+    """Refuse a staff list whose snapshot (``raw``, `staff.toml`) is not the one a believed removal saw
+    (`StaffEvent.snapshot`): it is written once, when the store is made, so it was written since, and a
+    removed manager's key still signs one that verifies (with a crony of theirs in it)."""
+    digest = hashlib.sha256(raw).hexdigest()
+    names = {m.id: m.username for m in found.staff.staff}
+    for event, _digest in found.removals:
+        if event.snapshot is not None and event.snapshot != digest:
+            by, who = names.get(event.author, event.author), names.get(event.staff, event.staff)
+            raise IntegrityError(
+                f"The staff list's snapshot (.dacli/{STAFF_TOML}) is not the one {by} read when removing "
+                f"{who}: it was written again since (it never is, after the store is made). A manager puts "
+                "it back from a backup or another computer's copy."
+            )
 
 
 def watched_fold(store_id: str, meta: Path, trust: str, sources) -> Fold:
@@ -350,6 +369,7 @@ class StaffRoom:
                 staff=member.id,
                 seal=self._fold.seal_of(member.id),
                 grace_hours=int((clock.now() - arriving_since(self.store)).total_seconds() // 3600),
+                snapshot=hashlib.sha256(self._staff_raw[0]).hexdigest(),
             )
             made = self._event_file(event)
             self._check_removal(member, made)  # before anything is written

@@ -47,6 +47,11 @@ class StaffEvent(Strict):
     removal written before seals: it seals nothing)."""
     grace_hours: int | None = Field(None, ge=1, le=24 * 90)
     """remove: the policy's arrival grace when the removal was made."""
+    snapshot: str | None = Field(None, pattern=DIGEST_RE)
+    """remove: SHA-256 of the staff list's snapshot (`staff.toml`) as the author read it. The snapshot is
+    written once, when the store is made; one that differs from what a believed removal saw was written
+    since (by a leaver, whose key still signs): refused (`staff.pinned_snapshot`). None in a removal made
+    before this was recorded."""
 
 
 def event_name(at: datetime) -> str:

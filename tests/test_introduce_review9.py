@@ -15,6 +15,8 @@ import datetime as dt
 import hashlib
 from types import SimpleNamespace
 
+import pytest
+
 from dacli import clock
 from dacli.errors import DacliError
 from dacli.services.admin import add_user, remove_user
@@ -98,7 +100,26 @@ def test_a_crony_cannot_clear_their_own_doubt_by_sealing_it_in_a_removal_of_the_
 # -- Q2: a leaver's removal within the grace makes every change of its target "doubted", long-held ones too --
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the documented limit: cw.cal's addition is dated within the grace (22 h 52 min) before the "
+    "forged removal of mgr.three, which every reading believes; the introducer's memory holds both, with "
+    "no order between them, so its own reading cannot tell the addition from one back-dated after the "
+    "removal. The variant with the addition older than the grace is taken (below)",
+)
 def test_an_honest_colleague_added_long_ago_is_not_doubted_and_can_introduce(two, tmp_path, monkeypatch):
+    _honest_colleague(two, tmp_path, monkeypatch, DAY)
+
+
+def test_an_honest_colleague_added_before_the_grace_is_not_doubted_and_can_introduce(
+    two, tmp_path, monkeypatch
+):
+    """Q2 as fixed: the same, with mgr.two removed a day later, so cw.cal's addition is dated more than
+    the grace before the forged removal of mgr.three: not "shortly before", not in doubt."""
+    _honest_colleague(two, tmp_path, monkeypatch, 2 * DAY)
+
+
+def _honest_colleague(two, tmp_path, monkeypatch, removed_at: int):
     """The founder adds mgr.three, who adds cw.cal (minutes in). The old computer's first look is before
     anyone left (it vouches) and it believes cw.cal's addition from then on. The founder removes mgr.two at
     DAY; two hours later mgr.two, with the key they kept, signs a removal of mgr.three dated an hour before
@@ -121,11 +142,11 @@ def test_an_honest_colleague_added_long_ago_is_not_doubted_and_can_introduce(two
         three = _unlock(a, "mgr.three").member.id
     with office(tmp_path, "old", monkeypatch), _later(15):
         assert "cw.cal" in _who(a, "cw.cal")
-    with _later(DAY):
+    with _later(removed_at):
         remove_user(_unlock(a, MANAGER), "mgr.two", "left the service (test)")
-    with office(tmp_path, "old", monkeypatch), _later(DAY + 30):
+    with office(tmp_path, "old", monkeypatch), _later(removed_at + 30):
         _who(a, "sen.ada")
-    with _later(DAY + 120):
+    with _later(removed_at + 120):
         _forge(
             leaver,
             StaffEvent(
@@ -137,13 +158,13 @@ def test_an_honest_colleague_added_long_ago_is_not_doubted_and_can_introduce(two
                 grace_hours=24,
             ),
         )
-    with office(tmp_path, "old", monkeypatch), _later(DAY + 150):
+    with office(tmp_path, "old", monkeypatch), _later(removed_at + 150):
         assert "mgr.three" not in _who(a, "sen.ada")  # the documented limit: believed
         doubts = _unlock(a, MANAGER).staff_doubts()
         from dacli.services.sync import introduce
 
         made = introduce(_unlock(a, "cw.cal"))
-    with office(tmp_path, "new", monkeypatch), _later(DAY + 170):
+    with office(tmp_path, "new", monkeypatch), _later(removed_at + 170):
         _who(a, "cw.bex")
         joined = _joined(a, made, user="cw.bex")
     assert not isinstance(joined, DacliError), (joined.message, doubts)
@@ -235,17 +256,13 @@ def test_a_leaver_cannot_put_a_crony_in_a_rewritten_snapshot_unseen_by_a_new_com
         (a / ".dacli" / "staff.toml").write_bytes(leaver.signer.seal(signed_context("staff", sid), text))
     with office(tmp_path, "new", monkeypatch), _later(DAY + 170):
         seen_new = _who(a, "cw.bex")
-        doubts = _unlock(a, MANAGER).staff_doubts()
     with office(tmp_path, "old", monkeypatch), _later(DAY + 175):
         old = _who(a, "sen.ada")  # refused loudly there
+    # fixed: the founder's removal of mgr.two recorded the snapshot it read (`StaffEvent.snapshot`); the
+    # rewritten one is refused on every computer, a new one too, in one sentence (and so no reading of it
+    # can be introduced)
+    for said in (seen_new, old):
+        assert isinstance(said, str) and "snapshot (.dacli/staff.toml) is not the one" in said, said
     with office(tmp_path, "leaver", monkeypatch), _later(DAY + 180):
-        made = _intro(a, crony.id, leaver.signer.seed, _files_alone_memory(a), "sen-ada")
-    with office(tmp_path, "new2", monkeypatch), _later(DAY + 185):
-        _who(a, "cw.bex")
-        joined = _joined(a, made, user="cw.bex")
-    assert "forged" in old, old
-    assert "sen-ada" not in seen_new or any("sen-ada" in d for d in doubts), (
-        seen_new,
-        doubts,
-        getattr(joined, "differences", joined),
-    )
+        made = _who(a, "cw.bex")  # no reading of it stands here either: nothing to make an introduction of
+    assert isinstance(made, str) and "snapshot" in made, made
