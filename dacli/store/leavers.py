@@ -195,21 +195,37 @@ def _descends(adds: dict[str, tuple[str, str]], staff_id: str, ancestor: str) ->
 
 def add_doubts(parsed, result: Fold) -> None:
     """List the believed changes of a leaver that no removal of them sealed (made within the grace before
-    it): for a manager to check, as they may be back-dated with the leaver's key."""
+    it): for a manager to check, as they may be back-dated with the leaver's key.
+
+    Two things a leaver could bend are not taken from them. A seal in a removal by someone the leaver added
+    (or someone they added, and so on) vouches only if that person's own addition is not itself in doubt:
+    a crony would seal their own addition in a second removal of the leaver, while a manager the leaver
+    added long before, who removes them honestly, seals as anyone does. And "shortly before" is measured
+    with the grace a removal names only when its author is current: a removed author could name 90 days and
+    put every old change of their victim in doubt (24 hours for theirs)."""
     names = {m.id: m.username for m in result.staff.staff}
     gone = {m.id for m in result.staff.staff if not m.active}
+    found: list[tuple[str, StaffEvent, str, str, StaffEvent]] = []
     for name, event, _body, signer_id, _sig, digest in parsed:
         if signer_id not in gone:
             continue  # not removed on this reading (a removal of them not believed): not a leaver's change
         rs = [e for e, _d in result.sure.get(signer_id, ()) if e.seal is not None]
         if not rs or digest not in result.believed.get(signer_id, ()):
             continue
-        # a seal vouches only if its author is not someone the leaver added (or one of theirs added): a
-        # crony would seal their own addition in a second removal of the leaver
-        if any(digest in r.seal for r in rs if not _descends(result.adds, r.author, signer_id)):
-            continue
-        if not any(event.at >= r.at - timedelta(hours=r.grace_hours or 24) for r in rs):
+        if not any(event.at >= r.at - timedelta(hours=_grace(r, gone)) for r in rs):
             continue  # older than the grace before every removal: believed here as held before, not in doubt
+        found.append((name, event, signer_id, digest, rs))
+    plain = {
+        f[3] for f in found if any(f[3] in r.seal for r in f[4] if not _descends(result.adds, r.author, f[2]))
+    }
+    first = {f[3] for f in found} - plain  # in doubt counting only the seals of no one the leaver added
+
+    def vouches(r: StaffEvent, leaver: str) -> bool:
+        return not _descends(result.adds, r.author, leaver) or not _chain_in(result.adds, r.author, first)
+
+    for name, event, signer_id, digest, rs in found:
+        if any(digest in r.seal for r in rs if vouches(r, signer_id)):
+            continue
         what = "adds " + event.member.username if event.kind == "add" and event.member else event.kind
         result.doubted.add(digest)
         result.doubts.append(
@@ -218,3 +234,28 @@ def add_doubts(parsed, result: Fold) -> None:
             "who removed them: it is believed (it may have been arriving from an office offline), and a "
             "manager checks it"
         )
+
+
+def _grace(removal: StaffEvent, gone: set[str]) -> int:
+    """The hours before ``removal`` in which its target's changes are "shortly before" it: the grace it
+    names, if its author is current; at most the default 24 hours if they have been removed since."""
+    named = removal.grace_hours or 24
+    return min(named, 24) if removal.author in gone else named
+
+
+def _chain_in(adds: dict[str, tuple[str, str]], staff_id: str, digests: set[str]) -> bool:
+    """Whether ``staff_id``'s addition, or any of their adders' up the chain, is one of ``digests``."""
+    seen_ids = set()
+    while staff_id in adds and staff_id not in seen_ids:
+        seen_ids.add(staff_id)
+        adder, digest = adds[staff_id]
+        if digest in digests:
+            return True
+        staff_id = adder
+    return False
+
+
+def in_doubt(result: Fold, staff_id: str) -> bool:
+    """Whether ``staff_id`` was added, or has an adder up the chain who was added, by a change in doubt
+    (`add_doubts`): a manager checks it before such a person vouches for anything."""
+    return _chain_in(result.adds, staff_id, result.doubted)

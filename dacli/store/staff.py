@@ -141,13 +141,20 @@ def checked_fold(meta: Path, store_id: str, trust: str, sources=None, memory=Non
 
 
 def pinned_snapshot(found: Fold, raw: bytes) -> None:
-    """Refuse a staff list whose snapshot (``raw``, `staff.toml`) is not the one a believed removal saw
-    (`StaffEvent.snapshot`): it is written once, when the store is made, so it was written since, and a
-    removed manager's key still signs one that verifies (with a crony of theirs in it)."""
+    """Refuse a staff list whose snapshot (``raw``, `staff.toml`) is not the one a believed removal by a
+    current manager, not in doubt, saw (`StaffEvent.snapshot`): it is written once, when the store is made,
+    so it was written since, and a removed manager's key still signs one that verifies (with a crony of
+    theirs in it). A removal by someone removed since, or in doubt, pins nothing: a leaver's, dated within
+    the grace before their removal, is believed, and could name any digest to lock everyone out."""
+    from dacli.store.leavers import in_doubt
+
     digest = hashlib.sha256(raw).hexdigest()
     names = {m.id: m.username for m in found.staff.staff}
+    current = {m.id for m in found.staff.staff if m.active}
     for event, _digest in found.removals:
-        if event.snapshot is not None and event.snapshot != digest:
+        if event.snapshot is None or event.author not in current or in_doubt(found, event.author):
+            continue  # only a current author not in doubt pins it: a leaver could name any digest
+        if event.snapshot != digest:
             by, who = names.get(event.author, event.author), names.get(event.staff, event.staff)
             raise IntegrityError(
                 f"The staff list's snapshot (.dacli/{STAFF_TOML}) is not the one {by} read when removing "
