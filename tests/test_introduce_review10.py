@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from dacli import clock
 from dacli.errors import DacliError
 from dacli.services.admin import add_user, remove_user
@@ -179,13 +177,6 @@ def test_a_leavers_removal_with_a_long_grace_does_not_doubt_an_old_addition(two,
 # -- S3: a removal written before `snapshot` pins nothing: Q4 on a store upgraded with leavers ---------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a known limit: a leaver removed by a dacli older than the snapshot pin (their removal names no "
-    "snapshot) can rewrite staff.toml unseen by a new computer; computers with a memory refuse it. To close: "
-    "pin the snapshot's digest by another route (each identity file as it is written, or a signed pin a "
-    "current manager writes once)",
-)
 def test_a_leaver_removed_before_snapshots_were_recorded_cannot_put_a_crony_in_the_snapshot(
     two, tmp_path, monkeypatch
 ):
@@ -195,7 +186,8 @@ def test_a_leaver_removed_before_snapshots_were_recorded_cannot_put_a_crony_in_t
     compare with, so a new computer shows sen-ada as a current manager with no doubt listed. Severity:
     medium (stores whose leavers left before the upgrade: every new computer). Correct: a snapshot that
     is not the store's first is refused there too (e.g. the snapshot's digest pinned by a signed change a
-    current manager writes on upgrade, or held in each identity file)."""
+    current manager writes on upgrade, or held in each identity file). Fixed: each identity file pins the
+    snapshot's SHA-256 as it is made (`Credentials.snapshot`), and `user passwd` adds it to an older one."""
     from dacli.schemas.store import StaffList, StaffMember
     from dacli.store import crypto
     from dacli.store.documents import certificate_context, dump_plain_toml, signed_context
@@ -270,3 +262,32 @@ def test_an_honest_removal_by_a_manager_the_leaver_added_lists_no_false_doubt(tw
         joined = _joined(a, made, user="sen.ada")
     assert not any("adds cw.cal" in d for d in doubts), doubts
     assert not isinstance(joined, DacliError), joined.message
+
+
+def test_an_identity_file_pins_the_snapshot_and_user_passwd_pins_one_made_by_an_older_dacli(two):
+    """S3 as fixed: the store's maker's identity file and a new member's carry `# snapshot:` (what
+    `pinned_by_identity` compares); one made by an older dacli has none, and `user passwd` adds it."""
+    import hashlib
+
+    from dacli.store import crypto
+    from dacli.store.keys import load_identity
+    from dacli.store.store import Store
+    from tests.conftest import PASSPHRASE
+
+    a, _ = two
+    store = Store(a)
+    pinned = hashlib.sha256((a / ".dacli" / "staff.toml").read_bytes()).hexdigest()
+    for user, pw in ((MANAGER, PASSPHRASE), ("cw.bex", PW)):
+        member = store.member(user)
+        plain = crypto.passphrase_decrypt(store.identity_path(member.id).read_bytes(), pw, user)
+        assert load_identity(plain, member.id, user).snapshot == pinned, user
+    bex = store.member("cw.bex")
+    path = store.identity_path(bex.id)
+    plain = crypto.passphrase_decrypt(path.read_bytes(), PW, "cw.bex")
+    older = b"".join(line for line in plain.splitlines(keepends=True) if not line.startswith(b"# snapshot:"))
+    path.write_bytes(crypto.passphrase_encrypt(older, PW, 10))  # as an older dacli made it
+    session = _unlock(a, "cw.bex")
+    assert session.credentials.snapshot is None
+    session.change_passphrase(PW)
+    plain = crypto.passphrase_decrypt(path.read_bytes(), PW, "cw.bex")
+    assert load_identity(plain, bex.id, "cw.bex").snapshot == pinned

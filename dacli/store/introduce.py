@@ -41,7 +41,7 @@ from dacli.errors import IntegrityError, InvalidInput
 from dacli.store import seen, signing
 from dacli.store.leavers import given_keys
 from dacli.store.seen import Memory
-from dacli.store.staff import pinned_snapshot, staff_sources, verify_staff
+from dacli.store.staff import pinned_by_identity, pinned_snapshot, staff_sources, verify_staff
 from dacli.store.staffevents import fold, parse_event
 from dacli.text import Refused, load_json
 
@@ -143,6 +143,7 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
     ):
         raise IntegrityError(f"{what} is damaged (changed outside dacli).")
     snapshot, events = staff_sources(store.meta)
+    pinned_by_identity(snapshot, creds)
     base = verify_staff(snapshot, store_id, creds.trust)  # the founder in the person's own identity file
     parsed = []
     for name, event_raw in events:

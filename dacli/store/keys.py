@@ -8,6 +8,7 @@ load, so a key ring copied from another case folder fails loudly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -144,6 +145,10 @@ class Credentials:
     identity: Identity
     signing_seed: str
     trust: str
+    snapshot: str | None = None
+    """SHA-256 of the staff list's snapshot (`staff.toml`) when the file was made: it is written once, when
+    the store is made, so one that differs was written since (`staff.pinned_by_identity`). None in a file
+    made by an older dacli (`user passwd` adds it)."""
 
 
 def dump_identity(staff_id: str, creds: Credentials) -> bytes:
@@ -154,6 +159,7 @@ def dump_identity(staff_id: str, creds: Credentials) -> bytes:
         f"# public key: {creds.identity.public}",
         f"# signing key: {creds.signing_seed}",
         f"# trust: {creds.trust}",
+        *([f"# snapshot: {creds.snapshot}"] if creds.snapshot else []),
         creds.identity.secret,
     ]
     return ("\n".join(lines) + "\n").encode()
@@ -167,7 +173,10 @@ def load_identity(text: bytes, staff_id: str, what: str) -> Credentials:
         raise IntegrityError(f"{what} belongs to another member of staff.")
     if not meta.get("signing key") or not meta.get("trust"):
         raise IntegrityError(f"{what} has no signing key: it was made by an older dacli.")
-    return Credentials(Identity(secrets[0]), meta["signing key"], meta["trust"])
+    snapshot = meta.get("snapshot")
+    if snapshot is not None and not re.fullmatch(r"[0-9a-f]{64}", snapshot):
+        raise IntegrityError(f"{what} is malformed.")
+    return Credentials(Identity(secrets[0]), meta["signing key"], meta["trust"], snapshot)
 
 
 def _parse(text: bytes, what: str) -> tuple[dict, list[str]]:
@@ -189,6 +198,8 @@ def _parse(text: bytes, what: str) -> tuple[dict, list[str]]:
             meta["signing key"] = line[len("# signing key: ") :]
         elif line.startswith("# trust: "):
             meta["trust"] = line[len("# trust: ") :]
+        elif line.startswith("# snapshot: "):
+            meta["snapshot"] = line[len("# snapshot: ") :]
         elif line.startswith("# made: "):
             try:
                 meta["made"] = datetime.fromisoformat(line[len("# made: ") :])

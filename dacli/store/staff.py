@@ -140,6 +140,17 @@ def checked_fold(meta: Path, store_id: str, trust: str, sources=None, memory=Non
     return found
 
 
+def pinned_by_identity(raw: bytes, creds: Credentials) -> None:
+    """Refuse a staff list whose snapshot (``raw``) is not the one the person's identity file was made with
+    (`Credentials.snapshot`; nothing to compare in a file an older dacli made)."""
+    if creds.snapshot is not None and hashlib.sha256(raw).hexdigest() != creds.snapshot:
+        raise IntegrityError(
+            f"The staff list's snapshot (.dacli/{STAFF_TOML}) is not the one your identity file was made "
+            "with: it was written again since (it never is, after the store is made). A manager puts it "
+            "back from a backup or another computer's copy."
+        )
+
+
 def pinned_snapshot(found: Fold, raw: bytes) -> None:
     """Refuse a staff list whose snapshot (``raw``, `staff.toml`) is not the one a believed removal by a
     current manager, not in doubt, saw (`StaffEvent.snapshot`): it is written once, when the store is made,
@@ -350,7 +361,10 @@ class StaffRoom:
             atomic_write(
                 self.store.identity_path(member.id),
                 crypto.passphrase_encrypt(
-                    dump_identity(member.id, Credentials(identity, seed, self.credentials.trust)),
+                    dump_identity(
+                        member.id,
+                        Credentials(identity, seed, self.credentials.trust, self._snapshot_digest()),
+                    ),
                     passphrase,
                     self.store.settings.security.passphrase_log_n,
                 ),
@@ -423,7 +437,13 @@ class StaffRoom:
                 continue
             atomic_write(path, self._signed(kind, body))
 
+    def _snapshot_digest(self) -> str:
+        """SHA-256 of the staff list's snapshot as this session checked it (`Credentials.snapshot`)."""
+        return hashlib.sha256(self._staff_raw[0]).hexdigest()
+
     def change_passphrase(self, new_passphrase: str) -> None:
+        if self.credentials.snapshot is None:  # made by an older dacli: pinned from now on
+            self.credentials.snapshot = self._snapshot_digest()
         with self.store.meta_lock():
             atomic_write(
                 self.store.identity_path(self.member.id),

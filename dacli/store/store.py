@@ -43,6 +43,7 @@ The store's rooms (no module imports this one; this one puts them together):
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -95,7 +96,14 @@ from dacli.store.listing import ListingRoom
 from dacli.store.people import MatchRoom, PeopleRoom
 from dacli.store.records import RecordRoom
 from dacli.store.rings import KeyRoom
-from dacli.store.staff import StaffRoom, checked_fold, staff_mark, staff_sources, watched_fold
+from dacli.store.staff import (
+    StaffRoom,
+    checked_fold,
+    pinned_by_identity,
+    staff_mark,
+    staff_sources,
+    watched_fold,
+)
 from dacli.store.staffevents import EVENTS, Fold, fold
 from dacli.store.sync import SyncRoom, write_ignore_files
 from dacli.text import Refused, load_toml
@@ -231,18 +239,19 @@ class Store:
         make_dir(root / META / "identities")
         make_dir(root / META / "audit")
         meta = root / META
+        sid = settings.store_id
+        staff_raw = signer.seal(signed_context("staff", sid), dump_plain_toml(StaffList(staff=[member])))
+        creds.snapshot = hashlib.sha256(staff_raw).hexdigest()  # the identity pins the snapshot
         with folder_lock(meta, settings.security.lock_timeout_seconds, "the new store"):
             atomic_write(
                 meta / "identities" / f"{member.id}.age",
                 crypto.passphrase_encrypt(dump_identity(member.id, creds), passphrase, passphrase_log_n),
             )
-            sid = settings.store_id
             ring = KeyRing.new("store")
             ring_text = ring.dump_file(clock.now(), member.id, [member.id])
             ring_text = signer.seal(signed_context("keyring", sid, ring.scope, STORE_KEYS), ring_text)
             atomic_write(meta / STORE_KEYS, crypto.encrypt(ring_text, [identity.public]))
-            staff_text = dump_plain_toml(StaffList(staff=[member]))
-            atomic_write(meta / STAFF_TOML, signer.seal(signed_context("staff", sid), staff_text))
+            atomic_write(meta / STAFF_TOML, staff_raw)
             policy_text = signer.seal(signed_context("policy", sid), policy_template().encode())
             atomic_write(meta / POLICY_TOML, policy_text)
             # store.toml last: until it exists, the folder is not a store
@@ -294,6 +303,7 @@ class Store:
         their identity file holds, and their keys against the list."""
         mark = staff_mark(self.meta)  # before reading: a change meanwhile is read again at the next look
         sources = staff_sources(self.meta)
+        pinned_by_identity(sources[0], creds)
         found = watched_fold(self.settings.store_id, self.meta, creds.trust, sources)
         staff = found.staff
         listed = next((m for m in staff.staff if m.id == member.id), None)
