@@ -214,3 +214,21 @@ def run_dacli(env):
         )
 
     return run
+
+
+def identities_as_an_older_dacli_made_them(root: Path, passphrases: tuple[str, ...]) -> None:
+    """Strip the staff list's snapshot pin (`# snapshot:`) from every identity file of the store at ``root``
+    that one of ``passphrases`` opens, as a dacli older than the pin made them: for a test that writes a
+    staff.toml of the kind an older dacli wrote (one snapshot holding everyone)."""
+    from dacli.errors import DacliError
+    from dacli.store import crypto
+
+    for path in (Path(root) / ".dacli" / "identities").glob("*.age"):
+        for passphrase in passphrases:
+            try:
+                plain = crypto.passphrase_decrypt(path.read_bytes(), passphrase, path.name)
+            except DacliError:
+                continue
+            kept = b"".join(ln for ln in plain.splitlines(keepends=True) if not ln.startswith(b"# snapshot:"))
+            path.write_bytes(crypto.passphrase_encrypt(kept, passphrase, TEST_LOG_N))
+            break

@@ -23,7 +23,7 @@ from dacli.services.sync import introduce
 from dacli.store import seen
 from dacli.store.documents import dump_plain_toml, signed_context
 from dacli.store.store import Store
-from tests.conftest import MANAGER
+from tests.conftest import MANAGER, PASSPHRASE, identities_as_an_older_dacli_made_them
 from tests.test_introduce_review import _intro
 from tests.test_introduce_review3 import _files_alone_memory, _joined
 from tests.test_keys_that_merge import PW, _later, _unlock, office
@@ -50,6 +50,7 @@ def _legacy_store_with_a_leavers_hire(session) -> str:
     text = founder.signer.seal(signed_context("staff", sid), dump_plain_toml(staff))
     (founder.store.meta / "staff.toml").write_bytes(text)
     shutil.rmtree(founder.store.meta / "staff", ignore_errors=True)
+    identities_as_an_older_dacli_made_them(root, (PASSPHRASE, PW))  # as the dacli of that format made them
     return root
 
 

@@ -19,7 +19,7 @@ from dacli.store import crypto, signing
 from dacli.store.documents import encode_document
 from dacli.store.keys import KeyRing
 from dacli.store.store import Store
-from tests.conftest import first_intake
+from tests.conftest import first_intake, identities_as_an_older_dacli_made_them
 
 from .conftest import MANAGER, PASSPHRASE
 
@@ -133,6 +133,8 @@ def _as_snapshot(session) -> None:
     text = session.signer.seal(signed_context("staff", sid), dump_plain_toml(staff))
     (session.store.meta / "staff.toml").write_bytes(text)
     shutil.rmtree(session.store.meta / "staff", ignore_errors=True)
+    # and the identity files as the dacli of that format made them (no pin of the snapshot)
+    identities_as_an_older_dacli_made_them(session.store.root, (PASSPHRASE, "another pass phrase"))
 
 
 def test_a_role_raised_by_hand_in_the_staff_list_is_refused(session):

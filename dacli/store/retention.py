@@ -82,7 +82,9 @@ def _staff(meta: Path, key: RetentionKey) -> list:
     # the snapshot and every staff change, with what this computer remembers (read, not written: the
     # sweep believes no more than a session on this computer does)
     memory = seen.memory(key.store_id, clock.now())
-    return checked_fold(meta, key.store_id, key.trust, memory=memory).staff.staff
+    found = checked_fold(meta, key.store_id, key.trust, memory=memory)
+    seen.refuse(key.store_id, found.staff, found.names, found.added)  # as `seen.check` would, writing nothing
+    return found.staff.staff
 
 
 def checked_settings(meta: Path, key: RetentionKey):

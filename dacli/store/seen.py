@@ -206,6 +206,15 @@ def check(
         return read  # file as read stands: the next look does not read the staff list again for it)
 
 
+def refuse(store_id: str, staff, names: dict[str, str] | None = None, added: set[str] = frozenset()) -> None:
+    """`check`'s refusals only (a list older than one this computer has seen, someone it saw removed shown as
+    current, someone new added by a leaver), writing nothing: for a reader that must not change the memory
+    (the unattended retention sweep)."""
+    path = _path(store_id)
+    if path is not None:
+        _merged(_load(path), staff, names, added, None)
+
+
 def _merged(seen: dict, staff, names, added, read_with: Memory | None) -> dict | None:
     """`check`'s memory after ``staff`` is read against ``seen`` (None if nothing changes), or the refusal."""
     if read_with is not None and introduced_mark(seen) != read_with.introduced:

@@ -437,8 +437,13 @@ class StaffRoom:
                 continue
             atomic_write(path, self._signed(kind, body))
 
-    def _snapshot_digest(self) -> str:
-        """SHA-256 of the staff list's snapshot as this session checked it (`Credentials.snapshot`)."""
+    def _snapshot_digest(self) -> str | None:
+        """SHA-256 of the staff list's snapshot as this session checked it (`Credentials.snapshot`), on a
+        computer that vouches for the staff list (`seen.vouches`); None elsewhere: one that read a store
+        with leavers alone may be reading a rewritten snapshot, and a pin of it would lock its owner out
+        once a manager puts the real one back."""
+        if not seen.vouches(seen.remembered(self.store.settings.store_id)):
+            return None
         return hashlib.sha256(self._staff_raw[0]).hexdigest()
 
     def change_passphrase(self, new_passphrase: str) -> None:
