@@ -25,6 +25,7 @@ from dacli.store.staffevents import StaffEvent
 from tests import test_keys_that_merge
 from tests.conftest import MANAGER
 from tests.test_introduce_review3 import _joined
+from tests.test_introduce_review9 import _rewrite_snapshot_with_a_crony
 from tests.test_keys_that_merge import PW, _forge, _later, _unlock, office
 from tests.test_leavers_keys import DAY, _who
 
@@ -188,9 +189,6 @@ def test_a_leaver_removed_before_snapshots_were_recorded_cannot_put_a_crony_in_t
     is not the store's first is refused there too (e.g. the snapshot's digest pinned by a signed change a
     current manager writes on upgrade, or held in each identity file). Fixed: each identity file pins the
     snapshot's SHA-256 as it is made (`Credentials.snapshot`), and `user passwd` adds it to an older one."""
-    from dacli.schemas.store import StaffList, StaffMember
-    from dacli.store import crypto
-    from dacli.store.documents import certificate_context, dump_plain_toml, signed_context
 
     a, _ = two
     with _later(10):
@@ -212,22 +210,7 @@ def test_a_leaver_removed_before_snapshots_were_recorded_cannot_put_a_crony_in_t
     with office(tmp_path, "before", monkeypatch), _later(DAY + 60):
         assert "mgr.two" not in _who(a, "sen.ada")  # the old-format removal stands
     with _later(DAY + 120):
-        first = next(m for m in listed.staff if m.added_by is None)
-        me = next(m for m in listed.staff if m.id == leaver.member.id)
-        crony = StaffMember(
-            id="s-00000000c0de",
-            username="sen-ada",
-            role="manager",
-            recipient=crypto.Identity.generate().public,
-            signing_key=leaver.member.signing_key,
-            certificate="",
-            added=clock.now() - dt.timedelta(days=30),
-            added_by=leaver.member.id,
-        )
-        crony.certificate = leaver.signer.sign(certificate_context(leaver.store.settings.store_id, crony))
-        sid = leaver.store.settings.store_id
-        text = dump_plain_toml(StaffList(staff=[first, me, crony]))
-        (a / ".dacli" / "staff.toml").write_bytes(leaver.signer.seal(signed_context("staff", sid), text))
+        _rewrite_snapshot_with_a_crony(a, leaver, listed)
     with office(tmp_path, "new", monkeypatch), _later(DAY + 170):
         seen_new = _who(a, "cw.bex")
         doubts = [] if not isinstance(seen_new, list) else _unlock(a, "cw.bex").staff_doubts()

@@ -13,7 +13,6 @@ tells them to) that person can no longer unlock anywhere."""
 
 from __future__ import annotations
 
-import datetime as dt
 from types import SimpleNamespace
 
 import pytest
@@ -25,6 +24,7 @@ from dacli.store.staffevents import EVENTS, StaffEvent, _parse
 from dacli.store.store import Store
 from tests import test_keys_that_merge
 from tests.conftest import MANAGER
+from tests.test_introduce_review9 import _rewrite_snapshot_with_a_crony
 from tests.test_keys_that_merge import PW, _forge, _later, _unlock, office
 from tests.test_leavers_keys import DAY, _left, _who
 
@@ -82,8 +82,6 @@ def _as_an_older_dacli_made_it(root, user: str) -> None:
 def _old_removal_then_rewritten_snapshot(a):
     """S3's store: mgr.two removed by a removal an older dacli wrote (no ``snapshot``), who then writes a
     new `staff.toml` naming a crony manager "sen-ada" with keys they hold. Returns the original bytes."""
-    from dacli.schemas.store import StaffList, StaffMember
-    from dacli.store.documents import certificate_context, dump_plain_toml, signed_context
 
     original = (a / ".dacli" / "staff.toml").read_bytes()
     with _later(10):
@@ -103,22 +101,7 @@ def _old_removal_then_rewritten_snapshot(a):
             ),
         )
     with _later(DAY + 120):
-        first = next(m for m in listed.staff if m.added_by is None)
-        me = next(m for m in listed.staff if m.id == leaver.member.id)
-        crony = StaffMember(
-            id="s-00000000c0de",
-            username="sen-ada",
-            role="manager",
-            recipient=crypto.Identity.generate().public,
-            signing_key=leaver.member.signing_key,
-            certificate="",
-            added=clock.now() - dt.timedelta(days=30),
-            added_by=leaver.member.id,
-        )
-        sid = leaver.store.settings.store_id
-        crony.certificate = leaver.signer.sign(certificate_context(sid, crony))
-        text = dump_plain_toml(StaffList(staff=[first, me, crony]))
-        (a / ".dacli" / "staff.toml").write_bytes(leaver.signer.seal(signed_context("staff", sid), text))
+        _rewrite_snapshot_with_a_crony(a, leaver, listed)
     return original
 
 

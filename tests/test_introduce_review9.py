@@ -225,9 +225,6 @@ def test_a_leaver_cannot_put_a_crony_in_a_rewritten_snapshot_unseen_by_a_new_com
     member certified by someone a staff change later removed, who is not in the store's first snapshot
     (e.g. the snapshot must be signed by its founder, or its digest pinned in store.toml / the identity),
     is refused, or listed for a manager and not let sign an introduction."""
-    from dacli.schemas.store import StaffList, StaffMember
-    from dacli.store import crypto
-    from dacli.store.documents import certificate_context, dump_plain_toml, signed_context
 
     a, _ = two
     with _later(10):
@@ -238,22 +235,7 @@ def test_a_leaver_cannot_put_a_crony_in_a_rewritten_snapshot_unseen_by_a_new_com
     with _later(DAY):
         remove_user(_unlock(a, MANAGER), "mgr.two", "left the service (test)")
     with _later(DAY + 120):
-        founder = next(m for m in listed.staff if m.added_by is None)
-        me = next(m for m in listed.staff if m.id == leaver.member.id)
-        crony = StaffMember(
-            id="s-00000000c0de",
-            username="sen-ada",
-            role="manager",
-            recipient=crypto.Identity.generate().public,
-            signing_key=leaver.member.signing_key,
-            certificate="",
-            added=clock.now() - dt.timedelta(days=30),
-            added_by=leaver.member.id,
-        )
-        crony.certificate = leaver.signer.sign(certificate_context(leaver.store.settings.store_id, crony))
-        sid = leaver.store.settings.store_id
-        text = dump_plain_toml(StaffList(staff=[founder, me, crony]))
-        (a / ".dacli" / "staff.toml").write_bytes(leaver.signer.seal(signed_context("staff", sid), text))
+        _rewrite_snapshot_with_a_crony(a, leaver, listed)
     with office(tmp_path, "new", monkeypatch), _later(DAY + 170):
         seen_new = _who(a, "cw.bex")
     with office(tmp_path, "old", monkeypatch), _later(DAY + 175):
@@ -266,3 +248,28 @@ def test_a_leaver_cannot_put_a_crony_in_a_rewritten_snapshot_unseen_by_a_new_com
     with office(tmp_path, "leaver", monkeypatch), _later(DAY + 180):
         made = _who(a, "cw.bex")  # no reading of it stands here either: nothing to make an introduction of
     assert isinstance(made, str) and "snapshot" in made, made
+
+
+def _rewrite_snapshot_with_a_crony(root, leaver, listed) -> None:
+    """Q4's attack: the leaver writes a new `staff.toml` holding the founder, themselves (with their real
+    certificate) and "sen-ada", a manager they certify with keys they hold, signed by themselves."""
+    from dacli.schemas.store import StaffList, StaffMember
+    from dacli.store import crypto
+    from dacli.store.documents import certificate_context, dump_plain_toml, signed_context
+
+    first = next(m for m in listed.staff if m.added_by is None)
+    me = next(m for m in listed.staff if m.id == leaver.member.id)
+    crony = StaffMember(
+        id="s-00000000c0de",
+        username="sen-ada",
+        role="manager",
+        recipient=crypto.Identity.generate().public,
+        signing_key=leaver.member.signing_key,
+        certificate="",
+        added=clock.now() - dt.timedelta(days=30),
+        added_by=leaver.member.id,
+    )
+    sid = leaver.store.settings.store_id
+    crony.certificate = leaver.signer.sign(certificate_context(sid, crony))
+    text = dump_plain_toml(StaffList(staff=[first, me, crony]))
+    (root / ".dacli" / "staff.toml").write_bytes(leaver.signer.seal(signed_context("staff", sid), text))
