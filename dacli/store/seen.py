@@ -253,17 +253,38 @@ def _merged(seen: dict, staff, names, added, read_with: Memory | None) -> dict |
         "changes": {**changes, **(names or {})},
     }
     old = {"key_epoch": epoch, "removed": sorted(removed), "members": sorted(members), "changes": changes}
-    if state == old and "changes" in seen:
+    look = seen.get("first_look")
+    look_now = _first_look_seen_again(look, staff) if look and not seen.get("introduced") else look
+    if state == old and "changes" in seen and look_now == look:
         return None
     for kept in ("introduced", "first_look"):
         if kept in seen:
             state[kept] = seen[kept]
+    if look_now is not None and "first_look" in seen:
+        state["first_look"] = look_now
     if not seen:
         from dacli import clock
 
         removed_now = sum(1 for m in staff.staff if not m.active)
         state["first_look"] = {"at": clock.now().isoformat(timespec="seconds"), "removed": removed_now}
     return state
+
+
+def _first_look_seen_again(look: dict, staff) -> dict:
+    """A first look (``look``) counted again against ``staff``: a removal dated before it that this
+    computer did not see then (its file was missing: taken out for a while, or not yet synced) means it
+    looked at a store someone had already left, so it vouches no more (`vouches`) and says so."""
+    from datetime import datetime
+
+    try:
+        at = datetime.fromisoformat(str(look.get("at")))
+    except ValueError:
+        return look
+    try:
+        earlier = sum(1 for m in staff.staff if m.removed is not None and m.removed < at)
+    except TypeError:  # a time without its zone (written by hand): left as it was
+        return look
+    return {**look, "removed": earlier} if earlier > int(look.get("removed") or 0) else look
 
 
 def _locked(path: Path):

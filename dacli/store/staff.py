@@ -390,7 +390,7 @@ class StaffRoom:
                 staff=member.id,
                 seal=self._fold.seal_of(member.id),
                 grace_hours=int((clock.now() - arriving_since(self.store)).total_seconds() // 3600),
-                snapshot=hashlib.sha256(self._staff_raw[0]).hexdigest(),
+                snapshot=self._snapshot_digest(),  # only where this computer vouches for the list
             )
             made = self._event_file(event)
             self._check_removal(member, made)  # before anything is written
