@@ -73,6 +73,14 @@ def staff_memory(store: Store) -> str | None:
 
     kept = seen.remembered(store.settings.store_id)
     made = kept.get("introduced")
+    if made and made.get("missed"):
+        return (
+            f"This computer was introduced to the store by {made.get('username')} (their computer's memory"
+            f" as at {_shown(made.get('at'))}), but a removal dated before that has arrived since, which "
+            "that memory did not hold: a leaver's forged change could be believed here. Run `dacli sync "
+            "introduce --out FILE` on another computer that has used the store since before anyone left, "
+            "then `dacli sync join FILE` here."
+        )
     if made:
         return (
             f"This computer was introduced to the store by {made.get('username')} (their computer's memory"
@@ -113,7 +121,8 @@ def memory_warning(store: Store) -> str | None:
     """`staff_memory`'s sentence when it warns: a first look at a store with leavers, not introduced."""
     from dacli.store import seen
 
-    if seen.remembered(store.settings.store_id).get("introduced"):
+    made = seen.remembered(store.settings.store_id).get("introduced")
+    if made and not made.get("missed"):
         return None
     return staff_memory(store)
 

@@ -106,6 +106,9 @@ class Joining:
     """Staff changes in the store it does not name (additions made since: believed as any arrival)."""
     own: dict
     """This computer's memory when it was checked: `take` refuses if it changed meanwhile."""
+    removed_before: int = 0
+    """How many on the list it gives were removed before it was made (`seen`: a removal dated before it
+    that arrives later means its maker looked without it, and the memory vouches no more)."""
 
 
 def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction") -> Joining:
@@ -234,6 +237,7 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         differences,
         unknown,
         own,
+        seen.removed_before(staff, at),  # the same minute as `take` keeps
     )
 
 
@@ -359,6 +363,6 @@ def take(joining: Joining) -> None:
     seen.adopt(
         joining.store_id,
         joining.memory,
-        {**made, "joined": joined, "mark": secrets.token_hex(8)},
+        {**made, "joined": joined, "mark": secrets.token_hex(8), "removed": joining.removed_before},
         joining.own,
     )

@@ -88,8 +88,10 @@ def vouches(kept: dict) -> bool:
     """Whether a memory (`remembered`) can vouch for the staff list: its first look was at a store no one
     had left yet, or it was taken from an introduction (`introduce`). A first look at a store that already
     had leavers read the staff changes alone, and may have been fooled by one."""
-    if not kept or kept.get("introduced"):
-        return bool(kept)
+    if not kept:
+        return False
+    if kept.get("introduced"):  # unless a removal dated before the introduction arrived since (`_merged`)
+        return not kept["introduced"].get("missed")
     if "first_look" not in kept:  # kept by a dacli that did not record its first look: only if it never
         return not kept.get("removed")  # saw anyone removed can it not have been fooled by a leaver
     return not kept["first_look"].get("removed")
@@ -255,19 +257,45 @@ def _merged(seen: dict, staff, names, added, read_with: Memory | None) -> dict |
     old = {"key_epoch": epoch, "removed": sorted(removed), "members": sorted(members), "changes": changes}
     look = seen.get("first_look")
     look_now = _first_look_seen_again(look, staff) if look and not seen.get("introduced") else look
-    if state == old and "changes" in seen and look_now == look:
+    made = seen.get("introduced")
+    made_now = _introduction_seen_again(made, staff) if made else made
+    if state == old and "changes" in seen and look_now == look and made_now == made:
         return None
     for kept in ("introduced", "first_look"):
         if kept in seen:
             state[kept] = seen[kept]
     if look_now is not None and "first_look" in seen:
         state["first_look"] = look_now
+    if made_now is not None and "introduced" in seen:
+        state["introduced"] = made_now
     if not seen:
         from dacli import clock
 
         removed_now = sum(1 for m in staff.staff if not m.active)
         state["first_look"] = {"at": clock.now().isoformat(timespec="seconds"), "removed": removed_now}
     return state
+
+
+def removed_before(staff, at) -> int:
+    """How many on ``staff`` were removed before ``at`` (ISO text; 0 if it is not a time with its zone)."""
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(str(at))
+        return sum(1 for m in staff.staff if m.removed is not None and m.removed < when)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _introduction_seen_again(made: dict, staff) -> dict:
+    """An introduction taken (``made``, `adopt`'s record) counted again against ``staff``: a removal dated
+    before the introduction was made that its memory did not hold (the file was out of the folder on its
+    maker's computer) means it was made without it: the memory vouches no more (`vouches`), and says so."""
+    if not isinstance(made.get("removed"), int) or made.get("missed"):
+        return made  # taken by a dacli that did not count (nothing to compare), or already marked
+    if removed_before(staff, made.get("at")) > made["removed"]:
+        return {**made, "missed": 1}
+    return made
 
 
 def _first_look_seen_again(look: dict, staff) -> dict:
