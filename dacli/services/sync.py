@@ -76,8 +76,9 @@ def staff_memory(store: Store) -> str | None:
     if made and made.get("missed"):
         return (
             f"This computer was introduced to the store by {made.get('username')} (their computer's memory"
-            f" as at {_shown(made.get('at'))}), but a removal dated before that has arrived since, which "
-            "that memory did not hold: a leaver's forged change could be believed here. Run `dacli sync "
+            f" as at {_shown(made.get('at'))}), but a removal dated before it was taken has arrived since, "
+            "or a change it believes is called back-dated by one: a leaver's forged change could be "
+            "believed here. Run `dacli sync "
             "introduce --out FILE` on another computer that has used the store since before anyone left, "
             "then `dacli sync join FILE` here."
         )
@@ -93,6 +94,13 @@ def staff_memory(store: Store) -> str | None:
             "whether anyone had left before its first look: a leaver's forged change could be believed "
             "here. Run `dacli sync introduce --out FILE` on a computer that has used the store since before "
             "anyone left (or was introduced), then `dacli sync join FILE` here."
+        )
+    if first.get("missed"):
+        return (
+            "This computer believes a staff change that a removal which arrived later calls back-dated (it "
+            "read the change while the removal was missing): a leaver's forged change could be believed "
+            "here. Run `dacli sync introduce --out FILE` on another computer that has used the store since "
+            "before anyone left, then `dacli sync join FILE` here."
         )
     if first.get("removed"):
         return (

@@ -106,9 +106,10 @@ class Joining:
     """Staff changes in the store it does not name (additions made since: believed as any arrival)."""
     own: dict
     """This computer's memory when it was checked: `take` refuses if it changed meanwhile."""
-    removed_before: int = 0
-    """How many on the list it gives were removed before it was made (`seen`: a removal dated before it
-    that arrives later means its maker looked without it, and the memory vouches no more)."""
+    removed_times: tuple = ()
+    """When each person removed on the list it gives was removed: `take` records how many before the
+    moment it is taken (this computer's clock, not the introduction's own time, which its signer chose),
+    and a removal dated before that which arrives later means the memory was made without it (`seen`)."""
 
 
 def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction") -> Joining:
@@ -237,7 +238,7 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         differences,
         unknown,
         own,
-        seen.removed_before(staff, at),  # the same minute as `take` keeps
+        tuple(m.removed for m in staff.staff if m.removed is not None),
     )
 
 
@@ -358,11 +359,12 @@ def take(joining: Joining) -> None:
     """Make the checked introduction this computer's memory of the staff list."""
     made = {"by": joining.by, "username": joining.username, "at": joining.at}
     joined = clock.now().isoformat(timespec="minutes")
+    before = sum(1 for t in joining.removed_times if t < datetime.fromisoformat(joined))
     # a random mark tells this join from any other (`seen.introduced_mark`: readings made before it are
     # refused, not merged into it)
     seen.adopt(
         joining.store_id,
         joining.memory,
-        {**made, "joined": joined, "mark": secrets.token_hex(8), "removed": joining.removed_before},
+        {**made, "joined": joined, "mark": secrets.token_hex(8), "removed": before},
         joining.own,
     )

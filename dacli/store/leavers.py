@@ -114,6 +114,37 @@ def given_keys(base, parsed, store_id) -> dict[str, set[str]]:
     return keys
 
 
+def held_against_seals(parsed, result: Fold, memory: Memory | None, names: dict[str, str]) -> list[str]:
+    """The changes `back_dated` lets stand only because this computer believed them before, which a sealed
+    removal of their signer calls back-dated (dated more than the grace before it, named by no seal): one
+    sentence each. Only a removal that stands here, by a manager current here and not in doubt, counts: a
+    leaver's own removal of someone, sealing none of their changes, must not make an honest computer doubt
+    itself."""
+    remembered = memory.changes if memory is not None and memory.changes is not None else None
+    if not remembered:
+        return []
+    current = {m.id for m in result.staff.staff if m.active}
+    gone = {m.id for m in result.staff.staff if not m.active}
+    seals = {
+        who: [
+            e for e, _d in rs if e.seal is not None and e.author in current and not in_doubt(result, e.author)
+        ]
+        for who, rs in result.sure.items()
+        if who in gone
+    }
+    held = []
+    for name, event, _body, signer_id, _sig, digest in parsed:
+        if remembered.get(name) != digest:
+            continue
+        if any(before_grace(event, r) and digest not in r.seal for r in seals.get(signer_id, ())):
+            held.append(
+                f"The staff list change {EVENTS}/{name} is believed on this computer because it read it "
+                f"before {names.get(signer_id, signer_id)}'s removal arrived, and that removal calls it "
+                "back-dated: this computer may have been fooled, and a manager checks it"
+            )
+    return held
+
+
 def before_grace(event: StaffEvent, removal: StaffEvent) -> bool:
     return event.at < removal.at - timedelta(hours=removal.grace_hours or 24)
 

@@ -94,7 +94,7 @@ def vouches(kept: dict) -> bool:
         return not kept["introduced"].get("missed")
     if "first_look" not in kept:  # kept by a dacli that did not record its first look: only if it never
         return not kept.get("removed")  # saw anyone removed can it not have been fooled by a leaver
-    return not kept["first_look"].get("removed")
+    return not kept["first_look"].get("removed") and not kept["first_look"].get("missed")
 
 
 def remembered(store_id: str) -> dict:
@@ -180,6 +180,7 @@ def check(
     names: dict[str, str] | None = None,
     added: set[str] = frozenset(),
     read_with: Memory | None = None,
+    fooled: bool = False,
 ) -> tuple | None:
     """Refuse ``staff`` (a verified StaffList) if it is older than what this computer has seen, or names
     someone new in its snapshot certified by someone who has left; else remember it, and ``names``, the
@@ -192,12 +193,12 @@ def check(
     if path is None:
         return None
     seen, read = _load_stamped(path)
-    if _merged(seen, staff, names, added, read_with) is None:
+    if _merged(seen, staff, names, added, read_with, fooled) is None:
         return read  # nothing new to remember: no lock taken (every unlock reads this)
     try:
         with _locked(path):  # read again: an introduction (`adopt`) or another reading may have written
             seen, read = _load_stamped(path)
-            state = _merged(seen, staff, names, added, read_with)
+            state = _merged(seen, staff, names, added, read_with, fooled)
             if state is not None:
                 _write(path, state)
                 read = stamp(store_id)  # under the lock: as this reading left it
@@ -217,7 +218,7 @@ def refuse(store_id: str, staff, names: dict[str, str] | None = None, added: set
         _merged(_load(path), staff, names, added, None)
 
 
-def _merged(seen: dict, staff, names, added, read_with: Memory | None) -> dict | None:
+def _merged(seen: dict, staff, names, added, read_with: Memory | None, fooled: bool = False) -> dict | None:
     """`check`'s memory after ``staff`` is read against ``seen`` (None if nothing changes), or the refusal."""
     if read_with is not None and introduced_mark(seen) != read_with.introduced:
         raise MemoryReplaced(
@@ -259,6 +260,11 @@ def _merged(seen: dict, staff, names, added, read_with: Memory | None) -> dict |
     look_now = _first_look_seen_again(look, staff) if look and not seen.get("introduced") else look
     made = seen.get("introduced")
     made_now = _introduction_seen_again(made, staff) if made else made
+    if fooled:  # it believes a change a removal's seal calls back-dated: it vouches no more
+        if made_now:
+            made_now = made_now if made_now.get("missed") else {**made_now, "missed": 1}
+        elif look_now:
+            look_now = look_now if look_now.get("missed") else {**look_now, "missed": 1}
     if state == old and "changes" in seen and look_now == look and made_now == made:
         return None
     for kept in ("introduced", "first_look"):
@@ -289,11 +295,12 @@ def removed_before(staff, at) -> int:
 
 def _introduction_seen_again(made: dict, staff) -> dict:
     """An introduction taken (``made``, `adopt`'s record) counted again against ``staff``: a removal dated
-    before the introduction was made that its memory did not hold (the file was out of the folder on its
-    maker's computer) means it was made without it: the memory vouches no more (`vouches`), and says so."""
+    before it was taken (by this computer's clock: the introduction's own time is its signer's to choose)
+    that its memory did not hold (the file was out of the folder) means it was made without it: the memory
+    vouches no more (`vouches`), and says so."""
     if not isinstance(made.get("removed"), int) or made.get("missed"):
         return made  # taken by a dacli that did not count (nothing to compare), or already marked
-    if removed_before(staff, made.get("at")) > made["removed"]:
+    if removed_before(staff, made.get("joined")) > made["removed"]:
         return {**made, "missed": 1}
     return made
 

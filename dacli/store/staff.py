@@ -183,7 +183,9 @@ def watched_fold(store_id: str, meta: Path, trust: str, sources) -> Fold:
         memory = seen.memory(store_id, clock.now())
         found = checked_fold(meta, store_id, trust, sources, memory)
         try:
-            found.memory_stamp = seen.check(store_id, found.staff, found.names, found.added, read_with=memory)
+            found.memory_stamp = seen.check(
+                store_id, found.staff, found.names, found.added, read_with=memory, fooled=bool(found.held)
+            )
         except seen.MemoryReplaced:  # `dacli sync join` took an introduction meanwhile: read with it
             tries -= 1
             if not tries:
@@ -223,7 +225,7 @@ class StaffRoom:
         """Staff changes not believed (made after their author's removal), waiting for another to arrive, or
         believed but for a manager to check (a leaver's, made shortly before their removal)."""
         self._checked_staff()
-        return [*self._fold.late, *self._fold.waiting, *self._fold.doubts]
+        return [*self._fold.late, *self._fold.waiting, *self._fold.doubts, *self._fold.held]
 
     def staff_waiting(self) -> list[str]:
         self._checked_staff()
@@ -231,7 +233,7 @@ class StaffRoom:
 
     def staff_doubts(self) -> list[str]:
         self._checked_staff()
-        return list(self._fold.doubts)
+        return [*self._fold.doubts, *self._fold.held]
 
     def _event_file(self, event: StaffEvent) -> tuple[str, bytes]:
         """One staff change's file name and bytes, signed by this manager for that name."""

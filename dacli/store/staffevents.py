@@ -48,7 +48,7 @@ from dacli.schemas.common import Role
 from dacli.schemas.store import StaffList
 from dacli.store import signing
 from dacli.store.documents import certificate_context
-from dacli.store.leavers import add_doubts, back_dated, sure_removals
+from dacli.store.leavers import add_doubts, back_dated, held_against_seals, sure_removals
 from dacli.store.seen import Memory
 from dacli.store.staffformat import (  # noqa: F401  (the staff change's format, read from here too)
     DIGEST_RE,
@@ -120,6 +120,7 @@ def fold(
         )
     result.sure = sure
     add_doubts(parsed, result)
+    result.held = held_against_seals(parsed, result, memory, names)
     return result
 
 

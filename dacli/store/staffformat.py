@@ -84,6 +84,9 @@ class Fold:
     known to the manager who removed them."""
     doubted: set[str] = field(default_factory=set)
     """The SHA-256 of each change in ``doubts``."""
+    held: list[str] = field(default_factory=list)
+    """Changes believed only because this computer believed them before, which a removal's seal now calls
+    back-dated: it was fooled (it read them while the removal was missing), and vouches no more (`seen`)."""
     memory_stamp: tuple | None = None
     """This computer's memory file as the reading left it (`seen.check`, `staff.watched_fold`)."""
     believed: dict[str, list[str]] = field(default_factory=dict)
