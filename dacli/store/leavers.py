@@ -117,32 +117,56 @@ def given_keys(base, parsed, store_id) -> dict[str, set[str]]:
 def held_against_seals(parsed, result: Fold, memory: Memory | None, names: dict[str, str]) -> list[str]:
     """The changes `back_dated` lets stand only because this computer believed them before, which a sealed
     removal of their signer calls back-dated (dated more than the grace before it, named by no seal): one
-    sentence each. Only a removal that stands here, by a manager current here and not in doubt, counts: a
-    leaver's own removal of someone, sealing none of their changes, must not make an honest computer doubt
-    itself."""
+    sentence each.
+
+    A removal that stands here counts if its author is current here and not in doubt, or was removed here
+    only by people who stand on such held changes themselves (the leaver's crony, read before the leaver's
+    removal arrived, removing the manager who removed the leaver): the largest set that settles. A leaver's
+    own removal of an honest manager, sealing none of their changes, does not count, since its author was
+    removed by someone who stands on nothing held: an honest computer does not doubt itself over it."""
     remembered = memory.changes if memory is not None and memory.changes is not None else None
     if not remembered:
         return []
     current = {m.id for m in result.staff.staff if m.active}
     gone = {m.id for m in result.staff.staff if not m.active}
-    seals = {
-        who: [
-            e for e, _d in rs if e.seal is not None and e.author in current and not in_doubt(result, e.author)
-        ]
-        for who, rs in result.sure.items()
-        if who in gone
-    }
-    held = []
+    removals = [
+        (who, e) for who, rs in result.sure.items() if who in gone for e, _d in rs if e.seal is not None
+    ]
+    removers = {who: {e.author for e, _d in rs} for who, rs in result.sure.items()}
+    held: dict[str, tuple[str, str]] = {}  # digest: (file name, signer)
     for name, event, _body, signer_id, _sig, digest in parsed:
-        if remembered.get(name) != digest:
-            continue
-        if any(before_grace(event, r) and digest not in r.seal for r in seals.get(signer_id, ())):
-            held.append(
-                f"The staff list change {EVENTS}/{name} is believed on this computer because it read it "
-                f"before {names.get(signer_id, signer_id)}'s removal arrived, and that removal calls it "
-                "back-dated: this computer may have been fooled, and a manager checks it"
-            )
-    return held
+        if remembered.get(name) == digest and any(
+            before_grace(event, r) and digest not in r.seal for who, r in removals if who == signer_id
+        ):
+            held[digest] = (name, signer_id)
+
+    def counts(r: StaffEvent, suspect: set[str]) -> bool:
+        if in_doubt(result, r.author):
+            return False
+        if r.author in current:
+            return True
+        by = removers.get(r.author, set())
+        return bool(by) and all(_chain_in(result.adds, x, suspect) for x in by)
+
+    while True:  # keep only what removals that count call back-dated, until nothing changes
+        suspect = set(held)
+        kept = {}
+        for _name, event, _body, signer_id, _sig, digest in parsed:
+            if digest in held and any(
+                before_grace(event, r) and digest not in r.seal and counts(r, suspect)
+                for who, r in removals
+                if who == signer_id
+            ):
+                kept[digest] = held[digest]
+        if kept == held:
+            break
+        held = kept
+    return [
+        f"The staff list change {EVENTS}/{name} is believed on this computer because it read it before "
+        f"{names.get(signer_id, signer_id)}'s removal arrived, and that removal calls it back-dated: this "
+        "computer may have been fooled, and a manager checks it"
+        for name, signer_id in held.values()
+    ]
 
 
 def before_grace(event: StaffEvent, removal: StaffEvent) -> bool:
