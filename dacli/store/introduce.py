@@ -39,7 +39,7 @@ from datetime import datetime
 from dacli import clock
 from dacli.errors import IntegrityError, InvalidInput
 from dacli.store import seen, signing
-from dacli.store.leavers import given_keys
+from dacli.store.leavers import given_keys, in_doubt
 from dacli.store.seen import Memory
 from dacli.store.staff import pinned_by_identity, pinned_snapshot, staff_sources, verify_staff
 from dacli.store.staffevents import fold, parse_event
@@ -265,18 +265,12 @@ def _check_signer_not_doubted(what, signer, given) -> None:
     """Refuse an introduction whose signer was added, or has an adder who was added, by a change the staff
     list it gives asks a manager to check (made by a leaver shortly before their removal, sealed by no
     removal of them: it may be back-dated with the leaver's key, `leavers.add_doubts`)."""
-    at, seen_ids = signer.id, set()
-    while at in given.adds and at not in seen_ids:
-        seen_ids.add(at)
-        adder, digest = given.adds[at]
-        if digest in given.doubted:
-            names = {m.id: m.username for m in given.staff.staff}
-            raise IntegrityError(
-                f"{what} is signed by {signer.username}, whose addition (or that of the person who added "
-                f"them) was made by {names.get(adder, adder)} shortly before their removal and is for a "
-                "manager to check (`dacli sync status`): not taken; ask another member of staff for one."
-            )
-        at = adder
+    if in_doubt(given, signer.id):
+        raise IntegrityError(
+            f"{what} is signed by {signer.username}, whose addition (or that of the person who added them) "
+            "was made by a manager shortly before their removal and is for a manager to check (`dacli sync "
+            "status` names it): not taken; ask another member of staff for one."
+        )
 
 
 def _check_same_files(what, memory, refused, events) -> None:
