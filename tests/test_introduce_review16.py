@@ -1,13 +1,13 @@
 """Sixteenth security review of "a computer introduced by another" (issue 14, H1), written at 4a8537b.
-Each test asserts the correct behaviour; the ones named L... fail at 4a8537b. The earlier reviews' attacks
-are in `test_introduce_review.py` to `_review15.py`; these do not repeat them."""
+Each test asserts the correct behaviour; the ones named L... fail at 4a8537b and pass since a removal
+dated before this computer first believed a change it calls back-dated flags that change
+(`leavers._missing_when_read`). The earlier reviews' attacks are in `test_introduce_review.py` to
+`_review15.py`; these do not repeat them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
-
-import pytest
 
 from dacli import clock
 from dacli.services.admin import add_user, remove_user
@@ -56,13 +56,6 @@ def _leaver_removes_the_remover(a, tmp_path, monkeypatch, seal=()):
 # -- L1: the leaver removes the remover themselves (no crony): the held check counts no seal ---------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "open (review 16, L1, critical): the leaver's own back-dated removal of their remover, read by an "
-        "old computer while the removal of them was out of the folder, restores the leaver there silently"
-    ),
-)
 def test_l1_a_leavers_own_back_dated_removal_of_the_remover_is_not_kept_silently(two, tmp_path, monkeypatch):
     """L1 (Z1 without the crony). The leaver signs, with their own key, a removal of mgr.three (who removed
     them) dated a day and three hours before that removal; the old computer reads it while mgr.three's
@@ -93,13 +86,6 @@ def test_l1_a_leavers_own_back_dated_removal_of_the_remover_is_not_kept_silently
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "open (review 16, L1b): the computer fooled by L1 still vouches, so it refuses an honest "
-        "introduction; to be fixed with L1"
-    ),
-)
 def test_l1b_the_old_computer_fooled_by_l1_can_take_an_honest_introduction(two, tmp_path, monkeypatch):
     """L1b (what a person can do on the old computer after L1). The computer that made the store (first
     look before anyone left, never held the leaver's back-dated removal) introduces; the old computer joins
@@ -126,13 +112,6 @@ def test_l1b_the_old_computer_fooled_by_l1_can_take_an_honest_introduction(two, 
 # -- L2: Z1 reopened: the leaver's own removal of the remover within the grace (mutual: it stands) ----------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "open (review 16, L2): with the leaver's within-grace removal of their remover, the remover's "
-        "seal no longer counts on the old computer and the crony is kept silently"
-    ),
-)
 def test_l2_a_crony_is_not_kept_silently_when_the_leaver_also_removes_the_remover_within_grace(
     two, tmp_path, monkeypatch
 ):

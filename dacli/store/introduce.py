@@ -50,6 +50,10 @@ MAX_BYTES = 16 * 1024 * 1024
 """An introduction larger than this is not read (one naming 20,000 staff changes is about 2 MB)."""
 
 
+_EMPTY = {"key_epoch": 0, "changes": {}, "seen_at": {}}
+"""What a memory holds of each of `seen.KEPT` when it keeps none."""
+
+
 def _context(store_id: str) -> bytes:
     return f"dacli introduction to store {store_id}\n".encode()
 
@@ -82,7 +86,7 @@ def introduction(session) -> bytes:
         "store_id": store_id,
         "by": session.member.id,
         "at": clock.now().isoformat(timespec="seconds"),
-        "memory": {k: kept.get(k, 0 if k == "key_epoch" else []) for k in seen.KEPT},
+        "memory": {k: kept.get(k, _EMPTY.get(k, [])) for k in seen.KEPT},
         "refused": refused,
     }
     text = json.dumps(body, indent=1, sort_keys=True).encode()
@@ -140,7 +144,7 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         or data.get("by") != author
         or at is None
         or not isinstance(memory, dict)
-        or set(memory) != set(seen.KEPT)
+        or not set(seen.KEPT) - {"seen_at"} <= set(memory) <= set(seen.KEPT)
         or not seen.valid(memory)
         or not isinstance(refused, dict)
         or not all(isinstance(k, str) and isinstance(v, str) for k, v in refused.items())
@@ -162,7 +166,13 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             "manager added to this store."
         )
     own = seen.remembered(store_id)
-    if seen.vouches(own) and not own.get("introduced"):  # one introduced may take a newer one (asked)
+    now = clock.now()
+    here = None
+    if own.get("changes") is not None:  # this computer's own reading, where it has one
+        mine = Memory(frozenset(own.get("removed", [])), dict(own["changes"]), now, "", own.get("seen_at"))
+        here = fold(base, events, store_id, memory=mine)
+    # one introduced may take a newer one (asked); one that reads now that it was fooled may take one
+    if seen.vouches(own) and not own.get("introduced") and not (here is not None and here.held):
         raise InvalidInput(
             "This computer has used the store since before anyone left: it reads the staff list as well as "
             "an introduction could, and needs none: nothing was changed."
@@ -170,8 +180,8 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
     _check_same_files(what, memory, refused, events)
     _check_not_stale(what, memory, refused, parsed)
     _check_forgets_nothing(what, own, memory, refused, parsed)
-    now = clock.now()
-    given = fold(base, events, store_id, memory=Memory(frozenset(memory["removed"]), memory["changes"], now))
+    kept = Memory(frozenset(memory["removed"]), memory["changes"], now, "", memory.get("seen_at"))
+    given = fold(base, events, store_id, memory=kept)
     pinned_snapshot(given, snapshot)
     staff = given.staff
     by_id = {m.id: m for m in staff.staff}
@@ -189,6 +199,11 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             f"{what} does not fit the staff list as it reads here (who it saw removed, or the changes it "
             "believed or refused, are not what that list shows): not taken."
         )
+    if given.held:  # read here, its own memory calls a change it believed back-dated: its maker was fooled
+        raise IntegrityError(
+            f"{what} believes a staff change that a removal in the store calls back-dated, which it read "
+            "before that removal arrived (the computer that made it may have been fooled): not taken."
+        )
     signer = by_id.get(author)
     if signer is None or not signer.active:
         raise IntegrityError(
@@ -197,10 +212,6 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         )
     alone = fold(base, events, store_id, memory=None)
     pinned_snapshot(alone, snapshot)
-    here = None
-    if own.get("changes") is not None:  # this computer's own reading, where it has one
-        mine = Memory(frozenset(own.get("removed", [])), dict(own["changes"]), now)
-        here = fold(base, events, store_id, memory=mine)
     _check_signer_key(what, signer, signature, _context(store_id) + body, [alone, *([here] if here else [])])
     _check_signer_not_doubted(what, signer, given)  # as it gives it: another reading may be the fooled one
     listed = by_id.get(member.id)
@@ -227,7 +238,14 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
     # what the list it gives believes, and who is on it, is kept, as a read of it now would keep it
     # (`seen.check`): a later read finds nothing in it that the join did not show
     members = sorted(set(memory["members"]) | set(by_id))
-    memory = {**memory, "changes": {**memory["changes"], **given.names}, "members": members}
+    # a change the introducer did not name is first believed here now (`seen.Memory.first_seen`)
+    first = {n: now.isoformat(timespec="seconds") for n in given.names if n not in memory["changes"]}
+    memory = {
+        **memory,
+        "changes": {**memory["changes"], **given.names},
+        "members": members,
+        "seen_at": {**first, **memory.get("seen_at", {})},
+    }
     return Joining(
         store_id,
         author,

@@ -123,7 +123,10 @@ def held_against_seals(parsed, result: Fold, memory: Memory | None, names: dict[
     only by people who stand on such held changes themselves (the leaver's crony, read before the leaver's
     removal arrived, removing the manager who removed the leaver): the largest set that settles. A leaver's
     own removal of an honest manager, sealing none of their changes, does not count, since its author was
-    removed by someone who stands on nothing held: an honest computer does not doubt itself over it."""
+    removed by someone who stands on nothing held: an honest computer does not doubt itself over it.
+
+    Whoever made it, a removal dated before this computer first believed the change also counts
+    (`_missing_when_read`)."""
     remembered = memory.changes if memory is not None and memory.changes is not None else None
     if not remembered:
         return []
@@ -161,12 +164,33 @@ def held_against_seals(parsed, result: Fold, memory: Memory | None, names: dict[
         if kept == held:
             break
         held = kept
+    held.update(_missing_when_read(parsed, result, memory))
     return [
         f"The staff list change {EVENTS}/{name} is believed on this computer because it read it before "
         f"{names.get(signer_id, signer_id)}'s removal arrived, and that removal calls it back-dated: this "
         "computer may have been fooled, and a manager checks it"
         for name, signer_id in held.values()
     ]
+
+
+def _missing_when_read(parsed, result: Fold, memory: Memory) -> dict[str, tuple[str, str]]:
+    """The believed changes a sure, sealed removal of their signer calls back-dated and that this computer
+    first believed after that removal's date (digest to (file name, signer)): the removal was missing when
+    the change was read (out of the folder, or not synced yet), so the change was believed only because it
+    arrived first. Whether or not the removal stands here (a leaver's back-dated removal of their remover,
+    read first, refuses it), and whoever signed it: a removal dated after the change was read cannot say
+    it was missing. A change read within the grace of its date can never be called so (the removal would
+    have to be dated within the grace after it); one that arrived late, with such a removal, may have been
+    either, and a manager checks it."""
+    found = {}
+    for name, event, _body, signer_id, _sig, digest in parsed:
+        first = memory.first_seen(name) if memory.changes.get(name) == digest else None
+        if first is not None and any(
+            r.seal is not None and before_grace(event, r) and digest not in r.seal and r.at < first
+            for r, _d in result.sure.get(signer_id, ())
+        ):
+            found[digest] = (name, signer_id)
+    return found
 
 
 def before_grace(event: StaffEvent, removal: StaffEvent) -> bool:

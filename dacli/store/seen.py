@@ -7,7 +7,8 @@ who was seen at all, and the names of the staff changes believed. A list is refu
 lower epoch or shows someone seen removed as current; a staff change signed by someone this computer had
 already seen removed, first seen after that and dated more than the arrival grace ago, is not believed
 (`Memory`), nor one whose file changed since it was read here. Holds staff ids, staff-change
-file names (a time and a random part) with their SHA-256, and numbers only. The first look at a store is
+file names (a time and a random part) with their SHA-256 and when each was first believed here, and numbers
+only. The first look at a store is
 trusted (there is nothing to compare with yet), and remembered (``first_look``: when, and how many people
 had been removed by then) unless another computer's memory was handed to this one (`introduce`), which
 replaces this computer's own and is remembered as ``introduced`` (by whom, when).
@@ -64,6 +65,8 @@ def valid(data) -> bool:
         and all(isinstance(x, str) for k in ("removed", "members") for x in data.get(k, []))
         and isinstance(data.get("changes", {}), dict)
         and all(isinstance(k, str) and isinstance(v, str) for k, v in data.get("changes", {}).items())
+        and isinstance(data.get("seen_at", {}), dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in data.get("seen_at", {}).items())
         and all(
             isinstance(data.get(k, {}), dict)
             and all(
@@ -80,8 +83,10 @@ class MemoryReplaced(LockBusy):
     reader folds again with the memory taken (`staff.watched_fold`)."""
 
 
-KEPT = ("key_epoch", "removed", "members", "changes")
-"""What one computer's memory hands to another (`introduce`): not when or how it came by it."""
+KEPT = ("key_epoch", "removed", "members", "changes", "seen_at")
+"""What one computer's memory hands to another (`introduce`): not when or how it came by it. ``seen_at``
+(when each change was first believed, by the clock of the computer that read it) is absent from memories
+and introductions made before it was kept."""
 
 
 def vouches(kept: dict) -> bool:
@@ -131,7 +136,7 @@ def adopt(store_id: str, kept: dict, introduced: dict[str, str], expect: dict | 
                     "This computer's memory of the staff list changed while the introduction was being "
                     "checked (dacli ran meanwhile): nothing was changed; run `dacli sync join` again."
                 )
-            _write(path, {**{k: kept[k] for k in KEPT}, "introduced": introduced}, strict=True)
+            _write(path, {**{k: kept[k] for k in KEPT if k in kept}, "introduced": introduced}, strict=True)
     except LockBusy:
         raise
     except (OSError, DacliError):
@@ -153,6 +158,17 @@ class Memory:
     introduced: str = ""
     """Which introduction the memory was read from (`introduced_mark`): `check` refuses to keep a reading
     made from a memory an introduction has replaced since."""
+    seen_at: dict[str, str] | None = None
+    """When each believed change was first believed (file name to ISO time; `first_seen`)."""
+
+    def first_seen(self, name: str) -> datetime | None:
+        """When the change ``name`` was first believed here (None when not kept, or not a time with its
+        zone): a removal of its signer dated before that, which calls it back-dated, was missing then."""
+        try:
+            when = datetime.fromisoformat((self.seen_at or {})[name])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return when if when.tzinfo is not None else None
 
 
 def introduced_mark(kept: dict) -> str:
@@ -171,6 +187,7 @@ def memory(store_id: str, now) -> Memory:
         None if changes is None else dict(changes),
         now,
         introduced_mark(seen),
+        dict(seen.get("seen_at", {})),
     )
 
 
@@ -229,6 +246,7 @@ def _merged(seen: dict, staff, names, added, read_with: Memory | None, fooled: b
     removed = set(seen.get("removed", []))
     members = set(seen.get("members", []))
     changes = dict(seen.get("changes", {}))
+    seen_at = dict(seen.get("seen_at", {}))
     if staff.key_epoch < epoch:
         raise IntegrityError(
             f"The staff list is older than one this computer has already seen (key epoch {staff.key_epoch}, "
@@ -254,8 +272,15 @@ def _merged(seen: dict, staff, names, added, read_with: Memory | None, fooled: b
         "removed": sorted(removed | {m.id for m in staff.staff if not m.active}),
         "members": sorted(members | set(by_id)),
         "changes": {**changes, **(names or {})},
+        "seen_at": {**_now_for(set(names or {}) - set(changes)), **seen_at},
     }
-    old = {"key_epoch": epoch, "removed": sorted(removed), "members": sorted(members), "changes": changes}
+    old = {
+        "key_epoch": epoch,
+        "removed": sorted(removed),
+        "members": sorted(members),
+        "changes": changes,
+        "seen_at": seen_at,
+    }
     look = seen.get("first_look")
     look_now = _first_look_seen_again(look, staff) if look and not seen.get("introduced") else look
     made = seen.get("introduced")
@@ -280,6 +305,16 @@ def _merged(seen: dict, staff, names, added, read_with: Memory | None, fooled: b
         removed_now = sum(1 for m in staff.staff if not m.active)
         state["first_look"] = {"at": clock.now().isoformat(timespec="seconds"), "removed": removed_now}
     return state
+
+
+def _now_for(names: set[str]) -> dict[str, str]:
+    """Each of ``names`` first believed now (this computer's clock)."""
+    if not names:
+        return {}
+    from dacli import clock
+
+    now = clock.now().isoformat(timespec="seconds")
+    return dict.fromkeys(names, now)
 
 
 def removed_before(staff, at) -> int:

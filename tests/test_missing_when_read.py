@@ -1,0 +1,262 @@
+"""A removal that was missing when a change was read (issue 14, the class behind review 16's L1 and L2).
+
+A leaver (a removed manager, who keeps their key) hides the removal of them while a computer that has used
+the store reads it, and plants a change dated before the removal. When the removal comes back, it calls
+that change back-dated; the computer believed it because it read it first. Whatever the change is, the
+computer must not keep it silently: it warns, vouches no more, and can take an honest introduction. A
+computer that read the change before the removal was made is not warned (the removal cannot say it was
+missing), nor is anything taken away from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import pytest
+
+from dacli import clock
+from dacli.errors import DacliError
+from dacli.services.admin import add_user, remove_user
+from dacli.services.sync import introduce
+from dacli.store import seen
+from dacli.store.staffformat import StaffEvent
+from dacli.store.store import Store
+from tests import test_keys_that_merge
+from tests.conftest import MANAGER
+from tests.test_introduce_review3 import _joined
+from tests.test_introduce_review4 import _removal_of
+from tests.test_introduce_review14 import _at, _state
+from tests.test_keys_that_merge import PW, _forge, _unlock, office
+from tests.test_leavers_keys import DAY, _crony, _who
+
+two = test_keys_that_merge.two
+R = 3 * DAY  # when mgr.three removes the leaver (minutes after the store was made)
+BACK = dt.timedelta(days=1, hours=3)  # more than the grace (24 hours) before the removal
+
+
+def _remove(leaver, staff_id: str, at) -> None:
+    """A removal signed by ``leaver``, sealing none of the removed person's changes."""
+    _forge(leaver, StaffEvent(kind="remove", at=at, author=leaver.member.id, staff=staff_id, seal=[]))
+
+
+def _remove_the_remover(leaver, ids):
+    _remove(leaver, ids["mgr.three"], clock.now() - BACK)
+
+
+def _remove_the_founder(leaver, ids):
+    _remove(leaver, ids[MANAGER], clock.now() - BACK)
+
+
+def _add_a_crony(leaver, ids):
+    _crony(leaver, clock.now() - BACK)
+
+
+def _make_a_colleague_a_manager(leaver, ids):
+    """The caseworker's own id added again as a manager, with keys the leaver holds."""
+    _crony(leaver, clock.now() - BACK, username="cw.bex", member_id=ids["cw.bex"])
+
+
+def _crony_then_remove_the_remover_within_grace(leaver, ids):
+    """Review 16's L2: the removal of the remover is within the grace after the removal of the leaver, so it
+    stands on every reading, and the back-dated crony is the change to hide."""
+    _crony(leaver, clock.now() - BACK)
+    _remove(leaver, ids["mgr.three"], clock.now())
+
+
+FORGERIES = [
+    _remove_the_remover,
+    _remove_the_founder,
+    _add_a_crony,
+    _make_a_colleague_a_manager,
+    _crony_then_remove_the_remover_within_grace,
+]
+
+
+def _hidden_while_old_reads(a, tmp_path, monkeypatch, forge) -> None:
+    """mgr.three removes the leaver (mgr.two) at R; the leaver moves that removal out of the folder, plants
+    ``forge``'s change, and the old computer (first look before anyone left) reads the store; the removal
+    is put back."""
+    with _at(5):
+        add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
+    with _at(10):
+        leaver = _unlock(a, "mgr.two")
+    with office(tmp_path, "old", monkeypatch), _at(15):
+        assert "mgr.two" in _who(a, "sen.ada")
+    with _at(R):
+        remover = _unlock(a, "mgr.three")
+        ids = {m.username: m.id for m in remover.staff().staff}
+        remove_user(remover, "mgr.two", "left the service (test)")
+    name = _removal_of(a, leaver.member.id)
+    folder = a / ".dacli" / "staff"
+    shutil.move(folder / name, tmp_path / "aside")
+    with _at(R + 60):
+        forge(leaver, ids)
+    with office(tmp_path, "old", monkeypatch), _at(R + 70):
+        _who(a, "sen.ada")
+    shutil.move(tmp_path / "aside", folder / name)
+
+
+@pytest.mark.parametrize("forge", FORGERIES, ids=lambda f: f.__name__.strip("_"))
+def test_a_change_read_while_the_removal_was_missing_is_not_kept_silently(forge, two, tmp_path, monkeypatch):
+    a, _ = two
+    _hidden_while_old_reads(a, tmp_path, monkeypatch, forge)
+    with office(tmp_path, "fresh", monkeypatch), _at(R + 85):
+        alone = _who(a, "cw.bex")
+    assert "mgr.two" not in alone and "rogue" not in alone, alone
+    with office(tmp_path, "old", monkeypatch), _at(R + 90):
+        after = _who(a, "sen.ada")
+        warned, vouches = _state(a)
+    assert after == alone or (warned is not None and not vouches), (alone, after, warned, vouches)
+    if warned is None:
+        return  # not fooled (the change was never believed there): it needs no introduction
+    # and the computer that made the store, which never read the forged change first, puts it right
+    with _at(R + 95):
+        honest = introduce(_unlock(a, MANAGER))
+    with office(tmp_path, "old", monkeypatch), _at(R + 100):
+        joined = _joined(a, honest, user="sen.ada")
+        assert not isinstance(joined, DacliError), joined.message
+        assert _who(a, "sen.ada") == alone
+        assert _state(a) == (None, True)
+
+
+@pytest.mark.parametrize("forge", [_remove_the_remover, _add_a_crony], ids=lambda f: f.__name__.strip("_"))
+def test_the_old_computer_may_take_an_introduction_before_it_reads_again(forge, two, tmp_path, monkeypatch):
+    """The removal is back, but the old computer has not read the store since: `sync join` reads it first
+    (its memory still says it vouches), so the join is not refused as 'needs none'."""
+    a, _ = two
+    _hidden_while_old_reads(a, tmp_path, monkeypatch, forge)
+    with _at(R + 95):
+        honest = introduce(_unlock(a, MANAGER))
+        alone = _who(a, MANAGER)
+    with office(tmp_path, "old", monkeypatch), _at(R + 100):
+        assert seen.vouches(seen.remembered(Store(a).settings.store_id))
+        joined = _joined(a, honest, user="sen.ada")
+        assert not isinstance(joined, DacliError), joined.message
+        assert any("mgr.two" in d or "mgr.three" in d or "rogue" in d for d in joined.differences)
+        assert _who(a, "sen.ada") == alone
+
+
+def test_an_introduction_made_while_the_removal_was_missing_is_not_taken_after_it_is_back(
+    two, tmp_path, monkeypatch
+):
+    """The old computer, fooled but not knowing it yet, introduces a new one after the removal is back:
+    read with the introduction's own memory, the removal calls a change it believed back-dated."""
+    a, _ = two
+    _hidden_while_old_reads(a, tmp_path, monkeypatch, _add_a_crony)
+    folder = a / ".dacli" / "staff"
+    name = _removal_of(a, _leaver_id(a))
+    shutil.move(folder / name, tmp_path / "aside")
+    with office(tmp_path, "old", monkeypatch), _at(R + 75):
+        fooled = introduce(_unlock(a, "sen.ada"))
+    shutil.move(tmp_path / "aside", folder / name)
+    with office(tmp_path, "fresh", monkeypatch), _at(R + 80):
+        refused = _joined(a, fooled, user="cw.bex")
+    assert isinstance(refused, DacliError), "a fooled computer's introduction was taken"
+
+
+def _leaver_id(a) -> str:
+    return next(m.id for m in _unlock(a, MANAGER).staff().staff if m.username == "mgr.two")
+
+
+# -- no false alarm ------------------------------------------------------------------------------------
+
+
+def _honest_removal_then_forged_reply(a, tmp_path, monkeypatch, read_at: int):
+    """mgr.two removes mgr.three (honestly) at DAY; the old computer first reads that at ``read_at``; the
+    removed mgr.three then signs a removal of mgr.two dated DAY + 25 hours, sealing nothing (the mirror of
+    L1: on the shared files alone it would stand, and call the honest removal back-dated)."""
+    with _at(5):
+        add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
+    with _at(10):
+        three = _unlock(a, "mgr.three")
+    with office(tmp_path, "old", monkeypatch), _at(15):
+        _who(a, "sen.ada")
+    with _at(DAY):
+        two_id = _leaver_id(a)
+        remove_user(_unlock(a, "mgr.two"), "mgr.three", "left the service (test)")
+    with office(tmp_path, "old", monkeypatch), _at(read_at):
+        assert "mgr.three" not in _who(a, "sen.ada")
+    with _at(DAY + 26 * 60):
+        _remove(three, two_id, clock.now() - dt.timedelta(hours=1))
+    with office(tmp_path, "old", monkeypatch), _at(DAY + 27 * 60):
+        return _who(a, "sen.ada"), _state(a)
+
+
+def test_a_removal_read_before_the_reply_was_dated_is_not_doubted(two, tmp_path, monkeypatch):
+    a, _ = two
+    who, (warned, vouches) = _honest_removal_then_forged_reply(a, tmp_path, monkeypatch, DAY + 5)
+    assert "mgr.two" in who and "mgr.three" not in who, who
+    assert warned is None and vouches
+
+
+def test_a_removal_read_after_the_reply_was_dated_is_warned_of(two, tmp_path, monkeypatch):
+    """The old computer was away for a day and a half: it read mgr.two's removal of mgr.three after the
+    time the reply is dated. It cannot tell a hidden removal from a late one, so a manager checks; nothing
+    it believed is taken away meanwhile."""
+    a, _ = two
+    who, (warned, vouches) = _honest_removal_then_forged_reply(a, tmp_path, monkeypatch, DAY + 26 * 60 - 30)
+    assert "mgr.two" in who and "mgr.three" not in who, who
+    assert warned is not None and not vouches
+
+
+# -- what the memory keeps -----------------------------------------------------------------------------
+
+
+def test_the_memory_keeps_when_each_change_was_first_believed(two, tmp_path, monkeypatch):
+    a, _ = two
+    store_id = Store(a).settings.store_id
+    with office(tmp_path, "old", monkeypatch), _at(15):
+        _who(a, "sen.ada")
+        first = dict(seen.remembered(store_id)["seen_at"])
+    assert first and set(first) == set(seen.remembered(store_id)["changes"])
+    with _at(20):
+        add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
+    with office(tmp_path, "old", monkeypatch), _at(30):
+        read_at = clock.now().isoformat(timespec="seconds")
+        _who(a, "sen.ada")
+        kept = seen.remembered(store_id)
+    (new,) = set(kept["changes"]) - set(first)
+    assert kept["seen_at"][new] == read_at
+    assert {k: kept["seen_at"][k] for k in first} == first  # the first time is kept, not the latest
+
+
+def test_a_memory_an_earlier_dacli_kept_without_times_is_read_as_before(two, tmp_path, monkeypatch):
+    """No time kept for a change: no removal can be said to have been missing when it was read."""
+    a, _ = two
+    store_id = Store(a).settings.store_id
+    with office(tmp_path, "old", monkeypatch), _at(15):
+        _who(a, "sen.ada")
+        path = seen._path(store_id)
+        kept = json.loads(path.read_text())
+        kept.pop("seen_at")
+        path.write_text(json.dumps(kept))
+        assert "mgr.two" in _who(a, "sen.ada")
+        assert seen.remembered(store_id).get("seen_at", {}) == {}
+        assert seen.vouches(seen.remembered(store_id))
+
+
+def test_an_introduction_hands_on_the_times_and_one_without_them_is_taken(two, tmp_path, monkeypatch):
+    from dacli.store import signing
+    from dacli.store.introduce import _context
+
+    a, _ = two
+    store_id = Store(a).settings.store_id
+    with _at(15):
+        manager = _unlock(a, MANAGER)
+        raw = introduce(manager)
+        given = seen.remembered(store_id)["seen_at"]
+    body = json.loads(signing.split(raw, "the introduction")[0])
+    assert given and body["memory"]["seen_at"] == given
+    with office(tmp_path, "fresh", monkeypatch), _at(20):
+        joined = _joined(a, raw, user="cw.bex")
+        assert not isinstance(joined, DacliError), joined.message
+        assert seen.remembered(store_id)["seen_at"] == given
+    # as an earlier dacli made it: no times; the changes it names are first believed when it is taken
+    del body["memory"]["seen_at"]
+    older = manager.signer.seal(_context(store_id), json.dumps(body, indent=1, sort_keys=True).encode())
+    with office(tmp_path, "fresh2", monkeypatch), _at(25):
+        joined = _joined(a, older, user="cw.bex")
+        assert not isinstance(joined, DacliError), joined.message
+        assert seen.remembered(store_id)["seen_at"] == {}
