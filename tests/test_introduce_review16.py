@@ -7,17 +7,15 @@ dated before this computer first believed a change it calls back-dated flags tha
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 from dacli import clock
-from dacli.services.admin import add_user, remove_user
 from dacli.store.staffformat import StaffEvent
 from tests import test_keys_that_merge
 from tests.conftest import MANAGER
-from tests.test_introduce_review4 import _removal_of
 from tests.test_introduce_review14 import _at, _state
-from tests.test_keys_that_merge import PW, _forge, _unlock, office
+from tests.test_keys_that_merge import _forge, _unlock, office
 from tests.test_leavers_keys import DAY, _who
+from tests.test_missing_when_read import _hidden_while_old_reads
 
 two = test_keys_that_merge.two
 R = 3 * DAY  # the removal of the leaver: late enough that a back-dated change is after the first look
@@ -27,30 +25,17 @@ def _leaver_removes_the_remover(a, tmp_path, monkeypatch, seal=()):
     """The old computer (first look before anyone left) reads, while mgr.three's removal of the leaver is
     out of the folder, the leaver's OWN removal of mgr.three, back-dated more than the grace before it.
     The removal is put back. Returns (leaver id, remover id)."""
-    with _at(5):
-        add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
-    with _at(10):
-        leaver = _unlock(a, "mgr.two")
-    with office(tmp_path, "old", monkeypatch), _at(15):
-        assert "mgr.two" in _who(a, "sen.ada")
-    with _at(R):
-        remover = _unlock(a, "mgr.three")
-        remover_id = remover.member.id
-        remove_user(remover, "mgr.two", "left the service (test)")
-    name = _removal_of(a, leaver.member.id)
-    folder = a / ".dacli" / "staff"
-    aside = tmp_path / "aside"
-    shutil.move(folder / name, aside)
-    with _at(R + 60):
+
+    def forge(leaver, ids):
         at = clock.now() - dt.timedelta(days=1, hours=3)
-        _forge(
-            leaver,
-            StaffEvent(kind="remove", at=at, author=leaver.member.id, staff=remover_id, seal=list(seal)),
+        event = StaffEvent(
+            kind="remove", at=at, author=leaver.member.id, staff=ids["mgr.three"], seal=list(seal)
         )
-    with office(tmp_path, "old", monkeypatch), _at(R + 70):
-        assert "mgr.three" not in _who(a, "sen.ada")
-    shutil.move(aside, folder / name)
-    return leaver.member.id, remover_id
+        _forge(leaver, event)
+
+    meanwhile, ids = _hidden_while_old_reads(a, tmp_path, monkeypatch, forge)
+    assert "mgr.three" not in meanwhile
+    return ids["mgr.two"], ids["mgr.three"]
 
 
 # -- L1: the leaver removes the remover themselves (no crony): the held check counts no seal ---------
@@ -126,30 +111,11 @@ def test_l2_a_crony_is_not_kept_silently_when_the_leaver_also_removes_the_remove
     removal whose author was current when it was made (a remover removed only within the grace after their
     removal of the leaver, by the leaver, still speaks), or flag any remembered change the files-alone
     reading refuses."""
-    from tests.test_leavers_keys import _crony
+    from tests.test_missing_when_read import _crony_then_remove_the_remover_within_grace as forge
 
     a, _ = two
-    with _at(5):
-        add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
-    with _at(10):
-        leaver = _unlock(a, "mgr.two")
-    with office(tmp_path, "old", monkeypatch), _at(15):
-        assert "mgr.two" in _who(a, "sen.ada")
-    with _at(R):
-        remover = _unlock(a, "mgr.three")
-        remover_id = remover.member.id
-        remove_user(remover, "mgr.two", "left the service (test)")
-    name = _removal_of(a, leaver.member.id)
-    folder = a / ".dacli" / "staff"
-    aside = tmp_path / "aside"
-    shutil.move(folder / name, aside)
-    with _at(R + 60):
-        _crony(leaver, clock.now() - dt.timedelta(days=1, hours=3))
-    with _at(R + 65):
-        _forge(leaver, StaffEvent(kind="remove", at=clock.now(), author=leaver.member.id, staff=remover_id))
-    with office(tmp_path, "old", monkeypatch), _at(R + 70):
-        assert "rogue" in _who(a, "sen.ada")
-    shutil.move(aside, folder / name)
+    meanwhile, _ids = _hidden_while_old_reads(a, tmp_path, monkeypatch, forge)
+    assert "rogue" in meanwhile
     with office(tmp_path, "fresh", monkeypatch), _at(R + 85):
         alone = _who(a, "cw.bex")
     assert "rogue" not in alone, alone

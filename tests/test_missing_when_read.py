@@ -74,10 +74,11 @@ FORGERIES = [
 ]
 
 
-def _hidden_while_old_reads(a, tmp_path, monkeypatch, forge) -> None:
+def _hidden_while_old_reads(a, tmp_path, monkeypatch, forge) -> tuple[list[str], dict[str, str]]:
     """mgr.three removes the leaver (mgr.two) at R; the leaver moves that removal out of the folder, plants
-    ``forge``'s change, and the old computer (first look before anyone left) reads the store; the removal
-    is put back."""
+    ``forge``'s change (``forge(leaver's session, {username: staff id})``), and the old computer (first look
+    before anyone left) reads the store; the removal is put back. Returns who the old computer read as
+    current meanwhile, and the staff ids."""
     with _at(5):
         add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
     with _at(10):
@@ -94,8 +95,9 @@ def _hidden_while_old_reads(a, tmp_path, monkeypatch, forge) -> None:
     with _at(R + 60):
         forge(leaver, ids)
     with office(tmp_path, "old", monkeypatch), _at(R + 70):
-        _who(a, "sen.ada")
+        meanwhile = _who(a, "sen.ada")
     shutil.move(tmp_path / "aside", folder / name)
+    return meanwhile, ids
 
 
 @pytest.mark.parametrize("forge", FORGERIES, ids=lambda f: f.__name__.strip("_"))
