@@ -114,7 +114,9 @@ def given_keys(base, parsed, store_id) -> dict[str, set[str]]:
     return keys
 
 
-def held_against_seals(parsed, result: Fold, memory: Memory | None, names: dict[str, str]) -> list[str]:
+def held_against_seals(
+    parsed, result: Fold, memory: Memory | None, names: dict[str, str], sure_alone=None
+) -> list[str]:
     """The changes `back_dated` lets stand only because this computer believed them before, which a sealed
     removal of their signer calls back-dated (dated more than the grace before it, named by no seal): one
     sentence each.
@@ -126,7 +128,7 @@ def held_against_seals(parsed, result: Fold, memory: Memory | None, names: dict[
     removed by someone who stands on nothing held: an honest computer does not doubt itself over it.
 
     Whoever made it, a removal dated before this computer first believed the change also counts
-    (`_missing_when_read`)."""
+    (`_missing_when_read`; ``sure_alone()``: the removals that stand on the shared files alone)."""
     remembered = memory.changes if memory is not None and memory.changes is not None else None
     if not remembered:
         return []
@@ -164,7 +166,7 @@ def held_against_seals(parsed, result: Fold, memory: Memory | None, names: dict[
         if kept == held:
             break
         held = kept
-    held.update(_missing_when_read(parsed, result, memory))
+    held.update(_missing_when_read(parsed, result, memory, sure_alone or (lambda: result.sure)))
     return [
         f"The staff list change {EVENTS}/{name} is believed on this computer because it read it before "
         f"{names.get(signer_id, signer_id)}'s removal arrived, and that removal calls it back-dated: this "
@@ -173,21 +175,44 @@ def held_against_seals(parsed, result: Fold, memory: Memory | None, names: dict[
     ]
 
 
-def _missing_when_read(parsed, result: Fold, memory: Memory) -> dict[str, tuple[str, str]]:
+SKEW = timedelta(hours=1)
+"""How far behind the others' this computer's clock may run and `_missing_when_read` still see a removal was
+missing: a change first read here up to this long before a removal's date (by this computer's clock) counts
+as read after it. A computer that read a change less than the grace less this after the change's date can
+still never be called fooled by a removal dated later."""
+
+
+def _missing_when_read(parsed, result: Fold, memory: Memory, sure_alone) -> dict[str, tuple[str, str]]:
     """The believed changes a sure, sealed removal of their signer calls back-dated and that this computer
     first believed after that removal's date (digest to (file name, signer)): the removal was missing when
     the change was read (out of the folder, or not synced yet), so the change was believed only because it
     arrived first. Whether or not the removal stands here (a leaver's back-dated removal of their remover,
-    read first, refuses it), and whoever signed it: a removal dated after the change was read cannot say
-    it was missing. A change read within the grace of its date can never be called so (the removal would
-    have to be dated within the grace after it); one that arrived late, with such a removal, may have been
-    either, and a manager checks it."""
+    read first, refuses it) or even would (refused by this computer's memory: the remover was seen removed,
+    by that very change, before the removal arrived), so long as it stands on the shared files alone
+    (``sure_alone()``, asked only then), and whoever signed it: a removal dated after the change was read
+    cannot say it was missing. A change read within the grace of its date (less `SKEW`) can never be called
+    so (the removal would have to be dated within the grace after it); one that arrived late, with such a
+    removal, may have been either, and a manager checks it."""
     found = {}
+    here = {d for rs in result.sure.values() for _e, d in rs}
+    removals: dict[str, list[tuple[StaffEvent, str]]] = {}
+    for _n, event, _body, _signer, _sig, digest in parsed:
+        if event.kind == "remove" and event.staff and event.seal is not None and digest not in here:
+            removals.setdefault(event.staff, []).append((event, digest))
     for name, event, _body, signer_id, _sig, digest in parsed:
         first = memory.first_seen(name) if memory.changes.get(name) == digest else None
-        if first is not None and any(
-            r.seal is not None and before_grace(event, r) and digest not in r.seal and r.at < first
-            for r, _d in result.sure.get(signer_id, ())
+        if first is None:
+            continue
+
+        def missing(rs, event=event, digest=digest, first=first) -> bool:
+            return any(
+                r.seal is not None and before_grace(event, r) and digest not in r.seal and r.at < first + SKEW
+                for r, _d in rs
+            )
+
+        if missing(result.sure.get(signer_id, ())) or (
+            missing(removals.get(signer_id, ()))  # one that does not stand here: on the files alone?
+            and missing(sure_alone().get(signer_id, ()))
         ):
             found[digest] = (name, signer_id)
     return found

@@ -95,6 +95,31 @@ def fold(
     # removals, and this computer's memory, decide which of a leaver's changes are believed
     # (`leavers.back_dated`); that may change the removals again: decided again until nothing changes.
     names = _names(base, parsed)
+    excluded, sure, unsettled = _settled(base, parsed, store_id, memory, names)
+    result = _fold_once(base, parsed, store_id, True, excluded, bad, sure)
+    if unsettled:
+        result.late.append(
+            "The staff changes contradict one another (removals whose seals disagree): a manager checks "
+            "the removals listed by `dacli sync status`: not settled"
+        )
+    result.sure = sure
+    add_doubts(parsed, result)
+    alone = None
+
+    def sure_alone():  # the removals that stand on the shared files alone (only when one is asked about)
+        nonlocal alone
+        if alone is None:
+            alone = sure if memory is None else _settled(base, parsed, store_id, None, names)[1]
+        return alone
+
+    result.held = held_against_seals(parsed, result, memory, names, sure_alone)
+    return result
+
+
+def _settled(base, parsed, store_id: str, memory: Memory | None, names: dict[str, str]):
+    """Which changes are not believed (`leavers.back_dated`) and which removals stand whatever their
+    target signed (`leavers.sure_removals`), decided again until neither changes: (excluded, sure, whether
+    it never settled)."""
     # the first reading is wary (each removal without every change any seal calls back-dated), so
     # removals held up only by back-dated changes count from the start
     seed = sure_removals(base, parsed, store_id, {}, _fold_once, wary=True)
@@ -112,16 +137,7 @@ def fold(
         # every reading refused it.
         excluded = {k: v for k, v in seen[-1].items() if all(k in other for other in seen)}
         sure = sure_removals(base, parsed, store_id, excluded, _fold_once)
-    result = _fold_once(base, parsed, store_id, True, excluded, bad, sure)
-    if len(seen) == ROUNDS:
-        result.late.append(
-            "The staff changes contradict one another (removals whose seals disagree): a manager checks "
-            "the removals listed by `dacli sync status`: not settled"
-        )
-    result.sure = sure
-    add_doubts(parsed, result)
-    result.held = held_against_seals(parsed, result, memory, names)
-    return result
+    return excluded, sure, len(seen) == ROUNDS
 
 
 def _names(base: StaffList, parsed) -> dict[str, str]:
