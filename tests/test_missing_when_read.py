@@ -277,3 +277,17 @@ def test_an_introduction_hands_on_the_times_and_one_without_them_is_taken(two, t
         joined = _joined(a, older, user="cw.bex")
         assert not isinstance(joined, DacliError), joined.message
         assert seen.remembered(store_id)["seen_at"] == {}
+
+
+def test_a_computer_that_says_it_may_have_been_fooled_makes_no_introduction_and_says_why(
+    two, tmp_path, monkeypatch
+):
+    from dacli.errors import InvalidInput
+
+    a, _ = two
+    _hidden_while_old_reads(a, tmp_path, monkeypatch, _add_a_crony)
+    with office(tmp_path, "old", monkeypatch), _at(R + 90):
+        _who(a, "sen.ada")
+        with pytest.raises(InvalidInput, match="may have been fooled") as refused:
+            introduce(_unlock(a, "sen.ada"))
+    assert "first look" not in str(refused.value)

@@ -73,6 +73,12 @@ def introduction(session) -> bytes:
             "This computer keeps no memory of the store's staff list (its data folder cannot be written): "
             "make the introduction on a computer that does."
         )
+    if not seen.vouches(kept) and ((kept.get("introduced") or kept.get("first_look") or {}).get("missed")):
+        raise InvalidInput(
+            "This computer believes a staff change that a removal which arrived later calls back-dated (it "
+            "may have been fooled: `dacli sync status` names the change): make the introduction on another "
+            "computer that has used the store since before anyone left, or was introduced by one."
+        )
     if not seen.vouches(kept):
         raise InvalidInput(
             "This computer itself reads the staff list from the shared files alone (its first look was at a "
@@ -171,12 +177,9 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
     if own.get("changes") is not None:  # this computer's own reading, where it has one
         mine = Memory(frozenset(own.get("removed", [])), dict(own["changes"]), now, "", own.get("seen_at"))
         here = fold(base, events, store_id, memory=mine)
-    # one introduced may take a newer one (asked); one that reads now that it was fooled may take one
-    if seen.vouches(own) and not own.get("introduced") and not (here is not None and here.held):
-        raise InvalidInput(
-            "This computer has used the store since before anyone left: it reads the staff list as well as "
-            "an introduction could, and needs none: nothing was changed."
-        )
+    # one introduced may take a newer one (asked); one that reads now that it was fooled may take one; one
+    # that vouches, only one that differs from its own reading, from someone current on it (`_vouching`)
+    vouching = seen.vouches(own) and not own.get("introduced") and here is not None and not here.held
     _check_same_files(what, memory, refused, events)
     _check_not_stale(what, memory, refused, parsed)
     _check_forgets_nothing(what, own, memory, refused, parsed)
@@ -210,8 +213,7 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             f"{what} is signed by someone who is not a current member of staff on the staff list it gives: "
             "not taken."
         )
-    alone = fold(base, events, store_id, memory=None)
-    pinned_snapshot(alone, snapshot)
+    alone = fold(base, events, store_id, memory=None)  # its pins are not checked: the reading to overrule
     _check_signer_key(what, signer, signature, _context(store_id) + body, [alone, *([here] if here else [])])
     _check_signer_not_doubted(what, signer, given)  # as it gives it: another reading may be the fooled one
     listed = by_id.get(member.id)
@@ -222,7 +224,10 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         )
     differences = _differences(given, alone, signer.id, "reading the shared files alone")
     if here is not None:  # and from this computer's own reading
-        differences += _differences(given, here, signer.id, "on this computer now")
+        mine = _differences(given, here, signer.id, "on this computer now")
+        if vouching:
+            _vouching(mine, signer, here)
+        differences += mine
     names = {m.id: m.username for m in staff.staff}
     for staff_id in sorted(set(own.get("removed", [])) - removed):  # seen removed here, not with it
         held = [p[0] for p in parsed if p[1].kind == "remove" and p[1].staff == staff_id]
@@ -258,6 +263,27 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         own,
         tuple(m.removed for m in staff.staff if m.removed is not None),
     )
+
+
+def _vouching(mine: list[str], signer, here) -> None:
+    """Refuse an introduction to a computer that vouches for the staff list itself (it has used the store
+    since before anyone left) unless the list it gives differs from this computer's own reading (``mine``:
+    each difference, named and asked about) and it is signed by someone current, and not in doubt, on that
+    reading: such a computer may have been fooled in a way it cannot see (a removal it refused, read after
+    the remover was seen removed), and a colleague's computer that reads otherwise can put it right; but a
+    leaver, removed on it, cannot."""
+    if not mine:
+        raise InvalidInput(
+            "This computer has used the store since before anyone left, and reads the staff list as the "
+            "introduction gives it: it needs none: nothing was changed."
+        )
+    listed = next((m for m in here.staff.staff if m.id == signer.id), None)
+    if listed is None or not listed.active or in_doubt(here, signer.id):
+        raise IntegrityError(
+            f"The introduction is signed by {signer.username}, who is not a current member of staff as this "
+            "computer reads the staff list (it has used the store since before anyone left, and takes an "
+            "introduction only from someone current on its own reading): not taken."
+        )
 
 
 def _check_signer_key(what, signer, signature: str, message: bytes, others: list) -> None:

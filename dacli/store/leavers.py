@@ -190,11 +190,19 @@ def _missing_when_read(parsed, result: Fold, memory: Memory, sure_alone) -> dict
     read first, refuses it) or even would (refused by this computer's memory: the remover was seen removed,
     by that very change, before the removal arrived), so long as it stands on the shared files alone
     (``sure_alone()``, asked only then), and whoever signed it: a removal dated after the change was read
-    cannot say it was missing. A change read within the grace of its date (less `SKEW`) can never be called
-    so (the removal would have to be dated within the grace after it); one that arrived late, with such a
-    removal, may have been either, and a manager checks it."""
+    cannot say it was missing. A change read within the grace of its date (less `SKEW`; the grace never less
+    than 24 hours for a removal a removed manager could have made: `_floor`) can never be called so (the
+    removal would have to be dated within the grace after it); one that arrived late, with such a removal,
+    may have been either, and a manager checks it."""
     found = {}
     here = {d for rs in result.sure.values() for _e, d in rs}
+    current = {m.id for m in result.staff.staff if m.active}
+    trusted = {  # removals whose grace is their author's to name: standing here, by a current manager
+        d
+        for rs in result.sure.values()
+        for e, d in rs
+        if e.author in current and not in_doubt(result, e.author)
+    }
     removals: dict[str, list[tuple[StaffEvent, str]]] = {}
     for _n, event, _body, _signer, _sig, digest in parsed:
         if event.kind == "remove" and event.staff and event.seal is not None and digest not in here:
@@ -206,8 +214,11 @@ def _missing_when_read(parsed, result: Fold, memory: Memory, sure_alone) -> dict
 
         def missing(rs, event=event, digest=digest, first=first) -> bool:
             return any(
-                r.seal is not None and before_grace(event, r) and digest not in r.seal and r.at < first + SKEW
-                for r, _d in rs
+                r.seal is not None
+                and event.at < r.at - timedelta(hours=_floor(r, d in trusted))
+                and digest not in r.seal
+                and r.at < first + SKEW
+                for r, d in rs
             )
 
         if missing(result.sure.get(signer_id, ())) or (
@@ -216,6 +227,15 @@ def _missing_when_read(parsed, result: Fold, memory: Memory, sure_alone) -> dict
         ):
             found[digest] = (name, signer_id)
     return found
+
+
+def _floor(removal: StaffEvent, trusted: bool) -> int:
+    """The grace (hours) `_missing_when_read` measures with: the one ``removal`` names, but never less than
+    24 hours unless it is ``trusted`` (stands here, by a current manager not in doubt): a removal that does
+    not could be a removed manager's, naming an hour to call the honest changes it does not seal
+    back-dated and make every computer that read them a few minutes late doubt itself."""
+    named = removal.grace_hours or 24
+    return named if trusted else max(named, 24)
 
 
 def before_grace(event: StaffEvent, removal: StaffEvent) -> bool:
