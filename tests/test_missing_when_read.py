@@ -291,3 +291,36 @@ def test_a_computer_that_says_it_may_have_been_fooled_makes_no_introduction_and_
         with pytest.raises(InvalidInput, match="may have been fooled") as refused:
             introduce(_unlock(a, "sen.ada"))
     assert "first look" not in str(refused.value)
+
+
+def test_the_times_an_introduction_hands_on_are_bounded(two, tmp_path, monkeypatch):
+    """Only for the changes it names; never later than the join nor earlier than the change's own date; a
+    time without its zone is left out (as from an earlier dacli)."""
+    from dacli.store.staffformat import EVENTS, parse_event
+    from tests.test_introduce_review19 import _resigned
+
+    a, _ = two
+    store_id = Store(a).settings.store_id
+    folder = a / ".dacli" / EVENTS
+    dated = {p.name: parse_event(p.name, p.read_bytes())[0].at for p in folder.iterdir()}
+    first, second, third = sorted(dated)[:3]
+
+    def times(data):
+        data["memory"]["seen_at"] = {
+            first: "2099-01-01T00:00:00+00:00",  # ahead of the join
+            second: "2000-01-01T00:00:00+00:00",  # before the change was made
+            third: "2026-01-01T00:00:00",  # no zone
+            "99990101T000000Z-unknown.toml": "2026-01-01T00:00:00+00:00",  # a change it does not name
+        }
+
+    with _at(10):
+        manager = _unlock(a, MANAGER)
+        raw = _resigned(introduce(manager), manager, times)
+    with office(tmp_path, "fresh", monkeypatch), _at(20):
+        joined_at = clock.now()
+        joined = _joined(a, raw, user="cw.bex")
+        assert not isinstance(joined, DacliError), joined.message
+        kept = seen.remembered(store_id)["seen_at"]
+    assert kept[first] == joined_at.isoformat(timespec="seconds")
+    assert kept[second] == dated[second].isoformat(timespec="seconds")
+    assert third not in kept and "99990101T000000Z-unknown.toml" not in kept

@@ -249,7 +249,7 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         **memory,
         "changes": {**memory["changes"], **given.names},
         "members": members,
-        "seen_at": {**first, **memory.get("seen_at", {})},
+        "seen_at": {**_first_read_times(memory, parsed, now), **first},
     }
     return Joining(
         store_id,
@@ -263,6 +263,26 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         own,
         tuple(m.removed for m in staff.staff if m.removed is not None),
     )
+
+
+def _first_read_times(memory: dict, parsed, now: datetime) -> dict[str, str]:
+    """When the introducer first read each staff change it names, as this computer keeps it: only for those
+    changes, and never later than now (the introducer read it before this join) nor earlier than the
+    change's own date (it was not read before it was made). A time in the future would make a leaver's
+    later reply look like a removal missing when the change was read (a false alarm there); a time that
+    is not one (no zone) is left out, as an earlier dacli's introduction keeps none."""
+    dated = {p[0]: p[1].at for p in parsed}
+    kept = {}
+    for name, text in memory.get("seen_at", {}).items():
+        if name not in memory["changes"] or name not in dated:
+            continue
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            continue
+        if when.tzinfo is not None:
+            kept[name] = max(min(when, now), dated[name]).isoformat(timespec="seconds")
+    return kept
 
 
 def _vouching(mine: list[str], signer, here) -> None:
