@@ -270,7 +270,7 @@ def test_an_introduction_hands_on_the_times_and_one_without_them_is_taken(two, t
         joined = _joined(a, raw, user="cw.bex")
         assert not isinstance(joined, DacliError), joined.message
         assert seen.remembered(store_id)["seen_at"] == given
-    # as an earlier dacli made it: no times; the changes it names are first believed when it is taken
+    # as an earlier dacli made it: no times; the changes it names keep none (none is ever called missing)
     del body["memory"]["seen_at"]
     older = manager.signer.seal(_context(store_id), json.dumps(body, indent=1, sort_keys=True).encode())
     with office(tmp_path, "fresh2", monkeypatch), _at(25):
