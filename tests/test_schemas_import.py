@@ -1,4 +1,4 @@
-"""How dacli imports pydantic (`dacli.schemas._import_pydantic`): no plugin, and no asyncio unless needed."""
+"""How dacli imports pydantic (`dacli.schemas._pydantic`): no plugin, and no asyncio unless needed."""
 
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dacli.schemas._pydantic  # noqa: F401  (first: pydantic without asyncio)
+
+# isort: split
 import re
 from enum import StrEnum
 from typing import Any
