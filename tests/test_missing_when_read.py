@@ -270,13 +270,15 @@ def test_an_introduction_hands_on_the_times_and_one_without_them_is_taken(two, t
         joined = _joined(a, raw, user="cw.bex")
         assert not isinstance(joined, DacliError), joined.message
         assert seen.remembered(store_id)["seen_at"] == given
-    # as an earlier dacli made it: no times; the changes it names keep none (none is ever called missing)
+    # as an earlier dacli made it: no times; the changes it names are first read here, at the join
     del body["memory"]["seen_at"]
     older = manager.signer.seal(_context(store_id), json.dumps(body, indent=1, sort_keys=True).encode())
     with office(tmp_path, "fresh2", monkeypatch), _at(25):
+        joined_at = clock.now().isoformat(timespec="seconds")
         joined = _joined(a, older, user="cw.bex")
         assert not isinstance(joined, DacliError), joined.message
-        assert seen.remembered(store_id)["seen_at"] == {}
+        kept = seen.remembered(store_id)
+        assert kept["seen_at"] == dict.fromkeys(kept["changes"], joined_at)
 
 
 def test_a_computer_that_says_it_may_have_been_fooled_makes_no_introduction_and_says_why(
@@ -295,7 +297,7 @@ def test_a_computer_that_says_it_may_have_been_fooled_makes_no_introduction_and_
 
 def test_the_times_an_introduction_hands_on_are_bounded(two, tmp_path, monkeypatch):
     """Only for the changes it names; never later than the join nor earlier than the change's own date; a
-    time without its zone is left out (as from an earlier dacli)."""
+    time without its zone is taken as the join's (as for an earlier dacli's introduction, which has none)."""
     from dacli.store.staffformat import EVENTS, parse_event
     from tests.test_introduce_review19 import _resigned
 
@@ -323,4 +325,5 @@ def test_the_times_an_introduction_hands_on_are_bounded(two, tmp_path, monkeypat
         kept = seen.remembered(store_id)["seen_at"]
     assert kept[first] == joined_at.isoformat(timespec="seconds")
     assert kept[second] == dated[second].isoformat(timespec="seconds")
-    assert third not in kept and "99990101T000000Z-unknown.toml" not in kept
+    assert kept[third] == joined_at.isoformat(timespec="seconds")  # no zone: first read here, at the join
+    assert "99990101T000000Z-unknown.toml" not in kept

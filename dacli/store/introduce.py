@@ -178,8 +178,14 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         mine = Memory(frozenset(own.get("removed", [])), dict(own["changes"]), now, "", own.get("seen_at"))
         here = fold(base, events, store_id, memory=mine)
     # one introduced may take a newer one (asked); one that reads now that it was fooled may take one; one
-    # that vouches, only one that differs from its own reading, from someone current on it (`_vouching`)
-    vouching = seen.vouches(own) and not own.get("introduced") and here is not None and not here.held
+    # that vouches takes none: a colleague's computer fooled in a way it cannot see (review 18's B2, B4)
+    # would otherwise hand its reading on to the honest one (review 21's U1, U2)
+    if seen.vouches(own) and not own.get("introduced") and not (here is not None and here.held):
+        raise InvalidInput(
+            "This computer has used the store since before anyone left: it reads the staff list as well as "
+            "an introduction could, and takes none: nothing was changed. (If a manager finds it was fooled "
+            "all the same, its memory of the store is deleted by hand first: see the README.)"
+        )
     _check_same_files(what, memory, refused, events)
     _check_not_stale(what, memory, refused, parsed)
     _check_forgets_nothing(what, own, memory, refused, parsed)
@@ -224,10 +230,7 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         )
     differences = _differences(given, alone, signer.id, "reading the shared files alone")
     if here is not None:  # and from this computer's own reading
-        mine = _differences(given, here, signer.id, "on this computer now")
-        if vouching:
-            _vouching(mine, signer, here)
-        differences += mine
+        differences += _differences(given, here, signer.id, "on this computer now")
     names = {m.id: m.username for m in staff.staff}
     for staff_id in sorted(set(own.get("removed", [])) - removed):  # seen removed here, not with it
         held = [p[0] for p in parsed if p[1].kind == "remove" and p[1].staff == staff_id]
@@ -269,41 +272,21 @@ def _first_read_times(memory: dict, parsed, now: datetime) -> dict[str, str]:
     """When the introducer first read each staff change it names, as this computer keeps it: only for those
     changes, and never later than now (the introducer read it before this join) nor earlier than the
     change's own date (it was not read before it was made). A time in the future would make a leaver's
-    later reply look like a removal missing when the change was read (a false alarm there); a time that
-    is not one (no zone) is left out, as an earlier dacli's introduction keeps none."""
+    later reply look like a removal missing when the change was read (a false alarm there). A change it
+    gives no time for (an earlier dacli's introduction keeps none; a time without its zone) is first read
+    here, at the join: a removal dated before the join that arrives later was missing then."""
     dated = {p[0]: p[1].at for p in parsed}
+    given = memory.get("seen_at", {})
     kept = {}
-    for name, text in memory.get("seen_at", {}).items():
-        if name not in memory["changes"] or name not in dated:
-            continue
+    for name in memory["changes"]:
         try:
-            when = datetime.fromisoformat(text)
-        except ValueError:
-            continue
-        if when.tzinfo is not None:
-            kept[name] = max(min(when, now), dated[name]).isoformat(timespec="seconds")
+            when = datetime.fromisoformat(given[name])
+        except (KeyError, ValueError):
+            when = None
+        if when is None or when.tzinfo is None:  # none kept (an earlier dacli's): first read here, now
+            when = now
+        kept[name] = max(min(when, now), dated.get(name, when)).isoformat(timespec="seconds")
     return kept
-
-
-def _vouching(mine: list[str], signer, here) -> None:
-    """Refuse an introduction to a computer that vouches for the staff list itself (it has used the store
-    since before anyone left) unless the list it gives differs from this computer's own reading (``mine``:
-    each difference, named and asked about) and it is signed by someone current, and not in doubt, on that
-    reading: such a computer may have been fooled in a way it cannot see (a removal it refused, read after
-    the remover was seen removed), and a colleague's computer that reads otherwise can put it right; but a
-    leaver, removed on it, cannot."""
-    if not mine:
-        raise InvalidInput(
-            "This computer has used the store since before anyone left, and reads the staff list as the "
-            "introduction gives it: it needs none: nothing was changed."
-        )
-    listed = next((m for m in here.staff.staff if m.id == signer.id), None)
-    if listed is None or not listed.active or in_doubt(here, signer.id):
-        raise IntegrityError(
-            f"The introduction is signed by {signer.username}, who is not a current member of staff as this "
-            "computer reads the staff list (it has used the store since before anyone left, and takes an "
-            "introduction only from someone current on its own reading): not taken."
-        )
 
 
 def _check_signer_key(what, signer, signature: str, message: bytes, others: list) -> None:
