@@ -187,7 +187,8 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             "all the same, its memory of the store is deleted by hand first: see the README.)"
         )
     _check_same_files(what, memory, refused, events)
-    _check_not_stale(what, memory, refused, parsed)
+    alone = fold(base, events, store_id, memory=None)  # its pins are not checked: the reading to overrule
+    _check_not_stale(what, memory, refused, parsed, _believable(parsed, keys, alone, store_id))
     _check_forgets_nothing(what, own, memory, refused, parsed)
     kept = Memory(frozenset(memory["removed"]), memory["changes"], now, "", memory.get("seen_at"))
     given = fold(base, events, store_id, memory=kept)
@@ -219,7 +220,6 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
             f"{what} is signed by someone who is not a current member of staff on the staff list it gives: "
             "not taken."
         )
-    alone = fold(base, events, store_id, memory=None)  # its pins are not checked: the reading to overrule
     _check_signer_key(what, signer, signature, _context(store_id) + body, [alone, *([here] if here else [])])
     _check_signer_not_doubted(what, signer, given)  # as it gives it: another reading may be the fooled one
     listed = by_id.get(member.id)
@@ -332,13 +332,34 @@ def _check_same_files(what, memory, refused, events) -> None:
         )
 
 
-def _check_not_stale(what, memory, refused, parsed) -> None:
+def _believable(parsed, keys: dict[str, set[str]], alone, store_id: str) -> set[str]:
+    """The staff changes (file names) some reading could believe: those the shared files alone believe, and
+    those signed by their author with a key a manager gave them, who is current on that reading. A file
+    anyone with the folder planted (not signed so), or a leaver's dated after their removal, is neither."""
+    from dacli.store.staffformat import event_context
+
+    current = {m.id for m in alone.staff.staff if m.active}
+    found = set(alone.names)
+    for name, event, body, signer_id, sig, _digest in parsed:
+        if name in found or event.author != signer_id or signer_id not in current:
+            continue
+        message = event_context(store_id, name) + body
+        if any(signing.verify(k, sig, message) for k in keys.get(signer_id, ())):
+            found.add(name)
+    return found
+
+
+def _check_not_stale(what, memory, refused, parsed, believable: set[str]) -> None:
     """Refuse an introduction made before a removal now in the store (it names the change neither as
-    believed nor as refused)."""
+    believed nor as refused), counting only a removal some reading could believe (``believable``): a file
+    planted between the introduction and the join that no one believes refuses no honest join."""
     later = [
         p[0]
         for p in parsed
-        if p[1].kind == "remove" and p[0] not in memory["changes"] and p[0] not in refused
+        if p[1].kind == "remove"
+        and p[0] not in memory["changes"]
+        and p[0] not in refused
+        and p[0] in believable
     ]
     if later:
         removals = "a staff removal" if len(later) == 1 else f"{len(later)} staff removals"
