@@ -6,19 +6,15 @@ A1b and A2 fail at cf3336e. The earlier reviews' attacks are in `test_introduce_
 
 from __future__ import annotations
 
-import shutil
-
 from dacli.errors import DacliError
-from dacli.services.admin import add_user, remove_user
 from dacli.services.sync import introduce
 from tests import test_keys_that_merge
 from tests.conftest import MANAGER
 from tests.test_introduce_review3 import _joined
-from tests.test_introduce_review4 import _removal_of
 from tests.test_introduce_review14 import _at, _state
-from tests.test_keys_that_merge import PW, _unlock, office
+from tests.test_keys_that_merge import _unlock, office
 from tests.test_leavers_keys import DAY, _who
-from tests.test_missing_when_read import R, _remove_the_remover
+from tests.test_missing_when_read import R, _hidden_while_old_reads, _remove_the_remover
 
 two = test_keys_that_merge.two
 
@@ -26,24 +22,8 @@ two = test_keys_that_merge.two
 def _hidden_for(a, tmp_path, monkeypatch, forge, old_reads_at: int, hidden_read_at: int = R + 70):
     """`test_missing_when_read._hidden_while_old_reads`, but the old computer reads the store again, with
     the removal of the leaver back, only at ``old_reads_at`` (minutes)."""
-    with _at(5):
-        add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
-    with _at(10):
-        leaver = _unlock(a, "mgr.two")
-    with office(tmp_path, "old", monkeypatch), _at(15):
-        assert "mgr.two" in _who(a, "sen.ada")
-    with _at(R):
-        remover = _unlock(a, "mgr.three")
-        ids = {m.username: m.id for m in remover.staff().staff}
-        remove_user(remover, "mgr.two", "left the service (test)")
-    name = _removal_of(a, leaver.member.id)
-    folder = a / ".dacli" / "staff"
-    shutil.move(folder / name, tmp_path / "aside")
-    with _at(R + 60):
-        forge(leaver, ids)
-    with office(tmp_path, "old", monkeypatch), _at(hidden_read_at):
-        assert "mgr.three" not in _who(a, "sen.ada")  # fooled while the removal is out
-    shutil.move(tmp_path / "aside", folder / name)
+    meanwhile, _ids = _hidden_while_old_reads(a, tmp_path, monkeypatch, forge, hidden_read_at)
+    assert "mgr.three" not in meanwhile  # fooled while the removal is out
     with office(tmp_path, "old", monkeypatch), _at(old_reads_at):
         return _who(a, "sen.ada"), _state(a)
 

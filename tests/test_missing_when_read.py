@@ -74,11 +74,13 @@ FORGERIES = [
 ]
 
 
-def _hidden_while_old_reads(a, tmp_path, monkeypatch, forge) -> tuple[list[str], dict[str, str]]:
+def _hidden_while_old_reads(
+    a, tmp_path, monkeypatch, forge, read_at: int = R + 70
+) -> tuple[list[str], dict[str, str]]:
     """mgr.three removes the leaver (mgr.two) at R; the leaver moves that removal out of the folder, plants
     ``forge``'s change (``forge(leaver's session, {username: staff id})``), and the old computer (first look
-    before anyone left) reads the store; the removal is put back. Returns who the old computer read as
-    current meanwhile, and the staff ids."""
+    before anyone left) reads the store (at ``read_at`` minutes); the removal is put back. Returns who the
+    old computer read as current meanwhile, and the staff ids."""
     with _at(5):
         add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
     with _at(10):
@@ -94,7 +96,7 @@ def _hidden_while_old_reads(a, tmp_path, monkeypatch, forge) -> tuple[list[str],
     shutil.move(folder / name, tmp_path / "aside")
     with _at(R + 60):
         forge(leaver, ids)
-    with office(tmp_path, "old", monkeypatch), _at(R + 70):
+    with office(tmp_path, "old", monkeypatch), _at(read_at):
         meanwhile = _who(a, "sen.ada")
     shutil.move(tmp_path / "aside", folder / name)
     return meanwhile, ids
