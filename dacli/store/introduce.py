@@ -188,10 +188,11 @@ def prepare_join(store, member, creds, raw: bytes, what: str = "The introduction
         )
     _check_same_files(what, memory, refused, events)
     alone = fold(base, events, store_id, memory=None)  # its pins are not checked: the reading to overrule
-    _check_not_stale(what, memory, refused, parsed, _believable(parsed, keys, alone, store_id))
-    _check_forgets_nothing(what, own, memory, refused, parsed)
     kept = Memory(frozenset(memory["removed"]), memory["changes"], now, "", memory.get("seen_at"))
     given = fold(base, events, store_id, memory=kept)
+    believable = _believable(parsed, keys, alone, store_id) | _believable(parsed, keys, given, store_id)
+    _check_not_stale(what, memory, refused, parsed, believable)
+    _check_forgets_nothing(what, own, memory, refused, parsed)
     pinned_snapshot(given, snapshot)
     staff = given.staff
     by_id = {m.id: m for m in staff.staff}
@@ -332,14 +333,15 @@ def _check_same_files(what, memory, refused, events) -> None:
         )
 
 
-def _believable(parsed, keys: dict[str, set[str]], alone, store_id: str) -> set[str]:
-    """The staff changes (file names) some reading could believe: those the shared files alone believe, and
-    those signed by their author with a key a manager gave them, who is current on that reading. A file
-    anyone with the folder planted (not signed so), or a leaver's dated after their removal, is neither."""
+def _believable(parsed, keys: dict[str, set[str]], reading, store_id: str) -> set[str]:
+    """The staff changes (file names) ``reading`` (a `Fold`: the shared files alone, or the list an
+    introduction gives) could believe: those it believes, and those signed by their author with a key a
+    manager gave them, who is current on it. A file anyone with the folder planted (not signed so), or a
+    leaver's dated after their removal, is neither."""
     from dacli.store.staffformat import event_context
 
-    current = {m.id for m in alone.staff.staff if m.active}
-    found = set(alone.names)
+    current = {m.id for m in reading.staff.staff if m.active}
+    found = set(reading.names)
     for name, event, body, signer_id, sig, _digest in parsed:
         if name in found or event.author != signer_id or signer_id not in current:
             continue
