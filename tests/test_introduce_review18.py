@@ -303,30 +303,16 @@ def test_B4b_the_computer_so_fooled_takes_the_founders_introduction_once_its_mem
 
 def _b4(a, tmp_path, monkeypatch):
     """B4's set-up: (the founder's reading, the old computer's, its warning, whether it vouches)."""
-    import shutil
+    from tests.test_missing_when_read import R, _hidden_while_old_reads, _remove
 
-    from tests.test_introduce_review4 import _removal_of
-    from tests.test_missing_when_read import R, _remove
+    def remove_the_remover(leaver, ids):  # dated now, a day and an hour after the removal of them
+        _remove(leaver, ids["mgr.three"], clock.now())
 
-    with _at(5):
-        add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
-    with _at(10):
-        leaver = _unlock(a, "mgr.two")
-    with office(tmp_path, "old", monkeypatch), _at(15):
-        assert "mgr.two" in _who(a, "sen.ada")
-    with _at(R):
-        remover = _unlock(a, "mgr.three")
-        remove_user(remover, "mgr.two", "left the service (test)")
-    with _at(R + 10):
-        assert "mgr.two" not in _who(a, MANAGER)  # the founder's computer reads it at once
-    name = _removal_of(a, leaver.member.id)
-    folder = a / ".dacli" / "staff"
-    shutil.move(folder / name, tmp_path / "aside")
-    with _at(R + 25 * 60):
-        _remove(leaver, remover.member.id, clock.now())
-    with office(tmp_path, "old", monkeypatch), _at(R + 25 * 60 + 10):
-        assert "mgr.three" not in _who(a, "sen.ada")
-    shutil.move(tmp_path / "aside", folder / name)
+    at = R + 25 * 60
+    meanwhile, _ids = _hidden_while_old_reads(
+        a, tmp_path, monkeypatch, remove_the_remover, read_at=at + 10, forge_at=at, founder_reads=True
+    )
+    assert "mgr.three" not in meanwhile
     with _at(R + 25 * 60 + 20):
         founder = _who(a, MANAGER)
     assert "mgr.two" not in founder and "mgr.three" in founder, founder

@@ -75,12 +75,19 @@ FORGERIES = [
 
 
 def _hidden_while_old_reads(
-    a, tmp_path, monkeypatch, forge, read_at: int = R + 70
+    a,
+    tmp_path,
+    monkeypatch,
+    forge,
+    read_at: int = R + 70,
+    forge_at: int = R + 60,
+    founder_reads: bool = False,
 ) -> tuple[list[str], dict[str, str]]:
-    """mgr.three removes the leaver (mgr.two) at R; the leaver moves that removal out of the folder, plants
-    ``forge``'s change (``forge(leaver's session, {username: staff id})``), and the old computer (first look
-    before anyone left) reads the store (at ``read_at`` minutes); the removal is put back. Returns who the
-    old computer read as current meanwhile, and the staff ids."""
+    """mgr.three removes the leaver (mgr.two) at R (the founder's computer reads it at once, if
+    ``founder_reads``); the leaver moves that removal out of the folder, plants ``forge``'s change
+    (``forge(leaver's session, {username: staff id})``, at ``forge_at`` minutes), and the old computer (first
+    look before anyone left) reads the store (at ``read_at``); the removal is put back. Returns who the old
+    computer read as current meanwhile, and the staff ids."""
     with _at(5):
         add_user(_unlock(a, MANAGER), "mgr.three", "manager", PW)
     with _at(10):
@@ -91,10 +98,13 @@ def _hidden_while_old_reads(
         remover = _unlock(a, "mgr.three")
         ids = {m.username: m.id for m in remover.staff().staff}
         remove_user(remover, "mgr.two", "left the service (test)")
+    if founder_reads:
+        with _at(R + 10):
+            assert "mgr.two" not in _who(a, MANAGER)
     name = _removal_of(a, leaver.member.id)
     folder = a / ".dacli" / "staff"
     shutil.move(folder / name, tmp_path / "aside")
-    with _at(R + 60):
+    with _at(forge_at):
         forge(leaver, ids)
     with office(tmp_path, "old", monkeypatch), _at(read_at):
         meanwhile = _who(a, "sen.ada")
