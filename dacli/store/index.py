@@ -37,6 +37,7 @@ from dacli.schemas.store import Policy
 from dacli.store import audit as auditlog
 from dacli.store import crypto
 from dacli.store.fsio import atomic_write, folder_lock, make_dir
+from dacli.store.scan import Scan, stamps
 from dacli.store.sync import audit_logs
 from dacli.text import Refused, load_json
 
@@ -173,20 +174,12 @@ class IndexRoom:
 
     def _scan(self) -> dict[str, str]:
         """Every case folder's stamp now ({reference: `folder_stamp`})."""
-        now: dict[str, str] = {}
-        settled = self._files_now_ns() - SETTLE_NS  # `folder_stamp`, inline: 100,000 folders at a listing
-        match = CASE_REF_RE.fullmatch
-        try:
-            with os.scandir(self.store.root) as it:
-                for entry in it:
-                    name = entry.name
-                    if match(name) and entry.is_dir(follow_symlinks=False):
-                        st = entry.stat(follow_symlinks=False)
-                        mtime = st.st_mtime_ns
-                        now[name] = f"{mtime}:{st.st_ino}" if mtime <= settled else ""
-        except OSError as exc:
-            raise StoreError(f"Cannot list the store ({exc.strerror}).") from None
-        return now
+        return stamps(self.store.root, self._files_now_ns() - SETTLE_NS)
+
+    def _scanning(self) -> Scan:
+        """`_scan`, begun: its stamps are taken (in a child process where they can be: `store.scan`) while
+        the caller reads its saved files, and given by `Scan.result`."""
+        return Scan(self.store.root, self._files_now_ns() - SETTLE_NS)
 
     def _refresh(self, index: dict, now: dict[str, str] | None = None) -> bool:
         """Rebuild the rows of case folders that changed since their rows were built (``now``: the folders'

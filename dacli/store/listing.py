@@ -179,8 +179,9 @@ class ListingRoom:
         review = policy.review
         fingerprint = schedule.fingerprint(review.first_contact_hours, policy.dash.reassess_weeks, review)
         with self._index_lock():
-            now = self._scan()
-            listing = self._load_listing()
+            with self._scanning() as scan:  # the folders' stamps taken while the listing is read
+                listing = self._load_listing()
+                now = scan.result()
             if listing is not None and listing["schedule"] == fingerprint and _same(listing, now):
                 return listing
             index = self._load_index()

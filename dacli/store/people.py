@@ -22,11 +22,15 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING
 
 from dacli.errors import DacliError
 from dacli.store import crypto
 from dacli.store.fsio import atomic_write
 from dacli.store.index import empty_index
+
+if TYPE_CHECKING:
+    from dacli.store.scan import Scan
 
 PEOPLE_SCHEMA = "caseload-people/1"
 MAX_CHANGED = 100
@@ -101,12 +105,13 @@ class PeopleRoom:
             return None
         return text
 
-    def rows_born(self, dobs: set[str], now: dict[str, str]) -> list[dict] | None:
+    def rows_born(self, dobs: set[str], scan: Scan) -> list[dict] | None:
         """The index rows (matching fields only) of every case holding one of ``dobs`` (ISO dates), for the
-        case folders as they are ``now`` (`IndexRoom._scan`); None when the people file cannot say (missing,
-        not believed, or too many folders changed since it was saved): the caller reads the index. The
-        caller holds the index lock."""
+        case folders as they are now (``scan``, `IndexRoom._scanning`, taken while the people file is read);
+        None when the people file cannot say (missing, not believed, or too many folders changed since it
+        was saved): the caller reads the index. The caller holds the index lock."""
         text = self._load_people()
+        now = scan.result()
         if text is None:
             return None
         ends = [i for i in (text.find("\nD\t"), text.find("\nR\t")) if i >= 0]
@@ -152,9 +157,10 @@ class Matching:
     birth (from the people file, else the index), and the whole index when the intake needs it (a repeat
     referral: the earlier case's status, the retention register)."""
 
-    def __init__(self, session, dobs: set[str], now: dict[str, str]) -> None:
-        self._session, self._now, self._index = session, now, None
-        self.rows = session.rows_born(dobs, now)
+    def __init__(self, session, dobs: set[str], scan: Scan) -> None:
+        with scan:
+            self.rows = session.rows_born(dobs, scan)
+        self._session, self._now, self._index = session, scan.result(), None
         if self.rows is None:
             index = self.index()
             self.rows = [row for ref, row in index["cases"].items() if _dobs({**row, "ref": ref}) & dobs]
@@ -178,5 +184,5 @@ class MatchRoom:
         """`IndexRoom.index_transaction` for an intake: the same locks and audit anchoring, but the rows the
         referral can match come from the people file when it can say, and the index is read only if asked
         (`Matching.index`)."""
-        with self._caseload_change(lambda: Matching(self, dobs, self._scan())) as found:
+        with self._caseload_change(lambda: Matching(self, dobs, self._scanning())) as found:
             yield found

@@ -1,0 +1,120 @@
+"""The case folders' stamps taken beside the caller's reading (`store.scan`): the same answer forked or not,
+the stamps taken here whenever the child does not give them whole, no child left behind, and no fork from a
+process running threads. Folder names here are synthetic case references."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+import pytest
+
+from dacli.errors import StoreError
+from dacli.store import scan as scanning
+from dacli.store.scan import Scan, stamps
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+
+REFS = ["DA-00001-AAAAA", "DA-00002-BBBBB", "DA-00003-CCCCC"]
+
+
+@pytest.fixture
+def root(tmp_path):
+    for ref in REFS:
+        (tmp_path / ref).mkdir()
+        os.utime(tmp_path / ref, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    (tmp_path / "not-a-case").mkdir()
+    (tmp_path / "DA-00004-DDDDD").write_text("a file, not a folder")
+    (tmp_path / "DA-00005-EEEEE").mkdir()  # changed after the settled moment: stamped ""
+    os.utime(tmp_path / "DA-00005-EEEEE", ns=(1_800_000_000_000_000_000, 1_800_000_000_000_000_000))
+    return tmp_path
+
+
+SETTLED = 1_750_000_000_000_000_000
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_stamps_are_every_case_folder_and_nothing_else(root):
+    now = stamps(root, SETTLED)
+    assert sorted(now) == [*REFS, "DA-00005-EEEEE"]
+    assert now["DA-00005-EEEEE"] == ""
+    st = os.stat(root / REFS[0])
+    assert now[REFS[0]] == f"{st.st_mtime_ns}:{st.st_ino}"
+
+
+def test_a_forked_scan_gives_what_a_scan_here_gives_and_leaves_no_child(root):
+    with Scan(root, SETTLED, fork=True) as scan:
+        pid = scan._pid
+        assert pid is not None  # a child is scanning
+        assert scan.result() == stamps(root, SETTLED)
+    assert _gone(pid)
+
+
+def test_no_fork_gives_the_same(root):
+    scan = Scan(root, SETTLED, fork=False)
+    assert scan._pid is None
+    assert scan.result() == stamps(root, SETTLED)
+
+
+def test_no_fork_while_another_thread_runs(root):
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with Scan(root, SETTLED) as scan:
+            assert scan._pid is None
+            assert scan.result() == stamps(root, SETTLED)
+    finally:
+        stop.set()
+        other.join()
+    with Scan(root, SETTLED) as scan:  # one thread again: forked
+        assert scan._pid is not None
+
+
+@pytest.mark.parametrize("child", ["raises", "gives a list", "dies"])
+def test_a_child_that_fails_is_replaced_by_a_scan_here(root, monkeypatch, child):
+    parent, real = os.getpid(), scanning.stamps
+
+    def odd(where, settled):
+        if os.getpid() == parent:
+            return real(where, settled)
+        if child == "raises":
+            raise OSError("a child's trouble")
+        if child == "dies":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return [1, 2]
+
+    monkeypatch.setattr(scanning, "stamps", odd)
+    with Scan(root, SETTLED, fork=True) as scan:
+        assert scan._pid is not None
+        assert scan.result() == real(root, SETTLED)
+
+
+def test_a_store_that_cannot_be_listed_says_so_from_this_process(tmp_path):
+    with (
+        Scan(tmp_path / "missing", SETTLED, fork=True) as scan,
+        pytest.raises(StoreError, match="Cannot list"),
+    ):
+        scan.result()
+
+
+def test_leaving_without_the_result_stops_and_reaps_the_child(root):
+    with Scan(root, SETTLED, fork=True) as scan:
+        pid = scan._pid
+    assert _gone(pid)
+
+
+def test_the_signal_mask_is_as_it_was(root):
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    with Scan(root, SETTLED, fork=True) as scan:
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+        scan.result()
