@@ -74,7 +74,12 @@ def main(argv: list[str]) -> int | None:
     def run(c) -> None:
         from dacli.commands.caseviews import list_cases, show_case_text
 
-        if command == "list":
+        if command == "list" and not options.get("json_"):
+            from dacli.store.scan import prestart
+
+            with prestart(c.store_path):  # the case folders' stamps, taken while the store is unlocked
+                list_cases(c, **options)
+        elif command == "list":
             list_cases(c, **options)
         else:
             ref = options.pop("ref")

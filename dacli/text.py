@@ -28,6 +28,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 """Control characters other than tab and newline (C0, DEL, C1: ESC, CSI, OSC, BEL, NUL, CR...)."""
 ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 """Every control character, tab and newline included: what a single-line field refuses."""
+CASE_REF_RE = re.compile(r"^DA-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")
+"""A case reference: 'DA-' and two groups of five Crockford base32 characters. Opaque, it never carries a
+name, and the strict pattern is also what stops a reference from walking out of the store (here, not in
+`dacli.schemas.common` which gives it to the schemas, so that the listing's folder scan needs no pydantic)."""
 
 _JSON_CONTROL = re.compile(rb"\\u00[01789]|\\u007f|\xc2[\x80-\x9f]", re.I)
 """A control character in JSON text: escaped (tab and newline too: harmless), or raw C1 in UTF-8 (raw C0

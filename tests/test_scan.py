@@ -13,7 +13,7 @@ import pytest
 
 from dacli.errors import StoreError
 from dacli.store import scan as scanning
-from dacli.store.scan import Scan, stamps
+from dacli.store.scan import Scan, prestart, prestarted, stamps
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 
@@ -118,3 +118,28 @@ def test_the_signal_mask_is_as_it_was(root):
     with Scan(root, SETTLED, fork=True) as scan:
         assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
         scan.result()
+
+
+def test_a_prestarted_scan_is_handed_once_to_the_same_folder_only(root, tmp_path_factory):
+    other = tmp_path_factory.mktemp("other")
+    with prestart(str(root)):
+        assert prestarted(other) is None  # another folder: not this scan
+        scan = prestarted(root / "DA-00001-AAAAA" / "..")  # the same folder, however it is spelled
+        assert scan is not None and scan._pid is not None
+        assert prestarted(root) is None  # handed over once
+        with scan:
+            assert scan.result() == stamps(root, scan._settled)
+    assert prestarted(root) is None
+
+
+def test_a_prestarted_scan_nobody_takes_is_stopped_and_reaped(root):
+    with prestart(str(root)):
+        pid = scanning._early[1]._pid
+        assert pid is not None
+    assert _gone(pid)
+    assert scanning._early is None
+
+
+def test_no_prestart_for_a_missing_folder(tmp_path):
+    with prestart(str(tmp_path / "gone")):
+        assert scanning._early is None

@@ -13,11 +13,8 @@ from annotated_types import MaxLen
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from dacli.text import ANY_CONTROL, CONTROL
+from dacli.text import ANY_CONTROL, CASE_REF_RE, CONTROL
 
-# Case references are opaque: 'DA-' and two groups of five Crockford base32 characters. They never
-# carry a name, and the strict pattern is also what stops a reference from walking out of the store.
-CASE_REF_RE = re.compile(r"^DA-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")
 STAFF_ID_RE = re.compile(r"^s-[0-9a-f]{12}$")
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 RECORD_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,40}(-[0-9A-Za-z]{1,40}){0,3}\.toml\.age$")

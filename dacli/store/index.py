@@ -37,7 +37,7 @@ from dacli.schemas.store import Policy
 from dacli.store import audit as auditlog
 from dacli.store import crypto
 from dacli.store.fsio import atomic_write, folder_lock, make_dir
-from dacli.store.scan import Scan, stamps
+from dacli.store.scan import SETTLE_NS, Scan, cache_root, files_now_ns, prestarted, stamps
 from dacli.store.sync import audit_logs
 from dacli.text import Refused, load_json
 
@@ -48,22 +48,10 @@ in the store (`.dacli/index.json.age`, shared by everyone); `dacli upgrade` remo
 ANCHORS_SCHEMA = "audit-anchors/2"
 PROGRESS_FROM = 200
 """A refresh that rebuilds at least this many rows reports its progress (`IndexRoom.on_progress`)."""
-SETTLE_NS = 2_000_000_000
-"""A folder changed this recently is looked at again on the next read (file times have a coarse tick)."""
 
 
 class StaleIndex(IntegrityError):
     """An index written by an earlier dacli: a cache of the records, rebuilt from them."""
-
-
-def cache_root() -> Path:
-    """This computer's cache folder for dacli (`DACLI_CACHE`, else the user cache folder)."""
-    env = os.environ.get("DACLI_CACHE")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_path
-
-    return user_cache_path("dacli")
 
 
 def folder_stamp(st: os.stat_result, now_ns: float | None = None) -> str:
@@ -178,8 +166,9 @@ class IndexRoom:
 
     def _scanning(self) -> Scan:
         """`_scan`, begun: its stamps are taken (in a child process where they can be: `store.scan`) while
-        the caller reads its saved files, and given by `Scan.result`."""
-        return Scan(self.store.root, self._files_now_ns() - SETTLE_NS)
+        the caller reads its saved files, and given by `Scan.result`; the one `dacli case list` began
+        before it unlocked the store, when there is one for this store (`scan.prestart`)."""
+        return prestarted(self.store.root) or Scan(self.store.root, self._files_now_ns() - SETTLE_NS)
 
     def _refresh(self, index: dict, now: dict[str, str] | None = None) -> bool:
         """Rebuild the rows of case folders that changed since their rows were built (``now``: the folders'
@@ -232,20 +221,8 @@ class IndexRoom:
         return True
 
     def _files_now_ns(self) -> float:
-        """The time as the file system stamps files (a byte written to a file of ours in the cache folder,
-        and the time the kernel gave it read back): folder times are compared with it, not with this
-        process's clock, which can differ (a clock set by hand or moved by a tool, a computer whose clock is
-        off from a network drive's). Nothing of a case is in it."""
-        path = self._cache_dir() / "now"
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                os.write(fd, b".")
-            finally:
-                os.close(fd)
-            return float(path.stat().st_mtime_ns)
-        except OSError:
-            return clock.computer_now().timestamp() * 1e9
+        """The time as the file system stamps files (`scan.files_now_ns`, in this store's cache folder)."""
+        return files_now_ns(self._cache_dir())
 
     def _save_index_if_room(self, index: dict) -> None:
         """Save the index unless this computer's cache folder cannot take it (a full disk, a read-only
