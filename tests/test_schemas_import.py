@@ -1,4 +1,5 @@
-"""How dacli imports pydantic (`dacli.schemas._pydantic`): no plugin, and no asyncio unless needed."""
+"""How dacli imports pydantic (`dacli.schemas._pydantic`): no plugin (nor their loader), and no asyncio unless
+needed."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def test_the_schemas_import_pydantic_without_asyncio_and_without_plugins():
         "    warnings.simplefilter('always')\n"
         "    assert M().dict() == {'x': 1}\n"  # a method pydantic marks deprecated: still marked, still works
         "assert any('deprecated' in str(w.message) for w in caught), caught\n"
+        "assert 'importlib.metadata' not in sys.modules, 'plugin loader imported'\n"
+        "from pydantic.plugin._loader import get_plugins\n"
+        "assert list(get_plugins()) == []\n"
         "import asyncio, asyncio.coroutines\n"  # the real one, when something wants it
         "assert asyncio.run(asyncio.sleep(0, 'ok')) == 'ok'\n"
         "async def f(): pass\n"
