@@ -89,7 +89,10 @@ def test_a_failure_on_the_hot_path_is_one_sentence_and_its_exit_code(run_dacli, 
     assert result.returncode == 2 and "No such option" in result.stderr
 
 
-LISTING_NEVER = ("dacli.services.case_view", "dacli.services.intake", "dacli.schemas.intake", "textual")
+LISTING_NEVER = (
+    "dacli.services.case_view", "dacli.services.intake", "dacli.schemas.intake", "dacli.schemas.review",
+    "textual",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("command", [["case", "list"], ["case", "show", "{ref}"]])

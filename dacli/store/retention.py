@@ -31,7 +31,6 @@ from pathlib import Path
 
 from dacli.errors import IntegrityError, StoreError
 from dacli.schemas.common import RECORD_NAME_RE
-from dacli.schemas.review import is_summary
 from dacli.store import crypto, registers, signing
 from dacli.store.fsio import LOCK_NAME, TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
 from dacli.store.layout import KEY_FILE_RE, boiled
@@ -157,6 +156,8 @@ def folder_says_keep(folder: Path, expected: str | None = None) -> str | None:
         return None  # already gone (or boiled down and renamed in by an earlier step)
     except OSError as exc:
         return f"its folder cannot be read ({exc.strerror})"
+    from dacli.schemas.review import is_summary  # here: a caseload read never asks, and its models cost
+
     if "case.toml.age" not in names and any(map(is_summary, names)):
         return None  # boiled down: only a destroy sweep touches it again, on its own dates
     closures = sorted(n for n in names if n.startswith("closure-"))
@@ -261,6 +262,8 @@ def _boiled(folder: Path) -> bool:
 def kept_on_boil(names: list[str]) -> list[str]:
     """The files a boil-down keeps: every key file of the case (`keys.age` and those added since) and every
     summary (written once: two closures made at once in two offices left two)."""
+    from dacli.schemas.review import is_summary
+
     return [n for n in names if n in KEEP_ON_BOIL or is_summary(n) or KEY_FILE_RE.fullmatch(n)]
 
 
@@ -279,6 +282,8 @@ def purge(
     appended when resuming); ``book`` the sweep's Tombstones (read once). ``still_due`` is asked under the
     store lock, before anything changes, whether the case is still due (a hold or a reopening made since
     the plan stops it). ``announce`` is called between steps (tests kill the process there)."""
+    from dacli.schemas.review import is_summary
+
     step = announce or (lambda _name: None)
     case = root / ref
     trash = meta / PURGING
