@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -203,9 +204,27 @@ class StaffRoom:
         save it with `_save_staff`."""
         return self._checked_staff().model_copy(deep=True)
 
+    _staff_held: bool = False
+    """Set while a re-key runs (`held_staff`): the staff list as it was looked at when it began."""
+
+    @contextmanager
+    def held_staff(self) -> Iterator[StaffList]:
+        """The staff list looked at once, and held for a re-key that writes every key ring for it (under the
+        store lock): each of 20,000 rings read and written against the same list, rather than the staff
+        folder looked at again for each (a change arriving meanwhile is for the next re-key, as it would
+        be had it arrived a moment later)."""
+        staff = self._checked_staff()
+        self._staff_held = True
+        try:
+            yield staff
+        finally:
+            self._staff_held = False
+
     def _checked_staff(self) -> StaffList:
         """The staff list, folded and checked again only when the snapshot's bytes or the staff changes
         (their names, sizes, times and inodes: each is written once) differ from the last look."""
+        if self._staff_held:
+            return self._staff
         store_id = self.store.settings.store_id
         mark = staff_mark(self.store.meta)
         if (mark, seen.stamp(store_id)) != self._staff_mark:  # or an introduction replaced the memory
