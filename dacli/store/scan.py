@@ -87,16 +87,64 @@ def _may_fork() -> bool:
     return threading is None or threading.active_count() == 1
 
 
+SPAWN_FROM = 20_000
+"""A process running threads spawns the scan from this many folders (a new interpreter costs about as much
+as scanning 10,000 folders here): fewer are scanned in the process itself."""
+
+
+def _worth_spawning(root: os.PathLike | str) -> bool:
+    """On Linux, whether ``root`` holds about `SPAWN_FROM` folders or more: a folder's link count is its
+    subfolders and two, where the file system keeps it (ext4 up to 65,000); where it says 1 (more than that
+    on ext4, always on btrfs), the size of the folder itself tells (its entries' names, 30 bytes or so
+    each)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        st = os.stat(root)
+    except OSError:
+        return False
+    return _large(st.st_nlink, st.st_size)
+
+
+def _large(links: int, size: int) -> bool:
+    return size >= SPAWN_FROM * 30 if links == 1 else links - 2 >= SPAWN_FROM
+
+
 class Scan:
     """The stamps of ``root``'s case folders, being taken (in a child process where it can be) from when
     this is made. Use it as a context manager: leaving it without `result` stops and reaps the child."""
 
-    def __init__(self, root: os.PathLike | str, settled: float, *, fork: bool | None = None) -> None:
+    def __init__(self, root: os.PathLike | str, settled: float, *, how: str | None = None) -> None:
+        """``how``: "fork", "spawn" (a new interpreter: for a process running threads) or "here"; by
+        default the first this process may use (`_may_fork`, else `_worth_spawning`, else here)."""
         self._root, self._settled = root, settled
-        self._pid = self._fd = None
+        self._pid = self._fd = self._proc = None
         self._done: dict[str, str] | None = None
-        if fork if fork is not None else _may_fork():
+        if how is None:
+            how = "fork" if _may_fork() else "spawn" if _worth_spawning(root) else "here"
+        if how == "fork":
             self._start()
+        elif how == "spawn":
+            self._spawn()
+
+    def _spawn(self) -> None:
+        """The scan in a new interpreter (`child_main`), which is safe from a process running threads (the
+        dashboard's loader): no environment (nothing of this process's, a passphrase among it), no site
+        packages, its own session (an interrupt here stops it through `__exit__`)."""
+        import subprocess
+
+        home = str(Path(__file__).resolve().parents[2])  # the folder that holds the dacli package
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _CHILD, home, os.fspath(self._root), repr(self._settled)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env={},
+                start_new_session=True,
+            )
+        except (OSError, ValueError):
+            self._proc = None
 
     def _start(self) -> None:
         try:
@@ -138,6 +186,16 @@ class Scan:
         return self._done
 
     def _collect(self) -> dict[str, str] | None:
+        if self._proc is not None:
+            proc, self._proc = self._proc, None
+            try:
+                data = proc.stdout.read()
+            except OSError:
+                data = None
+            finally:
+                proc.stdout.close()
+                status = proc.wait()
+            return _loaded(data) if status == 0 and data else None
         if self._pid is None:
             return None
         chunks = []
@@ -150,13 +208,16 @@ class Scan:
             status = self._reap()
         if chunks is None or status != 0:
             return None
-        try:
-            got = marshal.loads(b"".join(chunks))
-        except (EOFError, ValueError, TypeError):
-            return None
-        return got if type(got) is dict else None
+        return _loaded(b"".join(chunks))
 
     def _reap(self, *, stop: bool = False) -> int | None:
+        if self._proc is not None:
+            proc, self._proc = self._proc, None
+            if stop:
+                with suppress(OSError):
+                    proc.kill()
+            proc.stdout.close()
+            return proc.wait()
         pid, fd = self._pid, self._fd
         if pid is None:
             return None
@@ -178,6 +239,26 @@ class Scan:
         self._reap(stop=True)
 
 
+def _loaded(data: bytes | None) -> dict[str, str] | None:
+    """A child's stamps, as it sent them (marshal: the child is this code, and the pipe is private)."""
+    try:
+        got = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return got if type(got) is dict else None
+
+
+_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from dacli.store.scan import child_main; child_main()"
+
+
+def child_main() -> None:
+    """The spawned scan (`Scan._spawn`): the stamps of the folder ``argv[2]`` (settled before ``argv[3]``),
+    marshalled to standard output."""
+    root, settled = sys.argv[2], float(sys.argv[3])
+    sys.stdout.buffer.write(marshal.dumps(stamps(root, settled)))
+    sys.stdout.buffer.flush()
+
+
 _early: tuple[tuple[int, int], Scan] | None = None
 
 
@@ -196,7 +277,7 @@ def prestart(root: str) -> Iterator[None]:
     if not _may_fork():
         yield
         return
-    scan = Scan(root, files_now_ns(cache_root()) - SETTLE_NS, fork=True)
+    scan = Scan(root, files_now_ns(cache_root()) - SETTLE_NS, how="fork")
     _early = ((st.st_dev, st.st_ino), scan)
     try:
         with scan:
