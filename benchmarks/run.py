@@ -219,6 +219,17 @@ def note_add(label: str, store_path: Path, meta: dict, env: dict[str, str], work
         run_once([*DACLI, "lock"], agent_env)
 
 
+def show_ref(store_path: Path, meta: dict) -> tuple[str, int]:
+    """The case `case show` reads, and its record count: the first case (by reference) that holds a case
+    record and is not the one the write rows add to (`sample_ref`: every run adds some 15 notes and
+    checklists to it, so showing it would time a case that grows with each run of this script)."""
+    for name in sorted(os.listdir(store_path)):
+        folder = store_path / name
+        if name != meta["sample_ref"] and (folder / "case.toml.age").is_file():
+            return name, sum(1 for f in folder.iterdir() if f.name.endswith(".toml.age"))
+    raise SystemExit(f"no case in {store_path} to show")
+
+
 def start_agent(store_path: Path, meta: dict, env: dict[str, str], agents: Path) -> dict[str, str]:
     """Start `dacli unlock` for the store's manager; the environment that uses it (stop it with `lock`)."""
     agent_env = {k: v for k, v in env.items() if k != "DACLI_PASSPHRASE"}
@@ -268,6 +279,7 @@ def big_store(args, log_n: int, env: dict, work: Path, xdg: Path, checklist: Pat
     meta = ensure_store(cache, big, 1, args.jobs, log_n, args.rebuild, index_only=big - args.big_real)
     meta["store"] = str(cache / "store")
     store_path, ref = cache / "store", meta["sample_ref"]
+    shown, meta["show_records"] = show_ref(store_path, meta)
     rows: list[Row] = []
     agent_env = start_agent(store_path, meta, env, work / "agents-big")
     try:
@@ -276,7 +288,7 @@ def big_store(args, log_n: int, env: dict, work: Path, xdg: Path, checklist: Pat
             timed(f"`dacli case list` ({big} cases, unlock agent running)", cmd, agent_env, args.repeat)
         )
         rows[-1].key, rows[-1].size = "list", size
-        cmd = [*DACLI, "case", "show", ref]
+        cmd = [*DACLI, "case", "show", shown]
         rows.append(
             timed(f"`dacli case show REF` ({big} cases, unlock agent running)", cmd, agent_env, args.repeat)
         )
@@ -464,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = ensure_store(cache, args.cases, args.users, args.jobs, log_n, args.rebuild)
     store_path = cache / "store"
     ref = meta["sample_ref"]
+    shown, show_records = show_ref(store_path, meta)
 
     global NEUTRAL_CWD
     xdg = Path(tempfile.mkdtemp(prefix="dacli-bench-xdg-"))
@@ -508,7 +521,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows.append(
             timed(
-                "`dacli case show REF` (incl. scrypt unlock)", [*DACLI, "case", "show", ref], env, args.repeat
+                "`dacli case show REF` (incl. scrypt unlock)",
+                [*DACLI, "case", "show", shown],
+                env,
+                args.repeat,
             )
         )
         rows.append(timed(f"`dacli case list` ({n} cases)", [*DACLI, "case", "list"], env, args.repeat))
@@ -530,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 timed(
                     "`dacli case show REF` (unlock agent running)",
-                    [*DACLI, "case", "show", ref],
+                    [*DACLI, "case", "show", shown],
                     agent_env,
                     args.repeat,
                 )
@@ -684,12 +700,17 @@ def main(argv: list[str] | None = None) -> int:
             f"- not timed: copying the store for each `user add` (`shutil.copytree`): {spread(copy_times)}; "
             f"for each `retain-purge --apply` (`cp -a`): {spread(sweep.copy_times)}"
         )
+    context.append(
+        f"- `case show` reads {shown} ({show_records} records), a case no row writes to; `note add` and "
+        f"`dash record` add to {ref} (about 15 records a run of this script)"
+    )
     if big_meta:
         context.append(
             f"- large store: {big_meta['store']}, {args.big_cases} cases of which "
             f"{big_meta['index_only']} are an index row and an empty folder only (`synthetic.make_store`): "
-            f"enough for `case list`, the dashboard and matching at intake; `case show`, `note add` and "
-            f"`dash record` use one of its {args.big_cases - big_meta['index_only']} real cases"
+            f"enough for `case list`, the dashboard and matching at intake; `case show` (a case of "
+            f"{big_meta['show_records']} records), `note add` and `dash record` use two of its "
+            f"{args.big_cases - big_meta['index_only']} real cases"
         )
     lines = [
         f"# dacli benchmarks: {n} cases",
