@@ -209,3 +209,25 @@ def test_a_review_before_any_contact_or_dash_is_recorded_and_the_case_still_open
     filled = session.read_record(ref, name)["filled"]
     assert "last_contact" not in filled and "risk_now" not in filled  # 'none yet': left out, read as None
     assert cli("note", "list", ref).exit_code == 0
+
+
+def test_each_record_kind_is_found_where_the_table_says():
+    """`records.WHERE` names each kind's model without importing it: each name must hold the model whose own
+    schema line is the key, and a case's models are imported only for the kinds it holds."""
+    import subprocess
+    import sys
+
+    from dacli.schemas import records
+
+    for schema in records.WHERE:
+        assert records.model_for(schema).model_fields["schema_"].default == schema
+    code = (
+        "import sys\n"
+        "from dacli.schemas.records import model_for\n"
+        "assert model_for('note/1').__name__ == 'NoteRecord'\n"
+        "print(' '.join(m for m in ('dacli.schemas.court', 'dacli.schemas.review', 'dacli.schemas.sharing')"
+        " if m in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == ""

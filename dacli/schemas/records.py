@@ -1,62 +1,73 @@
 """Every kind of case record, by the ``schema`` line it starts with: the one table the store checks a record
 against, when it writes one (so no service can write what it cannot read back) and when it reads one.
 
-The models are imported when first asked for, so importing this module costs nothing on start-up.
+Each model is imported when a record of its kind is first met, so importing this module costs nothing on
+start-up and reading a case builds only the models of the kinds it holds.
 """
 
 from __future__ import annotations
 
 from pydantic import ValidationError
 
-_MODELS: dict[str, type] | None = None
+WHERE = {
+    "case/1": "case:CaseRecord",
+    "intake/1": "intake:IntakeRecord",
+    "note/1": "notes:NoteRecord",
+    "contact/1": "notes:ContactRecord",
+    "dash/1": "dash:DashRecord",
+    "soag/1": "soag:SoagRecord",
+    "issp/1": "issp:IsspRecord",
+    "issp-copy/1": "issp:IsspCopyRecord",
+    "agreement/1": "consent:AgreementRecord",
+    "share-without-consent/1": "sharing:ShareRecord",
+    "share-sign-off/1": "sharing:SignOffRecord",
+    "disclosure/1": "sharing:DisclosureRecord",
+    "marac-referral/1": "marac:MaracRecord",
+    "marac-research/1": "marac:ResearchRecord",
+    "marac-decline/1": "marac:MaracDeclineRecord",
+    "court-criminal/1": "court:CriminalRecord",
+    "court-civil/1": "court:CivilRecord",
+    "csc-referral/1": "children:CscReferralRecord",
+    "csc-confirm/1": "children:CscConfirmRecord",
+    "case-review/1": "review:ReviewRecord",
+    "case-exit/1": "review:ClosureRecord",
+    "case-reopen/1": "review:ReopenRecord",
+    "follow-up/1": "review:FollowUpRecord",
+    "boil-down/1": "review:BoilDown",
+    "retention-hold/1": "review:HoldRecord",
+    "retention-hold-end/1": "review:HoldEndRecord",
+}
+"""Each record kind's schema line, and its model ("module:Class" of `dacli.schemas`), imported when a record
+of the kind is first met: a case of two records builds two kinds' models, not 26 (tests/test_record_kinds.py
+holds this table to each model's own ``schema`` default)."""
 
-
-def _models() -> dict[str, type]:
-    global _MODELS
-    if _MODELS is None:
-        from dacli.schemas import (
-            case,
-            children,
-            consent,
-            court,
-            dash,
-            intake,
-            issp,
-            marac,
-            notes,
-            review,
-            sharing,
-            soag,
-        )
-
-        kinds = [
-            case.CaseRecord, intake.IntakeRecord, notes.NoteRecord, notes.ContactRecord, dash.DashRecord,
-            soag.SoagRecord, issp.IsspRecord, issp.IsspCopyRecord, consent.AgreementRecord,
-            sharing.ShareRecord, sharing.SignOffRecord, sharing.DisclosureRecord, marac.MaracRecord,
-            marac.ResearchRecord, marac.MaracDeclineRecord, court.CriminalRecord, court.CivilRecord,
-            children.CscReferralRecord, children.CscConfirmRecord, review.ReviewRecord, review.ClosureRecord,
-            review.ReopenRecord, review.FollowUpRecord, review.BoilDown, review.HoldRecord,
-            review.HoldEndRecord,
-        ]  # fmt: skip
-        _MODELS = {m.model_fields["schema_"].default: m for m in kinds}
-    return _MODELS
+_LOADED: dict[str, type | None] = {}
+"""The kinds asked for so far, and any `register` added or dropped."""
 
 
 def register(schema: str, model: type | None) -> None:
     """Add (or with None, drop) a record kind: for tests of the store itself, which write bare records."""
-    if model is None:
-        _models().pop(schema, None)
-    else:
-        _models()[schema] = model
+    _LOADED[schema] = model
 
 
 def schemas() -> list[str]:
     """Every record schema this dacli reads."""
-    return sorted(_models())
+    return sorted(k for k in {*WHERE, *_LOADED} if model_for(k) is not None)
 
 
 def model_for(schema: str) -> type | None:
-    return _models().get(schema)
+    try:
+        return _LOADED[schema]
+    except KeyError:
+        pass
+    where = WHERE.get(schema)
+    if where is None:
+        return None
+    import importlib
+
+    module, _, name = where.partition(":")
+    model = _LOADED[schema] = getattr(importlib.import_module(f"dacli.schemas.{module}"), name)
+    return model
 
 
 def problem(exc: ValidationError) -> str:

@@ -249,22 +249,20 @@ class CaseView:
         return out
 
 
+def _schema(spec: str):
+    """The schema "module:Class" of `dacli.schemas`, imported when first asked for."""
+    import importlib
+
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(f"dacli.schemas.{module}"), name)
+
+
+def _plan(name: str) -> bool:
+    return name.startswith("issp-") and not name.startswith("issp-copy-")
+
+
 def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date | None = None) -> CaseView:
     from dacli.rules.issp import next_open_action
-    from dacli.schemas.children import CscConfirmRecord, CscReferralRecord
-    from dacli.schemas.consent import AgreementRecord
-    from dacli.schemas.court import CivilRecord, CriminalRecord
-    from dacli.schemas.issp import IsspRecord
-    from dacli.schemas.marac import MaracDeclineRecord, MaracRecord
-    from dacli.schemas.review import (
-        ClosureRecord,
-        FollowUpRecord,
-        HoldEndRecord,
-        HoldRecord,
-        ReopenRecord,
-        ReviewRecord,
-    )
-    from dacli.schemas.sharing import DisclosureRecord, ShareRecord, SignOffRecord
 
     names = session.record_names(ref)
     if CASE_RECORD not in names:
@@ -284,8 +282,15 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
             return None
 
     def records(prefix: str, model) -> list:
-        """Every readable record of one kind, each checked against its schema."""
-        found = [(n, read(n, model)) for n in names if n.startswith(prefix + "-")]
+        """Every readable record of one kind, each checked against its schema (``model``: a schema, a
+        function of the document that chooses one, or "module:Class" of `dacli.schemas`, imported only when
+        the case holds a record of the kind: a case of two records builds none of the other kinds' models)."""
+        named = [n for n in names if n.startswith(prefix + "-")]
+        if not named:
+            return []
+        if isinstance(model, str):
+            model = _schema(model)
+        found = [(n, read(n, model)) for n in named]
         return [(n, r) for n, r in found if r is not None]
 
     case = read(CASE_RECORD, CaseRecord)
@@ -299,9 +304,9 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
     notes = records("note", NoteRecord)
     found = records("contact", ContactRecord) if contacts else []
     dashes = records("dash", DashRecord)
-    csc = records("csc", CscReferralRecord)
+    csc = records("csc", "children:CscReferralRecord")
     confirmed: dict[str, dt.datetime] = {}  # store format 3: a confirmation is a record of its own
-    for _, c in records("cscconfirm", CscConfirmRecord):
+    for _, c in records("cscconfirm", "children:CscConfirmRecord"):
         confirmed[c.referral] = min(confirmed.get(c.referral, c.confirmed_at), c.confirmed_at)
     csc = [
         (n, r.model_copy(update={"written_confirmation_at": confirmed[n]}))
@@ -309,27 +314,28 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
         else (n, r)
         for n, r in csc
     ]
-    shares = records("share", ShareRecord)
-    signoffs = records("signoff", SignOffRecord)
-    consented = records("disclosure", DisclosureRecord)
+    shares = records("share", "sharing:ShareRecord")
+    signoffs = records("signoff", "sharing:SignOffRecord")
+    consented = records("disclosure", "sharing:DisclosureRecord")
     by_time = lambda found: sorted(found, key=lambda r: (r[1].recorded_at, r[0]))  # noqa: E731
-    closures = by_time(records("closure", ClosureRecord))
-    reopens = by_time(records("reopen", ReopenRecord))
+    closures = by_time(records("closure", "review:ClosureRecord"))
+    reopens = by_time(records("reopen", "review:ReopenRecord"))
     case = case_state(case, found_intakes, closures, reopens)
     summary = summarise(ref, case, intakes, [n for _, n in notes], len(names), [d for _, d in dashes])
-    hearings = records("court", lambda doc: CivilRecord if doc.get("kind") == "civil" else CriminalRecord)
+    hearings = records(
+        "court",
+        lambda doc: _schema("court:CivilRecord" if doc.get("kind") == "civil" else "court:CriminalRecord"),
+    )
     hearings.sort(key=lambda h: (h[1].hearing_date, h[0]))
-    agreed = sorted(records("agreement", AgreementRecord), key=lambda a: a[1].recorded_at)
-    plans = [
-        (n, read(n, IsspRecord)) for n in names if n.startswith("issp-") and not n.startswith("issp-copy-")
-    ]
+    agreed = sorted(records("agreement", "consent:AgreementRecord"), key=lambda a: a[1].recorded_at)
+    plans = [(n, read(n, _schema("issp:IsspRecord"))) for n in names if _plan(n)]
     plans = sorted(((n, r) for n, r in plans if r is not None), key=lambda p: p[1].version)
-    referrals = records("marac", MaracRecord)
-    reviews = by_time(records("review", ReviewRecord))
-    followups = by_time(records("followup", FollowUpRecord))
-    holds = records("hold", HoldRecord)
-    ended = {r.hold for _, r in records("holdend", HoldEndRecord)}
-    declines = records("maracdecline", MaracDeclineRecord)
+    referrals = records("marac", "marac:MaracRecord")
+    reviews = by_time(records("review", "review:ReviewRecord"))
+    followups = by_time(records("followup", "review:FollowUpRecord"))
+    holds = records("hold", "review:HoldRecord")
+    ended = {r.hold for _, r in records("holdend", "review:HoldEndRecord")}
+    declines = records("maracdecline", "marac:MaracDeclineRecord")
     for n in names:  # the kinds this view does not show (grids, copies, the summary...) must read too
         if n not in tried:
             try:
