@@ -170,3 +170,25 @@ def test_a_listing_naming_one_case_twice_does_not_hide_another(session, form):
     session._listing_path().write_bytes(crypto.encrypt(body, [session.identity.public]))
     listed = [r.ref for r in listing(_fresh(session))]
     assert hidden in listed and sorted(listed) == sorted(refs)
+
+
+def test_a_case_folder_gone_since_the_folders_were_looked_at_is_left_out_not_an_error(session, form):
+    """The stamps taken as `case list` began name a case whose folder went before its row was rebuilt
+    (another office's purge arriving; another reader saving a newer listing meanwhile): the case is left
+    out, and the command does not fail."""
+    import shutil
+
+    from dacli.store import scan as scanning
+
+    root = session.store.root
+    a, b = _cases(session, form)[:2]
+    listing(_fresh(session))
+    with scanning.prestart(str(root)):
+        early = scanning._early
+        early[2].result()  # taken while the folder was there
+        shutil.rmtree(root / b)
+        scanning._early = None
+        listing(_fresh(session))  # another reader saves a listing without it
+        scanning._early = early
+        refs = [r.ref for r in listing(_fresh(session))]
+    assert a in refs and b not in refs

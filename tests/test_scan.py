@@ -175,7 +175,7 @@ def test_a_prestarted_scan_is_handed_once_to_the_same_folder_only(root, tmp_path
 
 def test_a_prestarted_scan_nobody_takes_is_stopped_and_reaped(root):
     with prestart(str(root)):
-        pid = scanning._early[1]._pid
+        pid = scanning._early[2]._pid
         assert pid is not None
     assert _gone(pid)
     assert scanning._early is None
@@ -197,3 +197,13 @@ def test_no_prestart_for_a_missing_folder(tmp_path):
 )
 def test_a_large_store_is_told_by_its_link_count_or_its_size(links, size, large):
     assert scanning._large(links, size) is large
+
+
+def test_a_prestarted_scan_too_old_is_not_handed_over_but_stopped(root, monkeypatch):
+    """A passphrase typed at the prompt (or a slow start) outlasts `PRESTART_FOR`: the reader scans afresh
+    rather than answer for the folders as they were when the command began."""
+    monkeypatch.setattr(scanning, "PRESTART_FOR", -1.0)
+    with prestart(str(root)):
+        pid = scanning._early[2]._pid
+        assert prestarted(root) is None
+        assert _gone(pid)

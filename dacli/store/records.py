@@ -228,6 +228,8 @@ class RecordRoom:
             return any(n.endswith(".toml.age") and not n.startswith(TMP_PREFIX) for n in names)
         except NotADirectoryError:
             return True  # not a folder dacli made: left for reindex to report
+        except FileNotFoundError:
+            return False  # gone since its folder was looked at: the next read drops its row
         except OSError as exc:
             raise StoreError(f"Cannot list case {ref} ({exc.strerror}).") from None
 

@@ -262,30 +262,27 @@ class KeyRoom:
             return self._rewrap_locked()
 
     def _rewrap_locked(self, after_store_ring: Callable[[], None] | None = None) -> int:
-        with self.held_staff():  # the staff list looked at once for every ring (`StaffRoom.held_staff`)
-            return self._rewrap_held(after_store_ring)
-
-    def _rewrap_held(self, after_store_ring: Callable[[], None] | None) -> int:
         staff = self.staff()
         refs = self._rekey_refs()
         count = changed = 0  # rings done, and of those the ones given a new key file
         removed = frozenset(m.id for m in staff.staff if m.removed is not None)
         try:
-            changed += self._rekey_scope("store", self.store.meta, True, staff)[1]
-            self._store_ring = None
-            count += 1
-            if after_store_ring is not None:
-                after_store_ring()
-            written = self._record_times() if removed else {}
-            for ref in refs:
-                folder = self.store.root / ref
-                with folder_lock(folder, self.store.lock_timeout(), f"The key ring of {ref}"):
-                    ring, new = self._rekey_scope(f"case {ref}", folder, False, staff, removed)
-                    if ring is not None:
-                        self._reencrypt(ref, ring, staff, written)
+            with self.held_staff():  # the staff list looked at once for every ring (`StaffRoom.held_staff`)
+                changed += self._rekey_scope("store", self.store.meta, True, staff)[1]
+                self._store_ring = None
                 count += 1
-                changed += new
-            if self.store.settings.retention_recipient:
+                if after_store_ring is not None:
+                    after_store_ring()
+                written = self._record_times() if removed else {}
+                for ref in refs:
+                    folder = self.store.root / ref
+                    with folder_lock(folder, self.store.lock_timeout(), f"The key ring of {ref}"):
+                        ring, new = self._rekey_scope(f"case {ref}", folder, False, staff, removed)
+                        if ring is not None:
+                            self._reencrypt(ref, ring, staff, written)
+                    count += 1
+                    changed += new
+            if self.store.settings.retention_recipient:  # rows rebuilt against the staff list as it is now
                 self.write_register(self.read_index())
         except StoreError as exc:
             # Not "nothing was written": some rings are done. Each file is whole, so say how to finish.

@@ -49,7 +49,7 @@ def files_now_ns(folder: Path) -> float:
     whose clock is off from a network drive's). Nothing of a case is in it."""
     path = folder / "now"
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
         try:
             os.write(fd, b".")
         finally:
@@ -122,10 +122,14 @@ class Scan:
         self._done: dict[str, str] | None = None
         if how is None:
             how = "fork" if _may_fork() else "spawn" if _worth_spawning(root) else "here"
-        if how == "fork":
-            self._start()
-        elif how == "spawn":
-            self._spawn()
+        try:
+            if how == "fork":
+                self._start()
+            elif how == "spawn":
+                self._spawn()
+        except BaseException:  # an interrupt as the child is made: it is stopped, not left behind
+            self._reap(stop=True)
+            raise
 
     def _spawn(self) -> None:
         """The scan in a new interpreter (`child_main`), which is safe from a process running threads (the
@@ -155,28 +159,29 @@ class Scan:
         # interrupt that comes while forking is taken by the parent once the child is in its hands
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _BLIND)
         try:
-            pid = os.fork()
-        except OSError:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            os.close(read)
-            os.close(write)
-            return
-        if pid == 0:  # the child: the scan, the pipe, and out, whatever happens
-            code = 1
             try:
+                pid = os.fork()
+            except OSError:
                 os.close(read)
-                data = marshal.dumps(stamps(self._root, self._settled))
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(write, view) :]
-                code = 0
-            except BaseException:  # noqa: BLE001, S110 - the parent scans again
-                pass
-            finally:
-                os._exit(code)
-        self._pid, self._fd = pid, read
-        os.close(write)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                os.close(write)
+                return
+            if pid == 0:  # the child: the scan, the pipe, and out, whatever happens
+                code = 1
+                try:
+                    os.close(read)
+                    data = marshal.dumps(stamps(self._root, self._settled))
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(write, view) :]
+                    code = 0
+                except BaseException:  # noqa: BLE001, S110 - the parent scans again
+                    pass
+                finally:
+                    os._exit(code)
+            self._pid, self._fd = pid, read
+            os.close(write)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def result(self) -> dict[str, str]:
         """The stamps: the child's when it gave them whole, else taken here now."""
@@ -186,50 +191,57 @@ class Scan:
         return self._done
 
     def _collect(self) -> dict[str, str] | None:
-        if self._proc is not None:
-            proc, self._proc = self._proc, None
-            try:
-                data = proc.stdout.read()
-            except OSError:
-                data = None
-            finally:
-                proc.stdout.close()
-                status = proc.wait()
-            return _loaded(data) if status == 0 and data else None
-        if self._pid is None:
+        """The child's stamps, or None; an interrupt while waiting for them stops the child first."""
+        if self._proc is None and self._pid is None:
             return None
+        try:
+            data = self._read()
+        except BaseException:
+            self._reap(stop=True)
+            raise
+        status = self._reap()
+        return _loaded(data) if status == 0 and data else None
+
+    def _read(self) -> bytes | None:
+        if self._proc is not None:
+            try:
+                return self._proc.stdout.read()
+            except OSError:
+                return None
         chunks = []
         try:
             while chunk := os.read(self._fd, 1 << 20):
                 chunks.append(chunk)
         except OSError:
-            chunks = None
-        finally:
-            status = self._reap()
-        if chunks is None or status != 0:
             return None
-        return _loaded(b"".join(chunks))
+        return b"".join(chunks)
 
     def _reap(self, *, stop: bool = False) -> int | None:
+        """Wait for the child (killed first with ``stop``) and forget it; its exit code (None: no child)."""
         if self._proc is not None:
-            proc, self._proc = self._proc, None
+            proc = self._proc
             if stop:
                 with suppress(OSError):
                     proc.kill()
             proc.stdout.close()
-            return proc.wait()
-        pid, fd = self._pid, self._fd
+            code = proc.wait()
+            self._proc = None
+            return code
+        pid = self._pid
         if pid is None:
             return None
-        self._pid = self._fd = None
-        os.close(fd)
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         if stop:
             with suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         try:
             _, status = os.waitpid(pid, 0)
         except ChildProcessError:
+            self._pid = None
             return None
+        self._pid = None
         return os.waitstatus_to_exitcode(status)
 
     def __enter__(self) -> Scan:
@@ -248,7 +260,7 @@ def _loaded(data: bytes | None) -> dict[str, str] | None:
     return got if type(got) is dict else None
 
 
-_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from dacli.store.scan import child_main; child_main()"
+_CHILD = "import sys; sys.path.append(sys.argv[1]); from dacli.store.scan import child_main; child_main()"
 
 
 def child_main() -> None:
@@ -259,15 +271,21 @@ def child_main() -> None:
     sys.stdout.buffer.flush()
 
 
-_early: tuple[tuple[int, int], Scan] | None = None
+PRESTART_FOR = 1.5
+"""Seconds a scan `prestart` began is handed over for: the time to import and unlock through the agent or a
+passphrase given in the environment. Past it (a passphrase typed at the prompt, a slow start) the reader
+scans afresh: the stamps would answer for the folders as they were too long ago."""
+
+_early: tuple[tuple[int, int], float, Scan] | None = None
 
 
 @contextmanager
 def prestart(root: str) -> Iterator[None]:
     """Begin the scan of ``root`` now, before the store is opened and unlocked (`dacli case list`, on the hot
-    path): the first `prestarted` for the same folder takes it; leaving stops it if none did. Stamps taken
-    before the lock on the index only ever look older than the folders are, which costs a row rebuilt, never
-    a row believed: rows are read after their stamps."""
+    path): the first `prestarted` for the same folder within `PRESTART_FOR` seconds takes it; leaving stops
+    it if none did. The listing then answers for the case folders as they were when the scan began, a moment
+    before the reading (any change since shows at the next one), as it answers for them as they were when
+    any scan ran."""
     global _early
     try:
         st = os.stat(root)
@@ -278,7 +296,7 @@ def prestart(root: str) -> Iterator[None]:
         yield
         return
     scan = Scan(root, files_now_ns(cache_root()) - SETTLE_NS, how="fork")
-    _early = ((st.st_dev, st.st_ino), scan)
+    _early = ((st.st_dev, st.st_ino), clock.boottime(), scan)
     try:
         with scan:
             yield
@@ -287,11 +305,12 @@ def prestart(root: str) -> Iterator[None]:
 
 
 def prestarted(root: Path) -> Scan | None:
-    """The scan `prestart` began for the folder ``root``, handed over once; None when there is none."""
+    """The scan `prestart` began for the folder ``root``, handed over once; None when there is none, or when
+    it began more than `PRESTART_FOR` seconds ago (then it is stopped)."""
     global _early
     if _early is None:
         return None
-    key, scan = _early
+    key, began, scan = _early
     try:
         st = os.stat(root)
     except OSError:
@@ -299,4 +318,7 @@ def prestarted(root: Path) -> Scan | None:
     if (st.st_dev, st.st_ino) != key:
         return None
     _early = None
+    if clock.boottime() - began > PRESTART_FOR:
+        scan._reap(stop=True)
+        return None
     return scan
