@@ -21,6 +21,7 @@ from dacli.schemas.notes import (
     ContactRecord,
     NoteRecord,
 )
+from dacli.schemas.records import model_for
 from dacli.services.case_facts import case_state, fork_sentences, intake_names, intake_versions
 from dacli.services.forms import CASE_RECORD, parse_form, stamp, validated
 from dacli.store.documents import incomplete_sentence
@@ -249,14 +250,6 @@ class CaseView:
         return out
 
 
-def _schema(spec: str):
-    """The schema "module:Class" of `dacli.schemas`, imported when first asked for."""
-    import importlib
-
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(f"dacli.schemas.{module}"), name)
-
-
 def _plan(name: str) -> bool:
     return name.startswith("issp-") and not name.startswith("issp-copy-")
 
@@ -283,13 +276,14 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
 
     def records(prefix: str, model) -> list:
         """Every readable record of one kind, each checked against its schema (``model``: a schema, a
-        function of the document that chooses one, or "module:Class" of `dacli.schemas`, imported only when
-        the case holds a record of the kind: a case of two records builds none of the other kinds' models)."""
+        function of the document that chooses one, or the kind's schema line, its model imported only when
+        the case holds a record of the kind (`schemas.records.model_for`): a case of two records builds none
+        of the other kinds' models)."""
         named = [n for n in names if n.startswith(prefix + "-")]
         if not named:
             return []
         if isinstance(model, str):
-            model = _schema(model)
+            model = model_for(model)
         found = [(n, read(n, model)) for n in named]
         return [(n, r) for n, r in found if r is not None]
 
@@ -304,9 +298,9 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
     notes = records("note", NoteRecord)
     found = records("contact", ContactRecord) if contacts else []
     dashes = records("dash", DashRecord)
-    csc = records("csc", "children:CscReferralRecord")
+    csc = records("csc", "csc-referral/1")
     confirmed: dict[str, dt.datetime] = {}  # store format 3: a confirmation is a record of its own
-    for _, c in records("cscconfirm", "children:CscConfirmRecord"):
+    for _, c in records("cscconfirm", "csc-confirm/1"):
         confirmed[c.referral] = min(confirmed.get(c.referral, c.confirmed_at), c.confirmed_at)
     csc = [
         (n, r.model_copy(update={"written_confirmation_at": confirmed[n]}))
@@ -314,28 +308,28 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
         else (n, r)
         for n, r in csc
     ]
-    shares = records("share", "sharing:ShareRecord")
-    signoffs = records("signoff", "sharing:SignOffRecord")
-    consented = records("disclosure", "sharing:DisclosureRecord")
+    shares = records("share", "share-without-consent/1")
+    signoffs = records("signoff", "share-sign-off/1")
+    consented = records("disclosure", "disclosure/1")
     by_time = lambda found: sorted(found, key=lambda r: (r[1].recorded_at, r[0]))  # noqa: E731
-    closures = by_time(records("closure", "review:ClosureRecord"))
-    reopens = by_time(records("reopen", "review:ReopenRecord"))
+    closures = by_time(records("closure", "case-exit/1"))
+    reopens = by_time(records("reopen", "case-reopen/1"))
     case = case_state(case, found_intakes, closures, reopens)
     summary = summarise(ref, case, intakes, [n for _, n in notes], len(names), [d for _, d in dashes])
     hearings = records(
         "court",
-        lambda doc: _schema("court:CivilRecord" if doc.get("kind") == "civil" else "court:CriminalRecord"),
+        lambda doc: model_for("court-civil/1" if doc.get("kind") == "civil" else "court-criminal/1"),
     )
     hearings.sort(key=lambda h: (h[1].hearing_date, h[0]))
-    agreed = sorted(records("agreement", "consent:AgreementRecord"), key=lambda a: a[1].recorded_at)
-    plans = [(n, read(n, _schema("issp:IsspRecord"))) for n in names if _plan(n)]
+    agreed = sorted(records("agreement", "agreement/1"), key=lambda a: a[1].recorded_at)
+    plans = [(n, read(n, model_for("issp/1"))) for n in names if _plan(n)]
     plans = sorted(((n, r) for n, r in plans if r is not None), key=lambda p: p[1].version)
-    referrals = records("marac", "marac:MaracRecord")
-    reviews = by_time(records("review", "review:ReviewRecord"))
-    followups = by_time(records("followup", "review:FollowUpRecord"))
-    holds = records("hold", "review:HoldRecord")
-    ended = {r.hold for _, r in records("holdend", "review:HoldEndRecord")}
-    declines = records("maracdecline", "marac:MaracDeclineRecord")
+    referrals = records("marac", "marac-referral/1")
+    reviews = by_time(records("review", "case-review/1"))
+    followups = by_time(records("followup", "follow-up/1"))
+    holds = records("hold", "retention-hold/1")
+    ended = {r.hold for _, r in records("holdend", "retention-hold-end/1")}
+    declines = records("maracdecline", "marac-decline/1")
     for n in names:  # the kinds this view does not show (grids, copies, the summary...) must read too
         if n not in tried:
             try:
