@@ -198,10 +198,12 @@ def timed(label: str, cmd: list[str], env: dict[str, str], repeat: int, warmup: 
     return Row(label, [run(cmd, env)[0] for _ in range(repeat)], bases=bases)
 
 
-def note_add(label: str, store_path: Path, meta: dict, env: dict[str, str], work: Path, repeat: int) -> Row:
-    """`dacli note add` on one case of the store, with the unlock agent running (the scrypt unlock is the same
-    whatever the store's size, so it is left out: what is left is what one write costs). Each run adds a
-    note to the same case."""
+def note_add(
+    label: str, store_path: Path, meta: dict, env: dict[str, str], work: Path, repeat: int, ref: str
+) -> Row:
+    """`dacli note add REF` on one case of the store, with the unlock agent running (the scrypt unlock is the
+    same whatever the store's size, so it is left out: what is left is what one write costs). Each timed
+    run adds a note to the same case, one no earlier run wrote to (`untouched_refs`)."""
     agent_env = {k: v for k, v in env.items() if k != "DACLI_PASSPHRASE"}
     agent_env.update(DACLI_STORE=str(store_path), DACLI_USER=meta["manager"])
     agent_env["DACLI_AGENT_DIR"] = str(work / f"agents-{meta['cases']}")
@@ -210,7 +212,7 @@ def note_add(label: str, store_path: Path, meta: dict, env: dict[str, str], work
     )
     if "Unlocked" not in out:
         raise SystemExit(f"unexpected `unlock` output: {out.strip()}")
-    cmd = [*DACLI, "note", "add", meta["sample_ref"], "--type", "telephone", "--with", "client",
+    cmd = [*DACLI, "note", "add", ref, "--type", "telephone", "--with", "client",
            "--text", "Benchmark note: a call with the client."]  # fmt: skip
     try:
         run_once([*DACLI, "case", "list"], agent_env)  # the listing builds this computer's index first
@@ -219,15 +221,26 @@ def note_add(label: str, store_path: Path, meta: dict, env: dict[str, str], work
         run_once([*DACLI, "lock"], agent_env)
 
 
-def show_ref(store_path: Path, meta: dict) -> tuple[str, int]:
-    """The case `case show` reads, and its record count: the first case (by reference) that holds a case
-    record and is not the one the write rows add to (`sample_ref`: every run adds some 15 notes and
-    checklists to it, so showing it would time a case that grows with each run of this script)."""
+def untouched_refs(store_path: Path, count: int) -> tuple[list[str], int]:
+    """``count`` cases no earlier run of this script has written to, and their record count: the first
+    cases (by reference) whose record count is the smallest any case holds. `case show` reads the first;
+    `dash record` and `note add` each write to one of the others, so every run of this script times a
+    case of the same size (each run adds some eight records to each of them, so a case that every run
+    wrote to would grow from run to run and time what this script did before, not the store)."""
+    counts: list[tuple[str, int]] = []
     for name in sorted(os.listdir(store_path)):
         folder = store_path / name
-        if name != meta["sample_ref"] and (folder / "case.toml.age").is_file():
-            return name, sum(1 for f in folder.iterdir() if f.name.endswith(".toml.age"))
-    raise SystemExit(f"no case in {store_path} to show")
+        if (folder / "case.toml.age").is_file():
+            counts.append((name, sum(1 for f in folder.iterdir() if f.name.endswith(".toml.age"))))
+    if not counts:
+        raise SystemExit(f"no case in {store_path} to show or write to")
+    fewest = min(records for _, records in counts)
+    refs = [name for name, records in counts if records == fewest][:count]
+    if len(refs) < count:
+        raise SystemExit(
+            f"{store_path} has only {len(refs)} cases no run has written to; run again with --rebuild"
+        )
+    return refs, fewest
 
 
 def start_agent(store_path: Path, meta: dict, env: dict[str, str], agents: Path) -> dict[str, str]:
@@ -278,8 +291,9 @@ def big_store(args, log_n: int, env: dict, work: Path, xdg: Path, checklist: Pat
     cache = Path(tempfile.gettempdir()) / f"dacli-bench-{big}-index-only"
     meta = ensure_store(cache, big, 1, args.jobs, log_n, args.rebuild, index_only=big - args.big_real)
     meta["store"] = str(cache / "store")
-    store_path, ref = cache / "store", meta["sample_ref"]
-    shown, meta["show_records"] = show_ref(store_path, meta)
+    store_path = cache / "store"
+    (shown, ref, note_ref), meta["show_records"] = untouched_refs(store_path, 3)
+    meta["write_refs"] = (ref, note_ref)
     rows: list[Row] = []
     agent_env = start_agent(store_path, meta, env, work / "agents-big")
     try:
@@ -297,8 +311,9 @@ def big_store(args, log_n: int, env: dict, work: Path, xdg: Path, checklist: Pat
     finally:
         run_once([*DACLI, "lock"], agent_env)
     note = note_add(
-        f"`dacli note add REF` ({big} cases, unlock agent running)", store_path, meta, env, work, args.repeat
-    )
+        f"`dacli note add REF` ({big} cases, unlock agent running)",
+        store_path, meta, env, work, args.repeat, note_ref,
+    )  # fmt: skip
     note.key, note.size = "note", size
     rows.append(note)
     rows.append(dashboard(store_path, meta["manager"], meta["passphrase"], args.repeat, xdg, big))
@@ -475,8 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     log_n = args.log_n or synthetic.default_log_n()
     meta = ensure_store(cache, args.cases, args.users, args.jobs, log_n, args.rebuild)
     store_path = cache / "store"
-    ref = meta["sample_ref"]
-    shown, show_records = show_ref(store_path, meta)
+    (shown, ref, note_ref), show_records = untouched_refs(store_path, 3)
 
     global NEUTRAL_CWD
     xdg = Path(tempfile.mkdtemp(prefix="dacli-bench-xdg-"))
@@ -580,9 +594,10 @@ def main(argv: list[str] | None = None) -> int:
         # write touches one case folder and no caseload-wide file).
         small_cache = Path(tempfile.gettempdir()) / f"dacli-bench-{args.small_cases}"
         small = ensure_store(small_cache, args.small_cases, 1, args.jobs, log_n, args.rebuild)
+        small_ref = untouched_refs(small_cache / "store", 1)[0][0]
         note_small = note_add(
             f"`dacli note add REF` ({args.small_cases} cases, unlock agent running)",
-            small_cache / "store", small, env, work, args.repeat,
+            small_cache / "store", small, env, work, args.repeat, small_ref,
         )  # fmt: skip
         note_big = note_add(
             f"`dacli note add REF` ({n} cases, unlock agent running)",
@@ -591,6 +606,7 @@ def main(argv: list[str] | None = None) -> int:
             env,
             work,
             args.repeat,
+            note_ref,
         )
         note_big.key, note_big.size = "note", size
         rows += [note_small, note_big]
@@ -701,15 +717,16 @@ def main(argv: list[str] | None = None) -> int:
             f"for each `retain-purge --apply` (`cp -a`): {spread(sweep.copy_times)}"
         )
     context.append(
-        f"- `case show` reads {shown} ({show_records} records), a case no row writes to; `note add` and "
-        f"`dash record` add to {ref} (about 15 records a run of this script)"
+        f"- `case show` reads {shown} ({show_records} records), a case no row writes to; `dash record` "
+        f"and `note add` each write to a case of as many records that no earlier run wrote to ({ref}, "
+        f"{note_ref}), adding {args.repeat + 1} records to it"
     )
     if big_meta:
         context.append(
             f"- large store: {big_meta['store']}, {args.big_cases} cases of which "
             f"{big_meta['index_only']} are an index row and an empty folder only (`synthetic.make_store`): "
             f"enough for `case list`, the dashboard and matching at intake; `case show` (a case of "
-            f"{big_meta['show_records']} records), `note add` and `dash record` use two of its "
+            f"{big_meta['show_records']} records), `dash record` and `note add` use three of its "
             f"{args.big_cases - big_meta['index_only']} real cases"
         )
     lines = [
