@@ -82,7 +82,8 @@ def main(argv: list[str]) -> int | None:
         elif command == "list":
             list_cases(c, **options)
         else:
-            ref = options.pop("ref")
-            show_case_text(c, ref, **options)
+            from dacli.commands.common import resolve_ref
+
+            show_case_text(c, resolve_ref(c, options.pop("ref")), **options)
 
     return run_without_app(where, run)

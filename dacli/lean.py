@@ -39,14 +39,18 @@ class _Ctx:
         self.obj = obj
 
 
-def _spec(function) -> tuple[dict, list, set] | None:
-    """(option name to (parameter, kind), positional parameters, required parameters) from a command's
-    signature; None when a parameter is of a kind this reader leaves to typer."""
+def _spec(function) -> tuple[dict, list, set, set] | None:
+    """(option name to (parameter, kind), positional parameters, required parameters, case reference
+    parameters) from a command's signature; None when a parameter is of a kind this reader leaves to typer.
+    A case reference (the callback `ref_callback`) is read by `resolve_ref` once the context exists."""
     from typer.models import ArgumentInfo, OptionInfo
+
+    from dacli.commands.common import ref_callback
 
     options: dict[str, tuple[str, str]] = {}
     positional: list[tuple[str, str]] = []
     required: set[str] = set()
+    refs: set[str] = set()
     for name, p in inspect.signature(function).parameters.items():
         info = p.default
         kind = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", "")
@@ -54,7 +58,9 @@ def _spec(function) -> tuple[dict, list, set] | None:
             continue
         if not isinstance(info, (OptionInfo, ArgumentInfo)):
             return None
-        if kind not in (*_CONVERT, "bool", "list[str]") or info.callback is not None or info.envvar:
+        if info.callback is ref_callback and kind == "str":
+            refs.add(name)
+        elif kind not in (*_CONVERT, "bool", "list[str]") or info.callback is not None or info.envvar:
             return None
         if info.default is ... or info.default is Ellipsis:
             required.add(name)
@@ -67,7 +73,7 @@ def _spec(function) -> tuple[dict, list, set] | None:
             if "/" in decl or not decl.startswith("--"):
                 return None
             options[decl] = (name, kind)
-    return options, positional, required
+    return options, positional, required, refs
 
 
 def _defaults(function) -> dict:
@@ -103,7 +109,7 @@ def parse(argv: list[str]):
     spec = _spec(function)
     if spec is None:
         return None
-    options, positional, required = spec
+    options, positional, required, refs = spec
     kwargs = _defaults(function)
     values: list[str] = []
     i = 0
@@ -140,7 +146,7 @@ def parse(argv: list[str]):
         kwargs[param] = _CONVERT[kind](value)
     if any(param not in kwargs for param in required):
         return None
-    return function, where, kwargs
+    return function, where, kwargs, refs
 
 
 def main(argv: list[str]) -> int | None:
@@ -148,7 +154,14 @@ def main(argv: list[str]) -> int | None:
     parsed = parse(argv)
     if parsed is None:
         return None
-    function, where, kwargs = parsed
+    function, where, kwargs, refs = parsed
     from dacli.boundary import run_without_app
+    from dacli.commands.common import resolve_ref
 
-    return run_without_app(where, lambda c: function(_Ctx(c), **kwargs))
+    def run(c) -> None:
+        for param in refs:
+            if kwargs.get(param) is not None:
+                kwargs[param] = resolve_ref(c, kwargs[param])
+        function(_Ctx(c), **kwargs)
+
+    return run_without_app(where, run)

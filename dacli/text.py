@@ -33,6 +33,36 @@ CASE_REF_RE = re.compile(r"^DA-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")
 name, and the strict pattern is also what stops a reference from walking out of the store (here, not in
 `dacli.schemas.common` which gives it to the schemas, so that the listing's folder scan needs no pydantic)."""
 
+_REF_READING = str.maketrans("ILO", "110", " -_")
+"""How a typed reference is read (Crockford base32): I and L are 1, O is 0; spaces, hyphens and underscores
+are left out."""
+_REF_BODY = re.compile(r"^[0-9A-HJKMNP-TV-Z]{1,10}$")
+
+
+def ref_prefixes(typed: str) -> list[str]:
+    """What ``typed`` can be the start of, as reference characters without 'DA-' and the hyphen (the
+    reference ``DA-7K3M9-QXP2T`` is ``7K3M9QXP2T``): 'da-7k3m9-qxp2t', '7K3M9QXP2T' and 'DA 7k3m9' give
+    ['7K3M9QXP2T'], ['7K3M9QXP2T'] and ['7K3M9']; 'DA7K3' gives ['7K3', 'DA7K3'] (the 'DA' may be the
+    reference's own characters). Empty when ``typed`` cannot begin a reference."""
+    text = typed.strip().upper()
+    readings = [text]
+    if text[:3] in ("DA-", "DA ", "DA_"):
+        readings = [text[3:]]
+    elif text.startswith("DA"):
+        readings = [text[2:], text]
+    found = []
+    for reading in readings:
+        body = reading.translate(_REF_READING)
+        if _REF_BODY.fullmatch(body) and body not in found:
+            found.append(body)
+    return found
+
+
+def ref_of(body: str) -> str:
+    """The reference of ten characters ``body`` (from `ref_prefix`): 'DA-XXXXX-XXXXX'."""
+    return f"DA-{body[:5]}-{body[5:]}"
+
+
 _JSON_CONTROL = re.compile(rb"\\u00[01789]|\\u007f|\xc2[\x80-\x9f]", re.I)
 """A control character in JSON text: escaped (tab and newline too: harmless), or raw C1 in UTF-8 (raw C0
 is not valid JSON inside a string)."""

@@ -31,7 +31,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     ],
 )
 def test_the_lean_path_reads_the_options_as_typer_does(argv, name, expected):
-    function, where, kwargs = parse(argv)
+    function, where, kwargs, _refs = parse(argv)
     assert function.__name__ == name
     assert {k: kwargs[k] for k in expected} == expected
     assert where == ({"store": "s", "user": "u"} if "--store" in argv else {})

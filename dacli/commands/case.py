@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dacli.commands.common import Context
+from dacli.commands.common import Context, ref_argument
 
 case_app = typer.Typer(help="The caseload and single cases.", no_args_is_help=True)
 
@@ -39,7 +39,7 @@ def case_list(
 @case_app.command("show")
 def case_show(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference, e.g. DA-7K3M9-QXP2T."),
+    ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
     all_: bool = typer.Option(False, "--all", help="The whole timeline (default: the latest 8 entries)."),
 ) -> None:

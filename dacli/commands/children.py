@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import Context, now_or, print_json
+from dacli.commands.common import Context, now_or, print_json, ref_argument
 
 children_app = typer.Typer(help="Referrals to children's social care.", no_args_is_help=True)
 
@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 @children_app.command("show")
 def children_show(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Which triggers for a referral to children's social care apply, and the referrals made."""
@@ -57,7 +57,7 @@ def children_show(
 @children_app.command("refer")
 def children_refer(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     to: str = typer.Option(..., "--to", help="The team or person at children's social care."),
     how: str = typer.Option(..., "--how", help="verbal (confirm in writing within 24 h) or written."),
     at: str = typer.Option(None, "--at", help="When it was made (YYYY-MM-DDTHH:MM, local); default now."),
@@ -80,7 +80,7 @@ def children_refer(
 @children_app.command("confirm")
 def children_confirm(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     record: str = typer.Argument(..., help="The referral's record name (csc-...)."),
     at: str = typer.Option(None, "--at", help="When the written confirmation was sent; default now."),
 ) -> None:

@@ -238,6 +238,42 @@ def ask_text(label: str, *, required: bool = True) -> str | None:
         typer.echo("This one is needed.", err=True)
 
 
+REF_HELP = "Case reference, in any case, or its first characters when only one case begins so (7K3M9)."
+
+
+def ref_argument(default: Any = ..., help: str = REF_HELP) -> Any:
+    """A command's case reference: read by `resolve_ref` before the command runs (typer calls
+    `ref_callback`; `dacli.lean` and `dacli.hot` call `resolve_ref` themselves)."""
+    import typer
+
+    return typer.Argument(default, help=help, metavar="REF", callback=ref_callback)
+
+
+def resolve_ref(c: Context, typed: str) -> str:
+    """The case reference ``typed`` means (`layout.resolve_case_ref`); a reference given in part is named in
+    full on standard error, so the person sees which case the command acts on."""
+    from dacli.store.layout import resolve_case_ref
+
+    ref = resolve_case_ref(Path(c.store_path), typed)
+    if ref != typed and len(ref_prefixes_given(typed)) < 10:
+        print(f"{typed.strip()} is case {ref}.", file=sys.stderr)
+    return ref
+
+
+def ref_prefixes_given(typed: str) -> str:
+    """The reference characters ``typed`` gives (the longest reading)."""
+    from dacli.text import ref_prefixes
+
+    return max(ref_prefixes(typed), key=len, default="")
+
+
+def ref_callback(ctx, _param, value):
+    """typer's callback for `ref_argument` (untyped: typer passes the context and parameter by position)."""
+    if value is None or ctx.resilient_parsing:
+        return value
+    return resolve_ref(ctx.obj, value)
+
+
 def case_first(session, ref: str) -> None:
     """The case exists (and the reference is one): checked before anything is asked, so typed text is never
     asked for only to be refused."""

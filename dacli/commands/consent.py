@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP, Context, now_or, print_json, read_form
+from dacli.commands.common import NARRATIVE_HELP, Context, now_or, print_json, read_form, ref_argument
 
 consent_app = typer.Typer(help="The confidentiality and information sharing agreement.", no_args_is_help=True)
 
@@ -47,7 +47,7 @@ def _template() -> str:
 @consent_app.command("record")
 def consent_record(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     from_: str = typer.Option(None, "--from", help="The agreement as TOML, or - for standard input."),
     template: bool = typer.Option(False, "--template", help="Print the agreement to fill in."),
 ) -> None:
@@ -66,7 +66,7 @@ def consent_record(
 @consent_app.command("show")
 def consent_show(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """The agreement in force: the four statements, monitoring consent, and each agency's permission."""
@@ -96,7 +96,7 @@ def consent_show(
 
 def share(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     agency: str = typer.Option(..., "--agency", help="The agency, as named in the agreement."),
     to: str = typer.Option(None, "--to", help="The person it went to (default: the agency)."),
     what: str = typer.Option(None, "--what", help=f"What was shared. {NARRATIVE_HELP}"),

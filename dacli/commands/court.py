@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP, Context, print_json, read_form
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json, read_form, ref_argument
 
 court_app = typer.Typer(help="Criminal and civil case summaries (one per hearing).", no_args_is_help=True)
 
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
 @court_app.command("record")
 def court_record(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     from_: str = typer.Option(None, "--from", help="The summary as TOML, or - for standard input."),
     template: str = typer.Option(None, "--template", help="Print a form to fill in: criminal or civil."),
 ) -> None:
@@ -94,7 +94,7 @@ def court_record(
 @court_app.command("list")
 def court_list(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Every hearing of a case in date order, with orders and their expiry dates."""
@@ -123,7 +123,7 @@ def court_list(
 @court_app.command("summary")
 def court_summary(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     out: str = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
     release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
     reason: str = typer.Option(

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from dacli import clock
+from dacli.commands.common import ref_argument, ref_callback
 
 dash_app = typer.Typer(help="The SafeLives Dash risk checklist.", no_args_is_help=True)
 
@@ -19,7 +20,9 @@ def register(app: typer.Typer) -> None:
 def dash_score(
     ctx: typer.Context,
     file: str = typer.Argument(None, help="A checklist as TOML or JSON, or - for standard input."),
-    case: str = typer.Option(None, "--case", help="Score a case's latest checklist instead of a file."),
+    case: str = typer.Option(
+        None, "--case", help="Score a case's latest checklist instead of a file.", callback=ref_callback
+    ),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
     medium_band: str = typer.Option(None, "--medium-band", help="A local medium band, e.g. 10-13."),
 ) -> None:
@@ -57,7 +60,7 @@ def dash_score(
 @dash_app.command("record")
 def dash_record(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     from_: str = typer.Option(None, "--from", help="The checklist as TOML or JSON, or - for standard input."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
@@ -224,7 +227,7 @@ def _ask_professional() -> dict:
 @dash_app.command("history")
 def dash_history_cmd(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Every Dash checklist of a case with date, score and level, and the trend."""

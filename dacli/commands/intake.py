@@ -7,7 +7,7 @@ from collections.abc import Callable
 import typer
 
 from dacli import clock
-from dacli.commands.common import Context, print_json, read_form
+from dacli.commands.common import Context, print_json, read_form, ref_argument, ref_callback
 from dacli.errors import InvalidInput
 
 intake_app = typer.Typer(
@@ -237,7 +237,9 @@ def intake(
     ctx: typer.Context,
     from_: str = typer.Option(None, "--from", help="A TOML intake form, or - for standard input."),
     template: bool = typer.Option(False, "--template", help="Print a commented TOML template."),
-    repeat_of: str = typer.Option(None, "--repeat-of", help="Record as a repeat referral of this case."),
+    repeat_of: str = typer.Option(
+        None, "--repeat-of", help="Record as a repeat referral of this case.", callback=ref_callback
+    ),
     new_case: bool = typer.Option(
         False, "--new-case", help="Open a separate case even if the client matches an earlier one."
     ),
@@ -271,7 +273,7 @@ def intake(
 @intake_app.command("finish")
 def finish(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     from_: str = typer.Option(None, "--from", help="The whole form as TOML, or - for standard input."),
 ) -> None:
     """Complete the latest intake of a case (after an urgent-fields-only intake)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP, Context, print_json
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json, ref_argument
 
 issp_app = typer.Typer(help="Safety and support plans (ISSP) and the client's copy.", no_args_is_help=True)
 
@@ -65,7 +65,7 @@ def _template_text(ref: str, doc: dict) -> str:
 
 
 @issp_app.command("template")
-def issp_template(ctx: typer.Context, ref: str = typer.Argument(..., help="Case reference.")) -> None:
+def issp_template(ctx: typer.Context, ref: str = ref_argument()) -> None:
     """Print the plan to fill in: the last plan to refresh, or actions seeded from Dash and Soag."""
 
     from dacli.services.issp import template
@@ -77,7 +77,7 @@ def issp_template(ctx: typer.Context, ref: str = typer.Argument(..., help="Case 
 @issp_app.command("record")
 def issp_record(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     from_: str = typer.Option(..., "--from", help="The plan as TOML (see `issp template`), or -."),
 ) -> None:
     """Save a plan as the case's next version."""
@@ -103,7 +103,7 @@ def issp_record(
 @issp_app.command("complete")
 def issp_complete(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     action: int = typer.Option(..., "--action", help="The action's number, as `issp show` lists it."),
     on: str = typer.Option(None, "--on", help="Date complete (YYYY-MM-DD; default today)."),
     comment: str = typer.Option(None, "--comment", help=f"Added to the action's comment. {NARRATIVE_HELP}"),
@@ -134,7 +134,7 @@ def issp_complete(
 @issp_app.command("show")
 def issp_show(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     version: int = typer.Option(None, "--version", help="An earlier version (default the latest)."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
@@ -184,7 +184,7 @@ def issp_show(
 @issp_app.command("export")
 def issp_export(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     format_: str = typer.Option("md", "--format", help="md, html or pdf."),
     out: str = typer.Option(None, "--out", help="Write here (required for pdf; default standard output)."),
     safe: str = typer.Option(

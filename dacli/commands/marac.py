@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP
+from dacli.commands.common import NARRATIVE_HELP, ref_argument
 
 marac_app = typer.Typer(help="Marac referrals.", no_args_is_help=True)
 
@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
 @marac_app.command("refer")
 def marac_refer(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     from_: str = typer.Option(None, "--from", help="The referrer's part as TOML, or - (see --template)."),
     template: bool = typer.Option(False, "--template", help="Print the part to fill in."),
     release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
@@ -83,7 +83,7 @@ contact_details = ""               # telephone / email
 @marac_app.command("research")
 def marac_research(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     from_: str = typer.Option(None, "--from", help="The practitioner's part as TOML, or - (see --template)."),
     template: bool = typer.Option(False, "--template", help="Print the part to fill in."),
     release: list[str] = typer.Option(None, "--release", help="Include this safe field (repeatable)."),
@@ -122,7 +122,7 @@ def _record_and_export(ctx, ref, from_, what, parse, record, release, reason, ou
 @marac_app.command("decline")
 def marac_decline(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     reason: str = typer.Option(..., "--reason", help="Why the case is not referred (recorded and audited)."),
 ) -> None:
     """Record a decision not to refer a case its latest Dash recommends for Marac (seniors and managers)."""

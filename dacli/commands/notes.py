@@ -15,6 +15,7 @@ from dacli.commands.common import (
     now_or,
     print_json,
     read_form,
+    ref_argument,
 )
 from dacli.errors import InvalidInput
 
@@ -37,7 +38,7 @@ def _initials(username: str) -> str:
 @note_app.command("add")
 def note_add(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     at: str = typer.Option(
         None, "--at", help="When the contact happened (YYYY-MM-DDTHH:MM, local time); default now."
     ),
@@ -119,7 +120,7 @@ def note_add(
 @note_app.command("list")
 def note_list(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Every note of a case, oldest first, superseded ones marked."""
@@ -153,7 +154,7 @@ def note_list(
 @contact_app.command("add")
 def contact_add(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     agency: str = typer.Option(None, "--agency", help="Agency."),
     role: str = typer.Option(None, "--role", help="Role/title."),
     name: str = typer.Option(None, "--name", help=f"Name. {NARRATIVE_HELP}"),
@@ -185,7 +186,7 @@ def contact_add(
 @contact_app.command("list")
 def contact_list(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """The case contacts of a case."""

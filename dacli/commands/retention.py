@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP, Context, print_json
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json, ref_argument
 
 retention_app = typer.Typer(help="The retention identity for the unattended sweep.", no_args_is_help=True)
 hold_app = typer.Typer(help="Retention holds: stop destruction (for example a domestic homicide review).")
@@ -43,7 +43,7 @@ def retention_init(
 @hold_app.command("add")
 def hold_add(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     reason: str = typer.Option(
         None, "--reason", help=f"Why (audited), e.g. 'domestic homicide review'. {NARRATIVE_HELP}"
     ),
@@ -64,7 +64,7 @@ def hold_add(
 @hold_app.command("remove")
 def hold_remove(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     hold: str = typer.Argument(..., help="The hold record, as `hold list` shows it."),
     reason: str = typer.Option(None, "--reason", help=f"Why the hold ends (audited). {NARRATIVE_HELP}"),
 ) -> None:
@@ -86,7 +86,7 @@ def hold_remove(
 
 
 @hold_app.command("list")
-def hold_list(ctx: typer.Context, ref: str = typer.Argument(..., help="Case reference.")) -> None:
+def hold_list(ctx: typer.Context, ref: str = ref_argument()) -> None:
     """The holds in force on a case."""
     from dacli.services.case_view import show_case
 

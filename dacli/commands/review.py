@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP, Context, print_json
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json, ref_argument
 
 REVIEW_TEMPLATE = """\
 # Case review form (SafeLives Case Management Pack, section 4). The contact summary, risk and Soag at
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
 
 def review(
     ctx: typer.Context,
-    ref: str = typer.Argument(None, help="Case reference."),
+    ref: str = ref_argument(None),
     from_: str = typer.Option(None, "--from", help="The review form as TOML, or - (see --template)."),
     template: bool = typer.Option(False, "--template", help="Print the form to fill in."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -118,7 +118,7 @@ def review(
 
 def close(
     ctx: typer.Context,
-    ref: str = typer.Argument(None, help="Case reference."),
+    ref: str = ref_argument(None),
     from_: str = typer.Option(None, "--from", help="The exit form as TOML, or - (see --template)."),
     template: bool = typer.Option(False, "--template", help="Print the exit form to fill in."),
     candidates: bool = typer.Option(
@@ -163,7 +163,7 @@ def close(
 
 def reopen(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     reason: str = typer.Option(
         None, "--reason", help=f"Why the case is reopened (audited). {NARRATIVE_HELP}"
     ),
@@ -181,7 +181,7 @@ def reopen(
 
 def follow_up(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     on: str = typer.Option(None, "--on", help="Date of the call (YYYY-MM-DD; default today)."),
     reached: bool = typer.Option(
         None, "--reached/--not-reached", help="Whether the client was reached (required: nothing assumed)."

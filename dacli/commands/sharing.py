@@ -6,7 +6,7 @@ import typer
 from typer.core import TyperGroup
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP, Context, print_json, read_form
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json, read_form, ref_argument
 
 
 class RecordByDefault(TyperGroup):
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
 @share_app.command("record")
 def share_record(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     from_: str = typer.Option(None, "--from", help="The form as TOML, or - for standard input."),
     template: bool = typer.Option(False, "--template", help="Print the form to fill in."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -90,7 +90,7 @@ def share_record(
 @share_app.command("sign-off")
 def share_sign_off(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     decision: str = typer.Argument(..., help="The decision's record name (share-...)."),
     comment: str = typer.Option(
         None, "--comment", help=f"Your review (kept encrypted with the record). {NARRATIVE_HELP}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import Context, print_json, read_form
+from dacli.commands.common import Context, print_json, read_form, ref_argument
 
 soag_app = typer.Typer(help="The Severity of Abuse Grid (Soag).", no_args_is_help=True)
 
@@ -59,7 +59,7 @@ def _ask() -> dict:
 @soag_app.command("record")
 def soag_record(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     from_: str = typer.Option(None, "--from", help="The grid as TOML, or - for standard input."),
 ) -> None:
     """Record a Severity of Abuse Grid for a case (each grid is a new record)."""
@@ -75,7 +75,7 @@ def soag_record(
 @soag_app.command("show")
 def soag_show(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Case reference."),
+    ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """The latest grid of a case, and how it compares with the grid at intake."""

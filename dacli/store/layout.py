@@ -8,10 +8,9 @@ import re
 import secrets
 from pathlib import Path
 
-from dacli.errors import (
-    InvalidInput,
-)
+from dacli.errors import InvalidInput, NotFound, StoreError
 from dacli.schemas.common import CASE_REF_RE
+from dacli.text import ref_of, ref_prefixes
 
 META = ".dacli"
 
@@ -118,6 +117,46 @@ def check_case_ref(ref: str) -> str:
     if not isinstance(ref, str) or not CASE_REF_RE.fullmatch(ref):
         raise InvalidInput(f"{ref!r} is not a case reference (they look like DA-7K3M9-QXP2T).")
     return ref
+
+
+MIN_PREFIX = 4
+"""A reference typed in part must give at least this many of its ten characters: fewer would pick one
+case by luck as often as by intent."""
+
+
+def resolve_case_ref(root: Path, typed: str) -> str:
+    """The case reference ``typed`` means: any case ('da-7k3m9-qxp2t'), I, L and O read as 1, 1 and 0, and a
+    start of one (at least `MIN_PREFIX` characters: 'DA-7K3M9', '7k3m9') when exactly one case folder in
+    the store ``root`` begins so. A whole reference is returned without looking at the store (whether the
+    case exists is for the command to say, as for any reference)."""
+    if CASE_REF_RE.fullmatch(typed):
+        return typed
+    prefixes = ref_prefixes(typed)
+    whole = [p for p in prefixes if len(p) == 10]
+    if whole:
+        return ref_of(whole[0])
+    prefixes = [p for p in prefixes if len(p) >= MIN_PREFIX]
+    if not prefixes:
+        if ref_prefixes(typed):
+            raise InvalidInput(
+                f"{typed.strip()!r} is too little of a case reference: give at least {MIN_PREFIX} of its "
+                "characters after 'DA-' (they look like DA-7K3M9-QXP2T)."
+            )
+        return check_case_ref(typed)
+    try:
+        names = os.listdir(root)
+    except OSError as exc:
+        raise StoreError(f"Cannot list the store ({exc.strerror}).") from None
+    found = sorted(
+        n for n in names if CASE_REF_RE.fullmatch(n) and (n[3:8] + n[9:]).startswith(tuple(prefixes))
+    )
+    shown = " or ".join(ref_of(p).rstrip("-") for p in prefixes)
+    if not found:
+        raise NotFound(f"No case reference begins with {shown}.")
+    if len(found) > 1:
+        listed = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+        raise InvalidInput(f"{len(found)} case references begin with {shown} ({listed}): give more of it.")
+    return found[0]
 
 
 def machine_id() -> str:

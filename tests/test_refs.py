@@ -1,0 +1,115 @@
+"""Case references as people type them (issue 16): any case, I/L/O for 1/1/0, and a unique start of one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dacli.errors import InvalidInput, NotFound
+from dacli.store.layout import MIN_PREFIX, resolve_case_ref
+from dacli.text import ref_prefixes
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("da-7k3m9-qxp2t", ["7K3M9QXP2T"]),
+        ("  DA-7K3M9-QXP2T  ", ["7K3M9QXP2T"]),
+        ("7k3m9qxp2t", ["7K3M9QXP2T"]),
+        ("DA 7k3m9", ["7K3M9"]),
+        ("DA_7k3m9", ["7K3M9"]),
+        ("DA7K3", ["7K3", "DA7K3"]),
+        ("da-oil12", ["01112"]),
+        ("", []),
+        ("DA-", []),
+        ("DA-7K3M9-QXP2T-1", []),  # eleven characters
+        ("DA-7K3U9", []),  # U is not in the alphabet
+        ("DA-7K3\x1b[2J", []),
+        ("../etc", []),
+    ],
+)
+def test_what_a_typed_reference_can_begin(typed, expected):
+    assert ref_prefixes(typed) == expected
+
+
+@pytest.fixture
+def folders(tmp_path) -> Path:
+    for ref in ("DA-7K3M9-QXP2T", "DA-7K3M9-AAAAA", "DA-AB123-00000", "DA-DA7K3-11111"):
+        (tmp_path / ref).mkdir()
+    (tmp_path / "DA-7K3M1-notaref").mkdir()
+    return tmp_path
+
+
+def test_a_whole_reference_in_any_case_is_read_without_the_store(tmp_path):
+    missing = tmp_path / "no-store-here"
+    assert resolve_case_ref(missing, "da-7k3m9-qxp2t") == "DA-7K3M9-QXP2T"
+    assert resolve_case_ref(missing, "DA-7K3M9-QXP2T") == "DA-7K3M9-QXP2T"
+    assert resolve_case_ref(missing, "da 7k3m9 qxp2t") == "DA-7K3M9-QXP2T"
+    assert resolve_case_ref(missing, "DA-7K3M9-QXP2I") == "DA-7K3M9-QXP21"  # I read as 1
+
+
+def test_a_unique_start_names_its_case(folders):
+    assert resolve_case_ref(folders, "ab12") == "DA-AB123-00000"
+    assert resolve_case_ref(folders, "DA-AB123") == "DA-AB123-00000"
+    assert resolve_case_ref(folders, "7k3m9-q") == "DA-7K3M9-QXP2T"
+    # 'DA' may be the reference's own first characters
+    assert resolve_case_ref(folders, "DA7K3") == "DA-DA7K3-11111"
+
+
+def test_the_shortest_start_is_min_prefix(folders):
+    assert MIN_PREFIX == 4
+    assert resolve_case_ref(folders, "AB12") == "DA-AB123-00000"
+    with pytest.raises(InvalidInput, match="at least 4 of its characters"):
+        resolve_case_ref(folders, "AB1")
+
+
+def test_a_start_several_cases_share_is_refused_naming_them(folders):
+    with pytest.raises(InvalidInput) as refused:
+        resolve_case_ref(folders, "7k3m9")
+    assert str(refused.value) == (
+        "2 case references begin with DA-7K3M9 (DA-7K3M9-AAAAA, DA-7K3M9-QXP2T): give more of it."
+    )
+
+
+def test_a_start_no_case_has_is_not_found(folders):
+    with pytest.raises(NotFound, match="No case reference begins with DA-ZZZZ"):
+        resolve_case_ref(folders, "zzzz")
+
+
+def test_what_cannot_be_a_reference_is_refused_as_before(folders):
+    for typed in ("../x", "DA-7K3\x1b[2J", "Jane Example"):
+        with pytest.raises(InvalidInput, match="is not a case reference"):
+            resolve_case_ref(folders, typed)
+
+
+def test_commands_take_a_reference_in_part(cli, case_ref, store_path):
+    start = case_ref[3:8].lower()
+    shown = cli("case", "show", start)  # the typer app's `case show`
+    assert shown.exit_code == 0, shown.output
+    assert case_ref in shown.stdout
+    assert f"{start} is case {case_ref}." in shown.stderr
+    added = cli("note", "add", start, "--type", "telephone", "--with", "client", "--text", "Called back.")
+    assert added.exit_code == 0, added.output
+    listed = cli("note", "list", case_ref.lower(), "--json")
+    assert listed.exit_code == 0, listed.output
+    assert "Called back." in listed.stdout
+    held = cli("hold", "list", "xxxx")
+    assert held.exit_code == 5
+    assert "No case reference begins with DA-XXXX." in held.stderr
+
+
+def test_the_fast_paths_read_references_as_the_typer_app_does(run_dacli, case_ref):
+    """`case show` (dacli.hot) and `note add` (dacli.lean) run without the typer app."""
+    start = case_ref[3:9].lower()
+    shown = run_dacli("case", "show", start)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(case_ref)
+    added = run_dacli("note", "add", start, "--type", "telephone", "--with", "client", "--text", "Spoke.")
+    assert added.returncode == 0, added.stderr
+    assert f"{start} is case {case_ref}." in added.stderr
+    assert "Spoke." in run_dacli("note", "list", case_ref).stdout
+    two = run_dacli("note", "add", "DA", "--type", "telephone", "--with", "client", "--text", "No.")
+    assert two.returncode == 2
+    assert "too little of a case reference" in two.stderr
+    assert run_dacli("note", "list", case_ref).stdout.count("Spoke.") == 1
