@@ -80,12 +80,15 @@ def discard_pending_input() -> None:
 def run_without_app(where: dict[str, str], call) -> int:
     """Run ``call(context)`` for a command dispatched without the typer app (`dacli.hot`, `dacli.lean`):
     the global options as the root callback reads them (the option, else the environment variable when not
-    empty, else the default), through the rules above; the exit code."""
+    empty, else the person's settings file, `dacli.config`, else the default), through the rules above; the
+    exit code."""
     try:
+        from dacli import config
         from dacli.commands.common import Context
 
-        store = where["store"] if "store" in where else os.environ.get("DACLI_STORE") or "./casefiles"
+        store = where["store"] if "store" in where else os.environ.get("DACLI_STORE") or None
         user = where["user"] if "user" in where else os.environ.get("DACLI_USER") or None
+        store, user = config.where(store, user)
         call(Context(store_path=store, user=user))
     except BaseException as exc:
         if "click" in sys.modules:  # typer.Exit from a command's own function: an exit already decided

@@ -52,14 +52,29 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    store: str = typer.Option("./casefiles", "--store", envvar="DACLI_STORE", help="Path of the case store."),
-    user: str = typer.Option(None, "--user", envvar="DACLI_USER", help="Your username in the store."),
+    store: str = typer.Option(
+        None,
+        "--store",
+        envvar="DACLI_STORE",
+        help="Path of the case store (else DACLI_STORE, else `store` in `dacli config`, else ./casefiles).",
+    ),
+    user: str = typer.Option(
+        None,
+        "--user",
+        envvar="DACLI_USER",
+        help="Your username in the store (else DACLI_USER, else `user` in `dacli config`).",
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
+    from dacli import config
     from dacli.commands.common import Context
 
+    if ctx.invoked_subcommand == "config":  # a broken settings file must not stop `dacli config` mending it
+        ctx.obj = Context(store_path=store or config.DEFAULT_STORE, user=user)
+        return
+    store, user = config.where(store, user)
     ctx.obj = Context(store_path=store, user=user)
 
 
@@ -68,6 +83,7 @@ def _register() -> None:
         admin,
         case,
         children,
+        config,
         consent,
         court,
         dash,
@@ -99,6 +115,7 @@ def _register() -> None:
     notes.register(app)
     case.register(app)
     sync.register(app)
+    config.register(app)
 
 
 _register()

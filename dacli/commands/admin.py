@@ -385,11 +385,28 @@ def lock() -> None:
 
 
 @settings_app.command("show")
-def settings_show(ctx: typer.Context) -> None:
-    """Show the store's settings (checked against the signature of the manager who last changed them)."""
+def settings_show(
+    ctx: typer.Context, json_: bool = typer.Option(False, "--json", help="Machine-readable output.")
+) -> None:
+    """Show the store's settings (checked against the signature of the manager who last changed them).
+
+    Example: dacli settings show
+    """
     c: Context = ctx.obj
-    settings = c.session().checked_settings()
-    print_json(settings.model_dump(mode="json", by_alias=True))
+    data = c.session().checked_settings().model_dump(mode="json", by_alias=True)
+    if json_:
+        print_json(data)
+        return
+
+    def lines(table: dict, prefix: str = ""):
+        for key, value in table.items():
+            if isinstance(value, dict):
+                yield from lines(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}: {'(none)' if value in (None, '') else value}"
+
+    for line in lines(data):
+        typer.echo(line)
 
 
 @settings_app.command("set")

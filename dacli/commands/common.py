@@ -269,9 +269,10 @@ def ref_prefixes_given(typed: str) -> str:
 
 def ref_callback(ctx, _param, value):
     """typer's callback for `ref_argument` (untyped: typer passes the context and parameter by position)."""
-    if value is None or ctx.resilient_parsing:
+    c = ctx.find_object(Context)
+    if value is None or ctx.resilient_parsing or c is None:  # completion, or the line parsed only
         return value
-    return resolve_ref(ctx.obj, value)
+    return resolve_ref(c, value)
 
 
 def case_first(session, ref: str) -> None:

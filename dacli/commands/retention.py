@@ -86,12 +86,23 @@ def hold_remove(
 
 
 @hold_app.command("list")
-def hold_list(ctx: typer.Context, ref: str = ref_argument()) -> None:
-    """The holds in force on a case."""
+def hold_list(
+    ctx: typer.Context,
+    ref: str = ref_argument(),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The holds in force on a case.
+
+    Example: dacli hold list DA-7K3M9-QXP2T --json
+    """
     from dacli.services.case_view import show_case
 
     c: Context = ctx.obj
     view = show_case(c.session(), ref)
+    if json_:
+        holds = [{"record": name, **h.model_dump(mode="json", by_alias=True)} for name, h in view.holds]
+        print_json({"case": ref, "holds": holds})
+        return
     for name, h in view.holds:
         typer.echo(f"{name}  since {clock.local_date(h.recorded_at)}: {h.reason}")
     if not view.holds:

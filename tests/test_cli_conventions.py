@@ -1,4 +1,4 @@
-"""Case references as people type them (issue 16): any case, I/L/O for 1/1/0, and a unique start of one."""
+"""The CLI as people use it (issue 16): references typed in any case or in part; `--json` on every read."""
 
 from __future__ import annotations
 
@@ -113,3 +113,20 @@ def test_the_fast_paths_read_references_as_the_typer_app_does(run_dacli, case_re
     assert two.returncode == 2
     assert "too little of a case reference" in two.stderr
     assert run_dacli("note", "list", case_ref).stdout.count("Spoke.") == 1
+
+
+def test_hold_list_and_settings_show_read_as_json(cli, case_ref):
+    import json
+
+    assert cli("hold", "add", case_ref, "--reason", "domestic homicide review").exit_code == 0
+    held = json.loads(cli("hold", "list", case_ref, "--json").stdout)
+    assert held["case"] == case_ref
+    assert [h["reason"] for h in held["holds"]] == ["domestic homicide review"]
+    assert held["holds"][0]["record"].startswith("hold-")
+    plain = cli("hold", "list", case_ref).stdout
+    assert "domestic homicide review" in plain
+    settings = json.loads(cli("settings", "show", "--json").stdout)
+    assert settings["timezone"] == "Europe/London"
+    text = cli("settings", "show").stdout
+    assert "timezone: Europe/London" in text
+    assert not text.lstrip().startswith("{")
