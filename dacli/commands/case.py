@@ -50,3 +50,47 @@ def case_show(
 
     c: Context = ctx.obj
     show_case_text(c, ref, json_=json_, all_=all_)
+
+
+@case_app.command("find")
+def case_find(
+    ctx: typer.Context,
+    query: str = typer.Argument(
+        ..., help="A name or part of one (each word the start of a word), or a reference."
+    ),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Find cases by the client's name, an also-known-as name or the start of a reference, open and closed
+    (the caseload index only: no case is decrypted; the search is audited, the words searched are not).
+
+    Example: dacli case find "jo test"
+    """
+    from dacli.commands.caseviews import echo
+    from dacli.commands.common import print_json
+    from dacli.commands.render import table
+    from dacli.services.search import find_cases
+
+    c: Context = ctx.obj
+    found = find_cases(c.session(), query)
+    if json_:
+        print_json([{**f.row.as_json(), "matched": f.by} for f in found])
+        return
+    if not found:
+        echo("No case matches.")
+        return
+    table(
+        ("reference", "client", "also known as", "worker", "status", "risk", "matched"),
+        [
+            (
+                f.row.ref,
+                f.row.client,
+                f.row.aka or "-",
+                f.row.worker,
+                f.row.status.value,
+                f.row.risk or "-",
+                f.by,
+            )
+            for f in found
+        ],
+    )
+    echo(f"{len(found)} {'case' if len(found) == 1 else 'cases'}.")

@@ -1,0 +1,52 @@
+"""Finding cases: by a name, an also-known-as name or a reference across the caseload (`dacli case find`, the
+dashboard's search). The matching itself is `rules.search`; what a person may see is the caseload's own
+(`services.caseload.caseload`: the cases of this person's index)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dacli.errors import InvalidInput
+from dacli.rules.search import name_matches
+from dacli.schemas.case import CaseRow, CaseStatus
+from dacli.store.store import Session
+from dacli.text import ref_prefixes
+
+MIN_QUERY = 2
+"""A query shorter than this (folded) finds nothing useful: refused."""
+
+
+@dataclass
+class Found:
+    row: CaseRow
+    by: str
+    """What matched: 'reference', 'name' or 'aka'."""
+
+
+def matched_by(query: str, row: CaseRow, ref_starts: list[str]) -> str | None:
+    if ref_starts and (row.ref[3:8] + row.ref[9:]).startswith(tuple(ref_starts)):
+        return "reference"
+    if name_matches(query, row.client):
+        return "name"
+    if name_matches(query, row.aka):
+        return "aka"
+    return None
+
+
+def find_cases(session: Session, query: str) -> list[Found]:
+    """Every case of the caseload (open first, then closed; each by client name) whose reference begins with
+    ``query`` (three characters or more) or whose client's name or aka it matches (`rules.search`)."""
+    from dacli.rules.search import words
+    from dacli.services.caseload import caseload
+
+    if len("".join(words(query))) < MIN_QUERY:
+        raise InvalidInput(f"Give at least {MIN_QUERY} letters of a name, or the start of a reference.")
+    ref_starts = [p for p in ref_prefixes(query) if len(p) >= 3]
+    found = []
+    for row in caseload(session):
+        by = matched_by(query, row, ref_starts)
+        if by:
+            found.append(Found(row, by))
+    found.sort(key=lambda f: (f.row.status is not CaseStatus.open, f.row.client.casefold(), f.row.ref))
+    session.audit("case-find", detail={"found": len(found)})  # the query is a name: not in the log
+    return found
