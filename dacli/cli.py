@@ -17,8 +17,49 @@ from dacli import __version__
 from dacli.boundary import discard_pending_input, handle
 from dacli.errors import DacliError
 
+SECTIONS = {
+    "A case, day to day": [
+        "intake", "case", "note", "contact", "dash", "soag", "issp", "review", "close", "follow-up", "reopen",
+    ],
+    "Consent, sharing, Marac and court": [
+        "consent", "share", "share-without-consent", "marac", "children", "court",
+    ],
+    "Your session": ["unlock", "lock", "tui", "config"],
+    "Retention": ["hold", "retain-purge", "retention"],
+    "The store and its staff (managers)": [
+        "init", "user", "identity", "settings", "policy", "audit", "sync", "reindex", "rekey", "upgrade",
+    ],
+}  # fmt: skip
+"""How `dacli --help` groups the commands (every command is in one: tests/test_cli_conventions.py)."""
+
+EPILOG = (
+    "\b\nExamples:\n"
+    "  dacli unlock                       type your passphrase once\n"
+    "  dacli case list --mine --overdue   your cases, overdue first\n"
+    '  dacli case find "jo test"          a case by name, aka or reference\n'
+    "  dacli note add 7k3m9 --type telephone --with client\n"
+    "  dacli tui                          the dashboard\n"
+    "Every command's --help has an example; `dacli --install-completion` adds tab completion to your shell."
+)
+
 
 class ErrorBoundary(TyperGroup):
+    def format_commands(self, ctx, formatter) -> None:  # type: ignore[no-untyped-def]
+        """The commands by section (`SECTIONS`), in the sections' order; any other last, under 'Other'."""
+        commands = {name: self.get_command(ctx, name) for name in self.list_commands(ctx)}
+        placed = {name for names in SECTIONS.values() for name in names}
+        sections = [*SECTIONS.items(), ("Other", [n for n in commands if n not in placed])]
+        width = formatter.width - 6 - max(map(len, commands), default=0)
+        for title, names in sections:
+            rows = [
+                (name, commands[name].get_short_help_str(width))
+                for name in names
+                if name in commands and commands[name] is not None and not commands[name].hidden
+            ]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
@@ -35,8 +76,9 @@ app = typer.Typer(
     cls=ErrorBoundary,
     name="dacli",
     help="Case management for specialist domestic-abuse services.",
+    epilog=EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion
     # Rich tracebacks print local variables: they could hold decrypted case data.
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

@@ -130,3 +130,64 @@ def test_hold_list_and_settings_show_read_as_json(cli, case_ref):
     text = cli("settings", "show").stdout
     assert "timezone: Europe/London" in text
     assert not text.lstrip().startswith("{")
+
+
+def _leaf_commands():
+    import typer
+
+    from dacli.cli import app
+
+    found = []
+
+    def walk(cmd, path: list[str]) -> None:
+        subs = getattr(cmd, "commands", {})
+        if not subs or getattr(cmd, "invoke_without_command", False):
+            found.append((path, cmd))
+        for name, sub in subs.items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return [(p, c) for p, c in found if p]
+
+
+def test_every_commands_help_has_an_example_that_parses():
+    import shlex
+
+    from tests.test_readme_commands import accepts
+
+    commands = _leaf_commands()
+    assert len(commands) >= 68
+    for path, cmd in commands:
+        examples = [
+            line.strip() for line in (cmd.help or "").splitlines() if line.strip().startswith("Example:")
+        ]
+        assert examples, f"`dacli {' '.join(path)} --help` has no example"
+        for example in examples:
+            words = shlex.split(example.removeprefix("Example:").strip())
+            assert words[0] == "dacli"
+            words = words[1 : words.index(">")] if ">" in words else words[1:]
+            ok, why = accepts(words)
+            assert ok, f"the example of `dacli {' '.join(path)}` does not parse: {why}"
+            assert [w for w in words if not w.startswith("-")][: len(path)] == path or "--store" in words
+
+
+def test_the_root_help_groups_every_command(cli):
+    from dacli.cli import SECTIONS
+
+    shown = cli("--help")
+    assert shown.exit_code == 0
+    assert "Other:" not in shown.stdout
+    for title in SECTIONS:
+        assert f"{title}:" in shown.stdout
+    assert "Examples:" in shown.stdout
+    assert "--install-completion" in shown.stdout
+
+
+def test_tab_completion_offers_the_stores_references(run_dacli, case_ref, store_path):
+    # (typer offers only what begins with the word as typed: 'DA-' and capitals)
+    env = {"_DACLI_COMPLETE": "complete_bash", "COMP_WORDS": f"dacli case show {case_ref[:5]}"}
+    done = run_dacli(extra_env={**env, "COMP_CWORD": "3"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [case_ref]
+    none = run_dacli(extra_env={**env, "COMP_WORDS": "dacli note add ZZZZ", "COMP_CWORD": "3"})
+    assert none.stdout.split() == []

@@ -106,6 +106,7 @@ def test_the_lean_commands_build_no_typer_app(env, case_ref, command):
         "    assert exc.code == 0, exc.code\n"
         "loaded = [m for m in sys.modules if m in ('dacli.cli', 'typer._adapters')"
         " or m.startswith('dacli.commands.') and m not in ('dacli.commands.common', 'dacli.commands.prompts',"
+        " 'dacli.commands.completion',"
         f" 'dacli.commands.render', {own!r})]\n"
         "print(' '.join(sorted(loaded)), file=sys.stderr)\n"
     )

@@ -43,7 +43,11 @@ def init(
         PASSPHRASE_LOG_N, "--scrypt-log-n", min=10, max=22, help="scrypt cost for passphrases (log2 N)."
     ),
 ) -> None:
-    """Create a new store; the acting --user becomes its first manager."""
+    """Create a new store; the acting --user becomes its first manager.
+
+    \b
+    Example: dacli --store ~/casefiles --user amara init --service-name "Our Idva service"
+    """
     from dacli.services.admin import init_store
 
     c: Context = ctx.obj
@@ -60,7 +64,11 @@ def user_add(
     name: str = typer.Argument(..., help="The new person's username."),
     role: str = typer.Option(..., "--role", help="caseworker, senior or manager."),
 ) -> None:
-    """Add a member of staff (managers only); every case key is re-wrapped for them."""
+    """Add a member of staff (managers only); every case key is re-wrapped for them.
+
+    \b
+    Example: dacli user add sam.cw --role caseworker
+    """
     from dacli.services.admin import add_user
 
     c: Context = ctx.obj
@@ -76,7 +84,11 @@ def user_list(
     all_: bool = typer.Option(False, "--all", help="Include people who were removed."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """List staff (needs no passphrase; a staff list edited by hand is refused)."""
+    """List staff (needs no passphrase; a staff list edited by hand is refused).
+
+    \b
+    Example: dacli user list --all
+    """
     from dacli.services.admin import list_users
 
     c: Context = ctx.obj
@@ -120,7 +132,11 @@ def user_remove(
         None, "--reason", help=f"Why (kept encrypted in the audit trail). {NARRATIVE_HELP}"
     ),
 ) -> None:
-    """Remove a member of staff (managers only) and rotate every key."""
+    """Remove a member of staff (managers only) and rotate every key.
+
+    \b
+    Example: dacli user remove sam.cw
+    """
     from dacli.commands.common import narrative
     from dacli.services.admin import remove_user
 
@@ -139,7 +155,11 @@ def user_remove(
 
 @user_app.command("passwd")
 def user_passwd(ctx: typer.Context) -> None:
-    """Change your own passphrase."""
+    """Change your own passphrase.
+
+    \b
+    Example: dacli user passwd
+    """
     from dacli.services.admin import change_passphrase
 
     c: Context = ctx.obj
@@ -153,7 +173,11 @@ def identity_export(
     ctx: typer.Context,
     yes: bool = typer.Option(False, "--yes", help="Yes, print my secret key."),
 ) -> None:
-    """Print your age secret key, for break-glass recovery with the `age` tool. Keep it offline."""
+    """Print your age secret key, for break-glass recovery with the `age` tool. Keep it offline.
+
+    \b
+    Example: dacli identity export --yes > my-identity.txt
+    """
     from dacli.errors import InvalidInput
     from dacli.services.admin import export_identity
 
@@ -175,7 +199,11 @@ def audit_verify(
 ) -> None:
     """Check every audit log's hash chain and the signature of every signed file: unlocked, that no log lost
     its tail, and that the staff list, index, key rings and every record are as their authors signed them
-    (each record is decrypted in memory); with --no-unlock, the chains and the staff list only."""
+    (each record is decrypted in memory); with --no-unlock, the chains and the staff list only.
+
+    \b
+    Example: dacli audit verify --json
+    """
     from dacli.errors import IntegrityError
     from dacli.services.admin import verify_audit
 
@@ -253,7 +281,11 @@ def audit_show(
     case: str = typer.Option(None, "--case", help="Only entries about this case."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """List audit entries, oldest first."""
+    """List audit entries, oldest first.
+
+    \b
+    Example: dacli audit show --case DA-7K3M9-QXP2T
+    """
     from dacli.services.admin import audit_entries
     from dacli.store.layout import check_case_ref
 
@@ -292,7 +324,11 @@ def _local(at) -> str:
 
 
 def reindex(ctx: typer.Context) -> None:
-    """Rebuild the caseload index from the case records."""
+    """Rebuild the caseload index from the case records.
+
+    \b
+    Example: dacli reindex
+    """
     from dacli.services.case_view import reindex as rebuild
 
     c: Context = ctx.obj
@@ -313,7 +349,11 @@ def reindex(ctx: typer.Context) -> None:
 
 
 def upgrade(ctx: typer.Context) -> None:
-    """Bring a store of an earlier format to this dacli's (managers only; resumable, audited)."""
+    """Bring a store of an earlier format to this dacli's (managers only; resumable, audited).
+
+    \b
+    Example: dacli upgrade
+    """
     from dacli.schemas.store import STORE_FORMAT
     from dacli.services.upgrade import upgrade as bring_up
 
@@ -332,7 +372,11 @@ def upgrade(ctx: typer.Context) -> None:
 
 
 def rekey(ctx: typer.Context) -> None:
-    """Re-wrap every key ring to the current staff (finishes an interrupted user add or remove)."""
+    """Re-wrap every key ring to the current staff (finishes an interrupted user add or remove).
+
+    \b
+    Example: dacli rekey
+    """
     from dacli.services.admin import rekey as rewrap
 
     c: Context = ctx.obj
@@ -352,7 +396,11 @@ def unlock(
         8.0, "--max-hours", help="Hours until it locks however busy (at most 8)."
     ),
 ) -> None:
-    """Type your passphrase once: a background agent keeps you unlocked for the commands that follow."""
+    """Type your passphrase once: a background agent keeps you unlocked for the commands that follow.
+
+    \b
+    Example: dacli unlock --idle 30
+    """
     from dacli.services.admin import start_agent
 
     c: Context = ctx.obj
@@ -375,7 +423,11 @@ def _warn_memory(store) -> None:
 
 
 def lock() -> None:
-    """End every unlock agent of yours, on every store."""
+    """End every unlock agent of yours, on every store.
+
+    \b
+    Example: dacli lock
+    """
     from dacli.services.admin import lock_agents
 
     count = lock_agents()
@@ -390,6 +442,7 @@ def settings_show(
 ) -> None:
     """Show the store's settings (checked against the signature of the manager who last changed them).
 
+    \b
     Example: dacli settings show
     """
     c: Context = ctx.obj
@@ -415,7 +468,11 @@ def settings_set(
     key: str = typer.Argument(..., help="passphrase_log_n, lock_timeout_seconds or service_name."),
     value: str = typer.Argument(..., help="The new value."),
 ) -> None:
-    """Change one setting (managers; audited). store.toml is signed: a change made by hand is refused."""
+    """Change one setting (managers; audited). store.toml is signed: a change made by hand is refused.
+
+    \b
+    Example: dacli settings set service_name "Our Idva service"
+    """
     from dacli.services.admin import change_setting
 
     c: Context = ctx.obj
@@ -426,7 +483,11 @@ def settings_set(
 @policy_app.command("accept")
 def policy_accept(ctx: typer.Context) -> None:
     """Accept .dacli/policy.toml as it now reads (managers; audited). Edit it by hand, read it, then run
-    this: until a manager accepts a change, commands that need the policy stop and say so."""
+    this: until a manager accepts a change, commands that need the policy stop and say so.
+
+    \b
+    Example: dacli policy accept
+    """
     from dacli.services.admin import accept_policy
 
     c: Context = ctx.obj

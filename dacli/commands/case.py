@@ -28,7 +28,11 @@ def case_list(
     overdue: bool = typer.Option(False, "--overdue", help="Only cases with an overdue deadline."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """List cases from the caseload index (no case is decrypted). Overdue cases sort first."""
+    """List cases from the caseload index (no case is decrypted). Overdue cases sort first.
+
+    \b
+    Example: dacli case list --mine --overdue
+    """
 
     from dacli.commands.caseviews import list_cases
 
@@ -44,7 +48,11 @@ def case_show(
     all_: bool = typer.Option(False, "--all", help="The whole timeline (default: the latest 8 entries)."),
 ) -> None:
     """Show one case on one screen: summary, safe contact details, flags, consent, safety plan, Marac,
-    disclosures, court dates, deadlines and the latest timeline (the read is audited)."""
+    disclosures, court dates, deadlines and the latest timeline (the read is audited).
+
+    \b
+    Example: dacli case show 7k3m9
+    """
 
     from dacli.commands.caseviews import show_case_text
 
@@ -63,6 +71,7 @@ def case_find(
     """Find cases by the client's name, an also-known-as name or the start of a reference, open and closed
     (the caseload index only: no case is decrypted; the search is audited, the words searched are not).
 
+    \b
     Example: dacli case find "jo test"
     """
     from dacli.commands.caseviews import echo

@@ -20,7 +20,11 @@ def children_show(
     ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Which triggers for a referral to children's social care apply, and the referrals made."""
+    """Which triggers for a referral to children's social care apply, and the referrals made.
+
+    \b
+    Example: dacli children show DA-7K3M9-QXP2T
+    """
 
     from dacli.services.case_view import children_triggers, show_case
 
@@ -62,7 +66,11 @@ def children_refer(
     how: str = typer.Option(..., "--how", help="verbal (confirm in writing within 24 h) or written."),
     at: str = typer.Option(None, "--at", help="When it was made (YYYY-MM-DDTHH:MM, local); default now."),
 ) -> None:
-    """Record a referral to children's social care, with the triggers that applied."""
+    """Record a referral to children's social care, with the triggers that applied.
+
+    \b
+    Example: dacli children refer DA-7K3M9-QXP2T --to "Front door team" --how verbal
+    """
 
     from dacli.services.children import parse_csc, record_csc_referral
 
@@ -84,7 +92,11 @@ def children_confirm(
     record: str = typer.Argument(..., help="The referral's record name (csc-...)."),
     at: str = typer.Option(None, "--at", help="When the written confirmation was sent; default now."),
 ) -> None:
-    """Record that a verbal referral was confirmed in writing."""
+    """Record that a verbal referral was confirmed in writing.
+
+    \b
+    Example: dacli children confirm DA-7K3M9-QXP2T csc-20261203T101500-1a2b3c.toml.age
+    """
     import datetime as dt
 
     from dacli.errors import InvalidInput

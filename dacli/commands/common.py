@@ -246,7 +246,11 @@ def ref_argument(default: Any = ..., help: str = REF_HELP) -> Any:
     `ref_callback`; `dacli.lean` and `dacli.hot` call `resolve_ref` themselves)."""
     import typer
 
-    return typer.Argument(default, help=help, metavar="REF", callback=ref_callback)
+    from dacli.commands.completion import complete_ref
+
+    return typer.Argument(
+        default, help=help, metavar="REF", callback=ref_callback, autocompletion=complete_ref
+    )
 
 
 def resolve_ref(c: Context, typed: str) -> str:

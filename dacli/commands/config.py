@@ -24,6 +24,7 @@ def config_show(
 ) -> None:
     """Show your settings file and what it says.
 
+    \b
     Example: dacli config show
     """
     file = config.path()
@@ -47,6 +48,7 @@ def config_set(
 ) -> None:
     """Set one setting (store: the case store's folder, kept as a full path; user: your username).
 
+    \b
     Example: dacli config set store ~/casefiles
     """
     from pathlib import Path
@@ -74,6 +76,7 @@ def config_unset(
 ) -> None:
     """Remove one setting (dacli then uses its default: ./casefiles, or asks who you are).
 
+    \b
     Example: dacli config unset user
     """
     config.check(key, "x")
@@ -90,6 +93,7 @@ def config_unset(
 def config_reset() -> None:
     """Remove your settings file, whatever it holds (a damaged one too): dacli then uses its defaults.
 
+    \b
     Example: dacli config reset
     """
     file = config.path()

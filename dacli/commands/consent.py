@@ -51,7 +51,11 @@ def consent_record(
     from_: str = typer.Option(None, "--from", help="The agreement as TOML, or - for standard input."),
     template: bool = typer.Option(False, "--template", help="Print the agreement to fill in."),
 ) -> None:
-    """Record the client's agreement (the latest one is in force)."""
+    """Record the client's agreement (the latest one is in force).
+
+    \b
+    Example: dacli consent record DA-7K3M9-QXP2T --template > consent.toml
+    """
     if template:
         typer.echo(_template(), nl=False)
         return
@@ -69,7 +73,11 @@ def consent_show(
     ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """The agreement in force: the four statements, monitoring consent, and each agency's permission."""
+    """The agreement in force: the four statements, monitoring consent, and each agency's permission.
+
+    \b
+    Example: dacli consent show DA-7K3M9-QXP2T
+    """
 
     from dacli.schemas.consent import STATEMENTS
     from dacli.services.consent import agreements, review_overdue
@@ -102,7 +110,11 @@ def share(
     what: str = typer.Option(None, "--what", help=f"What was shared. {NARRATIVE_HELP}"),
     at: str = typer.Option(None, "--at", help="When (YYYY-MM-DDTHH:MM, local time); default now."),
 ) -> None:
-    """Record a share made with the client's consent (refused unless the agreement permits that agency)."""
+    """Record a share made with the client's consent (refused unless the agreement permits that agency).
+
+    \b
+    Example: dacli share DA-7K3M9-QXP2T --agency "Housing options"
+    """
 
     from dacli.commands.common import narrative
     from dacli.services.consent import consent_in_force, parse_disclosure, share_with_consent

@@ -75,7 +75,11 @@ def court_record(
     from_: str = typer.Option(None, "--from", help="The summary as TOML, or - for standard input."),
     template: str = typer.Option(None, "--template", help="Print a form to fill in: criminal or civil."),
 ) -> None:
-    """Record a criminal or civil case summary for one hearing."""
+    """Record a criminal or civil case summary for one hearing.
+
+    \b
+    Example: dacli court record DA-7K3M9-QXP2T --template criminal > hearing.toml
+    """
     from dacli.errors import InvalidInput
 
     if template:
@@ -97,7 +101,11 @@ def court_list(
     ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Every hearing of a case in date order, with orders and their expiry dates."""
+    """Every hearing of a case in date order, with orders and their expiry dates.
+
+    \b
+    Example: dacli court list DA-7K3M9-QXP2T
+    """
     from dacli.services.case_view import show_case
 
     c: Context = ctx.obj
@@ -130,7 +138,11 @@ def court_summary(
         None, "--reason", help=f"Why the safe fields are released (audited). {NARRATIVE_HELP}"
     ),
 ) -> None:
-    """Every hearing as the pack's case summary forms, to share; safe fields withheld (audited export)."""
+    """Every hearing as the pack's case summary forms, to share; safe fields withheld (audited export).
+
+    \b
+    Example: dacli court summary DA-7K3M9-QXP2T --out summary.md
+    """
     from dacli.commands.common import deliverer, export_target, release_reason
     from dacli.services.court import summary
 

@@ -26,7 +26,11 @@ def dash_score(
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
     medium_band: str = typer.Option(None, "--medium-band", help="A local medium band, e.g. 10-13."),
 ) -> None:
-    """Score a checklist file (no store needed), or with --case a case's latest checklist."""
+    """Score a checklist file (no store needed), or with --case a case's latest checklist.
+
+    \b
+    Example: dacli dash score checklist.toml
+    """
     from dacli.dashscore import main
 
     if case is None:
@@ -64,7 +68,11 @@ def dash_record(
     from_: str = typer.Option(None, "--from", help="The checklist as TOML or JSON, or - for standard input."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Record a new Dash checklist for a case: question by question, or from a file."""
+    """Record a new Dash checklist for a case: question by question, or from a file.
+
+    \b
+    Example: dacli dash record DA-7K3M9-QXP2T
+    """
 
     from dacli.dashscore import parse
     from dacli.services.dash import parse_dash, record_dash
@@ -230,7 +238,11 @@ def dash_history_cmd(
     ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Every Dash checklist of a case with date, score and level, and the trend."""
+    """Every Dash checklist of a case with date, score and level, and the trend.
+
+    \b
+    Example: dacli dash history DA-7K3M9-QXP2T
+    """
     from dacli.services.dash import dash_history, trend
 
     history = dash_history(ctx.obj.session(), ref)
@@ -267,7 +279,11 @@ def dash_history_cmd(
 
 @dash_app.command("template")
 def dash_template() -> None:
-    """Print a checklist file to fill in for `dash score`: every question, word for word, as a comment."""
+    """Print a checklist file to fill in for `dash score`: every question, word for word, as a comment.
+
+    \b
+    Example: dacli dash template > checklist.toml
+    """
     from dacli.schemas.dash_bank import ATTRIBUTION, DASH_VERSION, QUESTIONS, TITLE
 
     lines = [f"# {TITLE}", f'checklist = "{DASH_VERSION}"', "", "[answers]", '# "yes", "no" or "dont-know"']

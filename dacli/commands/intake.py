@@ -10,9 +10,7 @@ from dacli import clock
 from dacli.commands.common import Context, print_json, read_form, ref_argument, ref_callback
 from dacli.errors import InvalidInput
 
-intake_app = typer.Typer(
-    help="Take a referral: urgent fields first, the rest now or later.", invoke_without_command=True
-)
+intake_app = typer.Typer(invoke_without_command=True)  # its help: the `intake` callback's docstring
 
 URGENT_CLIENT = ["name", "safe_number", "safe_time_to_call", "code_word"]
 
@@ -245,8 +243,13 @@ def intake(
     ),
     json_: bool = typer.Option(False, "--json", help='Print {"case": "...", ...}.'),
 ) -> None:
-    """Take a referral. Without --from, asks the urgent fields first (name, safe number, safe time to
-    call, code word, significant concerns) and offers the rest of the form; prints the case reference."""
+    """Take a referral: urgent fields first, the rest now or later. Without --from, asks the urgent
+    fields first (name, safe number, safe time to call, code word, significant concerns) and offers the
+    rest of the form; prints the case reference.
+
+    \b
+    Example: dacli intake
+    """
     if ctx.invoked_subcommand is not None:
         return
 
@@ -276,7 +279,11 @@ def finish(
     ref: str = ref_argument(),
     from_: str = typer.Option(None, "--from", help="The whole form as TOML, or - for standard input."),
 ) -> None:
-    """Complete the latest intake of a case (after an urgent-fields-only intake)."""
+    """Complete the latest intake of a case (after an urgent-fields-only intake).
+
+    \b
+    Example: dacli intake finish DA-7K3M9-QXP2T
+    """
 
     from dacli.services.intake import finish_intake, latest_intake, parse_intake
 

@@ -66,7 +66,11 @@ def _template_text(ref: str, doc: dict) -> str:
 
 @issp_app.command("template")
 def issp_template(ctx: typer.Context, ref: str = ref_argument()) -> None:
-    """Print the plan to fill in: the last plan to refresh, or actions seeded from Dash and Soag."""
+    """Print the plan to fill in: the last plan to refresh, or actions seeded from Dash and Soag.
+
+    \b
+    Example: dacli issp template DA-7K3M9-QXP2T > plan.toml
+    """
 
     from dacli.services.issp import template
 
@@ -80,7 +84,11 @@ def issp_record(
     ref: str = ref_argument(),
     from_: str = typer.Option(..., "--from", help="The plan as TOML (see `issp template`), or -."),
 ) -> None:
-    """Save a plan as the case's next version."""
+    """Save a plan as the case's next version.
+
+    \b
+    Example: dacli issp record DA-7K3M9-QXP2T --from plan.toml
+    """
 
     from dacli.commands.common import read_form
     from dacli.services.issp import parse_issp, record
@@ -108,7 +116,11 @@ def issp_complete(
     on: str = typer.Option(None, "--on", help="Date complete (YYYY-MM-DD; default today)."),
     comment: str = typer.Option(None, "--comment", help=f"Added to the action's comment. {NARRATIVE_HELP}"),
 ) -> None:
-    """Mark an action complete (a new version of the plan)."""
+    """Mark an action complete (a new version of the plan).
+
+    \b
+    Example: dacli issp complete DA-7K3M9-QXP2T --action 2
+    """
     import datetime as dt
 
     from dacli.errors import InvalidInput
@@ -138,7 +150,11 @@ def issp_show(
     version: int = typer.Option(None, "--version", help="An earlier version (default the latest)."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Show the plan (for the worker: safe fields included), with overdue actions marked."""
+    """Show the plan (for the worker: safe fields included), with overdue actions marked.
+
+    \b
+    Example: dacli issp show DA-7K3M9-QXP2T
+    """
 
     from dacli.schemas.issp import ADVICE_SECTIONS
     from dacli.services.issp import overdue, to_show
@@ -196,7 +212,11 @@ def issp_export(
     ),
     version: int = typer.Option(None, "--version", help="An earlier version (default the latest)."),
 ) -> None:
-    """The client's copy of the plan. Asks, and records, whether it is safe for them to take it home."""
+    """The client's copy of the plan. Asks, and records, whether it is safe for them to take it home.
+
+    \b
+    Example: dacli issp export DA-7K3M9-QXP2T --format pdf --out plan.pdf
+    """
     from dacli.commands.common import export_target
     from dacli.errors import InvalidInput
     from dacli.services.issp_copy import client_copy

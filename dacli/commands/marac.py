@@ -46,7 +46,11 @@ def marac_refer(
     ),
     out: str = typer.Option(None, "--out", help="Write the form to this file (default: standard output)."),
 ) -> None:
-    """Record a Marac referral and print the referral form, filled from the case."""
+    """Record a Marac referral and print the referral form, filled from the case.
+
+    \b
+    Example: dacli marac refer DA-7K3M9-QXP2T --template > marac.toml
+    """
     if template:
         typer.echo(TEMPLATE, nl=False)
         return
@@ -92,7 +96,11 @@ def marac_research(
     ),
     out: str = typer.Option(None, "--out", help="Write the form to this file (default: standard output)."),
 ) -> None:
-    """Record the Marac research form and print it, filled from the case."""
+    """Record the Marac research form and print it, filled from the case.
+
+    \b
+    Example: dacli marac research DA-7K3M9-QXP2T --template > research.toml
+    """
     if template:
         typer.echo(RESEARCH_TEMPLATE, nl=False)
         return
@@ -125,7 +133,11 @@ def marac_decline(
     ref: str = ref_argument(),
     reason: str = typer.Option(..., "--reason", help="Why the case is not referred (recorded and audited)."),
 ) -> None:
-    """Record a decision not to refer a case its latest Dash recommends for Marac (seniors and managers)."""
+    """Record a decision not to refer a case its latest Dash recommends for Marac (seniors and managers).
+
+    \b
+    Example: dacli marac decline DA-7K3M9-QXP2T --reason -
+    """
     from dacli.services.marac import decline
 
     typer.echo(decline(ctx.obj.session(), ref, reason, clock.today()))

@@ -67,7 +67,11 @@ def note_add(
     supersedes: str = typer.Option(None, "--supersedes", help="Record name of the note this corrects."),
     from_: str = typer.Option(None, "--from", help="The note as a TOML file, or - for standard input."),
 ) -> None:
-    """Add a case note (prompts for what is not given)."""
+    """Add a case note (prompts for what is not given).
+
+    \b
+    Example: dacli note add 7k3m9 --type telephone --with client --code G
+    """
 
     from dacli.services.notes import add_note, parse_note
 
@@ -123,7 +127,11 @@ def note_list(
     ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Every note of a case, oldest first, superseded ones marked."""
+    """Every note of a case, oldest first, superseded ones marked.
+
+    \b
+    Example: dacli note list DA-7K3M9-QXP2T
+    """
     from dacli.services.case_view import show_case
 
     c: Context = ctx.obj
@@ -163,7 +171,11 @@ def contact_add(
     email: str = typer.Option(None, "--email", help="Email address."),
     comments: str = typer.Option(None, "--comments", help=f"Comments. {NARRATIVE_HELP}"),
 ) -> None:
-    """Add a case contact (a practitioner or agency involved in this case)."""
+    """Add a case contact (a practitioner or agency involved in this case).
+
+    \b
+    Example: dacli contact add DA-7K3M9-QXP2T --agency "Local police" --role "DA officer"
+    """
     from dacli.services.notes import add_contact, parse_contact
 
     c: Context = ctx.obj
@@ -189,7 +201,11 @@ def contact_list(
     ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """The case contacts of a case."""
+    """The case contacts of a case.
+
+    \b
+    Example: dacli contact list DA-7K3M9-QXP2T
+    """
     from dacli.services.case_view import show_case
 
     c: Context = ctx.obj

@@ -25,7 +25,11 @@ def retention_init(
         False, "--no-passphrase", help="Leave the key file unencrypted (protect it with file permissions)."
     ),
 ) -> None:
-    """Create the retention identity (managers): it opens the retention register and nothing else."""
+    """Create the retention identity (managers): it opens the retention register and nothing else.
+
+    \b
+    Example: dacli retention init --key-file /root/dacli-retention.key
+    """
     from pathlib import Path
 
     from dacli.commands.common import new_passphrase
@@ -48,7 +52,11 @@ def hold_add(
         None, "--reason", help=f"Why (audited), e.g. 'domestic homicide review'. {NARRATIVE_HELP}"
     ),
 ) -> None:
-    """Stop the destruction of a case until the hold is removed (seniors and managers)."""
+    """Stop the destruction of a case until the hold is removed (seniors and managers).
+
+    \b
+    Example: dacli hold add DA-7K3M9-QXP2T
+    """
     from dacli.commands.common import case_first, narrative
     from dacli.services.retention import add_hold
 
@@ -68,7 +76,11 @@ def hold_remove(
     hold: str = typer.Argument(..., help="The hold record, as `hold list` shows it."),
     reason: str = typer.Option(None, "--reason", help=f"Why the hold ends (audited). {NARRATIVE_HELP}"),
 ) -> None:
-    """End a hold (seniors and managers)."""
+    """End a hold (seniors and managers).
+
+    \b
+    Example: dacli hold remove DA-7K3M9-QXP2T hold-20261203T101500-1a2b3c.toml.age
+    """
     from dacli.commands.common import case_first, narrative
     from dacli.errors import NotFound
     from dacli.schemas.common import Role
@@ -93,6 +105,7 @@ def hold_list(
 ) -> None:
     """The holds in force on a case.
 
+    \b
     Example: dacli hold list DA-7K3M9-QXP2T --json
     """
     from dacli.services.case_view import show_case
@@ -119,7 +132,11 @@ def retain_purge(
     mode: str = typer.Option(None, "--mode", help="destroy or boil-down (default: the policy's)."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Plan (and with --apply carry out) the retention sweep: cases due 6 years after the last contact."""
+    """Plan (and with --apply carry out) the retention sweep: cases due 6 years after the last contact.
+
+    \b
+    Example: dacli retain-purge --as-of 2033-01-31
+    """
     import datetime as dt
     import getpass
     import sys

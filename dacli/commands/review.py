@@ -83,7 +83,11 @@ def review(
     template: bool = typer.Option(False, "--template", help="Print the form to fill in."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Record a case review (due 6-8 weeks after intake, then at the policy interval)."""
+    """Record a case review (due 6-8 weeks after intake, then at the policy interval).
+
+    \b
+    Example: dacli review DA-7K3M9-QXP2T
+    """
     if template:
         typer.echo(REVIEW_TEMPLATE, nl=False)
         return
@@ -126,7 +130,11 @@ def close(
     ),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Close a case with the exit form, or list the candidates for closure."""
+    """Close a case with the exit form, or list the candidates for closure.
+
+    \b
+    Example: dacli close --candidates
+    """
     c: Context = ctx.obj
     if template:
         children = None
@@ -168,7 +176,11 @@ def reopen(
         None, "--reason", help=f"Why the case is reopened (audited). {NARRATIVE_HELP}"
     ),
 ) -> None:
-    """Reopen a closed case."""
+    """Reopen a closed case.
+
+    \b
+    Example: dacli reopen DA-7K3M9-QXP2T
+    """
     from dacli.commands.common import case_first, narrative
     from dacli.services.review import reopen as reopen_case
 
@@ -190,7 +202,11 @@ def follow_up(
         None, "--outcome", help=f"How the client is getting on; any new needs. {NARRATIVE_HELP}"
     ),
 ) -> None:
-    """Record the follow-up call made after closure (only if the client consented to it)."""
+    """Record the follow-up call made after closure (only if the client consented to it).
+
+    \b
+    Example: dacli follow-up DA-7K3M9-QXP2T --reached
+    """
     import datetime as dt
 
     from dacli.errors import InvalidInput

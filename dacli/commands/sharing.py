@@ -61,7 +61,11 @@ def share_record(
     template: bool = typer.Option(False, "--template", help="Print the form to fill in."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Record a decision to share without consent (a caseworker's waits for a senior's sign-off)."""
+    """Record a decision to share without consent (a caseworker's waits for a senior's sign-off).
+
+    \b
+    Example: dacli share-without-consent record DA-7K3M9-QXP2T --template > share.toml
+    """
     if template:
         typer.echo(TEMPLATE, nl=False)
         return
@@ -96,7 +100,11 @@ def share_sign_off(
         None, "--comment", help=f"Your review (kept encrypted with the record). {NARRATIVE_HELP}"
     ),
 ) -> None:
-    """Sign off a caseworker's decision (seniors and managers; never your own)."""
+    """Sign off a caseworker's decision (seniors and managers; never your own).
+
+    \b
+    Example: dacli share-without-consent sign-off DA-7K3M9-QXP2T share-20261203T101500-1a2b3c.toml.age
+    """
     from dacli.commands.common import case_first, narrative
     from dacli.errors import NotFound
     from dacli.services.sharing import sign_off_share

@@ -62,7 +62,11 @@ def soag_record(
     ref: str = ref_argument(),
     from_: str = typer.Option(None, "--from", help="The grid as TOML, or - for standard input."),
 ) -> None:
-    """Record a Severity of Abuse Grid for a case (each grid is a new record)."""
+    """Record a Severity of Abuse Grid for a case (each grid is a new record).
+
+    \b
+    Example: dacli soag record DA-7K3M9-QXP2T --from soag.toml
+    """
 
     from dacli.services.soag import parse_soag, record_soag
 
@@ -78,7 +82,11 @@ def soag_show(
     ref: str = ref_argument(),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """The latest grid of a case, and how it compares with the grid at intake."""
+    """The latest grid of a case, and how it compares with the grid at intake.
+
+    \b
+    Example: dacli soag show DA-7K3M9-QXP2T
+    """
     from dacli.schemas.soag_bank import ABUSE_TYPES, ATTRIBUTION
     from dacli.services.soag import soag_comparison, soag_history
 

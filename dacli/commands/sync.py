@@ -29,7 +29,11 @@ def sync_status(
     """List every conflict copy a sync engine made in the store, each checked under its original name (does
     it verify? is it identical to the file it copies, or does it differ?), the derived files a format-2 store
     still holds, a missing ignore file, and files that arrived in a purged case's folder after its purge.
-    Deletes nothing. Exits 11 when a copy differs or does not verify, or such files arrived."""
+    Deletes nothing. Exits 11 when a copy differs or does not verify, or such files arrived.
+
+    \b
+    Example: dacli sync status
+    """
     from dacli.services.sync import ATTENTION_EXIT, copy_json
     from dacli.services.sync import sync_status as status_of
 
@@ -92,7 +96,11 @@ def sync_status(
 def sync_ignore(ctx: typer.Context) -> None:
     """Add dacli's lock and temp file patterns to the ignore file of the sync engine whose marker is in the
     store's folder (Syncthing's .stignore; Nextcloud's .sync-exclude.lst): appended, never a line twice.
-    `dacli init` does it for a folder that is already synced; this is for one that became so later."""
+    `dacli init` does it for a folder that is already synced; this is for one that became so later.
+
+    \b
+    Example: dacli sync ignore
+    """
     from dacli.services.sync import write_ignore_files
 
     c: Context = ctx.obj
@@ -111,7 +119,11 @@ def sync_introduce(
     """Write this computer's memory of the staff list (which staff changes it believed, who it saw
     removed), signed by you, for a new computer to take over with `dacli sync join FILE`. A computer set up
     later than a leaver's removal then cannot be fooled by a change the leaver signs afterwards. Holds no
-    client data. Example: dacli sync introduce --out /media/usb/introduction.dacli"""
+    client data.
+
+    \b
+    Example: dacli sync introduce --out /media/usb/introduction.dacli
+    """
     from dacli.services.sync import introduce
 
     c: Context = ctx.obj
@@ -141,7 +153,11 @@ def sync_join(
     introduce`), in place of this computer's own. Checks it against the staff list as your own identity
     file anchors it (your passphrase, or the unlock agent), says who signed it and how the staff list it
     gives differs from the shared files read alone, and asks before taking it where it differs. Refuses
-    one that is stale, would make this computer forget a removal, or does not fit; changes nothing then."""
+    one that is stale, would make this computer forget a removal, or does not fit; changes nothing then.
+
+    \b
+    Example: dacli sync join office-b.introduction
+    """
     from dacli.services.sync import prepare_join, take_join
 
     c: Context = ctx.obj

@@ -13,7 +13,11 @@ def tui(
     ctx: typer.Context,
     idle_minutes: float = typer.Option(5.0, "--idle-minutes", help="Lock after this long without use."),
 ) -> None:
-    """The caseload dashboard (Textual): the same store and services as the CLI."""
+    """The caseload dashboard (Textual): the same store and services as the CLI.
+
+    \b
+    Example: dacli tui --idle-minutes 10
+    """
     from pathlib import Path
 
     from dacli.errors import InvalidInput
