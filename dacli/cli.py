@@ -19,7 +19,8 @@ from dacli.errors import DacliError
 
 SECTIONS = {
     "A case, day to day": [
-        "intake", "case", "note", "contact", "dash", "soag", "issp", "review", "close", "follow-up", "reopen",
+        "day", "intake", "case", "note", "contact", "dash", "soag", "issp", "review", "close", "follow-up",
+        "reopen",
     ],
     "Consent, sharing, Marac and court": [
         "consent", "share", "share-without-consent", "marac", "children", "court",
@@ -129,6 +130,7 @@ def _register() -> None:
         consent,
         court,
         dash,
+        day,
         intake,
         issp,
         marac,
@@ -158,6 +160,7 @@ def _register() -> None:
     case.register(app)
     sync.register(app)
     config.register(app)
+    day.register(app)
 
 
 _register()

@@ -175,6 +175,18 @@ def start_of(day: dt.date) -> dt.datetime:
     return to_utc(dt.datetime.combine(day, dt.time(0, 0)))
 
 
+def short_day(day: dt.date, today: dt.date) -> str:
+    """A day as a person reads it in a narrow column: '17 Jun' in this year, '17 Jun 2025' in another."""
+    return f"{day.day} {day:%b}" if day.year == today.year else f"{day.day} {day:%b %Y}"
+
+
+def show_due(at: dt.datetime) -> str:
+    """When something is due, as a person reads it: the local date for a deadline of a day (kept as the
+    first moment of its local day: a review, a plan action, an order), the local date and time otherwise."""
+    moment = local(at)
+    return f"{moment:%Y-%m-%d}" if (moment.hour, moment.minute, moment.second) == (0, 0, 0) else show(at)
+
+
 def show(at: dt.datetime | None, seconds: bool = False) -> str:
     """An instant as a person reads it: local date and time, no zone suffix ('2026-07-14 14:30')."""
     if at is None:

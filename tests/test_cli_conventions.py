@@ -191,3 +191,16 @@ def test_tab_completion_offers_the_stores_references(run_dacli, case_ref, store_
     assert done.stdout.split() == [case_ref]
     none = run_dacli(extra_env={**env, "COMP_WORDS": "dacli note add ZZZZ", "COMP_CWORD": "3"})
     assert none.stdout.split() == []
+
+
+def test_overdue_is_red_on_a_terminal_and_never_with_no_color(run_dacli, case_ref):
+    plain = run_dacli("case", "list")  # a pipe: no colour
+    assert "OVERDUE" in plain.stdout and "\x1b" not in plain.stdout
+    forced = run_dacli("case", "list", extra_env={"NO_COLOR": "", "FORCE_COLOR": "1"})
+    assert "\x1b[1;31mOVERDUE\x1b[0m" in forced.stdout
+    header, rule = forced.stdout.splitlines()[:2]
+    assert len(header.rstrip()) <= len(rule)  # the columns were padded before the colour went in
+    both = run_dacli("case", "show", case_ref, extra_env={"NO_COLOR": "1", "FORCE_COLOR": "1"})
+    assert "OVERDUE" in both.stdout and "\x1b" not in both.stdout
+    shown = run_dacli("case", "show", case_ref, extra_env={"NO_COLOR": "", "FORCE_COLOR": "1"})
+    assert "\x1b[1;31mOVERDUE\x1b[0m" in shown.stdout

@@ -47,7 +47,7 @@ def test_orders_expiring_within_28_days(days, listed):
     [({"kind": "family"}, "kind"), ({"court": ""}, "court"),
      ({"hearing_date": dt.date(2027, 1, 1)}, "future"),
      ({"next_court_date": dt.date(2026, 11, 1)}, "next_court_date"),
-     ({"orders": [{"type": "restraining"}]}, "orders.0.type"),
+     ({"orders": [{"type": "restraining"}]}, r"orders\[1\]\.type"),
      ({"orders": [{"type": "occupation", "expiry_date": dt.date(2026, 1, 1)}]}, "expiry_date")],
 )  # fmt: skip
 def test_bad_hearings_are_refused(change, word):

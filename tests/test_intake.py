@@ -100,7 +100,7 @@ def test_whole_form_round_trips(session, tmp_path):
     "change, field",
     [
         ({"checklist": {"agreement_consented_how": "fax"}}, "checklist.agreement_consented_how"),
-        ({"children": [{"name": "Kid", "gender": "X"}]}, "children.0.gender"),
+        ({"children": [{"name": "Kid", "gender": "X"}]}, "children[1].gender"),
         ({"children": [{"name": "unborn", "unborn": True}]}, "children[1] is unborn"),
         ({"checklist": {"service_explained_how": "written"}}, "checklist.service_explained_how"),
         ({"conflict_details": "knows the worker"}, "conflict_details"),

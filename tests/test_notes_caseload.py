@@ -94,7 +94,7 @@ def test_notes_are_append_only_and_corrections_supersede(session, case_ref):
     "over, field",
     [
         ({"contact_type": "carrier pigeon"}, "contact_type"),
-        ({"activities": ["XX"]}, "activities.0"),
+        ({"activities": ["XX"]}, r"activities\[1\]"),
         ({"initials": ""}, "initials"),
         ({"facts": ""}, "facts"),
         ({"at": dt.datetime(2027, 1, 1)}, "future"),

@@ -264,7 +264,7 @@ def test_a_plan_row_with_something_typed_but_no_agreed_action_is_refused(cli, ca
     form = tmp_path / "plan.toml"
     form.write_text(text, encoding="utf-8")
     result = cli("issp", "record", case, "--from", str(form))
-    assert result.exit_code == 2 and "actions.0.action is not answered" in result.stderr
+    assert result.exit_code == 2 and "actions[1].action is not answered" in result.stderr
 
 
 def test_an_intake_from_the_template_records_no_answer_left_out(cli, session, tmp_path):

@@ -451,15 +451,9 @@ def settings_show(
         print_json(data)
         return
 
-    def lines(table: dict, prefix: str = ""):
-        for key, value in table.items():
-            if isinstance(value, dict):
-                yield from lines(value, f"{prefix}{key}.")
-            else:
-                yield f"{prefix}{key}: {'(none)' if value in (None, '') else value}"
+    from dacli.commands.render import flat_lines
 
-    for line in lines(data):
-        typer.echo(line)
+    typer.echo("\n".join(flat_lines(data)))
 
 
 @settings_app.command("set")

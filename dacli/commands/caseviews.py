@@ -4,6 +4,7 @@ hot path (`dacli.hot`, which runs these two without building the typer app) shar
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 from dacli import clock
 from dacli.commands.common import Context, print_json
@@ -117,7 +118,13 @@ def show_case_text(c: Context, ref: str, *, json_: bool = False, all_: bool = Fa
                 "case": view.case.model_dump(mode="json", by_alias=True),
                 "intakes": [i.model_dump(mode="json", by_alias=True) for i in view.intakes],
                 "timeline": [
-                    {"at": e.at.isoformat(), "kind": e.kind, "record": e.record, "summary": e.summary}
+                    {
+                        "at": e.at.isoformat(),
+                        "kind": e.kind,
+                        "record": e.record,
+                        "summary": e.summary,
+                        "detail": e.detail,
+                    }
                     for e in view.timeline()
                 ],
                 "deadlines": [
@@ -223,7 +230,7 @@ def show_case_text(c: Context, ref: str, *, json_: bool = False, all_: bool = Fa
     for _, m in view.marac[-2:]:
         lines.append(
             f"  marac: referred {m.referred_on} by {m.referring_agency}"
-            + (f"; criteria {', '.join(m.criteria)}" if m.criteria else "")
+            + (f"; criteria met: {', '.join(c.replace('_', ' ') for c in m.criteria)}" if m.criteria else "")
         )
     ledger = view.ledger()
     if ledger:
@@ -244,9 +251,9 @@ def show_case_text(c: Context, ref: str, *, json_: bool = False, all_: bool = Fa
             f"done {clock.show(d.done_at)}"
             if d.done_at
             else (
-                f"OVERDUE, was due {_when(d.due_at)}"
+                f"OVERDUE, was due {clock.show_due(d.due_at)}"
                 if d.state.value == "overdue"
-                else f"due by {_when(d.due_at)}"
+                else f"due by {clock.show_due(d.due_at)}"
             )
         )
         lines.append(f"    {d.name}: {when}")
@@ -257,16 +264,14 @@ def show_case_text(c: Context, ref: str, *, json_: bool = False, all_: bool = Fa
         "  timeline" + (f" (latest {len(shown)}; {earlier} earlier with --all):" if earlier else ":")
     )
     for e in shown:
-        lines.append(f"    {clock.show(e.at)}  {e.kind:<8} {e.summary}")
+        lines.append(f"    {clock.show(e.at)}  {e.kind:<9} {e.summary}")
+        lines.extend(f"        {line}" for line in e.detail.splitlines())
     if view.contacts:
         lines.append(
             "  case contacts: " + "; ".join(f"{r.agency} ({r.name or '-'})" for _, r in view.contacts)
         )
     width = 110  # one screen: long free text (a Dash question as an action) is cut, never wrapped
-    echo("\n".join(line if len(line) <= width else line[: width - 1] + "…" for line in lines))
+    from dacli.commands.render import paint
 
-
-def _when(at) -> str:
-    """A date-only deadline (review, plan action, order) as its date; a timed one with its time."""
-    local = clock.local(at)
-    return f"{local:%Y-%m-%d}" if (local.hour, local.minute, local.second) == (0, 0, 0) else clock.show(at)
+    text = "\n".join(line if len(line) <= width else line[: width - 1] + "…" for line in lines)
+    echo(paint(text, sys.stdout))

@@ -30,11 +30,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(contact_app, name="contact")
 
 
-def _initials(username: str) -> str:
-    parts = [p for p in username.replace("_", ".").replace("-", ".").split(".") if p]
-    return "".join(p[0] for p in parts).upper()[:5] or "X"
-
-
 @note_app.command("add")
 def note_add(
     ctx: typer.Context,
@@ -73,7 +68,7 @@ def note_add(
     Example: dacli note add 7k3m9 --type telephone --with client --code G
     """
 
-    from dacli.services.notes import add_note, parse_note
+    from dacli.services.notes import add_note, initials_of, parse_note
 
     c: Context = ctx.obj
     session = c.session()
@@ -82,7 +77,7 @@ def note_add(
     else:
         data = {
             "at": now_or(at),
-            "initials": initials or _initials(session.member.username),
+            "initials": initials or initials_of(session.member.username),
             "contact_type": contact_type,
             "contact_with": contact_with,
             "successful": not attempt,

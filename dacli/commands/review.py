@@ -106,7 +106,8 @@ def review(
         return
     f = record.filled
     typer.echo(f"{name}: outcome {record.outcome}")
-    typer.echo(f"  contact: {f.intensity}; last contact {f.last_contact or '-'}; engaged {record.engaged}")
+    engaged = "yes" if record.engaged else "no"
+    typer.echo(f"  contact: {f.intensity}; last contact {f.last_contact or '-'}; client engaged: {engaged}")
     typer.echo(f"  risk at intake {f.risk_at_intake or '-'}, now {f.risk_now or '-'}: {f.change}")
     typer.echo(
         f"  ISSP in place: {'yes' if f.issp_in_place else 'NO'}; "

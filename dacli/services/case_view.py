@@ -24,6 +24,7 @@ from dacli.schemas.notes import (
 from dacli.schemas.records import model_for
 from dacli.services.case_facts import case_state, fork_sentences, intake_names, intake_versions
 from dacli.services.forms import CASE_RECORD, parse_form, stamp, validated
+from dacli.services.timeline import TimelineEntry, timeline
 from dacli.store.documents import incomplete_sentence
 from dacli.store.layout import check_case_ref
 from dacli.store.store import Session
@@ -108,14 +109,6 @@ def signed_off(shares: list, signoffs: list) -> set[str]:
 
 
 @dataclass
-class TimelineEntry:
-    at: dt.datetime
-    kind: str
-    record: str
-    summary: str
-
-
-@dataclass
 class CaseView:
     summary: CaseSummary
     case: CaseRecord
@@ -157,6 +150,8 @@ class CaseView:
     unreadable: list = field(default_factory=list)
     """Records that cannot be read (damaged, forged, unknown schema): (record name, why). The rest of the
     case is shown, marked incomplete, and nothing can be written to it."""
+    soags: list = field(default_factory=list)
+    """Severity of Abuse Grids: (record name, SoagRecord)."""
     conflicts: list = field(default_factory=list)
     """Conflict copies a sync engine left in the case's folder (`store.sync.Copy`; `dacli sync status`)."""
 
@@ -216,38 +211,8 @@ class CaseView:
         return {n.supersedes for _, n in self.notes if n.supersedes}
 
     def timeline(self) -> list[TimelineEntry]:
-        out: list[TimelineEntry] = []
-        for n, rec in enumerate(self.intakes, start=1):
-            at = referral_moment(rec.referral.date, rec.referral.time)
-            repeat = " (repeat referral)" if n > 1 else ""
-            out.append(
-                TimelineEntry(
-                    at,
-                    "intake",
-                    f"intake-{n}.toml.age",
-                    f"referral from {rec.referral.referred_by or '-'}{repeat}",
-                )
-            )
-        gone = self.superseded()
-        for name, note in self.notes:
-            status = "attempt" if not note.successful else note.contact_type.value
-            codes = ",".join(c.value for c in note.activities)
-            text = f"{status} with {note.contact_with}" + (f" [{codes}]" if codes else "")
-            if name in gone:
-                text += " (superseded)"
-            out.append(TimelineEntry(note.at, "note", name, text))
-        for name, dash in self.dashes:
-            r = dash.result
-            at = dt.datetime.combine(dash.assessed_on, dt.time(0, 0), tzinfo=dt.UTC)
-            out.append(TimelineEntry(at, "dash", name, f"Dash {r.yes} yes, {r.risk_level} risk"))
-        for name, contact in self.contacts:
-            out.append(TimelineEntry(contact.added_at, "contact", name, f"{contact.agency}"))
-        for name, plan in self.plans:
-            out.append(TimelineEntry(plan.recorded_at, "issp", name, f"safety plan version {plan.version}"))
-        for name, m in self.marac:
-            out.append(TimelineEntry(m.recorded_at, "marac", name, f"Marac referral by {m.referring_agency}"))
-        out.sort(key=lambda e: (e.at, e.record))
-        return out
+        """Every fact on file, oldest first, with its text (`services.timeline`)."""
+        return timeline(self, self.soags)
 
 
 def _plan(name: str) -> bool:
@@ -330,6 +295,7 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
     holds = records("hold", "retention-hold/1")
     ended = {r.hold for _, r in records("holdend", "retention-hold-end/1")}
     declines = records("maracdecline", "marac-decline/1")
+    soags = records("soag", "soag/1")
     for n in names:  # the kinds this view does not show (grids, copies, the summary...) must read too
         if n not in tried:
             try:
@@ -372,6 +338,7 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
     view.forks = fork_sentences(session, ref, intake_forks, plans)
     view.holds = [(n, h) for n, h in holds if n not in ended]
     view.declines = declines
+    view.soags = sorted(soags, key=lambda g: (g[1].assessed_on or g[1].recorded_at.date(), g[1].recorded_at))
     view.unreadable = sorted(unreadable)
     if unreadable:
         summary.flags.append("incomplete")  # records that cannot be read: shown by name, writes refused

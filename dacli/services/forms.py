@@ -20,22 +20,82 @@ def _blank(value: object) -> bool:
     return (isinstance(value, str) and not value.strip()) or value == [] or value == {}
 
 
+def where_of(loc: tuple) -> str:
+    """A field's place in a form as a person reads it: 'client.name', 'actions[2].action' (lists counted
+    from 1, as a person counts the sections of a form)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_DATE = ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type")
+_MOMENT = ("datetime_parsing", "datetime_from_date_parsing", "datetime_type", "datetime_object_invalid")
+
+
+def plain(err: dict) -> str:
+    """What pydantic refused, in a person's words rather than pydantic's ('must be a date (YYYY-MM-DD)',
+    not 'Input should be a valid date or datetime, input is too short')."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind in _DATE:
+        return "is not a date (write it as YYYY-MM-DD)"
+    if kind in _MOMENT:
+        return "is not a date and time (write it as YYYY-MM-DD HH:MM)"
+    if kind in ("time_parsing", "time_type"):
+        return "is not a time (write it as HH:MM)"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be yes or no (true or false)"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("float_parsing", "float_type"):
+        return "must be a number"
+    if kind == "string_too_long":
+        return f"is longer than {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        n = ctx.get("min_length")
+        return f"needs at least {n} character{'s' if n != 1 else ''}"
+    if kind == "string_pattern_mismatch":
+        return "is not written as this field needs (see the form's comment for it)"
+    if kind == "string_type":
+        return "must be text"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"must be at most {ctx.get('le', ctx.get('lt'))}"
+    if kind in ("enum", "literal_error"):
+        return f"must be one of {ctx.get('expected')}"
+    if kind == "extra_forbidden":
+        return "is not a field of this form (a spelling slip?)"
+    if kind == "list_type":
+        return "must be a list"
+    if kind == "too_long":
+        return f"has more than {ctx.get('max_length')} entries"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} entries"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "must be a section of its own"
+    if kind == "value_error":
+        return err["msg"].removeprefix("Value error, ")
+    msg = err["msg"]
+    return msg[:1].lower() + msg[1:]
+
+
 def problems(exc: ValidationError) -> str:
     """One sentence for a form pydantic refused: the unanswered fields first (left out, commented out or
-    left blank, as a template prints them), then every other problem, each named by its key in the form."""
+    left blank, as a template prints them), then every other problem, each named by its place in the form
+    (`where_of`) and said in plain words (`plain`)."""
     unanswered: list[str] = []
     other: list[str] = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"])
+        where = where_of(err["loc"])
         if err["type"] == "missing" or (where and _blank(err.get("input"))):
             if where not in unanswered:
                 unanswered.append(where)
             continue
-        msg = err["msg"]
-        if err["type"] == "enum":
-            msg = f"must be one of {err['ctx']['expected']}"
-        if err["type"] == "value_error":
-            msg = msg.removeprefix("Value error, ")
+        msg = plain(err)
         text = f"{where}: {msg}" if where else msg
         if text not in other:
             other.append(text)

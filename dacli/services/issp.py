@@ -45,7 +45,7 @@ def parse_issp(data: dict[str, Any], today: dt.date) -> IsspForm:
     if isinstance(actions, list):
         data = {**data, "actions": [a for a in actions if not _untouched(a)]}
     form = parse_form(IsspForm, data, "Plan")
-    blank = [f"actions.{n}.action" for n, a in enumerate(form.actions) if not a.action.strip()]
+    blank = [f"actions[{n}].action" for n, a in enumerate(form.actions, start=1) if not a.action.strip()]
     if blank:
         problem = unanswered_sentence(blank)
         raise InvalidInput(f"Plan refused, nothing written: {problem} (the agreed action).")

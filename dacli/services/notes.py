@@ -21,6 +21,13 @@ from dacli.store.layout import check_case_ref
 from dacli.store.store import Session
 
 
+def initials_of(username: str) -> str:
+    """A worker's initials from their username ('sam.cw' is 'SC'): the note's default, in the CLI and the
+    dashboard alike."""
+    parts = [p for p in username.replace("_", ".").replace("-", ".").split(".") if p]
+    return "".join(p[0] for p in parts if p[0].isalpha()).upper()[:5] or "X"
+
+
 def parse_note(data: dict[str, Any], now: dt.datetime) -> NoteForm:
     note = parse_form(NoteForm, data, "Note")
     return note.model_copy(update={"at": typed_moment(note.at, now, "Note", "at")})
