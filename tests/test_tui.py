@@ -124,13 +124,21 @@ def test_filter_sort_open_a_case_and_add_a_note_on_disk(example):
             )  # the code word, prominent
             await pilot.press("n")
             await _wait(pilot, lambda: app.screen.__class__.__name__ == "NoteScreen")
+            from textual.widgets import TextArea
+
+            assert app.screen.query_one("#initials", Input).value == "D"  # the worker's own, as the CLI's
             app.screen.query_one("#initials", Input).value = "QT"
-            app.screen.query_one("#facts", Input).value = ""
-            await pilot.click("#save")
+            await pilot.press("ctrl+s")  # nothing typed in the facts: refused, that field focused
             await _wait(pilot, lambda: "facts" in str(app.screen.query_one("#error").render()).lower())
-            app.screen.query_one("#facts", Input).value = "Pilot test call: client safe at the agreed time."
-            app.screen.query_one("#facts", Input).focus()
-            await pilot.press("enter")  # submit from the field (the button may be below an 80x24 screen)
+            assert app.screen.focused is app.screen.query_one("#facts", TextArea)
+            await pilot.press(*"Pilot test call:")
+            await pilot.press("enter")  # a new line in the text box: never a save of a half-written note
+            assert type(app.screen).__name__ == "NoteScreen"
+            await pilot.press(*"client safe at the agreed time.")
+            assert app.screen.query_one("#facts", TextArea).text == (
+                "Pilot test call:\nclient safe at the agreed time."
+            )
+            await pilot.press("ctrl+s")
 
             def note_shown() -> bool:
                 if type(app.screen).__name__ != "CaseScreen":
@@ -156,7 +164,7 @@ def test_filter_sort_open_a_case_and_add_a_note_on_disk(example):
     session = Store(example).unlock("demo", DEMO)
     notes = [n for _, n in show_case(session, ref).notes]
     assert any(
-        n.facts == "Pilot test call: client safe at the agreed time." for n in notes
+        n.facts == "Pilot test call:\nclient safe at the agreed time." and n.initials == "QT" for n in notes
     )  # decrypted from disk
 
 
@@ -252,11 +260,15 @@ def test_complete_a_plan_action_from_the_case_screen(example):
             await _wait(pilot, lambda: "ACTION 1 OVERDUE" in summary())
             await pilot.press("a")
             await _wait(pilot, lambda: type(app.screen).__name__ == "CompleteActionScreen")
-            app.screen.query_one("#number", Input).value = "9"
-            await pilot.press("enter")
-            await _wait(pilot, lambda: "actions 1 to 3" in str(app.screen.query_one("#error").render()))
-            app.screen.query_one("#number", Input).value = "1"
-            await pilot.press("enter")
+            from textual.widgets import Select
+
+            choice = app.screen.query_one("#number", Select)
+            assert [value for _, value in choice._options if isinstance(value, int)] == [1, 2, 3]
+            await pilot.press("ctrl+s")  # nothing chosen: refused, the choice focused
+            await _wait(pilot, lambda: "choose the action" in str(app.screen.query_one("#error").render()))
+            assert app.screen.focused is choice
+            choice.value = 1
+            await pilot.press("ctrl+s")
             await _wait(pilot, lambda: "Safety plan v2" in summary() and "ACTION 1 OVERDUE" not in summary())
         return ref
 
@@ -487,7 +499,9 @@ def test_the_palette_offers_dacli_commands_and_nothing_saves_the_screen(example,
             await _unlock(app, pilot)
             await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseloadScreen" and _table(app).rows)
             titles = await palette(app, pilot)
-            assert {"Open case", "Filter", "My cases / all", "Lock", "Help", "Quit"} <= set(titles), titles
+            assert {"Open the case", "Filter", "My cases, or every case", "Lock", "Help", "Quit"} <= set(
+                titles
+            ), titles
             for textual_own in ("Screenshot", "Theme", "Keys", "Maximize", "Minimize"):
                 assert not any(textual_own in t for t in titles), titles
             search = app.screen.query_one(Input)

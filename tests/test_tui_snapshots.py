@@ -1,4 +1,4 @@
-"""Snapshots of the dashboard's main screens (pytest-textual-snapshot), at 80x24 and 120x40.
+"""Snapshots of the dashboard's main screens (pytest-textual-snapshot), at 80x24 and 160x45.
 
 The example store is copied to a temporary folder (its people, references and records are fixed on disk),
 the app's clock is pinned, and the colours, theme and animations are set here rather than taken from the
@@ -17,7 +17,7 @@ import pytest
 from tests.test_tui import DEMO, EXAMPLE, _table, _unlock, _wait
 
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 45), id="160x45")]
 
 
 @pytest.fixture
@@ -99,7 +99,8 @@ def test_case_screen(app, snap_compare, size):
     assert snap_compare(app, terminal_size=size, run_before=before)
 
 
-def test_soag_form_with_abuse_occurring(app, snap_compare):
+@pytest.mark.parametrize("size", SIZES)
+def test_soag_form_with_abuse_occurring(app, snap_compare, size):
     async def before(pilot):
         from textual.widgets import Select
 
@@ -110,10 +111,11 @@ def test_soag_form_with_abuse_occurring(app, snap_compare):
         app.screen.query_one("#physical-severity", Select).value = "moderate"
         await _settle(pilot)
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+    assert snap_compare(app, terminal_size=size, run_before=before)
 
 
-def test_review_form_filled_from_the_case(app, snap_compare):
+@pytest.mark.parametrize("size", SIZES)
+def test_review_form_filled_from_the_case(app, snap_compare, size):
     async def before(pilot):
         await _case(pilot)
         await pilot.press("r")
@@ -121,4 +123,38 @@ def test_review_form_filled_from_the_case(app, snap_compare):
         await _wait(pilot, lambda: "ISSP in place" in str(app.screen.query_one("#filled").render()))
         await _settle(pilot)
 
-    assert snap_compare(app, terminal_size=(120, 40), run_before=before)
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_note_form_half_typed(app, snap_compare, size):
+    async def before(pilot):
+        await _case(pilot)
+        await pilot.press("n")
+        await _wait(pilot, lambda: type(app.screen).__name__ == "NoteScreen")
+        await pilot.press(*"Called the client at the agreed time.")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_my_day(app, snap_compare, size):
+    async def before(pilot):
+        await _caseload(pilot)
+        await pilot.press("d")
+        await _wait(pilot, lambda: type(app.screen).__name__ == "DayScreen" and app.screen.day is not None)
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(app, snap_compare, size):
+    async def before(pilot):
+        await _caseload(pilot)
+        await pilot.press("question_mark")
+        await _wait(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)

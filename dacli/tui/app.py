@@ -48,31 +48,7 @@ _clock = (
 
 class DacliApp(App):
     TITLE = "dacli"
-    CSS = """
-    #unlock { width: 60; height: auto; margin: 2 4; }
-    #title { text-style: bold; }
-    #message { color: $error; }
-    #counts { height: 1; background: $boost; }
-    #columns { height: 1; text-style: bold; }
-    #table { height: 1fr; }
-    #note { width: 70; height: auto; background: $panel; padding: 1 2; }
-    #error { color: $error; }
-    #help { width: 90; height: auto; background: $panel; padding: 1 2; }
-    NoteScreen, HelpScreen, CompleteActionScreen { align: center middle; }
-    #trend { height: 3; }
-    .form-title { height: auto; text-style: bold; background: $boost; }
-    .form { height: 1fr; padding: 0 1; }
-    .form Select { margin-bottom: 1; }
-    .hint { color: $text-muted; margin-bottom: 1; }
-    .grid-head { height: auto; text-style: bold; }
-    .grid-row { height: 1; }
-    .grid-row Select, .grid-head Label { margin: 0 1 0 0; }
-    .guidance { display: none; }
-    .grid-row Select:focus > SelectCurrent { background: $primary 60%; text-style: bold; }
-    .grid-cell { width: 1fr; }
-    .grid-type { text-style: bold; margin-top: 1; }
-    FormScreen #error { width: 100%; height: auto; max-height: 4; padding: 0 1; }
-    """
+    CSS_PATH = "dacli.tcss"
     BINDINGS = [
         Binding("ctrl+l", "lock", "Lock", show=False),
         Binding("question_mark", "help", "Help", show=False),
@@ -112,7 +88,7 @@ class DacliApp(App):
         # case data until `unlocked`, and is emptied again on lock
         self.caseload_screen = CaseloadScreen()
         self.push_screen(self.caseload_screen)
-        self.push_screen(UnlockScreen(self.user))
+        self.push_screen(UnlockScreen(self.user, try_agent=True))
         self.set_interval(min(5.0, max(self.idle_seconds / 4, 0.1)), self._lock_when_idle)
 
     async def on_event(self, event: events.Event) -> None:
@@ -186,12 +162,13 @@ class DacliApp(App):
             binding = active.binding
             if binding.system or not binding.show or not binding.description or not active.enabled:
                 continue
-            if binding.action == "command_palette" or binding.description in seen:
+            title = binding.tooltip or binding.description  # the footer's word is short; this is not
+            if binding.action == "command_palette" or title in seen:
                 continue
-            seen.add(binding.description)
+            seen.add(title)
             keys = binding.key_display or self.get_key_display(binding)
             yield SystemCommand(
-                binding.description,
+                title,
                 f"{keys} on this screen",
                 partial(self.run_action, binding.action, active.node),
             )

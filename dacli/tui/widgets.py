@@ -1,9 +1,17 @@
 """The caseload table: a virtual table that draws only the rows on screen (Textual's line API), so
-100,000 cases scroll as fast as 100."""
+100,000 cases scroll as fast as 100.
+
+Its columns are chosen by the width it has (`layout`): the reference, client, risk, next deadline and flags
+always; the worker, status and last contact as room allows; the client, deadline and flags columns share
+what is left. The header is the table's own first line, so it scrolls sideways with the rows and never
+apart from them. The row under the cursor has a marker (>) and a background of its own; an overdue row a
+'!' and red text, so the two never look alike (and neither relies on colour alone).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
@@ -16,8 +24,60 @@ from textual.strip import Strip
 from dacli import clock
 from dacli.tui.screens.case import CaseScreen
 
-COLUMNS = (("reference", 15), ("client", 24), ("worker", 10), ("status", 7), ("risk", 9),
-           ("last contact", 12), ("next deadline", 34), ("flags", 40))  # fmt: skip
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    width: int
+    """Its width when there is room for nothing more; columns in `GROWS` take a share of any room left."""
+    drop: int = 0
+    """0: always shown; otherwise the order in which it goes when the table is narrow (1 goes first)."""
+
+
+COLUMNS = (
+    Column("reference", 14),
+    Column("client", 14),
+    Column("worker", 10, drop=3),
+    Column("status", 6, drop=2),
+    Column("risk", 8),
+    Column("last contact", 12, drop=1),
+    Column("next deadline", 28),
+    Column("flags", 10),
+)
+CELL = {c.name: i for i, c in enumerate(COLUMNS)}
+"""Where each column's text is in `row_cells`."""
+GROWS = {"client": 14, "next deadline": 12, "flags": 10_000}
+"""How much wider than its width a column may grow, in this order, from the room left over."""
+GUTTER = 2
+"""The cursor marker and the overdue mark before each row."""
+CURSOR = Style(bgcolor="#2f5f8f", color="#ffffff", bold=True)
+OVERDUE = Style(color="#ff5f5f", bold=True)
+
+
+def layout(width: int) -> list[tuple[int, int]]:
+    """(index in `COLUMNS`, width) of the columns shown in ``width`` cells: those that fit, dropping the
+    droppable ones in their order, and the room left shared out by `GROWS`."""
+    shown = list(COLUMNS)
+
+    def needed(columns) -> int:
+        return GUTTER + sum(c.width for c in columns) + len(columns) - 1
+
+    for column in sorted((c for c in COLUMNS if c.drop), key=lambda c: c.drop):
+        if needed(shown) <= width:
+            break
+        shown.remove(column)
+    widths = {c.name: c.width for c in shown}
+    room = max(width - needed(shown), 0)
+    for name, most in GROWS.items():
+        extra = min(room, most)
+        widths[name] += extra
+        room -= extra
+    return [(COLUMNS.index(c), widths[c.name]) for c in shown]
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in ``width`` cells: padded, or cut with an ellipsis so a cut never passes for the whole."""
+    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
 
 
 class CaseTable(ScrollView, can_focus=True):
@@ -30,7 +90,7 @@ class CaseTable(ScrollView, can_focus=True):
         Binding("pagedown", "move(20)", "Page down", show=False),
         Binding("home", "move(-1000000)", "Top", show=False),
         Binding("end", "move(1000000)", "End", show=False),
-        Binding("enter", "open", "Open case"),
+        Binding("enter", "open", "Open", tooltip="Open the case"),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -38,34 +98,62 @@ class CaseTable(ScrollView, can_focus=True):
         self.rows: list = []
         self._cells: dict[int, tuple[str, ...]] = {}
         self.cursor = 0
-        self.width = sum(w + 1 for _, w in COLUMNS)
+        self._layout: list[tuple[int, int]] = layout(80)
+        self._laid_for = -1
 
     def set_rows(self, rows: list) -> None:
         self.rows = rows
         self._cells: dict[int, tuple[str, ...]] = {}  # only rows that were drawn
         self.cursor = min(self.cursor, max(len(rows) - 1, 0))
-        self.virtual_size = Size(self.width, len(rows))
+        self._resize()
+        self.refresh()
+
+    def _resize(self) -> None:
+        width = self.size.width or 80
+        if width != self._laid_for:
+            self._layout, self._laid_for = layout(width), width
+        line = GUTTER + sum(w + 1 for _, w in self._layout) - 1
+        self.virtual_size = Size(line, len(self.rows) + 1)  # the header, then the rows
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._resize()
         self.refresh()
 
     @property
+    def columns(self) -> list[str]:
+        """The names of the columns shown now."""
+        return [COLUMNS[i].name for i, _ in self._layout]
+
+    @property
     def cells(self) -> list[tuple[str, ...]]:
-        """Every row's cells (for tests and searches; drawing computes only the visible ones)."""
-        return [row_cells(r) for r in self.rows]
+        """Every row's cells, all columns (for tests and searches; drawing computes the visible ones only)."""
+        today = self.app.today()
+        return [row_cells(r, today) for r in self.rows]
+
+    def _line(self, cells, gutter: str) -> str:
+        return gutter + " ".join(fit(cells[i], w) for i, w in self._layout)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        if self._laid_for != self.size.width:
+            self._resize()
+        if y == 0:  # the header: scrolled sideways with the rows, never down
+            text = self._line([c.name for c in COLUMNS], " " * GUTTER)
+            strip = Strip([Segment(text, Style(bold=True, underline=True))], len(text))
+            return strip.crop(scroll_x, scroll_x + self.size.width).extend_cell_length(self.size.width)
+        index = scroll_y + y - 1
         if index >= len(self.rows):
             return Strip.blank(self.size.width, self.rich_style)
         row = self.rows[index]
         cells = self._cells.get(index)
         if cells is None:
-            cells = self._cells[index] = row_cells(row)
-        text = " ".join(c[:w].ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=True))
-        style = Style(color="red", bold=True) if row.overdue else Style()
-        if index == self.cursor:
-            style += Style(reverse=True)
+            cells = self._cells[index] = row_cells(row, self.app.today())
+        mine = index == self.cursor
+        text = self._line(cells, (">" if mine else " ") + ("!" if row.overdue else " "))
+        style = CURSOR if mine else OVERDUE if row.overdue else Style()
         strip = Strip([Segment(text, style)], len(text))
+        if mine:
+            strip = strip.extend_cell_length(max(self.size.width + scroll_x, len(text)), style)
         return strip.crop(scroll_x, scroll_x + self.size.width)
 
     def action_move(self, delta: int) -> None:
@@ -73,7 +161,7 @@ class CaseTable(ScrollView, can_focus=True):
             return
         self.cursor = max(0, min(len(self.rows) - 1, self.cursor + delta))
         top = self.scroll_offset.y
-        height = max(self.size.height, 1)
+        height = max(self.size.height - 1, 1)  # the header takes a line
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False)
         elif self.cursor >= top + height:
@@ -85,7 +173,9 @@ class CaseTable(ScrollView, can_focus=True):
             self.app.push_screen(CaseScreen(self.rows[self.cursor].ref))
 
     def on_click(self, event: events.Click) -> None:
-        index = self.scroll_offset.y + event.y
+        if event.y == 0:
+            return  # the header
+        index = self.scroll_offset.y + event.y - 1
         if 0 <= index < len(self.rows):
             self.cursor = index
             self.refresh()
@@ -93,18 +183,23 @@ class CaseTable(ScrollView, can_focus=True):
                 self.action_open()
 
 
-def row_cells(r) -> tuple[str, ...]:
+def row_cells(r, today: dt.date | None = None) -> tuple[str, ...]:
+    """A row's cells, every column; days as '17 Jun' (this year) so a deadline fits a narrow column."""
+    today = today or clock.today()
     nxt = "-"
     if r.next_due is not None:
         d = r.next_due
-        nxt = f"{d.name} {'OVERDUE' if d.state == 'overdue' else 'due'} {clock.local_date(d.due_at)}"
+        day = clock.short_day(clock.local_date(d.due_at), today)
+        nxt = f"{d.name} {'OVERDUE' if d.state == 'overdue' else 'due'} {day}"
     return (
         r.ref,
         r.client,
         r.worker,
         str(r.status),
         r.risk or "-",
-        clock.local_date(dt.datetime.fromisoformat(r.contact_at)).isoformat() if r.contact_at else "-",
+        clock.short_day(clock.local_date(dt.datetime.fromisoformat(r.contact_at)), today)
+        if r.contact_at
+        else "-",
         nxt,
         ",".join(r.flags),
     )

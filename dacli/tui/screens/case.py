@@ -10,13 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import (
-    Footer,
-    Label,
-    LoadingIndicator,
-    Sparkline,
-    Static,
-)
+from textual.widgets import Footer, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from dacli import clock
@@ -49,9 +43,9 @@ class CaseScreen(Screen):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static("", id="safe")
+            yield Static("", id="people")
             yield Static("", id="summary")
-            yield Label("Dash yes answers over time:", id="trend-label")
-            yield Sparkline([], id="trend")
+            yield Static("", id="trend")
             yield Static("", id="timeline")
         yield LoadingIndicator(id="busy")
         yield Footer(show_command_palette=False)  # ctrl+p still opens it (see ? for the keys)
@@ -143,13 +137,9 @@ class CaseScreen(Screen):
             lines.append(f"Court {h.hearing_date} {h.kind} {h.type_of_hearing}" + (
                 f"; next {h.next_court_date}" if h.next_court_date else ""))  # fmt: skip
         self.query_one("#summary", Static).update("\n".join(lines))
-        dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
-        self.query_one("#trend", Sparkline).data = [d.result.yes for d in dashes] or [0]
-        self.query_one("#trend-label", Label).update(
-            "Dash yes answers over time: " + (" -> ".join(str(d.result.yes) for d in dashes) or "none yet")
-        )
-        timeline = ["Timeline:"] + [f"  {clock.show(e.at)}  {e.kind:<8} {e.summary}" for e in view.timeline()]
-        self.query_one("#timeline", Static).update("\n".join(timeline))
+        self.query_one("#people", Static).update(people_text(view))
+        self.query_one("#trend", Static).update(dash_chart(view))
+        self.query_one("#timeline", Static).update(timeline_text(view))
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -186,3 +176,53 @@ class CaseScreen(Screen):
             [(n, a.action or a.risk) for n, a in enumerate(plan.actions, 1) if a.done is None] if plan else []
         )
         self.app.push_screen(CompleteActionScreen(self.ref, actions), self._reload_if_saved)
+
+
+def people_text(view) -> Text:
+    """The people on file: the client (date of birth, aka, pregnancy), the significant concerns (a warning
+    for whoever visits or calls: shown first, in bold), each alleged perpetrator and each child."""
+    s = view.summary
+    people = view.people()
+    intake = view.intakes[-1]
+    out = Text()
+    if intake.concerns.flag:
+        out.append(
+            f"SIGNIFICANT CONCERNS: {intake.concerns.details or '(flagged, no details)'}\n", style="bold"
+        )
+    client = intake.client
+    line = f"Client: {s.client}" + (f" (also known as {s.aka})" if s.aka else "")
+    line += f" | born {s.dob}" if s.dob else " | date of birth not known"
+    if client.pregnant:
+        line += f" | pregnant, due {client.due_date or '-'}"
+    out.append(line + "\n")
+    for p in people.perpetrators:
+        born = f", born {p.dob}" if p.dob else ""
+        out.append(f"Alleged perpetrator: {p.name} ({p.relationship or 'relationship not given'}{born})\n")
+    for c in people.children:
+        born = "unborn" if c.unborn else (f"born {c.dob}" if c.dob else "date of birth not known")
+        out.append(f"Child: {c.name} ({born})\n")
+    if not people.children:
+        out.append("Children: none on file\n")
+    out.rstrip()
+    return out
+
+
+def dash_chart(view) -> str:
+    """The Dash history as a dated chart: one line per checklist, a bar as long as its yes answers."""
+    dashes = sorted((d for _, d in view.dashes), key=lambda d: (d.assessed_on, d.recorded_at))
+    if not dashes:
+        return "Dash: none yet"
+    lines = ["Dash over time (yes answers of 24):"]
+    for d in dashes:
+        r = d.result
+        lines.append(f"  {d.assessed_on}  {'█' * r.yes}{'·' * (24 - r.yes)}  {r.yes:>2} yes  {r.risk_level}")
+    return "\n".join(lines)
+
+
+def timeline_text(view) -> str:
+    """Every fact on file, oldest first, each with its text (a note's facts and opinion, a reason)."""
+    lines = ["Timeline:"]
+    for e in view.timeline():
+        lines.append(f"  {clock.show(e.at)}  {e.kind:<9} {e.summary}")
+        lines.extend(f"      {line}" for line in e.detail.splitlines())
+    return "\n".join(lines)

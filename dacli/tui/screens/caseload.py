@@ -17,21 +17,22 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from dacli.errors import DacliError
-from dacli.tui.widgets import COLUMNS, CaseTable, row_cells
+from dacli.tui.widgets import CaseTable, row_cells
 
 SORTS = ("deadline", "reference", "client", "worker", "risk", "last contact")
 RISK_ORDER = {"high": 0, "medium": 1, "standard": 2, None: 3}
 
 
 class CaseloadScreen(Screen):
-    BINDINGS = [
-        Binding("slash", "filter", "Filter"),
-        Binding("m", "mine", "My cases / all"),
-        Binding("s", "sort", "Sort"),
-        Binding("r", "risk", "Risk filter"),
-        Binding("o", "overdue", "Overdue only"),
-        Binding("ctrl+l", "app.lock", "Lock"),
+    BINDINGS = [  # short words: the footer fits 80 columns (`?` lists them in full)
         Binding("question_mark", "app.help", "Help"),
+        Binding("d", "day", "Day", tooltip="My day: overdue, today, this week, sign-offs"),
+        Binding("slash", "filter", "Filter"),
+        Binding("m", "mine", "Mine/all", tooltip="My cases, or every case"),
+        Binding("s", "sort", "Sort", tooltip="Sort by the next column"),
+        Binding("r", "risk", "Risk", tooltip="Show one risk level, then the next"),
+        Binding("o", "overdue", "Overdue", tooltip="Overdue cases only, or all"),
+        Binding("ctrl+l", "app.lock", "Lock"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -46,10 +47,9 @@ class CaseloadScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static("", id="counts")
         yield Input(placeholder="type to filter (reference, name, worker, flag)", id="filter")
-        yield Static(" ".join(name.ljust(w) for name, w in COLUMNS), id="columns")
         yield CaseTable(id="table")
         yield LoadingIndicator(id="busy")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it (see ?)
 
     def start(self) -> None:
         """Load the caseload for the session just unlocked (the screen itself was built while the
@@ -120,7 +120,8 @@ class CaseloadScreen(Screen):
             self.all_rows, worker=me if self.mine else None, risk=self.risk, only_overdue=self.only_overdue
         )
         if words:
-            rows = [r for r in rows if all(w in " ".join(row_cells(r)).lower() for w in words)]
+            today = self.app.today()
+            rows = [r for r in rows if all(w in " ".join(row_cells(r, today)).lower() for w in words)]
         key = SORTS[self.sort]
         if key == "reference":
             rows.sort(key=lambda r: r.ref)
@@ -155,6 +156,11 @@ class CaseloadScreen(Screen):
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
+
+    def action_day(self) -> None:
+        from dacli.tui.screens.day import DayScreen
+
+        self.app.push_screen(DayScreen())
 
     def action_mine(self) -> None:
         self.mine = not self.mine

@@ -8,14 +8,15 @@ from collections.abc import Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import Screen
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
     Footer,
     Input,
     Label,
     Static,
+    TextArea,
 )
 from textual.worker import Worker, WorkerState
 
@@ -44,11 +45,27 @@ class FormScreen(Screen[bool]):
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
     TITLE_TEXT = ""
+    FIRST: str | None = None
+    """The id of the field focused when the form opens (else the first field)."""
 
     def __init__(self, ref: str) -> None:
         super().__init__()
         self.ref = ref
         self.saving = False
+        self._as_opened: dict[str, object] = {}
+
+    def on_mount(self) -> None:
+        self._as_opened = self.entries()
+        if self.FIRST:
+            self.query_one(f"#{self.FIRST}").focus()
+
+    def entries(self) -> dict[str, object]:
+        """What every field holds now (by id): to tell whether anything was typed since the form opened."""
+        found: dict[str, object] = {}
+        for widget in self.query("Input, Select, Checkbox, TextArea"):
+            if widget.id:
+                found[widget.id] = widget.text if isinstance(widget, TextArea) else widget.value
+        return found
 
     def compose(self) -> ComposeResult:
         yield Static(self.TITLE_TEXT.format(ref=self.ref), classes="form-title")
@@ -70,7 +87,7 @@ class FormScreen(Screen[bool]):
         import re
 
         found = []
-        for widget in self.query("Input, Select, Checkbox"):
+        for widget in self.query("Input, Select, Checkbox, TextArea"):
             key = (widget.id or "").replace("-", ".")
             if key and (m := re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", message)):
                 found.append((m.start(), widget.id))
@@ -122,7 +139,49 @@ class FormScreen(Screen[bool]):
         """Called with what the save returned, just before the screen closes."""
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        """Close without saving; if anything was typed since the form opened, ask first."""
+        if self.saving:
+            return
+        if self.entries() == self._as_opened:
+            self.dismiss(False)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(False)
+
+        self.app.push_screen(DiscardScreen(), answered)
 
     def value(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value.strip()
+
+    def text(self, widget_id: str) -> str:
+        """A many-line field's text, trimmed."""
+        return self.query_one(f"#{widget_id}", TextArea).text.strip()
+
+
+class DiscardScreen(ModalScreen[bool]):
+    """'Throw away what you typed?': escape or n keeps the form, y throws it away."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Discard"),
+        Binding("n", "answer(False)", "Keep typing"),
+        Binding("escape", "answer(False)", "Keep typing"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="discard"):
+            yield Label("Throw away what you typed in this form? Nothing of it is saved.")
+            with Horizontal():
+                yield Button("Keep typing (n)", variant="primary", id="keep")
+                yield Button("Discard (y)", variant="error", id="discard-it")
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def action_answer(self, discard: bool) -> None:
+        self.dismiss(discard)
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "discard-it")

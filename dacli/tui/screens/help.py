@@ -1,34 +1,75 @@
-"""The help screen: the keys of every screen."""
+"""The help screen: the keys of every screen, from one table (`KEYS`) that tests hold to the screens' own
+bindings and to the README's dashboard section."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import (
-    Static,
-)
+from textual.widgets import Static
 
-HELP = """\
-dacli dashboard
+KEYS: dict[str, list[tuple[str, str]]] = {
+    "Caseload": [
+        ("arrows, pgup, pgdn", "move (home and end: first and last); or click"),
+        ("enter", "open the case (or double click)"),
+        ("d", "my day: overdue, today, this week, sign-offs"),
+        ("/", "filter by typing (reference, name, worker, flag)"),
+        ("m", "my cases, or all"),
+        ("s", "sort by the next column"),
+        ("r", "one risk level, then the next"),
+        ("o", "overdue cases only, or all"),
+        ("q", "quit"),
+    ],
+    "Day": [
+        ("arrows, enter", "choose an item; enter opens its case"),
+        ("t", "the team's day, or mine (seniors and managers)"),
+        ("escape", "back to the caseload"),
+    ],
+    "Case": [
+        ("n", "add a case note"),
+        ("c", "take a Dash checklist"),
+        ("g", "record a Soag"),
+        ("p", "add a safety-plan action (a new plan version)"),
+        ("a", "mark a safety-plan action done"),
+        ("r", "record a case review"),
+        ("escape", "back to the caseload"),
+    ],
+    "Dash": [
+        ("y n d", "yes, no, don't know"),
+        ("left right", "the previous or next question"),
+        ("s", "save the checklist"),
+        ("escape", "cancel"),
+    ],
+    "Forms": [
+        ("tab, enter", "the next field (in a text box enter starts a line)"),
+        ("shift+tab", "the previous field"),
+        ("enter, space", "open a choice"),
+        ("ctrl+s", "save: a refusal is shown below, its field focused"),
+        ("escape", "cancel (asks first if anything was typed)"),
+    ],
+    "Anywhere": [
+        ("ctrl+l", "lock now"),
+        ("ctrl+p", "the command palette: every command of this screen"),
+        ("?", "this help (escape closes it)"),
+    ],
+}
+"""Each screen's keys, as the help shows them (and the README lists them)."""
 
-Caseload:  up/down, page up/down, home/end move; enter (or double click) opens a case
-           /  filter by typing     m  my cases / all     s  next sort column
-           r  risk filter          o  overdue only       ctrl+l  lock now     q  quit
-Case:      n  add a case note      c  Dash checklist (y/n/d, arrows, s to save)
-           g  record a Soag        p  add a safety-plan action (a new plan version)
-           a  complete a safety-plan action                r  record a case review
-           escape  back to the caseload
-Forms:     tab / enter  next field   enter or space opens a choice   ctrl+s  save
-           escape  cancel; a refusal is shown below the form and its field is focused
-Anywhere:  ctrl+p  command palette ?  this help
 
-It locks itself after a spell without a key press or click; the passphrase is asked again.
-"""
+def help_text() -> str:
+    width = max(len(keys) for rows in KEYS.values() for keys, _ in rows)
+    lines = ["dacli dashboard: the keys (up and down scroll this list)", ""]
+    for screen, rows in KEYS.items():
+        lines.append(screen)
+        lines.extend(f"  {keys.ljust(width)}  {what}" for keys, what in rows)
+    lines += ["", "It locks itself after a spell without a key press or click."]
+    return "\n".join(lines)
 
 
 class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape", "app.pop_screen", "Close"), Binding("question_mark", "app.pop_screen", "")]
 
     def compose(self) -> ComposeResult:
-        yield Static(HELP, id="help")
+        with VerticalScroll(id="help"):
+            yield Static(help_text())

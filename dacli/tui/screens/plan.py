@@ -4,55 +4,51 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import (
-    Input,
-    Label,
-    Static,
-)
+from textual.widgets import Input, Label, Select, Static, TextArea
 
-from dacli.tui.screens.form import FormScreen, save_or_refuse
+from dacli.tui.screens.form import FormScreen
 
 
-class CompleteActionScreen(ModalScreen[bool]):
-    """Mark a safety-plan action complete: a new version of the plan, as `dacli issp complete`."""
+class CompleteActionScreen(FormScreen):
+    """Mark a safety-plan action complete: a new version of the plan, as `dacli issp complete` (the same
+    service, `services.issp.complete`). The action is chosen from the plan's open ones."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    TITLE_TEXT = "{ref}: complete a safety-plan action. ctrl+s saves, escape cancels."
+    FIRST = "number"
 
     def __init__(self, ref: str, actions: list[tuple[int, str]]) -> None:
-        super().__init__()
-        self.ref = ref
+        super().__init__(ref)
         self.actions = actions
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="note"):
-            yield Label(f"Complete a safety-plan action for {self.ref}")
-            yield Static("\n".join(f"{n}. {text}" for n, text in self.actions) or "No open actions.")
-            yield Input(placeholder="action number", id="number")
-            yield Input(placeholder="comment (optional)", id="comment")
-            yield Label("", id="error")
+    def fields(self) -> ComposeResult:
+        yield Label("The action done")
+        yield Select(
+            [(f"{n}. {text}", n) for n, text in self.actions],
+            prompt="choose the action" if self.actions else "no open actions",
+            id="number",
+        )
+        yield Label("Date done (YYYY-MM-DD)")
+        yield Input(self.app.today().isoformat(), id="on")
+        yield Label("Comment (optional)")
+        yield TextArea(id="comment", classes="text")
 
-    def on_mount(self) -> None:
-        self.query_one("#number", Input).focus()
+    def prepare(self) -> Callable[[], object]:
+        import datetime as dt
 
-    @on(Input.Submitted)
-    def save(self) -> None:
+        from dacli.errors import InvalidInput
         from dacli.services.issp import complete
 
-        text = self.query_one("#number", Input).value.strip()
-        if not text.isdigit():
-            self.query_one("#error", Label).update("Give the action's number.")
-            return
-        today = self.app.today()
-        comment = self.query_one("#comment", Input).value.strip() or None
-        save_or_refuse(self, lambda: complete(self.app.session, self.ref, int(text), today, comment, today))
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+        number = self.query_one("#number", Select).value
+        if not isinstance(number, int):
+            raise InvalidInput("number: choose the action that was done.")
+        try:
+            on = dt.date.fromisoformat(self.value("on"))
+        except ValueError:
+            raise InvalidInput("on: the date done is not a date (YYYY-MM-DD).") from None
+        comment = self.text("comment") or None
+        session, ref, today = self.app.session, self.ref, self.app.today()
+        return lambda: complete(session, ref, number, on, comment, today)
 
 
 class ActionScreen(FormScreen):

@@ -25,10 +25,13 @@ class UnlockScreen(Screen):
 
     BINDINGS = [Binding("escape", "app.quit", "Quit")]
 
-    def __init__(self, user: str | None, message: str = "") -> None:
+    def __init__(self, user: str | None, message: str = "", try_agent: bool = False) -> None:
+        """``try_agent``: ask `dacli unlock`'s agent first (when the dashboard starts; never after a lock,
+        which asks for the passphrase whatever runs)."""
         super().__init__()
         self.user = user
         self.message = message
+        self.try_agent = try_agent
 
     def compose(self) -> ComposeResult:
         with Vertical(id="unlock"):
@@ -41,10 +44,25 @@ class UnlockScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        import os
+
         for busy in self.query("#busy"):
             busy.display = False
         for field in self.query("#passphrase" if self.user else "#user"):
             field.focus()
+        if self.try_agent and self.user and os.environ.get("DACLI_NO_AGENT") != "1":
+            self.query_one("#busy").display = True
+            self.query_one("#message", Label).update("Asking your unlock agent (dacli unlock)...")
+            self.from_agent(self.user)
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def from_agent(self, user: str):
+        """The session from `dacli unlock`'s agent for ``user``, or None (no agent: the passphrase then)."""
+        from dacli.services.admin import open_store, session_from_agent
+
+        store = open_store(self.app.store_path)
+        store.member(user)  # an unknown user: one sentence, as at the prompt
+        return session_from_agent(store, user)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
@@ -69,6 +87,15 @@ class UnlockScreen(Screen):
             return
         self.query_one("#busy").display = False
         passphrase = self.query_one("#passphrase", Input)
+        if event.worker.name == "from_agent":  # what was typed meanwhile stays: no agent, the prompt then
+            if event.state == WorkerState.SUCCESS and event.worker.result is not None:
+                self.app.unlocked(event.worker.result)
+                return
+            error = event.worker.error if event.state == WorkerState.ERROR else None
+            self.query_one("#message", Label).update(
+                error.message if isinstance(error, DacliError) else self.message
+            )
+            return
         passphrase.value = ""
         if event.state == WorkerState.SUCCESS:
             self.app.unlocked(event.worker.result)
