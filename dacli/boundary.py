@@ -83,13 +83,11 @@ def run_without_app(where: dict[str, str], call) -> int:
     empty, else the person's settings file, `dacli.config`, else the default), through the rules above; the
     exit code."""
     try:
-        from dacli import config
         from dacli.commands.common import Context
 
         store = where["store"] if "store" in where else os.environ.get("DACLI_STORE") or None
         user = where["user"] if "user" in where else os.environ.get("DACLI_USER") or None
-        store, user = config.where(store, user)
-        call(Context(store_path=store, user=user))
+        call(Context(store_path=store, user=user))  # the settings file, if needed, when first asked
     except BaseException as exc:
         if "click" in sys.modules:  # typer.Exit from a command's own function: an exit already decided
             from click.exceptions import Exit

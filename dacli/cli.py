@@ -111,14 +111,11 @@ def root(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
-    from dacli import config
     from dacli.commands.common import Context
 
-    if ctx.invoked_subcommand == "config":  # a broken settings file must not stop `dacli config` mending it
-        ctx.obj = Context(store_path=store or config.DEFAULT_STORE, user=user)
-        return
-    store, user = config.where(store, user)
-    ctx.obj = Context(store_path=store, user=user)
+    # the settings file is read when a command first needs the store or the user (`Context`), so a broken
+    # one stops no command that needs neither; `dacli config` never reads it for that (it mends it)
+    ctx.obj = Context(store_path=store, user=user, settings=ctx.invoked_subcommand != "config")
 
 
 def _register() -> None:

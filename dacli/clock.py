@@ -175,6 +175,11 @@ def start_of(day: dt.date) -> dt.datetime:
     return to_utc(dt.datetime.combine(day, dt.time(0, 0)))
 
 
+def long_day(day: dt.date) -> str:
+    """A day in full, as a heading: 'Tuesday 24 November 2026' (no platform-only format codes)."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
 def short_day(day: dt.date, today: dt.date) -> str:
     """A day as a person reads it in a narrow column: '17 Jun' in this year, '17 Jun 2025' in another."""
     return f"{day.day} {day:%b}" if day.year == today.year else f"{day.day} {day:%b %Y}"

@@ -42,14 +42,26 @@ def read(file: Path | None = None) -> dict[str, str]:
     """The settings in ``file`` (default `path`), checked; empty when there is no file. A problem is one
     sentence naming the file (`InvalidInput`, exit 2): a file that cannot be read, is not TOML, holds a
     setting dacli does not know or a value that is not one line of text."""
+    import stat
+
     file = file or path()
-    try:
-        with open(file, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
+    try:  # without blocking: a FIFO or a device put in its place is refused, never waited on
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise InvalidInput(f"Cannot read your dacli settings file {file} ({exc.strerror}).") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InvalidInput(
+                f"Your dacli settings file {file} is not a plain file; `dacli config reset` removes it."
+            )
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read your dacli settings file {file} ({exc.strerror}).") from None
+    finally:
+        os.close(fd)
     if len(raw) > MAX_BYTES:
         raise InvalidInput(f"Your dacli settings file {file} is too large to be one (over 64 KiB).")
     from dacli.text import Refused, load_toml

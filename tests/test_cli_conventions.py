@@ -184,13 +184,18 @@ def test_the_root_help_groups_every_command(cli):
 
 
 def test_tab_completion_offers_the_stores_references(run_dacli, case_ref, store_path):
-    # (typer offers only what begins with the word as typed: 'DA-' and capitals)
     env = {"_DACLI_COMPLETE": "complete_bash", "COMP_WORDS": f"dacli case show {case_ref[:5]}"}
     done = run_dacli(extra_env={**env, "COMP_CWORD": "3"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [case_ref]
     none = run_dacli(extra_env={**env, "COMP_WORDS": "dacli note add ZZZZ", "COMP_CWORD": "3"})
     assert none.stdout.split() == []
+    lower = run_dacli(
+        extra_env={**env, "COMP_WORDS": f"dacli note add {case_ref[:6].lower()}", "COMP_CWORD": "3"}
+    )
+    assert lower.stdout.split() == [case_ref.lower()]  # offered as typed; the commands read any case
+    bare = run_dacli(extra_env={**env, "COMP_WORDS": f"dacli case show {case_ref[3:6]}", "COMP_CWORD": "3"})
+    assert bare.stdout.split() == [case_ref[3:]]
 
 
 def test_overdue_is_red_on_a_terminal_and_never_with_no_color(run_dacli, case_ref):
@@ -204,3 +209,16 @@ def test_overdue_is_red_on_a_terminal_and_never_with_no_color(run_dacli, case_re
     assert "OVERDUE" in both.stdout and "\x1b" not in both.stdout
     shown = run_dacli("case", "show", case_ref, extra_env={"NO_COLOR": "", "FORCE_COLOR": "1"})
     assert "\x1b[1;31mOVERDUE\x1b[0m" in shown.stdout
+
+
+def test_a_da_with_eight_characters_is_never_silently_the_other_case(tmp_path):
+    """'DAN0SEXPEJ' reads as the reference DA-DAN0S-EXPEJ or as the start DA-N0SEX-PEJ...: the store says."""
+    from dacli.store.layout import resolve_case_ref
+
+    (tmp_path / "DA-N0SEX-PEJH0").mkdir()
+    assert resolve_case_ref(tmp_path, "DAN0SEXPEJ") == "DA-N0SEX-PEJH0"
+    (tmp_path / "DA-DAN0S-EXPEJ").mkdir()
+    with pytest.raises(InvalidInput, match="could be DA-DAN0S-EXPEJ, DA-N0SEX-PEJH0"):
+        resolve_case_ref(tmp_path, "DAN0SEXPEJ")
+    with pytest.raises(NotFound, match="There is no dacli store at"):
+        resolve_case_ref(tmp_path / "none", "7k3m9")

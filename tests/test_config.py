@@ -118,3 +118,22 @@ def test_config_set_refuses_an_unknown_setting_and_a_control_character(cli):
     assert bad.exit_code == 2
     assert "\x1b" not in bad.stderr
     assert not settings_file().exists()
+
+
+def test_a_broken_file_stops_no_command_that_needs_neither_store_nor_user(cli, bare_env):
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text("store = [1, 2\n")
+    unset = {"DACLI_STORE": "", "DACLI_USER": ""}
+    assert cli("lock", extra_env=unset).exit_code == 0
+    assert cli("case", "list", "--help", extra_env=unset).exit_code == 0
+    assert cli("dash", "template", extra_env=unset).exit_code == 0
+    assert cli("case", "list", extra_env=unset).exit_code == 2  # this one needs the store
+
+
+def test_a_fifo_in_place_of_the_file_is_refused_not_waited_on(cli):
+    settings_file().parent.mkdir(parents=True)
+    os.mkfifo(settings_file())
+    with pytest.raises(InvalidInput, match="is not a plain file"):
+        config.read()
+    assert cli("config", "reset").exit_code == 0
+    assert not settings_file().exists()

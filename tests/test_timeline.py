@@ -83,3 +83,11 @@ def test_a_closed_case_says_when_and_why(cli, session, case_ref):
     _close(session, case_ref)
     shown = cli("case", "show", case_ref, "--all").stdout
     assert "closure   case closed 2026-11-23: client-request" in shown
+
+
+def test_a_long_note_is_wrapped_in_case_show_never_cut(cli, case_ref):
+    words = " ".join(f"word{n}" for n in range(60))  # some 400 characters on one line
+    assert cli("note", "add", case_ref, "--type", "text", "--with", "client", "--text", words).exit_code == 0
+    shown = cli("case", "show", case_ref).stdout
+    assert "…" not in "".join(line for line in shown.splitlines() if line.startswith("        word"))
+    assert " ".join(line.strip() for line in shown.splitlines() if line.startswith("        word")) == words

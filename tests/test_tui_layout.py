@@ -201,3 +201,53 @@ def test_the_dashboard_uses_a_running_unlock_agent_but_a_lock_asks_for_the_passp
         asyncio.run(run())
     finally:
         subprocess.run([sys.executable, "-m", "dacli", "lock"], env=env, capture_output=True)
+
+
+def test_a_notes_brackets_are_shown_as_typed_never_as_markup(tmp_path):
+    from textual.widgets import Static
+
+    from dacli import clock
+    from dacli.services.notes import add_note, parse_note
+    from dacli.store.store import Store
+
+    app = _app(tmp_path)
+    session = Store(app.store_path).unlock("demo", DEMO)
+    text = "She said he [sic] would come back. Police ref [/] pending. [@click=app.quit]x[/]"
+    note = {"at": NOW, "initials": "D", "contact_type": "telephone", "contact_with": "client", "facts": text}
+
+    async def run() -> None:
+        async with app.run_test(size=(160, 45)) as pilot:
+            from tests.test_tui import _open_case
+
+            shown = await _open_case(app, pilot, "ailsa")
+            add_note(session, shown, parse_note(note, clock.to_utc(NOW)))
+            app.screen.load()
+            await _wait(pilot, lambda: "[sic]" in str(app.screen.query_one("#timeline", Static).render()))
+            assert text in str(app.screen.query_one("#timeline", Static).render())
+            assert type(app.screen).__name__ == "CaseScreen"  # nothing clicked, nothing quit
+
+    asyncio.run(run())
+
+
+def test_quitting_with_words_typed_in_a_form_asks_first(tmp_path):
+    app = _app(tmp_path)
+
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            from tests.test_tui import _open_case
+
+            await _open_case(app, pilot, "ailsa")
+            await pilot.press("n")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "NoteScreen")
+            await pilot.press(*"she told me")
+            await pilot.press("ctrl+q")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "DiscardScreen")
+            await pilot.press("n")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "NoteScreen")
+            assert app.return_code is None  # still running, the words still there
+            await pilot.press("ctrl+q")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "DiscardScreen")
+            await pilot.press("y")
+            await _wait(pilot, lambda: app.return_code == 0)
+
+    asyncio.run(run())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import textwrap
 
 from dacli import clock
 from dacli.commands.common import Context, print_json
@@ -265,12 +266,13 @@ def show_case_text(c: Context, ref: str, *, json_: bool = False, all_: bool = Fa
     )
     for e in shown:
         lines.append(f"    {clock.show(e.at)}  {e.kind:<9} {e.summary}")
-        lines.extend(f"        {line}" for line in e.detail.splitlines())
+        for line in e.detail.splitlines():  # a note's text in full: wrapped, never cut
+            lines.extend(textwrap.wrap(line, 110, initial_indent=" " * 8, subsequent_indent=" " * 8) or [""])
     if view.contacts:
         lines.append(
             "  case contacts: " + "; ".join(f"{r.agency} ({r.name or '-'})" for _, r in view.contacts)
         )
-    width = 110  # one screen: long free text (a Dash question as an action) is cut, never wrapped
+    width = 110  # one screen: a long line (a Dash question as an action) is cut; a note wraps (above)
     from dacli.commands.render import paint
 
     text = "\n".join(line if len(line) <= width else line[: width - 1] + "…" for line in lines)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +15,33 @@ if TYPE_CHECKING:  # imported lazily at run time: start-up stays lean
     from dacli.store.store import Session, Store
 
 
-@dataclass
 class Context:
-    store_path: str
-    user: str | None
+    """The store and the person a command acts for: ``store_path`` and ``user`` as given (option, else
+    variable), else the person's settings file (`dacli.config.where`), read the first time either is
+    asked for, so a command that needs neither (`lock`, `--help`, a template) never reads that file."""
+
+    def __init__(self, store_path: str | None = None, user: str | None = None, settings: bool = True) -> None:
+        self._given = (store_path or None, user or None)
+        self._settings = settings
+        self._where: tuple[str, str | None] | None = None
+
+    def _resolved(self) -> tuple[str, str | None]:
+        if self._where is None:
+            from dacli import config
+
+            store, user = self._given
+            self._where = (
+                config.where(store, user) if self._settings else (store or config.DEFAULT_STORE, user)
+            )
+        return self._where
+
+    @property
+    def store_path(self) -> str:
+        return self._resolved()[0]
+
+    @property
+    def user(self) -> str | None:
+        return self._resolved()[1]
 
     def store(self) -> Store:
         from dacli.services.admin import open_store
@@ -254,21 +276,16 @@ def ref_argument(default: Any = ..., help: str = REF_HELP) -> Any:
 
 
 def resolve_ref(c: Context, typed: str) -> str:
-    """The case reference ``typed`` means (`layout.resolve_case_ref`); a reference given in part is named in
-    full on standard error, so the person sees which case the command acts on."""
+    """The case reference ``typed`` means (`layout.resolve_case_ref`); one read otherwise than as typed (a
+    start of it, I/L/O as 1/1/0) is named in full on standard error, so the person sees which case the
+    command acts on."""
     from dacli.store.layout import resolve_case_ref
 
     ref = resolve_case_ref(Path(c.store_path), typed)
-    if ref != typed and len(ref_prefixes_given(typed)) < 10:
+    as_typed = "".join(ch for ch in typed.upper() if ch not in " -_")
+    if as_typed != ref.replace("-", ""):
         print(f"{typed.strip()} is case {ref}.", file=sys.stderr)
     return ref
-
-
-def ref_prefixes_given(typed: str) -> str:
-    """The reference characters ``typed`` gives (the longest reading)."""
-    from dacli.text import ref_prefixes
-
-    return max(ref_prefixes(typed), key=len, default="")
 
 
 def ref_callback(ctx, _param, value):

@@ -21,7 +21,16 @@ def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
         names = os.listdir(store)
     except (OSError, DacliError):
         return []
-    starts = tuple(ref_prefixes(incomplete)) if incomplete else ("",)
-    if not starts:
-        return []
-    return sorted(n for n in names if CASE_REF_RE.fullmatch(n) and (n[3:8] + n[9:]).startswith(starts))
+    typed = incomplete.strip()
+    if "DA-".startswith(typed.upper()):  # nothing of the reference yet ('', 'd', 'DA', 'da-'): every case
+        starts: tuple[str, ...] = ("",)
+    else:
+        starts = tuple(ref_prefixes(typed))
+        if not starts:
+            return []
+    refs = sorted(n for n in names if CASE_REF_RE.fullmatch(n) and (n[3:8] + n[9:]).startswith(starts))
+    # offered as typed (typer keeps only what begins with the word): 'da-7k' gets 'da-7k3m9-qxp2t', '7K' gets
+    # '7K3M9-QXP2T'; every form is one the commands read
+    lower = typed != typed.upper()
+    whole = typed.upper().startswith("DA") or "DA-".startswith(typed.upper())
+    return [(ref if whole else ref[3:]).lower() if lower else (ref if whole else ref[3:]) for ref in refs]

@@ -128,16 +128,18 @@ def resolve_case_ref(root: Path, typed: str) -> str:
     """The case reference ``typed`` means: any case ('da-7k3m9-qxp2t'), I, L and O read as 1, 1 and 0, and a
     start of one (at least `MIN_PREFIX` characters: 'DA-7K3M9', '7k3m9') when exactly one case folder in
     the store ``root`` begins so. A whole reference is returned without looking at the store (whether the
-    case exists is for the command to say, as for any reference)."""
+    case exists is for the command to say, as for any reference), unless it could also be read as a start
+    ('DAN0SEXPEJ': the reference DA-DAN0S-EXPEJ, or the start DA-N0SEX-PEJ...): then the store says which,
+    and both is refused."""
     if CASE_REF_RE.fullmatch(typed):
         return typed
     prefixes = ref_prefixes(typed)
     whole = [p for p in prefixes if len(p) == 10]
-    if whole:
+    starts = tuple(p for p in prefixes if MIN_PREFIX <= len(p) < 10)
+    if whole and not starts:
         return ref_of(whole[0])
-    prefixes = [p for p in prefixes if len(p) >= MIN_PREFIX]
-    if not prefixes:
-        if ref_prefixes(typed):
+    if not whole and not starts:
+        if prefixes:
             raise InvalidInput(
                 f"{typed.strip()!r} is too little of a case reference: give at least {MIN_PREFIX} of its "
                 "characters after 'DA-' (they look like DA-7K3M9-QXP2T)."
@@ -145,16 +147,26 @@ def resolve_case_ref(root: Path, typed: str) -> str:
         return check_case_ref(typed)
     try:
         names = os.listdir(root)
+    except FileNotFoundError:
+        raise NotFound(f"There is no dacli store at {root}.") from None
     except OSError as exc:
         raise StoreError(f"Cannot list the store ({exc.strerror}).") from None
     found = sorted(
-        n for n in names if CASE_REF_RE.fullmatch(n) and (n[3:8] + n[9:]).startswith(tuple(prefixes))
+        n
+        for n in names
+        if CASE_REF_RE.fullmatch(n) and ((body := n[3:8] + n[9:]) in whole or body.startswith(starts))
     )
-    shown = " or ".join(ref_of(p).rstrip("-") for p in prefixes)
+    if not found and whole:
+        return ref_of(whole[0])  # no such case: the command says so, naming the reference
+    shown = " or ".join(ref_of(p).rstrip("-") for p in starts)
     if not found:
         raise NotFound(f"No case reference begins with {shown}.")
     if len(found) > 1:
         listed = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+        if whole:
+            raise InvalidInput(
+                f"{typed.strip()!r} could be {listed}: give the whole reference, hyphens and all."
+            )
         raise InvalidInput(f"{len(found)} case references begin with {shown} ({listed}): give more of it.")
     return found[0]
 

@@ -117,6 +117,21 @@ class DacliApp(App):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    async def action_quit(self) -> None:
+        """Quit (q, ctrl+q, the palette); if a form holds words typed since it opened, ask first, as escape
+        does: quitting must not throw away a half-written note."""
+        from dacli.tui.screens.form import DiscardScreen, FormScreen
+
+        if not any(isinstance(s, FormScreen) and s.typed() for s in self.screen_stack):
+            self.exit()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.exit()
+
+        await self.push_screen(DiscardScreen(), answered)
+
     # --- nothing on screen is written to disk ------------------------------------------------------------
 
     def _no_screen_to_disk(self) -> None:

@@ -42,11 +42,11 @@ class CaseScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static("", id="safe")
-            yield Static("", id="people")
-            yield Static("", id="summary")
-            yield Static("", id="trend")
-            yield Static("", id="timeline")
+            yield Static("", id="safe", markup=False)
+            yield Static("", id="people", markup=False)
+            yield Static("", id="summary", markup=False)
+            yield Static("", id="trend", markup=False)
+            yield Static("", id="timeline", markup=False)
         yield LoadingIndicator(id="busy")
         yield Footer(show_command_palette=False)  # ctrl+p still opens it (see ? for the keys)
 

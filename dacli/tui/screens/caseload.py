@@ -45,7 +45,7 @@ class CaseloadScreen(Screen):
         self.only_overdue = False
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="counts")
+        yield Static("", id="counts", markup=False)
         yield Input(placeholder="type to filter (reference, name, worker, flag)", id="filter")
         yield CaseTable(id="table")
         yield LoadingIndicator(id="busy")

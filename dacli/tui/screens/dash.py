@@ -42,9 +42,9 @@ class DashScreen(Screen[bool]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static("", id="question")
-            yield Static("", id="score")
-            yield Label("", id="error")
+            yield Static("", id="question", markup=False)
+            yield Static("", id="score", markup=False)
+            yield Label("", id="error", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

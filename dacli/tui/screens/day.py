@@ -12,6 +12,7 @@ from textual.widgets import Footer, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from dacli import clock
 from dacli.errors import DacliError
 from dacli.rules.day import HEADINGS
 
@@ -30,7 +31,7 @@ class DayScreen(Screen):
         self.day = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="day-title", classes="form-title")
+        yield Static("", id="day-title", classes="form-title", markup=False)
         yield OptionList(id="day")
         yield LoadingIndicator(id="busy")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it (see ?)
@@ -66,7 +67,7 @@ class DayScreen(Screen):
         whose = "The team's day" if day.team else f"Your day ({day.who})"
         counts = ", ".join(f"{n} {name}" for name, n in day.counts().items() if n)
         self.query_one("#day-title", Static).update(
-            f"{whose}, {day.today:%A %-d %B %Y}: {counts or 'nothing due this week'}. Enter opens a case."
+            f"{whose}, {clock.long_day(day.today)}: {counts or 'nothing due this week'}. Enter opens a case."
         )
         options: list[Option | None] = []
         for name, items in day.sections.items():

@@ -59,6 +59,10 @@ class FormScreen(Screen[bool]):
         if self.FIRST:
             self.query_one(f"#{self.FIRST}").focus()
 
+    def typed(self) -> bool:
+        """Whether anything was typed or chosen since the form opened."""
+        return self.is_mounted and self.entries() != self._as_opened
+
     def entries(self) -> dict[str, object]:
         """What every field holds now (by id): to tell whether anything was typed since the form opened."""
         found: dict[str, object] = {}
@@ -68,11 +72,11 @@ class FormScreen(Screen[bool]):
         return found
 
     def compose(self) -> ComposeResult:
-        yield Static(self.TITLE_TEXT.format(ref=self.ref), classes="form-title")
+        yield Static(self.TITLE_TEXT.format(ref=self.ref), classes="form-title", markup=False)
         with VerticalScroll(classes="form"):
             yield from self.fields()
             yield Button("Save (ctrl+s)", variant="primary", id="save")
-        yield Label("", id="error")
+        yield Label("", id="error", markup=False)
         yield Footer()
 
     def fields(self) -> ComposeResult:
@@ -142,7 +146,7 @@ class FormScreen(Screen[bool]):
         """Close without saving; if anything was typed since the form opened, ask first."""
         if self.saving:
             return
-        if self.entries() == self._as_opened:
+        if not self.typed():
             self.dismiss(False)
             return
 

@@ -72,7 +72,7 @@ class ActionScreen(FormScreen):
                 f"  {n}. {a.action or a.risk}" + (f" (done {a.done})" if a.done else "")
                 for n, a in enumerate(plan.actions, 1)
             ]
-            yield Static("\n".join(lines), classes="hint")
+            yield Static("\n".join(lines), classes="hint", markup=False)  # the plan's own words
         for key, label, hint in (
             ("risk", "List the risk factors or issues you would like to address", ""),
             ("action", "Agreed action", ""),

@@ -41,7 +41,7 @@ class ReviewScreen(FormScreen):
     TITLE_TEXT = "{ref}: case review. ctrl+s saves, escape cancels."
 
     def fields(self) -> ComposeResult:
-        yield Static("Reading the case...", id="filled", classes="hint")
+        yield Static("Reading the case...", id="filled", classes="hint", markup=False)
         yield Label("Reviewed on (YYYY-MM-DD, blank = today):")
         yield Input(placeholder="today", id="reviewed_on")
         yield Label("Client engaged? (engaged):")

@@ -39,7 +39,7 @@ class UnlockScreen(Screen):
             yield Input(value=self.user or "", placeholder="user", id="user")
             yield Input(placeholder="passphrase", password=True, id="passphrase")
             yield Button("Unlock", variant="primary", id="go")
-            yield Label(self.message, id="message")
+            yield Label(self.message, id="message", markup=False)
             yield LoadingIndicator(id="busy")
         yield Footer()
 
