@@ -139,6 +139,15 @@ def test_the_readme_lists_every_key():
             assert f"| {screen} | `{keys}` | {what} |" in text, (screen, keys)
 
 
+async def _note_form(app, pilot) -> None:
+    """Unlock, open Ailsa's case and its note form."""
+    from tests.test_tui import _open_case
+
+    await _open_case(app, pilot, "ailsa")
+    await pilot.press("n")
+    await _wait(pilot, lambda: type(app.screen).__name__ == "NoteScreen")
+
+
 def test_escape_on_a_form_with_typed_words_asks_first(tmp_path):
     from textual.widgets import TextArea
 
@@ -146,11 +155,7 @@ def test_escape_on_a_form_with_typed_words_asks_first(tmp_path):
 
     async def run() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
-            from tests.test_tui import _open_case
-
-            await _open_case(app, pilot, "ailsa")
-            await pilot.press("n")
-            await _wait(pilot, lambda: type(app.screen).__name__ == "NoteScreen")
+            await _note_form(app, pilot)
             await pilot.press("escape")  # nothing typed: closes at once
             await _wait(pilot, lambda: type(app.screen).__name__ == "CaseScreen")
             await pilot.press("n")
@@ -234,11 +239,7 @@ def test_quitting_with_words_typed_in_a_form_asks_first(tmp_path):
 
     async def run() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
-            from tests.test_tui import _open_case
-
-            await _open_case(app, pilot, "ailsa")
-            await pilot.press("n")
-            await _wait(pilot, lambda: type(app.screen).__name__ == "NoteScreen")
+            await _note_form(app, pilot)
             await pilot.press(*"she told me")
             await pilot.press("ctrl+q")
             await _wait(pilot, lambda: type(app.screen).__name__ == "DiscardScreen")
