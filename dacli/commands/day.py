@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from dacli import clock
 from dacli.commands.common import Context
 from dacli.rules.day import HEADINGS
 
@@ -56,9 +55,7 @@ def day(
             }
         )
         return
-    whose = "The team's day" if plan.team else f"Your day ({plan.who})"
-    counts = ", ".join(f"{n} {name}" for name, n in plan.counts().items() if n)
-    echo(f"{whose}, {clock.long_day(plan.today)}: {counts or 'nothing due this week'}.")
+    echo(plan.headline())
     for name, items in plan.sections.items():
         if not items:
             continue

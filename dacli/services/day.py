@@ -23,6 +23,12 @@ class Day:
     def counts(self) -> dict[str, int]:
         return {name: len(items) for name, items in self.sections.items()}
 
+    def headline(self) -> str:
+        """The day in one sentence, as both the CLI and the dashboard print it."""
+        whose = "The team's day" if self.team else f"Your day ({self.who})"
+        counts = ", ".join(f"{n} {name}" for name, n in self.counts().items() if n)
+        return f"{whose}, {clock.long_day(self.today)}: {counts or 'nothing due this week'}."
+
 
 def my_day(session: Session, *, team: bool = False, now: dt.datetime | None = None) -> Day:
     """The day of the person unlocked. ``team``: every case, not only theirs (seniors and managers: a

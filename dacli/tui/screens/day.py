@@ -12,7 +12,6 @@ from textual.widgets import Footer, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from dacli import clock
 from dacli.errors import DacliError
 from dacli.rules.day import HEADINGS
 
@@ -64,11 +63,7 @@ class DayScreen(Screen):
         from dacli.rules.day import when
 
         self.day = day
-        whose = "The team's day" if day.team else f"Your day ({day.who})"
-        counts = ", ".join(f"{n} {name}" for name, n in day.counts().items() if n)
-        self.query_one("#day-title", Static).update(
-            f"{whose}, {clock.long_day(day.today)}: {counts or 'nothing due this week'}. Enter opens a case."
-        )
+        self.query_one("#day-title", Static).update(f"{day.headline()} Enter opens a case.")
         options: list[Option | None] = []
         for name, items in day.sections.items():
             if not items:
