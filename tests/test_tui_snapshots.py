@@ -158,3 +158,27 @@ def test_help(app, snap_compare, size):
         await _settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_close_form_refused_with_its_field_focused(app, snap_compare, size):
+    async def before(pilot):
+        await _case(pilot)
+        await pilot.press("x")
+        await _wait(pilot, lambda: type(app.screen).__name__ == "CloseScreen")
+        await pilot.press("ctrl+s")
+        await _wait(pilot, lambda: "not answered" in str(app.screen.query_one("#error").render()))
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_form_of_a_case_in_one_menu(app, snap_compare, size):
+    async def before(pilot):
+        await _case(pilot)
+        await pilot.press("e")
+        await _wait(pilot, lambda: type(app.screen).__name__ == "ActsScreen")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)

@@ -339,28 +339,22 @@ def now_or(at: str | None) -> str:
 def export_target(out: str | None, store_path: str) -> Path | None:
     """Where an export may be written: the path the user named, never inside the case store (plaintext
     never goes there). None means standard output."""
-    if not out:
-        return None
-    target = Path(out).resolve()
-    if target.is_relative_to(Path(store_path).resolve()):
-        raise InvalidInput(
-            "--out is inside the case store: plaintext never goes there; choose another place."
-        )
-    return target
+    from dacli.services.exports import outside_store
+
+    return outside_store(out, store_path) if out else None
 
 
 def deliverer(target: Path | None):
     """Where an export goes: the file the user named (0600; whole or not there, and no plaintext temp file
     if the process is killed part way) or standard output."""
+    if target is not None:
+        from dacli.services.exports import to_file
+
+        return to_file(target)
 
     def deliver(content: bytes) -> None:
-        if target is None:
-            import typer
+        import typer
 
-            typer.echo(content.decode(), nl=False)
-            return
-        from dacli.store.fsio import write_plaintext
-
-        write_plaintext(target, content)  # leaves the encrypted store on purpose; no temp file if killed
+        typer.echo(content.decode(), nl=False)
 
     return deliver

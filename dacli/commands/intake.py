@@ -189,19 +189,10 @@ def _keep_going(session, ref: str, form: dict, saved: list[str], ask_first: bool
 
 def _tell(matches) -> None:
     """Links found once more of the form is known (a date of birth, a person who abuses)."""
+    from dacli.services.intake import match_sentence
+
     for m in matches:
-        if m.kind == "repeat":
-            typer.echo(
-                f"This client matches the client of case {m.case} (name or aka and date of birth): linked "
-                "as a repeat referral.",
-                err=True,
-            )
-        else:
-            typer.echo(
-                f"Conflict of interest to discuss with your manager: {m.who} here matches "
-                f"{m.kind.replace('-', ' ')} in case {m.case}.",
-                err=True,
-            )
+        typer.echo(match_sentence(m), err=True)
 
 
 def _report(result, json_: bool) -> None:
@@ -222,12 +213,10 @@ def _report(result, json_: bool) -> None:
             "(matched on name or aka and date of birth).",
             err=True,
         )
+    from dacli.services.intake import match_sentence
+
     for m in result.conflicts:
-        typer.echo(
-            f"Conflict of interest to discuss with your manager: {m.who} here matches "
-            f"{m.kind.replace('-', ' ')} in case {m.case}.",
-            err=True,
-        )
+        typer.echo(match_sentence(m), err=True)
 
 
 @intake_app.callback()

@@ -138,8 +138,8 @@ class Compared(Strict):
 class ExitForm(Strict):
     closed_on: dt.date | None = None
     reason: ClosureReason
-    """risk-reduced (and the plan's actions complete), no-contact (6-8 weeks despite attempts), or
-    client-request."""
+    """Reason for closure: risk-reduced (and the plan's actions complete), no-contact (6-8 weeks despite
+    attempts), or client-request."""
     reason_detail: str = Field("", max_length=5000)
     compared: dict[str, Compared] = {}
     """Keyed as ``COMPARED``; questions about children may be left out when there are none."""

@@ -27,8 +27,11 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from pydantic import BaseModel
+
+from dacli.errors import InvalidInput
 
 WITHHELD = "[withheld: safe field]"
 ADDRESS_FIELDS = ("address", "alternative_address", "new_address", "refuge_location", "escape_route")
@@ -422,3 +425,25 @@ def _compiled(pattern: str) -> re.Pattern:
 Deliver = Callable[[bytes], None]
 """Where an export goes (a file the user named, or standard output); called before the export is audited,
 so the audit trail never records an export that failed to be written."""
+
+
+def outside_store(out: str, store_path, option: str = "--out") -> Path:
+    """The file an export may be written to: where the person said, never inside the case store (plaintext
+    never goes there)."""
+    target = Path(out).expanduser().resolve()
+    if target.is_relative_to(Path(store_path).resolve()):
+        raise InvalidInput(
+            f"{option} is inside the case store: plaintext never goes there; choose another place."
+        )
+    return target
+
+
+def to_file(target: Path) -> Deliver:
+    """Deliver to a file: 0600, whole or not there, and no plaintext temp file if the process is killed."""
+
+    def deliver(content: bytes) -> None:
+        from dacli.store.fsio import write_plaintext
+
+        write_plaintext(target, content)  # leaves the encrypted store on purpose
+
+    return deliver

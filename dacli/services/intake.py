@@ -78,6 +78,19 @@ class IntakeResult:
         return [m for m in self.matches if m.kind != "repeat"]
 
 
+def match_sentence(m: Match) -> str:
+    """What a link found at intake means, in a sentence: a repeat referral, or a conflict of interest."""
+    if m.kind == "repeat":
+        return (
+            f"This client matches the client of case {m.case} (name or aka and date of birth): linked as a "
+            "repeat referral."
+        )
+    return (
+        f"Conflict of interest to discuss with your manager: {m.who} here matches {m.kind.replace('-', ' ')} "
+        f"in case {m.case}."
+    )
+
+
 def intake(
     session: Session, form: IntakeForm, *, repeat_of: str | None = None, new_case: bool = False
 ) -> IntakeResult:

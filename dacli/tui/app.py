@@ -114,6 +114,16 @@ class DacliApp(App):
         self.caseload_screen.clear()
         await self.push_screen(UnlockScreen(self.user, message))
 
+    async def open_case(self, ref: str, finish_intake: bool = False) -> None:
+        """Show case ``ref`` over the caseload (refreshed), as if opened from it; ``finish_intake`` opens the
+        whole intake form once the case is read (after a referral taken here)."""
+        from dacli.tui.screens.case import CaseScreen
+
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+        self.caseload_screen.refresh_rows()
+        await self.push_screen(CaseScreen(ref, finish_intake=finish_intake))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -175,7 +185,7 @@ class DacliApp(App):
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if binding.system or not binding.show or not binding.description or not active.enabled:
+            if binding.system or not binding.description or not active.enabled:
                 continue
             title = binding.tooltip or binding.description  # the footer's word is short; this is not
             if binding.action == "command_palette" or title in seen:

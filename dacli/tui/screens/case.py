@@ -8,9 +8,10 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, LoadingIndicator, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, LoadingIndicator, OptionList, Static
+from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from dacli import clock
@@ -21,6 +22,32 @@ from dacli.tui.screens.plan import ActionScreen, CompleteActionScreen
 from dacli.tui.screens.review import ReviewScreen
 from dacli.tui.screens.soag import SoagScreen
 
+ACTS = (
+    ("n", "note", "Add a case note"),
+    ("c", "checklist", "Take a Dash checklist"),
+    ("g", "soag", "Record a Severity of Abuse Grid"),
+    ("i", "finish_intake", "Finish the intake form"),
+    ("l", "plan", "The whole safety plan (a new version)"),
+    ("p", "add_action", "Add a safety-plan action"),
+    ("a", "complete_action", "Mark a safety-plan action done"),
+    ("k", "client_copy", "The client's copy of the safety plan"),
+    ("o", "consent", "Record the consent agreement"),
+    ("w", "disclose", "Record a share made with consent"),
+    ("s", "share", "Record a decision to share without consent"),
+    ("v", "sign_off", "Sign off a decision to share without consent"),
+    ("m", "marac", "Refer to the Marac"),
+    ("t", "criminal_court", "Record a criminal court hearing"),
+    ("u", "civil_court", "Record a civil court hearing (orders)"),
+    ("h", "children", "Refer to children's social care"),
+    ("j", "confirm_children", "Confirm a referral to children's social care in writing"),
+    ("r", "review", "Record a case review"),
+    ("x", "close", "Close the case (exit form)"),
+    ("f", "follow_up", "Record the follow-up call"),
+    ("z", "reopen", "Reopen the case"),
+    ("b", "hold", "Place a retention hold"),
+)
+"""Every act of the pack on a case: its key, its action, and what it does (the `e` menu and the help)."""
+
 
 class CaseScreen(Screen):
     BINDINGS = [
@@ -28,17 +55,22 @@ class CaseScreen(Screen):
         Binding("n", "note", "Note"),
         Binding("c", "checklist", "Dash"),
         Binding("g", "soag", "Soag"),
-        Binding("p", "add_action", "Action+"),
-        Binding("a", "complete_action", "Done"),
+        Binding("p", "add_action", "Action+", tooltip="Add a safety-plan action"),
+        Binding("a", "complete_action", "Done", tooltip="Mark a safety-plan action done"),
         Binding("r", "review", "Review"),
+        Binding("e", "acts", "More", tooltip="Every form of the pack for this case"),
         Binding("ctrl+l", "app.lock", "Lock"),
         Binding("question_mark", "app.help", "Help", show=False),  # the footer is full at 80 columns
+        *(Binding(key, action, title, show=False) for key, action, title in ACTS if key not in "ncgpar"),
     ]
 
-    def __init__(self, ref: str) -> None:
+    def __init__(self, ref: str, finish_intake: bool = False) -> None:
         super().__init__()
         self.ref = ref
         self.view = None
+        self.finish_first = finish_intake
+        """Open the whole intake form once the case is read (after a referral taken on the dashboard)."""
+        self._opening = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -60,6 +92,9 @@ class CaseScreen(Screen):
         return show_case(self.app.session, self.ref, self.app.today())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "open-form" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.opened(event)
+            return
         if event.worker.group != "case" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
             return
         self.query_one("#busy").display = False
@@ -140,6 +175,9 @@ class CaseScreen(Screen):
         self.query_one("#people", Static).update(people_text(view))
         self.query_one("#trend", Static).update(dash_chart(view))
         self.query_one("#timeline", Static).update(timeline_text(view))
+        if self.finish_first:
+            self.finish_first = False
+            self.action_finish_intake()
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -176,6 +214,147 @@ class CaseScreen(Screen):
             [(n, a.action or a.risk) for n, a in enumerate(plan.actions, 1) if a.done is None] if plan else []
         )
         self.app.push_screen(CompleteActionScreen(self.ref, actions), self._reload_if_saved)
+
+    # --- the forms that need the case read first -------------------------------------------------------
+
+    def open_after(self, read, make) -> None:
+        """Read what a form starts from (in a worker thread), then open it: ``make(read(session, ref))``."""
+        self._opening = make
+        session, ref = self.app.session, self.ref
+        self.run_worker(lambda: read(session, ref), thread=True, group="open-form", exit_on_error=False)
+
+    def opened(self, event: Worker.StateChanged) -> None:
+        make, self._opening = self._opening, None
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            text = (
+                error.message
+                if isinstance(error, DacliError)
+                else f"Could not open ({type(error).__name__})."
+            )
+            self.app.notify(text, severity="error")
+            return
+        if make is not None:
+            self.app.push_screen(make(event.worker.result), self._reload_if_saved)
+
+    def action_acts(self) -> None:
+        def chosen(action: str | None) -> None:
+            if action:
+                getattr(self, f"action_{action}")()
+
+        self.app.push_screen(ActsScreen(self.ref), chosen)
+
+    def action_finish_intake(self) -> None:
+        from dacli.tui.screens.intake import FinishIntakeScreen, intake_on_file
+
+        self.open_after(intake_on_file, lambda current: FinishIntakeScreen(self.ref, current))
+
+    def action_plan(self) -> None:
+        from dacli.services.issp import template
+        from dacli.tui.screens.plan import PlanScreen
+
+        today = self.app.today()
+        self.open_after(lambda s, r: template(s, r, today), lambda doc: PlanScreen(self.ref, doc))
+
+    def _form(self, screen) -> None:
+        self.app.push_screen(screen, self._reload_if_saved)
+
+    def action_client_copy(self) -> None:
+        from dacli.tui.screens.plan import ClientCopyScreen
+
+        self._form(ClientCopyScreen(self.ref))
+
+    def action_consent(self) -> None:
+        from dacli.tui.screens.sharing import ConsentScreen
+
+        self._form(ConsentScreen(self.ref))
+
+    def action_disclose(self) -> None:
+        from dacli.tui.screens.sharing import DisclosureScreen
+
+        self._form(DisclosureScreen(self.ref))
+
+    def action_share(self) -> None:
+        from dacli.tui.screens.sharing import ShareScreen
+
+        self._form(ShareScreen(self.ref))
+
+    def action_sign_off(self) -> None:
+        from dacli.tui.screens.sharing import SignOffScreen, waiting_sign_off
+
+        if self.view is not None:
+            self._form(SignOffScreen(self.ref, waiting_sign_off(self.view)))
+
+    def action_marac(self) -> None:
+        from dacli.tui.screens.referrals import MaracScreen
+
+        self._form(MaracScreen(self.ref))
+
+    def action_criminal_court(self) -> None:
+        from dacli.tui.screens.referrals import CriminalCourtScreen
+
+        self._form(CriminalCourtScreen(self.ref))
+
+    def action_civil_court(self) -> None:
+        from dacli.tui.screens.referrals import CivilCourtScreen
+
+        self._form(CivilCourtScreen(self.ref))
+
+    def action_children(self) -> None:
+        from dacli.tui.screens.referrals import ChildrenScreen
+
+        self._form(ChildrenScreen(self.ref))
+
+    def action_confirm_children(self) -> None:
+        from dacli.tui.screens.referrals import ConfirmChildrenScreen, unconfirmed
+
+        if self.view is not None:
+            self._form(ConfirmChildrenScreen(self.ref, unconfirmed(self.view)))
+
+    def action_close(self) -> None:
+        from dacli.tui.screens.closure import CloseScreen
+
+        if self.view is not None:
+            self._form(CloseScreen(self.ref, children=bool(self.view.people().children)))
+
+    def action_follow_up(self) -> None:
+        from dacli.tui.screens.closure import FollowUpScreen
+
+        self._form(FollowUpScreen(self.ref))
+
+    def action_reopen(self) -> None:
+        from dacli.tui.screens.closure import ReopenScreen
+
+        self._form(ReopenScreen(self.ref))
+
+    def action_hold(self) -> None:
+        from dacli.tui.screens.closure import HoldScreen
+
+        self._form(HoldScreen(self.ref))
+
+
+class ActsScreen(ModalScreen[str | None]):
+    """Every form of the pack for this case, with its key: enter (or a click) opens it, escape closes."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Close")]
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="acts"):
+            yield Static(f"{self.ref}: choose a form (enter), or press its key on the case", markup=False)
+            yield OptionList(*[Option(f"{key}  {title}", id=action) for key, action, title in ACTS])
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
 
 
 def people_text(view) -> Text:

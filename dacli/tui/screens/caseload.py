@@ -29,7 +29,8 @@ class CaseloadScreen(Screen):
         Binding("d", "day", "Day", tooltip="My day: overdue, today, this week, sign-offs"),
         Binding("slash", "filter", "Filter"),
         Binding("m", "mine", "Mine/all", tooltip="My cases, or every case"),
-        Binding("s", "sort", "Sort", tooltip="Sort by the next column"),
+        Binding("i", "intake", "Intake", tooltip="Take a new referral (the urgent details first)"),
+        Binding("s", "sort", "Sort", tooltip="Sort by the next column", show=False),
         Binding("r", "risk", "Risk", tooltip="Show one risk level, then the next"),
         Binding("o", "overdue", "Overdue", tooltip="Overdue cases only, or all"),
         Binding("ctrl+l", "app.lock", "Lock"),
@@ -161,6 +162,12 @@ class CaseloadScreen(Screen):
         from dacli.tui.screens.day import DayScreen
 
         self.app.push_screen(DayScreen())
+
+    def action_intake(self) -> None:
+        from dacli.tui.screens.intake import UrgentIntakeScreen
+
+        if self.app.session is not None:
+            self.app.push_screen(UrgentIntakeScreen())
 
     def action_mine(self) -> None:
         self.mine = not self.mine

@@ -15,6 +15,7 @@ from textual.widgets import (
     Footer,
     Input,
     Label,
+    SelectionList,
     Static,
     TextArea,
 )
@@ -66,9 +67,12 @@ class FormScreen(Screen[bool]):
     def entries(self) -> dict[str, object]:
         """What every field holds now (by id): to tell whether anything was typed since the form opened."""
         found: dict[str, object] = {}
-        for widget in self.query("Input, Select, Checkbox, TextArea"):
+        for widget in self.query("Input, Select, Checkbox, TextArea, SelectionList"):
             if widget.id:
-                found[widget.id] = widget.text if isinstance(widget, TextArea) else widget.value
+                if isinstance(widget, SelectionList):
+                    found[widget.id] = tuple(widget.selected)
+                else:
+                    found[widget.id] = widget.text if isinstance(widget, TextArea) else widget.value
         return found
 
     def compose(self) -> ComposeResult:

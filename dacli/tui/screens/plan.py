@@ -1,13 +1,19 @@
-"""The safety-plan forms: add an action (a new plan version) and complete one."""
+"""The safety-plan forms: the whole plan, add an action (a new plan version), complete one, and the
+client's copy."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Select, SelectionList, Static, TextArea
 
+from dacli.errors import InvalidInput
+from dacli.schemas.fields import flatten
+from dacli.schemas.issp import IsspForm
 from dacli.tui.screens.form import FormScreen
+from dacli.tui.screens.schemaform import YES_NO, SchemaFormScreen
 
 
 class CompleteActionScreen(FormScreen):
@@ -36,7 +42,6 @@ class CompleteActionScreen(FormScreen):
     def prepare(self) -> Callable[[], object]:
         import datetime as dt
 
-        from dacli.errors import InvalidInput
         from dacli.services.issp import complete
 
         number = self.query_one("#number", Select).value
@@ -99,3 +104,86 @@ class ActionScreen(FormScreen):
     def saved(self, result) -> None:
         _, plan = result
         self.app.notify(f"Safety plan version {plan.version} saved ({len(plan.actions)} actions).")
+
+
+class PlanScreen(SchemaFormScreen):
+    """`dacli issp record`: the whole safety plan as its next version: the actions (those on file, then
+    three blank rows), the eight options-and-advice boxes, what to take, and the safe details. It opens
+    with the latest plan, or, for a case without one, actions seeded from the latest Dash and Soag (as
+    `dacli issp template`)."""
+
+    MODEL = IsspForm
+    TITLE_TEXT = "{ref}: the safety plan (ISSP), a new version. ctrl+s saves, escape cancels."
+    INTRO = (
+        "A row whose risk is blank is left out. Safe details never go in the client's copy unless released."
+    )
+
+    def __init__(self, ref: str, doc: dict[str, Any]) -> None:
+        self.doc = doc
+        self.REPEAT = {"actions": len(doc.get("actions", [])) + 3}
+        super().__init__(ref)
+
+    def initial(self) -> dict[str, Any]:
+        return flatten(self.doc, self.specs)
+
+    def job(self, data: dict[str, Any]) -> Callable[[], object]:
+        from dacli.services.issp import parse_issp, record
+
+        today = self.app.today()
+        form = parse_issp(data, today)
+        session, ref = self.app.session, self.ref
+        return lambda: record(session, ref, form, today)
+
+    def saved(self, result) -> None:
+        _, plan = result
+        self.app.notify(f"Safety plan version {plan.version} saved ({len(plan.actions)} actions).")
+
+
+class ClientCopyScreen(FormScreen):
+    """`dacli issp export`: the client's copy of the plan, written to a file, only when the client says it
+    is safe to take home (the answer is recorded either way). Safe details stay out unless released by name
+    with a reason, which is audited."""
+
+    TITLE_TEXT = "{ref}: the client's copy of the safety plan. ctrl+s makes it, escape cancels."
+    FIRST = "safe"
+
+    def fields(self) -> ComposeResult:
+        from dacli.schemas.issp import SAFE_FIELDS
+        from dacli.services.issp_copy import FORMATS
+
+        yield Label("Is it safe for the client to take a copy home? (the answer is recorded) *")
+        yield Select(YES_NO, prompt="yes or no", id="safe")
+        yield Label("Format *")
+        yield Select([(f, f) for f in FORMATS], value="pdf", allow_blank=False, id="format")
+        yield Label("Write it to this file, outside the store (needed when it is safe) *")
+        yield Input(placeholder="for example ~/safety-plan.pdf", id="out")
+        yield Label("Safe details to include (each is audited; most copies include none)")
+        yield SelectionList[str](*[(f, f, False) for f in SAFE_FIELDS], id="release", classes="choices")
+        yield Label("Why they are included (needed when any is chosen)")
+        yield TextArea(id="reason", classes="text")
+
+    def prepare(self) -> Callable[[], object]:
+        from dacli.services.exports import outside_store, to_file
+        from dacli.services.issp_copy import client_copy
+
+        safe = self.query_one("#safe", Select).value
+        if safe is Select.NULL:
+            raise InvalidInput("Client's copy refused, nothing written: safe is not answered.")
+        fmt = str(self.query_one("#format", Select).value)
+        release = list(self.query_one("#release", SelectionList).selected) if safe else []
+        reason = self.text("reason") or None
+        out = self.value("out")
+        if safe and not out:
+            raise InvalidInput("Client's copy refused, nothing written: out is not answered.")
+        deliver = to_file(outside_store(out, self.app.store_path, "out")) if safe else None
+        session, ref, today = self.app.session, self.ref, self.app.today()
+        return lambda: client_copy(
+            session, ref, fmt, bool(safe), release, reason, deliver or (lambda _: None), today=today
+        )
+
+    def saved(self, result) -> None:
+        if result.content is None:
+            self.app.notify("Recorded: not safe to take a copy home. No copy was made.")
+        else:
+            withheld = f" Withheld from it: {', '.join(result.redacted)}." if result.redacted else ""
+            self.app.notify(f"The client's copy is in {self.value('out')}.{withheld}")
