@@ -167,7 +167,10 @@ def test_cli_record_question_by_question(cli, case_ref, store_path):
         answers.append("y" if n <= 14 else "n")
         if n <= 14 and n in (14, 18, 21, 23, 24):
             answers.append("1")  # first sub-tick
-        answers += ["", ""]  # no comment, victim is the source
+        if n <= 14:
+            answers += ["", ""]  # after a yes: no comment, the victim is the source; after a no: nothing
+        if n == 16:
+            answers += ["b", "d", "not sure of the dates"]  # back to 16 from 17: don't know, with a comment
     # professional section: four texts left empty (each ends at a '.' line off a terminal), no, no; notes
     # over two lines with a blank line kept; 2 incidents
     answers += [".", ".", ".", ".", "n", "n", "Seen at the refuge.", "", "Second paragraph.", ".", "2"]
@@ -181,9 +184,27 @@ def test_cli_record_question_by_question(cli, case_ref, store_path):
 
     doc = Store(store_path).unlock(MANAGER, PASSPHRASE).read_record(case_ref, out["record"])
     assert doc["answers"]["q14"] == {"answer": "yes", "ticks": ["You"]}
-    assert doc["answers"]["q16"]["answer"] == "no"
+    assert doc["answers"]["q16"]["answer"] == "dont-know"
+    assert doc["answers"]["q16"]["comment"] == "not sure of the dates"
+    assert doc["answers"]["q17"]["answer"] == "no" and not doc["answers"]["q17"].get("comment")
     assert doc["context"]["police_incidents_past_12_months"] == 2
     assert doc["professional"]["practitioners_notes"] == "Seen at the refuge.\n\nSecond paragraph."
+
+
+def test_the_questions_name_the_people_who_abuse_on_the_case(cli, case_ref, session):
+    from dacli.rules.dash import ABUSER, name_abusers
+    from dacli.services.dash import questions_for
+
+    assert name_abusers(f"Is {ABUSER} jealous?", ["Corin"]) == "Is Corin jealous?"
+    assert name_abusers(f"Is {ABUSER} jealous?", ["A", "B", "C"]) == "Is A, B or C jealous?"
+    assert name_abusers(f"Is {ABUSER} jealous?", []) == f"Is {ABUSER} jealous?"
+    asked = questions_for(session, case_ref)
+    names = [p.name for p in __import__("dacli.services.case_view", fromlist=["x"]).load_case(
+        session, case_ref).people().perpetrators]  # fmt: skip
+    assert names and not any(ABUSER in text + guidance for text, guidance in asked.values())
+    assert any(names[0] in text for text, _ in asked.values())
+    shown = cli("dash", "record", case_ref, input="\n")  # the first answer blank, then the input ends
+    assert ABUSER not in shown.stderr
 
 
 def test_police_incidents_and_marac_referral_come_from_the_case(session, case_ref):

@@ -358,3 +358,16 @@ def deliverer(target: Path | None):
         typer.echo(content.decode(), nl=False)
 
     return deliver
+
+
+def form_from(from_: str | None, what: str, model, parse, **ask):
+    """A form from ``--from FILE`` (or ``-``), read by the service's ``parse``; without ``--from``, asked
+    field by field in the pack's words (`commands.prompts.ask_form`, which takes ``ask``'s options)."""
+    if from_:
+        return parse(read_form(from_, what))
+    import typer
+
+    from dacli.commands.prompts import ask_form
+
+    typer.echo(f"Answer {what} question by question (blank skips one that may be left out).", err=True)
+    return ask_form(model, parse, **ask)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP, Context, now_or, print_json, read_form, ref_argument
+from dacli.commands.common import NARRATIVE_HELP, Context, now_or, print_json, ref_argument
 
 consent_app = typer.Typer(help="The confidentiality and information sharing agreement.", no_args_is_help=True)
 
@@ -60,11 +60,17 @@ def consent_record(
         typer.echo(_template(), nl=False)
         return
 
+    from dacli.commands.common import form_from
+    from dacli.schemas.consent import AgreementForm
     from dacli.services.consent import parse_agreement, record_agreement
 
-    data = read_form(from_, "the agreement")
     c: Context = ctx.obj
-    typer.echo(record_agreement(c.session(), ref, parse_agreement(data, clock.today())))
+    session = c.session()
+    form = form_from(
+        from_, "the agreement", AgreementForm, lambda d: parse_agreement(d, clock.today()),
+        many={"agencies": "agency's permission"},
+    )  # fmt: skip
+    typer.echo(record_agreement(session, ref, form))
 
 
 @consent_app.command("show")

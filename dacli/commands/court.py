@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP, Context, print_json, read_form, ref_argument
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json, ref_argument
 
 court_app = typer.Typer(help="Criminal and civil case summaries (one per hearing).", no_args_is_help=True)
 
@@ -88,11 +88,27 @@ def court_record(
         typer.echo(CRIMINAL if template == "criminal" else CIVIL, nl=False)
         return
 
+    from dacli.commands.common import form_from
+    from dacli.schemas.court import CivilHearing, CriminalHearing
     from dacli.services.court import parse_hearing, record_hearing
 
-    data = read_form(from_, "the case summary")
     c: Context = ctx.obj
-    typer.echo(record_hearing(c.session(), ref, parse_hearing(data, clock.today())))
+    session = c.session()
+    kind, model, many = "", CriminalHearing, {}
+    if not from_:
+        while (
+            kind := typer.prompt("A criminal or a civil hearing? (criminal / civil)", err=True).strip()
+        ) not in ("criminal", "civil"):
+            typer.echo("Please answer criminal or civil.", err=True)  # fmt: skip
+        model = CriminalHearing if kind == "criminal" else CivilHearing
+        many = {"charges": "charge", "special_measures": "special measure"} if kind == "criminal" else {
+            "orders": "order"}  # fmt: skip
+
+    def parse(data: dict):
+        return parse_hearing({**data, "kind": data.get("kind", kind)}, clock.today())
+
+    form = form_from(from_, "the case summary", model, parse, skip=("kind",), many=many)
+    typer.echo(record_hearing(session, ref, form))
 
 
 @court_app.command("list")

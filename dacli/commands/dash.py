@@ -89,7 +89,9 @@ def dash_record(
 
             raise InvalidInput(str(exc)) from None
     else:
-        data = _ask_checklist()
+        from dacli.services.dash import questions_for
+
+        data = _ask_checklist(questions_for(session, ref))
     name, record = record_dash(session, ref, parse_dash(data, clock.today()))
     r = record.result
     if json_:
@@ -114,35 +116,45 @@ def _read_text(path: str) -> str:
         raise InvalidInput(f"Cannot read {path}: {exc}.") from None
 
 
-def _ask_checklist() -> dict:
-    """Question by question, with the pack's wording, guidance and a running score."""
+def _ask_checklist(texts: dict[int, tuple[str, str]] | None = None) -> dict:
+    """Question by question, with the pack's wording (the people who abuse named), its guidance and a
+    running score. A comment is asked after a yes or a don't know, the source after a yes (a no needs
+    neither); 'b' goes back to the question before, keeping every answer."""
     from dacli.schemas.dash_bank import ATTRIBUTION, QUESTIONS, TITLE
 
     typer.echo(TITLE, err=True)
     typer.echo(ATTRIBUTION, err=True)
+    typer.echo("Answer y, n or d (blank to skip); b goes back to the question before.", err=True)
+    texts = texts or {}
     answers: dict = {}
-    yes = 0
-    for q in QUESTIONS:
-        typer.echo(f"\n{q.number}. {q.text}", err=True)
-        if q.guidance:
-            typer.echo(f"   {q.guidance}", err=True)
+    at = 0
+    while at < len(QUESTIONS):
+        q = QUESTIONS[at]
+        key = f"q{q.number}"
+        text, guidance = texts.get(q.number, (q.text, q.guidance))
+        typer.echo(f"\n{q.number}. {text}", err=True)
+        if guidance:
+            typer.echo(f"   {guidance}", err=True)
+        before = answers.get(key, {}).get("answer", "")
         while True:
             raw = typer.prompt(
-                "   yes / no / dont-know (y/n/d, blank to skip)", default="", show_default=False, err=True
+                "   yes / no / dont-know (y/n/d, blank to skip, b back)",
+                default=before,
+                show_default=bool(before),
+                err=True,
             )
             raw = raw.strip().lower()
-            value = {
-                "y": "yes",
-                "yes": "yes",
-                "n": "no",
-                "no": "no",
-                "d": "dont-know",
-                "dont-know": "dont-know",
-            }.get(raw)
-            if raw == "" or value:
+            value = {"y": "yes", "yes": "yes", "n": "no", "no": "no", "d": "dont-know"}.get(raw)
+            value = value or ("dont-know" if raw == "dont-know" else None)
+            if raw in ("b", "back") or raw == "" or value:
                 break
-            typer.echo("   Please answer y, n or d.", err=True)
+            typer.echo("   Please answer y, n or d (or b to go back).", err=True)
+        if raw in ("b", "back"):
+            at = max(0, at - 1)
+            continue
         if not value:
+            answers.pop(key, None)
+            at += 1
             continue
         entry: dict = {"answer": value}
         if value == "yes" and q.subticks:
@@ -159,19 +171,22 @@ def _ask_checklist() -> dict:
                 for p in picks.replace(" ", "").split(",")
                 if p.isascii() and p.isdigit() and 0 < int(p) <= len(q.subticks)
             ]
-        comment = typer.prompt(
-            "   comment (blank for none)", default="", show_default=False, err=True
-        ).strip()
-        if comment:
-            entry["comment"] = comment
-        source = typer.prompt(
-            "   source if not the victim (blank if the victim)", default="", show_default=False, err=True
-        ).strip()
-        if source:
-            entry["source"] = source
-        answers[f"q{q.number}"] = entry
-        yes += value == "yes"
+        if value in ("yes", "dont-know"):
+            comment = typer.prompt(
+                "   comment (blank for none)", default="", show_default=False, err=True
+            ).strip()
+            if comment:
+                entry["comment"] = comment
+        if value == "yes":
+            source = typer.prompt(
+                "   source if not the victim (blank if the victim)", default="", show_default=False, err=True
+            ).strip()
+            if source:
+                entry["source"] = source
+        answers[key] = entry
+        yes = sum(1 for a in answers.values() if a["answer"] == "yes")
         typer.echo(f"   [running score: {yes} yes]", err=True)
+        at += 1
     prof = _ask_professional()
     incidents = typer.prompt(
         "Incidents reported to the police in the past 12 months (blank if unknown)",

@@ -82,9 +82,10 @@ def issp_template(ctx: typer.Context, ref: str = ref_argument()) -> None:
 def issp_record(
     ctx: typer.Context,
     ref: str = ref_argument(),
-    from_: str = typer.Option(..., "--from", help="The plan as TOML (see `issp template`), or -."),
+    from_: str = typer.Option(None, "--from", help="The plan as TOML (see `issp template`), or -."),
 ) -> None:
-    """Save a plan as the case's next version.
+    """Save a plan as the case's next version. Without --from, asks it question by question, starting from
+    the latest plan (or, for a case without one, actions seeded from the latest Dash and Soag).
 
     \b
     Example: dacli issp record DA-7K3M9-QXP2T --from plan.toml
@@ -95,9 +96,26 @@ def issp_record(
 
     c: Context = ctx.obj
     today = clock.today()
-    data = read_form(from_, "the plan")
-    form = parse_issp(data, today)
-    name, plan = record(c.session(), ref, form, today)
+    session = c.session()
+    if from_:
+        data = read_form(from_, "the plan")
+        form = parse_issp(data, today)
+    else:
+        from dacli.commands.prompts import ask_form
+        from dacli.schemas.issp import IsspForm
+        from dacli.services.issp import template
+
+        start = template(session, ref, today)
+        typer.echo("Answer the plan question by question; blank keeps what is shown (now: ...).", err=True)
+        data = {}
+
+        def parse(d: dict):
+            data.clear()
+            data.update(d)
+            return parse_issp(d, today)
+
+        form = ask_form(IsspForm, parse, start=start, many={"actions": "action"})
+    name, plan = record(session, ref, form, today)
     typer.echo(f"{name} (version {plan.version})")
     given = data.get("actions")
     left_out = len(given) - len(form.actions) if isinstance(given, list) else 0

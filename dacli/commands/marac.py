@@ -54,9 +54,11 @@ def marac_refer(
     if template:
         typer.echo(TEMPLATE, nl=False)
         return
+    from dacli.schemas.marac import MaracForm
     from dacli.services.marac import parse_marac, refer
 
-    _record_and_export(ctx, ref, from_, "the referrer's part", parse_marac, refer, release, reason, out)
+    what = "the referrer's part"
+    _record_and_export(ctx, ref, from_, what, MaracForm, parse_marac, refer, release, reason, out)
 
 
 RESEARCH_TEMPLATE = """\
@@ -104,23 +106,25 @@ def marac_research(
     if template:
         typer.echo(RESEARCH_TEMPLATE, nl=False)
         return
+    from dacli.schemas.marac import ResearchForm
     from dacli.services.marac import parse_research, research
 
-    _record_and_export(ctx, ref, from_, "the research form", parse_research, research, release, reason, out)
+    what = "the research form"
+    _record_and_export(ctx, ref, from_, what, ResearchForm, parse_research, research, release, reason, out)
 
 
-def _record_and_export(ctx, ref, from_, what, parse, record, release, reason, out) -> None:
-    """Read the practitioner's part, record the form, and deliver it (a file, or standard output)."""
+def _record_and_export(ctx, ref, from_, what, model, parse, record, release, reason, out) -> None:
+    """Read the practitioner's part (from a file, or asked question by question), record the form, and
+    deliver it (a file, or standard output)."""
 
-    from dacli.commands.common import deliverer, export_target, read_form, release_reason
+    from dacli.commands.common import deliverer, export_target, form_from, release_reason
     from dacli.errors import InvalidInput
 
     if from_ == "-" and reason == "-" and release:
         raise InvalidInput("Only one of --from and --reason can read standard input: give the other @FILE.")
-    data = read_form(from_, what)
     target = export_target(out, ctx.obj.store_path)
-    form = parse(data, clock.today())
-    session = ctx.obj.session()
+    session = ctx.obj.session()  # unlocked before the questions: a wrong passphrase wastes no answers
+    form = form_from(from_, what, model, lambda d: parse(d, clock.today()))
     reason = release_reason(release, reason)
     name, _ = record(session, ref, form, list(release or []), reason, deliverer(target))
     if target is not None:

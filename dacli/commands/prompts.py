@@ -140,3 +140,152 @@ def ask_many(model: type[BaseModel], what: str, current: list[dict] | None = Non
         typer.echo(f"-- {what} {len(items) + 1}")
         items.append(ask_all(model))
     return items
+
+
+# --- a whole form, asked field by field (no file) -----------------------------------------------------------
+
+
+def ask_answer(f, current: Any = None) -> Any:
+    """One field of a form (`dacli.schemas.fields.FormField`), in the pack's words. Blank keeps ``current``
+    (None when there is none); a required field is asked again when left blank."""
+    from dacli.commands.common import ask_text
+
+    label = f.label + (" [SAFE FIELD]" if f.safe else "")
+    if f.kind == "yesno":
+        hint = "y/n" + ("" if f.required else ", blank to skip")
+        while True:
+            raw = typer.prompt(err=True, text=f"{label} [{hint}]", default=_yn(current), show_default=False)
+            raw = raw.strip().lower()
+            if raw in ("y", "yes", "n", "no"):
+                return raw.startswith("y")
+            if raw == "" and not f.required:
+                return current
+            typer.echo("Please answer y or n." if raw else "This one is needed.", err=True)
+    if f.kind in ("choice", "choices"):
+        return _ask_choice(f, label, current)
+    if f.kind == "list":
+        if isinstance(current, str):
+            current = current.splitlines()
+        if current:
+            typer.echo(f"(now: {'; '.join(current)}; blank keeps it)", err=True)
+        typer.echo(f"{label} (one per line; a blank line ends):", err=True)
+        items = []
+        while True:
+            line = typer.prompt(err=True, text=f"  {len(items) + 1}", default="", show_default=False).strip()
+            if not line:
+                return items or current
+            items.append(line)
+    if f.kind == "lines":
+        if current:
+            typer.echo(f"(now: {current}; blank keeps it)", err=True)
+        text = ask_text(label, required=f.required and not current)
+        return current if text is None else text
+    from dacli.schemas.fields import HINTS
+
+    suffix = f" ({HINTS[f.kind]})" if f.kind in HINTS else ""
+    default = "" if current is None else str(current)
+    while True:
+        raw = typer.prompt(err=True, text=label + suffix, default=default, show_default=bool(default)).strip()
+        if raw or not f.required:
+            return raw or None
+        typer.echo("This one is needed.", err=True)
+
+
+def _ask_choice(f, label: str, current: Any) -> Any:
+    many = f.kind == "choices"
+    options = "  ".join(f"{n}) {c}" for n, c in enumerate(f.choices, 1))
+    typer.echo(f"{label}\n  {options}", err=True)
+    now = ", ".join(current) if many and current else (current or "")
+    ask = "numbers or words, separated by commas" if many else "a number or the word"
+    while True:
+        raw = typer.prompt(err=True, text=f"  ({ask})", default=now, show_default=bool(now)).strip()
+        if not raw:
+            if f.required:
+                typer.echo("This one is needed.", err=True)
+                continue
+            return None
+        picked = []
+        for part in (p.strip() for p in raw.split(",")) if many else [raw]:
+            if part.isdigit() and 1 <= int(part) <= len(f.choices):
+                picked.append(f.choices[int(part) - 1])
+            elif part in f.choices:
+                picked.append(part)
+            else:
+                picked = None
+                break
+        if picked:
+            return picked if many else picked[0]
+        typer.echo(f"Please choose from: {', '.join(f.choices)}.", err=True)
+
+
+def ask_form(
+    model: type[BaseModel],
+    parse: Any,
+    *,
+    start: dict | None = None,
+    skip: tuple[str, ...] = (),
+    many: dict[str, str] | None = None,
+    extra: list | None = None,
+    extra_after: str | None = None,
+) -> Any:
+    """A whole form, asked field by field in the pack's words, then read by the service's own ``parse``;
+    a refusal names its fields, and only those are asked again (every other answer is kept).
+
+    ``start`` is a nested form to begin from (blank keeps each answer); ``many`` names the lists of
+    sections, each asked as 'Add a ...?' (those in ``start`` first); ``extra`` adds fields the schema does
+    not list (after the field ``extra_after``, else at the end). The end of input before the form is
+    complete is one sentence, and nothing is written."""
+    from dacli.errors import InputEnded, InvalidInput
+    from dacli.schemas.fields import assemble, flatten, form_fields
+
+    many = many or {}
+    start = start or {}
+    fields = form_fields(model, skip=(*skip, *many))
+    at = next((n + 1 for n, f in enumerate(fields) if f.key == extra_after), len(fields))
+    fields[at:at] = list(extra or [])
+    answers = flatten(start, fields)
+    try:
+        for f in fields:
+            answers[f.key] = ask_answer(f, answers.get(f.key))
+        for key, what in many.items():
+            item = inner_type(model.model_fields[key].annotation)
+            item = typing.get_args(item)[0]
+            n = 0
+            for n, _ in enumerate(start.get(key) or [], start=1):
+                typer.echo(f"-- {what} {n}", err=True)
+                slot = form_fields(item, prefix=f"{key}[{n}].")
+                answers.update({k: v for k, v in flatten(start, slot).items()})
+                for f in slot:
+                    answers[f.key] = ask_answer(f, answers.get(f.key))
+                fields += slot
+            article = "another" if n else ("an" if what[:1] in "aeiou" else "a")
+            while typer.confirm(err=True, text=f"Add {article} {what}?", default=False):
+                n += 1
+                typer.echo(f"-- {what} {n}", err=True)
+                slot = form_fields(item, prefix=f"{key}[{n}].")
+                for f in slot:
+                    answers[f.key] = ask_answer(f, None)
+                fields += slot
+                article = "another"
+        while True:
+            try:
+                return parse(assemble(fields, answers))
+            except InvalidInput as exc:
+                again = _named_all(exc.message, fields)
+                if not again:
+                    raise
+                typer.echo(
+                    f"{exc.message.replace(', nothing written', '')} Please answer it again.", err=True
+                )
+                for f in again:
+                    answers[f.key] = ask_answer(f, answers.get(f.key))
+    except typer.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        raise InputEnded("the input ended before the form was complete; nothing was written.") from None
+
+
+def _named_all(message: str, fields: list) -> list:
+    import re
+
+    return [f for f in fields if re.search(rf"(?<![\w.\]]){re.escape(f.key)}(?![\w\[])", message)]

@@ -92,13 +92,18 @@ def review(
         typer.echo(REVIEW_TEMPLATE, nl=False)
         return
 
-    from dacli.commands.common import read_form, require
+    from dacli.commands.common import form_from, require
+    from dacli.schemas.review import ReviewForm
     from dacli.services.review import parse_review, record_review
 
     today = clock.today()
-    form = parse_review(read_form(from_, "the review form"), today)
     c: Context = ctx.obj
-    name, record = record_review(c.session(), require(ref, "A case reference"), form, today)
+    ref = require(ref, "A case reference")
+    session = c.session()  # unlocked before the questions: a wrong passphrase wastes no answers
+    if not from_:
+        _tell_filled(session, ref, today)
+    form = form_from(from_, "the review form", ReviewForm, lambda d: parse_review(d, today))
+    name, record = record_review(session, ref, form, today)
     if json_:
         print_json(
             {"record": name, "filled": record.filled.model_dump(mode="json"), "outcome": record.outcome}
@@ -118,7 +123,21 @@ def review(
             f"  The last Dash is older than the review interval: record a new one (dacli dash record {ref})."
         )
     if record.outcome == "close":
-        typer.echo(f"  To close the case: dacli close {ref} --template, then --from.")
+        typer.echo(f"  To close the case: dacli close {ref}")
+
+
+def _tell_filled(session, ref: str, today) -> None:
+    """What the review fills in from the case, shown before its questions are asked."""
+    from dacli.services.review import filled
+
+    f = filled(session, ref, today)
+    typer.echo(
+        f"Filled in from the case: {f.contacts} contacts ({f.intensity}); risk at intake "
+        f"{f.risk_at_intake or '-'}, now {f.risk_now or '-'} ({f.change}); ISSP in place: "
+        f"{'yes' if f.issp_in_place else 'NO'}; incomplete actions: "
+        f"{'; '.join(f.incomplete_actions) or 'none'}.",
+        err=True,
+    )
 
 
 def close(
@@ -157,12 +176,23 @@ def close(
         typer.echo(f"{len(rows)} open cases with no client contact for 8 weeks or more.")
         return
 
-    from dacli.commands.common import read_form, require
-    from dacli.services.review import close_case, parse_exit
+    from dacli.commands.common import form_from, require
+    from dacli.schemas.review import ExitForm, compared_fields
+    from dacli.services.review import close_case, has_children, parse_exit
 
     today = clock.today()
-    form = parse_exit(read_form(from_, "the exit form"), today)
-    name, record = close_case(c.session(), require(ref, "A case reference"), form, today)
+    ref = require(ref, "A case reference")
+    session = c.session()
+    extra = [] if from_ else compared_fields(has_children(session, ref))
+    form = form_from(
+        from_,
+        "the exit form",
+        ExitForm,
+        lambda d: parse_exit(d, today),
+        extra=extra,
+        extra_after="reason_detail",
+    )
+    name, record = close_case(session, ref, form, today)
     follow = "a follow-up call will be due in 6 months" if record.follow_up_consent else "no follow-up call"
     typer.echo(
         f"{name}: case closed ({record.reason}); risk at intake {record.risk_at_intake or '-'}, "

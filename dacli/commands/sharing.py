@@ -6,7 +6,7 @@ import typer
 from typer.core import TyperGroup
 
 from dacli import clock
-from dacli.commands.common import NARRATIVE_HELP, Context, print_json, read_form, ref_argument
+from dacli.commands.common import NARRATIVE_HELP, Context, print_json, ref_argument
 
 
 class RecordByDefault(TyperGroup):
@@ -72,12 +72,14 @@ def share_record(
 
     import datetime as dt
 
+    from dacli.commands.common import form_from
+    from dacli.schemas.sharing import ShareForm
     from dacli.services.sharing import parse_share, share_without_consent
 
-    data = read_form(from_, "the form")
     c: Context = ctx.obj
     session = c.session()
-    name, record = share_without_consent(session, ref, parse_share(data, clock.now()))
+    form = form_from(from_, "the form", ShareForm, lambda d: parse_share(d, clock.now()))
+    name, record = share_without_consent(session, ref, form)
     if json_:
         print_json({"case": ref, "record": name, "needs_sign_off": record.needs_sign_off})
         return

@@ -166,3 +166,17 @@ def score(data: DashInput, rules: DashRules = DashRules()) -> DashResult:
     return DashResult(
         yes, dont_know, unanswered, visible, criteria, refer, level, band, recommendation, notes
     )
+
+
+ABUSER = "[name of abuser(s)]"
+"""Where the pack's questions name the person who abuses."""
+
+
+def name_abusers(text: str, names: list[str]) -> str:
+    """A Dash question with the people who abuse named, as the pack means it to be asked ('Has Corin
+    ever...'); the pack's wording as it is when no one is named on the case."""
+    names = [n.strip() for n in names if n and n.strip()]
+    if not names or ABUSER not in text:
+        return text
+    said = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return text.replace(ABUSER, said)

@@ -25,6 +25,15 @@ KINDS = ("text", "lines", "yesno", "choice", "choices", "list", "date", "datetim
 """text: one line; lines: a paragraph; yesno: yes, no or not answered; choice: one of ``choices``;
 choices: any of ``choices``; list: one entry per line; date, datetime, time, int: typed as text."""
 
+HINTS = {
+    "date": "YYYY-MM-DD",
+    "datetime": "YYYY-MM-DD HH:MM (local time)",
+    "time": "HH:MM",
+    "int": "a whole number",
+    "list": "one per line",
+}
+"""How a kind of answer is typed, shown beside its label."""
+
 
 @dataclass(frozen=True)
 class FormField:

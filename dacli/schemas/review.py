@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -231,3 +232,28 @@ class HoldEndRecord(Strict):
     reason: str = Field(min_length=1, max_length=2000)
     removed_by: str
     recorded_at: dt.datetime
+
+
+STILL_REQUIRED = "Action / referrals still required?"
+
+
+def compared_fields(children: bool) -> list:
+    """The exit form's 'Compared to your situation at intake...' questions as form fields (answer, comment,
+    actions each), for the dashboard's form and the CLI's questions; those about children only when the
+    case has children on file."""
+    from dacli.schemas.fields import FormField
+
+    section = "Compared to your situation at intake..."
+    changes = typing.get_args(Change)
+    out = []
+    for key, question in COMPARED:
+        if key in CHILDREN_QUESTIONS and not children:
+            continue
+        out += [
+            FormField(f"compared.{key}.answer", question, "choice", False, changes, section),
+            FormField(f"compared.{key}.comment", "Comment", "text", False, (), section),
+            FormField(
+                f"compared.{key}.actions", "Action / referrals still required?", "text", False, (), section
+            ),
+        ]
+    return out

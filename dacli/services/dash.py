@@ -156,3 +156,20 @@ def trend(history: list[DashRecord]) -> str:
         return "first" if history else "none"
     a, b = history[-2].result.yes, history[-1].result.yes
     return "rising" if b > a else "falling" if b < a else "steady"
+
+
+def abuser_names(session: Session, ref: str) -> list[str]:
+    """The names of the people who abuse on a case's intake (every version, newest first), to put in the
+    Dash questions for '[name of abuser(s)]'."""
+    check_case_ref(ref)
+    return [p.name for p in load_case(session, ref).people().perpetrators]
+
+
+def questions_for(session: Session, ref: str) -> dict[int, tuple[str, str]]:
+    """The Dash questions as asked on this case, each (question, guidance), the people who abuse named
+    (`rules.dash.name_abusers`)."""
+    from dacli.rules.dash import name_abusers
+    from dacli.schemas.dash_bank import QUESTIONS
+
+    names = abuser_names(session, ref)
+    return {q.number: (name_abusers(q.text, names), name_abusers(q.guidance or "", names)) for q in QUESTIONS}

@@ -135,7 +135,10 @@ def template(session: Session, ref: str, today: dt.date) -> dict:
     ]
     grids.sort(key=lambda g: (g.assessed_on, g.recorded_at))
     soag = {t: (row.occurring, row.severity) for t, row in grids[-1].rows()} if grids else {}
-    risks = seed_risks(answers, {q.number: q.text for q in QUESTIONS}, soag)
+    from dacli.rules.dash import name_abusers
+
+    names = [p.name for p in view.people().perpetrators]  # 'Has Corin...', as the question was asked
+    risks = seed_risks(answers, {q.number: name_abusers(q.text, names) for q in QUESTIONS}, soag)
     return {
         "created_on": today,
         "actions": [{"risk": text, "action": "", "who": "", "source": source} for source, text in risks],

@@ -12,12 +12,9 @@ from textual.widgets import Input, Label, Select, TextArea
 
 from dacli.errors import InvalidInput
 from dacli.schemas.fields import FormField, form_fields
-from dacli.schemas.review import CHILDREN_QUESTIONS, COMPARED, ExitForm
+from dacli.schemas.review import ExitForm, compared_fields
 from dacli.tui.screens.form import FormScreen
 from dacli.tui.screens.schemaform import YES_NO, SchemaFormScreen
-
-CHANGES = ("improved", "no-change", "worse")
-ACTIONS = "Action / referrals still required?"
 
 
 class CloseScreen(SchemaFormScreen):
@@ -36,17 +33,7 @@ class CloseScreen(SchemaFormScreen):
     def form_fields(self) -> list[FormField]:
         base = form_fields(ExitForm)
         at = next(n for n, f in enumerate(base) if f.key == "reason_detail") + 1
-        compared: list[FormField] = []
-        section = "Compared to your situation at intake..."
-        for key, question in COMPARED:
-            if key in CHILDREN_QUESTIONS and not self.with_children:
-                continue
-            compared += [
-                FormField(f"compared.{key}.answer", question, "choice", False, CHANGES, section),
-                FormField(f"compared.{key}.comment", "Comment", "text", False, (), section),
-                FormField(f"compared.{key}.actions", ACTIONS, "text", False, (), section),
-            ]
-        return base[:at] + compared + base[at:]
+        return base[:at] + compared_fields(self.with_children) + base[at:]
 
     def job(self, data: dict[str, Any]) -> Callable[[], object]:
         from dacli.services.review import close_case, parse_exit

@@ -38,7 +38,7 @@ class MaracScreen(SchemaFormScreen):
 
     def fields(self) -> ComposeResult:
         yield from super().fields()
-        yield Label("Write the filled form (Markdown) to this file, outside the store; blank: record only")
+        yield Label("Write the filled referral form (Markdown) to this file, outside the store *")
         yield Input(id=OUT, placeholder="for example ~/marac-referral.md")
 
     def job(self, data: dict[str, Any]) -> Callable[[], object]:
@@ -47,13 +47,15 @@ class MaracScreen(SchemaFormScreen):
 
         form = parse_marac(data, self.app.today())
         out = self.value(OUT)
-        deliver = to_file(outside_store(out, self.app.store_path, "The file")) if out else None
+        if not out:  # the form goes to the Marac: it is written out, never only recorded
+            raise InvalidInput(f"Referral refused, nothing written: {OUT} is not answered.")
+        deliver = to_file(outside_store(out, self.app.store_path, OUT))
         session, ref = self.app.session, self.ref
         return lambda: refer(session, ref, form, [], None, deliver)
 
     def saved(self, result) -> None:
         out = self.value(OUT)
-        self.app.notify(f"Marac referral {result[0]} recorded" + (f"; the form is in {out}." if out else "."))
+        self.app.notify(f"Marac referral {result[0]} recorded; the form is in {out}.")
 
 
 class CourtScreen(SchemaFormScreen):

@@ -117,9 +117,5 @@ class ReviewScreen(FormScreen):
 
     def saved(self, result) -> None:
         _, record = result
-        hint = (
-            f" To close the case: dacli close {self.ref} --template, then --from."
-            if record.outcome == "close"
-            else ""
-        )
+        hint = " To close the case: x on the case (or dacli close)." if record.outcome == "close" else ""
         self.app.notify(f"Review saved: outcome {record.outcome}.{hint}")

@@ -11,17 +11,10 @@ from pydantic import BaseModel
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Select, SelectionList, Static, TextArea
 
-from dacli.schemas.fields import FormField, assemble, form_fields, named
+from dacli.schemas.fields import HINTS, FormField, assemble, form_fields, named
 from dacli.tui.screens.form import FormScreen
 
 YES_NO = (("yes", True), ("no", False))
-HINTS = {
-    "date": "YYYY-MM-DD",
-    "datetime": "YYYY-MM-DD HH:MM (local time)",
-    "time": "HH:MM",
-    "int": "a whole number",
-    "list": "one per line",
-}
 
 
 class SchemaFormScreen(FormScreen):
