@@ -224,7 +224,9 @@ def test_a_dash_taken_to_14_yes_recommends_marac_and_is_saved(example):
             assert "yes 14" in text and "risk high" in text and "REFER TO MARAC" in text
             for _ in range(10):
                 await pilot.press("n")
-            await pilot.press("s")
+            await pilot.press("s")  # every question answered: on to the professional section
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "ProfessionalScreen")
+            await pilot.press("ctrl+s")
             await _wait(pilot, lambda: app.screen.__class__.__name__ == "CaseScreen")
         return ref
 

@@ -103,6 +103,9 @@ def test_intake_to_closure_and_follow_up_in_the_dashboard_alone(example, tmp_pat
             for _ in range(24):
                 await pilot.press("n")
             await pilot.press("s")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "ProfessionalScreen")
+            await fill(app, pilot, {"professional.victim_priorities": "A move away from the area."})
+            await save(app, pilot)
             await case_ready(app, pilot)
             await open_form(app, pilot, "o", "ConsentScreen")
             await fill(app, pilot, {"how": "telephone", "explained": True, "monitoring": True,
@@ -171,6 +174,7 @@ def test_intake_to_closure_and_follow_up_in_the_dashboard_alone(example, tmp_pat
     assert [c.name for c in people.children] == ["Ivy Testcase"]
     assert view.intakes[-1].complete
     assert len(view.dashes) == 1 and view.dashes[0][1].result.yes == 0
+    assert view.dashes[0][1].professional.victim_priorities == "A move away from the area."
     assert view.agreements[-1][1].agencies[0].agency == "Housing options"
     assert view.consented[-1][1].agency == "Housing options"
     plan = view.plans[-1][1]
@@ -236,3 +240,53 @@ def test_share_without_consent_then_a_managers_sign_off_and_hold_from_the_more_m
     assert view.shares[-1][1].not_notified_reason == "Telling her could raise the risk."
     assert view.signoffs and "share-awaiting-sign-off" not in view.summary.flags
     assert view.holds and view.holds[-1][1].reason == "Domestic homicide review requested."
+
+
+def test_the_dash_names_the_abuser_takes_ticks_and_comments_and_asks_before_saving_unanswered(example):
+    from dacli.services.dash import dash_history
+    from dacli.store.store import Store
+    from dacli.tui.app import DacliApp
+    from tests.test_tui import _open_case
+
+    async def run() -> str:
+        app = DacliApp(example, "sam.cw", idle_seconds=600)
+        async with app.run_test(size=(100, 40)) as pilot:
+            ref = await _open_case(app, pilot, "ailsa")
+            await open_form(app, pilot, "c", "DashScreen")
+            await _wait(pilot, lambda: app.screen.texts)
+            await pilot.press(*["right"] * 5)  # question 6 names the person who abuses
+            question = str(app.screen.query_one("#question").render())
+            assert "Corin Testcase-Morrow" in question and "[name of abuser(s)]" not in question
+            await pilot.press(*["left"] * 5)
+            await pilot.press("y")  # q1 yes, with a comment and its source
+            await pilot.press("left")
+            await pilot.press("c")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "CommentScreen")
+            app.screen.query_one("#comment").value = "Bruising seen"
+            app.screen.query_one("#source").value = "GP"
+            await pilot.press("ctrl+s")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "DashScreen")
+            for _ in range(13):
+                await pilot.press("right")
+            assert app.screen.current == 14
+            await pilot.press("1")  # q14's first sub-tick
+            await pilot.press("y")
+            await pilot.press("s")  # 22 questions unanswered: asked first
+            await _wait(pilot, lambda: type(app.screen).__name__ == "AskScreen")
+            assert "22 questions are not answered" in str(app.screen.query_one("Label").render())
+            await pilot.press("n")  # back to the questions
+            await _wait(pilot, lambda: type(app.screen).__name__ == "DashScreen")
+            await pilot.press("s")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "AskScreen")
+            await pilot.press("y")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "ProfessionalScreen")
+            await save(app, pilot)
+            await case_ready(app, pilot)
+        return ref
+
+    ref = asyncio.run(run())
+    history = dash_history(Store(example).unlock("sam.cw", DEMO), ref)
+    record = next(r for _, r in history if set(r.answers) == {"q1", "q14"})
+    assert record.answers["q1"].comment == "Bruising seen" and record.answers["q1"].source == "GP"
+    assert record.answers["q14"].ticks and record.answers["q14"].answer == "yes"
+    assert record.result.unanswered == [n for n in range(1, 25) if n not in (1, 14)]

@@ -56,7 +56,9 @@ KEYS: dict[str, list[tuple[str, str]]] = {
     "Dash": [
         ("y n d", "yes, no, don't know"),
         ("left right", "the previous or next question"),
-        ("s", "save the checklist"),
+        ("1 2 3 4 5 6 7 8 9", "tick or untick a sub-tick of the question"),
+        ("c", "a comment, and the source if not the victim"),
+        ("s", "the professional section, then ctrl+s saves"),
         ("escape", "cancel"),
     ],
     "Forms": [
