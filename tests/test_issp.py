@@ -202,8 +202,8 @@ def test_pdf_opens_and_holds_the_plan(session, case):
     assert copy.content.startswith(b"%PDF-")
     reader = pypdf.PdfReader(io.BytesIO(copy.content))
     text = "".join(p.extract_text() for p in reader.pages)
-    assert "My safety and support plan" in text and "Non-molestation order" in text
-    assert "(overdue)" in text  # action 1 was due yesterday
+    assert "My safety plan" in text and "Non-molestation order" in text
+    assert "(not done yet)" in text  # action 1 was due yesterday
 
 
 def test_released_safe_field_needs_a_reason_and_is_audited(session, case):
@@ -339,3 +339,29 @@ def test_two_offices_changing_the_plan_at_once_lose_nothing_and_are_told(session
     assert p3.actions[0].done == TODAY
     assert current_plans(issp.plans(session, case)) == [(name, p3)]
     assert "at once" not in cli("issp", "show", case).stdout
+
+
+def test_the_client_copy_speaks_to_the_client(session, case):
+    """Issue 16: the worker's words, not the question bank or the pack's prompts; the service's name and
+    number; the helplines; dates as people write them."""
+    from dacli.services.admin import change_setting
+
+    change_setting(session, "service_name", "Testcase Idva Service")
+    change_setting(session, "service_phone", "01632 960123")
+    seeded = {"risk": "Has [name of abuser(s)] ever threatened to kill you?", "action": "Apply for an order",
+              "who": "Idva", "source": "Dash q12"}  # fmt: skip
+    unagreed = {"risk": "Isolation from family", "source": "Dash q4"}  # no agreed action yet
+    issp.record(session, case, issp.parse_issp(_plan(actions=[seeded, unagreed]), TODAY), TODAY)
+    text = issp_copy.client_copy(
+        session, case, "md", True, [], None, SINK.append, today=TODAY
+    ).content.decode()
+    assert "Apply for an order" in text and "threatened to kill" not in text and "Isolation" not in text
+    assert "[name of abuser(s)]" not in text and "Advice on:" not in text
+    assert "Testcase Idva Service" in text and "01632 960123" in text
+    assert "0808 2000 247" in text and "999" in text  # the national helpline, from the store's settings
+    assert f"{TODAY.day} {TODAY:%B %Y}" in text and TODAY.isoformat() not in text
+    change_setting(session, "helplines", "Testcase Line: 0800 000 0000; Other Testcase Line: 0800 111 1111")
+    text = issp_copy.client_copy(
+        session, case, "md", True, [], None, SINK.append, today=TODAY
+    ).content.decode()
+    assert "Testcase Line: 0800 000 0000" in text and "Other Testcase Line" in text and "2000 247" not in text

@@ -459,7 +459,11 @@ def settings_show(
 @settings_app.command("set")
 def settings_set(
     ctx: typer.Context,
-    key: str = typer.Argument(..., help="passphrase_log_n, lock_timeout_seconds or service_name."),
+    key: str = typer.Argument(
+        ...,
+        help="passphrase_log_n, lock_timeout_seconds, service_name, service_phone, helplines (separate them "
+        "with ;) or timezone.",
+    ),
     value: str = typer.Argument(..., help="The new value."),
 ) -> None:
     """Change one setting (managers; audited). store.toml is signed: a change made by hand is refused.
@@ -470,8 +474,9 @@ def settings_set(
     from dacli.services.admin import change_setting
 
     c: Context = ctx.obj
-    change_setting(c.session(), key, value)
-    typer.echo(f"{key} is now {value}.")
+    saved = change_setting(c.session(), key, value)
+    now = saved.get(key, saved.get("security", {}).get(key, value))
+    typer.echo(f"{key} is now {'; '.join(now) if isinstance(now, list) else now}.")
 
 
 @policy_app.command("accept")

@@ -70,4 +70,6 @@ def flat_lines(table: dict, prefix: str = ""):
         if isinstance(value, dict):
             yield from flat_lines(value, f"{prefix}{key}.")
         else:
-            yield f"{prefix}{key}: {'(none)' if value in (None, '') else value}"
+            if isinstance(value, list):
+                value = "; ".join(map(str, value))
+            yield f"{prefix}{key}: {'(none)' if value in (None, '', []) else value}"

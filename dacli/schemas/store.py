@@ -25,6 +25,16 @@ class SecuritySettings(Strict):
     """How long a writer waits for another writer before giving up with a clear message."""
 
 
+UK_HELPLINES = (
+    "National Domestic Abuse Helpline (Refuge): 0808 2000 247, free, 24 hours",
+    "Men's Advice Line: 0808 801 0327",
+    "Galop (LGBT+ people facing abuse): 0800 999 5428",
+    "Karma Nirvana (honour-based abuse, forced marriage): 0800 5999 247",
+    "Samaritans: 116 123, free, 24 hours",
+)
+"""The national helplines a new store prints on the client's copy (`dacli settings set helplines ...`)."""
+
+
 class StoreSettings(Strict):
     """`.dacli/store.toml`: what this store is. Written by `dacli init`."""
 
@@ -55,7 +65,11 @@ class StoreSettings(Strict):
 
     """Random identifier of this store; appears in no other store."""
     service_name: str = ""
-    """The service's own name, shown in headers."""
+    """The service's own name, shown in headers and on the client's copy of the plan."""
+    service_phone: str = Field("", max_length=50)
+    """The service's phone number, printed on the client's copy of the plan."""
+    helplines: list[str] = Field(default_factory=lambda: list(UK_HELPLINES), max_length=20)
+    """National helplines printed on the client's copy of the plan (each 'Name: number, when')."""
     timezone: str = "Europe/London"
     """The service's local time zone (IANA name): times people type and read, and 'today'."""
     created: datetime

@@ -272,6 +272,8 @@ SETTINGS = {
     "passphrase_log_n": ("security", int),
     "lock_timeout_seconds": ("security", float),
     "service_name": (None, str),
+    "service_phone": (None, str),
+    "helplines": (None, list),
     "timezone": (None, str),
 }
 
@@ -288,7 +290,7 @@ def change_setting(session: Session, key: str, value: str) -> dict:
         raise InvalidInput(f"{key!r} is not a setting; choose one of {', '.join(SETTINGS)}.")
     section, kind = SETTINGS[key]
     try:
-        typed = kind(value)
+        typed = [p.strip() for p in value.split(";") if p.strip()] if kind is list else kind(value)
     except ValueError:
         raise InvalidInput(f"{key} needs a {kind.__name__}, not {value!r}.") from None
     with session.store.meta_lock():

@@ -12,9 +12,7 @@ from dacli.errors import DacliError, InvalidInput
 from dacli.rules.issp import overdue_actions
 from dacli.schemas.issp import (
     ADVICE_SECTIONS,
-    EMERGENCY_PROMPT,
     ISSP_COPY_SCHEMA,
-    LEAVE_PROMPT,
     SAFE_FIELDS,
     IsspCopyRecord,
     IsspRecord,
@@ -109,7 +107,9 @@ def client_copy(
 
     if not safe_to_take_home:
         return ClientCopy(answer(False, []), None, [])
-    text = render_markdown(ref, plan, set(release), today or clock.local_date(now))
+    settings = session.checked_settings()
+    service = ServiceLine(settings.service_name, settings.service_phone, tuple(settings.helplines))
+    text = render_markdown(ref, plan, set(release), today or clock.local_date(now), service)
     text, found = redact(text, case_safe_values(view), release)
     if fmt == "md":
         content = text.encode()
@@ -133,36 +133,55 @@ def client_copy(
     return ClientCopy(answer(True, found), content, found)
 
 
-def render_markdown(ref: str, plan: IsspRecord, released: set[str], today: dt.date) -> str:
-    """The client's copy: actions, options and advice, what to take. Safe fields only if released."""
-    lines = [
-        "# My safety and support plan",
-        "",
-        f"- Reference: {ref}",
-        f"- Plan created on: {plan.created_on}" + (f" (version {plan.version})" if plan.version > 1 else ""),
-    ]
+def long_date(day: dt.date | None) -> str:
+    """A date as people in the UK write it: '3 December 2026'."""
+    return f"{day.day} {day:%B %Y}" if day else ""
+
+
+def render_markdown(
+    ref: str, plan: IsspRecord, released: set[str], today: dt.date, service: ServiceLine | None = None
+) -> str:
+    """The client's copy, in words for the client: the actions agreed (the worker's own words; a risk is
+    shown only where the worker wrote it, never the checklist's question), the advice given under plain
+    headings (not the pack's prompts to the worker), what to take, the service's name and phone number and
+    the helplines. Safe fields only if released."""
+    service = service or ServiceLine()
+    title = f"My safety plan with {service.name}" if service.name else "My safety plan"
+    lines = [f"# {title}", "", f"- Made on {long_date(plan.created_on)}"]
     if plan.reviewed_on:
-        lines.append(f"- Reviewed on: {plan.reviewed_on} by {plan.reviewed_by}")
-    lines += ["", "## What we agreed", ""]
-    if not plan.actions:
-        lines.append("No actions yet.")
+        lines[-1] += f", looked at again on {long_date(plan.reviewed_on)}"
+    lines.append(f"- Your reference: {ref}")
+    if service.phone:
+        lines.append(f"- To talk to your worker, call {service.name or 'us'} on {service.phone}")
+    agreed = [a for a in plan.actions if a.action.strip()]
+    lines += ["", "## What we agreed to do", ""]
+    if not agreed:
+        lines.append("Nothing yet: your worker will go through this with you.")
     late = {id(a) for a in overdue_actions(plan.actions, today)}
-    for n, a in enumerate(plan.actions, start=1):
-        state = f"done {a.done}" if a.done else ("overdue" if id(a) in late else "to do")
-        lines.append(f"{n}. **{a.risk}**")
-        lines.append(f"   - Agreed action: {a.action or '-'}")
-        lines.append(f"   - Who will do this: {a.who or '-'}")
-        lines.append(f"   - By when: {a.by or '-'} ({state})")
+    for n, a in enumerate(agreed, start=1):
+        lines.append(f"{n}. {a.action.strip()}")
+        if a.risk.strip() and not a.source:  # the worker's own words about the worry, not a question's
+            lines.append(f"   - Why: {a.risk.strip()}")
+        if a.who:
+            lines.append(f"   - Who: {a.who}")
+        if a.done:
+            lines.append(f"   - Done on {long_date(a.done)}")
+        elif a.by:
+            lines.append(f"   - By {long_date(a.by)}" + (" (not done yet)" if id(a) in late else ""))
         if a.comment:
-            lines.append(f"   - Comment: {a.comment}")
-    lines += ["", "## Options and advice", ""]
-    for key, title, prompt in ADVICE_SECTIONS:
-        given = getattr(plan.advice, key).strip()
-        if given:
-            lines += [f"### {title.rstrip(':')}", "", f"*{prompt}*", "", given, ""]
-    for prompt, items in ((LEAVE_PROMPT, plan.take.if_leave), (EMERGENCY_PROMPT, plan.take.emergency)):
+            lines.append(f"   - {a.comment}")
+    advice = [(title, getattr(plan.advice, key).strip()) for key, title, _ in ADVICE_SECTIONS]
+    advice = [(title.rstrip(":"), given) for title, given in advice if given]
+    if advice:
+        lines += ["", "## Advice we talked about", ""]
+        for title, given in advice:
+            lines += [f"### {title}", "", given, ""]
+    for heading, items in (
+        ("If I need to leave, I will try to take", plan.take.if_leave),
+        ("In an emergency, I will try to take", plan.take.emergency),
+    ):
         if items:
-            lines += [f"### {prompt}", "", *(f"- {i}" for i in items), ""]
+            lines += ["", f"## {heading}", "", *(f"- {i}" for i in items)]
     safe = [
         (f, getattr(plan.safe, f.split(".", 1)[1]))
         for f in SAFE_FIELDS
@@ -171,20 +190,33 @@ def render_markdown(ref: str, plan: IsspRecord, released: set[str], today: dt.da
     shown = [(f, v) for f, v in safe if f in released]
     if shown:
         lines += [
-            "### Safe details",
             "",
-            *(f"- {f.split('.', 1)[1].replace('_', ' ')}: {v}" for f, v in shown),
+            "## Safe details",
             "",
+            *(f"- {f.split('.', 1)[1].replace('_', ' ').capitalize()}: {v}" for f, v in shown),
         ]
     withheld = [f for f, _ in safe if f not in released]
     if withheld:
-        lines += [f"Some safe details are kept by your worker and not printed here {WITHHELD}.", ""]
+        lines += ["", f"Some safe details are kept by your worker and not printed here {WITHHELD}."]
     lines += [
-        "If you are in immediate danger, call 999. If you cannot speak, cough or tap the phone and press 55 "
-        "when asked (Silent Solution).",
+        "",
+        "## If you need help",
+        "",
+        "- In immediate danger, call 999. If you cannot speak, cough or tap the phone, then press 55 when "
+        "asked (the Silent Solution).",
+        *(f"- {h}" for h in service.helplines),
         "",
     ]
     return "\n".join(lines)
+
+
+@dataclass
+class ServiceLine:
+    """Who the client's copy says to call: the store's settings (`dacli settings set service_phone ...`)."""
+
+    name: str = ""
+    phone: str = ""
+    helplines: tuple[str, ...] = ()
 
 
 def markdown_to_html(text: str) -> str:
