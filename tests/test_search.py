@@ -101,3 +101,44 @@ def test_case_find_shows_no_more_than_the_caseload_of_whoever_asks(cli, session,
         == {r["ref"] for r in listed}
         == set(three_cases.values())
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "found"),
+    [
+        ("hous opt", "Housing options called back.", True),
+        ("options housing", "Housing options called back.", True),  # any order
+        ("housing refuge", "Housing options called back.", False),  # every word
+        ("ousing", "Housing options", False),  # the start of a word, not its middle
+        ("Zoë", "Spoke with zoe's sister", True),
+        ("", "anything", False),
+        ("word", "", False),
+    ],
+)
+def test_text_matches_at_its_boundaries(query, text, found):
+    from dacli.rules.search import text_matches
+
+    assert text_matches(query, text) is found
+
+
+def test_find_in_notes_looks_in_my_open_cases_or_every_case_and_logs_no_words(cli, session, three_cases):
+    from dacli.services.admin import add_user, audit_entries
+    from dacli.services.search import find_in_notes
+    from tests.conftest import add_phone_note
+
+    alpha, delta = three_cases["Quorra Testperson-Alpha"], three_cases["Ismay Testperson-Delta"]
+    add_phone_note(session, alpha, "Housing options will call on Friday.\nSecond line.")
+    add_phone_note(session, delta, "Spoke about the housing register.")
+    hits = find_in_notes(session, "housing opt")
+    assert [(h.ref, h.line) for h in hits] == [(alpha, "Housing options will call on Friday.")]
+    assert {h.ref for h in find_in_notes(session, "housing")} == {alpha, delta}
+    entry = [e for e in audit_entries(session) if e["action"] == "note-search"][-1]
+    assert entry["detail"]["found"] == 2 and "housing" not in json.dumps(entry).lower()
+    add_user(session, "cw.notes", "caseworker", "another synthetic passphrase")
+    as_cw = {"DACLI_USER": "cw.notes", "DACLI_PASSPHRASE": "another synthetic passphrase"}
+    mine = cli("case", "find", "housing", "--notes", "--json", extra_env=as_cw)
+    assert mine.exit_code == 0 and json.loads(mine.stdout) == []  # none of these cases is theirs
+    every = json.loads(cli("case", "find", "housing", "--notes", "--all", "--json", extra_env=as_cw).stdout)
+    assert {h["ref"] for h in every} == {alpha, delta}
+    shown = cli("case", "find", "friday", "--notes")
+    assert alpha in shown.stdout and "Housing options will call on Friday." in shown.stdout

@@ -290,3 +290,34 @@ def test_the_dash_names_the_abuser_takes_ticks_and_comments_and_asks_before_savi
     assert record.answers["q1"].comment == "Bruising seen" and record.answers["q1"].source == "GP"
     assert record.answers["q14"].ticks and record.answers["q14"].answer == "yes"
     assert record.result.unanswered == [n for n in range(1, 25) if n not in (1, 14)]
+
+
+def test_find_in_the_notes_from_the_caseload_and_search_a_cases_timeline(example):
+    from textual.widgets import Input
+
+    from dacli.tui.app import DacliApp
+
+    async def run() -> None:
+        app = DacliApp(example, "sam.cw", idle_seconds=600)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await _unlock(app, pilot, DEMO)
+            await _wait(pilot, lambda: type(app.screen).__name__ == "CaseloadScreen" and _table(app).rows)
+            await pilot.press("f")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "FindScreen")
+            await pilot.press(*"bail conditions", "enter")
+            await _wait(pilot, lambda: "found" in str(app.screen.query_one("#found").render()))
+            assert str(app.screen.query_one("#found").render()).startswith("1 found")
+            await pilot.press("enter")  # opens the case the note is in
+            await case_ready(app, pilot)
+            assert app.screen.view.summary.client == "Ailsa Testcase-Morrow"
+            await pilot.press("slash")
+            app.screen.query_one("#search", Input).value = "exclusion"
+            await pilot.pause()
+            timeline = str(app.screen.query_one("#timeline").render())
+            assert "1 entries holding 'exclusion'" in timeline and "First contact" not in timeline
+            await pilot.press("escape")  # leaves the search: the whole timeline again
+            await pilot.pause()
+            assert "First contact" in str(app.screen.query_one("#timeline").render())
+            assert type(app.screen).__name__ == "CaseScreen"
+
+    asyncio.run(run())

@@ -66,10 +66,16 @@ def case_find(
     query: str = typer.Argument(
         ..., help="A name or part of one (each word the start of a word), or a reference."
     ),
+    notes: bool = typer.Option(
+        False, "--notes", help="Look in the text on file instead: notes, reasons, outcomes (your open cases)."
+    ),
+    everyone: bool = typer.Option(False, "--all", help="With --notes: every case of the caseload (slower)."),
     json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Find cases by the client's name, an also-known-as name or the start of a reference, open and closed
     (the caseload index only: no case is decrypted; the search is audited, the words searched are not).
+    With --notes, find the notes (and reasons, outcomes) that hold every word given, in your open cases or,
+    with --all, in every case.
 
     \b
     Example: dacli case find "jo test"
@@ -77,9 +83,26 @@ def case_find(
     from dacli.commands.caseviews import echo
     from dacli.commands.common import print_json
     from dacli.commands.render import table
-    from dacli.services.search import find_cases
+    from dacli.services.search import find_cases, find_in_notes
 
     c: Context = ctx.obj
+    if notes:
+        from dacli import clock
+
+        hits = find_in_notes(c.session(), query, everyone)
+        if json_:
+            print_json([{"ref": h.ref, "client": h.client, "at": h.at.isoformat(), "kind": h.kind,
+                         "line": h.line} for h in hits])  # fmt: skip
+            return
+        if not hits:
+            echo(
+                "Nothing on file holds those words."
+                + ("" if everyone else " (Your open cases; --all for every case.)")
+            )
+            return
+        table(("when", "reference", "client", "what", "line"),
+              [(clock.show(h.at), h.ref, h.client, h.kind, h.line) for h in hits])  # fmt: skip
+        return
     found = find_cases(c.session(), query)
     if json_:
         print_json([{**f.row.as_json(), "matched": f.by} for f in found])

@@ -37,3 +37,25 @@ def name_matches(query: str, name: str | None) -> bool:
         return True
     whole = "".join(wanted)
     return len(whole) >= 3 and whole in "".join(have)
+
+
+def text_matches(query: str, text: str | None) -> bool:
+    """Whether a note (or any text on file) holds what a worker typing ``query`` remembers of it: every
+    word of the query begins a word of the text ('hous opt' finds 'Housing options called'). Nothing is
+    found by an empty query or in an empty text."""
+    wanted = words(query)
+    if not wanted or not text:
+        return False
+    have = words(text)
+    return all(any(h.startswith(w) for h in have) for w in wanted)
+
+
+def matching_line(query: str, text: str) -> str:
+    """The first line of ``text`` that holds a word of ``query`` (else its first line), to show a hit."""
+    wanted = words(query)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        have = words(line)
+        if any(h.startswith(w) for w in wanted for h in have):
+            return line
+    return lines[0] if lines else ""

@@ -50,3 +50,46 @@ def find_cases(session: Session, query: str) -> list[Found]:
     found.sort(key=lambda f: (f.row.status is not CaseStatus.open, f.row.client.casefold(), f.row.ref))
     session.audit("case-find", detail={"found": len(found)})  # the query is a name: not in the log
     return found
+
+
+@dataclass
+class NoteHit:
+    ref: str
+    client: str
+    at: object
+    """When the fact on file happened (aware datetime)."""
+    kind: str
+    line: str
+    """The line of the text that matched."""
+
+
+def in_case(view, query: str) -> list:
+    """The timeline entries of a case (a note's facts and opinion, a reason, an outcome) that hold every
+    word of ``query`` (`rules.search.text_matches`), oldest first."""
+    from dacli.rules.search import text_matches
+
+    return [e for e in view.timeline() if text_matches(query, f"{e.summary}\n{e.detail}")]
+
+
+def find_in_notes(session: Session, query: str, everyone: bool = False) -> list[NoteHit]:
+    """Every fact on file whose text holds ``query`` (notes, reasons, outcomes), in this worker's open
+    cases, or in every case of the caseload with ``everyone`` (each case is decrypted: slower, and the
+    search is audited with how many cases it read; the words searched are not logged)."""
+    from dacli.rules.search import matching_line, words
+    from dacli.services.case_view import load_case
+    from dacli.services.caseload import caseload
+
+    if len("".join(words(query))) < MIN_QUERY:
+        raise InvalidInput(f"Give at least {MIN_QUERY} letters to look for.")
+    me = session.member.username
+    rows = [r for r in caseload(session) if everyone or (r.worker == me and r.status is CaseStatus.open)]
+    hits = []
+    for row in rows:
+        view = load_case(session, row.ref)
+        for e in in_case(view, query):
+            hits.append(
+                NoteHit(row.ref, row.client, e.at, e.kind, matching_line(query, f"{e.summary}\n{e.detail}"))
+            )
+    hits.sort(key=lambda h: (h.at, h.ref), reverse=True)
+    session.audit("note-search", detail={"cases": len(rows), "found": len(hits)})
+    return hits

@@ -5,12 +5,12 @@ that open each form."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, LoadingIndicator, OptionList, Static
+from textual.widgets import Footer, Input, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -59,6 +59,7 @@ class CaseScreen(Screen):
         Binding("a", "complete_action", "Done", tooltip="Mark a safety-plan action done"),
         Binding("r", "review", "Review"),
         Binding("e", "acts", "More", tooltip="Every form of the pack for this case"),
+        Binding("slash", "search", "Search", tooltip="Search this case's notes and timeline", show=False),
         Binding("ctrl+l", "app.lock", "Lock"),
         Binding("question_mark", "app.help", "Help", show=False),  # the footer is full at 80 columns
         *(Binding(key, action, title, show=False) for key, action, title in ACTS if key not in "ncgpar"),
@@ -78,6 +79,7 @@ class CaseScreen(Screen):
             yield Static("", id="people", markup=False)
             yield Static("", id="summary", markup=False)
             yield Static("", id="trend", markup=False)
+            yield Input(placeholder="search the notes and timeline (escape clears)", id="search")
             yield Static("", id="timeline", markup=False)
         yield LoadingIndicator(id="busy")
         yield Footer(show_command_palette=False)  # ctrl+p still opens it (see ? for the keys)
@@ -174,10 +176,30 @@ class CaseScreen(Screen):
         self.query_one("#summary", Static).update("\n".join(lines))
         self.query_one("#people", Static).update(people_text(view))
         self.query_one("#trend", Static).update(dash_chart(view))
-        self.query_one("#timeline", Static).update(timeline_text(view))
+        self.query_one("#timeline", Static).update(
+            timeline_text(view, self.query_one("#search", Input).value)
+        )
         if self.finish_first:
             self.finish_first = False
             self.action_finish_intake()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def searched(self, event: Input.Changed) -> None:
+        if self.view is not None:
+            self.query_one("#timeline", Static).update(timeline_text(self.view, event.value))
+
+    def on_key(self, event) -> None:
+        search = self.query_one("#search", Input)
+        if event.key == "escape" and search.has_focus:  # escape leaves the search, then the case
+            event.stop()
+            search.value = ""
+            search.display = False
+            self.query_one(VerticalScroll).focus()
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -398,10 +420,15 @@ def dash_chart(view) -> str:
     return "\n".join(lines)
 
 
-def timeline_text(view) -> str:
-    """Every fact on file, oldest first, each with its text (a note's facts and opinion, a reason)."""
-    lines = ["Timeline:"]
-    for e in view.timeline():
+def timeline_text(view, query: str = "") -> str:
+    """Every fact on file, oldest first, each with its text (a note's facts and opinion, a reason); with a
+    query, only those holding every word of it (`services.search.in_case`)."""
+    from dacli.services.search import in_case
+
+    query = query.strip()
+    entries = in_case(view, query) if query else view.timeline()
+    lines = [f"Timeline: {len(entries)} entries holding '{query}'" if query else "Timeline:"]
+    for e in entries:
         lines.append(f"  {clock.show(e.at)}  {e.kind:<9} {e.summary}")
         lines.extend(f"      {line}" for line in e.detail.splitlines())
     return "\n".join(lines)

@@ -28,6 +28,7 @@ class CaseloadScreen(Screen):
         Binding("question_mark", "app.help", "Help"),
         Binding("d", "day", "Day", tooltip="My day: overdue, today, this week, sign-offs"),
         Binding("slash", "filter", "Filter"),
+        Binding("f", "find", "Find", tooltip="Find in the notes", show=False),
         Binding("m", "mine", "Mine/all", tooltip="My cases, or every case"),
         Binding("i", "intake", "Intake", tooltip="Take a new referral (the urgent details first)"),
         Binding("s", "sort", "Sort", tooltip="Sort by the next column", show=False),
@@ -162,6 +163,16 @@ class CaseloadScreen(Screen):
         from dacli.tui.screens.day import DayScreen
 
         self.app.push_screen(DayScreen())
+
+    def action_find(self) -> None:
+        from dacli.tui.screens.find import FindScreen
+
+        def chosen(ref: str | None) -> None:
+            if ref:
+                self.app.call_later(self.app.open_case, ref)
+
+        if self.app.session is not None:
+            self.app.push_screen(FindScreen(), chosen)
 
     def action_intake(self) -> None:
         from dacli.tui.screens.intake import UrgentIntakeScreen

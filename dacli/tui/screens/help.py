@@ -16,6 +16,7 @@ KEYS: dict[str, list[tuple[str, str]]] = {
         ("d", "my day: overdue, today, this week, sign-offs"),
         ("i", "take a new referral (the urgent details first)"),
         ("/", "filter by typing (reference, name, worker, flag)"),
+        ("f", "find in the notes (mine, or every case)"),
         ("m", "my cases, or all"),
         ("s", "sort by the next column"),
         ("r", "one risk level, then the next"),
@@ -29,6 +30,7 @@ KEYS: dict[str, list[tuple[str, str]]] = {
     ],
     "Case": [
         ("e", "every form of the pack for this case, in a menu"),
+        ("/", "search this case's notes and timeline"),
         ("n", "add a case note"),
         ("c", "take a Dash checklist"),
         ("g", "record a Soag"),
