@@ -94,3 +94,18 @@ def test_named_finds_the_first_field_a_refusal_names_not_a_longer_one():
     assert named("nothing here", fields) is None
     slots = form_fields(IsspForm, repeat={"actions": 12})
     assert named("actions[1].risk is not answered", slots).key == "actions[1].risk"
+
+
+def test_a_refusal_is_said_with_the_labels_on_the_form():
+    from dacli.schemas.fields import in_words
+
+    said = in_words(
+        "Exit form refused: reason and follow_up_consent are not answered.", form_fields(ExitForm)
+    )
+    assert said == (
+        "Exit form refused: 'Reason for closure' and 'It's our policy to call you in six months' time' "
+        "are not answered."
+    )
+    slots = form_fields(IsspForm, repeat={"actions": 2})
+    said = in_words("actions[2].by: is not a date; created_on is in the future", slots)
+    assert said == "'Actions 2: By when?': is not a date; 'Created on' is in the future"

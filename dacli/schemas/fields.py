@@ -234,3 +234,20 @@ def named(message: str, fields: typing.Iterable[FormField]) -> FormField | None:
         if m:
             found.append((m.start(), -len(f.key), f.key, f))
     return min(found)[3] if found else None
+
+
+def short_label(f: FormField, limit: int = 48) -> str:
+    """A field's label cut to its first clause, for a sentence that names it."""
+    text = re.split(r"(?<=[?.:])\s|\s\(", f.label, maxsplit=1)[0].rstrip(".:")
+    text = text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+    return f"{f.section}: {text}" if "[" in f.key else text  # which of the repeated sections
+
+
+def in_words(message: str, fields: typing.Iterable[FormField]) -> str:
+    """A refusal naming fields by their keys ('follow_up_consent is not answered'), said with the labels a
+    person sees on the form ("'It's our policy to call you in six...' is not answered")."""
+    for f in sorted(fields, key=lambda f: -len(f.key)):  # 'actions[1].risk' before 'risk'
+        message = re.sub(
+            rf"(?<![\w.\]']){re.escape(f.key)}(?![\w\['])", lambda _m, f=f: f"'{short_label(f)}'", message
+        )
+    return message

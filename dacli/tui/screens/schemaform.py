@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Select, SelectionList, Static, TextArea
 
-from dacli.schemas.fields import HINTS, FormField, assemble, form_fields, named
+from dacli.schemas.fields import HINTS, FormField, assemble, form_fields, in_words, named
 from dacli.tui.screens.form import FormScreen
 
 YES_NO = (("yes", True), ("no", False))
@@ -107,3 +107,9 @@ class SchemaFormScreen(FormScreen):
     def field_for(self, message: str) -> str | None:
         f = named(message, self.specs)
         return self.ids[f.key] if f else super().field_for(message)
+
+    def refuse(self, message: str) -> None:
+        """The refusal in the form's own words (the labels on screen, not the keys of a form file), with
+        the first field it names focused."""
+        super().refuse(message)
+        self.query_one("#error", Label).update(in_words(message, self.specs))
