@@ -73,9 +73,11 @@ def test_a_caseworkers_day_is_their_own_cases_and_no_sign_off():
     assert day["sign-offs"] == [] and day["overdue"] == [] and day["today"] == []
 
 
-def test_a_seniors_sign_offs_are_on_others_cases_only():
+def test_a_seniors_sign_offs_are_every_caseworkers_decision_awaiting_one():
     day = plan_day(ROWS, TODAY, "amara", team=False, signs_off=True)
-    assert [i.ref for i in day["sign-offs"]] == ["DA-CCCCC-CCCCC"]  # not DA-DDDDD: amara's own case
+    # DA-DDDDD is amara's own case, but the decision awaiting sign-off is a caseworker's (a senior's own
+    # never awaits one), so it is hers to sign off as the service allows
+    assert [i.ref for i in day["sign-offs"]] == ["DA-CCCCC-CCCCC", "DA-DDDDD-DDDDD"]
     assert [(i.ref, i.what, i.overdue) for i in day["overdue"]] == [("DA-AAAAA-AAAAA", "Dash", True)]
     assert [i.ref for i in day["today"]] == ["DA-AAAAA-AAAAA"]
     assert [i.what for i in day["to do"]] == ["children's social care referral"]

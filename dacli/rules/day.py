@@ -62,15 +62,16 @@ def section_of(deadline: Deadline, today: dt.date) -> str | None:
 def plan_day(rows, today: dt.date, me: str, *, team: bool, signs_off: bool) -> dict[str, list[Item]]:
     """The sections of ``me``'s day (every section present, perhaps empty). ``rows``: caseload rows with
     their deadlines resolved. ``team``: every case, not only ``me``'s. ``signs_off``: ``me`` is a senior or
-    manager, so a share without consent awaiting sign-off on a case that is not ``me``'s is theirs to do
-    (never on their own: a worker does not sign off their own decision); a caseworker's share awaits a
-    senior, so it is in no section of theirs."""
+    manager, so every share without consent awaiting sign-off is theirs to do, on their own cases too: only
+    a caseworker's decision awaits a sign-off (`services.sharing`), so it is never the senior's own, which
+    the sign-off refuses by who decided, not by whose case it is. A caseworker's share awaits a senior, so
+    it is in no section of theirs."""
     out: dict[str, list[Item]] = {name: [] for name in SECTIONS}
     for row in rows:
         ours = team or row.worker == me
         for d in row.deadlines:
             if d.name == SIGN_OFF:
-                if signs_off and row.worker != me and d.state != DeadlineState.done:
+                if signs_off and d.state != DeadlineState.done:
                     out["sign-offs"].append(
                         Item(
                             row.ref,
