@@ -165,6 +165,8 @@ def test_intake_to_closure_and_follow_up_in_the_dashboard_alone(example, tmp_pat
             await case_ready(app, pilot)
             timeline = str(app.screen.query_one("#timeline").render())
             assert "closure" in timeline or "closed" in timeline
+            summary = str(app.screen.query_one("#summary").render())
+            assert "CLOSED on" in summary and "client-request" in summary and "Soag: none yet" in summary
         return ref
 
     ref = asyncio.run(run())

@@ -170,6 +170,15 @@ class CaseScreen(Screen):
             lines.append(f"Disclosure {clock.local_date(d['when'])} to {d['to']} ({d['basis']})")
         for _, m in view.marac[-2:]:
             lines.append(f"Marac referral {m.referred_on}")
+        lines.extend(soag_lines(view))
+        if view.reviews:
+            r = view.reviews[-1][1]
+            on = r.reviewed_on or clock.local_date(r.recorded_at)
+            lines.append(f"Reviews: {len(view.reviews)}; the last on {on}, outcome {r.outcome}")
+        closure = view.current_closure()
+        if closure is not None:
+            lines.append(f"CLOSED on {closure.closed_on}: {closure.reason}; follow-up call "
+                         f"{'agreed' if closure.follow_up_consent else 'not agreed'}")  # fmt: skip
         for _, h in view.hearings[-2:]:
             lines.append(f"Court {h.hearing_date} {h.kind} {h.type_of_hearing}" + (
                 f"; next {h.next_court_date}" if h.next_court_date else ""))  # fmt: skip
@@ -405,6 +414,28 @@ def people_text(view) -> Text:
     if not people.children:
         out.append("Children: none on file\n")
     out.rstrip()
+    return out
+
+
+def soag_lines(view) -> list[str]:
+    """The Severity of Abuse Grid: the latest, each type occurring with its severity, and the first grid's
+    beside it when there are two or more (the movement since)."""
+    grids = [g for _, g in view.soags]
+    if not grids:
+        return ["Soag: none yet"]
+
+    def said(grid) -> str:
+        found = [
+            f"{t.replace('_', ' ')} {row.severity or '-'}" for t, row in grid.rows() if row.occurring == "yes"
+        ]
+        return ", ".join(found) or "no abuse occurring"
+
+    def when(grid):
+        return grid.assessed_on or clock.local_date(grid.recorded_at)
+
+    out = [f"Soag {when(grids[-1])}: {said(grids[-1])}"]
+    if len(grids) > 1:
+        out.append(f"  first {when(grids[0])}: {said(grids[0])}")
     return out
 
 
