@@ -90,6 +90,11 @@ def case_find(
         from dacli import clock
 
         hits = find_in_notes(c.session(), query, everyone)
+        if hits.skipped:
+            import sys
+
+            names = ", ".join(hits.skipped)
+            print(f"Could not read {len(hits.skipped)} case(s), so not searched: {names}.", file=sys.stderr)
         if json_:
             print_json([{"ref": h.ref, "client": h.client, "at": h.at.isoformat(), "kind": h.kind,
                          "line": h.line} for h in hits])  # fmt: skip

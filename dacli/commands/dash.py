@@ -157,14 +157,19 @@ def _ask_checklist(texts: dict[int, tuple[str, str]] | None = None) -> dict:
             at += 1
             continue
         entry: dict = {"answer": value}
+        kept = answers.get(key, {})  # what was given before going back: offered again, kept with enter
         if value == "yes" and q.subticks:
             typer.echo(
                 f"   {q.subtick_label or 'Which apply?'} "
                 + "; ".join(f"{i + 1}) {t}" for i, t in enumerate(q.subticks)),
                 err=True,
             )
+            earlier = ",".join(str(q.subticks.index(t) + 1) for t in kept.get("ticks", []) if t in q.subticks)
             picks = typer.prompt(
-                "   numbers, comma-separated (blank for none)", default="", show_default=False, err=True
+                "   numbers, comma-separated (blank for none)",
+                default=earlier,
+                show_default=bool(earlier),
+                err=True,
             )
             entry["ticks"] = [
                 q.subticks[int(p) - 1]
@@ -172,14 +177,19 @@ def _ask_checklist(texts: dict[int, tuple[str, str]] | None = None) -> dict:
                 if p.isascii() and p.isdigit() and 0 < int(p) <= len(q.subticks)
             ]
         if value in ("yes", "dont-know"):
+            earlier = kept.get("comment", "")
             comment = typer.prompt(
-                "   comment (blank for none)", default="", show_default=False, err=True
+                "   comment (blank for none)", default=earlier, show_default=bool(earlier), err=True
             ).strip()
             if comment:
                 entry["comment"] = comment
         if value == "yes":
+            earlier = kept.get("source", "")
             source = typer.prompt(
-                "   source if not the victim (blank if the victim)", default="", show_default=False, err=True
+                "   source if not the victim (blank if the victim)",
+                default=earlier,
+                show_default=bool(earlier),
+                err=True,
             ).strip()
             if source:
                 entry["source"] = source

@@ -150,7 +150,7 @@ def ask_answer(f, current: Any = None) -> Any:
     (None when there is none); a required field is asked again when left blank."""
     from dacli.commands.common import ask_text
 
-    label = f.label + (" [SAFE FIELD]" if f.safe else "")
+    label = (f"{f.section}: " if "[" in f.key else "") + f.label + (" [SAFE FIELD]" if f.safe else "")
     if f.kind == "yesno":
         hint = "y/n" + ("" if f.required else ", blank to skip")
         while True:
@@ -206,7 +206,7 @@ def _ask_choice(f, label: str, current: Any) -> Any:
             return None
         picked = []
         for part in (p.strip() for p in raw.split(",")) if many else [raw]:
-            if part.isdigit() and 1 <= int(part) <= len(f.choices):
+            if part.isascii() and part.isdigit() and 1 <= int(part) <= len(f.choices):
                 picked.append(f.choices[int(part) - 1])
             elif part in f.choices:
                 picked.append(part)
@@ -235,8 +235,10 @@ def ask_form(
     sections, each asked as 'Add a ...?' (those in ``start`` first); ``extra`` adds fields the schema does
     not list (after the field ``extra_after``, else at the end). The end of input before the form is
     complete is one sentence, and nothing is written."""
+    import dataclasses
+
     from dacli.errors import InputEnded, InvalidInput
-    from dacli.schemas.fields import assemble, flatten, form_fields
+    from dacli.schemas.fields import answer_value, assemble, flatten, form_fields, renumber, slot_numbers
 
     many = many or {}
     start = start or {}
@@ -267,18 +269,27 @@ def ask_form(
                     answers[f.key] = ask_answer(f, None)
                 fields += slot
                 article = "another"
+        same = 0
         while True:
             try:
                 return parse(assemble(fields, answers))
             except InvalidInput as exc:
-                again = _named_all(exc.message, fields)
+                message = renumber(exc.message, slot_numbers(fields, answers))  # as the slots were asked
+                again = _named_all(message, fields)
                 if not again:
-                    raise
+                    raise type(exc)(message) from None
+                before = dict(answers)
+                again_words = "it" if len(again) == 1 else "them"
                 typer.echo(
-                    f"{exc.message.replace(', nothing written', '')} Please answer it again.", err=True
+                    f"{message.replace(', nothing written', '')} Please answer {again_words} again.", err=True
                 )
-                for f in again:
-                    answers[f.key] = ask_answer(f, answers.get(f.key))
+                for f in again:  # one the refusal names because it is blank must be answered now
+                    blank = answer_value(f, answers.get(f.key)) is None
+                    answers[f.key] = ask_answer(dataclasses.replace(f, required=True) if blank else f,
+                                                answers.get(f.key))  # fmt: skip
+                same = same + 1 if answers == before else 0
+                if same >= 3:  # the same answers refused again and again (input that repeats, or ended)
+                    raise InvalidInput(f"{message} Nothing was written.") from None
     except typer.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):
             raise

@@ -246,8 +246,33 @@ def short_label(f: FormField, limit: int = 48) -> str:
 def in_words(message: str, fields: typing.Iterable[FormField]) -> str:
     """A refusal naming fields by their keys ('follow_up_consent is not answered'), said with the labels a
     person sees on the form ("'It's our policy to call you in six...' is not answered")."""
-    for f in sorted(fields, key=lambda f: -len(f.key)):  # 'actions[1].risk' before 'risk'
-        message = re.sub(
-            rf"(?<![\w.\]']){re.escape(f.key)}(?![\w\['])", lambda _m, f=f: f"'{short_label(f)}'", message
-        )
+    by_key = {f.key: f for f in fields}
+    if not by_key:
+        return message
+    keys = sorted(by_key, key=len, reverse=True)  # 'actions[1].risk' before 'risk'
+    pattern = rf"(?<![\w.\]'])(?:{'|'.join(map(re.escape, keys))})(?![\w\['])"
+    return re.sub(pattern, lambda m: f"'{short_label(by_key[m.group(0)])}'", message)  # one pass
+
+
+def slot_numbers(fields: typing.Iterable[FormField], answers: dict[str, Any]) -> dict[str, list[int]]:
+    """For each list of sections, the slots that hold an answer, in order: the n-th entry `assemble` makes
+    of ``key`` is slot ``numbers[key][n - 1]`` (blank slots are closed up)."""
+    used: dict[str, set[int]] = {}
+    for f in fields:
+        m = re.match(r"^([^\[]+)\[(\d+)\]\.", f.key)
+        if m and answer_value(f, answers.get(f.key)) is not None:
+            used.setdefault(m.group(1), set()).add(int(m.group(2)))
+    return {key: sorted(slots) for key, slots in used.items()}
+
+
+def renumber(message: str, numbers: dict[str, list[int]]) -> str:
+    """A refusal about the entries as they were read ('actions[1].by'), said about the slots as the person
+    filled them in ('actions[2].by', when slot 1 was left blank): ``numbers`` as `slot_numbers` gives."""
+    for key, kept in numbers.items():
+
+        def slot(m: re.Match, kept: list[int] = kept, key: str = key) -> str:
+            n = int(m.group(1))
+            return f"{key}[{kept[n - 1]}]" if 1 <= n <= len(kept) else m.group(0)
+
+        message = re.sub(rf"(?<![\w.\]]){re.escape(key)}\[(\d+)\]", slot, message)
     return message

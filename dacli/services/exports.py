@@ -430,7 +430,10 @@ so the audit trail never records an export that failed to be written."""
 def outside_store(out: str, store_path, option: str = "--out") -> Path:
     """The file an export may be written to: where the person said, never inside the case store (plaintext
     never goes there)."""
-    target = Path(out).expanduser().resolve()
+    try:
+        target = Path(out).expanduser().resolve()
+    except (RuntimeError, ValueError, OSError):  # '~nosuchuser/x', a NUL byte, a loop of links
+        raise InvalidInput(f"{option}: {out!r} is not a path dacli can write to.") from None
     if target.is_relative_to(Path(store_path).resolve()):
         raise InvalidInput(
             f"{option} is inside the case store: plaintext never goes there; choose another place."

@@ -41,11 +41,20 @@ def parse_issp(data: dict[str, Any], today: dt.date) -> IsspForm:
     """A plan as a person saved it. A risk with no agreed action is not an action: a row left as the
     template seeded it is left out, one with something else typed (who, by when...) is refused; a plan
     with nothing in it is refused."""
+    from dacli.schemas.fields import renumber
+
     actions = data.get("actions")
+    kept = list(range(1, len(actions) + 1)) if isinstance(actions, list) else []
     if isinstance(actions, list):
-        data = {**data, "actions": [a for a in actions if not _untouched(a)]}
-    form = parse_form(IsspForm, data, "Plan")
-    blank = [f"actions[{n}].action" for n, a in enumerate(form.actions, start=1) if not a.action.strip()]
+        kept = [n for n, a in enumerate(actions, start=1) if not _untouched(a)]
+        data = {**data, "actions": [actions[n - 1] for n in kept]}
+    try:
+        form = parse_form(IsspForm, data, "Plan")
+    except InvalidInput as exc:  # rows numbered as the person gave them, seeded rows left out or not
+        raise InvalidInput(renumber(exc.message, {"actions": kept})) from None
+    blank = [
+        f"actions[{kept[n - 1]}].action" for n, a in enumerate(form.actions, start=1) if not a.action.strip()
+    ]
     if blank:
         problem = unanswered_sentence(blank)
         raise InvalidInput(f"Plan refused, nothing written: {problem} (the agreed action).")
@@ -57,7 +66,7 @@ def parse_issp(data: dict[str, Any], today: dt.date) -> IsspForm:
     not_future(form.created_on, today, "Plan", "created_on")
     not_future(form.reviewed_on, today, "Plan", "reviewed_on")
     for n, action in enumerate(form.actions, start=1):
-        not_future(action.done, today, "Plan", f"actions[{n}].done")
+        not_future(action.done, today, "Plan", f"actions[{kept[n - 1]}].done")
     return form
 
 

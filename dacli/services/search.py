@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dacli.errors import InvalidInput
+from dacli.errors import DacliError, InvalidInput
 from dacli.rules.search import name_matches
 from dacli.schemas.case import CaseRow, CaseStatus
 from dacli.store.store import Session
@@ -71,7 +71,15 @@ def in_case(view, query: str) -> list:
     return [e for e in view.timeline() if text_matches(query, f"{e.summary}\n{e.detail}")]
 
 
-def find_in_notes(session: Session, query: str, everyone: bool = False) -> list[NoteHit]:
+class NoteHits(list):
+    """The hits, newest first; ``skipped``: cases that could not be read (damaged), named, not searched."""
+
+    def __init__(self, hits: list[NoteHit], skipped: list[str]) -> None:
+        super().__init__(hits)
+        self.skipped = skipped
+
+
+def find_in_notes(session: Session, query: str, everyone: bool = False) -> NoteHits:
     """Every fact on file whose text holds ``query`` (notes, reasons, outcomes), in this worker's open
     cases, or in every case of the caseload with ``everyone`` (each case is decrypted: slower, and the
     search is audited with how many cases it read; the words searched are not logged)."""
@@ -83,13 +91,21 @@ def find_in_notes(session: Session, query: str, everyone: bool = False) -> list[
         raise InvalidInput(f"Give at least {MIN_QUERY} letters to look for.")
     me = session.member.username
     rows = [r for r in caseload(session) if everyone or (r.worker == me and r.status is CaseStatus.open)]
-    hits = []
-    for row in rows:
-        view = load_case(session, row.ref)
-        for e in in_case(view, query):
-            hits.append(
-                NoteHit(row.ref, row.client, e.at, e.kind, matching_line(query, f"{e.summary}\n{e.detail}"))
-            )
+    hits: list[NoteHit] = []
+    skipped: list[str] = []
+    read = 0
+    try:
+        for row in rows:
+            try:
+                view = load_case(session, row.ref)
+            except DacliError:  # a damaged case is named, and the search goes on through the others
+                skipped.append(row.ref)
+                continue
+            read += 1
+            for e in in_case(view, query):
+                line = matching_line(query, f"{e.summary}\n{e.detail}")
+                hits.append(NoteHit(row.ref, row.client, e.at, e.kind, line))
+    finally:  # audited however it ends: what was decrypted is on the record
+        session.audit("note-search", detail={"cases": read, "found": len(hits), "skipped": skipped})
     hits.sort(key=lambda h: (h.at, h.ref), reverse=True)
-    session.audit("note-search", detail={"cases": len(rows), "found": len(hits)})
-    return hits
+    return NoteHits(hits, skipped)

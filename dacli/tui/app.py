@@ -132,7 +132,10 @@ class DacliApp(App):
         does: quitting must not throw away a half-written note."""
         from dacli.tui.screens.form import DiscardScreen, FormScreen
 
-        if not any(isinstance(s, FormScreen) and s.typed() for s in self.screen_stack):
+        if not any(
+            (isinstance(s, FormScreen) or type(s).__name__ == "DashScreen") and s.typed()
+            for s in self.screen_stack
+        ):
             self.exit()
             return
 

@@ -250,12 +250,16 @@ class CaseScreen(Screen):
 
     def open_after(self, read, make) -> None:
         """Read what a form starts from (in a worker thread), then open it: ``make(read(session, ref))``."""
+        if self._opening is not None:
+            return  # one form at a time: a second key while the first form's case is read does nothing
         self._opening = make
         session, ref = self.app.session, self.ref
-        self.run_worker(lambda: read(session, ref), thread=True, group="open-form", exit_on_error=False)
+        self.run_worker(
+            lambda: (make, read(session, ref)), thread=True, group="open-form", exit_on_error=False
+        )
 
     def opened(self, event: Worker.StateChanged) -> None:
-        make, self._opening = self._opening, None
+        self._opening = None
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             text = (
@@ -265,8 +269,8 @@ class CaseScreen(Screen):
             )
             self.app.notify(text, severity="error")
             return
-        if make is not None:
-            self.app.push_screen(make(event.worker.result), self._reload_if_saved)
+        make, read = event.worker.result  # the form this read was for, whatever was pressed since
+        self.app.push_screen(make(read), self._reload_if_saved)
 
     def action_acts(self) -> None:
         def chosen(action: str | None) -> None:

@@ -185,8 +185,22 @@ class DashScreen(Screen[bool]):
         if done:
             self.dismiss(True)
 
+    def typed(self) -> bool:
+        """Whether anything was answered, ticked or commented since the checklist opened."""
+        return bool(self.answers or self.notes or self.ticks)
+
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        """Back to the case; if anything was answered, ask first (as every form does)."""
+        if not self.typed():
+            self.dismiss(False)
+            return
+        from dacli.tui.screens.form import DiscardScreen
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(False)
+
+        self.app.push_screen(DiscardScreen(), answered)
 
 
 class CommentScreen(ModalScreen[tuple[str, str] | None]):

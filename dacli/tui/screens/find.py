@@ -62,7 +62,12 @@ class FindScreen(ModalScreen[str | None]):
                 for n, h in enumerate(hits)
             ]
         )
-        found.update(f"{len(hits)} found" + (": enter opens the case" if hits else ""))
+        skipped = (
+            f" ({len(hits.skipped)} damaged case(s) not searched: {', '.join(hits.skipped)})"
+            if hits.skipped
+            else ""
+        )
+        found.update(f"{len(hits)} found" + (": enter opens the case" if hits else "") + skipped)
         if hits:
             options.highlighted = 0
             options.focus()

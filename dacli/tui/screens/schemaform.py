@@ -11,7 +11,17 @@ from pydantic import BaseModel
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Select, SelectionList, Static, TextArea
 
-from dacli.schemas.fields import HINTS, FormField, assemble, form_fields, in_words, named
+from dacli.errors import DacliError
+from dacli.schemas.fields import (
+    HINTS,
+    FormField,
+    assemble,
+    form_fields,
+    in_words,
+    named,
+    renumber,
+    slot_numbers,
+)
 from dacli.tui.screens.form import FormScreen
 
 YES_NO = (("yes", True), ("no", False))
@@ -99,7 +109,11 @@ class SchemaFormScreen(FormScreen):
         return assemble(self.specs, self.answers())
 
     def prepare(self) -> Callable[[], object]:
-        return self.job(self.form())
+        answers = self.answers()
+        try:
+            return self.job(assemble(self.specs, answers))
+        except DacliError as exc:  # about the entries as read: said about the slots as filled in
+            raise type(exc)(renumber(exc.message, slot_numbers(self.specs, answers))) from None
 
     def job(self, data: dict[str, Any]) -> Callable[[], object]:
         raise NotImplementedError
