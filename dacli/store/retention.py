@@ -29,7 +29,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from dacli.errors import IntegrityError, StoreError
+from dacli.errors import DacliError, IntegrityError, StoreError
 from dacli.schemas.common import RECORD_NAME_RE
 from dacli.store import crypto, registers, signing
 from dacli.store.fsio import LOCK_NAME, TMP_PREFIX, atomic_write, folder_lock, fsync_dir, make_dir
@@ -341,6 +341,77 @@ def purge(
             shutil.rmtree(old)
             fsync_dir(trash)
         step("deleted")
+
+
+def destroy_many(
+    root: Path,
+    meta: Path,
+    wanted: list[tuple[str, dict]],
+    timeout: float,
+    book,
+    still_due,
+    announce=None,
+) -> dict[str, BaseException | None]:
+    """Destroy several due cases in one hold of the store lock, in the order `purge` keeps for one case:
+    every tombstone first (one write, one fsync), then each folder moved aside, the moves made durable
+    (one fsync of each folder), the caseload index dropped, and each folder deleted. Each case is still
+    decided again under the lock (``still_due``) and goes wholly or not at all; a kill at any point leaves
+    each case whole or tombstoned (the next sweep finishes it). Returns, for each case, None when it is
+    gone or the error that left it alone. ``wanted``: (case, its tombstone entry, not yet written)."""
+    step = announce or (lambda _name: None)
+    trash = meta / PURGING
+    make_dir(trash)
+    if book is None or book.signer is None or book.trust is None:
+        raise StoreError("A purge needs the tombstone register opened with the sweep's signing key.")
+    outcome: dict[str, BaseException | None] = {}
+    with folder_lock(meta, timeout, "the store settings"):
+        book = book.current()
+        book.check()
+        if book.key_in_force != signing.public_of(book.signer.seed):
+            raise StoreError("Left alone: a manager gave the sweep a new key (`retention init`) meanwhile.")
+        ready, tombs = [], []
+        for ref, tomb in wanted:
+            if ref in book.entries or (trash / ref).exists():  # begun elsewhere: the one-case path resumes it
+                outcome[ref] = StoreError(f"{ref} left alone: its purge was begun by another sweep.")
+            elif not still_due(ref):
+                outcome[ref] = StoreError(
+                    f"{ref} is no longer due (held or reopened since the plan); left alone."
+                )
+            else:
+                ready.append(ref)
+                tombs.append({**tomb, "files": folder_files(root / ref)})
+        book.append_all(tombs)
+        for _ in tombs:
+            step("tombstone")
+        moved = []
+        for ref in ready:
+            case = root / ref
+            try:
+                if case.is_dir():
+                    with folder_lock(case, timeout, f"case {ref}"):
+                        os.replace(case, trash / ref)
+                moved.append(ref)
+            except (DacliError, OSError) as exc:  # tombstoned: the next sweep finishes it
+                outcome[ref] = exc
+        if moved:
+            fsync_dir(root)
+            fsync_dir(trash)
+        for _ in moved:
+            step("moved")
+        with contextlib.suppress(FileNotFoundError):  # the index goes before any folder (see `purge`)
+            (meta / "index.json.age").unlink()
+            fsync_dir(meta)
+        for ref in moved:
+            try:
+                if (trash / ref).exists():
+                    shutil.rmtree(trash / ref)
+                outcome[ref] = None
+            except OSError as exc:
+                outcome[ref] = exc
+            step("deleted")
+        if moved:
+            fsync_dir(trash)
+    return outcome
 
 
 def folder_files(folder: Path) -> list[str]:

@@ -261,32 +261,51 @@ class Tombstones:
             )
 
     def _write(self, entry: dict) -> dict:
-        line = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        self._write_all([entry])
+        return entry
+
+    def _write_all(self, entries: list[dict]) -> None:
+        """Append whole lines in one write and one fsync (each chained to the one before it)."""
+        data = b"".join(
+            json.dumps(e, sort_keys=True, separators=(",", ":")).encode() + b"\n" for e in entries
+        )
         if self.torn:  # a line cut off by a crash: its purge never started; cut it away
             os.truncate(self.path, self.whole)
             self.torn = False
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            os.write(fd, line)
+            os.write(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
         self.size = self.path.stat().st_size
-        self.last = entry["hash"]
-        return entry
+        self.last = entries[-1]["hash"]
 
     def append(self, entry: dict) -> dict:
         """Append a purge line, signed by the sweep's key when this register was opened with one."""
-        entry = {**entry, "prev": self.last}
-        entry["hash"] = line_hash(entry)
-        if self.signer is not None and self.trust is not None:
-            entry["sig"] = self.signer.sign(purge_context(self.trust.store_id, entry["hash"]))
-        self._write(entry)
-        self._lines[entry["ref"]] = (0, entry, None)  # written here: believed
-        self._checked[entry["ref"]] = True
-        if self._all is not None:
-            self._all[entry["ref"]] = entry
-        return entry
+        return self.append_all([entry])[0]
+
+    def append_all(self, entries: list[dict]) -> list[dict]:
+        """Append purge lines (one write, one fsync), each signed by the sweep's key when this register was
+        opened with one and chained to the line before it."""
+        made = []
+        last = self.last
+        for entry in entries:
+            entry = {**entry, "prev": last}
+            entry["hash"] = line_hash(entry)
+            if self.signer is not None and self.trust is not None:
+                entry["sig"] = self.signer.sign(purge_context(self.trust.store_id, entry["hash"]))
+            made.append(entry)
+            last = entry["hash"]
+        if not made:
+            return made
+        self._write_all(made)
+        for entry in made:
+            self._lines[entry["ref"]] = (0, entry, None)  # written here: believed
+            self._checked[entry["ref"]] = True
+            if self._all is not None:
+                self._all[entry["ref"]] = entry
+        return made
 
     def append_key(self, public: str, manager: signing.Signer, store_id: str, sweep_logs: dict) -> dict:
         """A manager's key line naming the sweep's new signing key (`dacli retention init`, under the store
