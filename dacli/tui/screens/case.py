@@ -294,51 +294,18 @@ class CaseScreen(Screen):
     def _form(self, screen) -> None:
         self.app.push_screen(screen, self._reload_if_saved)
 
-    def action_client_copy(self) -> None:
-        from dacli.tui.screens.plan import ClientCopyScreen
+    def open_form(self, where: str) -> None:
+        """Open the form ``module:Class`` (in `dacli.tui.screens`) for this case."""
+        import importlib
 
-        self._form(ClientCopyScreen(self.ref))
-
-    def action_consent(self) -> None:
-        from dacli.tui.screens.sharing import ConsentScreen
-
-        self._form(ConsentScreen(self.ref))
-
-    def action_disclose(self) -> None:
-        from dacli.tui.screens.sharing import DisclosureScreen
-
-        self._form(DisclosureScreen(self.ref))
-
-    def action_share(self) -> None:
-        from dacli.tui.screens.sharing import ShareScreen
-
-        self._form(ShareScreen(self.ref))
+        module, name = where.split(":")
+        self._form(getattr(importlib.import_module(f"dacli.tui.screens.{module}"), name)(self.ref))
 
     def action_sign_off(self) -> None:
         from dacli.tui.screens.sharing import SignOffScreen, waiting_sign_off
 
         if self.view is not None:
             self._form(SignOffScreen(self.ref, waiting_sign_off(self.view)))
-
-    def action_marac(self) -> None:
-        from dacli.tui.screens.referrals import MaracScreen
-
-        self._form(MaracScreen(self.ref))
-
-    def action_criminal_court(self) -> None:
-        from dacli.tui.screens.referrals import CriminalCourtScreen
-
-        self._form(CriminalCourtScreen(self.ref))
-
-    def action_civil_court(self) -> None:
-        from dacli.tui.screens.referrals import CivilCourtScreen
-
-        self._form(CivilCourtScreen(self.ref))
-
-    def action_children(self) -> None:
-        from dacli.tui.screens.referrals import ChildrenScreen
-
-        self._form(ChildrenScreen(self.ref))
 
     def action_confirm_children(self) -> None:
         from dacli.tui.screens.referrals import ConfirmChildrenScreen, unconfirmed
@@ -352,20 +319,33 @@ class CaseScreen(Screen):
         if self.view is not None:
             self._form(CloseScreen(self.ref, children=bool(self.view.people().children)))
 
-    def action_follow_up(self) -> None:
-        from dacli.tui.screens.closure import FollowUpScreen
 
-        self._form(FollowUpScreen(self.ref))
+FORMS = {
+    "client_copy": "plan:ClientCopyScreen",
+    "consent": "sharing:ConsentScreen",
+    "disclose": "sharing:DisclosureScreen",
+    "share": "sharing:ShareScreen",
+    "marac": "referrals:MaracScreen",
+    "criminal_court": "referrals:CriminalCourtScreen",
+    "civil_court": "referrals:CivilCourtScreen",
+    "children": "referrals:ChildrenScreen",
+    "follow_up": "closure:FollowUpScreen",
+    "reopen": "closure:ReopenScreen",
+    "hold": "closure:HoldScreen",
+}
+"""The acts whose form needs only the case's reference: action name to `module:Class`."""
 
-    def action_reopen(self) -> None:
-        from dacli.tui.screens.closure import ReopenScreen
 
-        self._form(ReopenScreen(self.ref))
+def _opener(where: str):
+    def action(self: CaseScreen) -> None:
+        self.open_form(where)
 
-    def action_hold(self) -> None:
-        from dacli.tui.screens.closure import HoldScreen
+    action.__doc__ = f"Open {where.split(':')[1]}."
+    return action
 
-        self._form(HoldScreen(self.ref))
+
+for _name, _where in FORMS.items():
+    setattr(CaseScreen, f"action_{_name}", _opener(_where))
 
 
 class ActsScreen(ModalScreen[str | None]):

@@ -191,16 +191,9 @@ class DashScreen(Screen[bool]):
 
     def action_cancel(self) -> None:
         """Back to the case; if anything was answered, ask first (as every form does)."""
-        if not self.typed():
-            self.dismiss(False)
-            return
-        from dacli.tui.screens.form import DiscardScreen
+        from dacli.tui.screens.form import leave_asking
 
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(False)
-
-        self.app.push_screen(DiscardScreen(), answered)
+        leave_asking(self, self.typed())
 
 
 class CommentScreen(ModalScreen[tuple[str, str] | None]):

@@ -148,17 +148,8 @@ class FormScreen(Screen[bool]):
 
     def action_cancel(self) -> None:
         """Close without saving; if anything was typed since the form opened, ask first."""
-        if self.saving:
-            return
-        if not self.typed():
-            self.dismiss(False)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(False)
-
-        self.app.push_screen(DiscardScreen(), answered)
+        if not self.saving:
+            leave_asking(self, self.typed())
 
     def value(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value.strip()
@@ -166,6 +157,19 @@ class FormScreen(Screen[bool]):
     def text(self, widget_id: str) -> str:
         """A many-line field's text, trimmed."""
         return self.query_one(f"#{widget_id}", TextArea).text.strip()
+
+
+def leave_asking(screen: Screen, typed: bool) -> None:
+    """Close ``screen`` (dismissed with False); when ``typed``, ask first whether to throw it away."""
+    if not typed:
+        screen.dismiss(False)
+        return
+
+    def answered(discard: bool | None) -> None:
+        if discard:
+            screen.dismiss(False)
+
+    screen.app.push_screen(DiscardScreen(), answered)
 
 
 class DiscardScreen(ModalScreen[bool]):
