@@ -252,3 +252,31 @@ def test_quitting_with_words_typed_in_a_form_asks_first(tmp_path):
             await _wait(pilot, lambda: app.return_code == 0)
 
     asyncio.run(run())
+
+
+def test_every_screen_opens_at_200x60(tmp_path):
+    """The large end of the sizes the issue names: every screen opens and lays out inside 200x60."""
+    from tests.test_tui import _open_case
+
+    app = _app(tmp_path)
+
+    async def run() -> None:
+        async with app.run_test(size=(200, 60)) as pilot:
+            await _open_case(app, pilot, "ailsa")
+            for key, name in (
+                ("x", "CloseScreen"),
+                ("l", "PlanScreen"),
+                ("e", "ActsScreen"),
+                ("c", "DashScreen"),
+            ):
+                await pilot.press(key)
+                await _wait(pilot, lambda name=name: type(app.screen).__name__ == name)
+                await pilot.pause()
+                parts = [w for w in app.screen.children if w.display]  # a form scrolls inside its own part
+                assert parts and all(w.region.right <= 200 and w.region.bottom <= 60 for w in parts), name
+                await pilot.press("escape")
+                await _wait(pilot, lambda: type(app.screen).__name__ == "CaseScreen")
+            await pilot.press("escape", "d")
+            await _wait(pilot, lambda: type(app.screen).__name__ == "DayScreen")
+
+    asyncio.run(run())
