@@ -155,3 +155,24 @@ def test_escape_on_a_half_taken_dash_asks_first(example):
             await _wait(pilot, lambda: type(app.screen).__name__ == "CaseScreen")
 
     asyncio.run(run())
+
+
+def test_a_safe_detail_on_file_is_never_shown_back_when_the_plan_is_asked(cli, case_ref):
+    from dacli.schemas.issp import Action
+    from tests.test_cli_journey import script
+
+    plan = '[[actions]]\nrisk = "r"\naction = "a"\n[safe]\ncode_word = "kestrel-testcase"\n'
+    made = cli("issp", "record", case_ref, "--from", "-", input=plan)
+    assert made.exit_code == 0, made.stderr
+    kept = [*script(form_fields(IsspForm), {}), *script(form_fields(Action), {}), "n"]  # blank keeps each
+    again = cli("issp", "record", case_ref, input="\n".join(kept) + "\n")
+    assert again.exit_code == 2 and "nothing was changed" in again.stderr  # every answer kept: no new version
+    assert "kestrel-testcase" not in again.stderr + again.stdout
+    assert "a value is on file for the next question" in again.stderr
+    shown = cli("issp", "show", case_ref, "--json")
+    assert "kestrel-testcase" in shown.stdout  # kept, not blanked
+
+
+def test_the_form_and_the_reason_cannot_both_read_standard_input(cli, case_ref):
+    refused = cli("marac", "refer", case_ref, "--release", "safe.code_word", "--reason", "-", input="")
+    assert refused.exit_code == 2 and "Only one of the form and --reason" in refused.stderr

@@ -97,7 +97,9 @@ def court_record(
     kind, model, many = "", CriminalHearing, {}
     if not from_:
         while (
-            kind := typer.prompt("A criminal or a civil hearing? (criminal / civil)", err=True).strip()
+            kind := typer.prompt("A criminal or a civil hearing? (criminal / civil)", err=True)
+            .strip()
+            .lower()
         ) not in ("criminal", "civil"):
             typer.echo("Please answer criminal or civil.", err=True)  # fmt: skip
         model = CriminalHearing if kind == "criminal" else CivilHearing

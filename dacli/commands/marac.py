@@ -120,8 +120,11 @@ def _record_and_export(ctx, ref, from_, what, model, parse, record, release, rea
     from dacli.commands.common import deliverer, export_target, form_from, release_reason
     from dacli.errors import InvalidInput
 
-    if from_ == "-" and reason == "-" and release:
-        raise InvalidInput("Only one of --from and --reason can read standard input: give the other @FILE.")
+    if from_ in ("-", None) and reason == "-" and release:
+        raise InvalidInput(
+            "Only one of the form and --reason can read standard input: give the form with --from FILE or "
+            "the reason with @FILE."
+        )
     target = export_target(out, ctx.obj.store_path)
     session = ctx.obj.session()  # unlocked before the questions: a wrong passphrase wastes no answers
     form = form_from(from_, what, model, lambda d: parse(d, clock.today()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import typing
 from enum import Enum
@@ -150,7 +151,15 @@ def ask_answer(f, current: Any = None) -> Any:
     (None when there is none); a required field is asked again when left blank."""
     from dacli.commands.common import ask_text
 
-    label = (f"{f.section}: " if "[" in f.key else "") + f.label + (" [SAFE FIELD]" if f.safe else "")
+    if f.safe and current:  # a safe detail on file is never shown back (scrollback, screen sharing)
+        typer.echo("(a value is on file for the next question; blank keeps it)", err=True)
+        answer = ask_answer(dataclasses.replace(f, safe=False, required=False), None)
+        return current if answer in (None, "") else answer
+    label = (
+        (f"{f.section}: " if "[" in f.key and f.section else "")
+        + f.label
+        + (" [SAFE FIELD]" if f.safe else "")
+    )
     if f.kind == "yesno":
         hint = "y/n" + ("" if f.required else ", blank to skip")
         while True:
@@ -235,8 +244,6 @@ def ask_form(
     sections, each asked as 'Add a ...?' (those in ``start`` first); ``extra`` adds fields the schema does
     not list (after the field ``extra_after``, else at the end). The end of input before the form is
     complete is one sentence, and nothing is written."""
-    import dataclasses
-
     from dacli.errors import InputEnded, InvalidInput
     from dacli.schemas.fields import answer_value, assemble, flatten, form_fields, renumber, slot_numbers
 
@@ -255,7 +262,7 @@ def ask_form(
             n = 0
             for n, _ in enumerate(start.get(key) or [], start=1):
                 typer.echo(f"-- {what} {n}", err=True)
-                slot = form_fields(item, prefix=f"{key}[{n}].")
+                slot = form_fields(item, prefix=f"{key}[{n}].", section=f"{what.capitalize()} {n}")
                 answers.update({k: v for k, v in flatten(start, slot).items()})
                 for f in slot:
                     answers[f.key] = ask_answer(f, answers.get(f.key))
@@ -264,7 +271,7 @@ def ask_form(
             while typer.confirm(err=True, text=f"Add {article} {what}?", default=False):
                 n += 1
                 typer.echo(f"-- {what} {n}", err=True)
-                slot = form_fields(item, prefix=f"{key}[{n}].")
+                slot = form_fields(item, prefix=f"{key}[{n}].", section=f"{what.capitalize()} {n}")
                 for f in slot:
                     answers[f.key] = ask_answer(f, None)
                 fields += slot

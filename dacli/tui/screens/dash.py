@@ -212,7 +212,11 @@ class CommentScreen(ModalScreen[tuple[str, str] | None]):
             yield Label("Source, if not the victim")
             yield Input(self.source, id="source")
 
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#comment")
+    def to_source(self) -> None:
+        self.query_one("#source", Input).focus()
+
+    @on(Input.Submitted, "#source")
     def action_keep(self) -> None:
         self.dismiss(
             (self.query_one("#comment", Input).value.strip(), self.query_one("#source", Input).value.strip())
