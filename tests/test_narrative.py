@@ -216,4 +216,4 @@ def test_only_one_option_reads_standard_input(session, cli, tmp_path):
     ref = _case(session)
     args = ["marac", "refer", ref, "--from", "-", "--release", "client.address", "--reason", "-"]
     both = cli(*args, input=tomli_w.dumps({**FORM, "referred_on": clock.today()}))
-    assert both.exit_code == 2 and "Only one of --from and --reason" in both.stderr
+    assert both.exit_code == 2 and "Only one of the form and --reason" in both.stderr
