@@ -192,11 +192,11 @@ SHIM = textwrap.dedent(
     def _fsync(fd):
         _at("fsync")
         _real_fsync(fd)
-    def _save_ring(self, path, ring, staff):
+    def _save_ring(self, path, ring, staff, *rest):
         global _rings
         _rings += 1
         print("ring", path, flush=True)
-        return _real_save(self, path, ring, staff)
+        return _real_save(self, path, ring, staff, *rest)
     os.write, os.fsync, Session._save_ring = _write, _fsync, _save_ring
     sys.argv = ["dacli", *sys.argv[1:]]
     print("ready", flush=True)
@@ -381,11 +381,11 @@ def test_a_full_disk_part_way_through_a_re_key(session, cases, cli, monkeypatch,
         calls = {"n": 0}
         with monkeypatch.context() as m:
 
-            def save(self, path, ring, staff):
+            def save(self, path, ring, staff, *rest):
                 calls["n"] += 1
                 if calls["n"] == at_ring:
                     m.setattr(os, syscall, full_write if syscall == "write" else full_fsync)
-                return real_save(self, path, ring, staff)
+                return real_save(self, path, ring, staff, *rest)
 
             m.setattr(Session, "_save_ring", save)
             result = cli(*args, extra_env={"DACLI_NO_AGENT": "1", "DACLI_NEW_PASSPHRASE": NEW_PW})

@@ -148,11 +148,11 @@ def test_interrupted_rewrap_is_finished_by_rekey(session, case_ref, monkeypatch)
     calls = {"n": 0}
     real = Session._save_ring
 
-    def dies_after_first(self, path, ring, staff):
+    def dies_after_first(self, path, ring, staff, *rest):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt  # the process is killed half way through
-        return real(self, path, ring, staff)
+        return real(self, path, ring, staff, *rest)
 
     monkeypatch.setattr(Session, "_save_ring", dies_after_first)
     with pytest.raises(KeyboardInterrupt):

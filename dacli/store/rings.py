@@ -9,9 +9,10 @@ not removed before that key's epoch (it was wrapped whole to the staff each time
 
 New records are encrypted to the newest key held by every current member and by no removed one. Where no
 key is so, the writer (any role) first makes a new key file; shared key material is never rewritten. A user
-add writes a grant (the ring's keys, wrapped to the staff with the newcomer); a removal's re-key makes a new
-key without the leaver and re-encrypts the records written under a key the leaver held after the removal
-(written in another office before it heard of it). Whether a re-key is due is derived from the files.
+add writes a grant (the ring's keys, wrapped to the staff with the newcomer); a removal's
+re-key makes a new key without the leaver and re-encrypts the records written under a key the leaver held
+after the removal (written in another office before it heard of it). Whether a re-key is due is derived
+from the files.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dacli import clock
-from dacli.errors import AuthError, DacliError, IntegrityError, NotFound, StoreError
+from dacli.errors import AuthError, DacliError, IntegrityError, LockBusy, NotFound, StoreError
 from dacli.schemas.common import Role
 from dacli.schemas.store import StaffList
 from dacli.store import crypto
 from dacli.store.fsio import atomic_write, folder_lock
 from dacli.store.keys import Key, KeyRing, file_facts
 from dacli.store.layout import CASE_KEYS, STORE_KEYS, key_file_name, key_files
+from dacli.store.workers import shared
 
 
 class KeyRoom:
@@ -116,7 +118,9 @@ class KeyRoom:
 
     def _save_ring(self, path: Path, ring: KeyRing, staff: StaffList) -> None:
         """Write ``ring``'s keys as a new key file at ``path`` (written once, never over another), signed by
-        this person, wrapped to the current staff; each key's holders gain them."""
+        this person, wrapped to the current staff; each key's holders gain them. (Every current member reads
+        every key file, a grant too: who holds a key is known only from the files one can open, and a
+        writer's choice of key depends on it.)"""
         active = [m for m in staff.active() if m.id not in ring.gone]
         for_ids = [m.id for m in active]
         removed = [m.id for m in staff.staff if not m.active] + sorted(ring.gone)
@@ -274,19 +278,26 @@ class KeyRoom:
                 if after_store_ring is not None:
                     after_store_ring()
                 written = self._record_times() if removed else {}
-                for ref in refs:
+
+                def one(ref: str) -> bool:
                     folder = self.store.root / ref
                     with folder_lock(folder, self.store.lock_timeout(), f"The key ring of {ref}"):
                         ring, new = self._rekey_scope(f"case {ref}", folder, False, staff, removed)
                         if ring is not None:
                             self._reencrypt(ref, ring, staff, written)
+                    return new
+
+                for new in shared(one, refs):
                     count += 1
                     changed += new
             if self.store.settings.retention_recipient:  # rows rebuilt against the staff list as it is now
                 self.write_register(self.read_index())
-        except StoreError as exc:
+        except (StoreError, LockBusy) as exc:
             # Not "nothing was written": some rings are done. Each file is whole, so say how to finish.
-            reason = exc.message.partition(":")[0].rstrip(".")
+            if isinstance(exc, LockBusy):  # its "nothing was changed" is of that one ring only
+                reason = exc.message.partition(";")[0]
+            else:
+                reason = exc.message.partition(":")[0].rstrip(".")
             raise StoreError(
                 f"{reason}: the re-key stopped part way ({count} of {1 + len(refs)} key rings done, none "
                 "half written); once that is fixed, run `dacli rekey` to finish."
