@@ -115,3 +115,31 @@ def test_a_full_disk_in_one_worker_stops_them_all_whole_and_rekey_finishes(sessi
     assert Store(root).unlock(MANAGER, PASSPHRASE).rewrap_all() == done.count(False)
     _check_finished(root, {MANAGER: session.identity, "cw1": newcomer.identity}, {})
     _rekey_again_is_a_no_op(root)
+
+
+def test_a_worker_killed_part_way_is_a_failure_not_a_success(session, many, monkeypatch):
+    """A worker that dies without a word (killed, out of memory) must not let the re-key say it finished:
+    the rings it never reached would stay without the newcomer's grant."""
+    import signal
+
+    from dacli.store.rings import KeyRoom
+
+    root = session.store.root
+    before = _snapshot(root, session.identity)
+    real_scope, parent = KeyRoom._rekey_scope, os.getpid()
+    calls = {"n": 0}
+
+    def scope(self, name, *args, **kwargs):
+        calls["n"] += 1
+        if os.getpid() != parent and calls["n"] == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_scope(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(KeyRoom, "_rekey_scope", scope)
+    with pytest.raises(StoreError, match="A re-key worker stopped unexpectedly: the re-key stopped part way"):
+        add_user(session, "cw1", "caseworker", NEW_PW)
+    monkeypatch.setattr(KeyRoom, "_rekey_scope", real_scope)
+    newcomer = Store(root).unlock("cw1", NEW_PW)
+    done = _old_or_new(root, before, "add", newcomer.identity, True)
+    assert not all(done)
+    assert Store(root).unlock(MANAGER, PASSPHRASE).rewrap_all() == done.count(False)  # rekey finishes it

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 
 from dacli.errors import DacliError, StoreError
@@ -25,7 +26,12 @@ MAX_WORKERS = 8
 
 
 def workers(refs: list[str]) -> int:
-    if len(refs) < MIN_FORKED or not hasattr(os, "fork"):
+    """How many workers for ``refs``: one (this process) below MIN_FORKED, off Linux, or where this process
+    runs threads (a fork copies only the calling thread: a lock another held would never be let go)."""
+    if len(refs) < MIN_FORKED or not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return 1
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -34,10 +40,16 @@ def workers(refs: list[str]) -> int:
     return max(1, min(2 * cpus, MAX_WORKERS, len(refs) // 2))
 
 
+BLIND = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+"""Held back while a worker is forked: an interrupt then reaches the parent (which stops the workers), never
+a worker still on the parent's stack."""
+
+
 def shared(work: Callable[[str], bool], refs: list[str]) -> Iterator[bool]:
     """``work(ref)`` for each ref; yields each result as it completes. With several CPUs and many rings, in
     forked workers, each taking every n-th ring; the first failure stops the others before their next ring
-    (each file already written is whole) and is raised here, as the same error with the same sentence."""
+    (each file already written is whole) and is raised here, as the same error with the same sentence. A
+    worker that ends without reporting each of its rings (killed, out of memory) is a failure too."""
     count = workers(refs)
     if count == 1:
         for ref in refs:
@@ -47,18 +59,27 @@ def shared(work: Callable[[str], bool], refs: list[str]) -> Iterator[bool]:
 
     parent = os.getpid()
     stop_r, stop_w = os.pipe()  # closed by the parent: every worker stops before its next ring
-    children: dict[int, int] = {}  # read end -> pid
+    children: dict[int, tuple[int, int]] = {}  # read end -> (pid, rings it was given)
     try:
         for n in range(count):
             read, write = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the worker (its lines are counted by the parent)
-                os.close(read)
-                os.close(stop_w)
-                _worker(work, refs[n::count], write, stop_r, parent)
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, BLIND)
+            try:
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - the worker: its lines are counted by the parent
+                    try:
+                        os.close(read)
+                        os.close(stop_w)
+                        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                        _worker(work, refs[n::count], write, stop_r, parent)
+                    finally:
+                        os._exit(1)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(write)
-            children[read] = pid
+            children[read] = (pid, len(refs[n::count]))
         failure: tuple[str, str] | None = None
+        reported = dict.fromkeys(children, 0)
         with selectors.DefaultSelector() as sel:
             for read in children:
                 sel.register(read, selectors.EVENT_READ)
@@ -73,24 +94,32 @@ def shared(work: Callable[[str], bool], refs: list[str]) -> Iterator[bool]:
                     buffers[key.fd] = lines.pop()
                     for line in lines:
                         if line in (b"0", b"1"):
+                            reported[key.fd] += 1
                             yield line == b"1"
-                        elif failure is None:
-                            kind, _, message = line.decode("utf-8", "replace").partition(" ")
-                            failure = (kind, message)
-                            os.close(stop_w)
-                            stop_w = -1
-        for pid in children.values():
-            os.waitpid(pid, 0)
-        children.clear()
+                            continue
+                        kind, _, message = line.decode("utf-8", "replace").partition(" ")
+                        failure = failure or (kind, message)
+                    if failure is not None and stop_w >= 0:
+                        os.close(stop_w)
+                        stop_w = -1
+        for read, (pid, given) in list(children.items()):
+            _, status = os.waitpid(pid, 0)
+            del children[read]
+            os.close(read)
+            whole = os.waitstatus_to_exitcode(status) == 0 and reported[read] == given
+            if not whole and failure is None:
+                failure = ("StoreError", "A re-key worker stopped unexpectedly.")
         if failure is not None:
             raise _error(*failure)
     finally:
-        for pid in children.values():  # the parent was interrupted: the workers stop with it
+        for read, (pid, _) in children.items():  # the parent was interrupted: the workers stop with it
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
             with contextlib.suppress(OSError):
                 os.waitpid(pid, 0)
-        for fd in (*children, stop_r, stop_w):
+            with contextlib.suppress(OSError):
+                os.close(read)
+        for fd in (stop_r, stop_w):
             with contextlib.suppress(OSError):
                 if fd >= 0:
                     os.close(fd)
