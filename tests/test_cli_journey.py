@@ -38,6 +38,7 @@ def test_referral_to_closure_and_follow_up_with_no_form_file(cli, store_path):
     from dacli.schemas.court import Charge, CriminalHearing
     from dacli.schemas.intake import Checklist, ChildrenInfo, Client, Perpetrator, Referral
     from dacli.schemas.issp import Action, IsspForm
+    from dacli.schemas.monitoring import Monitoring
     from dacli.schemas.review import ExitForm, ReviewForm, compared_fields
     from dacli.schemas.sharing import ShareForm
     from dacli.services.case_view import load_case
@@ -57,7 +58,8 @@ def test_referral_to_closure_and_follow_up_with_no_form_file(cli, store_path):
     ]
     rest += ["n", *script(form_fields(ChildrenInfo), {})]
     rest += script(form_fields(Checklist), {})
-    rest += ["n", ".", "."]  # no conflict of interest; no details; nothing other
+    rest += ["n", ".", ".", ""]  # no conflict of interest; no details; nothing other; accommodation not asked
+    rest += script(form_fields(Monitoring), {"gender": "woman", "ethnicity": "white-irish"})  # coded
     made = _run(cli, "intake", "--json", lines=urgent + rest)
     ref = json.JSONDecoder().raw_decode(made.stdout[made.stdout.index("{\n") :])[0]["case"]
     assert f"Intake of {ref} completed." in made.stderr
@@ -117,6 +119,8 @@ def test_referral_to_closure_and_follow_up_with_no_form_file(cli, store_path):
     assert view.summary.client == "Wren Testcase" and view.summary.status.value == "closed"
     assert view.intakes[-1].complete and view.intakes[-1].client.dob.isoformat() == "1991-02-03"
     assert [p.name for p in view.people().perpetrators] == ["Rook Testcase"]
+    coded = view.intakes[-1].monitoring
+    assert (coded.gender, coded.ethnicity, coded.religion) == ("woman", "white-irish", None)  # not asked
     assert view.dashes[-1][1].result.yes == 0
     assert view.agreements[-1][1].agencies[0].agency == "Housing options"
     plan_on_file = view.plans[-1][1]

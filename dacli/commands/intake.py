@@ -110,7 +110,14 @@ def _sections() -> list[tuple[str, Callable[[dict], None]]]:
         form["checklist"] = ask_all(Checklist, form.get("checklist"))
 
     def other(form: dict) -> None:
-        form.update(ask_fields(IntakeForm, ["conflict_of_interest", "conflict_details", "other"], form))
+        fields = ["conflict_of_interest", "conflict_details", "other", "accommodation"]
+        form.update(ask_fields(IntakeForm, fields, form))
+
+    def monitoring(form: dict) -> None:
+        from dacli.schemas.monitoring import Monitoring
+
+        typer.echo("Equality monitoring, coded for reports (enter leaves a question as not asked):", err=True)
+        form["monitoring"] = ask_all(Monitoring, form.get("monitoring"))
 
     return [
         ("the client's details", client),
@@ -120,6 +127,7 @@ def _sections() -> list[tuple[str, Callable[[dict], None]]]:
         ("the children", children),
         ("the checklist", checklist),
         ("conflict of interest and other", other),
+        ("the monitoring answers", monitoring),
     ]
 
 

@@ -20,6 +20,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from dacli.schemas.common import Strict
+from dacli.schemas.monitoring import Accommodation, AgeBand, Monitoring, Relationship, Route, Sex
 
 INTAKE_SCHEMA = "intake/1"
 SAFE = {"safe": True}
@@ -112,6 +113,8 @@ class Referral(Form):
     """Referred by (agency or person; 'self' for a self-referral)."""
     referral_number: str | None = _text(100)
     """Referral number."""
+    route: Route | None = None
+    """Referral route (coded, for reports): who referred."""
 
 
 class Perpetrator(Form):
@@ -143,6 +146,12 @@ class Perpetrator(Form):
     """Translator required?"""
     immigration: str | None = _text()
     """Immigration issues and any concerns."""
+    sex: Sex | None = None
+    """Sex (coded, for reports)."""
+    age_band: AgeBand | None = None
+    """Age band (coded, for reports)."""
+    relationship_type: Relationship | None = None
+    """Relationship to the client (coded, for reports)."""
 
 
 class Child(Form):
@@ -222,6 +231,10 @@ class IntakeForm(Form):
     """What the conflict of interest is."""
     other: str | None = _text()
     """Other."""
+    accommodation: Accommodation | None = None
+    """Safe accommodation the service supports the client in (the Domestic Abuse Act 2021 Part 4 kinds), or
+    none (coded, for reports)."""
+    monitoring: Monitoring = Field(default_factory=Monitoring)
     complete: bool = True
     """False while only the urgent fields have been taken; `dacli intake finish` completes the form."""
 

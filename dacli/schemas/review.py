@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from dacli.schemas.common import Strict
+from dacli.schemas.monitoring import MoveOn
 
 REVIEW_SCHEMA = "case-review/1"
 CLOSURE_SCHEMA = "case-exit/1"
@@ -150,6 +151,8 @@ class ExitForm(Strict):
     """It's our policy to call you in six months' time... Is it okay to contact you?"""
     details_changed: str = Field("", max_length=5000)
     """Latest details: any change in the client's, partner's or children's details since intake."""
+    moved_on_to: MoveOn | None = None
+    """Where the client moved on to, when support in safe accommodation ends (coded, for reports)."""
 
     @model_validator(mode="after")
     def _keys(self) -> ExitForm:
