@@ -27,6 +27,7 @@ SECTIONS = {
     ],
     "Your session": ["unlock", "lock", "tui", "config"],
     "Retention": ["hold", "retain-purge", "retention"],
+    "Reports (seniors and managers)": ["report"],
     "The store and its staff (managers)": [
         "init", "user", "identity", "settings", "policy", "audit", "sync", "reindex", "rekey", "upgrade",
     ],
@@ -132,6 +133,7 @@ def _register() -> None:
         issp,
         marac,
         notes,
+        report,
         retention,
         review,
         sharing,
@@ -158,6 +160,7 @@ def _register() -> None:
     sync.register(app)
     config.register(app)
     day.register(app)
+    report.register(app)
 
 
 _register()

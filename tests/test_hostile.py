@@ -324,7 +324,8 @@ def test_every_from_command_is_driven():
     import re
 
     commands = Path(__file__).resolve().parent.parent / "dacli" / "commands"
-    source = "".join(p.read_text() for p in commands.glob("*.py"))
+    # `report`'s --from is the first day of a period, not a form
+    source = "".join(p.read_text() for p in commands.glob("*.py") if p.name != "report.py")
     assert len(re.findall(r'"--from"', source)) == len(FROM_COMMANDS)
 
 

@@ -105,7 +105,9 @@ def test_the_help_fits_80_columns_and_lists_every_screens_keys(tmp_path):
 
 
 def _shown(key: str) -> str:
-    return {"question_mark": "?", "slash": "/"}.get(key, key)
+    return {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]"}.get(
+        key, key
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,6 +117,7 @@ def _shown(key: str) -> str:
         ("Case", "dacli.tui.screens.case:CaseScreen"),
         ("Dash", "dacli.tui.screens.dash:DashScreen"),
         ("Forms", "dacli.tui.screens.form:FormScreen"),
+        ("Reports", "dacli.tui.screens.report:ReportScreen"),
     ],
 )
 def test_every_key_of_a_screen_is_in_the_help(section, screen):

@@ -86,6 +86,8 @@ class CaseSummary(BaseModel):
     """For the retention rule on records involving children (an unborn child counts from its due date)."""
     held: bool = False
     """A retention hold applies (destruction is stopped)."""
+    report: dict = {}
+    """What reports count of the case: codes, dates and levels, never a name (`services.report_facts`)."""
 
     def index_row(self) -> dict:
         """The row as the index stores it: JSON types, empty and default values left out (a smaller

@@ -132,6 +132,13 @@ class SyncPolicy(Strict):
     not seen) is taken as not arrived yet from another office, not as tampering or an old copy put back."""
 
 
+class ReportPolicy(Strict):
+    small_numbers: int = Field(5, ge=2, le=100)
+    """In a report that leaves the service (CSV, JSON), counts from 1 to one under this are shown as '<N'."""
+    teams: dict[str, list[str]] = {}
+    """Teams for `dacli report --team`: a name and the usernames in it."""
+
+
 class Policy(Strict):
     """`.dacli/policy.toml`: the service's rules, in plain TOML a manager can read and edit."""
 
@@ -140,6 +147,7 @@ class Policy(Strict):
     review: ReviewPolicy = Field(default_factory=ReviewPolicy)
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
     sync: SyncPolicy = Field(default_factory=SyncPolicy)
+    reports: ReportPolicy = Field(default_factory=ReportPolicy)
 
 
 class StaffMember(Strict):

@@ -361,7 +361,19 @@ def load_case(session: Session, ref: str, *, contacts: bool = False, on: dt.date
         summary.flags.append("children-referral-needed")  # a trigger no referral has answered yet
     if marac_due(view):
         summary.flags.append("marac-referral-due")
+    summary.report = report_facts(view)
     return view
+
+
+def report_facts(view: CaseView) -> dict:
+    """`services.report_facts.case_facts`; a case whose facts cannot be worked out (a record too odd) is
+    counted without them, never keeping the caseload from being read."""
+    from dacli.services.report_facts import case_facts
+
+    try:
+        return case_facts(view)
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError):
+        return {"con": False, "odd": True}
 
 
 def marac_due(view: CaseView) -> bool:

@@ -41,9 +41,10 @@ from dacli.store.scan import SETTLE_NS, Scan, cache_root, files_now_ns, prestart
 from dacli.store.sync import audit_logs
 from dacli.text import Refused, load_json
 
-INDEX_SCHEMA = "caseload-index/4"
-"""/4: on this computer, one person's, each row with its folder's stamp and fingerprint. Up to /3 it lived
-in the store (`.dacli/index.json.age`, shared by everyone); `dacli upgrade` removes that file."""
+INDEX_SCHEMA = "caseload-index/5"
+"""/5: each row carries the facts reports count (`services.report_facts`). /4: on this computer, one
+person's, each row with its folder's stamp and fingerprint. Up to /3 it lived in the store
+(`.dacli/index.json.age`, shared by everyone); `dacli upgrade` removes that file."""
 
 ANCHORS_SCHEMA = "audit-anchors/2"
 PROGRESS_FROM = 200

@@ -34,6 +34,7 @@ class CaseloadScreen(Screen):
         Binding("s", "sort", "Sort", tooltip="Sort by the next column", show=False),
         Binding("r", "risk", "Risk", tooltip="Show one risk level, then the next"),
         Binding("o", "overdue", "Overdue", tooltip="Overdue cases only, or all"),
+        Binding("p", "reports", "Reports", tooltip="Reports (seniors and managers)", show=False),
         Binding("ctrl+l", "app.lock", "Lock"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -163,6 +164,11 @@ class CaseloadScreen(Screen):
         from dacli.tui.screens.day import DayScreen
 
         self.app.push_screen(DayScreen())
+
+    def action_reports(self) -> None:
+        from dacli.tui.screens.report import ReportScreen
+
+        self.app.push_screen(ReportScreen())
 
     def action_find(self) -> None:
         from dacli.tui.screens.find import FindScreen

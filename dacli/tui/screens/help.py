@@ -21,7 +21,13 @@ KEYS: dict[str, list[tuple[str, str]]] = {
         ("s", "sort by the next column"),
         ("r", "one risk level, then the next"),
         ("o", "overdue cases only, or all"),
+        ("p", "reports (seniors and managers)"),
         ("q", "quit"),
+    ],
+    "Reports": [
+        ("[ ]", "the previous or next quarter"),
+        ("t", "the next report (caseload, Marac, outcomes, housing)"),
+        ("escape", "back to the caseload"),
     ],
     "Day": [
         ("arrows, enter", "choose an item; enter opens its case"),
