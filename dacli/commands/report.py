@@ -79,122 +79,63 @@ def _out(session, report, csv_: bool, json_: bool) -> None:
         echo(line)
 
 
-def _options():
-    return {
-        "start": typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
-        "end": typer.Option(None, "--to", help="Last day, included (YYYY-MM-DD; default today)."),
-        "quarter": typer.Option(None, "--quarter", help="A calendar quarter, e.g. 2026Q3."),
-        "year": typer.Option(None, "--year", help="A calendar year, e.g. 2026."),
-        "worker": typer.Option(None, "--worker", help="One worker's cases (username)."),
-        "team": typer.Option(None, "--team", help="A team's cases (policy `reports.teams`)."),
-        "csv_": typer.Option(False, "--csv", help="CSV, small numbers suppressed (to send on)."),
-        "json_": typer.Option(False, "--json", help="JSON, small numbers suppressed (to send on)."),
-    }
-
-
-_O = _options()
-
-
-@report_app.command("caseload")
-def caseload(
-    ctx: typer.Context,
-    start: str = _O["start"],
-    end: str = _O["end"],
-    quarter: str = _O["quarter"],
-    year: str = _O["year"],
-    worker: str = _O["worker"],
-    team: str = _O["team"],
-    csv_: bool = _O["csv_"],
-    json_: bool = _O["json_"],
-) -> None:
-    """Referrals in (by route), cases open and closed (by reason), risk at intake and now, first contact
-    within the policy's hours, Dash completed, reviews on time and safety plans in place. Without a
+REPORTS = {
+    "caseload": """Referrals in (by route), cases open and closed (by reason), risk at intake and now, first
+    contact within the policy's hours, Dash completed, reviews on time and safety plans in place. Without a
     period: this quarter so far.
 
     \b
     Example: dacli report caseload --quarter 2026Q3 --csv > caseload-2026Q3.csv
-    """
-    from dacli.services.reports import caseload as run
-
-    c: Context = ctx.obj
-    session = c.session()
-    _out(session, run(session, _period(start, end, quarter, year), worker=worker, team=team), csv_, json_)
-
-
-@report_app.command("marac")
-def marac(
-    ctx: typer.Context,
-    start: str = _O["start"],
-    end: str = _O["end"],
-    quarter: str = _O["quarter"],
-    year: str = _O["year"],
-    worker: str = _O["worker"],
-    team: str = _O["team"],
-    csv_: bool = _O["csv_"],
-    json_: bool = _O["json_"],
-) -> None:
-    """The SafeLives Marac national dataset's figures for the Marac referrals the service made: referrals,
-    cases, repeats within 12 months, children in the household, and the equality counts (consenting clients
-    only; the report says how many were left out). Without a period: this quarter so far.
+    """,
+    "marac": """The SafeLives Marac national dataset's figures for the Marac referrals the service made:
+    referrals, cases, repeats within 12 months, children in the household, and the equality counts
+    (consenting clients only; the report says how many were left out). Without a period: this quarter so far.
 
     \b
     Example: dacli report marac --quarter 2026Q3 --csv > marac-2026Q3.csv
-    """
-    from dacli.services.reports import marac as run
-
-    c: Context = ctx.obj
-    session = c.session()
-    _out(session, run(session, _period(start, end, quarter, year), worker=worker, team=team), csv_, json_)
-
-
-@report_app.command("outcomes")
-def outcomes(
-    ctx: typer.Context,
-    start: str = _O["start"],
-    end: str = _O["end"],
-    quarter: str = _O["quarter"],
-    year: str = _O["year"],
-    worker: str = _O["worker"],
-    team: str = _O["team"],
-    csv_: bool = _O["csv_"],
-    json_: bool = _O["json_"],
-) -> None:
-    """For the cases closed in the period (consenting clients): risk at intake and at exit, each Soag abuse
-    type at the first and latest grid, the exit form's eleven 'compared to intake' answers, and the
-    follow-up calls. Without a period: this quarter so far.
+    """,
+    "outcomes": """For the cases closed in the period (consenting clients): risk at intake and at exit, each
+    Soag abuse type at the first and latest grid, the exit form's eleven 'compared to intake' answers, and
+    the follow-up calls. Without a period: this quarter so far.
 
     \b
     Example: dacli report outcomes --year 2026 --json > outcomes-2026.json
-    """
-    from dacli.services.reports import outcomes as run
-
-    c: Context = ctx.obj
-    session = c.session()
-    _out(session, run(session, _period(start, end, quarter, year), worker=worker, team=team), csv_, json_)
-
-
-@report_app.command("safe-accommodation")
-def safe_accommodation(
-    ctx: typer.Context,
-    start: str = _O["start"],
-    end: str = _O["end"],
-    quarter: str = _O["quarter"],
-    year: str = _O["year"],
-    worker: str = _O["worker"],
-    team: str = _O["team"],
-    csv_: bool = _O["csv_"],
-    json_: bool = _O["json_"],
-) -> None:
-    """The Domestic Abuse Act 2021 Part 4 'support in safe accommodation' return's counts the store holds:
-    people supported in safe accommodation by kind (the intake's coded `accommodation`), their
-    characteristics (consenting clients only), and support ended with its reason and where they moved on
-    to (the exit form's `moved_on_to`). Without a period: this quarter so far.
+    """,
+    "safe-accommodation": """The Domestic Abuse Act 2021 Part 4 'support in safe accommodation' return's
+    counts the store holds: people supported in safe accommodation by kind (the intake's coded
+    `accommodation`), their characteristics (consenting clients only), and support ended with its reason and
+    where they moved on to (the exit form's `moved_on_to`). Without a period: this quarter so far.
 
     \b
     Example: dacli report safe-accommodation --from 2026-04-01 --to 2027-03-31 --csv
-    """
-    from dacli.services.reports import safe_accommodation as run
+    """,
+}
+"""Each report's command and its help (`services.reports` has a function of the same name, - as _)."""
 
-    c: Context = ctx.obj
-    session = c.session()
-    _out(session, run(session, _period(start, end, quarter, year), worker=worker, team=team), csv_, json_)
+
+def _command(kind: str):
+    def report(
+        ctx: typer.Context,
+        start: str = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
+        end: str = typer.Option(None, "--to", help="Last day, included (YYYY-MM-DD; default today)."),
+        quarter: str = typer.Option(None, "--quarter", help="A calendar quarter, e.g. 2026Q3."),
+        year: str = typer.Option(None, "--year", help="A calendar year, e.g. 2026."),
+        worker: str = typer.Option(None, "--worker", help="One worker's cases (username)."),
+        team: str = typer.Option(None, "--team", help="A team's cases (policy `reports.teams`)."),
+        csv_: bool = typer.Option(False, "--csv", help="CSV, small numbers suppressed (to send on)."),
+        json_: bool = typer.Option(False, "--json", help="JSON, small numbers suppressed (to send on)."),
+    ) -> None:
+        from dacli.services import reports
+
+        c: Context = ctx.obj
+        session = c.session()
+        run = getattr(reports, kind.replace("-", "_"))
+        _out(session, run(session, _period(start, end, quarter, year), worker=worker, team=team), csv_, json_)
+
+    report.__doc__ = REPORTS[kind]
+    report.__name__ = kind.replace("-", "_")
+    return report
+
+
+for _kind in REPORTS:
+    report_app.command(_kind)(_command(_kind))
