@@ -127,19 +127,10 @@ def count(values: Iterable[str | None], order: Iterable[str], missing: str = "no
 def repeat_within(days: list[dt.date], day: dt.date, months: int = 12) -> bool:
     """A Marac repeat: the case was referred to a Marac before ``day`` within ``months`` months (the
     SafeLives definition: a further incident within 12 months of the last referral)."""
-    since = _months_before(day, months)
+    from dacli.rules.review import add_months
+
+    since = add_months(day, -months)
     return any(since <= d < day for d in days)
-
-
-def _months_before(day: dt.date, months: int) -> dt.date:
-    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
-    m += 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(y, m, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def review_due_on(intake: dt.date, last_review: dt.date | None, first_weeks: int = 8, interval: int = 8):

@@ -30,10 +30,9 @@ def review_due(
 ) -> Deadline:
     """The next case review. The first is due 6-8 weeks after intake: dacli shows it as due by the end of
     week 8 and overdue from the day after; later ones at the policy interval after the last review."""
-    if last_review is None or last_review < intake:
-        due = intake + dt.timedelta(weeks=first_weeks_max)
-    else:
-        due = last_review + dt.timedelta(weeks=interval_weeks)
+    from dacli.rules.reports import review_due_on
+
+    due = review_due_on(intake, last_review, first_weeks_max, interval_weeks)
     return Deadline("review", _start(due), DeadlineState.overdue if today > due else DeadlineState.due)
 
 
